@@ -1,0 +1,132 @@
+"""The exzarr exception tree.
+
+Every exception derives from :class:`ExzarrError` and from the builtin that matches
+its meaning, so ``except KeyError`` / ``except ValueError`` / ``except OSError`` keep
+working.  Messages say what failed, where (store URL and key) and what to do.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ExzarrError",
+    "NodeNotFoundError",
+    "ArrayNotFoundError",
+    "GroupNotFoundError",
+    "NodeExistsError",
+    "InvalidMetadataError",
+    "UnsupportedExtensionError",
+    "CodecError",
+    "UnknownCodecError",
+    "CodecNotAvailableError",
+    "DecompressionError",
+    "ChecksumMismatchError",
+    "ShapeMismatchError",
+    "UnsafeCastError",
+    "BoundsError",
+    "StorageError",
+    "AccessDeniedError",
+    "ThrottledError",
+    "ReadOnlyError",
+    "WriteConflictError",
+    "where",
+]
+
+
+def where(store=None, key: str | None = None) -> str:
+    """Format a location as ``'<store url>' key '<key>'`` for error messages."""
+    url = getattr(store, "url", None) if store is not None and not isinstance(store, str) else store
+    parts = []
+    if url:
+        parts.append(f"store {url!r}")
+    if key is not None:
+        parts.append(f"key {key!r}")
+    return ", ".join(parts) if parts else "<unknown location>"
+
+
+class ExzarrError(Exception):
+    """Root of every error raised by exzarr."""
+
+    def __init__(self, message: str = "", *, store=None, key: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.store_url = getattr(store, "url", store) if store is not None else None
+        self.key = key
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return self.message
+
+
+class NodeNotFoundError(ExzarrError, KeyError):
+    """No array or group at the given path."""
+
+
+class ArrayNotFoundError(NodeNotFoundError):
+    """No array at the given path."""
+
+
+class GroupNotFoundError(NodeNotFoundError):
+    """No group at the given path."""
+
+
+class NodeExistsError(ExzarrError, FileExistsError):
+    """A node already exists where one was to be created (pass overwrite=True)."""
+
+
+class InvalidMetadataError(ExzarrError, ValueError):
+    """Metadata JSON that is malformed or violates the spec."""
+
+
+class UnsupportedExtensionError(InvalidMetadataError):
+    """A v3 extension marked ``must_understand: true`` that exzarr does not know."""
+
+
+class CodecError(ExzarrError, ValueError):
+    """Base for codec problems."""
+
+
+class UnknownCodecError(CodecError):
+    """A codec name/id that no registered codec handles."""
+
+
+class CodecNotAvailableError(ExzarrError, ImportError):
+    """A codec is known but the library it needs is not installed."""
+
+
+class DecompressionError(CodecError):
+    """A stored chunk could not be decoded (corrupt, truncated or wrong codec)."""
+
+
+class ChecksumMismatchError(DecompressionError):
+    """A crc32c (or other) checksum did not match the stored data."""
+
+
+class ShapeMismatchError(ExzarrError, ValueError):
+    """Data whose shape cannot be broadcast to the selection it is written to."""
+
+
+class UnsafeCastError(ExzarrError, TypeError):
+    """Data whose dtype cannot be cast safely to the array's dtype."""
+
+
+class BoundsError(ExzarrError, IndexError):
+    """An index outside the array's bounds."""
+
+
+class StorageError(ExzarrError, OSError):
+    """A store operation failed."""
+
+
+class AccessDeniedError(StorageError, PermissionError):
+    """The store refused access (credentials, permissions, region)."""
+
+
+class ThrottledError(StorageError):
+    """The store asked us to slow down (and retries were exhausted)."""
+
+
+class ReadOnlyError(ExzarrError, PermissionError):
+    """A write to an array, group or store opened read-only."""
+
+
+class WriteConflictError(ExzarrError, RuntimeError):
+    """A concurrent writer changed data underneath a read-modify-write."""

@@ -1,0 +1,161 @@
+"""The Store contract every storage backend implements.
+
+A store maps string keys (``"a/b/zarr.json"``, ``"a/b/c/0/1"``) to bytes.  Keys never
+start or end with ``/``.  All methods are synchronous; batch methods (``get_many``,
+``get_ranges``, ``set_many``) exist so remote stores can fetch many keys per round trip.
+
+Byte ranges are ``(start, stop)`` pairs with Python slice meaning on the stored value:
+``(10, 20)`` -> bytes 10..19, ``(10, None)`` -> from 10 to the end, ``(-16, None)`` -> the
+last 16 bytes.  A store must return exactly the bytes requested (clamped at the end of
+the value, as slicing would) and must never return more: a backend whose server ignores
+``Range`` has to detect it and slice or raise.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Optional, Tuple
+
+from ..errors import ReadOnlyError, where
+
+ByteRange = Tuple[int, Optional[int]]
+
+__all__ = ["Store", "ByteRange", "slice_range"]
+
+
+def slice_range(value: bytes, byte_range: ByteRange | None) -> bytes:
+    """Apply a ByteRange to an in-memory value (helper for simple stores)."""
+    if byte_range is None:
+        return value
+    start, stop = byte_range
+    return bytes(value[start:stop]) if stop is not None or start != 0 else value
+
+
+class Store(abc.ABC):
+    """Abstract key/value store.
+
+    Capability flags tell callers what the backend can do; subclasses override them.
+    """
+
+    #: the store accepts ``set``/``set_many``
+    supports_writes: bool = True
+    #: the store accepts ``delete``
+    supports_deletes: bool = True
+    #: the store can enumerate keys (``list``, ``list_prefix``, ``list_dir``)
+    supports_listing: bool = True
+    #: ``get(key, byte_range)`` reads only the requested bytes (not the whole value)
+    supports_byte_ranges: bool = True
+
+    def __init__(self, *, read_only: bool = False):
+        self.read_only = read_only
+
+    # -- identity -----------------------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def url(self) -> str:
+        """A URL naming this store, used in error messages (``file:///..``, ``memory://x``)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r}{', read_only=True' if self.read_only else ''})"
+
+    # -- reads --------------------------------------------------------------------
+    @abc.abstractmethod
+    def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
+        """The value (or the requested byte range of it) at ``key``; ``None`` if missing."""
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
+        """Values for many keys at once (missing keys map to ``None``)."""
+        return {k: self.get(k) for k in keys}
+
+    def get_ranges(self, requests: Iterable[tuple[str, ByteRange | None]]) -> list[bytes | None]:
+        """Byte ranges of many keys at once, in request order (``None`` for missing keys)."""
+        return [self.get(k, r) for k, r in requests]
+
+    def exists(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def getsize(self, key: str) -> int | None:
+        """Size in bytes of the value at ``key`` (``None`` if missing)."""
+        v = self.get(key)
+        return None if v is None else len(v)
+
+    # -- writes -------------------------------------------------------------------
+    @abc.abstractmethod
+    def _set(self, key: str, value: bytes) -> None:
+        """Store ``value`` at ``key`` atomically (readers see old or new, never torn)."""
+
+    @abc.abstractmethod
+    def _delete(self, key: str) -> None:
+        """Remove ``key``; a missing key is not an error."""
+
+    def check_writable(self, key: str | None = None) -> None:
+        if self.read_only or not self.supports_writes:
+            raise ReadOnlyError(
+                f"cannot write to a read-only store ({where(self, key)}); "
+                "open it with mode='r+' or 'a' (or use a writable store)",
+                store=self, key=key)
+
+    def set(self, key: str, value: bytes) -> None:
+        self.check_writable(key)
+        self._set(key, bytes(value) if not isinstance(value, bytes) else value)
+
+    def set_many(self, items: Mapping[str, bytes]) -> None:
+        for k, v in items.items():
+            self.set(k, v)
+
+    def delete(self, key: str) -> None:
+        self.check_writable(key)
+        self._delete(key)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        for k in keys:
+            self.delete(k)
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete every key under ``prefix`` (``prefix`` ends with ``/`` or is ``""``)."""
+        self.check_writable(prefix)
+        for k in list(self.list_prefix(prefix)):
+            self._delete(k)
+
+    # -- listing ------------------------------------------------------------------
+    @abc.abstractmethod
+    def list(self) -> Iterator[str]:
+        """Every key in the store."""
+
+    def list_prefix(self, prefix: str) -> Iterator[str]:
+        """Every key that starts with ``prefix`` (full keys)."""
+        for k in self.list():
+            if k.startswith(prefix):
+                yield k
+
+    def list_dir(self, prefix: str) -> Iterator[str]:
+        """Names of the immediate children under ``prefix`` (keys and "directories").
+
+        ``prefix`` is ``""`` for the root or ends with ``/``; names carry no slashes.
+        """
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        seen = set()
+        for k in self.list_prefix(prefix):
+            name = k[len(prefix):].split("/", 1)[0]
+            if name not in seen:
+                seen.add(name)
+                yield name
+
+    # -- lifecycle ----------------------------------------------------------------
+    def close(self) -> None:
+        """Release resources (files, connections).  Idempotent."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def with_read_only(self, read_only: bool = True) -> "Store":
+        """A view of this store with the given read-only flag (shares the data)."""
+        import copy
+        s = copy.copy(self)
+        s.read_only = read_only
+        return s
