@@ -1,0 +1,218 @@
+"""Shared helpers of the metadata layer: failing with located errors, JSON text in and out,
+and validation of the small value kinds (shapes, names, attribute documents).
+
+Errors raised while parsing carry no location; :func:`located` wraps a parse so that the
+error is re-raised once, prefixed with the document kind and ``store``/``key``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NoReturn
+
+import numpy as np
+
+from exzarr.errors import InvalidMetadataError, where
+
+__all__ = [
+    "fail",
+    "located",
+    "loads_document",
+    "dumps_document",
+    "jsonable",
+    "canonical_text",
+    "parse_int_tuple",
+    "parse_attributes",
+    "require_keys",
+    "is_int",
+]
+
+# JSON text exactly as zarr-python writes metadata documents: two-space indent,
+# ASCII-only (non-ASCII escaped), no trailing newline.
+_JSON_INDENT = 2
+
+# Non-finite floats inside attributes have no JSON spelling; zarr-python emits bare
+# NaN/Infinity tokens there, which strict JSON parsers reject.  We write the strings the
+# Zarr specs use for special floats instead.
+_SPECIAL_FLOAT_TEXT = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def fail(what: str, hint: str, cls: type[InvalidMetadataError] = InvalidMetadataError) -> NoReturn:
+    """Raise ``cls`` with ``'<what>; <hint>'`` (location is added by :func:`located`)."""
+    raise cls(f"{what}; {hint}")
+
+
+@contextlib.contextmanager
+def located(doc_kind: str, store=None, key: str | None = None) -> Iterator[None]:
+    """Re-raise metadata errors (and stray TypeError/ValueError) with document kind and location.
+
+    Nested uses are fine: an error that already names a store/key passes through, one
+    raised by an inner ``located`` without a location is re-prefixed by an outer one that
+    has it.
+    """
+    try:
+        yield
+    except InvalidMetadataError as exc:
+        if getattr(exc, "_raw", None) is not None and (
+            exc.store_url is not None or exc.key is not None or (store is None and key is None)
+        ):
+            raise
+        raw = getattr(exc, "_raw", None) or exc.message
+        raise _relocated(type(exc), raw, doc_kind, store, key) from None
+    except (TypeError, ValueError, KeyError, OverflowError, AttributeError) as exc:
+        raw = (f"malformed document ({type(exc).__name__}: {exc}); check it against the Zarr "
+               "specification or rewrite it")
+        raise _relocated(InvalidMetadataError, raw, doc_kind, store, key) from exc
+
+
+def _relocated(cls: type[InvalidMetadataError], raw: str, doc_kind: str, store, key):
+    new = cls(_prefix(doc_kind, store, key) + raw, store=store, key=key)
+    new._raw = raw  # type: ignore[attr-defined]
+    return new
+
+
+def _prefix(doc_kind: str, store, key) -> str:
+    if store is None and key is None:
+        return f"invalid {doc_kind}: "
+    return f"invalid {doc_kind} at {where(store, key)}: "
+
+
+def loads_document(data: bytes | bytearray | memoryview | str, doc_kind: str, store=None,
+                   key: str | None = None) -> dict:
+    """Parse metadata JSON text into a dict, with a located error if it is not valid JSON."""
+    try:
+        text = data if isinstance(data, str) else bytes(data).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidMetadataError(
+            f"{doc_kind} at {where(store, key)} is not valid JSON (not UTF-8 text: {exc}); "
+            "the file is corrupt or not a Zarr metadata document: restore it from a backup "
+            "or rewrite it",
+            store=store,
+            key=key,
+        ) from None
+    try:
+        # Bare NaN/Infinity tokens are accepted: zarr-python writes them in attributes.
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidMetadataError(
+            f"{doc_kind} at {where(store, key)} is not valid JSON ({exc.msg} at line "
+            f"{exc.lineno} column {exc.colno}); the file is corrupt or truncated: restore "
+            "it from a backup or rewrite it",
+            store=store,
+            key=key,
+        ) from None
+    if not isinstance(doc, dict):
+        raise InvalidMetadataError(
+            f"{doc_kind} at {where(store, key)} is JSON but not an object (got "
+            f"{type(doc).__name__}); a Zarr metadata document must be a JSON object",
+            store=store,
+            key=key,
+        )
+    return doc
+
+
+def dumps_document(doc: Mapping[str, Any]) -> bytes:
+    """Serialise a metadata document in zarr-python's formatting; never emits NaN tokens."""
+    return json.dumps(jsonable(doc, special_floats_as_text=True), indent=_JSON_INDENT,
+                      allow_nan=False).encode("ascii")
+
+
+def canonical_text(value: Any) -> str:
+    """Order-independent JSON text of ``value``, for equality and hashing."""
+    return json.dumps(jsonable(value, special_floats_as_text=True), sort_keys=True,
+                      allow_nan=False)
+
+
+def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "") -> Any:
+    """A deep copy of ``value`` made of plain JSON types.
+
+    NumPy scalars and arrays become Python numbers and lists, tuples become lists.  With
+    ``special_floats_as_text`` non-finite floats become the strings ``"NaN"``,
+    ``"Infinity"``, ``"-Infinity"`` (otherwise they stay floats).  Anything else that JSON
+    cannot hold raises :class:`InvalidMetadataError`.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if special_floats_as_text and not math.isfinite(value):
+            return _SPECIAL_FLOAT_TEXT[repr(float(value))]
+        return float(value)
+    if isinstance(value, np.generic):
+        if isinstance(value, (np.bytes_, np.void, np.datetime64, np.timedelta64,
+                              np.complexfloating)):
+            _not_jsonable(value, _path)
+        return jsonable(value.item(), special_floats_as_text=special_floats_as_text, _path=_path)
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist(), special_floats_as_text=special_floats_as_text, _path=_path)
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                fail(
+                    f"attribute key {k!r} at {_path or 'top level'} is a {type(k).__name__}",
+                    "JSON object keys must be strings",
+                )
+            out[k] = jsonable(v, special_floats_as_text=special_floats_as_text,
+                              _path=f"{_path}/{k}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, special_floats_as_text=special_floats_as_text, _path=f"{_path}[{i}]")
+                for i, v in enumerate(value)]
+    _not_jsonable(value, _path)
+
+
+def _not_jsonable(value: Any, path: str) -> NoReturn:
+    fail(
+        f"value {value!r} at {path or 'top level'} ({type(value).__name__}) cannot be stored "
+        "in JSON",
+        "use numbers, strings, booleans, None, lists and dicts with string keys",
+    )
+
+
+def is_int(x: Any) -> bool:
+    """True for Python/NumPy integers (bool excluded)."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def parse_int_tuple(value: Any, field: str, *, minimum: int) -> tuple[int, ...]:
+    """Validate a list of integers >= ``minimum`` (shape: 0, chunks: 1)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        if is_int(value):
+            value = (value,)
+        else:
+            fail(f"{field} must be a list of integers, got {value!r}",
+                 f"write {field} as a JSON array such as [100, 100]")
+    out = []
+    for v in value:
+        if not is_int(v):
+            fail(f"{field} {list(value)!r} contains {v!r}, which is not an integer",
+                 f"every entry of {field} must be an integer")
+        if v < minimum:
+            noun = "positive" if minimum > 0 else "non-negative"
+            fail(f"{field} {list(value)!r} contains {int(v)}, but entries must be {noun}",
+                 f"use {field} entries >= {minimum}")
+        out.append(int(v))
+    return tuple(out)
+
+
+def parse_attributes(value: Any, field: str = "attributes") -> dict:
+    """Validate an attributes object and return a JSON-clean deep copy."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        fail(f"{field} must be a JSON object (dict), got {type(value).__name__}",
+             "store user attributes as a dict with string keys")
+    return jsonable(value)
+
+
+def require_keys(doc: Mapping, keys: Sequence[str], doc_kind: str) -> None:
+    missing = [k for k in keys if k not in doc]
+    if missing:
+        fail(f"required key(s) {', '.join(repr(k) for k in missing)} missing",
+             f"a {doc_kind} must contain {', '.join(keys)}; the document is incomplete or "
+             "was written by an incompatible tool")

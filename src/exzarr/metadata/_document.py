@@ -1,0 +1,116 @@
+"""Behaviour shared by all metadata documents (arrays and groups, v2 and v3).
+
+Subclasses are frozen dataclasses declared with ``eq=False``; equality and hashing here
+compare fill values by bits (all NaNs equal) and JSON-ish fields by canonical text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from exzarr.errors import BoundsError
+
+from ._common import canonical_text, dumps_document, loads_document
+from .chunk_grid import grid_shape
+from .fill_values import default_fill_value, fill_key
+
+__all__ = ["MetadataDocument", "ArrayMetadataBase"]
+
+
+class MetadataDocument:
+    """from_bytes/to_bytes, replace, equality and hashing for a metadata dataclass."""
+
+    zarr_format: ClassVar[int]
+    metadata_key: ClassVar[str]
+    doc_kind: ClassVar[str]
+
+    # subclasses implement these two
+    def to_json(self) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def from_json(cls, doc: dict, *, store=None, key: str | None = None):  # pragma: no cover
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        """The metadata document as JSON text, formatted as zarr-python writes it."""
+        return dumps_document(self.to_json())
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, store=None, key: str | None = None):
+        """Parse a stored metadata document; corrupt JSON raises a located error."""
+        doc = loads_document(data, cls.doc_kind, store, key)
+        return cls.from_json(doc, store=store, key=key)
+
+    def replace(self, **changes: Any):
+        """A validated copy with ``changes`` applied (e.g. ``replace(shape=(20, 10))``)."""
+        return dataclasses.replace(self, **changes)
+
+    def _identity(self) -> tuple:
+        out = []
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name == "fill_value":
+                v = fill_key(v)
+            elif isinstance(v, np.dtype):
+                v = (v.str, str(v.descr))
+            elif isinstance(v, (dict, list)) or (isinstance(v, tuple) and v and isinstance(v[0], dict)):
+                v = canonical_text(v)
+            out.append(v)
+        return tuple(out)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._identity()))
+
+
+class ArrayMetadataBase(MetadataDocument):
+    """The read-only array interface shared by ArrayMetadataV2 and ArrayMetadataV3."""
+
+    shape: tuple[int, ...]
+    chunks: tuple[int, ...]
+    dtype: np.dtype
+    fill_value: Any
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def grid_shape(self) -> tuple[int, ...]:
+        """Chunks per dimension: ceil(shape / chunks), 0 where the shape is 0."""
+        return grid_shape(self.shape, self.chunks)
+
+    @property
+    def nchunks_per_dim(self) -> tuple[int, ...]:
+        return self.grid_shape
+
+    @property
+    def nchunks(self) -> int:
+        """Total number of chunks in the grid."""
+        return math.prod(self.grid_shape)
+
+    @property
+    def fill_value_or_default(self) -> np.generic:
+        """The fill value, or the zero of the dtype when it is ``None`` (v2 ``null``)."""
+        if self.fill_value is None:
+            return default_fill_value(self.dtype)
+        return self.fill_value
+
+    def chunk_key(self, coords: Sequence[int]) -> str:
+        """The store key of chunk ``coords``, relative to the array's path."""
+        if len(coords) != len(self.shape):
+            raise BoundsError(
+                f"chunk coordinates {tuple(coords)} have {len(coords)} entries but the array "
+                f"has {len(self.shape)} dimensions; pass one grid index per dimension"
+            )
+        return self.chunk_key_encoding.encode(coords)  # type: ignore[attr-defined]
