@@ -1,0 +1,222 @@
+"""Codec base classes, the chunk spec and the decode context.
+
+A v3 codec chain is ``array -> array`` codecs, then exactly one ``array -> bytes``
+codec, then ``bytes -> bytes`` codecs.  Every codec is synchronous; the heavy work
+happens in C libraries that release the GIL (numcodecs, crc32c).
+
+Each codec class declares:
+
+* ``name``: the v3 ``name`` in ``zarr.json``;
+* ``kind``: ``"array_array"``, ``"array_bytes"`` or ``"bytes_bytes"``;
+* ``requires``: ``(importable module, pip requirement)`` pairs the codec needs, checked
+  by :meth:`Codec.check_available` before use so a missing library gives a
+  :class:`~exzarr.errors.CodecNotAvailableError` naming what to install.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import CodecNotAvailableError, DecompressionError, InvalidMetadataError, where
+
+__all__ = [
+    "ChunkSpec",
+    "DecodeContext",
+    "Codec",
+    "ArrayArrayCodec",
+    "ArrayBytesCodec",
+    "BytesBytesCodec",
+    "as_byte_view",
+]
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """Shape, dtype, fill value and memory order of one (decoded) chunk."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fill_value: Any = None
+    order: str = "C"
+
+    def __post_init__(self):
+        object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
+        object.__setattr__(self, "dtype", np.dtype(self.dtype))
+        if self.order not in ("C", "F"):
+            raise InvalidMetadataError(f"chunk order must be 'C' or 'F', got {self.order!r}")
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    def evolve(self, **changes) -> "ChunkSpec":
+        return replace(self, **changes)
+
+    def fill_array(self) -> np.ndarray:
+        """A new array of this spec filled with the fill value (zeros when None)."""
+        arr = np.empty(self.shape, dtype=self.dtype)
+        fill_into(arr, self.fill_value)
+        return arr
+
+
+def fill_into(arr: np.ndarray, fill_value) -> None:
+    if fill_value is None:
+        arr[...] = np.zeros((), dtype=arr.dtype)
+    else:
+        arr[...] = fill_value
+
+
+@dataclass(frozen=True)
+class DecodeContext:
+    """Where a chunk came from (for error messages) and reading options."""
+
+    store: Any = None
+    key: str | None = None
+    skip_checksum: bool = False
+
+    @property
+    def where(self) -> str:
+        return where(self.store, self.key)
+
+    def fail(self, what: str, cause: BaseException | None = None) -> DecompressionError:
+        """A DecompressionError for this chunk, saying what went wrong and what to do."""
+        detail = f": {type(cause).__name__}: {cause}" if cause is not None else ""
+        return DecompressionError(
+            f"could not decode chunk at {self.where}: {what}{detail}. The stored chunk is "
+            "corrupt, truncated or was written with different codecs than the metadata "
+            "declares; rewrite the chunk or delete it (it then reads as fill_value).",
+            store=self.store,
+            key=self.key,
+        )
+
+
+NO_CONTEXT = DecodeContext()
+
+
+def as_byte_view(data) -> memoryview:
+    """A flat, read-only-or-writable uint8 memoryview of any contiguous buffer."""
+    if isinstance(data, np.ndarray):
+        if not (data.flags.c_contiguous or data.flags.f_contiguous):
+            data = np.ascontiguousarray(data)
+        data = data.reshape(-1, order="A").view(np.uint8)
+    mv = memoryview(data)
+    if mv.ndim != 1 or mv.format not in ("B", "b", "c"):
+        mv = mv.cast("B")
+    return mv
+
+
+class Codec:
+    """Base of all v3 codecs."""
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = ""
+    requires: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    # -- construction / JSON ---------------------------------------------------
+    @classmethod
+    def from_config(cls, configuration: dict | None) -> "Codec":
+        try:
+            return cls(**(configuration or {}))
+        except TypeError as e:
+            raise InvalidMetadataError(
+                f"invalid configuration {configuration!r} for codec {cls.name!r}: {e}"
+            ) from None
+
+    def configuration(self) -> dict | None:
+        """The ``configuration`` member of the JSON form (None to omit it)."""
+        return None
+
+    def to_json(self) -> dict:
+        cfg = self.configuration()
+        return {"name": self.name} if cfg is None else {"name": self.name, "configuration": cfg}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.configuration()!r})"
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash((type(self), repr(self.to_json())))
+
+    # -- availability ------------------------------------------------------------
+    @classmethod
+    def is_available(cls) -> bool:
+        return all(importlib.util.find_spec(mod.split(".")[0]) is not None for mod, _ in cls.requires)
+
+    @classmethod
+    def check_available(cls) -> None:
+        for mod, pip in cls.requires:
+            try:
+                importlib.import_module(mod)
+            except ImportError as e:
+                raise CodecNotAvailableError(
+                    f"codec {cls.name!r} needs the Python module {mod!r}, which cannot be "
+                    f"imported ({e}). Install it: pip install {pip}"
+                ) from None
+
+    # -- spec plumbing -----------------------------------------------------------
+    def evolve(self, spec: ChunkSpec) -> "Codec":
+        """This codec with defaults that depend on the chunk dtype filled in."""
+        return self
+
+    def resolve_spec(self, spec: ChunkSpec) -> ChunkSpec:
+        """The spec of the encoded representation given the decoded one."""
+        return spec
+
+    def encoded_size(self, nbytes: int) -> int | None:
+        """Encoded size for ``nbytes`` of input, or None when it varies (compressors)."""
+        return None
+
+
+class ArrayArrayCodec(Codec):
+    kind = "array_array"
+
+    def encode(self, arr: np.ndarray, spec: ChunkSpec) -> np.ndarray:
+        raise NotImplementedError
+
+    def decode(self, arr: np.ndarray, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT) -> np.ndarray:
+        """Decode ``arr`` (the encoded form) into an array of ``spec`` (the decoded spec)."""
+        raise NotImplementedError
+
+
+class ArrayBytesCodec(Codec):
+    kind = "array_bytes"
+
+    def encode(self, arr: np.ndarray, spec: ChunkSpec):
+        raise NotImplementedError
+
+    def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,
+               out: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def can_decode_into(self, spec: ChunkSpec) -> bool:
+        """True when decoding writes the bytes of ``out`` verbatim (no byte swap)."""
+        return False
+
+
+class BytesBytesCodec(Codec):
+    kind = "bytes_bytes"
+
+    def encode(self, data: memoryview, spec: ChunkSpec):
+        raise NotImplementedError
+
+    def decode(self, data: memoryview, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT):
+        raise NotImplementedError
+
+    def decode_into(self, data: memoryview, out: memoryview, spec: ChunkSpec,
+                    ctx: DecodeContext = NO_CONTEXT) -> None:
+        """Decode into ``out`` (a writable uint8 view of exactly the expected size)."""
+        res = as_byte_view(self.decode(data, spec, ctx))
+        if res.nbytes != out.nbytes:
+            raise ctx.fail(f"{self.name} produced {res.nbytes} bytes, expected {out.nbytes}")
+        out[:] = res
+

@@ -1,0 +1,135 @@
+"""A v3 codec chain bound to a chunk spec: validation, encode and decode(out=).
+
+Decoding runs the chain backwards.  When there is no array -> array codec and the
+array -> bytes codec writes memory verbatim (``bytes`` in the dtype's own byte order),
+the first bytes -> bytes codec of the chain (the last one to run when decoding — normally
+the compressor) decompresses straight into the caller's output buffer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidMetadataError
+from ._base import (NO_CONTEXT, ArrayBytesCodec, ChunkSpec, Codec, DecodeContext,
+                    as_byte_view)
+
+__all__ = ["CodecChain", "build_chain"]
+
+
+def build_chain(codecs, spec: ChunkSpec) -> "CodecChain":
+    """Parse a list of v3 codec JSON dicts (or codec objects) and bind it to ``spec``."""
+    from .registry import get
+
+    if isinstance(codecs, (dict, str, Codec)):
+        codecs = [codecs]
+    if not isinstance(codecs, (list, tuple)):
+        raise InvalidMetadataError(f"codecs must be a list, got {codecs!r}")
+    return CodecChain([get(c, zarr_format=3) for c in codecs], spec)
+
+
+class CodecChain:
+    def __init__(self, codecs: list[Codec], spec: ChunkSpec):
+        self.spec = spec
+        self.array_array: list = []
+        self.aa_specs: list[ChunkSpec] = []  # decoded-side spec of each array->array codec
+        self.array_bytes: ArrayBytesCodec | None = None
+        self.bytes_bytes: list = []
+        cur = spec
+        for codec in codecs:
+            if codec.kind == "array_array":
+                if self.array_bytes is not None:
+                    raise InvalidMetadataError(
+                        f"codec {codec.name!r} (array -> array) must come before the array -> bytes codec"
+                    )
+                codec = codec.evolve(cur)
+                self.array_array.append(codec)
+                self.aa_specs.append(cur)
+                cur = codec.resolve_spec(cur)
+            elif codec.kind == "array_bytes":
+                if self.array_bytes is not None:
+                    raise InvalidMetadataError(
+                        f"codec chain has two array -> bytes codecs ({self.array_bytes.name!r} "
+                        f"and {codec.name!r}); exactly one is required"
+                    )
+                self.array_bytes = codec.evolve(cur)
+            elif codec.kind == "bytes_bytes":
+                if self.array_bytes is None:
+                    raise InvalidMetadataError(
+                        f"codec {codec.name!r} (bytes -> bytes) must come after the array -> bytes codec"
+                    )
+                self.bytes_bytes.append(codec.evolve(spec))
+            else:
+                raise InvalidMetadataError(f"codec {codec!r} has unknown kind {codec.kind!r}")
+        if self.array_bytes is None:
+            raise InvalidMetadataError(
+                "codec chain has no array -> bytes codec (such as 'bytes' or 'sharding_indexed')"
+            )
+        self.bytes_spec = cur  # spec of the array handed to the array -> bytes codec
+
+    @property
+    def codecs(self) -> list[Codec]:
+        return [*self.array_array, self.array_bytes, *self.bytes_bytes]
+
+    def to_json(self) -> list[dict]:
+        return [c.to_json() for c in self.codecs]
+
+    def encoded_size(self) -> int | None:
+        """Encoded size of a chunk when every codec has a fixed size, else None."""
+        if self.array_array:
+            return None
+        size = self.array_bytes.encoded_size(self.bytes_spec.nbytes)
+        for c in self.bytes_bytes:
+            if size is None:
+                return None
+            size = c.encoded_size(size)
+        return size
+
+    @property
+    def decodes_into_out(self) -> bool:
+        return not self.array_array and self.array_bytes.can_decode_into(self.bytes_spec)
+
+    # -- encode -----------------------------------------------------------------------
+    def encode(self, arr: np.ndarray) -> bytes:
+        arr = np.asarray(arr)
+        if arr.shape != self.spec.shape:
+            raise ValueError(f"chunk has shape {arr.shape}, expected {self.spec.shape}")
+        for codec, spec in zip(self.array_array, self.aa_specs):
+            arr = codec.encode(arr, spec)
+        data = self.array_bytes.encode(arr, self.bytes_spec)
+        for codec in self.bytes_bytes:
+            data = codec.encode(data, self.bytes_spec)
+        return data if isinstance(data, bytes) else bytes(as_byte_view(data))
+
+    # -- decode -----------------------------------------------------------------------
+    def decode(self, data, ctx: DecodeContext = NO_CONTEXT, out: np.ndarray | None = None) -> np.ndarray:
+        if out is not None:
+            _check_out(out, self.spec)
+        data = as_byte_view(data)
+        if self.decodes_into_out and self.bytes_bytes:
+            if out is None:
+                out = np.empty(self.spec.shape, dtype=self.spec.dtype)
+            for codec in reversed(self.bytes_bytes[1:]):
+                data = codec.decode(data, self.bytes_spec, ctx)
+            self.bytes_bytes[0].decode_into(data, as_byte_view(out), self.bytes_spec, ctx)
+            return out
+        for codec in reversed(self.bytes_bytes):
+            data = codec.decode(data, self.bytes_spec, ctx)
+        if not self.array_array:
+            return self.array_bytes.decode(data, self.bytes_spec, ctx, out=out)
+        arr = self.array_bytes.decode(data, self.bytes_spec, ctx)
+        for codec, spec in zip(reversed(self.array_array), reversed(self.aa_specs)):
+            arr = codec.decode(arr, spec, ctx)
+        if out is not None:
+            out[...] = arr
+            return out
+        return arr
+
+
+def _check_out(out: np.ndarray, spec: ChunkSpec) -> None:
+    if not isinstance(out, np.ndarray) or out.shape != spec.shape or out.dtype != spec.dtype \
+            or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(
+            f"out must be a writable C-contiguous ndarray of shape {spec.shape} and dtype "
+            f"{spec.dtype}; got {getattr(out, 'shape', None)} {getattr(out, 'dtype', type(out))}"
+        )

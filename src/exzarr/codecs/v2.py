@@ -1,0 +1,94 @@
+"""The Zarr v2 pipeline: ``filters`` (numcodecs, in order) then ``compressor``.
+
+Decoding: compressor.decode, filters decoded in reverse, then the bytes viewed as the
+array dtype in the array's ``order`` (C or F).  The dtype may be big-endian, datetime,
+fixed-width bytes/unicode; the stored bytes are the dtype's own memory layout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidMetadataError
+from ._base import ChunkSpec, as_byte_view
+from ._nc import nc_decode, nc_encode
+from .pipeline import CodecPipeline
+from .registry import to_v2
+
+__all__ = ["V2CodecPipeline"]
+
+
+class V2CodecPipeline(CodecPipeline):
+    zarr_format = 2
+
+    def __init__(self, compressor, filters, spec: ChunkSpec, *, skip_checksum: bool = False):
+        self.spec = spec
+        self.skip_checksum = skip_checksum
+        self.compressor = to_v2(compressor) if compressor is not None else None
+        if filters is not None and not isinstance(filters, (list, tuple)):
+            raise InvalidMetadataError(f"v2 filters must be a list or null, got {filters!r}")
+        self.filters = [to_v2(f) for f in filters or []]
+        self._object = spec.dtype == np.dtype(object)
+        # bytes in C order and in the array's order coincide when at most one axis has length > 1
+        self._c_layout = spec.order == "C" or sum(s > 1 for s in spec.shape) <= 1
+
+    def to_json(self):
+        """``(compressor config or None, list of filter configs or None)``."""
+        comp = self.compressor.get_config() if self.compressor is not None else None
+        filters = [f.get_config() for f in self.filters] or None
+        return comp, filters
+
+    def encode(self, arr: np.ndarray) -> bytes:
+        arr = np.asarray(arr)
+        if arr.shape != self.spec.shape:
+            raise ValueError(f"chunk has shape {arr.shape}, expected {self.spec.shape}")
+        chunk = arr.astype(self.spec.dtype, order=self.spec.order, copy=False)
+        if not (chunk.flags.c_contiguous if self.spec.order == "C" else chunk.flags.f_contiguous):
+            chunk = chunk.copy(order=self.spec.order)
+        for f in self.filters:
+            chunk = f.encode(chunk)
+        if isinstance(chunk, np.ndarray) and chunk.dtype == object:
+            raise InvalidMetadataError(
+                "cannot store an object array without an object codec (e.g. vlen-utf8) in filters"
+            )
+        if self.compressor is not None:
+            return nc_encode(self.compressor, chunk)
+        return bytes(as_byte_view(chunk))
+
+    def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None) -> np.ndarray:
+        ctx = self._ctx(store, key)
+        spec = self.spec
+        if out is not None and (out.shape != spec.shape or out.dtype != spec.dtype
+                                or not out.flags.c_contiguous or not out.flags.writeable):
+            raise ValueError(f"out must be a writable C-contiguous ndarray of shape {spec.shape} "
+                             f"and dtype {spec.dtype}")
+        if not self.filters and not self._object and self._c_layout:
+            target = out if out is not None else np.empty(spec.shape, dtype=spec.dtype)
+            if self.compressor is not None:
+                nc_decode(self.compressor, raw, ctx, out=as_byte_view(target))
+            else:
+                mv = as_byte_view(raw)
+                if mv.nbytes != spec.nbytes:
+                    raise ctx.fail(f"chunk holds {mv.nbytes} bytes, expected {spec.nbytes}")
+                as_byte_view(target)[:] = mv
+            return target
+        data = nc_decode(self.compressor, raw, ctx) if self.compressor is not None else raw
+        for f in reversed(self.filters):
+            try:
+                data = f.decode(data)
+            except Exception as e:
+                raise ctx.fail(f"filter {f.codec_id!r} failed", e) from e
+        if self._object:
+            arr = np.asarray(data)
+            if arr.dtype != object or arr.size != spec.size:
+                raise ctx.fail("object chunk did not decode to an object array of the chunk size")
+            arr = arr.reshape(spec.shape, order=spec.order)
+        else:
+            mv = as_byte_view(data)
+            if mv.nbytes != spec.nbytes:
+                raise ctx.fail(f"chunk decoded to {mv.nbytes} bytes, expected {spec.nbytes}")
+            arr = np.frombuffer(mv, dtype=spec.dtype).reshape(spec.shape, order=spec.order)
+        if out is not None:
+            out[...] = arr
+            return out
+        return arr if arr.flags.writeable else arr.copy()
