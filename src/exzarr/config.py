@@ -1,0 +1,58 @@
+"""Runtime configuration: concurrency and write behaviour.
+
+``exzarr.config.threads`` is the number of worker threads for reads and writes of many
+chunks (default: the number of cores).  Change it globally by assignment or for a block
+with ``with exzarr.config.set(threads=1): ...``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from dataclasses import dataclass, fields, replace
+
+__all__ = ["Config", "config", "get", "set"]
+
+
+@dataclass(frozen=True)
+class Config:
+    #: worker threads for multi-chunk reads/writes (1 = everything on the caller's thread)
+    threads: int = os.cpu_count() or 1
+    #: store chunks that end up entirely fill_value (zarr-python's write_empty_chunks)
+    write_empty_chunks: bool = False
+    #: keys fetched per batch from stores that support batched reads
+    batch_size: int = 64
+
+
+_state = threading.local()
+_global = [Config()]
+
+
+def get() -> Config:
+    """The configuration in effect on this thread."""
+    return getattr(_state, "cfg", None) or _global[0]
+
+
+@contextlib.contextmanager
+def set(**changes):
+    """Temporarily change settings on this thread: ``with config.set(threads=1): ...``."""
+    names = {f.name for f in fields(Config)}
+    bad = sorted(k for k in changes if k not in names)
+    if bad:
+        raise TypeError(f"unknown config setting(s) {bad}; known: {sorted(names)}")
+    prev = getattr(_state, "cfg", None)
+    _state.cfg = replace(get(), **changes)
+    try:
+        yield _state.cfg
+    finally:
+        _state.cfg = prev
+
+
+def set_global(**changes) -> Config:
+    """Change settings for every thread from now on."""
+    _global[0] = replace(_global[0], **changes)
+    return _global[0]
+
+
+config = get  # ``exzarr.config.config()`` reads the current settings

@@ -1,0 +1,264 @@
+"""``ZArray``: a stored Zarr array, or a lazy view of one.
+
+Indexing returns views (no I/O); ``read()``/``np.asarray`` resolve the view's selection
+to a chunk plan and fetch; assignment writes at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..indexing.parse import parse_blocks, parse_key, parse_orthogonal, parse_vectorized
+from ..indexing.selection import Selection
+from .arrayapi import ArrayAPIMixin
+from .attributes import Attributes
+from .reader import read_selection
+from .writer import write_selection
+
+__all__ = ["ZArray"]
+
+
+class ZArray(ArrayAPIMixin):
+    """A Zarr array (``selection is None``) or a lazy view of one."""
+
+    __slots__ = ("_state", "_sel", "_dtype")
+
+    def __init__(self, state, selection: Selection | None = None, dtype=None):
+        self._state = state
+        self._sel = selection
+        self._dtype = np.dtype(dtype) if dtype is not None else None
+
+    # -- identity -------------------------------------------------------------------
+    @property
+    def is_view(self) -> bool:
+        return self._sel is not None or self._dtype is not None
+
+    @property
+    def selection(self) -> Selection:
+        if self._sel is None:
+            return Selection.identity(tuple(self._state.meta.shape))
+        if self._sel.base_shape != tuple(self._state.meta.shape):
+            from ..errors import ShapeMismatchError
+            raise ShapeMismatchError(
+                f"this view was taken when the array at {self._state.where()} had shape "
+                f"{self._sel.base_shape}; it now has shape {tuple(self._state.meta.shape)} "
+                f"(resized): index the array again")
+        return self._sel
+
+    @property
+    def store(self):
+        return self._state.store
+
+    @property
+    def path(self) -> str:
+        return self._state.path
+
+    @property
+    def metadata(self):
+        return self._state.meta
+
+    @property
+    def zarr_format(self) -> int:
+        return self._state.meta.zarr_format
+
+    # -- shape and type -------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._state.meta.shape) if self._sel is None else self.selection.out_shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype if self._dtype is not None else self._state.meta.dtype
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def chunks(self) -> tuple[int, ...]:
+        """The chunk shape (the inner chunk shape of a sharded array)."""
+        inner = self._state.pipeline.inner_chunk_shape
+        return tuple(inner) if inner else tuple(self._state.meta.chunks)
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shard shape of a sharded array, else ``None``."""
+        return tuple(self._state.meta.chunks) if self._state.pipeline.is_sharded else None
+
+    @property
+    def fill_value(self):
+        return self._state.fill
+
+    @property
+    def order(self) -> str:
+        return self._state.meta.order
+
+    @property
+    def dimension_names(self):
+        return self._state.meta.dimension_names
+
+    @property
+    def codecs(self):
+        """The codec configuration: v3 codec dicts, or v2 ``{'filters', 'compressor'}``."""
+        meta = self._state.meta
+        if meta.zarr_format == 3:
+            return tuple(meta.codecs)
+        return {"filters": meta.filters, "compressor": meta.compressor}
+
+    @property
+    def read_only(self) -> bool:
+        return self._state.read_only or self._state.store.read_only
+
+    @property
+    def attrs(self) -> Attributes:
+        return Attributes(self)
+
+    def _get_attrs(self) -> dict:
+        return self._state.meta.attributes or {}
+
+    def _set_attrs(self, d: dict) -> None:
+        self._state.replace_meta(self._state.meta.replace(attributes=d))
+
+    def _where(self) -> str:
+        return self._state.where()
+
+    @property
+    def nchunks(self) -> int:
+        """Number of chunks (shards, for a sharded array) in the grid."""
+        m = self._state.meta
+        return int(np.prod([-(-s // c) for s, c in zip(m.shape, m.chunks)], dtype=np.int64))
+
+    @property
+    def nchunks_initialized(self) -> int:
+        """Number of chunks (shards) present in the store."""
+        return sum(1 for _ in self.stored_chunks())
+
+    # -- views ----------------------------------------------------------------------
+    def _view(self, inner: Selection) -> "ZArray":
+        base = self.selection if self._sel is not None else None
+        sel = base.compose(inner) if base is not None else inner
+        return ZArray(self._state, sel, self._dtype)
+
+    def __getitem__(self, key) -> "ZArray":
+        return self._view(parse_key(key, self.shape))
+
+    def __setitem__(self, key, value) -> None:
+        self._write(self._compose(parse_key(key, self.shape)), value)
+
+    def _compose(self, inner: Selection) -> Selection:
+        return self.selection.compose(inner) if self._sel is not None else inner
+
+    def _write(self, sel: Selection, value) -> None:
+        if self._state.read_only:
+            from ..errors import ReadOnlyError
+            raise ReadOnlyError(f"array at {self._state.where()} was opened read-only "
+                                f"(mode='r'); open it with mode='r+' or 'a' to write",
+                                store=self._state.store, key=self._state.path)
+        if hasattr(value, "__array__") and isinstance(value, ZArray):
+            value = value.read()
+        write_selection(self._state, sel, value)
+
+    @property
+    def oindex(self):
+        return _Indexer(self, parse_orthogonal)
+
+    @property
+    def vindex(self):
+        return _Indexer(self, parse_vectorized)
+
+    @property
+    def blocks(self):
+        def parse(key, shape):
+            if self.is_view:
+                raise IndexError("blocks indexing applies to a whole array, not a view")
+            return parse_blocks(key, shape, self.chunks)
+        return _Indexer(self, parse)
+
+    def astype(self, dtype, copy: bool = True) -> "ZArray":
+        """A lazy view that converts to ``dtype`` when read."""
+        return ZArray(self._state, self._sel, dtype)
+
+    # -- I/O ------------------------------------------------------------------------
+    def read(self, out: np.ndarray | None = None, *, xp=None):
+        """Materialise this array/view as a NumPy array (into ``out`` if given).
+
+        ``xp`` (an Array API namespace such as ``cupy`` or ``torch``) converts the result.
+        """
+        base_dtype = self._state.meta.dtype
+        if self._dtype is None or self._dtype == base_dtype:
+            result = read_selection(self._state, self.selection, out)
+        else:
+            result = read_selection(self._state, self.selection).astype(self._dtype)
+            if out is not None:
+                out[...] = result
+                result = out
+        if xp is not None:
+            result = xp.asarray(result)
+        return result
+
+    def write(self, value) -> None:
+        """Write ``value`` (broadcast) to the whole array or view."""
+        self._write(self.selection, value)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.read()
+        return a.astype(dtype, copy=False) if dtype is not None else a
+
+    def __repr__(self) -> str:
+        from .info import array_repr
+        return array_repr(self)
+
+    @property
+    def info(self):
+        from .info import array_info
+        return array_info(self)
+
+    # -- chunk-level API and shape changes live in their own modules ----------------
+    def stored_chunks(self):
+        """Coordinates of the chunks (shards) present in the store."""
+        from .chunkapi import stored_chunks
+        return stored_chunks(self._state)
+
+    def read_chunk(self, coords) -> np.ndarray:
+        from .chunkapi import read_chunk
+        return read_chunk(self._state, tuple(coords))
+
+    def write_chunk(self, coords, data) -> None:
+        from .chunkapi import write_chunk
+        write_chunk(self._state, tuple(coords), data)
+
+    def resize(self, *new_shape) -> None:
+        from .resize import resize
+        if len(new_shape) == 1 and isinstance(new_shape[0], (tuple, list)):
+            new_shape = tuple(new_shape[0])
+        resize(self, tuple(int(s) for s in new_shape))
+
+    def append(self, data, axis: int = 0) -> tuple[int, ...]:
+        from .resize import append
+        return append(self, data, axis)
+
+
+class _Indexer:
+    __slots__ = ("_arr", "_parse")
+
+    def __init__(self, arr: ZArray, parse):
+        self._arr = arr
+        self._parse = parse
+
+    def __getitem__(self, key) -> ZArray:
+        return self._arr._view(self._parse(key, self._arr.shape))
+
+    def __setitem__(self, key, value) -> None:
+        self._arr._write(self._arr._compose(self._parse(key, self._arr.shape)), value)

@@ -1,0 +1,78 @@
+"""Turn the user's ``compressor=`` / ``filters=`` / ``codecs=`` / ``shards=`` arguments
+into the codec JSON written to metadata (zarr-python's spellings and defaults)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..codecs.registry import get as get_codec
+from ..errors import InvalidMetadataError
+
+__all__ = ["UNSET", "v3_codecs", "v2_compressor", "v2_filters", "DEFAULT_SHARD_INDEX_CODECS"]
+
+
+class _Unset:
+    def __repr__(self):
+        return "<default>"
+
+
+UNSET = _Unset()
+
+DEFAULT_V3_COMPRESSOR = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
+DEFAULT_V2_COMPRESSOR = {"id": "zstd", "level": 0}
+DEFAULT_SHARD_INDEX_CODECS = [{"name": "bytes", "configuration": {"endian": "little"}},
+                              {"name": "crc32c"}]
+
+
+def _bytes_codec(dtype: np.dtype) -> dict:
+    if dtype.itemsize <= 1 or dtype.kind == "b":
+        return {"name": "bytes"}
+    endian = "big" if dtype.byteorder == ">" else "little"
+    return {"name": "bytes", "configuration": {"endian": endian}}
+
+
+def _v3(c):
+    return get_codec(c, zarr_format=3)
+
+
+def _v3_json(c) -> dict:
+    return _v3(c).to_json()
+
+
+def v3_codecs(dtype: np.dtype, *, codecs=None, compressor=UNSET, filters=None,
+              chunks=None, shards=None) -> list[dict]:
+    """The ``codecs`` list of a v3 array (wrapped in ``sharding_indexed`` if ``shards``)."""
+    if codecs is not None:
+        if compressor is not UNSET or filters is not None:
+            raise InvalidMetadataError("pass either codecs= or compressor=/filters=, not both")
+        chain = [_v3_json(c) for c in codecs]
+        kinds = [_v3(c).kind for c in chain]
+        if "array_bytes" not in kinds:  # add the serializer the user left out
+            pos = sum(1 for k in kinds if k == "array_array")
+            chain.insert(pos, _bytes_codec(dtype))
+    else:
+        chain = [_v3_json(f) for f in (filters or [])]
+        chain.append(_bytes_codec(dtype))
+        if compressor is UNSET:
+            chain.append(dict(DEFAULT_V3_COMPRESSOR))
+        elif compressor is not None:
+            chain.append(_v3_json(compressor))
+    if shards is None:
+        return chain
+    return [{"name": "sharding_indexed", "configuration": {
+        "chunk_shape": list(chunks), "codecs": chain,
+        "index_codecs": [dict(c) for c in DEFAULT_SHARD_INDEX_CODECS], "index_location": "end"}}]
+
+
+def v2_compressor(compressor=UNSET) -> dict | None:
+    if compressor is UNSET:
+        return dict(DEFAULT_V2_COMPRESSOR)
+    if compressor is None:
+        return None
+    return get_codec(compressor, zarr_format=2).get_config()
+
+
+def v2_filters(filters) -> list[dict] | None:
+    if not filters:
+        return None
+    return [get_codec(f, zarr_format=2).get_config() for f in filters]

@@ -1,0 +1,100 @@
+"""The one place that owns threads.
+
+Every multi-chunk read or write goes through :func:`run` (side effects, all tasks) or
+:func:`imap` (results as they complete, at most ``max_inflight`` tasks in flight so
+memory stays bounded).  One task, or ``threads == 1``, runs inline on the caller's
+thread with no thread hop.  Tasks must not submit work to the executor themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Callable, Iterable, Iterator, TypeVar
+
+from .. import config as _config
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+__all__ = ["run", "imap", "threads"]
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+_worker = threading.local()
+
+
+def threads() -> int:
+    return max(1, int(_config.get().threads))
+
+
+def _get_pool(n: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size < n:
+            old = _pool
+            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="exzarr",
+                                       initializer=_mark_worker)
+            _pool_size = n
+            if old is not None:
+                old.shutdown(wait=False)
+        return _pool
+
+
+def _mark_worker():
+    _worker.active = True
+
+
+def _inline(n_items: int, n_threads: int) -> bool:
+    return n_threads <= 1 or n_items <= 1 or getattr(_worker, "active", False)
+
+
+def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = None) -> None:
+    """Call ``fn`` on every item, in parallel; re-raise the first error after all finish."""
+    items = list(items)
+    n = parallel or threads()
+    if _inline(len(items), n):
+        for it in items:
+            fn(it)
+        return
+    for _ in imap(fn, items, parallel=n, ordered=False):
+        pass
+
+
+def imap(fn: Callable[[T], R], items: Iterable[T], *, parallel: int | None = None,
+         ordered: bool = True, max_inflight: int | None = None) -> Iterator[R]:
+    """Results of ``fn`` over ``items`` with at most ``max_inflight`` (default
+    ``parallel``) tasks submitted and not yet consumed."""
+    n = parallel or threads()
+    if n <= 1 or getattr(_worker, "active", False):
+        for it in items:
+            yield fn(it)
+        return
+    limit = max_inflight or n
+    pool = _get_pool(n)
+    it = iter(items)
+    pending: deque[Future] = deque()
+    try:
+        for item in it:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= limit:
+                yield from _drain(pending, ordered, one=True)
+        while pending:
+            yield from _drain(pending, ordered, one=True)
+    finally:
+        for f in pending:
+            f.cancel()
+        if pending:
+            wait(list(pending))
+
+
+def _drain(pending: deque, ordered: bool, one: bool):
+    if ordered:
+        yield pending.popleft().result()
+        return
+    done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+    for f in done:
+        pending.remove(f)
+        yield f.result()

@@ -1,0 +1,69 @@
+"""The shared state of one stored array: store, path, metadata and codec pipeline.
+
+A ``ZArray`` and all its views share one ``ArrayState``; resizing or updating attributes
+replaces the metadata here so every view sees it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..codecs import ChunkSpec, CodecPipeline
+from ..errors import where
+
+__all__ = ["ArrayState", "join_key"]
+
+
+def join_key(path: str, key: str) -> str:
+    return f"{path}/{key}" if path else key
+
+
+class ArrayState:
+    def __init__(self, store, path: str, meta, *, read_only: bool = False,
+                 skip_checksum: bool = False, write_empty_chunks: bool | None = None):
+        self.store = store
+        self.path = path.strip("/")
+        self.read_only = read_only
+        self.skip_checksum = skip_checksum
+        self.write_empty_chunks = write_empty_chunks
+        self.lock = threading.RLock()
+        self._set(meta)
+
+    # -- metadata -------------------------------------------------------------------
+    def _set(self, meta) -> None:
+        self.meta = meta
+        fill = meta.fill_value_or_default
+        self.fill = np.asarray(fill, dtype=meta.dtype)[()]
+        spec = ChunkSpec(shape=tuple(meta.chunks), dtype=meta.dtype, fill_value=self.fill,
+                         order=meta.order)
+        if meta.zarr_format == 3:
+            self.pipeline = CodecPipeline.from_v3(list(meta.codecs), spec,
+                                                  skip_checksum=self.skip_checksum)
+        else:
+            self.pipeline = CodecPipeline.from_v2(
+                meta.compressor, list(meta.filters) if meta.filters else None, spec)
+
+    def replace_meta(self, meta) -> None:
+        """Persist new metadata and use it from now on."""
+        self.store.set(self.metadata_key, meta.to_bytes())
+        if meta.zarr_format == 2:
+            self.store.set(join_key(self.path, ".zattrs"), meta.attrs_to_bytes())
+        with self.lock:
+            self._set(meta)
+
+    @property
+    def metadata_key(self) -> str:
+        return join_key(self.path, self.meta.metadata_key)
+
+    # -- keys -----------------------------------------------------------------------
+    def chunk_key(self, coords: tuple[int, ...]) -> str:
+        return join_key(self.path, self.meta.chunk_key(tuple(coords)))
+
+    def where(self, key: str | None = None) -> str:
+        return where(self.store, key if key is not None else self.path or "/")
+
+    def chunk_extent(self, coords: tuple[int, ...]) -> tuple[int, ...]:
+        """The valid (in-bounds) shape of a chunk; smaller than chunks at the edges."""
+        return tuple(min(c, s - i * c) for i, c, s in zip(coords, self.meta.chunks, self.meta.shape))

@@ -1,0 +1,91 @@
+"""Execute a write: coerce + broadcast the value, then per chunk either encode the new
+data outright (the selection covers the chunk) or read-modify-write under the chunk's
+lock.  A chunk left entirely fill_value is deleted instead of stored (unless
+``write_empty_chunks``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import config as _config
+from ..indexing.plan import ChunkPlan, plan_selection
+from ..indexing.selection import Selection
+from . import executor
+from .casting import broadcast_value, coerce_value
+from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
+from .locks import chunk_lock
+
+__all__ = ["write_selection", "store_chunk"]
+
+
+def write_selection(state, sel: Selection, value) -> None:
+    state.store.check_writable(state.path or None)
+    meta = state.meta
+    arr = coerce_value(value, meta.dtype, state.where())
+    arr = broadcast_value(arr, sel.out_shape, state.where())
+    if arr.size == 0:
+        return
+    plan = plan_selection(sel, tuple(meta.chunks))
+    if plan.is_basic:
+        src = basic_view(plan, arr)
+        put = _basic_putter(plan, src)
+    else:
+        src = np.ascontiguousarray(arr)
+        put = _fancy_putter(plan, src)
+    executor.run(lambda task: _write_chunk(state, plan, task, put), list(plan))
+
+
+def _basic_putter(plan: ChunkPlan, src: np.ndarray):
+    def put(task, chunk):
+        inner, outer = basic_tuples(plan, task)
+        chunk[inner] = src[outer]
+    return put
+
+
+def _fancy_putter(plan: ChunkPlan, src: np.ndarray):
+    from ..kernels.copy import copy_offsets
+
+    sstr = elem_strides(src)
+
+    def put(task, chunk):
+        c_off, s_off = unit_offsets(plan, task, elem_strides(chunk), sstr, src.shape)
+        copy_offsets(src, s_off, chunk, c_off)
+    return put
+
+
+def _new_chunk(state, coords=None) -> np.ndarray:
+    meta = state.meta
+    shape = tuple(meta.chunks)
+    if coords is not None and state.chunk_extent(coords) == shape:
+        return np.empty(shape, dtype=meta.dtype, order=meta.order)  # fully overwritten
+    return np.full(shape, state.fill, dtype=meta.dtype, order=meta.order)
+
+
+def _write_chunk(state, plan: ChunkPlan, task, put) -> None:
+    key = state.chunk_key(task.coords)
+    covers = plan.covers_chunk(task, tuple(state.meta.shape))
+    with chunk_lock(state.store.url, key):
+        raw = None if covers else state.store.get(key)
+        if raw is None:
+            chunk = _new_chunk(state, task.coords if covers else None)
+        else:
+            chunk = state.pipeline.decode(raw, store=state.store, key=key)
+            if not chunk.flags.writeable:
+                chunk = chunk.copy(order="K")
+        put(task, chunk)
+        store_chunk(state, key, chunk, existed=covers or raw is not None)
+
+
+def store_chunk(state, key: str, chunk: np.ndarray, existed: bool = True) -> None:
+    """Encode and store ``chunk``, or delete the key if it is all fill_value."""
+    write_empty = state.write_empty_chunks
+    if write_empty is None:
+        write_empty = _config.get().write_empty_chunks
+    if not write_empty:
+        from ..kernels.fill import is_all_fill
+
+        if is_all_fill(chunk, state.fill):
+            if existed:
+                state.store.delete(key)
+            return
+    state.store.set(key, state.pipeline.encode(chunk))

@@ -1,0 +1,263 @@
+"""Turn NumPy-style keys into :class:`Selection` objects (no I/O).
+
+``parse_basic_or_fancy`` follows NumPy's rules exactly (basic + advanced indexing,
+including where the broadcast dimensions go); ``parse_orthogonal`` indexes each axis
+independently (``oindex``); ``parse_vectorized`` broadcasts every array index together
+and puts the broadcast dimensions first (``vindex``); ``parse_blocks`` selects whole
+chunks.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ..errors import BoundsError
+from .selection import DimMap, Selection
+from .slices import Slice, normalize_slice
+
+__all__ = ["parse_key", "parse_orthogonal", "parse_vectorized", "parse_blocks"]
+
+
+def _as_tuple(key) -> tuple:
+    return key if isinstance(key, tuple) else (key,)
+
+
+def _is_array_like(k) -> bool:
+    return isinstance(k, (list, np.ndarray)) or (
+        hasattr(k, "__array__") and not isinstance(k, (int, np.integer)))
+
+
+def _check_int(i, size: int, axis: int) -> int:
+    try:
+        i = operator.index(i)
+    except TypeError:
+        raise IndexError(f"only integers, slices, ellipsis, None, integer or boolean arrays are "
+                         f"valid indices (got {type(i).__name__} for axis {axis})") from None
+    if i < -size or i >= size:
+        raise BoundsError(f"index {i} is out of bounds for axis {axis} with size {size}")
+    return i + size if i < 0 else i
+
+
+def _int_array(k, size: int, axis: int) -> np.ndarray:
+    a = np.asarray(k)
+    if a.dtype == bool:
+        raise AssertionError("boolean arrays are expanded before this point")
+    if a.size == 0:
+        a = a.astype(np.int64)
+    if not np.issubdtype(a.dtype, np.integer):
+        raise IndexError(f"arrays used as indices must be of integer or boolean type "
+                         f"(got {a.dtype} for axis {axis})")
+    a = a.astype(np.int64, copy=False)
+    if a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if lo < -size or hi >= size:
+            bad = lo if lo < -size else hi
+            raise BoundsError(f"index {bad} is out of bounds for axis {axis} with size {size}")
+        if lo < 0:
+            a = np.where(a < 0, a + size, a)
+    return a
+
+
+def _expand(key: tuple, ndim: int, *, allow_none: bool = True) -> list:
+    """Expand Ellipsis and multi-dimensional boolean masks; returns a list of index items."""
+    n_ell = sum(1 for k in key if k is Ellipsis)
+    if n_ell > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    consumed = 0
+    for k in key:
+        if k is None:
+            if not allow_none:
+                raise IndexError("None (newaxis) is not supported in this kind of selection")
+            continue
+        if k is Ellipsis:
+            continue
+        if _is_array_like(k) and np.asarray(k).dtype == bool:
+            consumed += max(np.ndim(k), 1) if np.ndim(k) else 0
+        else:
+            consumed += 1
+    if consumed > ndim:
+        raise IndexError(f"too many indices for array: array is {ndim}-dimensional, "
+                         f"but {consumed} were indexed")
+    out = []
+    for k in key:
+        if k is Ellipsis:
+            out.extend([slice(None)] * (ndim - consumed))
+        else:
+            out.append(k)
+    if n_ell == 0:
+        out.extend([slice(None)] * (ndim - consumed))
+    return out
+
+
+def _mask_to_arrays(mask, shape: tuple[int, ...], first_axis: int) -> list[np.ndarray]:
+    m = np.asarray(mask, dtype=bool)
+    if m.ndim == 0:
+        raise IndexError("0-d boolean indices are not supported")
+    if m.shape != tuple(shape):
+        raise BoundsError(f"boolean index of shape {m.shape} does not match the indexed "
+                          f"dimensions {tuple(shape)} starting at axis {first_axis}")
+    return list(np.nonzero(m))
+
+
+def parse_key(key, shape: tuple[int, ...]) -> Selection:
+    """NumPy semantics: ``a[key]`` for an array of ``shape``."""
+    items = _expand(_as_tuple(key), len(shape))
+    # classify, expanding boolean arrays into integer arrays over the dims they cover
+    entries = []  # (kind, payload, dim) ; kind in new|int|slice|adv
+    dim = 0
+    for k in items:
+        if k is None:
+            entries.append(("new", None, None))
+        elif isinstance(k, slice):
+            entries.append(("slice", normalize_slice(k, shape[dim]), dim))
+            dim += 1
+        elif _is_array_like(k) and np.asarray(k).dtype == bool and np.ndim(k) > 0:
+            nd = np.ndim(k)
+            for j, a in enumerate(_mask_to_arrays(k, shape[dim:dim + nd], dim)):
+                entries.append(("adv", a.astype(np.int64), dim + j))
+            dim += nd
+        elif _is_array_like(k):
+            entries.append(("adv", _int_array(k, shape[dim], dim), dim))
+            dim += 1
+        elif isinstance(k, (bool, np.bool_)):
+            raise IndexError("scalar boolean indices are not supported")
+        else:
+            entries.append(("int", _check_int(k, shape[dim], dim), dim))
+            dim += 1
+    has_adv = any(e[0] == "adv" for e in entries)
+    if has_adv:  # NumPy: integer scalars join the advanced group when arrays are present
+        entries = [("adv", np.asarray(e[1], dtype=np.int64), e[2]) if e[0] == "int" else e
+                   for e in entries]
+    dims: list[DimMap | None] = [None] * len(shape)
+    out_shape: list[int] = []
+    if not has_adv:
+        for kind, payload, d in entries:
+            if kind == "new":
+                out_shape.append(1)
+            elif kind == "int":
+                dims[d] = DimMap.const(payload)
+            else:
+                dims[d] = DimMap.sl(payload, len(out_shape))
+                out_shape.append(payload.n)
+        return Selection(tuple(shape), tuple(dims), tuple(out_shape))
+    adv_pos = [i for i, e in enumerate(entries) if e[0] == "adv"]
+    try:
+        bshape = np.broadcast_shapes(*[np.shape(entries[i][1]) for i in adv_pos])
+    except ValueError:
+        raise IndexError("shape mismatch: indexing arrays could not be broadcast together "
+                         "with shapes " + " ".join(str(np.shape(entries[i][1])) for i in adv_pos)) \
+            from None
+    adjacent = adv_pos == list(range(adv_pos[0], adv_pos[-1] + 1))
+    insert_at = None if adjacent else 0
+    placed = False
+
+    def place_adv():
+        first = len(out_shape)
+        out_shape.extend(bshape)
+        axes = tuple(range(first, first + len(bshape)))
+        for i in adv_pos:
+            _, a, d = entries[i]
+            a = np.asarray(a).reshape((1,) * (len(bshape) - np.ndim(a)) + np.shape(a))
+            dims[d] = DimMap.arr(a, axes) if axes else DimMap.const(int(a))
+
+    if insert_at == 0:
+        place_adv()
+        placed = True
+    for i, (kind, payload, d) in enumerate(entries):
+        if kind == "adv":
+            if not placed:
+                place_adv()
+                placed = True
+        elif kind == "new":
+            out_shape.append(1)
+        else:
+            dims[d] = DimMap.sl(payload, len(out_shape))
+            out_shape.append(payload.n)
+    return Selection(tuple(shape), tuple(dims), tuple(out_shape))
+
+
+def parse_orthogonal(key, shape: tuple[int, ...]) -> Selection:
+    """``oindex``: every axis indexed independently (arrays select along their axis only)."""
+    items = _expand(_as_tuple(key), len(shape), allow_none=False)
+    dims, out_shape, d = [], [], 0
+    for k in items:
+        size = shape[d]
+        if isinstance(k, slice):
+            s = normalize_slice(k, size)
+            dims.append(DimMap.sl(s, len(out_shape)))
+            out_shape.append(s.n)
+        elif _is_array_like(k):
+            a = np.asarray(k)
+            if a.dtype == bool:
+                if a.ndim != 1:
+                    raise IndexError(f"oindex takes 1-d boolean arrays per axis (axis {d} got {a.ndim}-d)")
+                a = _mask_to_arrays(a, (size,), d)[0]
+            elif a.ndim != 1:
+                raise IndexError(f"oindex takes 1-d integer arrays per axis (axis {d} got {a.ndim}-d)")
+            a = _int_array(a, size, d)
+            dims.append(DimMap.arr(a, (len(out_shape),)))
+            out_shape.append(a.shape[0])
+        else:
+            dims.append(DimMap.const(_check_int(k, size, d)))
+        d += 1
+    return Selection(tuple(shape), tuple(dims), tuple(out_shape))
+
+
+def parse_vectorized(key, shape: tuple[int, ...]) -> Selection:
+    """``vindex``: arrays (and masks) broadcast together; broadcast dims come first."""
+    items = _expand(_as_tuple(key), len(shape), allow_none=False)
+    entries, d = [], 0
+    for k in items:
+        if _is_array_like(k) and np.asarray(k).dtype == bool and np.ndim(k) > 0:
+            nd = np.ndim(k)
+            for j, a in enumerate(_mask_to_arrays(k, shape[d:d + nd], d)):
+                entries.append(("adv", a.astype(np.int64), d + j))
+            d += nd
+        elif _is_array_like(k):
+            entries.append(("adv", _int_array(k, shape[d], d), d))
+            d += 1
+        elif isinstance(k, slice):
+            entries.append(("slice", normalize_slice(k, shape[d]), d))
+            d += 1
+        else:
+            entries.append(("adv", np.asarray(_check_int(k, shape[d], d), dtype=np.int64), d))
+            d += 1
+    advs = [e for e in entries if e[0] == "adv"]
+    if not advs:
+        return parse_key(tuple(items), shape)
+    try:
+        bshape = np.broadcast_shapes(*[np.shape(e[1]) for e in advs])
+    except ValueError:
+        raise IndexError("shape mismatch: vindex arrays could not be broadcast together") from None
+    dims: list = [None] * len(shape)
+    axes = tuple(range(len(bshape)))
+    for _, a, dd in advs:
+        a = np.asarray(a).reshape((1,) * (len(bshape) - np.ndim(a)) + np.shape(a))
+        dims[dd] = DimMap.arr(a, axes) if axes else DimMap.const(int(a))
+    out_shape = list(bshape)
+    for kind, s, dd in entries:
+        if kind == "slice":
+            dims[dd] = DimMap.sl(s, len(out_shape))
+            out_shape.append(s.n)
+    return Selection(tuple(shape), tuple(dims), tuple(out_shape))
+
+
+def parse_blocks(key, shape: tuple[int, ...], chunks: tuple[int, ...]) -> Selection:
+    """``blocks``: ints and step-1 slices in units of chunks, converted to element slices."""
+    items = _expand(_as_tuple(key), len(shape), allow_none=False)
+    elem = []
+    for d, k in enumerate(items):
+        nblocks = -(-shape[d] // chunks[d]) if chunks[d] else 0
+        if isinstance(k, slice):
+            s = normalize_slice(k, nblocks)
+            if s.step != 1:
+                raise IndexError(f"blocks only supports step 1 slices (axis {d})")
+            elem.append(slice(s.start * chunks[d], min((s.start + s.n) * chunks[d], shape[d])))
+        elif _is_array_like(k):
+            raise IndexError("blocks takes ints and slices only")
+        else:
+            b = _check_int(k, nblocks, d)
+            elem.append(slice(b * chunks[d], min((b + 1) * chunks[d], shape[d])))
+    return parse_key(tuple(elem), shape)

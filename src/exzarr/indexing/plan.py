@@ -1,0 +1,179 @@
+"""Resolve a :class:`Selection` against a regular chunk grid into a chunk plan.
+
+The plan groups base dimensions into independent *units*: a dimension indexed by an
+int or a slice is a unit on its own; dimensions sharing output axes (coordinate
+selections) or indexed by arrays form a *points* unit whose points are grouped by chunk
+once (a stable sort, so repeated indices keep their order: on write the last wins).
+A chunk task is one piece of every unit; the tasks are the cartesian product.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .selection import Selection
+from .slices import Slice
+
+__all__ = ["Unit", "Piece", "ChunkTask", "ChunkPlan", "plan_selection"]
+
+
+@dataclass(frozen=True, eq=False)
+class Piece:
+    """The part of one unit that falls into one chunk (per unit dimension)."""
+
+    chunk: tuple[int, ...]          # chunk coordinate along each unit dimension
+    inner: tuple                    # per unit dim: int | Slice (inside the chunk) | int array
+    outer: object                   # Slice of output positions | None (int unit) | flat positions
+
+
+@dataclass(frozen=True, eq=False)
+class Unit:
+    kind: str                       # "int" | "slice" | "points"
+    dims: tuple[int, ...]           # base dimensions
+    axes: tuple[int, ...]           # output axes
+    pieces: tuple[Piece, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkTask:
+    coords: tuple[int, ...]
+    pieces: tuple[Piece, ...]       # one per unit, in plan.units order
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkPlan:
+    selection: Selection
+    chunks: tuple[int, ...]
+    units: tuple[Unit, ...]
+
+    @property
+    def is_basic(self) -> bool:
+        return all(u.kind != "points" for u in self.units)
+
+    @property
+    def nchunks(self) -> int:
+        return int(np.prod([len(u.pieces) for u in self.units], dtype=np.int64))
+
+    def __iter__(self):
+        ndim = len(self.chunks)
+        for combo in itertools.product(*(u.pieces for u in self.units)):
+            coords = [0] * ndim
+            for u, p in zip(self.units, combo):
+                for d, c in zip(u.dims, p.chunk):
+                    coords[d] = c
+            yield ChunkTask(tuple(coords), combo)
+
+    def covers_chunk(self, task: ChunkTask, shape: tuple[int, ...]) -> bool:
+        """Whether the task writes every valid element of its chunk (edge chunks clipped)."""
+        for u, p in zip(self.units, task.pieces):
+            for d, inner in zip(u.dims, p.inner):
+                c = p.chunk[u.dims.index(d)]
+                extent = min(self.chunks[d], shape[d] - c * self.chunks[d])
+                if u.kind == "points":
+                    return False
+                if isinstance(inner, Slice):
+                    if abs(inner.step) != 1 or inner.n != extent:
+                        return False
+                elif extent != 1:
+                    return False
+        return True
+
+
+def _slice_pieces(s: Slice, cs: int) -> list[Piece]:
+    if s.n == 0:
+        return []
+    pieces = []
+    lo, hi = min(s.start, s.last), max(s.start, s.last)
+    step = s.step
+    chunk_range = range(lo // cs, hi // cs + 1)
+    if step < 0:
+        chunk_range = reversed(chunk_range)
+    for c in chunk_range:
+        c0, c1 = c * cs, (c + 1) * cs - 1
+        if step > 0:
+            i0 = max(0, -(-(c0 - s.start) // step))
+            i1 = min(s.n - 1, (c1 - s.start) // step)
+        else:
+            i0 = max(0, -(-(s.start - c1) // -step))
+            i1 = min(s.n - 1, (s.start - c0) // -step)
+        if i0 <= i1:
+            pieces.append(Piece((c,), (Slice(s.at(i0) - c0, step, i1 - i0 + 1),), Slice(i0, 1, i1 - i0 + 1)))
+    return pieces
+
+
+def _points_unit(sel: Selection, dims: list[int], chunks) -> Unit:
+    axes = tuple(sorted({a for d in dims for a in sel.dims[d].axes}))
+    ushape = tuple(sel.out_shape[a] for a in axes)
+    flat = []
+    for d in dims:
+        dm = sel.dims[d]
+        if dm.kind == "int":
+            arr = np.full(ushape, dm.value, dtype=np.int64)
+        else:
+            full = dm.full(sel.out_shape)
+            shp = [1] * len(axes)
+            for k, a in enumerate(dm.axes):
+                shp[axes.index(a)] = np.shape(full)[k]
+            arr = np.broadcast_to(np.reshape(full, shp), ushape)
+        flat.append(np.ascontiguousarray(arr).reshape(-1))
+    npts = flat[0].shape[0] if flat else 0
+    cidx = [f // chunks[d] for f, d in zip(flat, dims)]
+    if len(dims) == 1:
+        lin = cidx[0]
+    else:
+        grid = [int(c.max()) + 1 if c.size else 1 for c in cidx]
+        lin = np.ravel_multi_index(cidx, grid) if npts else np.zeros(0, np.int64)
+    order = np.argsort(lin, kind="stable")
+    slin = lin[order]
+    bounds = np.flatnonzero(np.diff(slin)) + 1
+    starts = np.concatenate(([0], bounds)) if npts else np.zeros(0, np.int64)
+    ends = np.concatenate((bounds, [npts])) if npts else np.zeros(0, np.int64)
+    pieces = []
+    for s0, s1 in zip(starts.tolist(), ends.tolist()):
+        pos = order[s0:s1]
+        chunk = tuple(int(c[pos[0]]) for c in cidx)
+        inner = tuple(f[pos] - chunks[d] * ch for f, d, ch in zip(flat, dims, chunk))
+        pieces.append(Piece(chunk, inner, pos))
+    return Unit("points", tuple(dims), axes, tuple(pieces))
+
+
+def plan_selection(sel: Selection, chunks: tuple[int, ...]) -> ChunkPlan:
+    """Group the selection's points by chunk (no I/O)."""
+    ndim = len(sel.base_shape)
+    # union dims that share output axes (or are arrays) into units
+    axis_owner: dict[int, list[int]] = {}
+    for d, dm in enumerate(sel.dims):
+        for a in dm.axes:
+            axis_owner.setdefault(a, []).append(d)
+    seen: set[int] = set()
+    units: list[Unit] = []
+    for d in range(ndim):
+        if d in seen:
+            continue
+        dm = sel.dims[d]
+        cs = chunks[d]
+        if dm.kind == "int":
+            c, i = divmod(dm.value, cs)
+            units.append(Unit("int", (d,), (), (Piece((c,), (i,), None),)))
+            seen.add(d)
+            continue
+        group = {d}
+        frontier = [d]
+        while frontier:
+            x = frontier.pop()
+            for a in sel.dims[x].axes:
+                for y in axis_owner[a]:
+                    if y not in group:
+                        group.add(y)
+                        frontier.append(y)
+        seen |= group
+        if dm.kind == "slice" and len(group) == 1:
+            units.append(Unit("slice", (d,), dm.axes, tuple(_slice_pieces(dm.value, cs))))
+        else:
+            units.append(_points_unit(sel, sorted(group), chunks))
+    # order units by output axis so iteration follows C order of the output
+    units.sort(key=lambda u: (min(u.axes) if u.axes else -1))
+    return ChunkPlan(sel, tuple(chunks), tuple(units))

@@ -1,0 +1,167 @@
+"""A composable selection: how every dimension of a base array maps onto a view.
+
+A view of shape ``out_shape`` over a base array is described, per base dimension ``d``,
+by a :class:`DimMap` telling which base index each output position reads:
+
+* ``int``   - a constant index (the dimension is dropped from the view);
+* ``slice`` - a :class:`Slice` along exactly one output axis (lazy, no arrays);
+* ``array`` - an integer array whose dimensions are a set of output axes (it may be
+  broadcastable: length-1 where it does not vary).  Several base dimensions sharing
+  output axes is how coordinate (vectorized) selections are represented.
+
+Output axes no dimension depends on are new axes (``None``) of length 1.  This form is
+closed under composition with any NumPy-style key, so views of views stay lazy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+
+from .slices import Slice
+
+__all__ = ["DimMap", "Selection"]
+
+Value = Union[int, Slice, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class DimMap:
+    kind: str  # "int" | "slice" | "array"
+    value: Value
+    axes: tuple[int, ...] = ()
+
+    @staticmethod
+    def const(i: int) -> "DimMap":
+        return DimMap("int", int(i), ())
+
+    @staticmethod
+    def sl(s: Slice, axis: int) -> "DimMap":
+        return DimMap("slice", s, (axis,))
+
+    @staticmethod
+    def arr(a: np.ndarray, axes: tuple[int, ...]) -> "DimMap":
+        a = np.asarray(a, dtype=np.int64)
+        if a.ndim != len(axes):
+            raise ValueError("index array must have one dimension per output axis")
+        return DimMap("array", a, tuple(axes))
+
+    def full(self, out_shape: tuple[int, ...]) -> np.ndarray:
+        """The index array over ``self.axes`` at full (non-broadcast) size."""
+        if self.kind == "int":
+            return np.asarray(self.value, dtype=np.int64)
+        if self.kind == "slice":
+            return self.value.to_array()
+        return np.broadcast_to(self.value, tuple(out_shape[a] for a in self.axes))
+
+    def describe(self) -> str:
+        if self.kind == "int":
+            return str(self.value)
+        if self.kind == "slice":
+            s = self.value
+            if s.n == 0:
+                return "[]"
+            return f"{s.start}:{s.last + (1 if s.step > 0 else -1)}" + (f":{s.step}" if s.step != 1 else "")
+        return f"array{tuple(np.shape(self.value))}"
+
+
+@dataclass(frozen=True, eq=False)
+class Selection:
+    base_shape: tuple[int, ...]
+    dims: tuple[DimMap, ...]
+    out_shape: tuple[int, ...]
+
+    @staticmethod
+    def identity(shape: tuple[int, ...]) -> "Selection":
+        shape = tuple(int(s) for s in shape)
+        return Selection(shape, tuple(DimMap.sl(Slice(0, 1, n), i) for i, n in enumerate(shape)), shape)
+
+    # -- properties --------------------------------------------------------------
+    @property
+    def is_identity(self) -> bool:
+        return self.out_shape == self.base_shape and all(
+            d.kind == "slice" and d.axes == (i,) and d.value.start == 0 and d.value.step == 1
+            for i, d in enumerate(self.dims))
+
+    @property
+    def is_basic(self) -> bool:
+        """Only ints and slices, each slice on its own axis (NumPy basic indexing)."""
+        axes = [d.axes[0] for d in self.dims if d.kind == "slice"]
+        return all(d.kind != "array" for d in self.dims) and len(axes) == len(set(axes))
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.out_shape, dtype=np.int64))
+
+    def describe(self) -> str:
+        return "[" + ", ".join(d.describe() for d in self.dims) + "]" + (
+            f" -> shape {self.out_shape}" if self.out_shape else " -> 0-d")
+
+    def permute(self, perm: tuple[int, ...]) -> "Selection":
+        """The same elements with output axis ``perm[i]`` moved to position ``i``."""
+        new_pos = {old: new for new, old in enumerate(perm)}
+        dims = []
+        for d in self.dims:
+            if d.kind == "int":
+                dims.append(d)
+                continue
+            axes = tuple(new_pos[a] for a in d.axes)
+            if d.kind == "slice":
+                dims.append(DimMap.sl(d.value, axes[0]))
+            else:
+                order = sorted(range(len(axes)), key=lambda k: axes[k])
+                dims.append(DimMap.arr(np.transpose(d.value, order), tuple(sorted(axes))))
+        return Selection(self.base_shape, tuple(dims), tuple(self.out_shape[p] for p in perm))
+
+    # -- composition -------------------------------------------------------------
+    def compose(self, inner: "Selection") -> "Selection":
+        """The selection of the base array that ``inner`` (a selection of this view) reads."""
+        if inner.base_shape != self.out_shape:
+            raise ValueError("inner selection does not match this view's shape")
+        return Selection(self.base_shape, tuple(self._compose_dim(d, inner) for d in self.dims),
+                         inner.out_shape)
+
+    def _compose_dim(self, d: DimMap, inner: "Selection") -> DimMap:
+        if d.kind == "int":
+            return d
+        if len(d.axes) == 1:
+            g = inner.dims[d.axes[0]]
+            if g.kind == "int":
+                return DimMap.const(_value_at(d, g.value))
+            if d.kind == "slice" and g.kind == "slice":
+                return DimMap.sl(d.value.compose(g.value), g.axes[0])
+            base = d.value.to_array() if d.kind == "slice" else np.broadcast_to(
+                d.value, (self.out_shape[d.axes[0]],))
+            if g.kind == "slice":
+                return DimMap.arr(base[g.value.as_python_slice()], g.axes)
+            return DimMap.arr(base[g.value], g.axes)
+        # a dimension that varies over several axes of this view (coordinate selection)
+        gs = [inner.dims[a] for a in d.axes]
+        union = tuple(sorted({ax for g in gs for ax in g.axes}))
+        index = tuple(_spread(g, union, inner.out_shape) for g in gs)
+        full = np.broadcast_to(d.value, tuple(self.out_shape[a] for a in d.axes))
+        if not union:
+            return DimMap.const(int(full[index]))
+        return DimMap.arr(full[index], union)
+
+
+def _value_at(d: DimMap, i: int) -> int:
+    if d.kind == "slice":
+        return d.value.at(i)
+    v = d.value  # 1-d, possibly broadcastable (length 1)
+    return int(v[0] if v.shape[0] == 1 else v[i])
+
+
+def _spread(g: DimMap, union: tuple[int, ...], out_shape: tuple[int, ...]):
+    """``g``'s index array reshaped so it broadcasts over the axes ``union``."""
+    if g.kind == "int":
+        return g.value
+    arr = g.value.to_array() if g.kind == "slice" else g.value
+    shape = [1] * len(union)
+    src_shape = np.shape(arr)
+    for k, a in enumerate(g.axes):
+        shape[union.index(a)] = src_shape[k]
+    # axes of g are sorted ascending in every DimMap we build, so a reshape keeps order
+    return np.reshape(arr, shape)

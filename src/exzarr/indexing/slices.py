@@ -1,0 +1,54 @@
+"""An arithmetic progression of indices: the lazy form of a slice along one axis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Slice", "normalize_slice"]
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Indices ``start + i * step`` for ``i in range(n)``; ``step`` may be negative."""
+
+    start: int
+    step: int
+    n: int
+
+    def __post_init__(self):
+        if self.step == 0:
+            raise ValueError("slice step cannot be zero")
+
+    @property
+    def last(self) -> int:
+        return self.start + (self.n - 1) * self.step
+
+    def at(self, i: int) -> int:
+        return self.start + i * self.step
+
+    def compose(self, inner: "Slice") -> "Slice":
+        """The indices of ``self`` picked by positions ``inner``."""
+        return Slice(self.start + inner.start * self.step, self.step * inner.step, inner.n)
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        return self.start + np.asarray(positions, dtype=np.int64) * self.step
+
+    def to_array(self) -> np.ndarray:
+        return self.start + np.arange(self.n, dtype=np.int64) * self.step
+
+    def as_python_slice(self) -> slice:
+        """A Python slice selecting the same indices from a sequence (n > 0 or empty)."""
+        if self.n == 0:
+            return slice(0, 0)
+        stop = self.start + self.n * self.step
+        if stop < 0:
+            stop = None
+        return slice(self.start, stop, self.step)
+
+
+def normalize_slice(s: slice, size: int) -> Slice:
+    """Resolve a Python slice against an axis of length ``size``."""
+    start, stop, step = s.indices(size)
+    return Slice(start, step, len(range(start, stop, step)))
