@@ -72,8 +72,6 @@ class _BytesBytes(_Adapter, BytesBytesCodec):
     def evolve(self, spec: ChunkSpec):
         if self.codec_id == "shuffle" and self.config.get("elementsize") is None:
             return self._with(elementsize=spec.dtype.itemsize)
-        if self.codec_id == "blosc" and self.config.get("typesize") is None:
-            return self._with(typesize=spec.dtype.itemsize)
         return self
 
     def encoded_size(self, nbytes: int) -> int | None:
