@@ -267,7 +267,7 @@ def _b64_from_json(v, dtype):
         fail(f"fill value {v!r} of data type {dtype} is not a base64 string",
              "v2 fill values of bytes, void and structured types are base64-encoded strings")
     try:
-        raw = base64.standard_b64decode(v.encode("ascii"), validate=True) if v else b""
+        raw = base64.b64decode(v.encode("ascii"), validate=True) if v else b""
     except (binascii.Error, UnicodeEncodeError, ValueError):
         fail(f"fill value {v!r} of data type {dtype} is not valid base64",
              "v2 fill values of bytes, void and structured types are base64-encoded strings")
