@@ -1,0 +1,27 @@
+"""Key/value stores: the :class:`Store` contract and its implementations.
+
+``open_store(obj, mode=..., storage_options=...)`` turns a path, a URL or a Store into a
+store; ``register_scheme(scheme, factory)`` plugs in new URL schemes (see
+:mod:`exzarr.storage.registry`).  Importing this package stays light: fsspec and its
+back ends are imported when an fsspec store is first created.
+"""
+
+from .base import ByteRange, Store, slice_range
+from .failures import TransientStorageError, classify
+from .fsspec_store import PROTOCOL_TRAITS, FsspecStore, ProtocolTraits
+from .keys import InvalidKeyError, validate_key
+from .local import LocalStore
+from .memory import MemoryStore
+from .registry import open_store, register_scheme, registered_schemes, unregister_scheme
+from .retry import NO_RETRY, RetryingStore, RetryPolicy, RetryStats
+from .sqlite import SQLiteStore
+from .zip import ZipStore
+
+__all__ = [
+    "Store", "ByteRange", "slice_range",
+    "MemoryStore", "LocalStore", "ZipStore", "SQLiteStore", "FsspecStore",
+    "RetryingStore", "RetryPolicy", "RetryStats", "NO_RETRY",
+    "ProtocolTraits", "PROTOCOL_TRAITS",
+    "open_store", "register_scheme", "unregister_scheme", "registered_schemes",
+    "InvalidKeyError", "TransientStorageError", "classify", "validate_key",
+]

@@ -1,0 +1,222 @@
+"""Filesystem store: key ``a/b/c`` is the file ``root/a/b/c``.
+
+Writes are atomic: the value goes to a hidden temporary file in the destination
+directory (``.exzarr-tmp-*``) which then replaces the target with ``os.replace``, so a
+reader (or a crash) sees the old value or the new one, never a torn chunk.  Temporary
+files are never listed as keys.  Pass ``fsync=True`` to also survive power loss (slower).
+Deleting a key removes the directories it leaves empty (up to, not including, root).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import AccessDeniedError, StorageError, where
+from .base import ByteRange, Store
+from .keys import InvalidKeyError, resolve_range, validate_key, validate_prefix
+
+__all__ = ["LocalStore"]
+
+TMP_PREFIX = ".exzarr-tmp-"
+_tmp_counter = itertools.count()
+
+
+def _is_tmp(name: str) -> bool:
+    return name.startswith(TMP_PREFIX)
+
+
+class LocalStore(Store):
+    """Keys stored as files under ``root`` (created on the first write)."""
+
+    def __init__(self, root: str | os.PathLike, *, read_only: bool = False, fsync: bool = False):
+        super().__init__(read_only=read_only)
+        self.root = Path(os.path.abspath(os.fspath(root)))
+        self._root = str(self.root)
+        self.fsync = fsync
+
+    @property
+    def url(self) -> str:
+        return self.root.as_uri()
+
+    # -- paths ----------------------------------------------------------------
+    def _path(self, key: str) -> str:
+        validate_key(key, self)
+        if "\\" in key and os.sep == "\\":
+            raise InvalidKeyError(f"invalid store key {key!r} ({where(self)}): backslashes are "
+                                  "path separators on this system", store=self, key=key)
+        if TMP_PREFIX in key and any(_is_tmp(p) for p in key.split("/")):
+            raise InvalidKeyError(
+                f"invalid store key {key!r} ({where(self)}): names starting with "
+                f"{TMP_PREFIX!r} are reserved for temporary files", store=self, key=key)
+        return self._root + "/" + key
+
+    def _fail(self, exc: OSError, key, action) -> StorageError:
+        if isinstance(exc, PermissionError):
+            return AccessDeniedError(f"permission denied to {action} {where(self, key)} ({exc}); "
+                                     "check the file permissions of the store directory",
+                                     store=self, key=key)
+        return StorageError(f"failed to {action} {where(self, key)} ({exc}); check that the "
+                            "path is accessible and the disk is not full", store=self, key=key)
+
+    # -- reads ----------------------------------------------------------------
+    def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
+        path = self._path(key)
+        try:
+            with open(path, "rb") as f:
+                if byte_range is None:
+                    return f.read()
+                start, stop = byte_range
+                if start >= 0 and stop is None:
+                    f.seek(start)
+                    return f.read()
+                a, b = resolve_range(start, stop, os.fstat(f.fileno()).st_size)
+                f.seek(a)
+                return f.read(b - a)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise self._fail(exc, key, "read") from exc
+
+    def exists(self, key: str) -> bool:
+        return os.path.isfile(self._path(key))
+
+    def getsize(self, key: str) -> int | None:
+        try:
+            st = os.stat(self._path(key))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+    # -- writes ---------------------------------------------------------------
+    def _set(self, key: str, value: bytes) -> None:
+        path = self._path(key)
+        parent, name = os.path.split(path)
+        tmp = os.path.join(parent, f"{TMP_PREFIX}{name}.{os.getpid()}."
+                                   f"{threading.get_ident()}.{next(_tmp_counter)}")
+        for attempt in range(5):
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                break
+            except FileNotFoundError:
+                # parent missing, or removed by a concurrent delete: (re)create it
+                try:
+                    os.makedirs(parent, exist_ok=True)
+                except OSError as exc:
+                    raise self._fail(exc, key, "write") from exc
+            except OSError as exc:
+                raise self._fail(exc, key, "write") from exc
+        else:
+            raise StorageError(f"failed to write {where(self, key)}: its directory kept "
+                               "disappearing (concurrent deletes?); retry the write",
+                               store=self, key=key)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(value)
+                if self.fsync:
+                    f.flush()
+                    os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            if isinstance(exc, OSError):
+                raise self._fail(exc, key, "write") from exc
+            raise
+
+    def _delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            os.unlink(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except IsADirectoryError:
+            return
+        except OSError as exc:
+            raise self._fail(exc, key, "delete") from exc
+        self._prune(os.path.dirname(path))
+
+    def _prune(self, d: str) -> None:
+        """Remove ``d`` and its parents while they are empty (never the root)."""
+        while len(d) > len(self._root) and d.startswith(self._root + "/"):
+            try:
+                os.rmdir(d)
+            except OSError:
+                return
+            d = os.path.dirname(d)
+
+    def delete_prefix(self, prefix: str) -> None:
+        self.check_writable(prefix)
+        validate_prefix(prefix, self)
+        if prefix == "":
+            if os.path.isdir(self._root):
+                for entry in os.scandir(self._root):
+                    self._remove_entry(entry.path, prefix)
+            return
+        if prefix.endswith("/"):
+            d = self._root + "/" + prefix[:-1]
+            if os.path.isdir(d):
+                self._remove_entry(d, prefix)
+                self._prune(os.path.dirname(d))
+            return
+        super().delete_prefix(prefix)
+
+    def _remove_entry(self, path: str, prefix: str) -> None:
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise self._fail(exc, prefix, "delete") from exc
+
+    # -- listing --------------------------------------------------------------
+    def _walk(self, top: str, rel: str) -> Iterator[str]:
+        try:
+            entries = list(os.scandir(top))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for e in entries:
+            if _is_tmp(e.name):
+                continue
+            if e.is_dir(follow_symlinks=True):
+                yield from self._walk(e.path, rel + e.name + "/")
+            else:
+                yield rel + e.name
+
+    def list(self) -> Iterator[str]:
+        return self._walk(self._root, "")
+
+    def list_prefix(self, prefix: str) -> Iterator[str]:
+        validate_prefix(prefix, self)
+        head, sep, _ = prefix.rpartition("/")
+        base = head + sep
+        top = self._root + ("/" + head if head else "")
+        for k in self._walk(top, base):
+            if k.startswith(prefix):
+                yield k
+
+    def list_dir(self, prefix: str) -> Iterator[str]:
+        validate_prefix(prefix, self)
+        top = self._root + ("/" + prefix.rstrip("/") if prefix else "")
+        try:
+            entries = list(os.scandir(top))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for e in entries:
+            if not _is_tmp(e.name):
+                yield e.name
+
+    def clear(self) -> None:
+        """Delete every key (the root directory itself stays)."""
+        self.delete_prefix("")
+

@@ -1,0 +1,124 @@
+"""In-process memory store: ``memory://name``.
+
+Named stores live in a module-level registry, so every ``MemoryStore("x")`` (and every
+``open_store("memory://x")``) in one process reaches the same data until
+:meth:`MemoryStore.discard` drops it.  A store created without a name gets a unique one
+and its data is freed when the last store object using it goes away.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
+
+from .base import ByteRange, Store
+from .keys import validate_key, validate_prefix
+
+__all__ = ["MemoryStore"]
+
+
+class _Bucket(dict):
+    """The data behind one name (a dict subclass so the anonymous registry can weak-ref it)."""
+
+    __slots__ = ("lock", "__weakref__")
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.RLock()
+
+
+_registry_lock = threading.Lock()
+_named: dict[str, _Bucket] = {}
+_anonymous: "weakref.WeakValueDictionary[str, _Bucket]" = weakref.WeakValueDictionary()
+_counter = itertools.count(1)
+
+
+def _bucket_for(name: str | None) -> tuple[str, _Bucket]:
+    with _registry_lock:
+        if name is None:
+            name = f"anonymous-{next(_counter)}"
+            while name in _named or name in _anonymous:
+                name = f"anonymous-{next(_counter)}"
+            bucket = _anonymous[name] = _Bucket()
+            return name, bucket
+        bucket = _named.get(name)
+        if bucket is None:
+            bucket = _anonymous.get(name)
+        if bucket is None:
+            bucket = _named[name] = _Bucket()
+        return name, bucket
+
+
+class MemoryStore(Store):
+    """A thread-safe dict of ``key -> bytes`` shared by name within the process.
+
+    ``MemoryStore("x")`` and ``open_store("memory://x")`` reach the same data.
+    """
+
+    def __init__(self, name: str | None = None, *, read_only: bool = False):
+        super().__init__(read_only=read_only)
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ValueError(f"a memory store name is a non-empty str without '/', got {name!r}")
+        self.name, self._data = _bucket_for(name)
+
+    @classmethod
+    def discard(cls, name: str) -> None:
+        """Forget the named store's data (stores already open keep theirs)."""
+        with _registry_lock:
+            _named.pop(name, None)
+
+    @property
+    def url(self) -> str:
+        return f"memory://{self.name}"
+
+    def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
+        v = self._data.get(key)
+        if v is None or byte_range is None:
+            return v
+        start, stop = byte_range
+        return v[start:stop]
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
+        d = self._data
+        return {k: d.get(k) for k in keys}
+
+    def exists(self, key: str) -> bool:
+        return key in self._data
+
+    def getsize(self, key: str) -> int | None:
+        v = self._data.get(key)
+        return None if v is None else len(v)
+
+    def _set(self, key: str, value: bytes) -> None:
+        validate_key(key, self)
+        with self._data.lock:
+            self._data[key] = value
+
+    def set_many(self, items: Mapping[str, bytes]) -> None:
+        self.check_writable()
+        items = {validate_key(k, self): bytes(v) for k, v in items.items()}
+        with self._data.lock:
+            self._data.update(items)
+
+    def _delete(self, key: str) -> None:
+        with self._data.lock:
+            self._data.pop(key, None)
+
+    def delete_prefix(self, prefix: str) -> None:
+        self.check_writable(prefix)
+        validate_prefix(prefix, self)
+        with self._data.lock:
+            for k in [k for k in self._data if k.startswith(prefix)]:
+                del self._data[k]
+
+    def list(self) -> Iterator[str]:
+        with self._data.lock:
+            keys = list(self._data)
+        return iter(keys)
+
+    def list_prefix(self, prefix: str) -> Iterator[str]:
+        with self._data.lock:
+            keys = [k for k in self._data if k.startswith(prefix)]
+        return iter(keys)

@@ -1,0 +1,117 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from exzarr.errors import ReadOnlyError
+from exzarr.storage import InvalidKeyError, LocalStore, open_store
+from exzarr.storage.local import TMP_PREFIX
+from exzarr.testing.stores import StoreTests
+
+
+class TestLocalStore(StoreTests):
+    @pytest.fixture
+    def store(self, tmp_path):
+        return LocalStore(tmp_path / "root")
+
+
+def test_layout_and_url(tmp_path):
+    s = LocalStore(tmp_path / "r")
+    s.set("a/b/c", b"123")
+    assert (tmp_path / "r" / "a" / "b" / "c").read_bytes() == b"123"
+    assert s.url == (tmp_path / "r").as_uri()
+    assert open_store(s.url).get("a/b/c") == b"123"
+    assert open_store(str(tmp_path / "r")).get("a/b/c") == b"123"
+
+
+def test_delete_prunes_empty_dirs_only(tmp_path):
+    s = LocalStore(tmp_path / "r")
+    s.set("a/b/c/d", b"1")
+    s.set("a/x", b"2")
+    s.delete("a/b/c/d")
+    assert not (tmp_path / "r" / "a" / "b").exists()
+    assert (tmp_path / "r" / "a" / "x").exists()
+    s.delete("a/x")
+    assert (tmp_path / "r").is_dir() and not any((tmp_path / "r").iterdir())
+
+
+def test_keys_escaping_root_refused(tmp_path):
+    s = LocalStore(tmp_path / "r")
+    for bad in ["../outside", "a/../../outside", "/etc/passwd", "a/./b"]:
+        with pytest.raises(InvalidKeyError) as e:
+            s.set(bad, b"x")
+        assert str(tmp_path / "r") in str(e.value) or "store" in str(e.value)
+        with pytest.raises(InvalidKeyError):
+            s.get(bad)
+    assert not (tmp_path / "outside").exists()
+
+
+def test_temp_files_never_listed_or_readable(tmp_path):
+    s = LocalStore(tmp_path / "r")
+    s.set("a/k", b"1")
+    (tmp_path / "r" / "a" / f"{TMP_PREFIX}k.123").write_bytes(b"partial")
+    assert list(s.list()) == ["a/k"]
+    assert list(s.list_dir("a/")) == ["k"]
+    with pytest.raises(InvalidKeyError):
+        s.get(f"a/{TMP_PREFIX}k.123")
+
+
+def test_failed_write_leaves_old_value_and_no_temp(tmp_path):
+    s = LocalStore(tmp_path / "r")
+    s.set("k", b"old")
+
+    class Boom(bytes):
+        pass
+
+    # a write that fails half way (value that cannot be written) keeps the old file
+    with pytest.raises(TypeError):
+        s._set("k", object())
+    assert s.get("k") == b"old"
+    assert os.listdir(tmp_path / "r") == ["k"]
+
+
+def test_crash_mid_write_never_tears(tmp_path):
+    """SIGKILL a process while it rewrites one key over and over: the file is always whole."""
+    root = tmp_path / "r"
+    code = f"""
+import sys
+from exzarr.storage import LocalStore
+s = LocalStore({str(root)!r})
+vals = [bytes([i]) * 3_000_000 for i in range(4)]
+s.set("chunk", vals[0])
+print("ready", flush=True)
+i = 0
+while True:
+    i += 1
+    s.set("chunk", vals[i % 4])
+"""
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert p.stdout.readline().strip() == b"ready"
+        import time
+        time.sleep(0.3)
+    finally:
+        p.kill()
+        p.wait()
+    s = LocalStore(root)
+    v = s.get("chunk")
+    assert len(v) == 3_000_000 and v == v[:1] * 3_000_000
+    assert list(s.list()) == ["chunk"]
+
+
+def test_read_only_mode(tmp_path):
+    LocalStore(tmp_path / "r").set("k", b"1")
+    ro = open_store(tmp_path / "r", mode="r")
+    assert ro.get("k") == b"1"
+    with pytest.raises(ReadOnlyError):
+        ro.set("k", b"2")
+    assert not (tmp_path / "nothing").exists()
+    assert open_store(tmp_path / "nothing", mode="r").get("k") is None
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_fsync_option(tmp_path):
+    s = LocalStore(tmp_path / "r", fsync=True)
+    s.set("a/b", b"durable")
+    assert s.get("a/b") == b"durable"
