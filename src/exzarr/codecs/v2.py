@@ -28,15 +28,16 @@ class V2CodecPipeline(CodecPipeline):
         if filters is not None and not isinstance(filters, (list, tuple)):
             raise InvalidMetadataError(f"v2 filters must be a list or null, got {filters!r}")
         self.filters = [to_v2(f) for f in filters or []]
+        # JSON as given (numcodecs' get_config may add defaulted keys zarr-python omits)
+        self._compressor_json = _json_of(compressor, self.compressor)
+        self._filters_json = [_json_of(f, nf) for f, nf in zip(filters or [], self.filters)] or None
         self._object = spec.dtype == np.dtype(object)
         # bytes in C order and in the array's order coincide when at most one axis has length > 1
         self._c_layout = spec.order == "C" or sum(s > 1 for s in spec.shape) <= 1
 
     def to_json(self):
         """``(compressor config or None, list of filter configs or None)``."""
-        comp = self.compressor.get_config() if self.compressor is not None else None
-        filters = [f.get_config() for f in self.filters] or None
-        return comp, filters
+        return self._compressor_json, self._filters_json
 
     def encode(self, arr: np.ndarray) -> bytes:
         arr = np.asarray(arr)
@@ -92,3 +93,11 @@ class V2CodecPipeline(CodecPipeline):
             out[...] = arr
             return out
         return arr if arr.flags.writeable else arr.copy()
+
+
+def _json_of(given, codec):
+    if codec is None:
+        return None
+    if isinstance(given, dict) and "id" in given:
+        return dict(given)
+    return codec.get_config()
