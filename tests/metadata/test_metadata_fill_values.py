@@ -248,3 +248,12 @@ def test_equality_is_bitwise_but_all_nans_equal():
     assert not fill_values_equal(np.float64(0.0), np.float64(-0.0))
     assert fill_values_equal(None, None) and not fill_values_equal(None, np.float64(0))
     assert not fill_values_equal(np.float32(1), np.float64(1))
+
+
+def test_timedelta_scalar_is_not_taken_for_an_integer():
+    # np.timedelta64 subclasses np.signedinteger; it must go through the time conversion
+    dt = np.dtype("<m8[ms]")
+    assert normalize_fill_value(np.timedelta64(3, "s"), dt) == np.timedelta64(3000, "ms")
+    assert np.isnat(normalize_fill_value(np.timedelta64("NaT", "ms"), dt))
+    with pytest.raises(InvalidMetadataError, match="expected an integer"):
+        normalize_fill_value(np.timedelta64(3, "s"), np.dtype("i8"))

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from exzarr.errors import InvalidMetadataError, where
+from exzarr.errors import InvalidMetadataError, UnsupportedExtensionError, where
 
 __all__ = [
     "fail",
@@ -69,15 +69,16 @@ def located(doc_kind: str, store=None, key: str | None = None) -> Iterator[None]
 
 
 def _relocated(cls: type[InvalidMetadataError], raw: str, doc_kind: str, store, key):
-    new = cls(_prefix(doc_kind, store, key) + raw, store=store, key=key)
+    word = "unsupported" if issubclass(cls, UnsupportedExtensionError) else "invalid"
+    new = cls(_prefix(word, doc_kind, store, key) + raw, store=store, key=key)
     new._raw = raw  # type: ignore[attr-defined]
     return new
 
 
-def _prefix(doc_kind: str, store, key) -> str:
+def _prefix(word: str, doc_kind: str, store, key) -> str:
     if store is None and key is None:
-        return f"invalid {doc_kind}: "
-    return f"invalid {doc_kind} at {where(store, key)}: "
+        return f"{word} {doc_kind}: "
+    return f"{word} {doc_kind} at {where(store, key)}: "
 
 
 def loads_document(data: bytes | bytearray | memoryview | str, doc_kind: str, store=None,
@@ -175,8 +176,9 @@ def _not_jsonable(value: Any, path: str) -> NoReturn:
 
 
 def is_int(x: Any) -> bool:
-    """True for Python/NumPy integers (bool excluded)."""
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+    """True for Python/NumPy integers (bool and timedelta64 excluded)."""
+    # np.timedelta64 subclasses np.signedinteger but is not a plain integer
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_, np.timedelta64))
 
 
 def parse_int_tuple(value: Any, field: str, *, minimum: int) -> tuple[int, ...]:
