@@ -61,9 +61,6 @@ def test_failed_write_leaves_old_value_and_no_temp(tmp_path):
     s = LocalStore(tmp_path / "r")
     s.set("k", b"old")
 
-    class Boom(bytes):
-        pass
-
     # a write that fails half way (value that cannot be written) keeps the old file
     with pytest.raises(TypeError):
         s._set("k", object())

@@ -173,6 +173,8 @@ class SQLiteStore(Store):
         if not rows:
             return None
         v = rows[0][0]
+        if v is None:  # substr() of a zero-length blob is NULL
+            return b""
         return bytes(v) if not isinstance(v, bytes) else v
 
     def get_many(self, keys) -> dict[str, bytes | None]:

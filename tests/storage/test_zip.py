@@ -1,0 +1,187 @@
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+
+from exzarr.errors import ReadOnlyError, StorageError
+from exzarr.storage import InvalidKeyError, ZipStore, open_store
+from exzarr.testing.stores import StoreTests
+
+
+class TestZipStore(StoreTests):
+    @pytest.fixture
+    def store(self, tmp_path):
+        s = ZipStore(tmp_path / "t.zip", mode="w")
+        yield s
+        s.close()
+
+
+class TestZipStoreDeflated(StoreTests):
+    @pytest.fixture
+    def store(self, tmp_path):
+        s = ZipStore(tmp_path / "t.zip", mode="w", compression=zipfile.ZIP_DEFLATED)
+        yield s
+        s.close()
+
+
+class TestZipStoreReopened(StoreTests):
+    """Data written, closed, and re-opened in append mode before the reads."""
+
+    def populate(self, store, items):
+        store.set_many(items)
+        store.close()
+        store._state = ZipStore(store.path, mode="a")._state  # same object, re-opened file
+
+    @pytest.fixture
+    def store(self, tmp_path):
+        s = ZipStore(tmp_path / "t.zip", mode="w")
+        yield s
+        s.close()
+
+
+def _names(path):
+    with zipfile.ZipFile(path) as zf:
+        return [i.filename for i in zf.infolist()]
+
+
+def test_rewrite_leaves_no_duplicate_members(tmp_path):
+    p = tmp_path / "d.zip"
+    with ZipStore(p, mode="w") as s:
+        s.set("a/zarr.json", b"1")
+        s.set("a/c/0", b"x")
+        s.set("a/zarr.json", b"22")
+        s.set("gone", b"z")
+        s.delete("gone")
+    assert sorted(_names(p)) == ["a/c/0", "a/zarr.json"]
+    with zipfile.ZipFile(p) as zf:
+        assert zf.read("a/zarr.json") == b"22"
+        assert zf.testzip() is None
+    with ZipStore(p, mode="a") as s:
+        s.set("a/c/0", b"y")
+        s.set("a/c/1", b"w")
+    assert sorted(_names(p)) == ["a/c/0", "a/c/1", "a/zarr.json"]
+    with ZipStore(p) as s:
+        assert s.get("a/c/0") == b"y" and s.get("a/zarr.json") == b"22"
+
+
+def test_append_without_rewrite_keeps_archive(tmp_path):
+    p = tmp_path / "d.zip"
+    with ZipStore(p, mode="w") as s:
+        s.set("k", b"1")
+    with ZipStore(p, mode="a") as s:
+        s.set("j", b"2")
+    assert _names(p) == ["k", "j"]
+
+
+def test_reads_zarr_python_zip(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    p = tmp_path / "zp.zip"
+    zs = zarr.storage.ZipStore(p, mode="w")
+    arr = zarr.create_array(zs, name="x", shape=(10, 10), chunks=(5, 5), dtype="i4",
+                            compressors=None)
+    arr[:] = np.arange(100, dtype="i4").reshape(10, 10)
+    zs.close()
+    with open_store(p) as s:
+        assert isinstance(s, ZipStore) and s.read_only
+        keys = sorted(s.list())
+        assert "x/zarr.json" in keys and "zarr.json" in keys
+        chunk = s.get("x/c/0/0")
+        assert np.frombuffer(chunk, "<i4").tolist() == [
+            r * 10 + c for r in range(5) for c in range(5)]
+        assert s.get("x/c/0/0", (4, 8)) == chunk[4:8]
+
+
+def test_zarr_python_reads_ours(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    p = tmp_path / "ours.zip"
+    src = zarr.storage.MemoryStore()
+    a = zarr.create_array(src, name="y", shape=(6,), chunks=(3,), dtype="f8")
+    a[:] = np.arange(6.0)
+    import asyncio
+
+    async def items():
+        return {k: (await src.get(k, zarr.core.buffer.default_buffer_prototype())).to_bytes()
+                async for k in src.list()}
+
+    with ZipStore(p, mode="w") as s:
+        s.set_many(asyncio.run(items()))
+        s.set("y/c/0", s.get("y/c/0"))  # a rewrite: the archive must still have one member
+    assert _names(p).count("y/c/0") == 1
+    g = zarr.open_group(zarr.storage.ZipStore(p, mode="r"), mode="r")
+    assert g["y"][:].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_refuses_escaping_member_names(tmp_path):
+    p = tmp_path / "evil.zip"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("zarr.json", b"{}")
+        zf.writestr("../escape", b"x")
+    with pytest.raises(InvalidKeyError) as e:
+        ZipStore(p)
+    assert "../escape" in str(e.value) and "escape the archive" in str(e.value)
+    p2 = tmp_path / "abs.zip"
+    with zipfile.ZipFile(p2, "w") as zf:
+        zf.writestr("/etc/passwd", b"x")
+    with pytest.raises(InvalidKeyError):
+        ZipStore(p2)
+    with ZipStore(tmp_path / "ok.zip", mode="w") as s:
+        for bad in ["../x", "/abs", "a/../../b"]:
+            with pytest.raises(InvalidKeyError):
+                s.set(bad, b"1")
+
+
+def test_directory_entries_are_not_keys(tmp_path):
+    p = tmp_path / "dirs.zip"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("a/", b"")
+        zf.writestr("a/zarr.json", b"{}")
+    with ZipStore(p) as s:
+        assert list(s.list()) == ["a/zarr.json"]
+
+
+def test_modes_and_errors(tmp_path):
+    with pytest.raises(StorageError) as e:
+        ZipStore(tmp_path / "missing.zip")
+    assert "missing.zip" in str(e.value)
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    with pytest.raises(StorageError) as e:
+        ZipStore(tmp_path / "bad.zip")
+    assert "bad.zip" in str(e.value)
+    with ZipStore(tmp_path / "t.zip", mode="w") as s:
+        s.set("k", b"1")
+    with ZipStore(tmp_path / "t.zip") as s:
+        with pytest.raises(ReadOnlyError):
+            s.set("k", b"2")
+    with ZipStore(tmp_path / "t.zip", mode="w") as s:  # "w" truncates
+        assert list(s.list()) == []
+    s = ZipStore(tmp_path / "t.zip", mode="a")
+    s.close()
+    s.close()  # idempotent
+    with pytest.raises(StorageError):
+        s.get("k")
+    with pytest.raises(ValueError):
+        ZipStore(tmp_path / "t.zip", mode="x")
+
+
+def test_open_store_urls(tmp_path):
+    p = tmp_path / "u.zip"
+    with open_store(f"zip://{p}", mode="w") as s:
+        assert isinstance(s, ZipStore)
+        s.set("k", b"v")
+    with open_store(str(p), mode="r") as s:
+        assert s.get("k") == b"v"
+        assert s.url == f"zip://{p.as_posix()}"
+
+
+def test_threads_read_and_write(tmp_path):
+    with ZipStore(tmp_path / "th.zip", mode="w") as s:
+        def w(t):
+            for i in range(50):
+                s.set(f"{t}/{i}", bytes([t]) * i)
+                assert s.get(f"{t}/{i}") == bytes([t]) * i
+        ts = [threading.Thread(target=w, args=(t,)) for t in range(6)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+    with ZipStore(tmp_path / "th.zip") as s:
+        assert len(list(s.list())) == 300
