@@ -43,6 +43,12 @@ def coerce_value(value, dtype: np.dtype, where: str) -> np.ndarray:
         if arr.size and int(np.char.str_len(arr).max()) > dtype.itemsize // (4 if dtype.kind == "U" else 1):
             raise _unsafe(f"data of dtype {arr.dtype}", dtype, where, "strings would be truncated")
         return arr.astype(dtype)
+    if arr.dtype.kind in "iu" and dtype.kind in "iu":  # integers: allowed when values fit
+        info = np.iinfo(dtype)
+        if arr.size and (int(arr.min()) < info.min or int(arr.max()) > info.max):
+            raise _unsafe(f"data of dtype {arr.dtype}", dtype, where,
+                          f"values outside the range [{info.min}, {info.max}] of {dtype}")
+        return arr.astype(dtype)
     if not np.can_cast(arr.dtype, dtype, casting="same_kind"):
         raise _unsafe(f"data of dtype {arr.dtype}", dtype, where,
                       f"casting {arr.dtype} to {dtype} is not a same-kind cast")

@@ -64,15 +64,27 @@ def v3_codecs(dtype: np.dtype, *, codecs=None, compressor=UNSET, filters=None,
         "index_codecs": [dict(c) for c in DEFAULT_SHARD_INDEX_CODECS], "index_location": "end"}}]
 
 
+#: numcodecs config entries zarr-python leaves out of v2 metadata when at their default
+_V2_OMITTED_DEFAULTS = {"zstd": {"checksum": False}}
+
+
+def _v2_config(codec) -> dict:
+    cfg = get_codec(codec, zarr_format=2).get_config()
+    for k, v in _V2_OMITTED_DEFAULTS.get(cfg["id"], {}).items():
+        if k in cfg and cfg[k] == v:
+            del cfg[k]
+    return cfg
+
+
 def v2_compressor(compressor=UNSET) -> dict | None:
     if compressor is UNSET:
         return dict(DEFAULT_V2_COMPRESSOR)
     if compressor is None:
         return None
-    return get_codec(compressor, zarr_format=2).get_config()
+    return _v2_config(compressor)
 
 
 def v2_filters(filters) -> list[dict] | None:
     if not filters:
         return None
-    return [get_codec(f, zarr_format=2).get_config() for f in filters]
+    return [_v2_config(f) for f in filters]

@@ -21,6 +21,9 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
                          f"{sel.out_shape} and {dtype}")
     if out.size == 0:
         return out
+    if sel.broadcast_axes:  # repeated along axes no dimension depends on
+        out[...] = read_selection(state, sel.collapse_broadcast())
+        return out
     plan = plan_selection(sel, tuple(state.meta.chunks))
     if plan.is_basic:
         _read_basic(state, plan, out)
@@ -42,7 +45,7 @@ def _read_basic(state, plan: ChunkPlan, out: np.ndarray) -> None:
         if raw is None:
             view[outer] = state.fill
             return
-        region = view[outer]
+        region = view[outer + (Ellipsis,)]
         if (c_order and region.flags.c_contiguous
                 and plan.covers_chunk(task, shape)
                 and state.chunk_extent(task.coords) == tuple(state.meta.chunks)

@@ -25,6 +25,10 @@ def write_selection(state, sel: Selection, value) -> None:
     arr = broadcast_value(arr, sel.out_shape, state.where())
     if arr.size == 0:
         return
+    if sel.broadcast_axes:  # NumPy: the last of the repeated writes wins
+        arr = arr[tuple(slice(-1, None) if a in sel.broadcast_axes else slice(None)
+                        for a in range(arr.ndim))]
+        sel = sel.collapse_broadcast()
     plan = plan_selection(sel, tuple(meta.chunks))
     if plan.is_basic:
         src = basic_view(plan, arr)

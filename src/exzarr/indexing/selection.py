@@ -99,6 +99,19 @@ class Selection:
         return "[" + ", ".join(d.describe() for d in self.dims) + "]" + (
             f" -> shape {self.out_shape}" if self.out_shape else " -> 0-d")
 
+    @property
+    def broadcast_axes(self) -> tuple[int, ...]:
+        """Output axes of length > 1 that no dimension depends on (from indexing new axes
+        with arrays): the data is repeated along them."""
+        used = {a for d in self.dims for a in d.axes}
+        return tuple(a for a, n in enumerate(self.out_shape) if a not in used and n != 1)
+
+    def collapse_broadcast(self) -> "Selection":
+        """This selection with every broadcast axis reduced to length 1."""
+        b = set(self.broadcast_axes)
+        return Selection(self.base_shape, self.dims,
+                         tuple(1 if a in b else n for a, n in enumerate(self.out_shape)))
+
     def permute(self, perm: tuple[int, ...]) -> "Selection":
         """The same elements with output axis ``perm[i]`` moved to position ``i``."""
         new_pos = {old: new for new, old in enumerate(perm)}

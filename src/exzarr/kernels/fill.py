@@ -49,6 +49,8 @@ def is_all_fill(arr: np.ndarray, fill) -> bool:
         if arr.dtype.kind == "c":
             f = complex(fill)
             return _matches_part(flat.real, f.real) and _matches_part(flat.imag, f.imag)
+        if flat.dtype.itemsize == 2:  # Numba has no float16: widen exactly
+            flat = flat.astype(np.float32)
         return bool(_all_nan(flat))
     words, w = words_view(arr)
     value, _ = words_view(np.asarray(fill, dtype=arr.dtype).reshape(1))
