@@ -460,3 +460,15 @@ def test_v2_and_v3_share_the_core_interface():
         assert m.fill_value_or_default == 0.0
         assert isinstance(m.chunk_key_encoding, ChunkKeyEncoding)
     assert v3.fill_value == 0.0 and v2.fill_value is None
+
+
+def test_to_json_returns_a_copy():
+    m = ArrayMetadataV3.from_json(V3_DOC)
+    doc = m.to_json()
+    doc["codecs"][1]["configuration"]["level"] = 99
+    doc["attributes"]["foo"] = 0
+    assert m.codecs[1]["configuration"]["level"] == 0 and m.attributes["foo"] == 42
+    m2 = ArrayMetadataV2.from_json(V2_DOC)
+    d2 = m2.to_json()
+    d2["compressor"]["clevel"] = 1
+    assert m2.compressor["clevel"] == 5

@@ -312,3 +312,34 @@ def test_groups_same_json_as_zarr_python(tmp_path):
     g2 = GroupMetadataV2(attributes={"q": 1})
     assert g2.to_bytes() == (tmp_path / "g2" / ".zgroup").read_bytes()
     assert g2.attrs_to_bytes() == (tmp_path / "g2" / ".zattrs").read_bytes()
+
+
+def test_v2_structured_dtype_both_ways(tmp_path):
+    dt = np.dtype([("x", "<f4"), ("y", "|u1"), ("s", "|S2")])
+    fv = np.array((1.5, 3, b"hi"), dtype=dt)[()]
+    p = tmp_path / "theirs.zarr"
+    zarr.create_array(str(p), shape=(5,), chunks=(2,), dtype=dt, fill_value=fv, zarr_format=2)
+    raw = (p / ".zarray").read_bytes()
+    m = ArrayMetadataV2.from_bytes(raw)
+    assert m.dtype == dt and m.fill_value.tobytes() == fv.tobytes()
+    assert m.to_bytes() == raw
+    q = tmp_path / "ours.zarr"
+    q.mkdir()
+    (q / ".zarray").write_bytes(ArrayMetadataV2.create((5,), (2,), dt, fv, None, None).to_bytes())
+    z = _open(q)
+    assert z.metadata.dtype.to_native_dtype() == dt
+    assert np.array(z.fill_value, dtype=dt).tobytes() == fv.tobytes()
+
+
+def test_v3_hex_fill_values_they_read(tmp_path):
+    p = tmp_path / "a.zarr"
+    p.mkdir()
+    m = ArrayMetadataV3.from_json({
+        "zarr_format": 3, "node_type": "array", "shape": [3], "data_type": "float32",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [3]}},
+        "chunk_key_encoding": {"name": "default"}, "fill_value": "0x7fc00001",
+        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]})
+    (p / "zarr.json").write_bytes(m.to_bytes())
+    assert json.loads((p / "zarr.json").read_bytes())["fill_value"] == "0x7fc00001"
+    z = _open(p)
+    assert np.array(z.fill_value, dtype="f4").view("u4") == 0x7FC00001

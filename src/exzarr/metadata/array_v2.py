@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -130,7 +131,7 @@ class ArrayMetadataV2(ArrayMetadataBase):
 
     # ------------------------------------------------------------------ interface
 
-    @property
+    @functools.cached_property
     def chunk_key_encoding(self) -> ChunkKeyEncoding:
         """v2 keys: ``0.1`` or ``0/1`` (0-d: ``0``)."""
         return ChunkKeyEncoding("v2", self.dimension_separator)
@@ -165,11 +166,11 @@ class ArrayMetadataV2(ArrayMetadataBase):
             "zarr_format": 2,
         }
         doc.update(self.extra_fields)
-        return doc
+        return copy.deepcopy(doc)  # callers may mutate it; we are frozen
 
     def attrs_to_json(self) -> dict:
         """The ``.zattrs`` document."""
-        return dict(self.attributes)
+        return copy.deepcopy(self.attributes)
 
     def attrs_to_bytes(self) -> bytes:
         """The ``.zattrs`` document as JSON text, formatted as zarr-python writes it."""

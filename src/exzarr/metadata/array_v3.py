@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,7 +145,7 @@ class ArrayMetadataV3(ArrayMetadataBase):
         doc["node_type"] = "array"
         doc["storage_transformers"] = [dict(t) for t in self.storage_transformers]
         doc.update(self.extra_fields)
-        return doc
+        return copy.deepcopy(doc)  # callers may mutate it; we are frozen
 
     @classmethod
     def from_json(cls, doc: Mapping, *, store=None, key: str | None = None) -> ArrayMetadataV3:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -38,7 +39,7 @@ class GroupMetadataV2(MetadataDocument):
         return {"zarr_format": 2}
 
     def attrs_to_json(self) -> dict:
-        return dict(self.attributes)
+        return copy.deepcopy(self.attributes)
 
     def attrs_to_bytes(self) -> bytes:
         """The ``.zattrs`` document as JSON text."""
@@ -102,7 +103,7 @@ class GroupMetadataV3(MetadataDocument):
         if self.consolidated_metadata is not None:
             doc["consolidated_metadata"] = self.consolidated_metadata
         doc.update(self.extra_fields)
-        return doc
+        return copy.deepcopy(doc)
 
     @classmethod
     def from_json(cls, doc: Mapping, *, store=None, key: str | None = None) -> GroupMetadataV3:
