@@ -115,6 +115,8 @@ def to_storage_error(exc: BaseException, store, key: str | None, action: str) ->
     kind = classify(exc)
     loc = where(store, key)
     detail = f"{type(exc).__name__}: {exc}"
+    if len(detail) > 300:
+        detail = detail[:300] + "..."
     if kind == "denied":
         return AccessDeniedError(
             f"access denied to {action} {loc} ({detail}); check the credentials, the region "

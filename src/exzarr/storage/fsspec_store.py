@@ -50,7 +50,8 @@ PROTOCOL_TRAITS: dict[str, ProtocolTraits] = {
                                                       suffix_ranges=True)),
 }
 
-_MISSING = object()
+_MISSING = object()  # a batch item whose object does not exist
+_GONE = object()     # an operation that hit a missing object
 
 
 def _protocols(fs) -> tuple[str, ...]:
@@ -200,7 +201,11 @@ class FsspecStore(Store):
                 return self._get_range(key, path, start, stop)
             if start >= size:
                 return b""
-            raise
+            if self.traits.trusted_ranges:
+                raise
+            # a server that cannot serve this range: read the whole value and slice it
+            whole = self._run(lambda: self.fs.cat_file(path), key, "read", missing=None)
+            return None if whole is None else whole[start:stop]
         if body is None:
             return None
         return self._checked(key, path, start, stop, body, size)
@@ -333,7 +338,7 @@ class FsspecStore(Store):
         if not keys:
             return
         paths = [self._path(k) for k in keys]
-        if self._run(lambda: self.fs.rm(paths), None, "delete", missing=_MISSING) is _MISSING:
+        if self._run(lambda: self.fs.rm(paths), None, "delete", missing=_GONE) is _GONE:
             for k in keys:  # some were missing: delete the rest one by one
                 self._delete(k)
 

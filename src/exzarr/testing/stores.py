@@ -48,6 +48,10 @@ NESTED_KEY = "/".join(f"level{i}" for i in range(24)) + "/c/0/0/0"
 class ReadableStoreTests:
     """Read-side tests; data is put in place with :meth:`populate`."""
 
+    #: a "directory" (a prefix of other keys) reads as missing; static HTTP servers
+    #: answer a directory URL with a listing page, so HTTP suites set this False
+    directories_are_missing = True
+
     def populate(self, store: Store, items: dict[str, bytes]) -> None:
         """Make ``items`` readable through ``store`` (default: ``store.set_many``)."""
         store.set_many(items)
@@ -89,6 +93,8 @@ class ReadableStoreTests:
             assert store.get("empty", r) == b"", r
 
     def test_directory_like_key_is_missing(self, store):
+        if not self.directories_are_missing:
+            pytest.skip("this back end serves directory URLs as values (listing pages)")
         self.populate(store, {"dir/child": b"1"})
         assert store.get("dir") is None
         assert store.exists("dir") is False
