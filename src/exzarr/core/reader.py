@@ -1,4 +1,9 @@
-"""Execute a read: selection -> chunk plan -> fetch, decode, gather into the output."""
+"""Execute a read: selection -> chunk plan -> fetch, decode, gather into the output.
+
+Unsharded arrays are planned over the chunk grid; sharded arrays (whose inner chunks
+can be decoded alone) over the inner-chunk grid, fetched shard by shard with ranged
+reads (:mod:`exzarr.core.sharded`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,22 @@ from ..indexing.selection import Selection
 from .fetch import fetch_chunks
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
 
-__all__ = ["read_selection"]
+__all__ = ["read_selection", "chunk_geometry"]
+
+
+def chunk_geometry(state):
+    """(chunk shape the plan uses, decode function, fetch function) for this array."""
+    p = state.pipeline
+    if p.supports_partial_decode:
+        from .sharded import fetch_inner_chunks
+
+        def decode(raw, key, out=None):
+            return p.decode_inner_chunk(raw, store=state.store, key=key, out=out)
+        return tuple(p.inner_chunk_shape), decode, fetch_inner_chunks
+
+    def decode(raw, key, out=None):
+        return p.decode(raw, store=state.store, key=key, out=out)
+    return tuple(state.meta.chunks), decode, fetch_chunks
 
 
 def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.ndarray:
@@ -24,20 +44,26 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
     if sel.broadcast_axes:  # repeated along axes no dimension depends on
         out[...] = read_selection(state, sel.collapse_broadcast())
         return out
-    plan = plan_selection(sel, tuple(state.meta.chunks))
+    chunks, decode, fetch = chunk_geometry(state)
+    plan = plan_selection(sel, chunks)
     if plan.is_basic:
-        _read_basic(state, plan, out)
+        fetch(state, plan, _basic_handler(state, plan, out, decode))
     else:
         target = out if out.flags.c_contiguous else np.empty(out.shape, dtype)
-        _read_fancy(state, plan, target)
+        fetch(state, plan, _fancy_handler(state, plan, target, decode))
         if target is not out:
             out[...] = target
     return out
 
 
-def _read_basic(state, plan: ChunkPlan, out: np.ndarray) -> None:
+def _extent(coords, chunks, shape) -> tuple[int, ...]:
+    return tuple(min(c, s - i * c) for i, c, s in zip(coords, chunks, shape))
+
+
+def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode):
     view = basic_view(plan, out)
     shape = tuple(state.meta.shape)
+    chunks = plan.chunks
     c_order = state.meta.order == "C"
 
     def on_chunk(task, raw, key):
@@ -46,44 +72,33 @@ def _read_basic(state, plan: ChunkPlan, out: np.ndarray) -> None:
             view[outer] = state.fill
             return
         region = view[outer + (Ellipsis,)]
-        if (c_order and region.flags.c_contiguous
-                and plan.covers_chunk(task, shape)
-                and state.chunk_extent(task.coords) == tuple(state.meta.chunks)
+        if (c_order and region.flags.c_contiguous and region.shape == chunks
+                and plan.covers_chunk(task, shape) and _extent(task.coords, chunks, shape) == chunks
                 and all(isinstance(s, slice) and (s.step or 1) == 1 for s in inner)):
-            state.pipeline.decode(raw, store=state.store, key=key, out=region)
+            decode(raw, key, out=region)  # straight into the output, no copy
             return
-        chunk = state.pipeline.decode(raw, store=state.store, key=key)
+        chunk = decode(raw, key)
         view[outer] = chunk[inner]
 
-    fetch_chunks(state, plan, on_chunk)
+    return on_chunk
 
 
-def _read_fancy(state, plan: ChunkPlan, out: np.ndarray) -> None:
+def _fancy_handler(state, plan: ChunkPlan, out: np.ndarray, decode):
     from ..kernels.copy import copy_offsets, fill_offsets
 
     ostr = elem_strides(out)
     out_shape = out.shape
+    fake_strides = (0,) * len(plan.chunks)
 
     def on_chunk(task, raw, key):
         if raw is None:
-            cstr = _c_strides(state.meta.chunks, state.meta.order)
-            _, dst = unit_offsets(plan, task, cstr, ostr, out_shape)
+            _, dst = unit_offsets(plan, task, fake_strides, ostr, out_shape)
             fill_offsets(out, dst, state.fill)
             return
-        chunk = state.pipeline.decode(raw, store=state.store, key=key)
+        chunk = decode(raw, key)
         if not (chunk.flags.c_contiguous or chunk.flags.f_contiguous):
             chunk = np.ascontiguousarray(chunk)
         src, dst = unit_offsets(plan, task, elem_strides(chunk), ostr, out_shape)
         copy_offsets(chunk, src, out, dst)
 
-    fetch_chunks(state, plan, on_chunk)
-
-
-def _c_strides(chunks, order: str) -> tuple[int, ...]:
-    strides = [0] * len(chunks)
-    acc = 1
-    rng = range(len(chunks) - 1, -1, -1) if order == "C" else range(len(chunks))
-    for d in rng:
-        strides[d] = acc
-        acc *= chunks[d]
-    return tuple(strides)
+    return on_chunk

@@ -1,7 +1,8 @@
 """Execute a write: coerce + broadcast the value, then per chunk either encode the new
 data outright (the selection covers the chunk) or read-modify-write under the chunk's
 lock.  A chunk left entirely fill_value is deleted instead of stored (unless
-``write_empty_chunks``)."""
+``write_empty_chunks``).  Sharded arrays are written shard by shard from inner chunks
+(:mod:`exzarr.core.sharded`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .casting import broadcast_value, coerce_value
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
 from .locks import chunk_lock
 
-__all__ = ["write_selection", "store_chunk"]
+__all__ = ["write_selection", "store_chunk", "is_write_empty"]
 
 
 def write_selection(state, sel: Selection, value) -> None:
@@ -29,13 +30,19 @@ def write_selection(state, sel: Selection, value) -> None:
         arr = arr[tuple(slice(-1, None) if a in sel.broadcast_axes else slice(None)
                         for a in range(arr.ndim))]
         sel = sel.collapse_broadcast()
-    plan = plan_selection(sel, tuple(meta.chunks))
+    p = state.pipeline
+    sharded = p.supports_partial_decode
+    chunks = tuple(p.inner_chunk_shape) if sharded else tuple(meta.chunks)
+    plan = plan_selection(sel, chunks)
     if plan.is_basic:
-        src = basic_view(plan, arr)
-        put = _basic_putter(plan, src)
+        put = _basic_putter(plan, basic_view(plan, arr))
     else:
-        src = np.ascontiguousarray(arr)
-        put = _fancy_putter(plan, src)
+        put = _fancy_putter(plan, np.ascontiguousarray(arr))
+    shape = tuple(meta.shape)
+    if sharded:
+        from .sharded import write_shards
+        write_shards(state, plan, put, lambda t: plan.covers_chunk(t, shape))
+        return
     executor.run(lambda task: _write_chunk(state, plan, task, put), list(plan))
 
 
@@ -80,12 +87,15 @@ def _write_chunk(state, plan: ChunkPlan, task, put) -> None:
         store_chunk(state, key, chunk, existed=covers or raw is not None)
 
 
+def is_write_empty(state) -> bool:
+    """Whether chunks that are entirely fill_value are stored anyway."""
+    w = state.write_empty_chunks
+    return _config.get().write_empty_chunks if w is None else w
+
+
 def store_chunk(state, key: str, chunk: np.ndarray, existed: bool = True) -> None:
     """Encode and store ``chunk``, or delete the key if it is all fill_value."""
-    write_empty = state.write_empty_chunks
-    if write_empty is None:
-        write_empty = _config.get().write_empty_chunks
-    if not write_empty:
+    if not is_write_empty(state):
         from ..kernels.fill import is_all_fill
 
         if is_all_fill(chunk, state.fill):

@@ -1,0 +1,160 @@
+"""Reads and writes of sharded arrays at inner-chunk granularity.
+
+The plan is made over the *inner* chunk grid and its tasks grouped by shard.  A read
+fetches, per shard, the index (one ranged read) and then only the inner chunks it needs
+(coalesced byte ranges) — or the whole shard in one request when most of it is needed.
+A write rebuilds each touched shard from its inner chunks: covered inner chunks are
+encoded from the new data, partially written ones are read-modify-written, untouched
+ones keep their stored bytes; a shard wholly covered is built without reading it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from ..codecs.byte_ranges import split
+from ..errors import DecompressionError, where
+from . import executor
+from .locks import chunk_lock
+
+__all__ = ["group_by_shard", "fetch_inner_chunks", "write_shards"]
+
+#: fetch the whole shard when at least this fraction of its inner chunks is needed
+WHOLE_SHARD_FRACTION = 0.5
+
+
+def group_by_shard(pipeline, tasks) -> dict[tuple, list]:
+    cps = pipeline.chunks_per_shard
+    groups: dict[tuple, list] = defaultdict(list)
+    for t in tasks:
+        groups[tuple(c // n for c, n in zip(t.coords, cps))].append(t)
+    return groups
+
+
+def _local(coords, shard, cps) -> tuple[int, ...]:
+    return tuple(c - s * n for c, s, n in zip(coords, shard, cps))
+
+
+def _n_inner(cps) -> int:
+    return int(np.prod(cps, dtype=np.int64))
+
+
+def _read_index(state, key, raw_shard=None):
+    """(index, whole-shard bytes or None) for shard ``key``; (None, None) if missing."""
+    p = state.pipeline
+    if raw_shard is not None:
+        n = p.index_nbytes
+        mv = memoryview(raw_shard)
+        if mv.nbytes < n:
+            raise DecompressionError(f"shard at {where(state.store, key)} is {mv.nbytes} bytes, "
+                                     f"smaller than its {n}-byte index: the shard is truncated",
+                                     store=state.store, key=key)
+        rng = p.index_byte_range()
+        raw_index = mv[mv.nbytes - n:] if rng[0] < 0 else mv[:n]
+        return p.decode_index(raw_index, store=state.store, key=key, shard_nbytes=mv.nbytes), mv
+    raw_index = state.store.get(key, p.index_byte_range())
+    if raw_index is None:
+        return None, None
+    return p.decode_index(raw_index, store=state.store, key=key), None
+
+
+def _inner_bytes(state, key, index, whole, locals_: list[tuple]) -> dict[tuple, object]:
+    """Encoded bytes of the given inner chunks (absent = empty inner chunk)."""
+    p = state.pipeline
+    if whole is not None:
+        out = {}
+        for lc in locals_:
+            rng = p.inner_byte_range(index, lc)
+            if rng is not None:
+                if rng[1] > whole.nbytes:
+                    raise DecompressionError(f"inner chunk {lc} of the shard at "
+                                             f"{where(state.store, key)} lies past its end; the "
+                                             f"shard is truncated", store=state.store, key=key)
+                out[lc] = whole[rng[0]:rng[1]]
+        return out
+    ranges, _ = p.plan_inner_reads(index, locals_)
+    if not ranges:
+        return {}
+    values = state.store.get_ranges([(key, r.byte_range) for r in ranges])
+    out = {}
+    for r, v in zip(ranges, values):
+        if v is None:
+            raise DecompressionError(f"the shard at {where(state.store, key)} disappeared while "
+                                     f"being read; retry the read", store=state.store, key=key)
+        try:
+            out.update(split(r, v))
+        except ValueError as e:
+            raise DecompressionError(f"short read from the shard at {where(state.store, key)}: "
+                                     f"{e}; the shard is truncated", store=state.store, key=key) from None
+    return out
+
+
+def fetch_inner_chunks(state, plan, on_chunk) -> None:
+    """Call ``on_chunk(task, raw_inner_or_None, label)`` for every inner-chunk task."""
+    p = state.pipeline
+    cps = p.chunks_per_shard
+    groups = group_by_shard(p, plan)
+
+    def fetch(item):
+        shard, tasks = item
+        key = state.chunk_key(shard)
+        locals_ = [_local(t.coords, shard, cps) for t in tasks]
+        if len(tasks) >= WHOLE_SHARD_FRACTION * _n_inner(cps):
+            raw = state.store.get(key)
+            index, whole = _read_index(state, key, raw) if raw is not None else (None, None)
+        else:
+            index, whole = _read_index(state, key)
+        chunks = {} if index is None else _inner_bytes(state, key, index, whole, locals_)
+        return key, [(t, chunks.get(lc), f"{key} (inner chunk {lc})") for t, lc in zip(tasks, locals_)]
+
+    def decode_all(fetched):
+        executor.run(lambda a: on_chunk(*a), fetched[1])
+
+    items = list(groups.items())
+    if len(items) == 1:
+        decode_all(fetch(items[0]))
+        return
+    for fetched in executor.imap(fetch, items, ordered=False, max_inflight=2):
+        decode_all(fetched)
+
+
+def write_shards(state, plan, put, covers) -> None:
+    """Apply ``put(task, inner_chunk_array)`` to every inner-chunk task, shard by shard."""
+    groups = group_by_shard(state.pipeline, plan)
+    executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers), list(groups.items()))
+
+
+def _write_shard(state, shard, tasks, put, covers) -> None:
+    from .writer import is_write_empty
+
+    p = state.pipeline
+    cps = p.chunks_per_shard
+    key = state.chunk_key(shard)
+    spec = p.inner_spec
+    grid = tuple(-(-s // c) for s, c in zip(state.meta.shape, spec.shape))
+    valid = [lc for lc in np.ndindex(*cps)
+             if all(s * n + c < g for s, n, c, g in zip(shard, cps, lc, grid))]
+    with chunk_lock(state.store.url, key):
+        covered = {_local(t.coords, shard, cps) for t in tasks if covers(t)}
+        existing: dict = {}
+        if not all(lc in covered for lc in valid):
+            raw = state.store.get(key)
+            if raw is not None:
+                index, whole = _read_index(state, key, raw)
+                existing = _inner_bytes(state, key, index, whole, valid)
+        inner: dict = dict(existing)
+        for t in tasks:
+            lc = _local(t.coords, shard, cps)
+            if lc in covered:
+                chunk = np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
+            else:
+                chunk = p.decode_inner_chunk(existing.get(lc), lc, store=state.store, key=key)
+            put(t, chunk)
+            inner[lc] = p.encode_inner_chunk(chunk)
+        inner = {k: v for k, v in inner.items() if v is not None}
+        if not inner and not is_write_empty(state):
+            state.store.delete(key)
+            return
+        state.store.set(key, p.encode_shard_from_inner(inner))
