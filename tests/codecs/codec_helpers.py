@@ -73,3 +73,12 @@ def write_bytes(p, data):
     os.makedirs(os.path.dirname(p), exist_ok=True)
     with open(p, "wb") as f:
         f.write(data)
+
+
+def comparable(raw: bytes, crc32c_suffix: bool = False) -> bytes:
+    """Encoded bytes with the gzip header's mtime zeroed (numcodecs stamps the time),
+    minus a trailing crc32c (which covers the mtime) when ``crc32c_suffix``."""
+    body = raw[:-4] if crc32c_suffix else raw
+    if body[:2] == b"\x1f\x8b":
+        body = body[:4] + b"\x00\x00\x00\x00" + body[8:]
+    return body

@@ -12,7 +12,7 @@ import pytest
 
 from exzarr.codecs import ChunkSpec, CodecPipeline
 
-from codec_helpers import chunk_path_v2, read_bytes, write_bytes
+from codec_helpers import chunk_path_v2, comparable, read_bytes, write_bytes
 
 zarr = pytest.importorskip("zarr")
 numcodecs = pytest.importorskip("numcodecs")
@@ -116,7 +116,7 @@ def test_v2_both_ways(tmp_path, comp, filt, order):
         np.testing.assert_array_equal(out, got)
         if not lossy:
             np.testing.assert_array_equal(got, _padded(data, coords))
-            assert pipe.encode(_padded(data, coords)) == raw
+            assert comparable(pipe.encode(_padded(data, coords))) == comparable(raw)
     # we write, zarr-python reads
     path2 = str(tmp_path / "b.zarr")
     z2 = _create(path2, dtype, compressor, filters, order)

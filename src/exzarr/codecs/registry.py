@@ -198,7 +198,10 @@ def get(config, *, zarr_format: int | None = None):
     """
     if zarr_format == 2:
         if isinstance(config, str):
-            config = {"id": config}
+            from ._nc import numcodecs_registry
+
+            if config in numcodecs_registry() or not (config in _BUILTIN or config in _registered):
+                config = {"id": config}
         return to_v2(config)
     if isinstance(config, Codec):
         return config
