@@ -239,6 +239,29 @@ class ZArray(ArrayAPIMixin):
         from .chunkapi import write_chunk
         write_chunk(self._state, tuple(coords), data)
 
+    @property
+    def nchunks_grid(self) -> int:
+        """Number of chunks of shape ``chunks`` (inner chunks when sharded) in the grid."""
+        return int(np.prod([-(-s // c) for s, c in zip(self.shape, self.chunks)], dtype=np.int64))
+
+    def chunk_stream(self, *, parallel: int = 1, ordered: bool = True, filter=None,
+                     progress: bool = False):
+        """Yield ``(coords, chunk)`` per chunk with at most ``parallel + 1`` chunks in memory."""
+        from .streaming import chunk_stream
+        return chunk_stream(self, parallel=parallel, ordered=ordered, filter=filter,
+                            progress=progress)
+
+    def iter_chunks(self, **kwargs):
+        """Alias of :meth:`chunk_stream`."""
+        return self.chunk_stream(**kwargs)
+
+    def parallel_chunk_map(self, fn, *, parallel: int | None = None, ordered: bool = True,
+                           filter=None, progress: bool = False) -> list:
+        """``[fn(coords, chunk) for each chunk]`` computed in parallel worker threads."""
+        from .streaming import parallel_chunk_map
+        return parallel_chunk_map(self, fn, parallel=parallel, ordered=ordered, filter=filter,
+                                  progress=progress)
+
     def resize(self, *new_shape) -> None:
         from .resize import resize
         if len(new_shape) == 1 and isinstance(new_shape[0], (tuple, list)):
