@@ -63,7 +63,8 @@ class DimMap:
             s = self.value
             if s.n == 0:
                 return "[]"
-            return f"{s.start}:{s.last + (1 if s.step > 0 else -1)}" + (f":{s.step}" if s.step != 1 else "")
+            stop = s.last + (1 if s.step > 0 else -1)
+            return f"{s.start}:{stop if stop >= 0 else ''}" + (f":{s.step}" if s.step != 1 else "")
         return f"array{tuple(np.shape(self.value))}"
 
 
@@ -96,8 +97,7 @@ class Selection:
         return int(np.prod(self.out_shape, dtype=np.int64))
 
     def describe(self) -> str:
-        return "[" + ", ".join(d.describe() for d in self.dims) + "]" + (
-            f" -> shape {self.out_shape}" if self.out_shape else " -> 0-d")
+        return "[" + ", ".join(d.describe() for d in self.dims) + "]"
 
     @property
     def broadcast_axes(self) -> tuple[int, ...]:
