@@ -1,0 +1,210 @@
+"""Markdown report: headline (exzarr vs best anchor), all engines, ratios, stored sizes."""
+
+from __future__ import annotations
+
+import math
+
+from engines import LABELS
+from workloads import Workload, fmt_shape
+
+LATENCY_OPS = {"read_points", "write_blocks", "read_strided"}   # reported as time per op
+
+
+def nbytes(w: Workload) -> int:
+    """Uncompressed bytes moved by one timed run of ``w``."""
+    n0, n1 = w.layout.shape
+    p = w.params
+    if w.op in ("write_full", "read_full"):
+        return n0 * n1 * 4
+    if w.op == "read_region":
+        (r0, r1), (c0, c1) = p["region"]
+        return (r1 - r0) * (c1 - c0) * 4
+    if w.op == "read_strided":
+        return math.ceil(n0 / p["steps"][0]) * math.ceil(n1 / p["steps"][1]) * 4
+    if w.op == "read_points":
+        return w.n_ops * 4
+    if w.op == "write_blocks":
+        return w.n_ops * p["block"] ** 2 * 4
+    raise ValueError(w.op)
+
+
+def best(r) -> float | None:
+    return min(r["times"]) if r.get("status") == "ok" and r.get("times") else None
+
+
+def fmt_time(s: float) -> str:
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3g} ms" if s < 0.1 else f"{s * 1e3:.0f} ms"
+    return f"{s * 1e6:.0f} µs"
+
+
+def fmt_mbps(w, t) -> str:
+    v = nbytes(w) / t / 1e6
+    return f"{v:.0f}" if v >= 10 else f"{v:.2g}"
+
+
+def primary(w, t) -> str:
+    """The headline figure: MB/s for bulk work, time per operation for latency work."""
+    if w.op in LATENCY_OPS:
+        return fmt_time(t / w.n_ops) + ("/op" if w.n_ops > 1 else "")
+    return f"{fmt_mbps(w, t)} MB/s"
+
+
+def status_text(r) -> str:
+    return {"unavailable": "n/a", "wrong": "**WRONG DATA**", "error": "**ERROR**"}.get(
+        r.get("status"), "?")
+
+
+def progress_line(w, e, r) -> str:
+    t = best(r)
+    head = f"{w.name:15s} {LABELS[e]:18s}"
+    if t is None:
+        return f"{head} {r['status'].upper()}: {r.get('error', '')}"
+    mem = r.get("mem") or {}
+    return (f"{head} {primary(w, t):>14s}  best {fmt_time(t):>9s}  "
+            f"peak +{mem.get('delta', 0) / 1e6:.0f} MB  ({r.get('wall_s', 0):.1f} s wall)")
+
+
+def render(wls, results, meta, sizes) -> str:
+    by = {(r["workload"], r["engine"]): r for r in results}
+    engines = [e for e in meta["engines"]]
+    anchors = [e for e in engines if e != "exzarr"]
+    m = meta["machine"]
+    L = []
+    L.append("# exzarr benchmark: exzarr vs zarr-python, tensorstore, zarr-python + zarrs\n")
+    L.append(f"- Command: `{meta['command']}`")
+    L.append(f"- Date: {meta['date']}; total run time {meta['elapsed_s']:.0f} s")
+    mem = f", {m['mem_bytes'] / 2**30:.0f} GiB RAM" if m.get("mem_bytes") else ""
+    L.append(f"- Machine: {m['cores']} cores ({m['cpu']}){mem}, {m['os']}; "
+             f"Python {m['python']}, NumPy {m['numpy']}")
+    vers = "; ".join(", ".join(f"{k} {v}" for k, v in vs.items())
+                     for _e, vs in meta["versions"].items())
+    L.append(f"- Versions: {vers}")
+    for e, why in meta["unavailable"].items():
+        L.append(f"- {LABELS[e]}: not run ({why})")
+    L.append(f"- Threads: {meta['threads']} for every engine; best of {meta['repeat']} "
+             f"timed run(s) per measurement{'; --quick (2048x2048) variant' if meta['quick'] else ''}")
+    L.append("")
+
+    # ---------------------------------------------------------------- headline
+    if "exzarr" in engines and anchors:
+        L.append("## Headline: exzarr vs the best anchor\n")
+        L.append("ratio = best anchor speed / exzarr speed (= exzarr time / anchor time): "
+                 "**> 1 means the anchor is faster and exzarr is behind**; <= 1 means the "
+                 "target (exzarr at or above the best anchor) is met.\n")
+        L.append("| workload | exzarr | best anchor | anchor / exzarr | |")
+        L.append("|---|---:|---:|---:|---|")
+        for w in wls:
+            rx = by.get((w.name, "exzarr"), {})
+            tx = best(rx)
+            cand = [(best(by.get((w.name, e), {})), e) for e in anchors]
+            cand = [(t, e) for t, e in cand if t is not None]
+            if not cand:
+                continue
+            ta, ea = min(cand)
+            ex = primary(w, tx) if tx else status_text(rx)
+            if tx is None:
+                L.append(f"| {w.name} | {ex} | {primary(w, ta)} ({LABELS[ea]}) | – | |")
+                continue
+            ratio = tx / ta
+            verdict = (f"exzarr {ratio:.2f}x slower" if ratio > 1.0
+                       else f"met (exzarr {1 / ratio:.2f}x faster)")
+            L.append(f"| {w.name} | {ex} | {primary(w, ta)} ({LABELS[ea]}) | "
+                     f"{'**' if ratio > 1 else ''}{ratio:.2f}{'**' if ratio > 1 else ''} | "
+                     f"{verdict} |")
+        L.append("")
+
+    # ---------------------------------------------------------------- ratio matrix
+    if "exzarr" in engines and anchors:
+        L.append("## Speed relative to exzarr (engine / exzarr; > 1 = engine faster)\n")
+        L.append("| workload | " + " | ".join(LABELS[e] for e in anchors) + " |")
+        L.append("|---|" + "---:|" * len(anchors))
+        for w in wls:
+            tx = best(by.get((w.name, "exzarr"), {}))
+            cells = []
+            for e in anchors:
+                r = by.get((w.name, e), {})
+                t = best(r)
+                cells.append(f"{tx / t:.2f}" if (t and tx) else status_text(r))
+            L.append(f"| {w.name} | " + " | ".join(cells) + " |")
+        L.append("")
+
+    # ---------------------------------------------------------------- all numbers
+    L.append("## All measurements\n")
+    L.append("MB/s = 10^6 bytes of uncompressed array data per second (for point reads: "
+             "4 bytes per element). Peak RSS = peak resident memory of the worker process "
+             "during the first timed run minus its resident memory just before (includes the "
+             "output array for reads; the input array is already resident for writes).\n")
+    L.append("| workload | engine | MB/s | time / op | best run | peak RSS | "
+             "speed vs exzarr | runs (s) |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---|")
+    for w in wls:
+        tx = best(by.get((w.name, "exzarr"), {}))
+        for e in engines:
+            r = by.get((w.name, e))
+            if r is None:
+                continue
+            t = best(r)
+            if t is None:
+                why = (r.get("error") or "").replace("|", "/").replace("\n", " ")[:160]
+                L.append(f"| {w.name} | {LABELS[e]} | {status_text(r)} | | | | | {why} |")
+                continue
+            mem = (r.get("mem") or {}).get("delta")
+            rel = f"{tx / t:.2f}" if tx else "–"
+            L.append(f"| {w.name} | {LABELS[e]} | {fmt_mbps(w, t)} | {fmt_time(t / w.n_ops)} | "
+                     f"{fmt_time(t)} | {mem / 1e6:.0f} MB | {rel} | "
+                     f"{', '.join(f'{x:.3g}' for x in r['times'])} |")
+    L.append("")
+
+    # ---------------------------------------------------------------- workloads
+    L.append("## Workloads\n")
+    L.append("| workload | operation | layout |")
+    L.append("|---|---|---|")
+    for w in wls:
+        L.append(f"| {w.name} | {w.describe()} | {w.layout.describe()} |")
+    L.append("")
+
+    # ---------------------------------------------------------------- stored sizes
+    lays = sorted({(w.layout.name, w.layout.shape) for w in wls if w.layout.store == "local"})
+    if sizes:
+        L.append("## Stored size per layout (same codecs => about the same bytes)\n")
+        L.append("| layout | " + " | ".join(LABELS[e] for e in engines) + " |")
+        L.append("|---|" + "---:|" * len(engines))
+        for name, shape in lays:
+            raw = shape[0] * shape[1] * 4
+            cells = []
+            for e in engines:
+                s = sizes.get((e, name))
+                cells.append(f"{s / 1e6:.1f} MB ({raw / s:.2f}x)" if s else "–")
+            L.append(f"| {name} | " + " | ".join(cells) + " |")
+        L.append("")
+
+    L.append("## Notes\n")
+    L.append(
+        "- Same work for every engine: same data (smooth field + Gaussian noise, quantised "
+        "to 1/64, generated once from a fixed seed), same codecs and levels, same chunk and "
+        "shard shapes, same thread count, same regions/points/blocks (fixed seeds). Every read "
+        "result and every written array (read back) is compared with NumPy; a mismatch fails "
+        "the run and is shown as WRONG DATA.\n"
+        "- Each (engine, workload) runs in a fresh subprocess after a warm-up on a small "
+        "array of the same layout (imports, JIT compilation, thread pools), so the first "
+        "timed run is steady state. Full writes create the array untimed, then time the "
+        "write; reads time only the read of an array that engine wrote.\n"
+        "- Block writes: each timed run writes the blocks into a fresh copy of the engine's "
+        "own stored zstd array (partial-chunk read-modify-write), each write completing "
+        "before the next.\n"
+        "- tensorstore: context `file_io_sync: false` (no fsync per chunk; exzarr, zarr-python "
+        "and zarrs do not fsync either), `cache_pool` 0 bytes (no chunk cache), "
+        "`data_copy_concurrency` and `file_io_concurrency` limits = threads.\n"
+        "- zarr-python: `threading.max_workers` = threads. zarr-python + zarrs: the "
+        "`zarrs.ZarrsCodecPipeline` with `strict: true` (anything zarrs cannot do raises "
+        "instead of silently falling back to zarr-python's pipeline, so its numbers are "
+        "zarrs' own) and `chunk_concurrent_maximum` = threads; zarrs supports no in-memory "
+        "store.\n"
+        "- Peak memory uses `getrusage(RUSAGE_SELF).ru_maxrss` of the worker process "
+        "(sees C allocations that tracemalloc misses); on Linux the high-water mark is reset "
+        "via `/proc/self/clear_refs` (after `malloc_trim`) right before the measured run.\n"
+        "- Numbers move with the machine and its load; compare engines only within one run.")
+    return "\n".join(L) + "\n"

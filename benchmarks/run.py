@@ -1,0 +1,221 @@
+"""Benchmark runner: exzarr vs zarr-python, tensorstore and zarr-python + zarrs.
+
+    python benchmarks/run.py                      # full run (minutes), writes results/latest.md
+    python benchmarks/run.py --quick              # 2048x2048 variant of every workload
+    python benchmarks/run.py --engines exzarr,tensorstore --workloads 'zstd.*' --repeat 5
+
+Every (engine, workload) runs in its own fresh subprocess (``worker.py``) so peak RSS is
+that operation's alone; every read result and every written array is checked against the
+data, and a mismatch fails the run (exit status 1) and shows as WRONG DATA in the table.
+No timing is asserted anywhere: this is a measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+
+import report  # noqa: E402
+import workloads as W  # noqa: E402
+from engines import ENGINES, LABELS  # noqa: E402
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="2048x2048 variant of every workload (smoke run)")
+    ap.add_argument("--engines", default=",".join(ENGINES),
+                    help=f"comma-separated subset of {','.join(ENGINES)} (default: all)")
+    ap.add_argument("--workloads", default=None,
+                    help="comma-separated names or globs, e.g. 'zstd.*,sharded.points' "
+                         "(default: all; --list shows them)")
+    ap.add_argument("--list", action="store_true", help="list the workloads and exit")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="timed runs per measurement, best is reported (default 3, --quick 1)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                    help="worker threads for every engine (default: cores)")
+    ap.add_argument("--dir", default=None,
+                    help="parent directory for the temporary stores (local disk; "
+                         "default: the system temp dir); removed afterwards")
+    ap.add_argument("--keep", action="store_true", help="keep the stores after the run")
+    ap.add_argument("--out", default=None,
+                    help="Markdown output (default: results/latest.md for a complete full "
+                         "run, otherwise results/last-run.md)")
+    ap.add_argument("--json", default=None, help="also write the raw results as JSON here")
+    ap.add_argument("--timeout", type=float, default=900,
+                    help="seconds before one measurement subprocess is killed")
+    a = ap.parse_args(argv)
+    a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
+    bad = [e for e in a.engines if e not in ENGINES]
+    if bad:
+        ap.error(f"unknown engine(s) {bad}; known: {','.join(ENGINES)}")
+    if a.repeat is None:
+        a.repeat = 1 if a.quick else 3
+    return a
+
+
+def run_worker(job: dict, timeout: float) -> dict:
+    cmd = [sys.executable, str(HERE / "worker.py"), json.dumps(job)]
+    env = dict(os.environ)
+    env.setdefault("NUMBA_CACHE_DIR", str(HERE.parent / ".numba-cache"))
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {**_ids(job), "status": "error", "error": f"timed out after {timeout:.0f} s"}
+    for line in reversed(p.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            res = json.loads(line[7:])
+            if res["status"] not in ("ok", "unavailable") and p.stderr.strip():
+                res["stderr"] = p.stderr[-2000:]
+            return res
+    return {**_ids(job), "status": "error",
+            "error": f"worker exited {p.returncode} without a result: {p.stderr[-1500:]}"}
+
+
+def _ids(job):
+    return {"engine": job["engine"], "workload": job.get("workload"), "phase": job["phase"]}
+
+
+def du(path: str) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(root, f))
+            except OSError:
+                pass
+    return total
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = None
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {"cores": os.cpu_count(), "cpu": cpu, "mem_bytes": mem,
+            "os": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(), "numpy": np.__version__}
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
+    all_w = W.make_workloads(a.quick)
+    if a.list:
+        for w in all_w:
+            print(f"{w.name:16s} {w.describe()}  [{w.layout.describe()}]")
+        return 0
+    wls = W.select(all_w, a.workloads)
+    complete = not a.quick and a.workloads is None and a.engines == list(ENGINES)
+    out = Path(a.out) if a.out else HERE / "results" / ("latest.md" if complete else "last-run.md")
+    t_start = time.perf_counter()
+    started = dt.datetime.now(dt.timezone.utc)
+    parent = a.dir or tempfile.gettempdir()
+    Path(parent).mkdir(parents=True, exist_ok=True)
+    root = tempfile.mkdtemp(prefix="exzarr-bench-", dir=parent)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    results, versions, unavailable, sizes = [], {}, {}, {}
+    try:
+        shape = wls[0].layout.shape
+        log(f"generating {W.fmt_shape(shape)} float32 data ...")
+        data_path = os.path.join(root, "data.npy")
+        np.save(data_path, W.make_data(shape))
+        base = {"quick": a.quick, "threads": a.threads, "repeat": a.repeat, "data": data_path}
+
+        for e in a.engines:
+            r = run_worker({**base, "engine": e, "phase": "probe"}, a.timeout)
+            if r["status"] == "ok":
+                versions[e] = r["versions"]
+                os.makedirs(os.path.join(root, e), exist_ok=True)
+            else:
+                unavailable[e] = r.get("error", r["status"])
+                log(f"{LABELS[e]}: unavailable ({unavailable[e]})")
+        engines = [e for e in a.engines if e in versions]
+
+        prepared: set[tuple[str, str]] = set()
+        for w in wls:
+            lay = w.layout
+            for e in engines:
+                loc = (f"bench-{lay.name}" if lay.store == "memory"
+                       else os.path.join(root, e, f"{lay.name}.zarr"))
+                job = {**base, "engine": e, "workload": w.name, "loc": loc,
+                       "scratch": (f"warmup-{lay.name}" if lay.store == "memory"
+                                   else os.path.join(root, e, f"warmup-{lay.name}.zarr"))}
+                needs_store = lay.store == "local" and w.op != "write_full"
+                if needs_store and (e, lay.name) not in prepared:
+                    writer = next((x for x in wls if x.layout == lay and x.op == "write_full"),
+                                  None) or next(x for x in all_w if x.layout == lay
+                                                and x.op == "write_full")
+                    r = run_worker({**job, "workload": writer.name, "phase": "prepare"},
+                                   a.timeout)
+                    if r["status"] != "ok":
+                        res = {**r, "workload": w.name, "phase": "measure"}
+                        results.append(res)
+                        log(f"  {w.name:15s} {LABELS[e]:18s} {res['status'].upper()}: "
+                            f"could not prepare the store: {res.get('error')}")
+                        continue
+                    prepared.add((e, lay.name))
+                    sizes[(e, lay.name)] = du(loc)
+                t0 = time.perf_counter()
+                r = run_worker({**job, "phase": "measure"}, a.timeout)
+                r["wall_s"] = time.perf_counter() - t0
+                results.append(r)
+                if r["status"] == "ok" and w.op == "write_full" and lay.store == "local":
+                    prepared.add((e, lay.name))
+                    sizes[(e, lay.name)] = du(loc)
+                log("  " + report.progress_line(w, e, r))
+    finally:
+        if a.keep:
+            log(f"stores kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+    meta = {
+        "command": " ".join(["python", "benchmarks/run.py", *map(shlex.quote, sys.argv[1:])])
+        if argv is None else "python benchmarks/run.py " + " ".join(map(shlex.quote, argv)),
+        "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(), "threads": a.threads, "repeat": a.repeat, "quick": a.quick,
+        "versions": versions, "unavailable": unavailable, "engines": a.engines,
+        "elapsed_s": time.perf_counter() - t_start,
+    }
+    md = report.render(wls, results, meta, sizes)
+    print(md)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(md)
+    log(f"wrote {out} ({meta['elapsed_s']:.0f} s)")
+    if a.json:
+        Path(a.json).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    failed = [r for r in results if r["status"] in ("wrong", "error")]
+    for r in failed:
+        log(f"FAILED {r['workload']} on {LABELS[r['engine']]}: {r['status']}: {r.get('error')}")
+        if r.get("trace"):
+            log(r["trace"])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

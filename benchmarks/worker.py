@@ -1,0 +1,241 @@
+"""One measurement in a fresh process: ``python worker.py '<json job>'``.
+
+The runner starts one of these per (engine, workload), so every peak-memory figure comes
+from a process that did nothing else heavy before it.  Peak memory is the peak resident
+set size (``getrusage(RUSAGE_SELF).ru_maxrss``, which sees C allocations that tracemalloc
+misses) during the first timed operation, minus the resident size just before it.  On
+Linux the high-water mark is reset right before the operation (``/proc/self/clear_refs``)
+so setup work in the same process (warm-up, preparing an in-memory store) cannot hide the
+operation's own peak.
+
+Prints one line ``RESULT <json>`` on stdout.  Any failure, including a read that returns
+the wrong data, exits non-zero with the reason on stderr.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import os
+import resource
+import shutil
+import sys
+import time
+import traceback
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workloads as W  # noqa: E402
+from engines import Unavailable, load  # noqa: E402
+
+
+class WrongData(AssertionError):
+    pass
+
+
+# ----------------------------------------------------------------------------- memory
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def rss_now() -> int | None:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except OSError:
+        return None
+
+
+def maxrss() -> int:
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r if sys.platform == "darwin" else r * 1024
+
+
+def reset_peak() -> bool:
+    """Release freed heap to the OS and reset the RSS high-water mark (Linux)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class PeakMeter:
+    def __enter__(self):
+        self.reset = reset_peak()
+        now = rss_now()
+        # without a reset, growth above the previous high-water mark is all we can see
+        self.base = maxrss() if (not self.reset or now is None) else now
+        return self
+
+    def __exit__(self, *exc):
+        self.peak = maxrss()
+        self.delta = max(0, self.peak - self.base)
+        return False
+
+
+# ----------------------------------------------------------------------------- checks
+
+def check(name: str, got, expected: np.ndarray) -> None:
+    got = np.asarray(got)
+    if got.shape != expected.shape:
+        raise WrongData(f"{name}: shape {got.shape}, expected {expected.shape}")
+    if got.dtype != expected.dtype:
+        raise WrongData(f"{name}: dtype {got.dtype}, expected {expected.dtype}")
+    if not np.array_equal(got, expected):
+        bad = np.argwhere(got != expected)
+        raise WrongData(f"{name}: {len(bad)} of {expected.size} elements differ, first at "
+                        f"{tuple(bad[0])}: got {got[tuple(bad[0])]!r}, expected "
+                        f"{expected[tuple(bad[0])]!r}")
+
+
+# ----------------------------------------------------------------------------- warm-up
+
+def warm_up(eng, layout: W.Layout, scratch: str) -> None:
+    """Exercise every code path once on a tiny array of the same layout (imports, JIT,
+    thread pools), so the timed runs measure steady state for every engine alike."""
+    c = layout.chunks
+    small = replace(layout, shape=(2 * c[0], 2 * c[1]),
+                    shards=(2 * c[0], 2 * c[1]) if layout.shards else None)
+    data = W.make_data(small.shape)
+    h = eng.create(small, scratch)
+    eng.write_full(h, data)
+    h = eng.open(small, scratch)
+    check("warm-up read", eng.read_full(h), data)
+    eng.read_points(h, np.array([[1, 2], [c[0] + 1, 3]]))
+    eng.read_strided(h, (7, 3))
+    eng.read_region(h, ((1, c[0] + 1), (2, c[1] + 2)))
+    eng.write_blocks(h, [(3, 5, data[:10, :10] + 1)])
+    del h
+    if layout.store == "local":
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- jobs
+
+def prepare(eng, job, w: W.Workload) -> dict:
+    """Write the layout's array at ``loc`` (for read workloads whose write did not run)."""
+    data = np.load(job["data"])
+    h = eng.create(w.layout, job["loc"])
+    eng.write_full(h, data)
+    check("prepare read-back", eng.read_full(eng.open(w.layout, job["loc"])), data)
+    return {}
+
+
+def measure(eng, job, w: W.Workload) -> dict:
+    lay, loc, repeat = w.layout, job["loc"], job["repeat"]
+    data_path = job["data"]
+    warm_up(eng, lay, job["scratch"])
+    times, peak = [], None
+
+    def timed(fn, first):
+        nonlocal peak
+        if first:
+            with PeakMeter() as m:
+                t0 = time.perf_counter()
+                out = fn()
+                t = time.perf_counter() - t0
+            peak = {"delta": m.delta, "base": m.base, "peak": m.peak, "reset": m.reset}
+        else:
+            t0 = time.perf_counter()
+            out = fn()
+            t = time.perf_counter() - t0
+        times.append(t)
+        return out
+
+    if w.op == "write_full":
+        data = np.load(data_path)            # in memory before the baseline: it is the input
+        for k in range(repeat):
+            h = eng.create(lay, loc)
+            timed(lambda: eng.write_full(h, data), k == 0)
+            del h
+            if k == repeat - 1 or lay.store == "memory":
+                check("read-back after write", eng.read_full(eng.open(lay, loc)), data)
+        return {"times": times, "mem": peak}
+
+    if w.op == "write_blocks":
+        src = np.load(data_path, mmap_mode="r")
+        b = w.params["block"]
+        blocks = [(int(r), int(c), np.ascontiguousarray(W.block_values(src, r, c, b)))
+                  for r, c in W.block_origins(w)]
+        target = job["scratch"] + "-blocks"
+        for k in range(repeat):
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(loc, target)       # the engine's own stored zstd array
+            h = eng.open(lay, target)
+            timed(lambda: eng.write_blocks(h, blocks), k == 0)
+            del h
+        expected = W.expected_after_blocks(np.load(data_path), w)
+        check("read-back after block writes", eng.read_full(eng.open(lay, target)), expected)
+        shutil.rmtree(target, ignore_errors=True)
+        return {"times": times, "mem": peak}
+
+    # reads
+    if lay.store == "memory":                  # the store lives in this process: fill it first
+        data = np.load(data_path)
+        h = eng.create(lay, loc)
+        eng.write_full(h, data)
+        del data, h
+    h = eng.open(lay, loc)
+    p = w.params
+    if w.op == "read_full":
+        fn, expect = (lambda: eng.read_full(h)), (lambda d: d)
+    elif w.op == "read_region":
+        (r0, r1), (c0, c1) = p["region"]
+        fn, expect = (lambda: eng.read_region(h, p["region"])), (lambda d: d[r0:r1, c0:c1])
+    elif w.op == "read_strided":
+        s0, s1 = p["steps"]
+        fn, expect = (lambda: eng.read_strided(h, p["steps"])), (lambda d: d[::s0, ::s1])
+    elif w.op == "read_points":
+        pts = W.points(w)
+        fn = lambda: eng.read_points(h, pts)  # noqa: E731
+        expect = lambda d: np.asarray(d[pts[:, 0], pts[:, 1]])  # noqa: E731
+    else:
+        raise ValueError(f"unknown op {w.op}")
+    ref = None
+    for k in range(repeat):
+        out = timed(fn, k == 0)
+        if ref is None:
+            ref = np.asarray(expect(np.load(data_path, mmap_mode="r")))
+        check(w.op, out, ref)
+        del out
+    return {"times": times, "mem": peak}
+
+
+def main() -> int:
+    job = json.loads(sys.argv[1])
+    res = {"engine": job["engine"], "workload": job.get("workload"), "phase": job["phase"]}
+    try:
+        eng = load(job["engine"], job["threads"])
+        res["versions"] = eng.versions()
+        if job["phase"] == "probe":
+            res["status"] = "ok"
+        else:
+            w = {x.name: x for x in W.make_workloads(job["quick"])}[job["workload"]]
+            res.update((prepare if job["phase"] == "prepare" else measure)(eng, job, w))
+            res["status"] = "ok"
+    except Unavailable as e:
+        res.update(status="unavailable", error=str(e))
+    except WrongData as e:
+        res.update(status="wrong", error=str(e))
+    except Exception as e:  # noqa: BLE001
+        res.update(status="error", error=f"{type(e).__name__}: {e}",
+                   trace=traceback.format_exc(limit=8))
+    sys.stdout.write("\nRESULT " + json.dumps(res) + "\n")
+    sys.stdout.flush()
+    return 0 if res["status"] in ("ok", "unavailable") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
