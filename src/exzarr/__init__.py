@@ -12,6 +12,9 @@ __version__ = "0.1.0"
 from . import config, errors
 from .core.api import array, create, empty, full, ones, open, open_array, zeros
 from .core.array import ZArray
+from .core.consolidated import consolidate_metadata
+from .core.group import Group, group, open_group
 
 __all__ = ["ZArray", "array", "create", "empty", "full", "ones", "open", "open_array", "zeros",
-           "config", "errors", "__version__"]
+           "config", "errors", "__version__", "Group", "group", "open_group",
+           "consolidate_metadata"]

@@ -1,0 +1,187 @@
+"""Walking a Zarr hierarchy in a store: parsing node documents, listing the children of a
+group (with batched metadata reads), and creating missing parent groups.
+
+No ``Group`` objects here: these functions work on ``NodeInfo`` (kind, zarr_format, meta)
+so :mod:`.group`, :mod:`.consolidated` and :mod:`.convert` share them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import InvalidMetadataError, NodeExistsError, StorageError, where
+from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupMetadataV3
+from .nodes import NodeInfo
+from .state import join_key
+
+__all__ = ["METADATA_NAMES", "node_from_v3_doc", "node_from_v2_docs", "load_nodes",
+           "child_names", "children", "walk", "ensure_parents", "write_group",
+           "check_name", "norm_path", "parent_paths"]
+
+#: file names that hold metadata, never node names
+METADATA_NAMES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"})
+
+_V3_KINDS = {"array": ArrayMetadataV3, "group": GroupMetadataV3}
+
+
+def norm_path(path) -> str:
+    return "/".join(p for p in str(path or "").split("/") if p)
+
+
+def parent_paths(path: str) -> list[str]:
+    """Strict ancestors of ``path``, root first: ``"a/b/c"`` -> ``["", "a", "a/b"]``."""
+    parts = path.split("/") if path else []
+    return ["/".join(parts[:i]) for i in range(len(parts))]
+
+
+def check_name(name, where_: str) -> str:
+    """A member path (``"x"`` or ``"a/b"``) normalised, or ValueError saying what is wrong."""
+    if not isinstance(name, str):
+        raise TypeError(f"member names are str, got {type(name).__name__} {name!r} at {where_}")
+    parts = [p for p in name.split("/") if p]
+    if not parts:
+        raise ValueError(f"empty member name {name!r} at {where_}; pass a name such as 'x' or 'a/b'")
+    for p in parts:
+        if p in (".", "..") or p in METADATA_NAMES:
+            raise ValueError(f"invalid member name {name!r} at {where_}: {p!r} is reserved; "
+                             f"choose another name")
+    return "/".join(parts)
+
+
+def _loads(raw: bytes, store, key: str):
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise InvalidMetadataError(f"{where(store, key)} is not valid JSON ({e}); the metadata is "
+                                   f"corrupt: restore it from a backup or re-create the node",
+                                   store=store, key=key) from None
+
+
+def node_from_v3_doc(doc, store=None, key: str | None = None) -> NodeInfo:
+    """A v3 ``zarr.json`` document (already parsed) as a NodeInfo."""
+    node_type = doc.get("node_type") if isinstance(doc, dict) else None
+    cls = _V3_KINDS.get(node_type)
+    if cls is None:
+        raise InvalidMetadataError(f"{where(store, key)} has node_type {node_type!r}; expected "
+                                   f"'array' or 'group'", store=store, key=key)
+    return NodeInfo(node_type, 3, cls.from_json(doc, store=store, key=key))
+
+
+def node_from_v2_docs(zarray, zgroup, zattrs, store=None, path: str = "") -> NodeInfo | None:
+    """A v2 node from its parsed ``.zarray``/``.zgroup``/``.zattrs`` documents (any None)."""
+    if zattrs is not None and not isinstance(zattrs, dict):
+        key = join_key(path, ".zattrs")
+        raise InvalidMetadataError(f"{where(store, key)} must hold a JSON object",
+                                   store=store, key=key)
+    if zarray is not None:
+        key = join_key(path, ".zarray")
+        return NodeInfo("array", 2, ArrayMetadataV2.from_json(zarray, attributes=zattrs or {},
+                                                              store=store, key=key))
+    if zgroup is not None:
+        key = join_key(path, ".zgroup")
+        return NodeInfo("group", 2, GroupMetadataV2.from_json(zgroup, attributes=zattrs or {},
+                                                              store=store, key=key))
+    return None
+
+
+def load_nodes(store, paths: list[str], zarr_format: int) -> dict[str, NodeInfo]:
+    """The nodes at ``paths`` (absent ones left out), read with one batched ``get_many``."""
+    if not paths:
+        return {}
+    out: dict[str, NodeInfo] = {}
+    if zarr_format == 3:
+        keys = {p: join_key(p, "zarr.json") for p in paths}
+        raw = store.get_many(list(keys.values()))
+        for p, k in keys.items():
+            if raw.get(k) is not None:
+                out[p] = node_from_v3_doc(_loads(raw[k], store, k), store, k)
+        return out
+    names = (".zarray", ".zgroup", ".zattrs")
+    raw = store.get_many([join_key(p, n) for p in paths for n in names])
+    for p in paths:
+        docs = []
+        for n in names:
+            k = join_key(p, n)
+            docs.append(None if raw.get(k) is None else _loads(raw[k], store, k))
+        info = node_from_v2_docs(*docs, store=store, path=p)
+        if info is not None:
+            out[p] = info
+    return out
+
+
+def child_names(store, path: str) -> list[str]:
+    """Names of the entries directly under ``path`` that could be nodes (sorted)."""
+    if not store.supports_listing:
+        raise StorageError(
+            f"the store {store.url} cannot list keys, so the members of the group at "
+            f"{where(store, path or '/')} cannot be found; open the hierarchy with consolidated "
+            f"metadata (exzarr.consolidate_metadata() where it was written) or access members "
+            f"by name (group['x'])", store=store, key=path)
+    return sorted(n for n in store.list_dir(join_key(path, "")) if n not in METADATA_NAMES)
+
+
+def children(store, path: str, zarr_format: int) -> list[tuple[str, NodeInfo]]:
+    """(name, NodeInfo) of the member nodes of the group at ``path``, sorted by name."""
+    names = child_names(store, path)
+    found = load_nodes(store, [join_key(path, n) for n in names], zarr_format)
+    return [(n, found[join_key(path, n)]) for n in names if join_key(path, n) in found]
+
+
+def walk(store, path: str, zarr_format: int, max_depth: int | None = None):
+    """Yield ``(relative path, NodeInfo)`` of every node below the group at ``path``,
+    breadth first, a group before its members.  ``max_depth=0`` yields the direct members."""
+    level = [("", path)]
+    depth = 0
+    while level and (max_depth is None or depth <= max_depth):
+        nxt = []
+        for rel, full in level:
+            for name, info in children(store, full, zarr_format):
+                r = join_key(rel, name)
+                yield r, info
+                if info.kind == "group":
+                    nxt.append((r, join_key(full, name)))
+        level = nxt
+        depth += 1
+
+
+def write_group(store, path: str, zarr_format: int, attributes=None):
+    """Write the metadata of a new group at ``path``; returns its NodeInfo."""
+    if zarr_format == 3:
+        meta = GroupMetadataV3(attributes=dict(attributes or {}))
+        store.set(join_key(path, "zarr.json"), meta.to_bytes())
+    elif zarr_format == 2:
+        meta = GroupMetadataV2(attributes=dict(attributes or {}))
+        store.set_many({join_key(path, ".zgroup"): meta.to_bytes(),
+                        join_key(path, ".zattrs"): meta.attrs_to_bytes()})
+    else:
+        raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+    return NodeInfo("group", zarr_format, meta)
+
+
+def ensure_parents(store, path: str, zarr_format: int, *, start: str = "",
+                   on_write=None) -> None:
+    """Create a group at every ancestor of ``path`` below ``start`` (``start`` itself
+    included when it is ``""`` and missing) that holds no node yet; refuse to nest in an array.
+
+    ``on_write(path, info)`` is called for every group written.
+    """
+    from .nodes import find_node
+
+    for anc in parent_paths(path):
+        if start and not (anc == start or anc.startswith(start + "/")):
+            continue
+        info = find_node(store, anc, zarr_format)
+        if info is None:
+            other = find_node(store, anc, 5 - zarr_format)
+            if other is not None:
+                raise NodeExistsError(
+                    f"a Zarr v{other.zarr_format} {other.kind} exists at "
+                    f"{where(store, anc or '/')}; a v{zarr_format} node cannot be nested in it",
+                    store=store, key=anc)
+            info = write_group(store, anc, zarr_format)
+            if on_write is not None:
+                on_write(anc, info)
+        elif info.kind != "group":
+            raise NodeExistsError(
+                f"cannot create {path!r}: {where(store, anc or '/')} is an array, and arrays "
+                f"have no members; choose a path outside it", store=store, key=anc)
