@@ -13,8 +13,9 @@ from . import config, errors
 from .core.api import array, create, empty, full, ones, open, open_array, zeros
 from .core.array import ZArray
 from .core.consolidated import consolidate_metadata
+from .core.convert import convert, copy
 from .core.group import Group, group, open_group
 
 __all__ = ["ZArray", "array", "create", "empty", "full", "ones", "open", "open_array", "zeros",
            "config", "errors", "__version__", "Group", "group", "open_group",
-           "consolidate_metadata"]
+           "consolidate_metadata", "convert", "copy"]
