@@ -15,12 +15,13 @@ from __future__ import annotations
 import itertools
 import json
 
-from ..errors import ExzarrError, where
+from ..errors import ExzarrError, NodeExistsError, where
 from . import executor
 from .codec_args import UNSET
 from .consolidated import has_consolidated
 from .convert_meta import target_kwargs
 from .hierarchy import norm_path
+from .nodes import node_exists
 
 __all__ = ["convert", "copy"]
 
@@ -168,13 +169,13 @@ def convert(src, dst, *, zarr_format: int | None = 3, codecs=None, compressor=UN
     if (d_store.url, d_path) == (node.store.url, node.path):
         raise ValueError(f"source and destination are the same node ({where(d_store, d_path or '/')})")
     bar = _Progress(progress, f"{'convert' if zarr_format else 'copy'} -> v{fmt}")
+    existing = None if overwrite else node_exists(d_store, d_path)
+    if existing:
+        raise NodeExistsError(f"an {existing} already exists at {where(d_store, d_path or '/')}; "
+                              f"pass overwrite=True (exzarr CLI: --overwrite) to replace it, or "
+                              f"choose another destination", store=d_store, key=d_path)
     try:
         if not isinstance(node, Group):
-            from .nodes import node_exists
-            if not overwrite and node_exists(d_store, d_path):
-                from ..errors import NodeExistsError
-                raise NodeExistsError(f"a node already exists at {where(d_store, d_path or '/')}; "
-                                      f"pass overwrite=True to replace it", store=d_store, key=d_path)
             opts["_dst"] = (d_store, d_path, overwrite)
             return _copy_array(node, None, "", fmt, opts, bar)
         out = open_group(d_store, mode="w" if overwrite else "w-", path=d_path, zarr_format=fmt,
