@@ -12,6 +12,7 @@ import numpy as np
 from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from .fetch import fetch_chunks
+from .scratch import scratch
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
 
 __all__ = ["read_selection", "chunk_geometry"]
@@ -65,6 +66,7 @@ def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode):
     shape = tuple(state.meta.shape)
     chunks = plan.chunks
     c_order = state.meta.order == "C"
+    dtype = state.meta.dtype
 
     def on_chunk(task, raw, key):
         inner, outer = basic_tuples(plan, task)
@@ -77,7 +79,7 @@ def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode):
                 and all(isinstance(s, slice) and (s.step or 1) == 1 for s in inner)):
             decode(raw, key, out=region)  # straight into the output, no copy
             return
-        chunk = decode(raw, key)
+        chunk = decode(raw, key, out=scratch(chunks, dtype) if c_order else None)
         view[outer] = chunk[inner]
 
     return on_chunk

@@ -15,6 +15,7 @@ from . import executor
 from .casting import broadcast_value, coerce_value
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
 from .locks import chunk_lock
+from .scratch import scratch
 
 __all__ = ["write_selection", "store_chunk", "is_write_empty"]
 
@@ -68,7 +69,7 @@ def _new_chunk(state, coords=None) -> np.ndarray:
     meta = state.meta
     shape = tuple(meta.chunks)
     if coords is not None and state.chunk_extent(coords) == shape:
-        return np.empty(shape, dtype=meta.dtype, order=meta.order)  # fully overwritten
+        return scratch(shape, meta.dtype, meta.order)  # fully overwritten, then encoded
     return np.full(shape, state.fill, dtype=meta.dtype, order=meta.order)
 
 
