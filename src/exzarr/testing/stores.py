@@ -201,8 +201,9 @@ class ReadableStoreTests:
 class StoreTests(ReadableStoreTests):
     """The full suite for writable stores (``store`` fixture: fresh, empty, writable)."""
 
-    #: run the thread-concurrency test
+    #: threads and writes per thread in the concurrency test (lower them for slow servers)
     concurrent_threads = 8
+    concurrent_writes = 12
 
     def test_writable(self, store):
         assert store.supports_writes and not store.read_only
@@ -294,7 +295,7 @@ class StoreTests(ReadableStoreTests):
 
     # -- concurrency -----------------------------------------------------------------
     def test_concurrent_writers_threads(self, store):
-        n, per = self.concurrent_threads, 12
+        n, per = self.concurrent_threads, self.concurrent_writes
         shared = [bytes([t]) * 4096 for t in range(n)]
         errors = []
         barrier = threading.Barrier(n)

@@ -1,0 +1,88 @@
+"""S3 through s3fs against two independent servers: moto (in process) and s3rver (Node)."""
+
+import pytest
+
+from exzarr.errors import AccessDeniedError
+from exzarr.storage import FsspecStore, open_store
+from exzarr.testing.stores import StoreTests
+
+from ._helpers import s3_options, unique_name
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _bucket(options) -> str:
+    import s3fs
+    fs = s3fs.S3FileSystem(**options)
+    name = unique_name("exzarr")
+    fs.mkdir(name)
+    return name
+
+
+class TestS3Moto(StoreTests):
+    concurrent_writes = 4
+    @pytest.fixture
+    def store(self, moto_endpoint):
+        opts = s3_options(moto_endpoint)
+        return open_store(f"s3://{_bucket(opts)}/data.zarr", mode="w", storage_options=opts)
+
+
+class TestS3Rver(StoreTests):
+    """s3rver 3.7.1 (unmaintained) has bugs of its own; the tests they break are marked.
+
+    Its off-by-one suffix ranges (``bytes=-N`` answers N+1 bytes) are *not* marked: the
+    store detects them and switches to explicit offsets, and the range tests pass.
+    """
+
+    concurrent_writes = 4
+
+    @pytest.fixture
+    def store(self, s3rver_endpoint):
+        opts = s3_options(s3rver_endpoint, "S3RVER", "S3RVER")
+        return FsspecStore(f"s3://{_bucket(opts)}", storage_options=opts)
+
+    _HANGS = "s3rver 3.7.1 bug: a ranged GET of a zero-length object never answers (moto covers it)"
+
+    @pytest.mark.skip(reason=_HANGS)
+    def test_empty_value(self, store):
+        pass
+
+    @pytest.mark.skip(reason=_HANGS)
+    def test_get_ranges(self, store):
+        pass
+
+    @pytest.mark.xfail(strict=True, reason="s3rver 3.7.1 bug: delimiter listings below the "
+                       "bucket root omit CommonPrefixes")
+    def test_list_dir(self, store):
+        super().test_list_dir(store)
+
+    @pytest.mark.xfail(strict=False, reason="s3rver 3.7.1 bug: it writes objects in place, so "
+                       "a GET racing a PUT can see a partial object")
+    def test_concurrent_writers_threads(self, store):
+        super().test_concurrent_writers_threads(store)
+
+
+def test_open_store_gives_fsspec_store(moto_endpoint):
+    opts = s3_options(moto_endpoint)
+    b = _bucket(opts)
+    s = open_store(f"s3://{b}/x.zarr", mode="a", storage_options=opts)
+    assert isinstance(s, FsspecStore) and s.url == f"s3://{b}/x.zarr"
+    s.set("zarr.json", b"{}")
+    r = open_store(f"s3://{b}/x.zarr", mode="r", storage_options=opts)
+    assert r.read_only and r.get("zarr.json") == b"{}"
+    assert r.supports_byte_ranges and r._ranges is True
+
+
+def test_wrong_credentials_are_access_denied(s3rver_endpoint):
+    good = s3_options(s3rver_endpoint, "S3RVER", "S3RVER")
+    b = _bucket(good)
+    FsspecStore(f"s3://{b}", storage_options=good).set("k", b"1")
+    bad = s3_options(s3rver_endpoint, "NOT-A-KEY", "wrong-secret")
+    s = FsspecStore(f"s3://{b}", storage_options=bad)
+    with pytest.raises(AccessDeniedError) as e:
+        s.get("k")
+    msg = str(e.value)
+    assert f"s3://{b}" in msg and "'k'" in msg
+    assert "credentials" in msg and "region" in msg and "storage_options" in msg
+    assert isinstance(e.value, PermissionError)
+    assert s.retry_stats.retries == 0  # denied access is never retried
