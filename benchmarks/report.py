@@ -67,7 +67,23 @@ def progress_line(w, e, r) -> str:
             f"peak +{mem.get('delta', 0) / 1e6:.0f} MB  ({r.get('wall_s', 0):.1f} s wall)")
 
 
-def render(wls, results, meta, sizes) -> str:
+CEILING_FOR = {"zstd": "zstd(1), 512x512", "mem": "zstd(1), 512x512",
+               "blosc": "blosc(lz4, shuffle), 512x512", "v2blosc": "blosc(lz4, shuffle), 512x512",
+               "sharded": "zstd(1), 256x256 (sharded inner)"}
+
+
+def _ceiling_mbps(r, kind):
+    return r["nbytes"] / min(r[kind]) / 1e6
+
+
+def ceiling_line(name, r) -> str:
+    if r.get("status") != "ok":
+        return f"codec {name}: {r.get('status')}: {r.get('error')}"
+    return (f"codec {name:34s} encode {_ceiling_mbps(r, 'encode'):6.0f} MB/s  "
+            f"decode {_ceiling_mbps(r, 'decode'):6.0f} MB/s")
+
+
+def render(wls, results, meta, sizes, ceilings=None) -> str:
     by = {(r["workload"], r["engine"]): r for r in results}
     engines = [e for e in meta["engines"]]
     anchors = [e for e in engines if e != "exzarr"]
@@ -79,6 +95,9 @@ def render(wls, results, meta, sizes) -> str:
     mem = f", {m['mem_bytes'] / 2**30:.0f} GiB RAM" if m.get("mem_bytes") else ""
     L.append(f"- Machine: {m['cores']} cores ({m['cpu']}){mem}, {m['os']}; "
              f"Python {m['python']}, NumPy {m['numpy']}")
+    L.append(f"- Stores: {meta['store_dir']} (temporary directory, removed afterwards) and "
+             f"in-process memory; load average (1/5/15 min) at start {meta['load'][0]}, "
+             f"at end {meta['load'][1]}")
     vers = "; ".join(", ".join(f"{k} {v}" for k, v in vs.items())
                      for _e, vs in meta["versions"].items())
     L.append(f"- Versions: {vers}")
@@ -157,6 +176,33 @@ def render(wls, results, meta, sizes) -> str:
                      f"{fmt_time(t)} | {mem / 1e6:.0f} MB | {rel} | "
                      f"{', '.join(f'{x:.3g}' for x in r['times'])} |")
     L.append("")
+
+    # ---------------------------------------------------------------- codec ceiling
+    ok = {k: r for k, r in (ceilings or {}).items() if r.get("status") == "ok"}
+    if ok:
+        L.append("## Codec ceiling: the codec alone, no store, no array assembly
+")
+        L.append(f"numcodecs encode/decode of every chunk of the same data in a "
+                 f"{meta['threads']}-thread pool, in memory (decode into preallocated "
+                 f"chunk buffers). exzarr's full write/read as a share of it (the issue's "
+                 f"target: within 10%, i.e. >= 90%).\n")
+        L.append("| codec, chunk | ratio | encode MB/s | decode MB/s | exzarr write / encode | "
+                 "exzarr read / decode |")
+        L.append("|---|---:|---:|---:|---|---|")
+        for name, r in ok.items():
+            enc, dec = _ceiling_mbps(r, "encode"), _ceiling_mbps(r, "decode")
+            shares = {"write": [], "read": []}
+            for w in wls:
+                if CEILING_FOR.get(w.layout.name) != name or w.op not in ("write_full",
+                                                                            "read_full"):
+                    continue
+                t = best(by.get((w.name, "exzarr"), {}))
+                if t:
+                    kind = "write" if w.op == "write_full" else "read"
+                    shares[kind].append(f"{w.name} {nbytes(w) / t / 1e6 / (enc if kind == 'write' else dec):.0%}")
+            L.append(f"| {name} | {r['nbytes'] / r['stored']:.2f}x | {enc:.0f} | {dec:.0f} | "
+                     f"{', '.join(shares['write']) or '–'} | {', '.join(shares['read']) or '–'} |")
+        L.append("")
 
     # ---------------------------------------------------------------- workloads
     L.append("## Workloads\n")

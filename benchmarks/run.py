@@ -58,6 +58,8 @@ def parse_args(argv=None):
                     help="Markdown output (default: results/latest.md for a complete full "
                          "run, otherwise results/last-run.md)")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON here")
+    ap.add_argument("--no-codec-ceiling", dest="codec_ceiling", action="store_false",
+                    help="skip measuring the codecs alone (numcodecs in a thread pool)")
     ap.add_argument("--timeout", type=float, default=900,
                     help="seconds before one measurement subprocess is killed")
     a = ap.parse_args(argv)
@@ -103,6 +105,27 @@ def du(path: str) -> int:
     return total
 
 
+def fs_type(path: str) -> str:
+    """Filesystem type of ``path`` (longest mount-point prefix in /proc/mounts)."""
+    best, kind = "", "?"
+    try:
+        for line in open("/proc/mounts"):
+            parts = line.split()
+            mnt, typ = parts[1], parts[2]
+            if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) > len(best):
+                best, kind = mnt, typ
+    except OSError:
+        pass
+    return kind
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 def machine() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
@@ -137,14 +160,25 @@ def main(argv=None) -> int:
     parent = a.dir or tempfile.gettempdir()
     Path(parent).mkdir(parents=True, exist_ok=True)
     root = tempfile.mkdtemp(prefix="exzarr-bench-", dir=parent)
+    load_start = loadavg()
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    results, versions, unavailable, sizes = [], {}, {}, {}
+    results, versions, unavailable, sizes, ceilings = [], {}, {}, {}, {}
     try:
         shape = wls[0].layout.shape
         log(f"generating {W.fmt_shape(shape)} float32 data ...")
         data_path = os.path.join(root, "data.npy")
-        np.save(data_path, W.make_data(shape))
         base = {"quick": a.quick, "threads": a.threads, "repeat": a.repeat, "data": data_path}
+        r = run_worker({**base, "engine": "-", "phase": "data", "shape": list(shape)}, a.timeout)
+        if r["status"] != "ok":
+            raise SystemExit(f"could not generate the data: {r.get('error')}")
+
+        if a.codec_ceiling:
+            from worker import CODEC_CEILINGS
+            for name in CODEC_CEILINGS:
+                r = run_worker({**base, "engine": "-", "phase": "codec", "codec": name},
+                               a.timeout)
+                ceilings[name] = r
+                log("  " + report.ceiling_line(name, r))
 
         for e in a.engines:
             r = run_worker({**base, "engine": e, "phase": "probe"}, a.timeout)
@@ -201,17 +235,21 @@ def main(argv=None) -> int:
         "machine": machine(), "threads": a.threads, "repeat": a.repeat, "quick": a.quick,
         "versions": versions, "unavailable": unavailable, "engines": a.engines,
         "elapsed_s": time.perf_counter() - t_start,
+        "store_dir": f"{parent} ({fs_type(os.path.realpath(parent))})",
+        "load": (load_start, loadavg()),
     }
-    md = report.render(wls, results, meta, sizes)
+    md = report.render(wls, results, meta, sizes, ceilings)
     print(md)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(md)
     log(f"wrote {out} ({meta['elapsed_s']:.0f} s)")
     if a.json:
-        Path(a.json).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
-    failed = [r for r in results if r["status"] in ("wrong", "error")]
+        Path(a.json).write_text(json.dumps({"meta": meta, "results": results,
+                                            "codec_ceilings": ceilings}, indent=1))
+    failed = [r for r in [*results, *ceilings.values()] if r["status"] in ("wrong", "error")]
     for r in failed:
-        log(f"FAILED {r['workload']} on {LABELS[r['engine']]}: {r['status']}: {r.get('error')}")
+        log(f"FAILED {r.get('workload') or r['phase']} on {LABELS.get(r['engine'], r['engine'])}"
+            f": {r['status']}: {r.get('error')}")
         if r.get("trace"):
             log(r["trace"])
     return 1 if failed else 0

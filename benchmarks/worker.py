@@ -2,11 +2,11 @@
 
 The runner starts one of these per (engine, workload), so every peak-memory figure comes
 from a process that did nothing else heavy before it.  Peak memory is the peak resident
-set size (``getrusage(RUSAGE_SELF).ru_maxrss``, which sees C allocations that tracemalloc
-misses) during the first timed operation, minus the resident size just before it.  On
-Linux the high-water mark is reset right before the operation (``/proc/self/clear_refs``)
-so setup work in the same process (warm-up, preparing an in-memory store) cannot hide the
-operation's own peak.
+set size (which, unlike tracemalloc, sees C allocations) during the first timed operation,
+minus the resident size just before it.  On Linux the high-water mark (``VmHWM``) is reset
+right before the operation (``/proc/self/clear_refs``) so setup work in the same process
+(warm-up, filling an in-memory store) cannot hide or inflate the operation's own peak;
+elsewhere ``getrusage(RUSAGE_SELF).ru_maxrss`` is used.
 
 Prints one line ``RESULT <json>`` on stdout.  Any failure, including a read that returns
 the wrong data, exits non-zero with the reason on stderr.
@@ -52,6 +52,17 @@ def rss_now() -> int | None:
 
 
 def maxrss() -> int:
+    """Peak RSS of this process.  On Linux the mm's own high-water mark (``VmHWM``): it is
+    what ``/proc/self/clear_refs`` resets.  ``ru_maxrss`` is not used there because the
+    kernel also folds into it the high-water mark of the parent at fork/exec time and of
+    threads that have exited, which ``clear_refs`` does not reset."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return r if sys.platform == "darwin" else r * 1024
 
@@ -85,6 +96,13 @@ class PeakMeter:
         return False
 
 
+def _sync() -> None:
+    """Flush dirty pages (earlier writes, store copies) before a timed run, untimed, so
+    background writeback of someone else's data does not land in this measurement."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 # ----------------------------------------------------------------------------- checks
 
 def check(name: str, got, expected: np.ndarray) -> None:
@@ -102,9 +120,9 @@ def check(name: str, got, expected: np.ndarray) -> None:
 
 # ----------------------------------------------------------------------------- warm-up
 
-def warm_up(eng, layout: W.Layout, scratch: str) -> None:
-    """Exercise every code path once on a tiny array of the same layout (imports, JIT,
-    thread pools), so the timed runs measure steady state for every engine alike."""
+def warm_up(eng, layout: W.Layout, op: str, scratch: str) -> None:
+    """Exercise the code paths of ``op`` once on a tiny array of the same layout (imports,
+    JIT, thread pools), so the timed runs measure steady state for every engine alike."""
     c = layout.chunks
     small = replace(layout, shape=(2 * c[0], 2 * c[1]),
                     shards=(2 * c[0], 2 * c[1]) if layout.shards else None)
@@ -113,10 +131,14 @@ def warm_up(eng, layout: W.Layout, scratch: str) -> None:
     eng.write_full(h, data)
     h = eng.open(small, scratch)
     check("warm-up read", eng.read_full(h), data)
-    eng.read_points(h, np.array([[1, 2], [c[0] + 1, 3]]))
-    eng.read_strided(h, (7, 3))
-    eng.read_region(h, ((1, c[0] + 1), (2, c[1] + 2)))
-    eng.write_blocks(h, [(3, 5, data[:10, :10] + 1)])
+    if op == "read_points":
+        eng.read_points(h, np.array([[1, 2], [c[0] + 1, 3]]))
+    elif op == "read_strided":
+        eng.read_strided(h, (7, 3))
+    elif op == "read_region":
+        eng.read_region(h, ((1, c[0] + 1), (2, c[1] + 2)))
+    elif op == "write_blocks":
+        eng.write_blocks(h, [(3, 5, data[:10, :10] + 1)])
     del h
     if layout.store == "local":
         shutil.rmtree(scratch, ignore_errors=True)
@@ -136,11 +158,12 @@ def prepare(eng, job, w: W.Workload) -> dict:
 def measure(eng, job, w: W.Workload) -> dict:
     lay, loc, repeat = w.layout, job["loc"], job["repeat"]
     data_path = job["data"]
-    warm_up(eng, lay, job["scratch"])
+    warm_up(eng, lay, w.op, job["scratch"])
     times, peak = [], None
 
     def timed(fn, first):
         nonlocal peak
+        _sync()
         if first:
             with PeakMeter() as m:
                 t0 = time.perf_counter()
@@ -213,10 +236,56 @@ def measure(eng, job, w: W.Workload) -> dict:
     return {"times": times, "mem": peak}
 
 
+CODEC_CEILINGS = {          # name -> (numcodecs config, chunk shape)
+    "zstd(1), 512x512": ({"id": "zstd", "level": W.ZSTD_LEVEL}, (512, 512)),
+    "blosc(lz4, shuffle), 512x512": ({"id": "blosc", "cname": "lz4", "clevel": 5,
+                                      "shuffle": 1, "blocksize": 0}, (512, 512)),
+    "zstd(1), 256x256 (sharded inner)": ({"id": "zstd", "level": W.ZSTD_LEVEL}, (256, 256)),
+}
+
+
+def codec_ceiling(job) -> dict:
+    """The codec alone: numcodecs encode/decode of every chunk of the data in a thread
+    pool of the benchmark's size, in memory, no store and no array assembly.  The upper
+    bound a full write/read can approach."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numcodecs
+    cfg, (c0, c1) = CODEC_CEILINGS[job["codec"]]
+    codec = numcodecs.get_codec(dict(cfg))
+    data = np.load(job["data"])
+    n0, n1 = data.shape
+    chunks = [np.ascontiguousarray(data[i:i + c0, j:j + c1])
+              for i in range(0, n0, c0) for j in range(0, n1, c1)]
+    outs = [np.empty_like(c) for c in chunks]
+    enc_t, dec_t = [], []
+    with ThreadPoolExecutor(job["threads"]) as pool:
+        encoded = list(pool.map(codec.encode, chunks[:4]))    # warm-up
+        for _ in range(job["repeat"]):
+            t0 = time.perf_counter()
+            encoded = list(pool.map(codec.encode, chunks))
+            enc_t.append(time.perf_counter() - t0)
+        for _ in range(job["repeat"]):
+            t0 = time.perf_counter()
+            list(pool.map(lambda k: codec.decode(encoded[k], out=outs[k]), range(len(chunks))))
+            dec_t.append(time.perf_counter() - t0)
+    for a, b in zip(outs, chunks):
+        check("codec round trip", a, b)
+    return {"encode": enc_t, "decode": dec_t, "nbytes": data.nbytes,
+            "stored": sum(len(e) for e in encoded)}
+
+
 def main() -> int:
     job = json.loads(sys.argv[1])
     res = {"engine": job["engine"], "workload": job.get("workload"), "phase": job["phase"]}
+    if job["phase"] == "data":               # generated here so the runner stays small
+        np.save(job["data"], W.make_data(tuple(job["shape"])))
+        sys.stdout.write("\nRESULT " + json.dumps({**res, "status": "ok"}) + "\n")
+        return 0
     try:
+        if job["phase"] == "codec":
+            res.update(codec_ceiling(job), status="ok")
+            return _emit(res)
         eng = load(job["engine"], job["threads"])
         res["versions"] = eng.versions()
         if job["phase"] == "probe":
@@ -232,6 +301,10 @@ def main() -> int:
     except Exception as e:  # noqa: BLE001
         res.update(status="error", error=f"{type(e).__name__}: {e}",
                    trace=traceback.format_exc(limit=8))
+    return _emit(res)
+
+
+def _emit(res) -> int:
     sys.stdout.write("\nRESULT " + json.dumps(res) + "\n")
     sys.stdout.flush()
     return 0 if res["status"] in ("ok", "unavailable") else 1
