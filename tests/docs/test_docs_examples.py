@@ -86,6 +86,7 @@ def _run_python(path: Path, block: Block, ns: dict) -> None:
     try:
         code = compile(block.source, fname, "exec")
         exec(code, ns)
+        return
     except Exception as exc:  # noqa: BLE001 - report every failure with its location
         tb_line = None
         if isinstance(exc, SyntaxError) and exc.filename == fname:
@@ -94,8 +95,10 @@ def _run_python(path: Path, block: Block, ns: dict) -> None:
             if fs.filename == fname:
                 tb_line = fs.lineno
         line = block.line + tb_line - 1 if tb_line else None
-        detail = "".join(traceback.format_exception(exc))
-        _fail(path, block, detail, line)
+        src = block.source.splitlines()
+        shown = f"    {src[tb_line - 1].strip()}\n" if tb_line and tb_line <= len(src) else ""
+        detail = shown + "".join(traceback.format_exception(exc))
+    _fail(path, block, detail, line)
 
 
 def _run_bash(path: Path, block: Block, cli: list[str], cwd: Path) -> None:
