@@ -224,12 +224,13 @@ class Group(Mapping):
             out = self._cons.descendants(self._prefix)
             if max_depth is not None:
                 out = [(r, i) for r, i in out if r.count("/") <= max_depth]
-            return out
-        return list(walk(self._store, self._path, self.zarr_format, max_depth))
+        else:
+            out = walk(self._store, self._path, self.zarr_format, max_depth)
+        return sorted(out, key=lambda t: t[0].split("/"))  # depth first, by name
 
     def members(self, max_depth: int | None = 0):
         """``(relative path, node)`` of the members, ``max_depth`` levels deep (0: direct
-        members only, None: all), parents before their members."""
+        members only, None: all), depth first in name order (a group, then its members)."""
         if max_depth is not None and max_depth < 0:
             raise ValueError(f"max_depth must be >= 0 or None, got {max_depth}")
         return tuple((r, self._node(r, i)) for r, i in self._descendants(max_depth))
