@@ -8,6 +8,10 @@ import uuid
 from pathlib import Path
 
 
+#: pids of the server processes the fixtures started (for the loopback check)
+SPAWNED_PIDS: list[int] = []
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from ._helpers import LoopbackHTTPServer, free_port
+from ._helpers import SPAWNED_PIDS, LoopbackHTTPServer, free_port
 
 # read by gcsfs at import: without it every bucket call stalls ~60 s on a gRPC probe
 os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
@@ -76,6 +76,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def _spawn(cmd: list[str], port: int, what: str, cwd: Path) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
+    SPAWNED_PIDS.append(proc.pid)
     try:
         _wait_port(port, proc, what)
     except BaseException:

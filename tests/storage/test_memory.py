@@ -34,7 +34,8 @@ def test_anonymous_stores_are_distinct_and_reachable_by_url():
 
 
 def test_bad_names():
-    for bad in ["", "a/b", 3]:
+    assert MemoryStore("/a/b/").url == "memory://a/b"
+    for bad in ["", "/", 3]:
         with pytest.raises(ValueError):
             MemoryStore(bad)
 

@@ -10,6 +10,7 @@ from exzarr.testing.stores import StoreTests
 
 
 class TestZipStore(StoreTests):
+    picklable = False  # one writer per archive; read-only zip stores pickle (below)
     @pytest.fixture
     def store(self, tmp_path):
         s = ZipStore(tmp_path / "t.zip", mode="w")
@@ -18,6 +19,7 @@ class TestZipStore(StoreTests):
 
 
 class TestZipStoreDeflated(StoreTests):
+    picklable = False
     @pytest.fixture
     def store(self, tmp_path):
         s = ZipStore(tmp_path / "t.zip", mode="w", compression=zipfile.ZIP_DEFLATED)
@@ -27,6 +29,8 @@ class TestZipStoreDeflated(StoreTests):
 
 class TestZipStoreReopened(StoreTests):
     """Data written, closed, and re-opened in append mode before the reads."""
+
+    picklable = False
 
     def populate(self, store, items):
         store.set_many(items)
@@ -185,3 +189,16 @@ def test_threads_read_and_write(tmp_path):
         [t.join() for t in ts]
     with ZipStore(tmp_path / "th.zip") as s:
         assert len(list(s.list())) == 300
+
+
+def test_pickle_read_only(tmp_path):
+    import pickle
+    with ZipStore(tmp_path / "p.zip", mode="w") as s:
+        s.set("k", b"v")
+        with pytest.raises(TypeError) as e:
+            pickle.dumps(s)
+        assert "mode='r'" in str(e.value)
+    with ZipStore(tmp_path / "p.zip") as r:
+        clone = pickle.loads(pickle.dumps(r))
+        assert clone.get("k") == b"v" and clone.read_only
+        clone.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..errors import ExzarrError, where
 
-__all__ = ["InvalidKeyError", "validate_key", "resolve_range", "range_length_hint"]
+__all__ = ["InvalidKeyError", "validate_key", "validate_prefix", "resolve_range"]
 
 
 class InvalidKeyError(ExzarrError, ValueError):
@@ -58,11 +58,3 @@ def resolve_range(start: int, stop: int | None, size: int) -> tuple[int, int]:
     a, b, _ = slice(start, stop).indices(size)
     return a, max(a, b)
 
-
-def range_length_hint(start: int, stop: int | None) -> int | None:
-    """Length of the requested range when it is known without the value's size."""
-    if stop is None:
-        return None
-    if start >= 0 and stop >= 0:
-        return max(0, stop - start)
-    return None

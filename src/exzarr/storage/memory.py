@@ -59,8 +59,10 @@ class MemoryStore(Store):
 
     def __init__(self, name: str | None = None, *, read_only: bool = False):
         super().__init__(read_only=read_only)
-        if name is not None and (not isinstance(name, str) or not name or "/" in name):
-            raise ValueError(f"a memory store name is a non-empty str without '/', got {name!r}")
+        if name is not None and (not isinstance(name, str) or not name.strip("/")):
+            raise ValueError(f"a memory store name is a non-empty str, got {name!r}")
+        if name is not None:
+            name = name.strip("/")
         self.name, self._data = _bucket_for(name)
 
     @classmethod
@@ -72,6 +74,20 @@ class MemoryStore(Store):
     @property
     def url(self) -> str:
         return f"memory://{self.name}"
+
+    def __copy__(self):  # views (with_read_only) share the open resources
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __getstate__(self):
+        # the data is reached by name: a pickle sent to another process finds that
+        # process's store of the same name (empty unless something wrote to it there)
+        return {"name": self.name, "read_only": self.read_only}
+
+    def __setstate__(self, state):
+        self.read_only = state["read_only"]
+        self.name, self._data = _bucket_for(state["name"])
 
     def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
         v = self._data.get(key)

@@ -93,6 +93,12 @@ class RetryStats:
         with self._lock:
             self.retries = self.throttled = self.transient = self.gave_up = 0
 
+    def __getstate__(self):
+        return self.as_dict()
+
+    def __setstate__(self, state):
+        self.__init__(**state)
+
     def as_dict(self) -> dict[str, int]:
         with self._lock:
             return {"retries": self.retries, "throttled": self.throttled,

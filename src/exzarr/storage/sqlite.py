@@ -69,6 +69,17 @@ class SQLiteStore(Store):
     def url(self) -> str:
         return f"sqlite://{self.path.as_posix()}"
 
+    def __copy__(self):  # views (with_read_only) share the open resources
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __getstate__(self):
+        return {"path": self.path, "read_only": self.read_only, "timeout": self.timeout}
+
+    def __setstate__(self, state):
+        self.__init__(state["path"], read_only=state["read_only"], timeout=state["timeout"])
+
     # -- connections ----------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         loc = self._local

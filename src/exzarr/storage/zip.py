@@ -135,6 +135,20 @@ class ZipStore(Store):
     def url(self) -> str:
         return f"zip://{self.path.as_posix()}"
 
+    def __copy__(self):  # views (with_read_only) share the open resources
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __getstate__(self):
+        if not self.read_only:
+            raise TypeError(f"a writable ZipStore ({self.url}) cannot be pickled: a zip archive "
+                            "has one writer; close it and send a read-only store (mode='r')")
+        return {"path": self.path, "compression": self.compression}
+
+    def __setstate__(self, state):
+        self.__init__(state["path"], mode="r", compression=state["compression"])
+
     def _require_open(self, key=None):
         if self._state.closed:
             raise StorageError(f"the zip store is closed ({where(self, key)}); open it again "

@@ -323,6 +323,20 @@ class StoreTests(ReadableStoreTests):
         assert store.get("shared/chunk") in shared
         assert len(list(store.list())) == n * per + 1
 
+    #: the store survives pickling (for process pools and dask workers)
+    picklable = True
+
+    def test_pickle_roundtrip(self, store):
+        import pickle
+        if not self.picklable:
+            pytest.skip("this store is documented as not picklable")
+        store.set("p/k", b"pickled")
+        clone = pickle.loads(pickle.dumps(store))
+        assert clone.url == store.url
+        assert clone.get("p/k") == b"pickled"
+        ro = pickle.loads(pickle.dumps(store.with_read_only(True)))
+        assert ro.read_only and ro.get("p/k") == b"pickled"
+
     def test_read_only_view_sees_writes(self, store):
         ro = store.with_read_only(True)
         store.set("later", b"1")
