@@ -180,8 +180,7 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
     # ---------------------------------------------------------------- codec ceiling
     ok = {k: r for k, r in (ceilings or {}).items() if r.get("status") == "ok"}
     if ok:
-        L.append("## Codec ceiling: the codec alone, no store, no array assembly
-")
+        L.append("## Codec ceiling: the codec alone, no store, no array assembly\n")
         L.append(f"numcodecs encode/decode of every chunk of the same data in a "
                  f"{meta['threads']}-thread pool, in memory (decode into preallocated "
                  f"chunk buffers). exzarr's full write/read as a share of it (the issue's "

@@ -175,7 +175,8 @@ def main(argv=None) -> int:
         if a.codec_ceiling:
             from worker import CODEC_CEILINGS
             for name in CODEC_CEILINGS:
-                r = run_worker({**base, "engine": "-", "phase": "codec", "codec": name},
+                r = run_worker({**base, "engine": "-", "phase": "codec", "codec": name,
+                                "repeat": max(3, a.repeat)},
                                a.timeout)
                 ceilings[name] = r
                 log("  " + report.ceiling_line(name, r))
