@@ -2,7 +2,7 @@
 for a converted (or copied, rechunked) destination array.
 
 * v2 -> v3: ``order='F'`` becomes a ``transpose`` codec; each v2 filter goes where its
-  kind belongs (array->array before the serializer, bytes->bytes after it); the
+  kind belongs (dtype-bearing filters such as ``delta`` switch to the in-memory byte order) (array->array before the serializer, bytes->bytes after it); the
   compressor follows; ``_ARRAY_DIMENSIONS`` (xarray's v2 convention) becomes
   ``dimension_names``.
 * v3 -> v2: a ``sharding_indexed`` chain is unwrapped (its inner chunks become the
@@ -10,7 +10,7 @@ for a converted (or copied, rechunked) destination array.
   dtype's byte order; the last bytes->bytes codec becomes the compressor and any others
   (and array->array codecs) the filters; ``dimension_names`` become ``_ARRAY_DIMENSIONS``.
 
-Codec translations live in the ``V3_TO_V2`` registry; codecs not in it use the codec's
+Codec translations live in the ``V3_TO_V2`` / ``V2_TO_V3`` registries; codecs not in it use the codec's
 numcodecs form (``gzip``, ``zstd``, ``blosc``, ``numcodecs.*``).  A codec with neither
 raises :class:`~exzarr.errors.CodecError` naming it.
 """
@@ -23,7 +23,8 @@ from ..codecs.registry import get as get_codec
 from ..errors import CodecError, ExzarrError
 from .codec_args import UNSET
 
-__all__ = ["target_kwargs", "inner_chain", "v3_chain_to_v2", "V3_TO_V2", "DIMS_ATTR"]
+__all__ = ["target_kwargs", "inner_chain", "v3_chain_to_v2", "V3_TO_V2", "V2_TO_V3",
+           "DIMS_ATTR", "with_byteorder"]
 
 DIMS_ATTR = "_ARRAY_DIMENSIONS"
 
@@ -75,37 +76,87 @@ def _numcodecs_form(codec: dict) -> dict:
     try:
         return dict(get_codec(codec, zarr_format=2).get_config())
     except ExzarrError as e:
-        raise CodecError(f"codec {codec['name']!r} has no Zarr v2 (numcodecs) equivalent ({e}); "
+        detail = str(e)
+        detail = "" if "Zarr v2" in detail else f" ({detail})"
+        raise CodecError(f"codec {codec['name']!r} has no Zarr v2 (numcodecs) equivalent{detail}; "
                          f"pass compressor=/filters= to choose v2 codecs, or keep Zarr v3") from None
 
 
-def v3_chain_to_v2(chain: list[dict], dtype: np.dtype, ndim: int) -> _V2Layout:
+#: numcodecs config keys holding a dtype whose byte order must follow the array's
+_DTYPE_KEYS = ("dtype", "astype")
+
+
+def with_byteorder(config: dict, order: str) -> dict:
+    """``config`` with its dtype entries in byte order ``order`` ('<' or '>').
+
+    v2 filters see the array in its stored byte order; v3 array->array codecs see it in
+    memory (the ``bytes`` codec decides the stored order), so dtype-bearing filters such
+    as ``delta`` are adjusted when moving between formats."""
+    out = dict(config)
+    for k in _DTYPE_KEYS:
+        v = out.get(k)
+        if isinstance(v, str):
+            try:
+                dt = np.dtype(v)
+            except TypeError:
+                continue
+            if dt.itemsize > 1 and dt.byteorder != "|":
+                out[k] = dt.newbyteorder(order).str
+    return out
+
+
+def v3_chain_to_v2(chain: list[dict], dtype: np.dtype, ndim: int, *,
+                   bytes_stage: bool = True) -> _V2Layout:
+    """The v2 form of a (non-sharded) v3 codec chain; ``bytes_stage=False`` skips the
+    codecs after the serializer (the caller replaces them with its own compressor)."""
     out = _V2Layout(np.dtype(dtype))
     for codec in chain:
         name = codec["name"]
+        kind = "array_bytes" if name == "bytes" else get_codec(codec, zarr_format=3).kind
+        if kind == "bytes_bytes" and not bytes_stage:
+            continue
         fn = V3_TO_V2.get(name)
         if fn is not None:
             fn(codec, out, ndim)
-            continue
-        if name == "sharding_indexed":
+        elif name == "sharding_indexed":
             raise CodecError("nested sharding_indexed has no Zarr v2 equivalent")
-        kind = get_codec(codec, zarr_format=3).kind
-        (out.filters if kind == "array_array" else out.bytes_stage).append(_numcodecs_form(codec))
+        elif kind == "array_array":
+            out.filters.append(_numcodecs_form(codec))
+        else:
+            out.bytes_stage.append(_numcodecs_form(codec))
+    order = ">" if out.dtype.byteorder == ">" else "<"  # known once `bytes` was seen
+    out.filters = [with_byteorder(f, order) for f in out.filters]
     return out
 
 
 # -- v2 -> v3 ---------------------------------------------------------------------------
+#: numcodecs id -> v3 codec JSON, where v3 has a codec of its own for it
+V2_TO_V3 = {"crc32c": lambda cfg: {"name": "crc32c"} if cfg.get("location", "end") == "end" else None}
+
+
+def _v3_json(config) -> dict:
+    if isinstance(config, dict) and "id" in config:
+        native = V2_TO_V3.get(config["id"])
+        found = native(config) if native is not None else None
+        if found is not None:
+            return found
+    return get_codec(dict(config) if isinstance(config, dict) else config, zarr_format=3).to_json()
+
+
 def _v2_to_v3_codecs(meta, compressor) -> list:
     chain_aa, chain_ab, chain_bb = [], [], []
     if meta.order == "F" and len(meta.shape) > 1:
         chain_aa.append({"name": "transpose",
                          "configuration": {"order": list(range(len(meta.shape)))[::-1]}})
     for f in meta.filters or []:
-        c = get_codec(dict(f), zarr_format=3)
-        {"array_array": chain_aa, "array_bytes": chain_ab}.get(c.kind, chain_bb).append(c.to_json())
+        kind = get_codec(dict(f), zarr_format=3).kind
+        if kind == "array_array":
+            chain_aa.append(_v3_json(with_byteorder(f, "<")))
+        else:
+            (chain_ab if kind == "array_bytes" else chain_bb).append(_v3_json(f))
     comp = meta.compressor if compressor is UNSET else compressor
     if comp is not None:
-        chain_bb.append(get_codec(dict(comp) if isinstance(comp, dict) else comp, zarr_format=3).to_json())
+        chain_bb.append(_v3_json(comp))
     return chain_aa + chain_ab + chain_bb
 
 
@@ -191,7 +242,7 @@ def target_kwargs(arr, zarr_format: int, *, codecs=None, compressor=UNSET, filte
             kw["compressor"] = meta.compressor if compressor is UNSET else compressor
             kw["dimension_separator"] = meta.dimension_separator
         else:
-            lay = v3_chain_to_v2(chain, meta.dtype, ndim)
+            lay = v3_chain_to_v2(chain, meta.dtype, ndim, bytes_stage=compressor is UNSET)
             kw["dtype"], kw["order"] = lay.dtype, lay.order
             stage = lay.bytes_stage
             kw["filters"] = (lay.filters + stage[:-1]) if filters is UNSET else filters
