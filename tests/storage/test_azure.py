@@ -35,3 +35,16 @@ def test_abfs_url(azurite_connection_string):
     s.set("zarr.json", b"{}")
     r = open_store(f"az://{c}/g.zarr", mode="r", storage_options=opts)
     assert r.get("zarr.json") == b"{}" and r.get("zarr.json", (-1, None)) == b"}"
+
+
+def test_wrong_account_key_is_access_denied(azurite_connection_string):
+    from exzarr.errors import AccessDeniedError
+    c = _container(azurite_connection_string)
+    FsspecStore(f"az://{c}", storage_options={"connection_string": azurite_connection_string}
+                ).set("k", b"1")
+    bad = azurite_connection_string.replace("AccountKey=Eby8", "AccountKey=AAAA")
+    s = FsspecStore(f"az://{c}", storage_options={"connection_string": bad})
+    with pytest.raises(AccessDeniedError) as e:
+        s.get("k")
+    assert f"az://{c}" in str(e.value) and "credentials" in str(e.value)
+    assert s.retry_stats.retries == 0
