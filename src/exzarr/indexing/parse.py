@@ -101,11 +101,10 @@ def _mask_to_arrays(mask, shape: tuple[int, ...], first_axis: int) -> list[np.nd
     return list(np.nonzero(m))
 
 
-def parse_key(key, shape: tuple[int, ...]) -> Selection:
-    """NumPy semantics: ``a[key]`` for an array of ``shape``."""
-    items = _expand(_as_tuple(key), len(shape))
-    # classify, expanding boolean arrays into integer arrays over the dims they cover
-    entries = []  # (kind, payload, dim) ; kind in new|int|slice|adv
+def _classify(items: list, shape: tuple[int, ...]) -> list[tuple]:
+    """``(kind, payload, dim)`` per index item; kind is new|int|slice|adv.  Boolean
+    arrays expand into one integer array per dimension they cover."""
+    entries = []
     dim = 0
     for k in items:
         if k is None:
@@ -126,6 +125,12 @@ def parse_key(key, shape: tuple[int, ...]) -> Selection:
         else:
             entries.append(("int", _check_int(k, shape[dim], dim), dim))
             dim += 1
+    return entries
+
+
+def parse_key(key, shape: tuple[int, ...]) -> Selection:
+    """NumPy semantics: ``a[key]`` for an array of ``shape``."""
+    entries = _classify(_expand(_as_tuple(key), len(shape)), shape)
     has_adv = any(e[0] == "adv" for e in entries)
     if has_adv:  # NumPy: integer scalars join the advanced group when arrays are present
         entries = [("adv", np.asarray(e[1], dtype=np.int64), e[2]) if e[0] == "int" else e
@@ -208,22 +213,8 @@ def parse_orthogonal(key, shape: tuple[int, ...]) -> Selection:
 def parse_vectorized(key, shape: tuple[int, ...]) -> Selection:
     """``vindex``: arrays (and masks) broadcast together; broadcast dims come first."""
     items = _expand(_as_tuple(key), len(shape), allow_none=False)
-    entries, d = [], 0
-    for k in items:
-        if _is_array_like(k) and np.asarray(k).dtype == bool and np.ndim(k) > 0:
-            nd = np.ndim(k)
-            for j, a in enumerate(_mask_to_arrays(k, shape[d:d + nd], d)):
-                entries.append(("adv", a.astype(np.int64), d + j))
-            d += nd
-        elif _is_array_like(k):
-            entries.append(("adv", _int_array(k, shape[d], d), d))
-            d += 1
-        elif isinstance(k, slice):
-            entries.append(("slice", normalize_slice(k, shape[d]), d))
-            d += 1
-        else:
-            entries.append(("adv", np.asarray(_check_int(k, shape[d], d), dtype=np.int64), d))
-            d += 1
+    entries = [("adv", np.asarray(p, dtype=np.int64), d) if k == "int" else (k, p, d)
+               for k, p, d in _classify(items, shape)]
     advs = [e for e in entries if e[0] == "adv"]
     if not advs:
         return parse_key(tuple(items), shape)

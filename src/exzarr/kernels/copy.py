@@ -68,36 +68,6 @@ def _copy(src, src_offs, dst, dst_offs, starts, w):
             return
 
 
-@lazy_njit
-def _fill(dst, dst_offs, starts, value_words, w):
-    k = starts.shape[0] - 1
-    total = 1
-    for u in range(k):
-        total *= starts[u + 1] - starts[u]
-    if total == 0:
-        return
-    last0 = starts[k - 1]
-    nlast = starts[k] - last0
-    idx = np.zeros(k, np.int64)
-    while True:
-        bd = 0
-        for u in range(k - 1):
-            bd += dst_offs[starts[u] + idx[u]]
-        for j in range(nlast):
-            d = (bd + dst_offs[last0 + j]) * w
-            for t in range(w):
-                dst[d + t] = value_words[t]
-        u = k - 2
-        while u >= 0:
-            idx[u] += 1
-            if idx[u] < starts[u + 1] - starts[u]:
-                break
-            idx[u] = 0
-            u -= 1
-        if u < 0:
-            return
-
-
 def _pack(offs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     starts = np.zeros(len(offs) + 1, np.int64)
     np.cumsum([len(o) for o in offs], out=starts[1:])
@@ -118,15 +88,10 @@ def copy_offsets(src: np.ndarray, src_offs: list, dst: np.ndarray, dst_offs: lis
 
 
 def fill_offsets(dst: np.ndarray, dst_offs: list, value) -> None:
-    """Set the elements of ``dst`` addressed by the unit offset lists to ``value``."""
+    """Set the elements of ``dst`` addressed by the unit offset lists to ``value``
+    (a copy from a one-element source whose offsets are all zero)."""
     v = np.asarray(value, dtype=dst.dtype).reshape(1)
-    if not dst_offs:
-        dst.ravel(order="K")[0] = v[0]
-        return
-    d, w = words_view(dst)
-    vw, _ = words_view(v)
-    do, starts = _pack(dst_offs)
-    _fill(d, do, starts, vw, w)
+    copy_offsets(v, [np.zeros(len(o), np.int64) for o in dst_offs], dst, dst_offs)
 
 
 def _product_offsets(offs: list[np.ndarray]) -> np.ndarray:
