@@ -213,3 +213,21 @@ def test_parser_sees_tags_and_lines():
     blocks = parse_blocks(text)
     assert [(b.lang, b.tags, b.line) for b in blocks] == [
         ("python", (), 4), ("python", ("no-run",), 8), ("bash", ("exit=1",), 11)]
+
+
+def test_failure_names_file_block_and_line(tmp_path):
+    md = tmp_path / "guide.md"
+    md.write_text("# t\n\n```python\nx = 1\n```\n\ntext\n\n```python\ny = x + 1\nassert y == 3\n```\n")
+    global ROOT
+    saved, ROOT = ROOT, tmp_path
+    try:
+        blocks = parse_blocks(md.read_text())
+        ns: dict = {}
+        _run_python(md, blocks[0], ns)
+        with pytest.raises(pytest.fail.Exception) as ei:
+            _run_python(md, blocks[1], ns)
+    finally:
+        ROOT = saved
+    msg = str(ei.value)
+    assert "guide.md: block 2 (python) at line 10, failing line 11" in msg
+    assert "assert y == 3" in msg and "AssertionError" in msg
