@@ -26,6 +26,8 @@ __all__ = [
     "StorageError",
     "AccessDeniedError",
     "ThrottledError",
+    "TransientStorageError",
+    "InvalidKeyError",
     "ReadOnlyError",
     "WriteConflictError",
     "where",
@@ -122,6 +124,14 @@ class AccessDeniedError(StorageError, PermissionError):
 
 class ThrottledError(StorageError):
     """The store asked us to slow down (and retries were exhausted)."""
+
+
+class TransientStorageError(StorageError):
+    """A failure that may go away when the request is repeated (5xx, timeout, dropped connection)."""
+
+
+class InvalidKeyError(ExzarrError, ValueError):
+    """A key that is not a valid store key (empty, absolute, ``..``, ``//``, NUL)."""
 
 
 class ReadOnlyError(ExzarrError, PermissionError):

@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import errno
 
-from ..errors import AccessDeniedError, ExzarrError, StorageError, ThrottledError, where
+from ..errors import (AccessDeniedError, ExzarrError, StorageError, ThrottledError,
+                      TransientStorageError, where)
 
 __all__ = ["TransientStorageError", "classify", "to_storage_error", "KINDS"]
 
 #: what :func:`classify` can answer
 KINDS = ("missing", "denied", "throttled", "transient", "other")
-
-
-class TransientStorageError(StorageError):
-    """A failure that may go away when the request is repeated (5xx, timeout, dropped connection)."""
 
 
 _THROTTLE_WORDS = ("slowdown", "slow down", "throttl", "toomanyrequests", "too many requests",

@@ -7,13 +7,9 @@ components and no NUL characters.  Stores that map keys onto a filesystem or an 
 
 from __future__ import annotations
 
-from ..errors import ExzarrError, where
+from ..errors import InvalidKeyError, where
 
 __all__ = ["InvalidKeyError", "validate_key", "validate_prefix", "resolve_range"]
-
-
-class InvalidKeyError(ExzarrError, ValueError):
-    """A key that is not a valid store key (empty, absolute, ``..``, ``//``, NUL)."""
 
 
 def _bad(key, store, why: str) -> InvalidKeyError:
