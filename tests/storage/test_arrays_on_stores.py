@@ -108,3 +108,14 @@ def test_zarr_python_interop_on_s3(moto_endpoint):
     zb[...] = np.ones((7, 9), "f4") * 3
     np.testing.assert_array_equal(ez.open(url2, mode="r", storage_options=opts).read(),
                                   np.ones((7, 9), "f4") * 3)
+
+
+def test_missing_bucket_is_an_error_not_created(moto_endpoint):
+    import s3fs
+    from exzarr.errors import StorageError
+    opts = s3_options(moto_endpoint)
+    name = unique_name("typo")
+    with pytest.raises(StorageError) as ei:
+        ez.create(f"s3://{name}/t.zarr", shape=(3,), dtype="i4", storage_options=opts)
+    assert "does not exist" in str(ei.value) and name in str(ei.value)
+    assert not s3fs.S3FileSystem(**opts).exists(name)

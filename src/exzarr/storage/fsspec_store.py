@@ -38,14 +38,18 @@ class ProtocolTraits:
     listing: bool = True         #: can enumerate keys
     trusted_ranges: bool = False  #: its servers always honour Range requests
     suffix_ranges: bool = False   #: ``cat_file(start=-n)`` reads the last n bytes
+    buckets: bool = False         #: top-level names are buckets/containers, never created here
 
 
-_OBJECT = ProtocolTraits(trusted_ranges=True, suffix_ranges=True)
+_OBJECT = ProtocolTraits(trusted_ranges=True, suffix_ranges=True, buckets=True)
+_FILES = ProtocolTraits(trusted_ranges=True, suffix_ranges=True)
 #: traits by protocol name; unknown protocols get ``ProtocolTraits()`` (ranges verified)
 PROTOCOL_TRAITS: dict[str, ProtocolTraits] = {
-    **dict.fromkeys(("s3", "s3a", "gs", "gcs", "memory", "file", "local"), _OBJECT),
+    **dict.fromkeys(("s3", "s3a", "gs", "gcs"), _OBJECT),
+    **dict.fromkeys(("memory", "file", "local"), _FILES),
     # adlfs turns a negative start into a bad offset: resolve suffixes with the size
-    **dict.fromkeys(("az", "abfs", "abfss", "adl"), ProtocolTraits(trusted_ranges=True)),
+    **dict.fromkeys(("az", "abfs", "abfss", "adl"), ProtocolTraits(trusted_ranges=True,
+                                                                        buckets=True)),
     **dict.fromkeys(("http", "https"), ProtocolTraits(writable=False, listing=False,
                                                       suffix_ranges=True)),
 }
@@ -320,7 +324,14 @@ class FsspecStore(Store):
     def _pipe(self, path: str, value: bytes) -> None:
         try:
             self.fs.pipe_file(path, value)
-        except FileNotFoundError:  # file-like back ends need the parent directory
+        except FileNotFoundError:
+            if self.traits.buckets:  # never create a bucket because of a typo in a URL
+                bucket = path.split("/", 1)[0]
+                raise StorageError(
+                    f"cannot write {where(self)}: the bucket/container {bucket!r} does not "
+                    f"exist (or is not visible with these credentials); create it first — "
+                    f"exzarr never creates buckets", store=self) from None
+            # file-like back ends need the parent directory
             self.fs.makedirs(self.fs._parent(path), exist_ok=True)
             self.fs.pipe_file(path, value)
 
