@@ -269,9 +269,14 @@ def codec_ceiling(job) -> dict:
             t0 = time.perf_counter()
             list(pool.map(lambda k: codec.decode(encoded[k], out=outs[k]), range(len(chunks))))
             dec_t.append(time.perf_counter() - t0)
+    one = []                  # one chunk, on this thread: the floor of a single-element read
+    for _ in range(30):
+        t0 = time.perf_counter()
+        codec.decode(encoded[0], out=outs[0])
+        one.append(time.perf_counter() - t0)
     for a, b in zip(outs, chunks):
         check("codec round trip", a, b)
-    return {"encode": enc_t, "decode": dec_t, "nbytes": data.nbytes,
+    return {"encode": enc_t, "decode": dec_t, "one_decode": min(one), "nbytes": data.nbytes,
             "stored": sum(len(e) for e in encoded)}
 
 
