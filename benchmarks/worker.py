@@ -113,9 +113,9 @@ def check(name: str, got, expected: np.ndarray) -> None:
         raise WrongData(f"{name}: dtype {got.dtype}, expected {expected.dtype}")
     if not np.array_equal(got, expected):
         bad = np.argwhere(got != expected)
+        at = tuple(int(i) for i in bad[0]) if len(bad) else ()
         raise WrongData(f"{name}: {len(bad)} of {expected.size} elements differ, first at "
-                        f"{tuple(bad[0])}: got {got[tuple(bad[0])]!r}, expected "
-                        f"{expected[tuple(bad[0])]!r}")
+                        f"{at}: got {got[at]}, expected {expected[at]}")
 
 
 # ----------------------------------------------------------------------------- warm-up
