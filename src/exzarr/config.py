@@ -1,8 +1,10 @@
 """Runtime configuration: concurrency and write behaviour.
 
-``exzarr.config.threads`` is the number of worker threads for reads and writes of many
-chunks (default: the number of cores).  Change it globally by assignment or for a block
-with ``with exzarr.config.set(threads=1): ...``.
+``exzarr.config.get().threads`` is the number of worker threads for reads and writes of
+many chunks (default: the number of cores).  Change it for a block with
+``with exzarr.config.set(threads=1): ...`` (the block's settings also apply to the worker
+threads doing its work) or for the whole process with
+``exzarr.config.set_global(threads=4)``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 import threading
 from dataclasses import dataclass, fields, replace
 
-__all__ = ["Config", "config", "get", "set"]
+__all__ = ["Config", "config", "get", "set", "set_global", "use"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,17 @@ def set(**changes):
     _state.cfg = replace(get(), **changes)
     try:
         yield _state.cfg
+    finally:
+        _state.cfg = prev
+
+
+@contextlib.contextmanager
+def use(cfg: Config):
+    """Run a block on this thread under exactly ``cfg`` (how workers inherit settings)."""
+    prev = getattr(_state, "cfg", None)
+    _state.cfg = cfg
+    try:
+        yield cfg
     finally:
         _state.cfg = prev
 

@@ -111,3 +111,26 @@ def test_properties():
     z[...] = np.arange(30).reshape(5, 6)
     assert sorted(z.store.list())[:3] == [".zarray", ".zattrs", "0/0"]
     assert z[4, 5].read() == 29.0
+
+
+def test_config_reaches_worker_threads():
+    z = ez.create(MemoryStore(), shape=(9, 9), chunks=(3, 3), dtype="i4")
+    with ez.config.set(write_empty_chunks=True, threads=2):
+        z[:] = 0
+    assert len(list(z.stored_chunks())) == 9
+
+
+def test_multi_chunk_write_inside_sqlite_transaction(tmp_path):
+    from exzarr.storage import SQLiteStore
+    with SQLiteStore(str(tmp_path / "t.db"), timeout=3) as st:
+        z = ez.create(st, shape=(4, 4), chunks=(2, 2), dtype="i4")
+        with st.transaction():
+            z[:] = 9
+            assert (z.read() == 9).all()
+        try:
+            with st.transaction():
+                z[:] = 1
+                raise RuntimeError("abort")
+        except RuntimeError:
+            pass
+        assert (z.read() == 9).all()  # the aborted transaction left nothing behind

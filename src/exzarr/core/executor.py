@@ -3,7 +3,10 @@
 Every multi-chunk read or write goes through :func:`run` (side effects, all tasks) or
 :func:`imap` (results as they complete, at most ``max_inflight`` tasks in flight so
 memory stays bounded).  One task, or ``threads == 1``, runs inline on the caller's
-thread with no thread hop.  Tasks must not submit work to the executor themselves.
+thread with no thread hop.  Tasks run with the caller's ``exzarr.config`` settings.  A
+store that must stay on the caller's thread right now (``store.serial_now()``, e.g. a
+SQLite store inside a transaction) makes everything run inline.  Tasks must not submit
+work to the executor themselves (nested calls run inline).
 """
 
 from __future__ import annotations
@@ -51,10 +54,27 @@ def _inline(n_items: int, n_threads: int) -> bool:
     return n_threads <= 1 or n_items <= 1 or getattr(_worker, "active", False)
 
 
-def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = None) -> None:
+def _n_threads(parallel: int | None, store) -> int:
+    if store is not None and store.serial_now():
+        return 1
+    return parallel or threads()
+
+
+def _with_caller_config(fn: Callable[[T], R]) -> Callable[[T], R]:
+    """``fn`` wrapped to run under the calling thread's configuration."""
+    cfg = _config.get()
+
+    def call(item):
+        with _config.use(cfg):
+            return fn(item)
+    return call
+
+
+def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = None,
+        store=None) -> None:
     """Call ``fn`` on every item, in parallel; re-raise the first error after all finish."""
     items = list(items)
-    n = parallel or threads()
+    n = _n_threads(parallel, store)
     if _inline(len(items), n):
         for it in items:
             fn(it)
@@ -64,14 +84,15 @@ def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = N
 
 
 def imap(fn: Callable[[T], R], items: Iterable[T], *, parallel: int | None = None,
-         ordered: bool = True, max_inflight: int | None = None) -> Iterator[R]:
+         ordered: bool = True, max_inflight: int | None = None, store=None) -> Iterator[R]:
     """Results of ``fn`` over ``items`` with at most ``max_inflight`` (default
     ``parallel``) tasks submitted and not yet consumed."""
-    n = parallel or threads()
+    n = _n_threads(parallel, store)
     if n <= 1 or getattr(_worker, "active", False):
         for it in items:
             yield fn(it)
         return
+    fn = _with_caller_config(fn)
     limit = max_inflight or n
     pool = _get_pool(n)
     it = iter(items)

@@ -34,11 +34,12 @@ def fetch_chunks(state, plan, on_chunk: Callable) -> None:
             batch = tasks[i:i + size]
             keys = [state.chunk_key(t.coords) for t in batch]
             values = store.get_many(keys)
-            executor.run(lambda tk: on_chunk(tk[0], values.get(tk[1]), tk[1]), list(zip(batch, keys)))
+            executor.run(lambda tk: on_chunk(tk[0], values.get(tk[1]), tk[1]), list(zip(batch, keys)),
+                         store=store)
         return
 
     def one(task):
         key = state.chunk_key(task.coords)
         on_chunk(task, store.get(key), key)
 
-    executor.run(one, tasks)
+    executor.run(one, tasks, store=store)

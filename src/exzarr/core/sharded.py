@@ -110,20 +110,22 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
         return key, [(t, chunks.get(lc), f"{key} (inner chunk {lc})") for t, lc in zip(tasks, locals_)]
 
     def decode_all(fetched):
-        executor.run(lambda a: on_chunk(*a), fetched[1])
+        executor.run(lambda a: on_chunk(*a), fetched[1], store=state.store)
 
     items = list(groups.items())
     if len(items) == 1:
         decode_all(fetch(items[0]))
         return
-    for fetched in executor.imap(fetch, items, ordered=False, max_inflight=2):
+    for fetched in executor.imap(fetch, items, ordered=False, max_inflight=2,
+                                  store=state.store):
         decode_all(fetched)
 
 
 def write_shards(state, plan, put, covers) -> None:
     """Apply ``put(task, inner_chunk_array)`` to every inner-chunk task, shard by shard."""
     groups = group_by_shard(state.pipeline, plan)
-    executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers), list(groups.items()))
+    executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers),
+                 list(groups.items()), store=state.store)
 
 
 def _write_shard(state, shard, tasks, put, covers) -> None:

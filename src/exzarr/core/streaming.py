@@ -64,7 +64,7 @@ def chunk_stream(arr, *, parallel: int = 1, ordered: bool = True,
     """
     parallel = max(1, int(parallel))
     it = executor.imap(_loader(arr), _coords(arr, filter), parallel=parallel, ordered=ordered,
-                       max_inflight=parallel)
+                       max_inflight=parallel, store=arr.store)
     total = _count(arr, filter) if progress else 0
     yield from _with_progress(it, total, progress, "chunks")
 
@@ -80,6 +80,7 @@ def parallel_chunk_map(arr, fn: Callable[[tuple, np.ndarray], object], *, parall
         return fn(c, chunk)
 
     n = parallel or executor.threads()
-    it = executor.imap(work, _coords(arr, filter), parallel=n, ordered=ordered, max_inflight=n)
+    it = executor.imap(work, _coords(arr, filter), parallel=n, ordered=ordered, max_inflight=n,
+                       store=arr.store)
     total = _count(arr, filter) if progress else 0
     return list(_with_progress(it, total, progress, "chunks"))

@@ -44,7 +44,8 @@ def write_selection(state, sel: Selection, value) -> None:
         from .sharded import write_shards
         write_shards(state, plan, put, lambda t: plan.covers_chunk(t, shape))
         return
-    executor.run(lambda task: _write_chunk(state, plan, task, put), list(plan))
+    executor.run(lambda task: _write_chunk(state, plan, task, put), list(plan),
+                 store=state.store)
 
 
 def _basic_putter(plan: ChunkPlan, src: np.ndarray):

@@ -90,11 +90,20 @@ class Store(abc.ABC):
         """Remove ``key``; a missing key is not an error."""
 
     def check_writable(self, key: str | None = None) -> None:
-        if self.read_only or not self.supports_writes:
+        if not self.supports_writes:
             raise ReadOnlyError(
-                f"cannot write to a read-only store ({where(self, key)}); "
-                "open it with mode='r+' or 'a' (or use a writable store)",
-                store=self, key=key)
+                f"cannot write to {where(self, key)}: {type(self).__name__} stores of this kind "
+                "are read-only (e.g. http(s)://); copy the data to a writable store "
+                "(local path, s3://, gs://, az://...) to change it", store=self, key=key)
+        if self.read_only:
+            raise ReadOnlyError(
+                f"cannot write to {where(self, key)}: it was opened read-only (mode='r'); "
+                "open it with mode='r+' or 'a' to write", store=self, key=key)
+
+    def serial_now(self) -> bool:
+        """True while operations must stay on the calling thread (e.g. inside a SQLite
+        transaction); exzarr then does a read or write without worker threads."""
+        return False
 
     def set(self, key: str, value: bytes) -> None:
         self.check_writable(key)

@@ -135,6 +135,10 @@ class SQLiteStore(Store):
             raise self._fail(exc, key, action) from exc
 
     # -- transactions ---------------------------------------------------------
+    def serial_now(self) -> bool:
+        """Inside a transaction, writes must use this thread's connection."""
+        return getattr(self._local, "depth", 0) > 0
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator["SQLiteStore"]:
         """Group writes made in this block (by this thread) into one atomic transaction.
