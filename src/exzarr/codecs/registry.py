@@ -70,8 +70,15 @@ def codec_class(name: str) -> type:
     cls = _entry_point(name)
     if cls is not None:
         return cls
+    from ._nc import OPTIONAL_IDS, numcodecs_registry
+
+    if not name.startswith(_PREFIX) and (name in OPTIONAL_IDS or name in numcodecs_registry()):
+        return codec_class(_PREFIX + name)  # a bare numcodecs id, as zarr-python accepts
+    v3_names = sorted(set(_BUILTIN) | set(_registered))
     raise UnknownCodecError(
-        f"unknown codec {name!r}; available codecs: {', '.join(n for n, ok in available().items() if ok)}"
+        f"unknown codec {name!r}; exzarr knows the v3 codecs {', '.join(v3_names)} and "
+        f"'numcodecs.<id>' for every numcodecs codec id (see exzarr.codecs.available()); "
+        f"register a custom codec with exzarr.codecs.register()"
     )
 
 

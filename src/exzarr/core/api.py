@@ -146,8 +146,8 @@ def open(store=None, *, mode: str = "a", path=None, zarr_format: int | None = No
     if mode in ("w", "w-") or ("shape" in kwargs and node_exists(s, path) is None):
         if "shape" not in kwargs:
             from .group import group
-            return group(s, path=path, overwrite=mode == "w", zarr_format=zarr_format or 3,
-                         **kwargs)
+            return group(s, path=path, overwrite=mode == "w", mode=mode,
+                         zarr_format=zarr_format or 3, **kwargs)
         return create(s, path=path, mode="w" if mode == "w" else "w-",
                       zarr_format=zarr_format or 3, skip_checksum=skip_checksum, **kwargs)
     info = find_node(s, path, zarr_format)

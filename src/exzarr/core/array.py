@@ -35,14 +35,20 @@ class ZArray(ArrayAPIMixin):
 
     @property
     def selection(self) -> Selection:
+        return self._fresh_selection(write=False)
+
+    def _fresh_selection(self, write: bool) -> Selection:
+        """The view's selection, refusing a view of an array resized since it was taken
+        (ShapeMismatchError on read; WriteConflictError on write: nothing is written)."""
         if self._sel is None:
             return Selection.identity(tuple(self._state.meta.shape))
         if self._sel.base_shape != tuple(self._state.meta.shape):
-            from ..errors import ShapeMismatchError
-            raise ShapeMismatchError(
-                f"this view was taken when the array at {self._state.where()} had shape "
-                f"{self._sel.base_shape}; it now has shape {tuple(self._state.meta.shape)} "
-                f"(resized): index the array again")
+            from ..errors import ShapeMismatchError, WriteConflictError
+            cls = WriteConflictError if write else ShapeMismatchError
+            raise cls(f"this view was taken when the array at {self._state.where()} had shape "
+                      f"{self._sel.base_shape}; it now has shape {tuple(self._state.meta.shape)} "
+                      f"(resized){'; nothing was written' if write else ''}: index the array again",
+                      store=self._state.store, key=self._state.path)
         return self._sel
 
     @property
@@ -64,7 +70,7 @@ class ZArray(ArrayAPIMixin):
     # -- shape and type -------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self._state.meta.shape) if self._sel is None else self.selection.out_shape
+        return tuple(self._state.meta.shape) if self._sel is None else self._sel.out_shape
 
     @property
     def ndim(self) -> int:
@@ -158,7 +164,7 @@ class ZArray(ArrayAPIMixin):
         self._write(self._compose(parse_key(key, self.shape)), value)
 
     def _compose(self, inner: Selection) -> Selection:
-        return self.selection.compose(inner) if self._sel is not None else inner
+        return self._fresh_selection(write=True).compose(inner) if self._sel is not None else inner
 
     def _write(self, sel: Selection, value) -> None:
         if self._state.read_only:
@@ -210,7 +216,7 @@ class ZArray(ArrayAPIMixin):
 
     def write(self, value) -> None:
         """Write ``value`` (broadcast) to the whole array or view."""
-        self._write(self.selection, value)
+        self._write(self._fresh_selection(write=True), value)
 
     def __array__(self, dtype=None, copy=None):
         a = self.read()

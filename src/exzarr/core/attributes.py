@@ -15,8 +15,9 @@ def check_json(value, where: str) -> None:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise InvalidMetadataError(
-            f"attribute values must be JSON-serialisable (no NaN/Infinity, no arrays or "
-            f"objects) at {where}: {e}; convert values with .tolist()/float()/str() first") from None
+            f"attribute values must be JSON values (str, int, float, bool, None, lists and "
+            f"dicts of them; no NaN/Infinity, NumPy arrays or other objects) at {where}: {e}; "
+            f"convert values with .tolist()/float()/str() first") from None
 
 
 class Attributes(MutableMapping):

@@ -21,7 +21,7 @@ def stored_chunks(state):
         found = []
         for key in store.list_prefix(prefix):
             rel = key[len(prefix):]
-            coords = meta.chunk_key_encoding.decode(rel) if hasattr(meta, "chunk_key_encoding") else None
+            coords = meta.chunk_key_encoding.decode(rel, ndim=len(grid))
             if coords is not None and len(coords) == len(grid) and all(
                     0 <= c < g for c, g in zip(coords, grid)):
                 found.append(tuple(coords))

@@ -39,13 +39,21 @@ def _v3_json(c) -> dict:
     return _v3(c).to_json()
 
 
+def _with_endian(codec: dict, dtype: np.dtype) -> dict:
+    """A ``bytes`` codec given without ``endian`` gets the dtype's (as zarr-python writes
+    it; tensorstore refuses multi-byte data without it)."""
+    if codec.get("name") == "bytes" and not codec.get("configuration", {}).get("endian"):
+        return _bytes_codec(dtype)
+    return codec
+
+
 def v3_codecs(dtype: np.dtype, *, codecs=None, compressor=UNSET, filters=None,
               chunks=None, shards=None) -> list[dict]:
     """The ``codecs`` list of a v3 array (wrapped in ``sharding_indexed`` if ``shards``)."""
     if codecs is not None:
         if compressor is not UNSET or filters is not None:
             raise InvalidMetadataError("pass either codecs= or compressor=/filters=, not both")
-        chain = [_v3_json(c) for c in codecs]
+        chain = [_with_endian(_v3_json(c), dtype) for c in codecs]
         kinds = [_v3(c).kind for c in chain]
         if "array_bytes" not in kinds:  # add the serializer the user left out
             pos = sum(1 for k in kinds if k == "array_array")

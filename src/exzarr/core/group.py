@@ -23,16 +23,6 @@ from .state import ArrayState, join_key
 __all__ = ["Group", "group", "open_group"]
 
 
-class HierarchyArrayState(ArrayState):
-    """An array's state that keeps ancestors' consolidated metadata current on
-    metadata writes (attributes, resize, append)."""
-
-    def replace_meta(self, meta) -> None:
-        super().replace_meta(meta)
-        refresh_after_write(self.store, self.path, NodeInfo("array", meta.zarr_format, meta),
-                            meta.zarr_format)
-
-
 class Group(GroupWrites, Mapping):
     """A Zarr group: ``g["a/b"]``, ``"x" in g``, ``list(g)`` (member names), ``len(g)``."""
 
@@ -133,7 +123,7 @@ class Group(GroupWrites, Mapping):
             return Group(self._store, full, info.meta, read_only=self._read_only, cons=cons,
                          prefix=join_key(self._prefix, rel) if cons is not None else "")
         from .array import ZArray
-        return ZArray(HierarchyArrayState(self._store, full, info.meta, read_only=self._read_only))
+        return ZArray(ArrayState(self._store, full, info.meta, read_only=self._read_only))
 
     def __getitem__(self, name: str):
         rel = check_name(name, self._where())

@@ -75,8 +75,9 @@ def array_info(arr) -> ArrayInfo:
         ("Bytes stored", _fmt_bytes(nbytes_stored)),
     ]
     if nbytes_stored:
+        # uncompressed size of the chunks that are stored, over their stored size
         logical_written = len(stored) * _prod(meta.chunks) * meta.dtype.itemsize
-        rows.append(("Compression ratio", f"{logical_written / nbytes_stored:.2f}"))
+        rows.append(("Compression ratio", f"{logical_written / nbytes_stored:.2f} (stored chunks)"))
     if meta.dimension_names:
         rows.append(("Dimension names", str(tuple(meta.dimension_names))))
     if arr.is_view:

@@ -11,7 +11,7 @@ import threading
 import numpy as np
 
 from ..codecs import ChunkSpec, CodecPipeline
-from ..errors import where
+from ..errors import ExzarrError, where
 
 __all__ = ["ArrayState", "join_key"]
 
@@ -38,20 +38,32 @@ class ArrayState:
         self.fill = np.asarray(fill, dtype=meta.dtype)[()]
         spec = ChunkSpec(shape=tuple(meta.chunks), dtype=meta.dtype, fill_value=self.fill,
                          order=meta.order)
-        if meta.zarr_format == 3:
-            self.pipeline = CodecPipeline.from_v3(list(meta.codecs), spec,
-                                                  skip_checksum=self.skip_checksum)
-        else:
-            self.pipeline = CodecPipeline.from_v2(
-                meta.compressor, list(meta.filters) if meta.filters else None, spec)
+        try:
+            if meta.zarr_format == 3:
+                self.pipeline = CodecPipeline.from_v3(list(meta.codecs), spec,
+                                                      skip_checksum=self.skip_checksum)
+            else:
+                self.pipeline = CodecPipeline.from_v2(
+                    meta.compressor, list(meta.filters) if meta.filters else None, spec)
+        except ExzarrError as e:
+            if e.store_url is not None:
+                raise
+            raise type(e)(f"{e} (array at {where(self.store, join_key(self.path, meta.metadata_key))})",
+                          store=self.store, key=join_key(self.path, meta.metadata_key)) from e
 
     def replace_meta(self, meta) -> None:
-        """Persist new metadata and use it from now on."""
-        self.store.set(self.metadata_key, meta.to_bytes())
+        """Persist new metadata and use it from now on (keeping the consolidated metadata
+        of the groups above this array current)."""
+        from .consolidated import refresh_after_write
+        from .nodes import NodeInfo
+
+        self.store.set(join_key(self.path, meta.metadata_key), meta.to_bytes())
         if meta.zarr_format == 2:
             self.store.set(join_key(self.path, ".zattrs"), meta.attrs_to_bytes())
         with self.lock:
             self._set(meta)
+        refresh_after_write(self.store, self.path, NodeInfo("array", meta.zarr_format, meta),
+                            meta.zarr_format)
 
     @property
     def metadata_key(self) -> str:

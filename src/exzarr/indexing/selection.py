@@ -97,7 +97,11 @@ class Selection:
         return int(np.prod(self.out_shape, dtype=np.int64))
 
     def describe(self) -> str:
-        return "[" + ", ".join(d.describe() for d in self.dims) + "]"
+        text = "[" + ", ".join(d.describe() for d in self.dims) + "]"
+        order = [d.axes[0] for d in self.dims if d.kind == "slice"]
+        if order != sorted(order):  # a transposed view: say which base dim each axis reads
+            text += ".transpose(" + ", ".join(str(sorted(order).index(a)) for a in order) + ")"
+        return text
 
     @property
     def broadcast_axes(self) -> tuple[int, ...]:
