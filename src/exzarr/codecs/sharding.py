@@ -44,11 +44,10 @@ def is_all_fill(arr: np.ndarray, fill_value) -> bool:
     Comparing bytes (not values) keeps ``-0.0`` in a ``0.0``-filled array and NaNs
     with other payloads: nothing that reads back differently is dropped.
     """
-    if arr.size == 0:
-        return True
-    fv = np.zeros((), dtype=arr.dtype) if fill_value is None else np.asarray(fill_value, dtype=arr.dtype)
-    a = np.ascontiguousarray(arr).reshape(-1).view(np.uint8).reshape(arr.size, arr.dtype.itemsize)
-    return bool((a == np.frombuffer(fv.tobytes(), dtype=np.uint8)).all())
+    from ..kernels.fill import is_all_bytes
+
+    fv = np.zeros((), dtype=arr.dtype) if fill_value is None else fill_value
+    return is_all_bytes(np.asarray(arr), fv)
 
 
 class ShardingCodec(ArrayBytesCodec):

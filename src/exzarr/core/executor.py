@@ -21,7 +21,7 @@ from .. import config as _config
 T = TypeVar("T")
 R = TypeVar("R")
 
-__all__ = ["run", "imap", "threads"]
+__all__ = ["run", "imap", "prefetch", "threads"]
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -44,6 +44,37 @@ def _get_pool(n: int) -> ThreadPoolExecutor:
             if old is not None:
                 old.shutdown(wait=False)
         return _pool
+
+
+_io_pool: ThreadPoolExecutor | None = None
+
+
+def prefetch(fn: Callable[[T], R], items: Iterable[T], *, ahead: int = 1, store=None) -> Iterator[R]:
+    """``fn(item)`` for each item in order, computed up to ``ahead`` items in advance on a
+    dedicated I/O thread, so fetching the next unit overlaps with decoding this one on
+    the worker threads (which stay free for CPU work)."""
+    global _io_pool
+    items = list(items)
+    if len(items) <= 1 or _n_threads(None, store) <= 1 or getattr(_worker, "active", False):
+        for it in items:
+            yield fn(it)
+        return
+    with _pool_lock:
+        if _io_pool is None:
+            _io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="exzarr-io")
+    fn = _with_caller_config(fn)
+    pending: deque[Future] = deque()
+    it = iter(items)
+    try:
+        for item in it:
+            pending.append(_io_pool.submit(fn, item))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for f in pending:
+            f.cancel()
 
 
 def _mark_worker():
@@ -79,8 +110,22 @@ def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = N
         for it in items:
             fn(it)
         return
-    for _ in imap(fn, items, parallel=n, ordered=False):
-        pass
+    # Everything is submitted at once, in a few batches per thread: the workers never
+    # wait for the caller to hand them the next item, and per-task overhead stays low.
+    # (Tasks write into preallocated outputs or per-thread scratch, so memory is bounded.)
+    call = _with_caller_config(fn)
+    nbatches = min(len(items), 4 * n)
+    batches = [items[i::nbatches] for i in range(nbatches)]
+    pool = _get_pool(n)
+    futures = [pool.submit(_run_batch, call, b) for b in batches]
+    wait(futures)
+    for f in futures:
+        f.result()  # re-raise the first error
+
+
+def _run_batch(call, batch) -> None:
+    for it in batch:
+        call(it)
 
 
 def imap(fn: Callable[[T], R], items: Iterable[T], *, parallel: int | None = None,

@@ -116,8 +116,7 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
     if len(items) == 1:
         decode_all(fetch(items[0]))
         return
-    for fetched in executor.imap(fetch, items, ordered=False, max_inflight=2,
-                                  store=state.store):
+    for fetched in executor.prefetch(fetch, items, ahead=1, store=state.store):
         decode_all(fetched)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .copy import words_view
 from .jit import lazy_njit
 
-__all__ = ["is_all_fill", "is_all_fill_reference"]
+__all__ = ["is_all_fill", "is_all_fill_reference", "is_all_bytes"]
 
 
 @lazy_njit
@@ -52,6 +52,17 @@ def is_all_fill(arr: np.ndarray, fill) -> bool:
         if flat.dtype.itemsize == 2:  # Numba has no float16: widen exactly
             flat = flat.astype(np.float32)
         return bool(_all_nan(flat))
+    words, w = words_view(arr)
+    value, _ = words_view(np.asarray(fill, dtype=arr.dtype).reshape(1))
+    return bool(_all_words(words, value, w))
+
+
+def is_all_bytes(arr: np.ndarray, fill) -> bool:
+    """True if every element of ``arr`` has exactly ``fill``'s bytes (NaN payloads too)."""
+    if arr.size == 0:
+        return True
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        arr = np.ascontiguousarray(arr)
     words, w = words_view(arr)
     value, _ = words_view(np.asarray(fill, dtype=arr.dtype).reshape(1))
     return bool(_all_words(words, value, w))
