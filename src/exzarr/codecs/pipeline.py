@@ -47,8 +47,15 @@ class CodecPipeline:
     def encode(self, arr: np.ndarray) -> bytes:
         raise NotImplementedError
 
-    def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None) -> np.ndarray:
+    def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None,
+               readonly: bool = False) -> np.ndarray:
+        """Decode one stored chunk.  ``readonly=True`` (without ``out``) allows returning a
+        read-only view of ``raw`` when nothing needs decoding (uncompressed chunks)."""
         raise NotImplementedError
+
+    #: decoding is a zero-copy view of the stored bytes (no compression, no filters,
+    #: stored byte order = in-memory byte order): readers should not pass ``out``
+    zero_copy = False
 
     def to_json(self):
         raise NotImplementedError
@@ -83,11 +90,20 @@ class V3CodecPipeline(CodecPipeline):
     def encode(self, arr: np.ndarray) -> bytes:
         return self.chain.encode(arr)
 
-    def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None) -> np.ndarray:
+    def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None,
+               readonly: bool = False) -> np.ndarray:
         """Decode one stored chunk; with ``out`` (C-contiguous, spec shape/dtype) the data
         lands in ``out``, which is returned."""
         arr = self.chain.decode(raw, self._ctx(store, key), out=out)
-        return arr if arr.flags.writeable else arr.copy()
+        return arr if arr.flags.writeable or readonly else arr.copy()
+
+    @property
+    def zero_copy(self) -> bool:  # type: ignore[override]
+        from .array_codecs import BytesCodec
+
+        c = self.chain
+        return (not c.array_array and not c.bytes_bytes and isinstance(c.array_bytes, BytesCodec)
+                and c.array_bytes.stored_dtype(self.spec.dtype) == self.spec.dtype)
 
     # -- sharding ---------------------------------------------------------------------
     @property

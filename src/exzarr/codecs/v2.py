@@ -56,7 +56,13 @@ class V2CodecPipeline(CodecPipeline):
             return nc_encode(self.compressor, chunk)
         return bytes(as_byte_view(chunk))
 
-    def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None) -> np.ndarray:
+    @property
+    def zero_copy(self) -> bool:  # type: ignore[override]
+        return (self.compressor is None and not self.filters and not self._object
+                and self._c_layout)
+
+    def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None,
+               readonly: bool = False) -> np.ndarray:
         ctx = self._ctx(store, key)
         spec = self.spec
         if out is not None and (out.shape != spec.shape or out.dtype != spec.dtype
@@ -64,13 +70,16 @@ class V2CodecPipeline(CodecPipeline):
             raise ValueError(f"out must be a writable C-contiguous ndarray of shape {spec.shape} "
                              f"and dtype {spec.dtype}")
         if not self.filters and not self._object and self._c_layout:
-            target = out if out is not None else np.empty(spec.shape, dtype=spec.dtype)
+            target = out if out is not None or (readonly and self.compressor is None) \
+                else np.empty(spec.shape, dtype=spec.dtype)
             if self.compressor is not None:
                 nc_decode(self.compressor, raw, ctx, out=as_byte_view(target))
             else:
                 mv = as_byte_view(raw)
                 if mv.nbytes != spec.nbytes:
                     raise ctx.fail(f"chunk holds {mv.nbytes} bytes, expected {spec.nbytes}")
+                if readonly and out is None:
+                    return np.frombuffer(mv, dtype=spec.dtype).reshape(spec.shape)
                 as_byte_view(target)[:] = mv
             return target
         data = nc_decode(self.compressor, raw, ctx) if self.compressor is not None else raw

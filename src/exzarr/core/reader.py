@@ -29,7 +29,7 @@ def chunk_geometry(state):
         return tuple(p.inner_chunk_shape), decode, fetch_inner_chunks
 
     def decode(raw, key, out=None):
-        return p.decode(raw, store=state.store, key=key, out=out)
+        return p.decode(raw, store=state.store, key=key, out=out, readonly=True)
     return tuple(state.meta.chunks), decode, fetch_chunks
 
 
@@ -46,9 +46,10 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
         out[...] = read_selection(state, sel.collapse_broadcast())
         return out
     chunks, decode, fetch = chunk_geometry(state)
+    zero_copy = state.pipeline.zero_copy
     plan = plan_selection(sel, chunks)
     if plan.is_basic:
-        fetch(state, plan, _basic_handler(state, plan, out, decode))
+        fetch(state, plan, _basic_handler(state, plan, out, decode, zero_copy))
     else:
         target = out if out.flags.c_contiguous else np.empty(out.shape, dtype)
         fetch(state, plan, _fancy_handler(state, plan, target, decode))
@@ -61,12 +62,13 @@ def _extent(coords, chunks, shape) -> tuple[int, ...]:
     return tuple(min(c, s - i * c) for i, c, s in zip(coords, chunks, shape))
 
 
-def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode):
+def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=False):
     view = basic_view(plan, out)
     shape = tuple(state.meta.shape)
     chunks = plan.chunks
     c_order = state.meta.order == "C"
     dtype = state.meta.dtype
+    use_scratch = c_order and not zero_copy
 
     def on_chunk(task, raw, key):
         inner, outer = basic_tuples(plan, task)
@@ -79,7 +81,7 @@ def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode):
                 and all(isinstance(s, slice) and (s.step or 1) == 1 for s in inner)):
             decode(raw, key, out=region)  # straight into the output, no copy
             return
-        chunk = decode(raw, key, out=scratch(chunks, dtype) if c_order else None)
+        chunk = decode(raw, key, out=scratch(chunks, dtype) if use_scratch else None)
         view[outer] = chunk[inner]
 
     return on_chunk
