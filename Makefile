@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := .node/.installed
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench bench-quick venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(STAMP) $(NODE_STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) benchmarks/run.py
+
+bench-quick: $(STAMP)
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) benchmarks/run.py --quick
 
 clean:
 	rm -rf $(VENV) .node .numba-cache
