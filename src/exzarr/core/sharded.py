@@ -102,7 +102,7 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
         key = state.chunk_key(shard)
         locals_ = [_local(t.coords, shard, cps) for t in tasks]
         if len(tasks) >= WHOLE_SHARD_FRACTION * _n_inner(cps):
-            raw = state.store.get(key)
+            raw = state.store.get_buffer(key)
             index, whole = _read_index(state, key, raw) if raw is not None else (None, None)
         else:
             index, whole = _read_index(state, key)

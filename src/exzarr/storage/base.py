@@ -64,6 +64,12 @@ class Store(abc.ABC):
     def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
         """The value (or the requested byte range of it) at ``key``; ``None`` if missing."""
 
+    def get_buffer(self, key: str):
+        """The whole value at ``key`` as a read-only bytes-like object (``None`` if
+        missing).  Stores may return a zero-copy view (e.g. a memory map of a large file)
+        that stays valid as long as it is referenced; the default is :meth:`get`."""
+        return self.get(key)
+
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
         """Values for many keys at once (missing keys map to ``None``)."""
         return {k: self.get(k) for k in keys}

@@ -10,6 +10,7 @@ Deleting a key removes the directories it leaves empty (up to, not including, ro
 from __future__ import annotations
 
 import itertools
+import mmap
 import os
 import shutil
 import stat
@@ -78,6 +79,24 @@ class LocalStore(Store):
                 a, b = resolve_range(start, stop, os.fstat(f.fileno()).st_size)
                 f.seek(a)
                 return f.read(b - a)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise self._fail(exc, key, "read") from exc
+
+    #: files at least this large are memory-mapped by get_buffer instead of copied
+    MMAP_THRESHOLD = 4 << 20
+
+    def get_buffer(self, key: str):
+        """Large files come back as a read-only memory map (no copy, no allocation);
+        safe because writes replace files (new inode) rather than modifying them."""
+        path = self._path(key)
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size < self.MMAP_THRESHOLD:
+                    return f.read()
+                return memoryview(mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ))
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
         except OSError as exc:
