@@ -18,3 +18,10 @@ def test_get_buffer_matches_get(tmp_path):
     s.set("a/big", b"0" * len(big))
     assert bytes(buf) == big
     assert MemoryStore().get_buffer("nope") is None
+
+
+def test_set_parts(tmp_path):
+    for s in (LocalStore(str(tmp_path)), MemoryStore()):
+        s.set_parts("x/y", [b"ab", memoryview(b"cd"), bytearray(b"ef")])
+        assert s.get("x/y") == b"abcdef"
+        assert list(s.list_prefix("x/")) == ["x/y"]  # no temporary files left behind

@@ -179,3 +179,7 @@ class V3CodecPipeline(CodecPipeline):
         """A shard from ``{inner coords: ndarray | encoded bytes | None}`` (absent = empty),
         so a partial shard write re-uses the untouched inner chunks' bytes."""
         return self._shard().encode_from_inner(chunks)
+
+    def encode_shard_parts(self, chunks: Mapping[tuple, object]) -> list:
+        """:meth:`encode_shard_from_inner` as a list of buffers (for ``Store.set_parts``)."""
+        return self._shard().encode_parts_from_inner(chunks)

@@ -187,6 +187,11 @@ class ShardingCodec(ArrayBytesCodec):
     def encode_from_inner(self, chunks: Mapping[tuple, object]) -> bytes:
         """Assemble a shard from inner chunks given as arrays (encoded here, skipped when
         all fill_value) or as already-encoded bytes (used verbatim); absent/None = empty."""
+        return b"".join(self.encode_parts_from_inner(chunks))
+
+    def encode_parts_from_inner(self, chunks: Mapping[tuple, object]) -> list:
+        """Like :meth:`encode_from_inner`, but the shard as a list of buffers in order
+        (stores can write them without first joining them into one copy)."""
         self._require_bound()
         index = np.full(self.chunks_per_shard + (2,), MISSING, dtype=np.uint64)
         parts: list = []
@@ -208,8 +213,8 @@ class ShardingCodec(ArrayBytesCodec):
             raise ValueError(f"inner chunk coords {sorted(unknown)} are outside {self.chunks_per_shard}")
         index_bytes = self.index.encode(index)
         if self.index_location == "start":
-            return b"".join([index_bytes, *parts])
-        return b"".join([*parts, index_bytes])
+            return [index_bytes, *parts]
+        return [*parts, index_bytes]
 
     # -- whole-shard decode ----------------------------------------------------------
     def can_decode_into(self, spec: ChunkSpec) -> bool:

@@ -158,4 +158,4 @@ def _write_shard(state, shard, tasks, put, covers) -> None:
         if not inner and not is_write_empty(state):
             state.store.delete(key)
             return
-        state.store.set(key, p.encode_shard_from_inner(inner))
+        state.store.set_parts(key, p.encode_shard_parts(inner))

@@ -115,6 +115,11 @@ class Store(abc.ABC):
         self.check_writable(key)
         self._set(key, bytes(value) if not isinstance(value, bytes) else value)
 
+    def set_parts(self, key: str, parts) -> None:
+        """Store the concatenation of the buffers ``parts`` at ``key`` (atomically, like
+        :meth:`set`); stores that can write the pieces without joining them override it."""
+        self.set(key, b"".join(parts))
+
     def set_many(self, items: Mapping[str, bytes]) -> None:
         for k, v in items.items():
             self.set(k, v)

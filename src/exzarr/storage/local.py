@@ -114,6 +114,14 @@ class LocalStore(Store):
 
     # -- writes ---------------------------------------------------------------
     def _set(self, key: str, value: bytes) -> None:
+        self._write_atomic(key, (value,))
+
+    def set_parts(self, key: str, parts) -> None:
+        """Write the buffers one after another into the temporary file (no join copy)."""
+        self.check_writable(key)
+        self._write_atomic(key, parts)
+
+    def _write_atomic(self, key: str, parts) -> None:
         path = self._path(key)
         parent, name = os.path.split(path)
         tmp = os.path.join(parent, f"{TMP_PREFIX}{name}.{os.getpid()}."
@@ -136,7 +144,8 @@ class LocalStore(Store):
                                store=self, key=key)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(value)
+                for part in parts:
+                    f.write(part)
                 if self.fsync:
                     f.flush()
                     os.fsync(f.fileno())
