@@ -132,3 +132,30 @@ def test_full_chunk_write_skips_read():
     s.calls.clear()
     z[0:4, 0:4] = 2.0  # partial: read-modify-write
     assert s.reads() == 1 and s.writes() == 1
+
+
+def test_chunk_stream_progress_bar(capsys):
+    z, a = make()
+    n = sum(1 for _ in z.chunk_stream(progress=True))
+    assert n == z.nchunks
+    err = capsys.readouterr().err
+    assert f"{n}/{n}" in err and "chunk" in err
+
+
+def test_whole_chunk_decodes_straight_into_output(monkeypatch):
+    # chunks spanning whole rows are contiguous regions of the output: no copy
+    a = np.arange(40 * 16, dtype="f8").reshape(40, 16)
+    z = ez.create(MemoryStore(), shape=a.shape, chunks=(10, 16), dtype="f8")
+    z[...] = a
+    outs = []
+    real = type(z._state.pipeline).decode
+
+    def spy(self, raw, **kw):
+        outs.append(kw.get("out"))
+        return real(self, raw, **kw)
+
+    monkeypatch.setattr(type(z._state.pipeline), "decode", spy)
+    buf = np.empty_like(a)
+    z.read(out=buf)
+    np.testing.assert_array_equal(buf, a)
+    assert len(outs) == 4 and all(o is not None and np.shares_memory(o, buf) for o in outs)
