@@ -6,14 +6,14 @@ hypothesis strategies exzarr's own property tests use.  Imported lazily, so pyte
 hypothesis are only needed when these are used.
 """
 
+import importlib
+
 __all__ = ["StoreTests", "ReadableStoreTests", "strategies"]
 
 
 def __getattr__(name):
     if name in ("StoreTests", "ReadableStoreTests"):
-        from . import stores
-        return getattr(stores, name)
+        return getattr(importlib.import_module(f"{__name__}.stores"), name)
     if name == "strategies":
-        from . import strategies
-        return strategies
-    raise AttributeError(name)
+        return importlib.import_module(f"{__name__}.strategies")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
