@@ -82,9 +82,9 @@ def _write_chunk(state, plan: ChunkPlan, task, put) -> None:
         if raw is None:
             chunk = _new_chunk(state, task.coords if covers else None)
         else:
-            chunk = state.pipeline.decode(raw, store=state.store, key=key)
-            if not chunk.flags.writeable:
-                chunk = chunk.copy(order="K")
+            meta = state.meta
+            out = scratch(tuple(meta.chunks), meta.dtype) if meta.order == "C" else None
+            chunk = state.pipeline.decode(raw, store=state.store, key=key, out=out)
         put(task, chunk)
         store_chunk(state, key, chunk, existed=covers or raw is not None)
 
