@@ -7,6 +7,7 @@ compare fill values by bits (all NaNs equal) and JSON-ish fields by canonical te
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -15,7 +16,7 @@ import numpy as np
 
 from exzarr.errors import BoundsError
 
-from ._common import canonical_text, dumps_document, loads_document
+from ._common import canonical_text, dumps_document, fail, loads_document, parse_int_tuple
 from .chunk_grid import grid_shape
 from .fill_values import default_fill_value, fill_key
 
@@ -80,6 +81,25 @@ class ArrayMetadataBase(MetadataDocument):
     chunks: tuple[int, ...]
     dtype: np.dtype
     fill_value: Any
+
+    #: name of the chunk-shape field in messages; dtype spelling hint for messages
+    _chunks_label: ClassVar[str] = "chunks"
+    _dtype_hint: ClassVar[str] = "pass a NumPy dtype"
+
+    def _validate_grid_and_dtype(self) -> np.dtype:
+        """Normalise ``shape``/``chunks`` (frozen: set once, here) and parse ``dtype``."""
+        set_ = functools.partial(object.__setattr__, self)
+        shape = parse_int_tuple(self.shape, "shape", minimum=0)
+        chunks = parse_int_tuple(self.chunks, self._chunks_label, minimum=1)
+        if len(chunks) != len(shape):
+            fail(f"{self._chunks_label} {list(chunks)} has {len(chunks)} dimensions but shape "
+                 f"{list(shape)} has {len(shape)}", "give one chunk length per dimension")
+        set_("shape", shape)
+        set_("chunks", chunks)
+        try:
+            return np.dtype(self.dtype)
+        except TypeError as exc:
+            fail(f"data type {self.dtype!r} is not understood ({exc})", self._dtype_hint)
 
     @property
     def ndim(self) -> int:

@@ -82,6 +82,7 @@ class ArrayMetadataV2(ArrayMetadataBase):
     metadata_key: ClassVar[str] = ".zarray"
     doc_kind: ClassVar[str] = _DOC
     dimension_names: ClassVar[None] = None
+    _dtype_hint: ClassVar[str] = "pass a NumPy dtype or a typestr such as '<f8'"
 
     def __post_init__(self) -> None:
         with located(_DOC):
@@ -89,18 +90,7 @@ class ArrayMetadataV2(ArrayMetadataBase):
 
     def _validate(self) -> None:
         set_ = functools.partial(object.__setattr__, self)  # frozen: normalise once, here
-        shape = parse_int_tuple(self.shape, "shape", minimum=0)
-        chunks = parse_int_tuple(self.chunks, "chunks", minimum=1)
-        if len(chunks) != len(shape):
-            fail(f"chunks {list(chunks)} has {len(chunks)} dimensions but shape {list(shape)} "
-                 f"has {len(shape)}", "give one chunk length per dimension")
-        set_("shape", shape)
-        set_("chunks", chunks)
-        try:
-            dt = np.dtype(self.dtype)
-        except TypeError as exc:
-            fail(f"data type {self.dtype!r} is not understood ({exc})",
-                 "pass a NumPy dtype or a typestr such as '<f8'")
+        dt = self._validate_grid_and_dtype()
         set_("dtype", check_dtype_v2(dt))
         if self.fill_value is not None:
             set_("fill_value", normalize_fill_value(self.fill_value, dt))

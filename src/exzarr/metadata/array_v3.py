@@ -72,6 +72,8 @@ class ArrayMetadataV3(ArrayMetadataBase):
     doc_kind: ClassVar[str] = _DOC
     node_type: ClassVar[str] = "array"
     order: ClassVar[str] = "C"
+    _chunks_label: ClassVar[str] = "chunk shape"
+    _dtype_hint: ClassVar[str] = "pass a NumPy dtype or a v3 name such as 'float32'"
 
     def __post_init__(self) -> None:
         with located(_DOC):
@@ -79,18 +81,7 @@ class ArrayMetadataV3(ArrayMetadataBase):
 
     def _validate(self) -> None:
         set_ = functools.partial(object.__setattr__, self)  # frozen: normalise once, here
-        shape = parse_int_tuple(self.shape, "shape", minimum=0)
-        chunks = parse_int_tuple(self.chunks, "chunk_shape", minimum=1)
-        if len(chunks) != len(shape):
-            fail(f"chunk shape {list(chunks)} has {len(chunks)} dimensions but shape "
-                 f"{list(shape)} has {len(shape)}", "give one chunk length per dimension")
-        set_("shape", shape)
-        set_("chunks", chunks)
-        try:
-            dt = np.dtype(self.dtype)
-        except TypeError as exc:
-            fail(f"data type {self.dtype!r} is not understood ({exc})",
-                 "pass a NumPy dtype or a v3 name such as 'float32'")
+        dt = self._validate_grid_and_dtype()
         dtype_to_v3(dt)  # validates it is a core data type
         dt = dt.newbyteorder("=") if dt.byteorder not in ("=", "|") else dt
         set_("dtype", dt)
@@ -105,7 +96,7 @@ class ArrayMetadataV3(ArrayMetadataBase):
         if not isinstance(cke, ChunkKeyEncoding):
             cke = ChunkKeyEncoding() if cke is None else ChunkKeyEncoding.from_json(cke)
         set_("chunk_key_encoding", cke)
-        set_("dimension_names", _parse_dimension_names(self.dimension_names, len(shape)))
+        set_("dimension_names", _parse_dimension_names(self.dimension_names, len(self.shape)))
         set_("attributes", parse_attributes(self.attributes))
         set_("storage_transformers", _parse_storage_transformers(self.storage_transformers))
         extra = parse_attributes(self.extra_fields, "extra_fields")
