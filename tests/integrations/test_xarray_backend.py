@@ -190,6 +190,7 @@ def test_open_datatree(tmp_path):
     tree = xr.open_datatree(p, engine="exzarr")
     assert tree["a"].to_dataset().load().identical(ds)
     assert tree["a/b"]["count"].values.tolist() == [3, 1, 4, 1]
+    tree.close()
 
 
 def test_storage_options_reach_the_store(tmp_path):
@@ -256,3 +257,17 @@ def test_group_written_by_exzarr(tmp_path):
         # dim_0 is already 5 long: a 3-long unnamed axis gets its own name
         assert ds["other"].dims == ("other_dim_0",)
         assert ds["other"].values.tolist() == [1, 2, 3]
+
+
+def test_zip_store_opened_and_closed(tmp_path):
+    path = str(tmp_path / "d.zip")
+    g = ez.group(path, attributes={"where": "zip"})
+    g.create_array("v", shape=(6,), chunks=(3,), dtype="int64",
+                   dimension_names=["i"])[:] = np.arange(6)
+    g.store.close()
+    assert ExzarrBackendEntrypoint().guess_can_open(path)
+    with xr.open_dataset(path, engine="exzarr") as ds:
+        assert ds.attrs == {"where": "zip"} and ds["v"].values.tolist() == list(range(6))
+    tree = xr.open_datatree(path, engine="exzarr")
+    assert tree["v"].values.tolist() == list(range(6))
+    tree.close()

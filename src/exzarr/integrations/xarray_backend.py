@@ -288,16 +288,28 @@ class ExzarrBackendEntrypoint(BackendEntrypoint):
         """``{"/": Dataset, "/sub": Dataset, ...}`` for the group and every group below it."""
         root, owned = _open_group(filename_or_obj, group, storage_options, zarr_format,
                                   consolidated)
-        out = {"/": self.open_dataset(root, **kwargs)}
-        for rel, node in root.members(max_depth=None):
-            if isinstance(node, Group):
-                out["/" + rel] = self.open_dataset(node, **kwargs)
-        if owned:
-            first = out["/"]
-            first.set_close(lambda: root.store.close())
+        try:
+            out = {"/": self.open_dataset(root, **kwargs)}
+            for rel, node in root.members(max_depth=None):
+                if isinstance(node, Group):
+                    out["/" + rel] = self.open_dataset(node, **kwargs)
+        except BaseException:
+            if owned:
+                root.store.close()
+            raise
+        if owned:  # closing the root dataset (or the tree) closes the store
+            out["/"].set_close(root.store.close)
         return out
 
     def open_datatree(self, filename_or_obj, *, group: str | None = None, **kwargs):
         from xarray import DataTree
-        return DataTree.from_dict(self.open_groups_as_dict(filename_or_obj, group=group,
-                                                           **kwargs))
+        groups = self.open_groups_as_dict(filename_or_obj, group=group, **kwargs)
+        try:
+            tree = DataTree.from_dict(groups)
+        except BaseException:
+            for ds in groups.values():
+                ds.close()
+            raise
+        for path, ds in groups.items():
+            tree[path].set_close(ds._close)
+        return tree
