@@ -7,6 +7,7 @@ back ends are imported when an fsspec store is first created.
 """
 
 from .base import ByteRange, Store, slice_range
+from .cache import CachingStore
 from .failures import TransientStorageError, classify
 from .fsspec_store import PROTOCOL_TRAITS, FsspecStore, ProtocolTraits
 from .keys import InvalidKeyError, validate_key
@@ -20,7 +21,7 @@ from .zip import ZipStore
 __all__ = [
     "Store", "ByteRange", "slice_range",
     "MemoryStore", "LocalStore", "ZipStore", "SQLiteStore", "FsspecStore",
-    "RetryingStore", "RetryPolicy", "RetryStats", "NO_RETRY",
+    "RetryingStore", "CachingStore", "RetryPolicy", "RetryStats", "NO_RETRY",
     "ProtocolTraits", "PROTOCOL_TRAITS",
     "open_store", "register_scheme", "unregister_scheme", "registered_schemes",
     "InvalidKeyError", "TransientStorageError", "classify", "validate_key",
