@@ -9,6 +9,7 @@ inner-chunk ranges, inner-chunk decode) and shard assembly from inner chunks.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
@@ -97,7 +98,7 @@ class V3CodecPipeline(CodecPipeline):
         arr = self.chain.decode(raw, self._ctx(store, key), out=out)
         return arr if arr.flags.writeable or readonly else arr.copy()
 
-    @property
+    @cached_property
     def zero_copy(self) -> bool:  # type: ignore[override]
         from .array_codecs import BytesCodec
 

@@ -7,6 +7,8 @@ fixed-width bytes/unicode; the stored bytes are the dtype's own memory layout.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from ..errors import InvalidMetadataError
@@ -56,7 +58,7 @@ class V2CodecPipeline(CodecPipeline):
             return nc_encode(self.compressor, chunk)
         return bytes(as_byte_view(chunk))
 
-    @property
+    @cached_property
     def zero_copy(self) -> bool:  # type: ignore[override]
         return (self.compressor is None and not self.filters and not self._object
                 and self._c_layout)
