@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import BoundsError
 from .selection import DimMap, Selection
-from .slices import Slice, normalize_slice
+from .slices import normalize_slice
 
 __all__ = ["parse_key", "parse_orthogonal", "parse_vectorized", "parse_blocks"]
 

@@ -76,7 +76,7 @@ def _parse_typestr(s: str) -> np.dtype:
     m = _V2_TYPESTR.match(s)
     if m is None:
         fail(f"unsupported or malformed v2 dtype {s!r}", _V2_HINT)
-    order, kind, size, unit = m.group(1), m.group(2), int(m.group(3)), m.group(4)
+    order, kind, unit = m.group(1), m.group(2), m.group(4)
     if unit is not None and kind not in "mM":
         fail(f"v2 dtype {s!r} has a unit but is not datetime64/timedelta64", _V2_HINT)
     if unit is not None and unit[1:-1].lstrip("0123456789") not in _DATETIME_UNITS:
