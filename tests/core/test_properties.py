@@ -138,3 +138,39 @@ def test_read_into_out_buffer():
     fbuf = np.empty((6, 10), dtype="i2", order="F")
     z.read(out=fbuf)
     np.testing.assert_array_equal(fbuf, a)
+
+
+@st.composite
+def multi_axis_keys(draw, shape):
+    """Advanced keys whose index arrays are 2-d, so a base dimension varies over
+    several output axes (the coordinate-selection form of a view)."""
+    rows, cols = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    key = []
+    for size in shape:
+        if draw(st.booleans()) or not key:
+            key.append(rng.integers(-size, size, (rows, cols)))
+        else:
+            key.append(slice(None, None, draw(st.sampled_from([1, -1, 2]))))
+    return tuple(key)
+
+
+@given(stored_arrays(min_dims=1, max_dims=3).filter(lambda zd: all(zd[1].shape)), st.data())
+def test_views_of_multi_axis_coordinate_views(zd, data):
+    z, a = zd
+    k1 = data.draw(multi_axis_keys(a.shape))
+    v, want = z[k1], a[k1]
+    assert_same(v.read(), want)
+    k2 = data.draw(st.one_of(basic_keys(want.shape), fancy_keys(want.shape)))
+    assert_same(v[k2].read(), want[k2])
+    if want.ndim >= 2:
+        assert_same(v.mT.read(), np.swapaxes(want, -1, -2))
+    value = data.draw(array_data(want[k2].shape, a.dtype))
+    v[k2] = value
+    # oracle: the base coordinates each written element maps to, assigned in order
+    # (NumPy: with repeated coordinates the last write wins)
+    coords = tuple(c[k1][k2] for c in np.indices(a.shape))
+    expect = a.copy()
+    expect[coords] = value
+    assert_same(z.read(), expect)
