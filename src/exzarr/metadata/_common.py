@@ -212,6 +212,21 @@ def parse_attributes(value: Any, field: str = "attributes") -> dict:
     return jsonable(value)
 
 
+def require_object(doc: Any) -> None:
+    """Fail unless ``doc`` is a JSON object (a mapping)."""
+    if not isinstance(doc, Mapping):
+        fail(f"expected a JSON object, got {type(doc).__name__}",
+             "the document must be a JSON object")
+
+
+def require_v2_format(doc: Mapping, file_name: str, hint: str = "fix the zarr_format field") -> None:
+    """Fail unless ``doc["zarr_format"]`` is 2 (a v2 ``.zarray``/``.zgroup`` document)."""
+    fmt = doc.get("zarr_format")
+    if fmt != 2 or isinstance(fmt, bool):
+        fail(f"zarr_format is {fmt!r}, expected 2",
+             f"this is not a Zarr v2 {file_name} document; {hint}")
+
+
 def require_keys(doc: Mapping, keys: Sequence[str], doc_kind: str) -> None:
     missing = [k for k in keys if k not in doc]
     if missing:

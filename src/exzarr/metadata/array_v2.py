@@ -17,6 +17,8 @@ from ._common import (
     loads_document,
     located,
     parse_attributes,
+    require_object,
+    require_v2_format,
     parse_int_tuple,
     require_keys,
 )
@@ -174,14 +176,9 @@ class ArrayMetadataV2(ArrayMetadataBase):
         Keys the spec does not define are kept in ``extra_fields`` and written back.
         """
         with located(_DOC, store, key):
-            if not isinstance(doc, Mapping):
-                fail(f"expected a JSON object, got {type(doc).__name__}",
-                     "the document must be a JSON object")
-            fmt = doc.get("zarr_format")
-            if fmt != 2 or isinstance(fmt, bool):
-                fail(f"zarr_format is {fmt!r}, expected 2",
-                     "this is not a Zarr v2 .zarray document; open it with the matching "
-                     "zarr_format or fix the zarr_format field")
+            require_object(doc)
+            require_v2_format(doc, ".zarray", "open it with the matching zarr_format or fix "
+                                              "the zarr_format field")
             require_keys(doc, _REQUIRED, _DOC)
             dtype = parse_dtype_v2(doc["dtype"])
             return cls(

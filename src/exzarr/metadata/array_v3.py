@@ -12,7 +12,7 @@ import numpy as np
 
 from exzarr.errors import UnsupportedExtensionError
 
-from ._common import fail, located, parse_attributes, parse_int_tuple, require_keys
+from ._common import fail, located, parse_attributes, parse_int_tuple, require_keys, require_object
 from ._document import ArrayMetadataBase
 from .chunk_grid import chunk_grid_to_json, parse_chunk_grid
 from .chunk_key_encoding import ChunkKeyEncoding
@@ -142,9 +142,7 @@ class ArrayMetadataV3(ArrayMetadataBase):
     def from_json(cls, doc: Mapping, *, store=None, key: str | None = None) -> ArrayMetadataV3:
         """Parse a ``zarr.json`` array document; errors name ``store`` and ``key``."""
         with located(_DOC, store, key):
-            if not isinstance(doc, Mapping):
-                fail(f"expected a JSON object, got {type(doc).__name__}",
-                     "the document must be a JSON object")
+            require_object(doc)
             _check_format_and_type(doc, "array")
             require_keys(doc, _REQUIRED, _DOC)
             extra = split_unknown_fields(doc, _KNOWN, "array")

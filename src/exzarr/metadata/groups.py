@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ._common import dumps_document, fail, jsonable, loads_document, located, parse_attributes
+from ._common import (dumps_document, fail, jsonable, loads_document, located, parse_attributes,
+                      require_object, require_v2_format)
 from ._document import MetadataDocument
 from .array_v2 import attributes_from_bytes, zattrs_key_for
 from .array_v3 import _check_format_and_type
@@ -50,13 +51,8 @@ class GroupMetadataV2(MetadataDocument):
                   key: str | None = None) -> GroupMetadataV2:
         """Parse ``.zgroup`` (other keys are ignored); ``attributes`` is the ``.zattrs`` content."""
         with located(_DOC_V2, store, key):
-            if not isinstance(doc, Mapping):
-                fail(f"expected a JSON object, got {type(doc).__name__}",
-                     "the document must be a JSON object")
-            fmt = doc.get("zarr_format")
-            if fmt != 2 or isinstance(fmt, bool):
-                fail(f"zarr_format is {fmt!r}, expected 2",
-                     "this is not a Zarr v2 .zgroup document; fix the zarr_format field")
+            require_object(doc)
+            require_v2_format(doc, ".zgroup")
             return cls(attributes=attributes or {})
 
     @classmethod
@@ -108,9 +104,7 @@ class GroupMetadataV3(MetadataDocument):
     @classmethod
     def from_json(cls, doc: Mapping, *, store=None, key: str | None = None) -> GroupMetadataV3:
         with located(_DOC_V3, store, key):
-            if not isinstance(doc, Mapping):
-                fail(f"expected a JSON object, got {type(doc).__name__}",
-                     "the document must be a JSON object")
+            require_object(doc)
             _check_format_and_type(doc, "group")
             extra = split_unknown_fields(doc, _KNOWN_V3, "group")
             return cls(attributes=doc.get("attributes") or {},
