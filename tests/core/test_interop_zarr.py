@@ -279,3 +279,21 @@ def test_numcodecs_v3_names(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert zarr.open_array(ep)[...].tolist() == list(range(0, 30, 3))
+
+
+V3_EXTENSION_DTYPES = [("<M8[ns]", None), (">M8[10s]", None), ("<m8[us]", None),
+                       ("<U4", "zz"), ("|S5", b"ab")]
+
+
+@pytest.mark.parametrize("dtype,fill", V3_EXTENSION_DTYPES, ids=[d for d, _ in V3_EXTENSION_DTYPES])
+def test_v3_extension_data_types(tmp_path, dtype, fill):
+    """zarr-python 3's numpy.datetime64/timedelta64, fixed_length_utf32 and
+    null_terminated_bytes data types, both ways, with identical metadata."""
+    if fill is None:
+        fill = np.zeros((), dtype=dtype)[()]  # the epoch / zero duration
+    zkw = {}
+    if np.dtype(dtype).byteorder == ">":
+        zkw["serializer"] = BytesCodec(endian="big")
+    with warnings.catch_warnings():  # zarr-python warns these types are not in the spec
+        warnings.simplefilter("ignore")
+        roundtrip_both_ways(tmp_path, dtype, fill, zkw, {}, 3)

@@ -260,7 +260,7 @@ def test_v3_corrupt_json():
     ("chunk_grid", {"name": "rectilinear", "configuration": {}}, "rectilinear"),
     ("chunk_grid", {"name": "rectilinear", "must_understand": False}, "rectilinear"),
     ("chunk_key_encoding", {"name": "fancy"}, "fancy"),
-    ("data_type", {"name": "numpy.datetime64", "configuration": {"unit": "ns"}}, "numpy.datetime64"),
+    ("data_type", {"name": "numpy.datetime32", "configuration": {"unit": "ns"}}, "numpy.datetime32"),
     ("storage_transformers", [{"name": "sharding"}], "sharding"),
     ("storage_transformers", [{"name": "sharding", "must_understand": True}], "sharding"),
     ("my_extension", {"name": "x"}, "my_extension"),

@@ -81,7 +81,7 @@ def test_v3_endianness_is_not_part_of_the_type(name):
     assert dtype_to_v3(dt.newbyteorder("<")) == name
 
 
-@pytest.mark.parametrize("name", ["string", "float128", "r16", "numpy.datetime64",
+@pytest.mark.parametrize("name", ["string", "float128", "r16", "numpy.datetime32",
                                   {"name": "my.ext", "configuration": {}}])
 def test_v3_unknown_data_type_is_unsupported_extension(name):
     with pytest.raises(UnsupportedExtensionError) as ei:
@@ -96,7 +96,31 @@ def test_v3_data_type_must_understand_false_is_still_refused():
         parse_dtype_v3({"name": "my.ext", "must_understand": False})
 
 
-@pytest.mark.parametrize("dt", ["U3", "S3", "M8[ns]", "V4", "O", [("a", "f4")]])
+@pytest.mark.parametrize("dt,doc", [
+    ("M8[ns]", {"name": "numpy.datetime64", "configuration": {"unit": "ns", "scale_factor": 1}}),
+    ("M8[10s]", {"name": "numpy.datetime64", "configuration": {"unit": "s", "scale_factor": 10}}),
+    ("m8[ms]", {"name": "numpy.timedelta64", "configuration": {"unit": "ms", "scale_factor": 1}}),
+    ("U3", {"name": "fixed_length_utf32", "configuration": {"length_bytes": 12}}),
+    ("S5", {"name": "null_terminated_bytes", "configuration": {"length_bytes": 5}}),
+])
+def test_zarr_python_extension_data_types_round_trip(dt, doc):
+    assert dtype_to_v3(np.dtype(dt)) == doc
+    assert parse_dtype_v3(doc) == np.dtype(dt)
+
+
+@pytest.mark.parametrize("doc", [
+    "numpy.datetime64",  # no unit
+    {"name": "numpy.datetime64", "configuration": {"unit": "fortnights", "scale_factor": 1}},
+    {"name": "numpy.timedelta64", "configuration": {"unit": "s", "scale_factor": 0}},
+    {"name": "fixed_length_utf32", "configuration": {"length_bytes": 6}},
+    {"name": "null_terminated_bytes", "configuration": {"length_bytes": -1}},
+])
+def test_bad_extension_data_type_configurations(doc):
+    with pytest.raises(InvalidMetadataError):
+        parse_dtype_v3(doc)
+
+
+@pytest.mark.parametrize("dt", ["V4", "O", [("a", "f4")]])
 def test_dtype_to_v3_rejects_non_core(dt):
     with pytest.raises(InvalidMetadataError, match="not a Zarr v3 core data type"):
         dtype_to_v3(np.dtype(dt))

@@ -25,7 +25,7 @@ DEFAULT_SHARD_INDEX_CODECS = [{"name": "bytes", "configuration": {"endian": "lit
 
 
 def _bytes_codec(dtype: np.dtype) -> dict:
-    if dtype.itemsize <= 1 or dtype.kind == "b":
+    if dtype.itemsize <= 1 or dtype.byteorder == "|":  # no byte order (bool, int8, S)
         return {"name": "bytes"}
     endian = "big" if dtype.byteorder == ">" else "little"
     return {"name": "bytes", "configuration": {"endian": endian}}

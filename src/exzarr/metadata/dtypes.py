@@ -19,6 +19,7 @@ import numpy as np
 from exzarr.errors import InvalidMetadataError, UnsupportedExtensionError
 
 from ._common import fail, is_int
+from .dtypes_ext import EXT_PARSERS, ext_to_json
 from .extensions import parse_extension
 
 __all__ = [
@@ -164,10 +165,12 @@ def parse_dtype_v3(x: Any) -> np.dtype:
     """Parse a v3 ``data_type`` (short-hand name or extension object) into a native dtype."""
     ext = parse_extension(x, "data_type")
     dt = V3_DATA_TYPES.get(ext.name)
+    if dt is None and ext.name in EXT_PARSERS:
+        return EXT_PARSERS[ext.name](ext.configuration or {})
     if dt is None:
         raise UnsupportedExtensionError(
             f"data type {ext.name!r} is an extension this exzarr cannot read; supported v3 "
-            f"data types are {', '.join(V3_DATA_TYPES)}"
+            f"data types are {', '.join([*V3_DATA_TYPES, *EXT_PARSERS])}"
         )
     if ext.configuration:
         fail(f"data type {ext.name!r} takes no configuration, got {ext.configuration!r}",
@@ -175,14 +178,20 @@ def parse_dtype_v3(x: Any) -> np.dtype:
     return dt
 
 
-def dtype_to_v3(dtype: Any) -> str:
-    """The v3 ``data_type`` for a NumPy dtype (byte order is ignored)."""
+def dtype_to_v3(dtype: Any) -> str | dict:
+    """The v3 ``data_type`` for a NumPy dtype (byte order is ignored): a core name, or
+    the object form of one of zarr-python's extension types (datetime64/timedelta64,
+    fixed-length UTF-32, null-terminated bytes)."""
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:
         raise InvalidMetadataError(f"{dtype!r} is not a data type ({exc}); "
                                    "pass a NumPy dtype or a name such as 'float32'") from None
     name = _V3_NAME_OF.get((dt.kind, dt.itemsize)) if dt.fields is None else None
+    if name is None and dt.subdtype is None:
+        ext = ext_to_json(dt)
+        if ext is not None:
+            return ext
     if name is None or dt.subdtype is not None:
         fail(f"data type {dt!r} is not a Zarr v3 core data type",
              f"use one of {', '.join(V3_DATA_TYPES)} (or write a Zarr v2 array)")

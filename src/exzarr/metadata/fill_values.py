@@ -326,6 +326,11 @@ _V3_CODECS: dict[str, tuple[Callable, Callable]] = {
           lambda v, dt: _float_from_json(v, dt, allow_hex=True)),
     "c": (lambda x: _complex_to_json(x, hex_nan=True),
           lambda v, dt: _complex_from_json(v, dt, allow_hex=True)),
+    # zarr-python's extension data types use the v2 forms
+    "m": _V2_CODECS["m"],
+    "M": _V2_CODECS["M"],
+    "S": _V2_CODECS["S"],
+    "U": _V2_CODECS["U"],
 }
 
 
