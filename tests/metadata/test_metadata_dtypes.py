@@ -47,7 +47,7 @@ def test_v2_structured_list_form():
     assert parse_dtype_v2(dtype_to_v2(dt)) == dt
 
 
-@pytest.mark.parametrize("bad", ["f8", "<f16", "|O", "<f3", "<i3", "float64", "<U", "|S0",
+@pytest.mark.parametrize("bad", ["f8", "<f16", "<O", "<f3", "<i3", "float64", "<U", "|S0",
                                  "<f8[ns]", "<M8[parsecs]", "<i8 ", 5, None, {"a": 1}, []])
 def test_v2_bad_dtype_rejected(bad):
     with pytest.raises(InvalidMetadataError) as ei:
@@ -60,9 +60,11 @@ def test_v2_multibyte_without_byte_order_rejected():
         parse_dtype_v2("|f8")
 
 
-def test_v2_dtype_to_v2_rejects_object():
-    with pytest.raises(InvalidMetadataError, match="not supported"):
-        dtype_to_v2(np.dtype(object))
+def test_v2_object_dtype_is_variable_length_strings():
+    assert dtype_to_v2(np.dtype(object)) == "|O"
+    assert parse_dtype_v2("|O") == np.dtype(object)
+    assert parse_dtype_v3("string") == np.dtype(object)
+    assert dtype_to_v3(np.dtype(object)) == "string"
 
 
 @pytest.mark.parametrize("name", V3_NAMES)
@@ -81,7 +83,7 @@ def test_v3_endianness_is_not_part_of_the_type(name):
     assert dtype_to_v3(dt.newbyteorder("<")) == name
 
 
-@pytest.mark.parametrize("name", ["string", "float128", "r16", "numpy.datetime32",
+@pytest.mark.parametrize("name", ["float128", "r16", "numpy.datetime32",
                                   {"name": "my.ext", "configuration": {}}])
 def test_v3_unknown_data_type_is_unsupported_extension(name):
     with pytest.raises(UnsupportedExtensionError) as ei:
@@ -120,7 +122,7 @@ def test_bad_extension_data_type_configurations(doc):
         parse_dtype_v3(doc)
 
 
-@pytest.mark.parametrize("dt", ["V4", "O", [("a", "f4")]])
+@pytest.mark.parametrize("dt", ["V4", [("a", "f4")]])
 def test_dtype_to_v3_rejects_non_core(dt):
     with pytest.raises(InvalidMetadataError, match="not a Zarr v3 core data type"):
         dtype_to_v3(np.dtype(dt))

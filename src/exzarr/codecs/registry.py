@@ -25,6 +25,7 @@ _BUILTIN: dict[str, str] = {
     "blosc": "exzarr.codecs.compressors:BloscCodec",
     "crc32c": "exzarr.codecs.checksum:Crc32cCodec",
     "sharding_indexed": "exzarr.codecs.sharding:ShardingCodec",
+    "vlen-utf8": "exzarr.codecs.vlen:VLenUTF8Codec",
 }
 _registered: dict[str, type] = {}
 _PREFIX = "numcodecs."

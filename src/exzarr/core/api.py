@@ -60,7 +60,7 @@ def _norm_chunks(chunks, shape, itemsize) -> tuple[int, ...]:
 def _default_fill(dtype: np.dtype):
     if dtype.kind in "SV":
         return b""
-    if dtype.kind == "U":
+    if dtype.kind in "UO":  # fixed- or variable-length strings
         return ""
     if dtype.kind in "mM":
         return 0
@@ -124,7 +124,7 @@ def create(store=None, *, shape, chunks=None, dtype="float64", fill_value=UNSET,
             raise ValueError("codecs= is for zarr_format=3; use compressor= and filters= for v2")
         meta = ArrayMetadataV2.create(
             shape=shape, chunks=chunks, dtype=dtype, fill_value=fill_value,
-            compressor=v2_compressor(compressor), filters=v2_filters(filters), order=order or "C",
+            compressor=v2_compressor(compressor), filters=v2_filters(filters, dtype), order=order or "C",
             dimension_separator=dimension_separator or ".", attributes=attributes)
     else:
         raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")

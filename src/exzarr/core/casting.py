@@ -19,6 +19,13 @@ def _unsafe(src, dtype: np.dtype, where: str, why: str = "") -> UnsafeCastError:
 
 def coerce_value(value, dtype: np.dtype, where: str) -> np.ndarray:
     """``value`` as an array of ``dtype`` (same_kind casting; Python scalars are weak)."""
+    if dtype.kind == "O":  # variable-length strings: str values only
+        arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) \
+            or value.dtype.kind in "OU" else None
+        if arr is None or not all(isinstance(v, str) for v in arr.flat):
+            raise _unsafe(f"data of type {getattr(value, 'dtype', type(value).__name__)}",
+                          dtype, where, "string arrays hold str values only")
+        return arr
     if isinstance(value, _PY_SCALARS) and not isinstance(value, np.generic):
         if dtype.kind in "SU":
             arr = np.asarray(value)

@@ -25,6 +25,8 @@ DEFAULT_SHARD_INDEX_CODECS = [{"name": "bytes", "configuration": {"endian": "lit
 
 
 def _bytes_codec(dtype: np.dtype) -> dict:
+    if dtype.kind == "O":  # variable-length strings
+        return {"name": "vlen-utf8", "configuration": {}}
     if dtype.itemsize <= 1 or dtype.byteorder == "|":  # no byte order (bool, int8, S)
         return {"name": "bytes"}
     endian = "big" if dtype.byteorder == ">" else "little"
@@ -92,7 +94,9 @@ def v2_compressor(compressor=UNSET) -> dict | None:
     return _v2_config(compressor)
 
 
-def v2_filters(filters) -> list[dict] | None:
+def v2_filters(filters, dtype: np.dtype | None = None) -> list[dict] | None:
     if not filters:
+        if dtype is not None and dtype.kind == "O":  # strings need an object codec
+            return [{"id": "vlen-utf8"}]
         return None
     return [_v2_config(f) for f in filters]

@@ -77,6 +77,9 @@ def _pack(offs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def copy_offsets(src: np.ndarray, src_offs: list, dst: np.ndarray, dst_offs: list) -> None:
     """Copy ``src`` elements to ``dst`` (both contiguous, same dtype) per unit offset lists."""
+    if src.dtype.hasobject:  # references, not machine words: NumPy keeps the refcounts
+        _copy_objects(src, src_offs, dst, dst_offs)
+        return
     if not src_offs:  # 0-d: a single element
         dst.ravel(order="K")[0] = src.ravel(order="K")[0]
         return
@@ -92,6 +95,18 @@ def fill_offsets(dst: np.ndarray, dst_offs: list, value) -> None:
     (a copy from a one-element source whose offsets are all zero)."""
     v = np.asarray(value, dtype=dst.dtype).reshape(1)
     copy_offsets(v, [np.zeros(len(o), np.int64) for o in dst_offs], dst, dst_offs)
+
+
+def _copy_objects(src, src_offs, dst, dst_offs) -> None:
+    s = src.ravel(order="K")
+    d = dst.ravel(order="K")
+    si = _product_offsets(src_offs)
+    di = _product_offsets(dst_offs)
+    if np.unique(di).size == di.size:
+        d[di] = s[si]
+    else:  # repeated destinations: assign in order so the last one wins
+        for a, b in zip(di.tolist(), si.tolist()):
+            d[a] = s[b]
 
 
 def _product_offsets(offs: list[np.ndarray]) -> np.ndarray:

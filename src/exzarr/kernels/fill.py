@@ -43,6 +43,8 @@ def is_all_fill(arr: np.ndarray, fill) -> bool:
     """True if every element of ``arr`` equals ``fill`` (NaN-aware, sign of zero kept)."""
     if arr.size == 0:
         return True
+    if arr.dtype.hasobject:  # variable-length strings: compare values
+        return all(isinstance(v, type(fill)) and v == fill for v in arr.flat)
     arr = arr if (arr.flags.c_contiguous or arr.flags.f_contiguous) else np.ascontiguousarray(arr)
     if _is_nan_fill(arr.dtype, fill):
         flat = arr.ravel(order="K").astype(arr.dtype.newbyteorder("="), copy=False)
@@ -61,6 +63,8 @@ def is_all_bytes(arr: np.ndarray, fill) -> bool:
     """True if every element of ``arr`` has exactly ``fill``'s bytes (NaN payloads too)."""
     if arr.size == 0:
         return True
+    if arr.dtype.hasobject:
+        return all(isinstance(v, type(fill)) and v == fill for v in arr.flat)
     if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
         arr = np.ascontiguousarray(arr)
     words, w = words_view(arr)
@@ -80,6 +84,8 @@ def is_all_fill_reference(arr: np.ndarray, fill) -> bool:
     """Pure-NumPy equivalent of :func:`is_all_fill` (test oracle)."""
     if arr.size == 0:
         return True
+    if arr.dtype.hasobject:
+        return all(isinstance(v, type(fill)) and v == fill for v in arr.flat)
     f = np.asarray(fill, dtype=arr.dtype)
     if arr.dtype.kind == "c" and _is_nan_fill(arr.dtype, fill):
         return bool(np.all(((arr.real == f.real) | (np.isnan(arr.real) & np.isnan(f.real)))

@@ -53,6 +53,7 @@ _V2_KIND_SIZES: dict[str, frozenset[int] | None] = {
     "S": None,
     "U": None,
     "V": None,
+    "O": frozenset({np.dtype(object).itemsize}),  # variable-length strings (vlen-utf8)
 }
 _V2_TYPESTR = re.compile(r"^([<>|])([biufcmMSUV])(\d+)(\[[0-9]*[A-Za-z]+\])?$")
 _DATETIME_UNITS = frozenset({"Y", "M", "W", "D", "h", "m", "s", "ms", "us", "μs", "ns", "ps",
@@ -74,6 +75,8 @@ def parse_dtype_v2(x: Any) -> np.dtype:
 
 
 def _parse_typestr(s: str) -> np.dtype:
+    if s == "|O":  # variable-length strings: an object array with a vlen-utf8 filter
+        return np.dtype(object)
     m = _V2_TYPESTR.match(s)
     if m is None:
         fail(f"unsupported or malformed v2 dtype {s!r}", _V2_HINT)

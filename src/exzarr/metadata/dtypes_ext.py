@@ -2,7 +2,8 @@
 
 ``numpy.datetime64`` / ``numpy.timedelta64`` (``unit`` + ``scale_factor``),
 ``fixed_length_utf32`` (``length_bytes``, 4 per character) and
-``null_terminated_bytes`` (``length_bytes``).  A registry maps each name to a parser
+``null_terminated_bytes`` (``length_bytes``), and the variable-length ``string`` (an
+object array of ``str`` in memory, encoded by the ``vlen-utf8`` codec).  A registry maps each name to a parser
 (configuration -> NumPy dtype) and each NumPy kind to a writer (dtype -> JSON).
 """
 
@@ -58,6 +59,8 @@ EXT_PARSERS: dict[str, Callable[[Mapping], np.dtype]] = {
     "numpy.timedelta64": _time("m", "numpy.timedelta64"),
     "fixed_length_utf32": _utf32,
     "null_terminated_bytes": _bytes,
+    # variable-length UTF-8 strings (zarr-python's "string"), held as object arrays of str
+    "string": lambda config: np.dtype(object),
 }
 
 
@@ -72,6 +75,7 @@ _WRITERS: dict[str, Callable[[np.dtype], dict]] = {
     "m": _time_json,
     "U": lambda dt: {"name": "fixed_length_utf32", "configuration": {"length_bytes": dt.itemsize}},
     "S": lambda dt: {"name": "null_terminated_bytes", "configuration": {"length_bytes": dt.itemsize}},
+    "O": lambda dt: "string",
 }
 
 

@@ -78,14 +78,15 @@ def split_unknown_fields(doc: Mapping[str, Any], known: Iterable[str], node: str
 def normalize_named_config(value: Any, point: str) -> dict:
     """A ``{"name", "configuration"}`` dict in zarr-python's written form.
 
-    Short-hand strings become objects; ``configuration`` is omitted when empty, exactly as
+    Short-hand strings become objects; ``configuration`` is kept when given (even empty,
+    as zarr-python writes ``vlen-utf8``) and omitted when absent or null, exactly as
     zarr-python writes codecs; other members (``must_understand``) are kept.
     """
     if isinstance(value, str):
         return {"name": value}
     ext = parse_extension(value, point)
     out: dict[str, Any] = {"name": ext.name}
-    if ext.configuration:
+    if ext.configuration or value.get("configuration") is not None:
         out["configuration"] = jsonable(ext.configuration)
     for k, v in value.items():
         if k not in ("name", "configuration"):

@@ -46,7 +46,9 @@ _UINT_OF_SIZE = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def default_fill_value(dtype: np.dtype) -> np.generic:
-    """Zero of ``dtype``: 0, False, 0j, b"", "", epoch, all-zero bytes."""
+    """Zero of ``dtype``: 0, False, 0j, b"", "", epoch, all-zero bytes ("" for strings)."""
+    if dtype.kind == "O":
+        return ""
     return np.zeros((), dtype=dtype)[()]
 
 
@@ -160,6 +162,19 @@ def _to_unicode(value, dtype):
     return np.array(value, dtype=dtype)[()]
 
 
+def _to_string(value, dtype):
+    if isinstance(value, (str, np.str_)):
+        return str(value)
+    _bad(value, dtype, "variable-length string arrays take a string fill value")
+
+
+def _string_from_json(v, dtype):
+    if not isinstance(v, str):
+        fail(f"fill value {v!r} of a string data type is not a string",
+             "write the fill value as a JSON string")
+    return v
+
+
 def _to_exact_bytes(value, dtype):
     """Void and structured types: a matching scalar, a tuple of fields, or raw bytes."""
     if isinstance(value, np.void) and value.dtype == dtype:
@@ -184,6 +199,7 @@ _NORMALIZERS: dict[str, Callable[[Any, np.dtype], np.generic]] = {
     "c": _to_complex,
     "m": _to_time,
     "M": _to_time,
+    "O": _to_string,
     "S": _to_bytes_str,
     "U": _to_unicode,
     "V": _to_exact_bytes,
@@ -317,6 +333,7 @@ _V2_CODECS: dict[str, tuple[Callable, Callable]] = {
     "U": (str, _unicode_from_json),
     "V": (_b64_to_json, _b64_from_json),
     "struct": (_b64_to_json, _b64_from_json),
+    "O": (str, _string_from_json),
 }
 _V3_CODECS: dict[str, tuple[Callable, Callable]] = {
     "b": _V2_CODECS["b"],
@@ -331,6 +348,7 @@ _V3_CODECS: dict[str, tuple[Callable, Callable]] = {
     "M": _V2_CODECS["M"],
     "S": _V2_CODECS["S"],
     "U": _V2_CODECS["U"],
+    "O": _V2_CODECS["O"],
 }
 
 
