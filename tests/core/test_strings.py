@@ -77,3 +77,11 @@ def test_empty_string_chunks_are_not_stored_and_non_strings_refused():
     with pytest.raises(errors.UnsafeCastError):
         z[:] = np.arange(6)
     assert z.read().tolist() == ["a", "", "", "", "", ""]
+
+
+def test_dtype_str_means_variable_length_strings():
+    for spelling in (str, "string", object):
+        z = ez.create(MemoryStore(), shape=(2,), dtype=spelling)
+        assert z.dtype == object
+        z[:] = ["x", "yz"]
+        assert z.read().tolist() == ["x", "yz"]

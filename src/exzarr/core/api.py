@@ -83,7 +83,8 @@ def create(store=None, *, shape, chunks=None, dtype="float64", fill_value=UNSET,
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     shape = tuple(int(x) for x in shape)
-    dtype = np.dtype(dtype)
+    # str / "string" mean variable-length strings (object arrays of str), as in zarr-python
+    dtype = np.dtype(object) if dtype is str or dtype == "string" else np.dtype(dtype)
     existing = node_exists(s, path)
     if existing:
         if mode == "w" or overwrite:
