@@ -271,3 +271,18 @@ def test_zip_store_opened_and_closed(tmp_path):
     tree = xr.open_datatree(path, engine="exzarr")
     assert tree["v"].values.tolist() == list(range(6))
     tree.close()
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_string_coordinates_and_variables(tmp_path, fmt):
+    ds = xr.Dataset({"t": (("x",), np.arange(3.0))},
+                    coords={"x": ["a", "bb", "ccc"],
+                            "label": ("x", np.array(["p", "ünï", ""], dtype=object))})
+    p = str(tmp_path / f"s{fmt}.zarr")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds.to_zarr(p, zarr_format=fmt, mode="w")
+        ours = xr.open_dataset(p, engine="exzarr").load()
+        theirs = xr.open_zarr(p).load()
+    assert ours.identical(theirs)
+    assert ours.label.values.tolist() == ["p", "ünï", ""]
