@@ -85,3 +85,19 @@ def test_dtype_str_means_variable_length_strings():
         assert z.dtype == object
         z[:] = ["x", "yz"]
         assert z.read().tolist() == ["x", "yz"]
+
+
+def test_convert_strings_between_formats(tmp_path):
+    src = str(tmp_path / "v2.zarr")
+    z = ez.create(src, shape=(5,), chunks=(2,), dtype=object, zarr_format=2)
+    z[:] = ["a", "b", "", "dé", "e"]
+    v3 = ez.convert(src, str(tmp_path / "v3.zarr"), zarr_format=3)
+    assert v3.codecs[0] == {"name": "vlen-utf8", "configuration": {}}
+    back = ez.convert(str(tmp_path / "v3.zarr"), str(tmp_path / "back.zarr"), zarr_format=2,
+                      chunks=(3,))
+    assert back.codecs["filters"] == ({"id": "vlen-utf8"},)
+    for arr in (v3, back):
+        assert arr.read().tolist() == ["a", "b", "", "dé", "e"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert list(zarr.open_array(str(tmp_path / "v3.zarr"))[...]) == ["a", "b", "", "dé", "e"]

@@ -68,8 +68,12 @@ def _crc32c(codec: dict, out: _V2Layout, ndim: int) -> None:
     out.bytes_stage.append({"id": "crc32c"})
 
 
+def _vlen_utf8(codec: dict, out: _V2Layout, ndim: int) -> None:
+    out.filters.append({"id": "vlen-utf8"})  # v2 stores strings with an object filter
+
+
 #: v3 codec name -> translator(codec dict, layout, ndim) for codecs without a numcodecs form
-V3_TO_V2 = {"bytes": _bytes, "transpose": _transpose, "crc32c": _crc32c}
+V3_TO_V2 = {"bytes": _bytes, "transpose": _transpose, "crc32c": _crc32c, "vlen-utf8": _vlen_utf8}
 
 
 def _numcodecs_form(codec: dict) -> dict:
@@ -131,7 +135,8 @@ def v3_chain_to_v2(chain: list[dict], dtype: np.dtype, ndim: int, *,
 
 # -- v2 -> v3 ---------------------------------------------------------------------------
 #: numcodecs id -> v3 codec JSON, where v3 has a codec of its own for it
-V2_TO_V3 = {"crc32c": lambda cfg: {"name": "crc32c"} if cfg.get("location", "end") == "end" else None}
+V2_TO_V3 = {"crc32c": lambda cfg: {"name": "crc32c"} if cfg.get("location", "end") == "end" else None,
+            "vlen-utf8": lambda cfg: {"name": "vlen-utf8", "configuration": {}}}
 
 
 def _v3_json(config) -> dict:
@@ -149,11 +154,12 @@ def _v2_to_v3_codecs(meta, compressor) -> list:
         chain_aa.append({"name": "transpose",
                          "configuration": {"order": list(range(len(meta.shape)))[::-1]}})
     for f in meta.filters or []:
-        kind = get_codec(dict(f), zarr_format=3).kind
+        v3 = _v3_json(f)
+        kind = get_codec(v3, zarr_format=3).kind
         if kind == "array_array":
             chain_aa.append(_v3_json(with_byteorder(f, "<")))
         else:
-            (chain_ab if kind == "array_bytes" else chain_bb).append(_v3_json(f))
+            (chain_ab if kind == "array_bytes" else chain_bb).append(v3)
     comp = meta.compressor if compressor is UNSET else compressor
     if comp is not None:
         chain_bb.append(_v3_json(comp))
