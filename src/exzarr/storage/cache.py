@@ -16,11 +16,12 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
 from .base import ByteRange, Store, slice_range
+from .wrapper import WrapperStore
 
 __all__ = ["CachingStore"]
 
 
-class CachingStore(Store):
+class CachingStore(WrapperStore):
     """Wrap ``inner`` with an LRU cache of at most ``max_bytes`` of values.
 
     ``cache_stats`` counts ``hits`` and ``misses``.  Capability flags, ``url`` and
@@ -28,22 +29,13 @@ class CachingStore(Store):
     """
 
     def __init__(self, inner: Store, max_bytes: int = 256 << 20, *, cache_misses: bool = True):
-        super().__init__(read_only=inner.read_only)
-        self.inner = inner
+        super().__init__(inner)
         self.max_bytes = int(max_bytes)
         self.cache_misses = cache_misses  # also remember that a key is absent
         self._lru: OrderedDict[str, bytes | None] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self.cache_stats = {"hits": 0, "misses": 0}
-        self.supports_writes = inner.supports_writes
-        self.supports_deletes = inner.supports_deletes
-        self.supports_listing = inner.supports_listing
-        self.supports_byte_ranges = inner.supports_byte_ranges
-
-    @property
-    def url(self) -> str:
-        return self.inner.url
 
     def __getstate__(self):  # the cache and its lock stay behind; the wrapper travels
         state = dict(self.__dict__)
@@ -169,24 +161,7 @@ class CachingStore(Store):
                 self._size -= len(v) if v is not None else 0
         self.inner.delete_prefix(prefix)
 
-    # -- listing and the rest go to the inner store ------------------------------------------
-    def list(self):
-        return self.inner.list()
-
-    def list_prefix(self, prefix: str):
-        return self.inner.list_prefix(prefix)
-
-    def list_dir(self, prefix: str):
-        return self.inner.list_dir(prefix)
-
-    def serial_now(self) -> bool:
-        return self.inner.serial_now()
-
+    # -- listing goes to the inner store (WrapperStore) -----------------------------------------
     def close(self) -> None:
         self.invalidate()
-        self.inner.close()
-
-    def with_read_only(self, read_only: bool = True) -> "CachingStore":
-        s = super().with_read_only(read_only)
-        s.inner = self.inner.with_read_only(read_only)
-        return s
+        super().close()

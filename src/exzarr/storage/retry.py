@@ -25,6 +25,7 @@ from typing import TypeVar
 from ..errors import StorageError, ThrottledError, where
 from .base import ByteRange, Store
 from .failures import TransientStorageError, classify, to_storage_error
+from .wrapper import WrapperStore
 
 __all__ = ["RetryPolicy", "RetryStats", "RetryingStore", "call_with_retry", "NO_RETRY"]
 
@@ -146,7 +147,7 @@ def call_with_retry(fn: Callable[[], T], *, policy: RetryPolicy, stats: RetrySta
             attempt += 1
 
 
-class RetryingStore(Store):
+class RetryingStore(WrapperStore):
     """Wrap ``inner`` so that every operation is retried under ``policy``.
 
     ``store.retry_stats`` counts the retries.  Capability flags, ``url`` and ``close``
@@ -155,19 +156,10 @@ class RetryingStore(Store):
 
     def __init__(self, inner: Store, policy: RetryPolicy | None = None, *,
                  sleep: Callable[[float], None] = time.sleep):
-        super().__init__(read_only=inner.read_only)
-        self.inner = inner
+        super().__init__(inner)
         self.policy = policy if policy is not None else RetryPolicy()
         self.retry_stats = RetryStats()
         self._sleep = sleep
-        self.supports_writes = inner.supports_writes
-        self.supports_deletes = inner.supports_deletes
-        self.supports_listing = inner.supports_listing
-        self.supports_byte_ranges = inner.supports_byte_ranges
-
-    @property
-    def url(self) -> str:
-        return self.inner.url
 
     def _retry(self, fn, key=None, action="access"):
         return call_with_retry(fn, policy=self.policy, stats=self.retry_stats, store=self,
@@ -214,10 +206,4 @@ class RetryingStore(Store):
     def list_dir(self, prefix: str):
         return iter(self._retry(lambda: list(self.inner.list_dir(prefix)), prefix, "list"))
 
-    def close(self) -> None:
-        self.inner.close()
 
-    def with_read_only(self, read_only: bool = True) -> "RetryingStore":
-        s = super().with_read_only(read_only)
-        s.inner = self.inner.with_read_only(read_only)
-        return s
