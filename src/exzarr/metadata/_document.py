@@ -6,6 +6,7 @@ compare fill values by bits (all NaNs equal) and JSON-ish fields by canonical te
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import math
@@ -134,3 +135,17 @@ class ArrayMetadataBase(MetadataDocument):
                 f"has {len(self.shape)} dimensions; pass one grid index per dimension"
             )
         return self.chunk_key_encoding.encode(coords)  # type: ignore[attr-defined]
+
+
+class ZattrsMixin:
+    """The separate ``.zattrs`` document of a v2 array or group."""
+
+    attributes: dict
+
+    def attrs_to_json(self) -> dict:
+        """The ``.zattrs`` document (a copy: callers may mutate it)."""
+        return copy.deepcopy(self.attributes)
+
+    def attrs_to_bytes(self) -> bytes:
+        """The ``.zattrs`` document as JSON text, formatted as zarr-python writes it."""
+        return dumps_document(self.attributes)

@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._common import (
-    dumps_document,
     fail,
     jsonable,
     loads_document,
@@ -22,7 +21,7 @@ from ._common import (
     parse_int_tuple,
     require_keys,
 )
-from ._document import ArrayMetadataBase
+from ._document import ArrayMetadataBase, ZattrsMixin
 from .chunk_key_encoding import ChunkKeyEncoding
 from .dtypes import check_dtype_v2, dtype_to_v2, parse_dtype_v2
 from .fill_values import fill_from_json_v2, fill_to_json_v2, normalize_fill_value
@@ -66,7 +65,7 @@ def _parse_codec_config(value: Any, what: str) -> dict:
 
 
 @dataclass(frozen=True, eq=False)
-class ArrayMetadataV2(ArrayMetadataBase):
+class ArrayMetadataV2(ZattrsMixin, ArrayMetadataBase):
     """Metadata of a Zarr v2 array; construct with :meth:`create` or :meth:`from_json`."""
 
     shape: tuple[int, ...]
@@ -159,14 +158,6 @@ class ArrayMetadataV2(ArrayMetadataBase):
         }
         doc.update(self.extra_fields)
         return copy.deepcopy(doc)  # callers may mutate it; we are frozen
-
-    def attrs_to_json(self) -> dict:
-        """The ``.zattrs`` document."""
-        return copy.deepcopy(self.attributes)
-
-    def attrs_to_bytes(self) -> bytes:
-        """The ``.zattrs`` document as JSON text, formatted as zarr-python writes it."""
-        return dumps_document(self.attributes)
 
     @classmethod
     def from_json(cls, doc: Mapping, *, attributes: Mapping | None = None, store=None,

@@ -9,7 +9,6 @@ object array of ``str`` in memory, encoded by the ``vlen-utf8`` codec).  A regis
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable, Mapping
 
 import numpy as np

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ._common import (dumps_document, fail, jsonable, loads_document, located, parse_attributes,
+from ._common import (fail, jsonable, loads_document, located, parse_attributes,
                       require_object, require_v2_format)
-from ._document import MetadataDocument
+from ._document import MetadataDocument, ZattrsMixin
 from .array_v2 import attributes_from_bytes, zattrs_key_for
 from .array_v3 import _check_format_and_type
 from .extensions import split_unknown_fields
@@ -22,7 +22,7 @@ _KNOWN_V3 = ("zarr_format", "node_type", "attributes", "consolidated_metadata")
 
 
 @dataclass(frozen=True, eq=False)
-class GroupMetadataV2(MetadataDocument):
+class GroupMetadataV2(ZattrsMixin, MetadataDocument):
     """A v2 group: ``.zgroup`` is ``{"zarr_format": 2}``, attributes live in ``.zattrs``."""
 
     attributes: dict = field(default_factory=dict)
@@ -38,13 +38,6 @@ class GroupMetadataV2(MetadataDocument):
 
     def to_json(self) -> dict:
         return {"zarr_format": 2}
-
-    def attrs_to_json(self) -> dict:
-        return copy.deepcopy(self.attributes)
-
-    def attrs_to_bytes(self) -> bytes:
-        """The ``.zattrs`` document as JSON text."""
-        return dumps_document(self.attributes)
 
     @classmethod
     def from_json(cls, doc: Mapping, *, attributes: Mapping | None = None, store=None,
