@@ -171,6 +171,17 @@ def _serve(handler_cls, directory: Path):
     return srv, t
 
 
+def _serving(handler_cls, directory: Path):
+    """Serve ``directory`` for a fixture: yields (base url, directory), then stops."""
+    srv, t = _serve(handler_cls, directory)
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}", directory
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        t.join(10)
+
+
 @pytest.fixture(scope="session")
 def range_http_root(tmp_path_factory):
     """(base url, directory) of a RangeHTTPServer (honours Range) serving a temp dir."""
@@ -181,13 +192,7 @@ def range_http_root(tmp_path_factory):
         pass
 
     d = tmp_path_factory.mktemp("range-http")
-    srv, t = _serve(Handler, d)
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}", d
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        t.join(10)
+    yield from _serving(Handler, d)
 
 
 @pytest.fixture(scope="session")
@@ -199,10 +204,4 @@ def plain_http_root(tmp_path_factory):
         pass
 
     d = tmp_path_factory.mktemp("plain-http")
-    srv, t = _serve(Handler, d)
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}", d
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        t.join(10)
+    yield from _serving(Handler, d)

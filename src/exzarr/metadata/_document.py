@@ -17,7 +17,8 @@ import numpy as np
 
 from exzarr.errors import BoundsError
 
-from ._common import canonical_text, dumps_document, fail, loads_document, parse_int_tuple
+from ._common import (canonical_text, dumps_document, fail, loads_document, located,
+                      parse_int_tuple)
 from .chunk_grid import grid_shape
 from .fill_values import default_fill_value, fill_key
 
@@ -86,6 +87,10 @@ class ArrayMetadataBase(MetadataDocument):
     #: name of the chunk-shape field in messages; dtype spelling hint for messages
     _chunks_label: ClassVar[str] = "chunks"
     _dtype_hint: ClassVar[str] = "pass a NumPy dtype"
+
+    def __post_init__(self) -> None:
+        with located(self.doc_kind):
+            self._validate()
 
     def _validate_grid_and_dtype(self) -> np.dtype:
         """Normalise ``shape``/``chunks`` (frozen: set once, here) and parse ``dtype``."""

@@ -85,10 +85,6 @@ class ArrayMetadataV2(ZattrsMixin, ArrayMetadataBase):
     dimension_names: ClassVar[None] = None
     _dtype_hint: ClassVar[str] = "pass a NumPy dtype or a typestr such as '<f8'"
 
-    def __post_init__(self) -> None:
-        with located(_DOC):
-            self._validate()
-
     def _validate(self) -> None:
         set_ = functools.partial(object.__setattr__, self)  # frozen: normalise once, here
         dt = self._validate_grid_and_dtype()

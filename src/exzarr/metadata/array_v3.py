@@ -75,10 +75,6 @@ class ArrayMetadataV3(ArrayMetadataBase):
     _chunks_label: ClassVar[str] = "chunk shape"
     _dtype_hint: ClassVar[str] = "pass a NumPy dtype or a v3 name such as 'float32'"
 
-    def __post_init__(self) -> None:
-        with located(_DOC):
-            self._validate()
-
     def _validate(self) -> None:
         set_ = functools.partial(object.__setattr__, self)  # frozen: normalise once, here
         dt = self._validate_grid_and_dtype()
