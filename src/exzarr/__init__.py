@@ -10,11 +10,10 @@
 __version__ = "0.1.0"
 
 from . import config, errors
-from .core.api import array, create, empty, full, ones, open, open_array, zeros
-from .core.array import ZArray
-from .core.consolidated import consolidate_metadata
-from .core.convert import convert, copy
-from .core.group import Group, group, open_group
+from .api import (array, consolidate_metadata, convert, copy, create, empty, full, group, ones,
+                  open, open_array, open_group, zeros)
+from .array.zarray import ZArray
+from .hierarchy.group import Group
 
 __all__ = ["ZArray", "array", "create", "empty", "full", "ones", "open", "open_array", "zeros",
            "config", "errors", "__version__", "Group", "group", "open_group",

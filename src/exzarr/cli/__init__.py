@@ -14,13 +14,13 @@ import sys
 
 from ._common import COMMANDS, Command, common_parser
 from . import demo, doctor, inspection, transfer  # noqa: F401  (they fill COMMANDS)
+from .. import __version__
+from ..errors import ExzarrError
 
 __all__ = ["main", "build_parser", "COMMANDS", "Command"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
-
     parser = argparse.ArgumentParser(
         prog="exzarr", description="Inspect, verify and convert Zarr v2/v3 arrays and groups. "
         "PATH/SRC/DST may be local paths or URLs (file://, memory://, zip://, sqlite://, s3://, "
@@ -56,8 +56,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _message(e: BaseException) -> str:
-    from ..errors import ExzarrError
-
     msg = str(e) if isinstance(e, ExzarrError) or not isinstance(e, KeyError) else str(e.args[0] if e.args else e)
     msg = " ".join(msg.split())  # one line
     if not isinstance(e, ExzarrError):

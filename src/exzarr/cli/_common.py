@@ -7,6 +7,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from typing import Callable
+from .. import api as ez
 
 __all__ = ["Command", "COMMANDS", "command", "common_parser", "storage_options",
            "parse_shape", "open_node"]
@@ -75,5 +76,4 @@ def add_node_args(p: argparse.ArgumentParser) -> None:
 
 
 def open_node(args):
-    import exzarr as ez
     return ez.open(args.path, mode="r", path=args.node, storage_options=storage_options(args))

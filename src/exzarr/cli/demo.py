@@ -9,6 +9,7 @@ import tempfile
 import time
 
 from ._common import command
+from .. import api as ez
 
 
 def _args(p):
@@ -35,7 +36,6 @@ class _Clock:
 def demo(args) -> int:
     import numpy as np
 
-    import exzarr as ez
 
     temp = args.path is None
     root = tempfile.mkdtemp(prefix="exzarr-demo-") if temp else os.path.abspath(args.path)

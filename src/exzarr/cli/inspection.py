@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ._common import add_node_args, command, open_node
+from ..hierarchy.group import Group
+from ..hierarchy.tree import describe_array
+from ..tools.verify import verify as verify_node
 
 
 def _info_args(p):
@@ -12,8 +15,6 @@ def _info_args(p):
 @command("info", "show an array's shape, dtype, chunks, codecs, stored bytes... (a group: "
          "its summary and tree)", _info_args)
 def info(args) -> int:
-    from ..core.group import Group
-
     node = open_node(args)
     print(node.info)
     if isinstance(node, Group):
@@ -30,9 +31,6 @@ def _tree_args(p):
 
 @command("tree", "print the hierarchy of a group with array shapes and dtypes", _tree_args)
 def tree(args) -> int:
-    from ..core.group import Group
-    from ..core.tree import describe_array
-
     node = open_node(args)
     if isinstance(node, Group):
         print(node.tree(max_depth=None if args.depth is None else max(0, args.depth - 1)))
@@ -50,8 +48,6 @@ def _verify_args(p):
 @command("verify", "decode every stored chunk and check checksums; list missing and corrupt "
          "chunks (exit status 1 if any chunk is corrupt)", _verify_args)
 def verify(args) -> int:
-    from ..core.verify import verify as verify_node
-
     node = open_node(args)
     shown = None if args.all else 10
     reports = verify_node(node, max_missing_keys=shown)

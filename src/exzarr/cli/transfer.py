@@ -8,6 +8,10 @@ import time
 import argparse
 
 from ._common import _kv, command, parse_shape, storage_options
+from ..api import convert
+from ..array.codec_args import UNSET
+from ..storage import open_store
+from ..hierarchy.group import Group
 
 
 def _codec_arg(text: str):
@@ -46,10 +50,6 @@ def _common(p, convert: bool):
 
 
 def _run(args, zarr_format) -> int:
-    from .. import convert
-    from ..core.codec_args import UNSET
-    from ..storage import open_store
-
     so = storage_options(args)
     dso = dict(args.dst_storage_option) or so
     t0 = time.perf_counter()
@@ -71,8 +71,6 @@ def _run(args, zarr_format) -> int:
 
 
 def _summary(node) -> str:
-    from ..core.group import Group
-
     if isinstance(node, Group):
         members = node.members(max_depth=None)
         n_arr = sum(1 for _, m in members if not isinstance(m, Group))

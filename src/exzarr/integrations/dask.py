@@ -37,6 +37,9 @@ import uuid
 
 import numpy as np
 import dask.array as da
+from ..array.zarray import ZArray
+from ..array.state import ArrayState
+from ..errors import ShapeMismatchError
 
 __all__ = ["to_dask", "from_dask", "store", "chunks_aligned", "write_chunks", "DaskAdapter"]
 
@@ -82,8 +85,6 @@ class DaskAdapter:
 
 
 def _rebuild(store, path, meta, read_only, skip_checksum, write_empty_chunks, sel, dtype):
-    from ..core.array import ZArray
-    from ..core.state import ArrayState
     state = ArrayState(store, path, meta, read_only=read_only, skip_checksum=skip_checksum,
                        write_empty_chunks=write_empty_chunks)
     return DaskAdapter(ZArray(state, sel, dtype))
@@ -158,7 +159,6 @@ def store(darr: da.Array, z, *, region=None, lock=None, compute: bool = True, **
     ``dask.array.store`` (e.g. ``scheduler=``).
     """
     if tuple(darr.shape) != tuple(_target_shape(z, region)):
-        from ..errors import ShapeMismatchError
         raise ShapeMismatchError(
             f"cannot store a dask array of shape {tuple(darr.shape)} into "
             f"{'region ' + repr(region) + ' of ' if region is not None else ''}an array of "

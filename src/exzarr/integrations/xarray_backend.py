@@ -45,7 +45,9 @@ from xarray.core import indexing
 from xarray.core.utils import FrozenDict
 from xarray.core.variable import Variable
 
-from ..core.group import Group
+from ..hierarchy.group import Group
+from .. import api as ez
+from ..storage import Store, open_store
 
 __all__ = ["ExzarrBackendEntrypoint", "ExzarrBackendArray", "ExzarrDataStore",
            "DIMENSION_KEY"]
@@ -191,8 +193,6 @@ class ExzarrDataStore(AbstractDataStore):
 
 def _open_group(filename_or_obj, group, storage_options, zarr_format, consolidated):
     """``(Group, close_store)`` for a path/URL, a Store or a Group."""
-    import exzarr as ez
-    from ..storage import Store
 
     sub = (group or "").strip("/") or None
     if isinstance(filename_or_obj, Group):
@@ -225,7 +225,6 @@ def _looks_like_group(filename_or_obj) -> bool:
         if not (target.endswith(".zip") and os.path.isfile(target)):
             return False
     try:
-        from ..storage import open_store
         with open_store(target, mode="r") as store:
             for name in ("zarr.json", ".zgroup"):
                 doc = store.get(name)

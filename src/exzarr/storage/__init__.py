@@ -10,10 +10,11 @@ from .base import ByteRange, Store, slice_range
 from .cache import CachingStore
 from .failures import TransientStorageError, classify
 from .fsspec_store import PROTOCOL_TRAITS, FsspecStore, ProtocolTraits
-from .keys import InvalidKeyError, validate_key
+from .keys import InvalidKeyError, join_key, norm_path, validate_key
 from .local import LocalStore
 from .memory import MemoryStore
-from .registry import open_store, register_scheme, registered_schemes, unregister_scheme
+from .registry import (open_store, register_scheme, registered_schemes, resolve_store,
+                       unregister_scheme)
 from .retry import NO_RETRY, RetryingStore, RetryPolicy, RetryStats
 from .sqlite import SQLiteStore
 from .zip import ZipStore
@@ -23,6 +24,6 @@ __all__ = [
     "MemoryStore", "LocalStore", "ZipStore", "SQLiteStore", "FsspecStore",
     "RetryingStore", "CachingStore", "RetryPolicy", "RetryStats", "NO_RETRY",
     "ProtocolTraits", "PROTOCOL_TRAITS",
-    "open_store", "register_scheme", "unregister_scheme", "registered_schemes",
-    "InvalidKeyError", "TransientStorageError", "classify", "validate_key",
+    "open_store", "resolve_store", "register_scheme", "unregister_scheme", "registered_schemes",
+    "InvalidKeyError", "TransientStorageError", "classify", "validate_key", "join_key", "norm_path",
 ]

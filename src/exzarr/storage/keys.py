@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from ..errors import InvalidKeyError, where
 
-__all__ = ["InvalidKeyError", "validate_key", "validate_prefix", "resolve_range"]
+__all__ = ["InvalidKeyError", "validate_key", "validate_prefix", "resolve_range", "join_key",
+           "norm_path"]
+
+
+def join_key(path: str, key: str) -> str:
+    """``path/key``, or ``key`` alone at the root (``path == ""``)."""
+    return f"{path}/{key}" if path else key
+
+
+def norm_path(path: object) -> str:
+    """A node path without empty components or surrounding slashes (``None`` is the root)."""
+    return "/".join(p for p in str(path or "").split("/") if p)
 
 
 def _bad(key, store, why: str) -> InvalidKeyError:

@@ -33,12 +33,18 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..errors import StorageError
 from .base import Store
+from .fsspec_store import FsspecStore
+from .local import LocalStore
+from .memory import MemoryStore
+from .sqlite import SQLiteStore
+from .zip import ZipStore
 
 __all__ = ["register_scheme", "unregister_scheme", "registered_schemes", "open_store",
-           "MODES", "StoreFactory"]
+           "resolve_store", "MODES", "StoreFactory"]
 
 MODES = ("r", "r+", "a", "w", "w-")
 
@@ -91,9 +97,7 @@ def _writable(mode: str) -> bool:
 def _open_path(path: str, mode: str, storage_options) -> Store:
     _no_options("local", storage_options)
     if path.lower().endswith(".zip"):
-        from .zip import ZipStore
         return ZipStore(path, mode="r" if mode == "r" else "w" if mode == "w" else "a")
-    from .local import LocalStore
     return LocalStore(path, read_only=not _writable(mode))
 
 
@@ -107,7 +111,6 @@ def _open_file(url: str, *, mode: str, storage_options=None) -> Store:
 
 def _open_memory(url: str, *, mode: str, storage_options=None) -> Store:
     _no_options("memory", storage_options)
-    from .memory import MemoryStore
     name = url.split("://", 1)[1].strip("/")
     return MemoryStore(name or None, read_only=not _writable(mode))
 
@@ -116,13 +119,11 @@ def _open_zip(url: str, *, mode: str, storage_options=None) -> Store:
     if "::" in url:  # fsspec chained URL (zip://member::s3://bucket/archive.zip)
         return _open_fsspec(url, mode=mode, storage_options=storage_options)
     _no_options("zip", storage_options)
-    from .zip import ZipStore
     return ZipStore(url.split("://", 1)[1], mode="r" if mode == "r" else "w" if mode == "w" else "a")
 
 
 def _open_sqlite(url: str, *, mode: str, storage_options=None) -> Store:
     _no_options("sqlite", storage_options)
-    from .sqlite import SQLiteStore
     path = url.split("://", 1)[1]
     if not path:
         raise ValueError(f"an SQLite URL names a database file (sqlite:///abs/path.db), got {url!r}")
@@ -130,7 +131,6 @@ def _open_sqlite(url: str, *, mode: str, storage_options=None) -> Store:
 
 
 def _open_fsspec(url: str, *, mode: str, storage_options=None) -> Store:
-    from .fsspec_store import FsspecStore
     return FsspecStore(url, storage_options=dict(storage_options or {}),
                        read_only=not _writable(mode))
 
@@ -174,6 +174,13 @@ def open_store(obj, *, mode: str = "r", storage_options: Mapping | None = None) 
     if mode == "r" and not store.read_only:
         store = store.with_read_only(True)
     return store
+
+
+def resolve_store(store: Store | str | os.PathLike[str] | None, mode: str,
+                  storage_options: Mapping[str, Any] | None = None) -> Store:
+    """:func:`open_store` for the module functions: ``None`` is a new in-memory store."""
+    return open_store("memory://" if store is None else store, mode=mode,
+                      storage_options=storage_options)
 
 
 def _fsspec_factory(scheme: str) -> StoreFactory:

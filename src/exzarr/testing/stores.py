@@ -27,6 +27,7 @@ import pytest
 
 from ..errors import ReadOnlyError
 from ..storage.base import Store
+from ..storage.keys import InvalidKeyError
 
 __all__ = ["ReadableStoreTests", "StoreTests"]
 
@@ -251,7 +252,6 @@ class StoreTests(ReadableStoreTests):
         assert list(store.list()) == []
 
     def test_invalid_keys_refused(self, store):
-        from ..storage.keys import InvalidKeyError
         for bad in ["", "/abs", "trailing/", "a//b", "../escape", "a/../../b", "./x", "nul\x00"]:
             with pytest.raises(InvalidKeyError) as e:
                 store.set(bad, b"x")

@@ -10,21 +10,16 @@ import operator
 
 import numpy as np
 
+from ..indexing.selection import Selection
+from .materialise import Readable, materialise
+from .namespace import namespace
+
 __all__ = ["ArrayAPIMixin"]
-
-
-def _materialise(x):
-    from .array import ZArray
-    if isinstance(x, ZArray):
-        return x.read()
-    if isinstance(x, (list, tuple)):
-        return type(x)(_materialise(i) for i in x)
-    return x
 
 
 def _binary(op, reflected=False):
     def method(self, other):
-        a, b = self.read(), _materialise(other)
+        a, b = self.read(), materialise(other)
         return op(b, a) if reflected else op(a, b)
     method.__name__ = f"__{'r' if reflected else ''}{op.__name__.strip('_')}__"
     return method
@@ -45,13 +40,12 @@ def _scalar(conv):
     return method
 
 
-class ArrayAPIMixin:
+class ArrayAPIMixin(Readable):
     __slots__ = ()
     __array_priority__ = 20
 
     # -- Array API attributes -------------------------------------------------------
     def __array_namespace__(self, *, api_version=None):
-        from .namespace import namespace
         return namespace(api_version)
 
     @property
@@ -92,7 +86,6 @@ class ArrayAPIMixin:
 
     def permute_dims(self, axes):
         """A lazy view with the axes permuted (like ``np.transpose``)."""
-        from ..indexing.selection import Selection
         perm = tuple(int(a) % max(self.ndim, 1) for a in axes)
         if sorted(perm) != list(range(self.ndim)):
             raise ValueError(f"axes {tuple(axes)} are not a permutation of {self.ndim} axes")
@@ -120,13 +113,13 @@ class ArrayAPIMixin:
 
     # -- NumPy interop ------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        inputs = _materialise(inputs)
+        inputs = materialise(inputs)
         if "out" in kwargs:
-            kwargs["out"] = _materialise(kwargs["out"])
+            kwargs["out"] = materialise(kwargs["out"])
         return getattr(ufunc, method)(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        return func(*_materialise(args), **{k: _materialise(v) for k, v in kwargs.items()})
+        return func(*materialise(args), **{k: materialise(v) for k, v in kwargs.items()})
 
     # -- operators --------------------------------------------------------------------
     __add__ = _binary(operator.add)

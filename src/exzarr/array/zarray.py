@@ -6,12 +6,18 @@ to a chunk plan and fetch; assignment writes at once.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..errors import ReadOnlyError, ShapeMismatchError, WriteConflictError
 from ..indexing.parse import parse_blocks, parse_key, parse_orthogonal, parse_vectorized
 from ..indexing.selection import Selection
+from ..metadata.chunk_grid import grid_shape
+from . import chunkapi, resize as _resize, streaming
 from .arrayapi import ArrayAPIMixin
 from .attributes import Attributes
+from .info import array_info, array_repr
 from .reader import read_selection
 from .writer import write_selection
 
@@ -43,7 +49,6 @@ class ZArray(ArrayAPIMixin):
         if self._sel is None:
             return Selection.identity(tuple(self._state.meta.shape))
         if self._sel.base_shape != tuple(self._state.meta.shape):
-            from ..errors import ShapeMismatchError, WriteConflictError
             cls = WriteConflictError if write else ShapeMismatchError
             raise cls(f"this view was taken when the array at {self._state.where()} had shape "
                       f"{self._sel.base_shape}; it now has shape {tuple(self._state.meta.shape)} "
@@ -143,8 +148,7 @@ class ZArray(ArrayAPIMixin):
     @property
     def nchunks(self) -> int:
         """Number of chunks (shards, for a sharded array) in the grid."""
-        m = self._state.meta
-        return int(np.prod([-(-s // c) for s, c in zip(m.shape, m.chunks)], dtype=np.int64))
+        return self._state.meta.nchunks
 
     @property
     def nchunks_initialized(self) -> int:
@@ -168,7 +172,6 @@ class ZArray(ArrayAPIMixin):
 
     def _write(self, sel: Selection, value) -> None:
         if self._state.read_only:
-            from ..errors import ReadOnlyError
             raise ReadOnlyError(f"array at {self._state.where()} was opened read-only "
                                 f"(mode='r'); open it with mode='r+' or 'a' to write",
                                 store=self._state.store, key=self._state.path)
@@ -223,38 +226,32 @@ class ZArray(ArrayAPIMixin):
         return a.astype(dtype, copy=False) if dtype is not None else a
 
     def __repr__(self) -> str:
-        from .info import array_repr
         return array_repr(self)
 
     @property
     def info(self):
-        from .info import array_info
         return array_info(self)
 
     # -- chunk-level API and shape changes live in their own modules ----------------
     def stored_chunks(self):
         """Coordinates of the chunks (shards) present in the store."""
-        from .chunkapi import stored_chunks
-        return stored_chunks(self._state)
+        return chunkapi.stored_chunks(self._state)
 
     def read_chunk(self, coords) -> np.ndarray:
-        from .chunkapi import read_chunk
-        return read_chunk(self._state, tuple(coords))
+        return chunkapi.read_chunk(self._state, tuple(coords))
 
     def write_chunk(self, coords, data) -> None:
-        from .chunkapi import write_chunk
-        write_chunk(self._state, tuple(coords), data)
+        chunkapi.write_chunk(self._state, tuple(coords), data)
 
     @property
     def nchunks_grid(self) -> int:
         """Number of chunks of shape ``chunks`` (inner chunks when sharded) in the grid."""
-        return int(np.prod([-(-s // c) for s, c in zip(self.shape, self.chunks)], dtype=np.int64))
+        return math.prod(grid_shape(self.shape, self.chunks))
 
     def chunk_stream(self, *, parallel: int = 1, ordered: bool = True, filter=None,
                      progress: bool = False):
         """Yield ``(coords, chunk)`` per chunk with at most ``parallel + 1`` chunks in memory."""
-        from .streaming import chunk_stream
-        return chunk_stream(self, parallel=parallel, ordered=ordered, filter=filter,
+        return streaming.chunk_stream(self, parallel=parallel, ordered=ordered, filter=filter,
                             progress=progress)
 
     def iter_chunks(self, **kwargs):
@@ -264,19 +261,16 @@ class ZArray(ArrayAPIMixin):
     def parallel_chunk_map(self, fn, *, parallel: int | None = None, ordered: bool = True,
                            filter=None, progress: bool = False) -> list:
         """``[fn(coords, chunk) for each chunk]`` computed in parallel worker threads."""
-        from .streaming import parallel_chunk_map
-        return parallel_chunk_map(self, fn, parallel=parallel, ordered=ordered, filter=filter,
+        return streaming.parallel_chunk_map(self, fn, parallel=parallel, ordered=ordered, filter=filter,
                                   progress=progress)
 
     def resize(self, *new_shape) -> None:
-        from .resize import resize
         if len(new_shape) == 1 and isinstance(new_shape[0], (tuple, list)):
             new_shape = tuple(new_shape[0])
-        resize(self, tuple(int(s) for s in new_shape))
+        _resize.resize(self, tuple(int(s) for s in new_shape))
 
     def append(self, data, axis: int = 0) -> tuple[int, ...]:
-        from .resize import append
-        return append(self, data, axis)
+        return _resize.append(self, data, axis)
 
 
 class _Indexer:

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import ShapeMismatchError
 from .chunkapi import stored_chunks
+from .chunkstore import store_chunk
 
 __all__ = ["resize", "append"]
 
@@ -34,8 +35,6 @@ def resize(arr, new_shape: tuple[int, ...]) -> None:
 
 
 def _clear_outside(state, coords, new_shape) -> None:
-    from .writer import store_chunk
-
     key = state.chunk_key(coords)
     raw = state.store.get(key)
     if raw is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .info import ArrayInfo
+from ..array.info import ArrayInfo
 
 __all__ = ["Tree", "group_info", "describe_array"]
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..codecs.registry import get as get_codec
 from ..errors import CodecError, ExzarrError
-from .codec_args import UNSET
+from ..array.codec_args import UNSET
 
 __all__ = ["target_kwargs", "inner_chain", "v3_chain_to_v2", "V3_TO_V2", "V2_TO_V3",
            "DIMS_ATTR", "with_byteorder"]

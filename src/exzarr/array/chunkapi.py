@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import BoundsError, ShapeMismatchError
+from ..storage.keys import join_key
 from .casting import coerce_value
-from .state import join_key
+from .chunkstore import store_chunk
 
 __all__ = ["stored_chunks", "read_chunk", "write_chunk", "check_coords"]
 
@@ -14,7 +15,7 @@ __all__ = ["stored_chunks", "read_chunk", "write_chunk", "check_coords"]
 def stored_chunks(state):
     """Yield the grid coordinates of chunks present in the store (sorted)."""
     meta = state.meta
-    grid = tuple(-(-s // c) for s, c in zip(meta.shape, meta.chunks))
+    grid = meta.grid_shape
     store = state.store
     prefix = join_key(state.path, "")
     if store.supports_listing:
@@ -34,7 +35,7 @@ def stored_chunks(state):
 
 def check_coords(state, coords: tuple[int, ...]) -> None:
     meta = state.meta
-    grid = tuple(-(-s // c) for s, c in zip(meta.shape, meta.chunks))
+    grid = meta.grid_shape
     if len(coords) != len(grid) or any(not (0 <= c < g) for c, g in zip(coords, grid)):
         raise BoundsError(f"chunk coordinates {coords} are outside the chunk grid {grid} of the "
                           f"array at {state.where()}")
@@ -54,8 +55,6 @@ def read_chunk(state, coords: tuple[int, ...]) -> np.ndarray:
 
 def write_chunk(state, coords: tuple[int, ...], data) -> None:
     """Replace the chunk at ``coords`` with ``data`` (its clipped shape, or the full chunk)."""
-    from .writer import store_chunk
-
     check_coords(state, coords)
     state.store.check_writable(state.path or None)
     meta = state.meta

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Callable
 
 from .. import config as _config
+from .. import executor
 from ..storage.base import Store
-from . import executor
 
 __all__ = ["fetch_chunks", "is_batched"]
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import executor
+from .. import executor
+from ..hierarchy.group import Group
 
 __all__ = ["ArrayReport", "verify_array", "verify"]
 
@@ -60,8 +61,6 @@ def verify_array(arr, *, max_missing_keys: int | None = 100) -> ArrayReport:
 
 def verify(node, *, max_missing_keys: int | None = 100) -> list[ArrayReport]:
     """Reports for ``node`` (a ZArray) or every array below ``node`` (a Group)."""
-    from .group import Group
-
     if isinstance(node, Group):
         return [verify_array(a, max_missing_keys=max_missing_keys)
                 for _, a in node.members(max_depth=None) if not isinstance(a, Group)]

@@ -2,7 +2,7 @@
 group (with batched metadata reads), and creating missing parent groups.
 
 No ``Group`` objects here: these functions work on ``NodeInfo`` (kind, zarr_format, meta)
-so :mod:`.group`, :mod:`.consolidated` and :mod:`.convert` share them.
+so :mod:`.group`, :mod:`.consolidated` and :mod:`exzarr.tools.convert` share them.
 """
 
 from __future__ import annotations
@@ -10,23 +10,16 @@ from __future__ import annotations
 import json
 
 from ..errors import InvalidMetadataError, NodeExistsError, StorageError, where
-from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupMetadataV3
-from .nodes import NodeInfo
-from .state import join_key
+from ..metadata import GroupMetadataV2, GroupMetadataV3
+from ..storage.keys import join_key
+from .nodes import NodeInfo, find_node, loads_json, node_from_v2_docs, node_from_v3_doc
 
-__all__ = ["METADATA_NAMES", "node_from_v3_doc", "node_from_v2_docs", "load_nodes",
+__all__ = ["METADATA_NAMES", "load_nodes",
            "child_names", "children", "walk", "ensure_parents", "write_group",
-           "check_name", "norm_path", "parent_paths"]
+           "check_name", "parent_paths"]
 
 #: file names that hold metadata, never node names
 METADATA_NAMES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"})
-
-_V3_KINDS = {"array": ArrayMetadataV3, "group": GroupMetadataV3}
-
-
-def norm_path(path) -> str:
-    return "/".join(p for p in str(path or "").split("/") if p)
-
 
 def parent_paths(path: str) -> list[str]:
     """Strict ancestors of ``path``, root first: ``"a/b/c"`` -> ``["", "a", "a/b"]``."""
@@ -48,42 +41,6 @@ def check_name(name, where_: str) -> str:
     return "/".join(parts)
 
 
-def _loads(raw: bytes, store, key: str):
-    try:
-        return json.loads(raw)
-    except ValueError as e:
-        raise InvalidMetadataError(f"{where(store, key)} is not valid JSON ({e}); the metadata is "
-                                   f"corrupt: restore it from a backup or re-create the node",
-                                   store=store, key=key) from None
-
-
-def node_from_v3_doc(doc, store=None, key: str | None = None) -> NodeInfo:
-    """A v3 ``zarr.json`` document (already parsed) as a NodeInfo."""
-    node_type = doc.get("node_type") if isinstance(doc, dict) else None
-    cls = _V3_KINDS.get(node_type)
-    if cls is None:
-        raise InvalidMetadataError(f"{where(store, key)} has node_type {node_type!r}; expected "
-                                   f"'array' or 'group'", store=store, key=key)
-    return NodeInfo(node_type, 3, cls.from_json(doc, store=store, key=key))
-
-
-def node_from_v2_docs(zarray, zgroup, zattrs, store=None, path: str = "") -> NodeInfo | None:
-    """A v2 node from its parsed ``.zarray``/``.zgroup``/``.zattrs`` documents (any None)."""
-    if zattrs is not None and not isinstance(zattrs, dict):
-        key = join_key(path, ".zattrs")
-        raise InvalidMetadataError(f"{where(store, key)} must hold a JSON object",
-                                   store=store, key=key)
-    if zarray is not None:
-        key = join_key(path, ".zarray")
-        return NodeInfo("array", 2, ArrayMetadataV2.from_json(zarray, attributes=zattrs or {},
-                                                              store=store, key=key))
-    if zgroup is not None:
-        key = join_key(path, ".zgroup")
-        return NodeInfo("group", 2, GroupMetadataV2.from_json(zgroup, attributes=zattrs or {},
-                                                              store=store, key=key))
-    return None
-
-
 def load_nodes(store, paths: list[str], zarr_format: int) -> dict[str, NodeInfo]:
     """The nodes at ``paths`` (absent ones left out), read with one batched ``get_many``."""
     if not paths:
@@ -94,7 +51,7 @@ def load_nodes(store, paths: list[str], zarr_format: int) -> dict[str, NodeInfo]
         raw = store.get_many(list(keys.values()))
         for p, k in keys.items():
             if raw.get(k) is not None:
-                out[p] = node_from_v3_doc(_loads(raw[k], store, k), store, k)
+                out[p] = node_from_v3_doc(loads_json(raw[k], store, k), store, k)
         return out
     names = (".zarray", ".zgroup", ".zattrs")
     raw = store.get_many([join_key(p, n) for p in paths for n in names])
@@ -102,7 +59,7 @@ def load_nodes(store, paths: list[str], zarr_format: int) -> dict[str, NodeInfo]
         docs = []
         for n in names:
             k = join_key(p, n)
-            docs.append(None if raw.get(k) is None else _loads(raw[k], store, k))
+            docs.append(None if raw.get(k) is None else loads_json(raw[k], store, k))
         info = node_from_v2_docs(*docs, store=store, path=p)
         if info is not None:
             out[p] = info
@@ -165,8 +122,6 @@ def ensure_parents(store, path: str, zarr_format: int, *, start: str = "",
 
     ``on_write(path, info)`` is called for every group written.
     """
-    from .nodes import find_node
-
     for anc in parent_paths(path):
         if start and not (anc == start or anc.startswith(start + "/")):
             continue

@@ -14,9 +14,11 @@ from collections import defaultdict
 
 import numpy as np
 
+from .. import executor
 from ..codecs.byte_ranges import split
 from ..errors import DecompressionError, where
-from . import executor
+from ..metadata.chunk_grid import grid_shape
+from .chunkstore import is_write_empty
 from .locks import chunk_lock
 
 __all__ = ["group_by_shard", "fetch_inner_chunks", "write_shards"]
@@ -128,13 +130,11 @@ def write_shards(state, plan, put, covers) -> None:
 
 
 def _write_shard(state, shard, tasks, put, covers) -> None:
-    from .writer import is_write_empty
-
     p = state.pipeline
     cps = p.chunks_per_shard
     key = state.chunk_key(shard)
     spec = p.inner_spec
-    grid = tuple(-(-s // c) for s, c in zip(state.meta.shape, spec.shape))
+    grid = grid_shape(state.meta.shape, spec.shape)
     valid = [lc for lc in np.ndindex(*cps)
              if all(s * n + c < g for s, n, c, g in zip(shard, cps, lc, grid))]
     with chunk_lock(state.store.url, key):

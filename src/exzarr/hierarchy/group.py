@@ -1,5 +1,4 @@
-"""Groups: ``Group`` (a mapping of member names to ``ZArray``/``Group``), ``group`` and
-``open_group``.
+"""``Group``: a mapping of member names to ``ZArray``/``Group``.
 
 A v2 group is ``.zgroup`` + ``.zattrs``; a v3 group is ``zarr.json`` with
 ``node_type: group``.  A group opened with consolidated metadata answers member lookups
@@ -9,22 +8,33 @@ consolidated group updates that consolidated metadata (see :mod:`.consolidated`)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
-from ..errors import GroupNotFoundError, NodeExistsError, NodeNotFoundError, ReadOnlyError, where
-from .attributes import Attributes
-from .consolidated import (ConsolidatedView, load_v2_consolidated, read_consolidated,
-                           refresh_after_write)
-from .group_write import GroupWrites
-from .hierarchy import check_name, children, ensure_parents, norm_path, walk, write_group
+import numpy as np
+
+from ..array.attributes import Attributes, check_json
+from ..array.create import array_metadata
+from ..array.state import ArrayState
+from ..array.zarray import ZArray
+from ..errors import NodeExistsError, NodeNotFoundError, ReadOnlyError, ShapeMismatchError, where
+from ..metadata import GroupMetadataV3
+from ..metadata._common import dumps_document
+from ..storage.keys import join_key, norm_path
+from .consolidated import ConsolidatedView, read_consolidated, refresh_after_write
 from .nodes import NodeInfo, delete_node, find_node, node_exists
-from .state import ArrayState, join_key
+from .tree import Tree, group_info
+from .walk import check_name, children, ensure_parents, walk, write_group
 
-__all__ = ["Group", "group", "open_group"]
+__all__ = ["Group"]
 
 
-class Group(GroupWrites, Mapping):
-    """A Zarr group: ``g["a/b"]``, ``"x" in g``, ``list(g)`` (member names), ``len(g)``."""
+class Group(Mapping[str, "ZArray | Group"]):
+    """A Zarr group: ``g["a/b"]``, ``"x" in g``, ``list(g)`` (member names), ``len(g)``.
+
+    Reading members (lookup, listing, walking) and writing them (creating, replacing and
+    deleting members, changing attributes) both live here; every write records itself in
+    the consolidated metadata of the ancestors (see :mod:`.consolidated`)."""
 
     def __init__(self, store, path: str, meta, *, read_only: bool = False,
                  cons: ConsolidatedView | None = None, prefix: str = ""):
@@ -122,7 +132,6 @@ class Group(GroupWrites, Mapping):
             cons = self._cons
             return Group(self._store, full, info.meta, read_only=self._read_only, cons=cons,
                          prefix=join_key(self._prefix, rel) if cons is not None else "")
-        from .array import ZArray
         return ZArray(ArrayState(self._store, full, info.meta, read_only=self._read_only))
 
     def __getitem__(self, name: str):
@@ -209,119 +218,131 @@ class Group(GroupWrites, Mapping):
 
     def tree(self, max_depth: int | None = None):
         """A readable text tree of the hierarchy (``print(g.tree())``)."""
-        from .tree import Tree
         return Tree.of(self, self._descendants(max_depth))
 
     @property
     def info(self):
-        from .tree import group_info
         return group_info(self)
 
-# -- module functions -----------------------------------------------------------------
-def _find_group(store, path: str, zarr_format: int | None, *, mode: str,
-                use_consolidated: bool | None = None):
-    """``(NodeInfo, ConsolidatedView or None)`` of the group at ``path``
-    (GroupNotFoundError if there is none, or an array).
+    # -- writes ---------------------------------------------------------------------
+    def _set_attrs(self, d: dict) -> None:
+        self._check_writable()
+        if self.zarr_format == 3:
+            key = join_key(self._path, "zarr.json")
+            raw = self._store.get(key)  # keep what others wrote (consolidated_metadata)
+            doc = json.loads(raw) if raw is not None else self._meta.to_json()
+            doc["attributes"] = d
+            self._meta = GroupMetadataV3.from_json(doc, store=self._store, key=key)
+            self._store.set(key, dumps_document(doc))
+        else:
+            self._meta = self._meta.replace(attributes=d)
+            self._store.set(join_key(self._path, ".zattrs"), self._meta.attrs_to_bytes())
+        refresh_after_write(self._store, self._path, NodeInfo("group", self.zarr_format, self._meta),
+                            self.zarr_format)
 
-    With v2 consolidated metadata, ``.zmetadata`` alone answers (it holds ``.zgroup``)."""
-    info = None
-    cons = None
-    if zarr_format in (None, 3):
-        info = find_node(store, path, 3)
-    if info is None and zarr_format in (None, 2):
-        if use_consolidated is not False:
-            found = load_v2_consolidated(store, path)
-            if found is not None:
-                info, cons = found
-        if info is None:
-            info = find_node(store, path, 2)
-    if info is None:
-        looked = {None: "zarr.json, .zgroup", 3: "zarr.json", 2: ".zgroup"}[zarr_format]
-        raise GroupNotFoundError(
-            f"no group found at {where(store, path or '/')} (looked for {looked}); check the "
-            f"path or URL, or create it with exzarr.open_group(..., mode='a') or exzarr.group()",
-            store=store, key=path)
-    if info.kind != "group":
-        raise GroupNotFoundError(
-            f"{where(store, path or '/')} holds an array, not a group; open it with "
-            f"exzarr.open_array() or exzarr.open()", store=store, key=path)
-    return info, cons
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"group at {self._where()} was opened read-only (mode='r'); open "
+                                f"it with mode='r+' or 'a' to change it", store=self._store,
+                                key=self._path)
 
+    def _written(self, full: str, info: NodeInfo | None) -> None:
+        """Record a node written (``info``) or deleted (None) at store path ``full``."""
+        refresh_after_write(self._store, full, info, self.zarr_format)
+        if self._cons is not None:
+            rel = full[len(self._path):].lstrip("/") if self._path else full
+            rel = join_key(self._prefix, rel)
+            if info is None:
+                self._cons.remove(rel)
+            else:
+                self._cons.put(rel, info)
 
-def _new_group(store, path: str, zarr_format: int, *, overwrite: bool, attributes) -> Group:
-    from .attributes import check_json
+    def _prepare(self, name: str, overwrite: bool) -> tuple[str, str]:
+        self._check_writable()
+        rel = check_name(name, self._where())
+        full = join_key(self._path, rel)
+        existing = node_exists(self._store, full)
+        if existing:
+            if not overwrite:
+                raise NodeExistsError(
+                    f"an {existing} already exists at {self._where(rel)}; pass overwrite=True "
+                    f"to replace it, or open it with group[{rel!r}]", store=self._store, key=full)
+            delete_node(self._store, full)
+            self._written(full, None)
+        ensure_parents(self._store, full, self.zarr_format, start=self._path,
+                       on_write=self._written)
+        return rel, full
 
-    if attributes:
-        check_json(dict(attributes), where(store, path or "/"))
-    if store.read_only:
-        raise ReadOnlyError(f"cannot create a group in the read-only store {store.url}",
-                            store=store, key=path)
-    if node_exists(store, path):
-        delete_node(store, path)
-        refresh_after_write(store, path, None, zarr_format)
-    ensure_parents(store, path, zarr_format,
-                   on_write=lambda p, i: refresh_after_write(store, p, i, zarr_format))
-    info = write_group(store, path, zarr_format, attributes)
-    refresh_after_write(store, path, info, zarr_format)
-    return Group(store, path, info.meta)
-
-
-def group(store=None, *, path=None, overwrite: bool = False, zarr_format: int | None = None,
-          attributes=None, storage_options=None, mode: str | None = None) -> Group:
-    """Create a group (or open the one already there) and return it.
-
-    ``overwrite=True`` (or ``mode='w'``) replaces whatever is at ``store``/``path``;
-    ``mode='w-'`` refuses an existing node.  New groups are Zarr v3 unless
-    ``zarr_format=2``; an existing group of another format than an explicit
-    ``zarr_format`` is an error.  Missing parent groups are created.
-    """
-    from .api import resolve_store
-
-    overwrite = overwrite or mode == "w"
-    s = resolve_store(store, "w" if overwrite else (mode or "a"), storage_options)
-    path = norm_path(path)
-    fmt = zarr_format or 3
-    existing = None if overwrite else node_exists(s, path)
-    if existing:
-        info = find_node(s, path)
-        if mode == "w-" or info.kind != "group" or (zarr_format and info.zarr_format != zarr_format):
-            what = f"a Zarr v{info.zarr_format} {info.kind}"
-            raise NodeExistsError(f"{what} already exists at {where(s, path or '/')}; pass "
-                                  f"overwrite=True to replace it", store=s, key=path)
+    def create_group(self, name: str, *, overwrite: bool = False, attributes=None):
+        """Create the group ``name`` (``"a/b"`` creates missing parents) and return it."""
         if attributes:
-            raise NodeExistsError(f"a group already exists at {where(s, path or '/')}; set its "
-                                  f"attributes with group.attrs.update(...) or pass overwrite=True",
-                                  store=s, key=path)
-        return Group._from_info(s, path, info)
-    return _new_group(s, path, fmt, overwrite=overwrite, attributes=attributes)
+            check_json(dict(attributes), self._where(name))
+        rel, full = self._prepare(name, overwrite)
+        info = write_group(self._store, full, self.zarr_format, attributes)
+        self._written(full, info)
+        return self._node(rel, info)
 
+    def require_group(self, name: str, *, attributes=None):
+        """The group ``name``, created if it does not exist (an array there is an error)."""
+        rel = check_name(name, self._where())
+        info = self._info(rel)
+        if info is None:
+            return self.create_group(rel, attributes=attributes)
+        if info.kind != "group":
+            raise NodeExistsError(f"{self._where(rel)} holds an array, not a group; choose "
+                                  f"another name or delete it (del group[{rel!r}])",
+                                  store=self._store, key=join_key(self._path, rel))
+        return self._node(rel, info)
 
-def open_group(store=None, *, mode: str = "a", path=None, zarr_format: int | None = None,
-               storage_options=None, use_consolidated: bool | None = None,
-               attributes=None) -> Group:
-    """Open the group at ``store``/``path``.
+    def create_array(self, name: str, *, shape, dtype="float64", chunks=None,
+                     overwrite: bool = False, **kwargs):
+        """Create the array ``name`` in this group; ``kwargs`` as for :func:`exzarr.create`
+        (``fill_value``, ``compressor``, ``codecs``, ``filters``, ``shards``, ``attributes``,
+        ``dimension_names``, ``order``, ...).  The array has the group's Zarr format."""
+        fmt = kwargs.pop("zarr_format", None)
+        if fmt not in (None, self.zarr_format):
+            raise ValueError(f"the group at {self._where()} is Zarr v{self.zarr_format}; its "
+                             f"arrays must be too (got zarr_format={fmt})")
+        for k in ("store", "path", "mode", "storage_options"):
+            if k in kwargs:
+                raise TypeError(f"create_array() takes no {k}=; the array goes in this group")
+        write_empty_chunks = kwargs.pop("write_empty_chunks", None)
+        skip_checksum = kwargs.pop("skip_checksum", False)
+        self._check_writable()
+        rel = check_name(name, self._where())
+        # every argument is validated (metadata and codec pipeline) before anything is replaced
+        meta = array_metadata(shape=shape, dtype=dtype, chunks=chunks,
+                              zarr_format=self.zarr_format, **kwargs)
+        state = ArrayState(self._store, join_key(self._path, rel), meta,
+                           write_empty_chunks=write_empty_chunks, skip_checksum=skip_checksum)
+        rel, full = self._prepare(rel, overwrite)
+        state.replace_meta(meta)
+        self._written(full, NodeInfo("array", self.zarr_format, meta))
+        return ZArray(state)
 
-    ``mode``: ``r`` read only, ``r+`` read/write (must exist), ``a`` read/write (created if
-    missing), ``w`` create (replacing what is there), ``w-`` create (fail if it exists).
-    ``use_consolidated``: None uses consolidated metadata when present, True requires it,
-    False ignores it.
-    """
-    from .api import resolve_store
+    def require_array(self, name: str, *, shape, dtype="float64", **kwargs):
+        """The array ``name``; created if missing, else checked to have ``shape``/``dtype``."""
+        rel = check_name(name, self._where())
+        info = self._info(rel)
+        if info is None:
+            return self.create_array(rel, shape=shape, dtype=dtype, **kwargs)
+        if info.kind != "array":
+            raise NodeExistsError(f"{self._where(rel)} holds a group, not an array",
+                                  store=self._store, key=join_key(self._path, rel))
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        if tuple(info.meta.shape) != shape or info.meta.dtype != np.dtype(dtype):
+            raise ShapeMismatchError(
+                f"the array at {self._where(rel)} has shape {tuple(info.meta.shape)} and dtype "
+                f"{info.meta.dtype}, not {shape} and {np.dtype(dtype)}; use another name or "
+                f"create_array(..., overwrite=True)", store=self._store, key=join_key(self._path, rel))
+        return self._node(rel, info)
 
-    s = resolve_store(store, mode, storage_options)
-    path = norm_path(path)
-    if mode in ("w", "w-"):
-        if mode == "w-" and node_exists(s, path):
-            raise NodeExistsError(f"a node already exists at {where(s, path or '/')} and "
-                                  f"mode='w-' refuses to replace it; use mode='a' to open it or "
-                                  f"mode='w' to replace it", store=s, key=path)
-        return _new_group(s, path, zarr_format or 3, overwrite=True, attributes=attributes)
-    try:
-        info, cons = _find_group(s, path, zarr_format, mode=mode,
-                                 use_consolidated=use_consolidated)
-    except GroupNotFoundError:
-        if mode != "a" or node_exists(s, path):
-            raise
-        return _new_group(s, path, zarr_format or 3, overwrite=False, attributes=attributes)
-    return Group._from_info(s, path, info, read_only=mode == "r",
-                            use_consolidated=use_consolidated, cons=cons)
+    def __delitem__(self, name: str) -> None:
+        self._check_writable()
+        rel = check_name(name, self._where())
+        full = join_key(self._path, rel)
+        if self._info(rel) is None:
+            raise NodeNotFoundError(f"no member {rel!r} to delete in the group at {self._where()}",
+                                    store=self._store, key=full)
+        delete_node(self._store, full)
+        self._written(full, None)

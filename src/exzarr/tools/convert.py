@@ -4,7 +4,7 @@ hierarchies: groups with their attributes, arrays with their data.
 Data is streamed: each destination chunk (each shard, for sharded destinations) is one
 task that reads the matching region of the source and writes that chunk whole, so no
 read-modify-write happens and memory stays at a bounded number of chunks in flight
-(``exzarr.config.threads`` tasks, through :func:`exzarr.core.executor.imap`), whatever
+(``exzarr.config.threads`` tasks, through :func:`exzarr.executor.imap`), whatever
 the array size.  Only destination chunks that overlap stored source chunks are written.
 When a copy keeps the exact layout and codecs, chunks are copied as stored bytes
 without decoding.
@@ -15,13 +15,18 @@ from __future__ import annotations
 import itertools
 import json
 
+from .. import executor
+from ..array.codec_args import UNSET
+from ..array.create import array_metadata
+from ..array.zarray import ZArray
 from ..errors import ExzarrError, NodeExistsError, where
-from . import executor
-from .codec_args import UNSET
-from .consolidated import has_consolidated
+from ..hierarchy.consolidated import has_consolidated
+from ..hierarchy.group import Group
+from ..hierarchy.nodes import node_exists
+from ..hierarchy.open import consolidate_at, create_array_at, open_group_at, open_node
+from ..storage import resolve_store
+from ..storage.keys import norm_path
 from .convert_meta import target_kwargs
-from .hierarchy import norm_path
-from .nodes import node_exists
 
 __all__ = ["convert", "copy"]
 
@@ -51,15 +56,11 @@ class _Progress:
 
 
 def _open_source(src, path, storage_options):
-    from .array import ZArray
-    from .group import Group
-
     if isinstance(src, (ZArray, Group)):
         if path:
             return src[path] if isinstance(src, Group) else _bad_path(src, path)
         return src
-    from .api import open as open_node
-    return open_node(src, mode="r", path=path, storage_options=storage_options)
+    return open_node(resolve_store(src, "r", storage_options), path, mode="r")
 
 
 def _bad_path(src, path):
@@ -123,12 +124,11 @@ def _array_kwargs(arr, fmt, opts) -> dict:
 
 
 def _copy_array(src, dst_group, rel: str, fmt: int, opts: dict, progress: _Progress):
-    from .api import create
-
     kw = _array_kwargs(src, fmt, opts)
     if dst_group is None:
         store, path, overwrite = opts["_dst"]
-        dst = create(store, path=path, zarr_format=fmt, overwrite=overwrite, **kw)
+        dst = create_array_at(store, path, array_metadata(zarr_format=fmt, **kw),
+                              overwrite=overwrite)
     else:
         dst = dst_group.create_array(rel, **kw)
     _copy_chunks(src, dst, progress, src.path or "/")
@@ -146,7 +146,7 @@ def convert(src, dst, *, zarr_format: int | None = 3, codecs=None, compressor=UN
     source's format (that is :func:`copy`).
 
     Every array keeps shape, dtype, fill value, attributes and data exactly.  Codecs are
-    mapped between formats (see :mod:`exzarr.core.convert_meta`) unless ``codecs=`` (v3),
+    mapped between formats (see :mod:`exzarr.tools.convert_meta`) unless ``codecs=`` (v3),
     ``compressor=`` or ``filters=`` replace them; ``chunks=`` rechunks every array (an
     int or one entry per dimension), ``shards=`` shards them (v3; ``False`` unshards).
     Data streams chunk by chunk with bounded memory; ``progress=True`` shows a tqdm bar.
@@ -155,10 +155,6 @@ def convert(src, dst, *, zarr_format: int | None = 3, codecs=None, compressor=UN
     Returns the destination ZArray or Group.  Close zip/sqlite destinations when done
     (``node.store.close()``).
     """
-    from .api import resolve_store
-    from .consolidated import consolidate_metadata
-    from .group import Group, open_group
-
     if zarr_format not in (None, 2, 3):
         raise ValueError(f"zarr_format must be 2, 3 or None (keep), got {zarr_format!r}")
     node = _open_source(src, norm_path(src_path), storage_options)
@@ -180,8 +176,8 @@ def convert(src, dst, *, zarr_format: int | None = 3, codecs=None, compressor=UN
         if not isinstance(node, Group):
             opts["_dst"] = (d_store, d_path, overwrite)
             return _copy_array(node, None, "", fmt, opts, bar)
-        out = open_group(d_store, mode="w" if overwrite else "w-", path=d_path, zarr_format=fmt,
-                         attributes=dict(node.attrs))
+        out = open_group_at(d_store, d_path, mode="w" if overwrite else "w-", zarr_format=fmt,
+                            use_consolidated=None, attributes=dict(node.attrs))
         for rel, member in node.members(max_depth=None):
             if isinstance(member, Group):
                 out.create_group(rel, attributes=dict(member.attrs))
@@ -189,8 +185,9 @@ def convert(src, dst, *, zarr_format: int | None = 3, codecs=None, compressor=UN
                 _copy_array(member, out, rel, fmt, opts, bar)
         if consolidate or (consolidate is None and (
                 node.consolidated or has_consolidated(node.store, node.path, node.zarr_format))):
-            return consolidate_metadata(d_store, path=d_path)
-        return open_group(d_store, mode="r+", path=d_path, use_consolidated=False)
+            return consolidate_at(d_store, d_path, None)
+        return open_group_at(d_store, d_path, mode="r+", zarr_format=None, use_consolidated=False,
+                             attributes=None)
     finally:
         bar.close()
 

@@ -2,25 +2,28 @@
 data outright (the selection covers the chunk) or read-modify-write under the chunk's
 lock.  A chunk left entirely fill_value is deleted instead of stored (unless
 ``write_empty_chunks``).  Sharded arrays are written shard by shard from inner chunks
-(:mod:`exzarr.core.sharded`)."""
+(:mod:`exzarr.array.sharded`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import config as _config
+from .. import executor
 from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
-from . import executor
+from ..kernels.copy import copy_offsets
 from .casting import broadcast_value, coerce_value
+from .chunkstore import store_chunk
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
 from .locks import chunk_lock
 from .scratch import scratch
+from .sharded import write_shards
+from .state import ArrayState
 
-__all__ = ["write_selection", "store_chunk", "is_write_empty"]
+__all__ = ["write_selection"]
 
 
-def write_selection(state, sel: Selection, value) -> None:
+def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
     state.store.check_writable(state.path or None)
     meta = state.meta
     arr = coerce_value(value, meta.dtype, state.where())
@@ -41,7 +44,6 @@ def write_selection(state, sel: Selection, value) -> None:
         put = _fancy_putter(plan, np.ascontiguousarray(arr))
     shape = tuple(meta.shape)
     if sharded:
-        from .sharded import write_shards
         write_shards(state, plan, put, lambda t: plan.covers_chunk(t, shape))
         return
     executor.run(lambda task: _write_chunk(state, plan, task, put), list(plan),
@@ -56,8 +58,6 @@ def _basic_putter(plan: ChunkPlan, src: np.ndarray):
 
 
 def _fancy_putter(plan: ChunkPlan, src: np.ndarray):
-    from ..kernels.copy import copy_offsets
-
     sstr = elem_strides(src)
 
     def put(task, chunk):
@@ -87,21 +87,3 @@ def _write_chunk(state, plan: ChunkPlan, task, put) -> None:
             chunk = state.pipeline.decode(raw, store=state.store, key=key, out=out)
         put(task, chunk)
         store_chunk(state, key, chunk, existed=covers or raw is not None)
-
-
-def is_write_empty(state) -> bool:
-    """Whether chunks that are entirely fill_value are stored anyway."""
-    w = state.write_empty_chunks
-    return _config.get().write_empty_chunks if w is None else w
-
-
-def store_chunk(state, key: str, chunk: np.ndarray, existed: bool = True) -> None:
-    """Encode and store ``chunk``, or delete the key if it is all fill_value."""
-    if not is_write_empty(state):
-        from ..kernels.fill import is_all_fill
-
-        if is_all_fill(chunk, state.fill):
-            if existed:
-                state.store.delete(key)
-            return
-    state.store.set(key, state.pipeline.encode(chunk))

@@ -25,19 +25,22 @@ from __future__ import annotations
 import json
 import threading
 
+from ..array.state import ArrayMetadata, on_metadata_written
 from ..errors import InvalidMetadataError, where
 from ..metadata._common import dumps_document
-from .hierarchy import node_from_v2_docs, node_from_v3_doc, parent_paths, walk
+from ..storage import Store
+from ..storage.keys import join_key
 from .nodes import NodeInfo
-from .state import join_key
+from .walk import node_from_v2_docs, node_from_v3_doc, parent_paths
 
 __all__ = ["ConsolidatedView", "read_consolidated", "load_v2_consolidated",
-           "consolidate_metadata", "refresh_after_write", "write_consolidated",
+           "refresh_after_write", "write_consolidated", "strip_nested", "LOCK",
            "ZMETADATA", "has_consolidated"]
 
 ZMETADATA = ".zmetadata"
 _INLINE = {"kind": "inline", "must_understand": False}
-_lock = threading.RLock()
+#: held while consolidated metadata is rewritten
+LOCK = threading.RLock()
 
 
 class ConsolidatedView:
@@ -72,7 +75,7 @@ class ConsolidatedView:
 
 
 # -- reading ----------------------------------------------------------------------
-def _strip(info: NodeInfo) -> NodeInfo:
+def strip_nested(info: NodeInfo) -> NodeInfo:
     """A group entry without its own (nested, in-memory) consolidated field."""
     if info.kind == "group" and info.zarr_format == 3 and info.meta.consolidated_metadata is not None:
         return NodeInfo("group", 3, info.meta.replace(consolidated_metadata=None))
@@ -93,7 +96,7 @@ def _v3_entries(cm, store, key, prefix: str = "") -> dict[str, NodeInfo]:
     for rel, doc in cm.get("metadata", {}).items():
         rel = join_key(prefix, rel.strip("/"))
         info = node_from_v3_doc(doc, store, f"{key} (consolidated entry {rel!r})")
-        out[rel] = _strip(info)
+        out[rel] = strip_nested(info)
         nested = doc.get("consolidated_metadata")
         if info.kind == "group" and nested and nested.get("metadata"):
             out.update(_v3_entries(nested, store, key, rel))  # nested (in-memory) form
@@ -192,26 +195,6 @@ def _dumps(doc) -> bytes:
     return dumps_document(doc)
 
 
-def consolidate_metadata(store, path=None, *, zarr_format: int | None = None,
-                         storage_options=None):
-    """Gather the metadata of every node below the group at ``store``/``path`` into one
-    key (v2 ``.zmetadata``, v3 ``consolidated_metadata`` in the group's ``zarr.json``)
-    and return the group, opened consolidated.
-
-    The store must support listing.  Later writes through exzarr keep it up to date.
-    """
-    from .api import resolve_store
-    from .group import Group, _find_group
-
-    s = resolve_store(store, "r+", storage_options)
-    path = "/".join(p for p in str(path or "").split("/") if p)
-    info, _ = _find_group(s, path, zarr_format, mode="r+", use_consolidated=False)
-    entries = {rel: _strip(node) for rel, node in walk(s, path, info.zarr_format)}
-    with _lock:
-        info = write_consolidated(s, path, _strip(info), entries)
-    return Group(s, path, info.meta, cons=ConsolidatedView(info.zarr_format, entries))
-
-
 def refresh_after_write(store, path: str, info: NodeInfo | None, zarr_format: int) -> None:
     """Bring the consolidated metadata of every ancestor of ``path`` (and, in v2, of the
     group at ``path`` itself) up to date after exzarr wrote the node there (``info``) or
@@ -219,7 +202,7 @@ def refresh_after_write(store, path: str, info: NodeInfo | None, zarr_format: in
     targets = parent_paths(path)
     if zarr_format == 2 and info is not None and info.kind == "group":
         targets.append(path)  # a v2 group's own .zattrs is part of its .zmetadata
-    with _lock:
+    with LOCK:
         for anc in targets:
             rel = path[len(anc):].lstrip("/") if anc else path
             if zarr_format == 3:
@@ -245,7 +228,7 @@ def _refresh_v3(store, anc: str, rel: str, info: NodeInfo | None) -> None:
         for k in [k for k in md if k == rel or k.startswith(rel + "/")]:
             del md[k]
     else:
-        md[rel] = _v3_entry_json(_strip(info))
+        md[rel] = _v3_entry_json(strip_nested(info))
     store.set(key, _dumps(doc))
 
 
@@ -267,3 +250,9 @@ def _refresh_v2(store, anc: str, rel: str, info: NodeInfo | None) -> None:
             del md[k]
         md.update(_v2_entry_json(rel, info))
     store.set(key, _dumps(doc))
+
+
+@on_metadata_written
+def _array_metadata_written(store: Store, path: str, meta: ArrayMetadata) -> None:
+    """The hook the array layer calls after writing array metadata."""
+    refresh_after_write(store, path, NodeInfo("array", meta.zarr_format, meta), meta.zarr_format)

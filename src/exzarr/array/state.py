@@ -2,27 +2,45 @@
 
 A ``ZArray`` and all its views share one ``ArrayState``; resizing or updating attributes
 replaces the metadata here so every view sees it.
+
+Layers above this one (the hierarchy keeps consolidated metadata current) learn of every
+metadata write through :func:`on_metadata_written` hooks instead of being imported here.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..codecs import ChunkSpec, CodecPipeline
 from ..errors import ExzarrError, where
+from ..metadata import ArrayMetadataV2, ArrayMetadataV3
+from ..storage import Store
+from ..storage.keys import join_key
 
-__all__ = ["ArrayState", "join_key"]
+__all__ = ["ArrayState", "ArrayMetadata", "MetadataHook", "on_metadata_written"]
+
+ArrayMetadata = ArrayMetadataV2 | ArrayMetadataV3
+
+#: ``hook(store, path, meta)``, called after array metadata was written at ``path``
+MetadataHook = Callable[[Store, str, ArrayMetadata], None]
+
+_hooks: list[MetadataHook] = []
 
 
-def join_key(path: str, key: str) -> str:
-    return f"{path}/{key}" if path else key
+def on_metadata_written(hook: MetadataHook) -> MetadataHook:
+    """Register ``hook`` to run after every array metadata write (usable as a decorator)."""
+    if hook not in _hooks:
+        _hooks.append(hook)
+    return hook
 
 
 class ArrayState:
-    def __init__(self, store, path: str, meta, *, read_only: bool = False,
-                 skip_checksum: bool = False, write_empty_chunks: bool | None = None):
+    def __init__(self, store: Store, path: str, meta: ArrayMetadata, *, read_only: bool = False,
+                 skip_checksum: bool = False, write_empty_chunks: bool | None = None) -> None:
         self.store = store
         self.path = path.strip("/")
         self.read_only = read_only
@@ -32,10 +50,10 @@ class ArrayState:
         self._set(meta)
 
     # -- metadata -------------------------------------------------------------------
-    def _set(self, meta) -> None:
+    def _set(self, meta: ArrayMetadata) -> None:
         self.meta = meta
         fill = meta.fill_value_or_default
-        self.fill = np.asarray(fill, dtype=meta.dtype)[()]
+        self.fill: Any = np.asarray(fill, dtype=meta.dtype)[()]
         spec = ChunkSpec(shape=tuple(meta.chunks), dtype=meta.dtype, fill_value=self.fill,
                          order=meta.order)
         try:
@@ -51,19 +69,16 @@ class ArrayState:
             raise type(e)(f"{e} (array at {where(self.store, join_key(self.path, meta.metadata_key))})",
                           store=self.store, key=join_key(self.path, meta.metadata_key)) from e
 
-    def replace_meta(self, meta) -> None:
-        """Persist new metadata and use it from now on (keeping the consolidated metadata
-        of the groups above this array current)."""
-        from .consolidated import refresh_after_write
-        from .nodes import NodeInfo
-
+    def replace_meta(self, meta: ArrayMetadata) -> None:
+        """Persist new metadata and use it from now on; then run the
+        :func:`on_metadata_written` hooks (which keep consolidated metadata current)."""
         self.store.set(join_key(self.path, meta.metadata_key), meta.to_bytes())
-        if meta.zarr_format == 2:
+        if isinstance(meta, ArrayMetadataV2):
             self.store.set(join_key(self.path, ".zattrs"), meta.attrs_to_bytes())
         with self.lock:
             self._set(meta)
-        refresh_after_write(self.store, self.path, NodeInfo("array", meta.zarr_format, meta),
-                            meta.zarr_format)
+        for hook in tuple(_hooks):
+            hook(self.store, self.path, meta)
 
     @property
     def metadata_key(self) -> str:

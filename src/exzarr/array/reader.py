@@ -2,7 +2,7 @@
 
 Unsharded arrays are planned over the chunk grid; sharded arrays (whose inner chunks
 can be decoded alone) over the inner-chunk grid, fetched shard by shard with ranged
-reads (:mod:`exzarr.core.sharded`).
+reads (:mod:`exzarr.array.sharded`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import numpy as np
 
 from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
+from ..kernels.copy import copy_offsets, fill_offsets
 from .fetch import fetch_chunks
 from .scratch import scratch
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
+from .sharded import fetch_inner_chunks
 
 __all__ = ["read_selection", "chunk_geometry"]
 
@@ -22,8 +24,6 @@ def chunk_geometry(state):
     """(chunk shape the plan uses, decode function, fetch function) for this array."""
     p = state.pipeline
     if p.supports_partial_decode:
-        from .sharded import fetch_inner_chunks
-
         def decode(raw, key, out=None):
             return p.decode_inner_chunk(raw, store=state.store, key=key, out=out)
         return tuple(p.inner_chunk_shape), decode, fetch_inner_chunks
@@ -88,8 +88,6 @@ def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=Fa
 
 
 def _fancy_handler(state, plan: ChunkPlan, out: np.ndarray, decode):
-    from ..kernels.copy import copy_offsets, fill_offsets
-
     ostr = elem_strides(out)
     out_shape = out.shape
     fake_strides = (0,) * len(plan.chunks)

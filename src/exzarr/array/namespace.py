@@ -9,17 +9,17 @@ from __future__ import annotations
 import functools
 import types
 
+from .materialise import materialise
+
 __all__ = ["namespace"]
 
 _cache: dict = {}
 
 
 def _wrap(fn):
-    from .arrayapi import _materialise
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        return fn(*_materialise(args), **{k: _materialise(v) for k, v in kwargs.items()})
+        return fn(*materialise(args), **{k: materialise(v) for k, v in kwargs.items()})
     return wrapper
 
 

@@ -6,9 +6,10 @@ import json
 
 from ..errors import InvalidMetadataError, where
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupMetadataV3
-from .state import join_key
+from ..storage.keys import join_key
 
-__all__ = ["NodeInfo", "find_node", "node_exists", "delete_node", "load_v2_attrs"]
+__all__ = ["NodeInfo", "find_node", "node_exists", "delete_node", "load_v2_attrs", "loads_json",
+           "node_from_v3_doc", "node_from_v2_docs"]
 
 
 class NodeInfo:
@@ -16,6 +17,45 @@ class NodeInfo:
 
     def __init__(self, kind: str, zarr_format: int, meta):
         self.kind, self.zarr_format, self.meta = kind, zarr_format, meta
+
+
+_V3_KINDS = {"array": ArrayMetadataV3, "group": GroupMetadataV3}
+
+
+def loads_json(raw: bytes, store, key: str):
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise InvalidMetadataError(f"{where(store, key)} is not valid JSON ({e}); the metadata is "
+                                   f"corrupt: restore it from a backup or re-create the node",
+                                   store=store, key=key) from None
+
+
+def node_from_v3_doc(doc, store=None, key: str | None = None) -> NodeInfo:
+    """A v3 ``zarr.json`` document (already parsed) as a NodeInfo."""
+    node_type = doc.get("node_type") if isinstance(doc, dict) else None
+    cls = _V3_KINDS.get(node_type)
+    if cls is None:
+        raise InvalidMetadataError(f"{where(store, key)} has node_type {node_type!r}; expected "
+                                   f"'array' or 'group'", store=store, key=key)
+    return NodeInfo(node_type, 3, cls.from_json(doc, store=store, key=key))
+
+
+def node_from_v2_docs(zarray, zgroup, zattrs, store=None, path: str = "") -> NodeInfo | None:
+    """A v2 node from its parsed ``.zarray``/``.zgroup``/``.zattrs`` documents (any None)."""
+    if zattrs is not None and not isinstance(zattrs, dict):
+        key = join_key(path, ".zattrs")
+        raise InvalidMetadataError(f"{where(store, key)} must hold a JSON object",
+                                   store=store, key=key)
+    if zarray is not None:
+        key = join_key(path, ".zarray")
+        return NodeInfo("array", 2, ArrayMetadataV2.from_json(zarray, attributes=zattrs or {},
+                                                              store=store, key=key))
+    if zgroup is not None:
+        key = join_key(path, ".zgroup")
+        return NodeInfo("group", 2, GroupMetadataV2.from_json(zgroup, attributes=zattrs or {},
+                                                              store=store, key=key))
+    return None
 
 
 def load_v2_attrs(store, path: str) -> dict:
@@ -39,19 +79,7 @@ def find_node(store, path: str, zarr_format: int | None = None) -> NodeInfo | No
         key = join_key(path, "zarr.json")
         raw = store.get(key)
         if raw is not None:
-            try:
-                doc = json.loads(raw)
-            except ValueError as e:
-                raise InvalidMetadataError(
-                    f"{where(store, key)} is not valid JSON ({e}); the metadata is corrupt: "
-                    f"restore it from a backup or re-create the node", store=store, key=key) from None
-            node_type = doc.get("node_type") if isinstance(doc, dict) else None
-            if node_type == "array":
-                return NodeInfo("array", 3, ArrayMetadataV3.from_json(doc, store=store, key=key))
-            if node_type == "group":
-                return NodeInfo("group", 3, GroupMetadataV3.from_json(doc, store=store, key=key))
-            raise InvalidMetadataError(f"{where(store, key)} has node_type {node_type!r}; "
-                                       f"expected 'array' or 'group'", store=store, key=key)
+            return node_from_v3_doc(loads_json(raw, store, key), store, key)
     if zarr_format in (None, 2):
         key = join_key(path, ".zarray")
         raw = store.get(key)

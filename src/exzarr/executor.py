@@ -16,7 +16,7 @@ from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from .. import config as _config
+from . import config as _config
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -146,9 +146,9 @@ def imap(fn: Callable[[T], R], items: Iterable[T], *, parallel: int | None = Non
         for item in it:
             pending.append(pool.submit(fn, item))
             if len(pending) >= limit:
-                yield from _drain(pending, ordered, one=True)
+                yield from _drain(pending, ordered)
         while pending:
-            yield from _drain(pending, ordered, one=True)
+            yield from _drain(pending, ordered)
     finally:
         for f in pending:
             f.cancel()
@@ -156,7 +156,8 @@ def imap(fn: Callable[[T], R], items: Iterable[T], *, parallel: int | None = Non
             wait(list(pending))
 
 
-def _drain(pending: deque, ordered: bool, one: bool):
+def _drain(pending: deque[Future[R]], ordered: bool) -> Iterator[R]:
+    """Yield the next result (ordered), or every result finished by now (unordered)."""
     if ordered:
         yield pending.popleft().result()
         return

@@ -11,8 +11,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .. import executor
 from ..indexing.parse import parse_key
-from . import executor
+from ..metadata.chunk_grid import grid_shape
 from .reader import read_selection
 
 __all__ = ["chunk_stream", "parallel_chunk_map", "chunk_region"]
@@ -26,7 +27,7 @@ def _coords(arr, filter) -> Iterator[tuple[int, ...]]:
     if arr.is_view:
         raise TypeError("chunk streaming applies to an array, not a view; stream the array "
                         "and select inside each chunk, or read the view")
-    grid = tuple(-(-s // c) for s, c in zip(arr.shape, arr.chunks))
+    grid = grid_shape(arr.shape, arr.chunks)
     for c in np.ndindex(*grid):
         if filter is None or filter(c):
             yield c
