@@ -34,10 +34,10 @@ __all__ = [
 ]
 
 
-def where(store=None, key: str | None = None) -> str:
+def where(store: object = None, key: str | None = None) -> str:
     """Format a location as ``'<store url>' key '<key>'`` for error messages."""
     url = getattr(store, "url", None) if store is not None and not isinstance(store, str) else store
-    parts = []
+    parts: list[str] = []
     if url:
         parts.append(f"store {url!r}")
     if key is not None:
@@ -48,7 +48,7 @@ def where(store=None, key: str | None = None) -> str:
 class ExzarrError(Exception):
     """Root of every error raised by exzarr."""
 
-    def __init__(self, message: str = "", *, store=None, key: str | None = None):
+    def __init__(self, message: str = "", *, store: object = None, key: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.store_url = getattr(store, "url", store) if store is not None else None

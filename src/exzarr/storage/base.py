@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Self, Tuple, Union
 
 from ..errors import ReadOnlyError, where
 
-ByteRange = Tuple[int, Optional[int]]
+if TYPE_CHECKING:  # any object with the buffer protocol (collections.abc.Buffer from 3.12)
+    from typing_extensions import Buffer as BytesLike
 
-__all__ = ["Store", "ByteRange", "slice_range"]
+ByteRange = Tuple[int, Optional[int]]
+#: what :meth:`Store.get_buffer` returns: bytes, or a read-only view (e.g. of a memory map)
+Buffer = Union[bytes, memoryview]
+
+__all__ = ["Store", "ByteRange", "Buffer", "slice_range"]
 
 
 def slice_range(value: bytes, byte_range: ByteRange | None) -> bytes:
@@ -47,7 +52,7 @@ class Store(abc.ABC):
     #: ``get(key, byte_range)`` reads only the requested bytes (not the whole value)
     supports_byte_ranges: bool = True
 
-    def __init__(self, *, read_only: bool = False):
+    def __init__(self, *, read_only: bool = False) -> None:
         self.read_only = read_only
 
     # -- identity -----------------------------------------------------------------
@@ -64,7 +69,7 @@ class Store(abc.ABC):
     def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
         """The value (or the requested byte range of it) at ``key``; ``None`` if missing."""
 
-    def get_buffer(self, key: str):
+    def get_buffer(self, key: str) -> Buffer | None:
         """The whole value at ``key`` as a read-only bytes-like object (``None`` if
         missing).  Stores may return a zero-copy view (e.g. a memory map of a large file)
         that stays valid as long as it is referenced; the default is :meth:`get`."""
@@ -115,7 +120,7 @@ class Store(abc.ABC):
         self.check_writable(key)
         self._set(key, bytes(value) if not isinstance(value, bytes) else value)
 
-    def set_parts(self, key: str, parts) -> None:
+    def set_parts(self, key: str, parts: Iterable[BytesLike]) -> None:
         """Store the concatenation of the buffers ``parts`` at ``key`` (atomically, like
         :meth:`set`); stores that can write the pieces without joining them override it."""
         self.set(key, b"".join(parts))
@@ -156,7 +161,7 @@ class Store(abc.ABC):
         """
         if prefix and not prefix.endswith("/"):
             prefix += "/"
-        seen = set()
+        seen: set[str] = set()
         for k in self.list_prefix(prefix):
             name = k[len(prefix):].split("/", 1)[0]
             if name not in seen:
@@ -167,13 +172,13 @@ class Store(abc.ABC):
     def close(self) -> None:
         """Release resources (files, connections).  Idempotent."""
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def with_read_only(self, read_only: bool = True) -> "Store":
+    def with_read_only(self, read_only: bool = True) -> Self:
         """A view of this store with the given read-only flag (shares the data)."""
         import copy
         s = copy.copy(self)

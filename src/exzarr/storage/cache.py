@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .base import ByteRange, Store, slice_range
 from .wrapper import WrapperStore
@@ -37,18 +38,18 @@ class CachingStore(WrapperStore):
         self._lock = threading.Lock()
         self.cache_stats = {"hits": 0, "misses": 0}
 
-    def __getstate__(self):  # the cache and its lock stay behind; the wrapper travels
+    def __getstate__(self) -> dict[str, Any]:  # the cache and its lock stay behind; the wrapper travels
         state = dict(self.__dict__)
         state.update(_lru=OrderedDict(), _size=0, _lock=None,
                      cache_stats={"hits": 0, "misses": 0})
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
     # -- cache bookkeeping -------------------------------------------------------------
-    def _lookup(self, key: str):
+    def _lookup(self, key: str) -> tuple[bool, bytes | None]:
         with self._lock:
             if key in self._lru:
                 self._lru.move_to_end(key)
@@ -95,7 +96,8 @@ class CachingStore(WrapperStore):
         return value
 
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
-        out, todo = {}, []
+        out: dict[str, bytes | None] = {}
+        todo: list[str] = []
         for k in keys:
             found, value = self._lookup(k)
             if found:
@@ -112,8 +114,8 @@ class CachingStore(WrapperStore):
 
     def get_ranges(self, requests: Iterable[tuple[str, ByteRange | None]]) -> list[bytes | None]:
         requests = list(requests)
-        results: list = [None] * len(requests)
-        todo = []
+        results: list[bytes | None] = [None] * len(requests)
+        todo: list[int] = []
         for i, (k, r) in enumerate(requests):
             found, value = self._lookup(k)
             if found:

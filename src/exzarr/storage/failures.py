@@ -100,7 +100,8 @@ def classify(exc: BaseException) -> str:
     return "other"
 
 
-def to_storage_error(exc: BaseException, store, key: str | None, action: str) -> ExzarrError:
+def to_storage_error(exc: BaseException, store: object, key: str | None,
+                     action: str) -> ExzarrError:
     """The exzarr exception for a failed ``action`` ("read", "write", ...) at ``key``.
 
     exzarr exceptions are returned unchanged.  ``missing`` maps to a

@@ -18,14 +18,18 @@ once it has seen it honour one it trusts it.  An answer that fits neither raises
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AccessDeniedError, ExzarrError, StorageError, ThrottledError, where
 from .base import ByteRange, Store
 from .failures import classify, to_storage_error
 from .keys import resolve_range, validate_key, validate_prefix
 from .retry import RetryPolicy, RetryStats, call_with_retry, exhausted_error
+
+if TYPE_CHECKING:
+    from fsspec.spec import AbstractFileSystem
 
 __all__ = ["FsspecStore", "ProtocolTraits", "PROTOCOL_TRAITS"]
 
@@ -58,7 +62,7 @@ _MISSING = object()  # a batch item whose object does not exist
 _GONE = object()     # an operation that hit a missing object
 
 
-def _protocols(fs) -> tuple[str, ...]:
+def _protocols(fs: AbstractFileSystem) -> tuple[str, ...]:
     p = fs.protocol
     return (p,) if isinstance(p, str) else tuple(p)
 
@@ -71,8 +75,9 @@ class FsspecStore(Store):
     throttled/transient failures (``retry_stats`` counts them).
     """
 
-    def __init__(self, url_or_fs, path: str | None = None, storage_options: dict | None = None,
-                 read_only: bool = False, *, retry: RetryPolicy | None = None):
+    def __init__(self, url_or_fs: str | AbstractFileSystem, path: str | None = None,
+                 storage_options: Mapping[str, Any] | None = None, read_only: bool = False, *,
+                 retry: RetryPolicy | None = None) -> None:
         super().__init__(read_only=read_only)
         if isinstance(url_or_fs, str):
             from fsspec.core import url_to_fs
@@ -115,7 +120,8 @@ class FsspecStore(Store):
         return f"{self.root}/{key}" if self.root else key
 
     # -- calling the filesystem ---------------------------------------------------
-    def _run(self, fn, key, action, missing=_MISSING):
+    def _run(self, fn: Callable[[], Any], key: str | None, action: str,
+             missing: object = _MISSING) -> Any:
         """``fn()`` under the retry policy; a missing object returns ``missing`` if given."""
         try:
             return call_with_retry(fn, policy=self.retry_policy, stats=self.retry_stats,
@@ -133,10 +139,11 @@ class FsspecStore(Store):
             return None
         return info.get("size")
 
-    def _batch(self, paths: list[str], starts: list, ends: list, keys: list[str]) -> list:
+    def _batch(self, paths: list[str], starts: list[int | None], ends: list[int | None],
+               keys: list[str]) -> list[Any]:
         """``cat_ranges`` with per-item retries; items are bytes, ``_MISSING`` or an exception."""
         policy, n = self.retry_policy, len(paths)
-        out: list = [None] * n
+        out: list[Any] = [None] * n
         pending = list(range(n))
         attempt = 1
         while pending:
@@ -145,7 +152,7 @@ class FsspecStore(Store):
                                          [ends[i] for i in pending], on_error="return")
             except Exception as exc:  # the whole batch failed (e.g. connection refused)
                 res = [exc] * len(pending)
-            retry = []
+            retry: list[tuple[int, ExzarrError, BaseException]] = []
             for i, r in zip(pending, res):
                 if not isinstance(r, BaseException):
                     out[i] = r
@@ -214,7 +221,8 @@ class FsspecStore(Store):
             return None
         return self._checked(key, path, start, stop, body, size)
 
-    def _checked(self, key, path, start, stop, body, size) -> bytes | None:
+    def _checked(self, key: str, path: str, start: int, stop: int | None, body: bytes,
+                 size: int | None) -> bytes | None:
         """Verify that ``body`` is exactly ``value[start:stop]``; slice or raise if not."""
         n = len(body)
         if start < 0:  # suffix (stop is None): self-verifying
@@ -244,7 +252,8 @@ class FsspecStore(Store):
             return self._ignored(key, path, body, start, stop, size)
         raise self._bad_range(key, start, stop, n, size)
 
-    def _ignored(self, key, path, body, start, stop, size=None) -> bytes | None:
+    def _ignored(self, key: str, path: str, body: bytes, start: int, stop: int | None,
+                 size: int | None = None) -> bytes | None:
         """The server answered a range request with more bytes: accept only the whole value."""
         size = size if size is not None else self._size(key, path)
         if size is None:
@@ -256,7 +265,8 @@ class FsspecStore(Store):
             self.supports_byte_ranges = False
         return body[start:stop]
 
-    def _bad_range(self, key, start, stop, n, size) -> StorageError:
+    def _bad_range(self, key: str, start: int, stop: int | None, n: int,
+                   size: int) -> StorageError:
         return StorageError(
             f"the server answered the byte range [{start}:{stop}] of {where(self, key)} "
             f"({size} bytes) with {n} bytes, which is neither the range nor the whole value; "
@@ -276,8 +286,8 @@ class FsspecStore(Store):
 
     def get_ranges(self, requests: Iterable[tuple[str, ByteRange | None]]) -> list[bytes | None]:
         reqs = [(k, None if r is None or (r[0] == 0 and r[1] is None) else r) for k, r in requests]
-        out: list = [None] * len(reqs)
-        todo = []  # indices sent in one batch
+        out: list[bytes | None] = [None] * len(reqs)
+        todo: list[int] = []  # indices sent in one batch
         for i, (k, r) in enumerate(reqs):
             if r is None:
                 todo.append(i)
@@ -299,9 +309,10 @@ class FsspecStore(Store):
                 out[i] = v if v is None or r is None else v[r[0]:r[1]]
             return out
         keys = [reqs[i][0] for i in todo]
+        ranges = [reqs[i][1] for i in todo]
         res = self._batch([self._path(k) for k in keys],
-                          [None if reqs[i][1] is None else reqs[i][1][0] for i in todo],
-                          [None if reqs[i][1] is None else reqs[i][1][1] for i in todo], keys)
+                          [None if r is None else r[0] for r in ranges],
+                          [None if r is None else r[1] for r in ranges], keys)
         for i, k, r in zip(todo, keys, res):
             rng = reqs[i][1]
             if r is _MISSING:

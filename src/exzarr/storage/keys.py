@@ -23,14 +23,14 @@ def norm_path(path: object) -> str:
     return "/".join(p for p in str(path or "").split("/") if p)
 
 
-def _bad(key, store, why: str) -> InvalidKeyError:
+def _bad(key: object, store: object, why: str) -> InvalidKeyError:
     return InvalidKeyError(
         f"invalid store key {key!r} ({where(store)}): {why}; keys are relative, "
         "'/'-separated names such as 'group/array/c/0/1' with no '.', '..' or empty parts",
         store=store, key=key if isinstance(key, str) else None)
 
 
-def validate_key(key: str, store=None) -> str:
+def validate_key(key: str, store: object = None) -> str:
     """Return ``key`` if it is a valid store key, else raise :class:`InvalidKeyError`."""
     if not isinstance(key, str):
         raise _bad(key, store, f"keys are str, not {type(key).__name__}")
@@ -49,7 +49,7 @@ def validate_key(key: str, store=None) -> str:
     return key
 
 
-def validate_prefix(prefix: str, store=None) -> str:
+def validate_prefix(prefix: str, store: object = None) -> str:
     """Validate a listing prefix: ``""`` or a key prefix (may end with ``/``)."""
     if not isinstance(prefix, str):
         raise _bad(prefix, store, f"prefixes are str, not {type(prefix).__name__}")

@@ -15,12 +15,16 @@ import os
 import shutil
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import AccessDeniedError, StorageError, where
-from .base import ByteRange, Store
+from .base import Buffer, ByteRange, Store
 from .keys import InvalidKeyError, resolve_range, validate_key, validate_prefix
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer as BytesLike
 
 __all__ = ["LocalStore"]
 
@@ -35,7 +39,8 @@ def _is_tmp(name: str) -> bool:
 class LocalStore(Store):
     """Keys stored as files under ``root`` (created on the first write)."""
 
-    def __init__(self, root: str | os.PathLike, *, read_only: bool = False, fsync: bool = False):
+    def __init__(self, root: str | os.PathLike[str], *, read_only: bool = False,
+                 fsync: bool = False) -> None:
         super().__init__(read_only=read_only)
         self.root = Path(os.path.abspath(os.fspath(root)))
         self._root = str(self.root)
@@ -57,7 +62,7 @@ class LocalStore(Store):
                 f"{TMP_PREFIX!r} are reserved for temporary files", store=self, key=key)
         return self._root + "/" + key
 
-    def _fail(self, exc: OSError, key, action) -> StorageError:
+    def _fail(self, exc: OSError, key: str, action: str) -> StorageError:
         if isinstance(exc, PermissionError):
             return AccessDeniedError(f"permission denied to {action} {where(self, key)} ({exc}); "
                                      "check the file permissions of the store directory",
@@ -87,7 +92,7 @@ class LocalStore(Store):
     #: files at least this large are memory-mapped by get_buffer instead of copied
     MMAP_THRESHOLD = 4 << 20
 
-    def get_buffer(self, key: str):
+    def get_buffer(self, key: str) -> Buffer | None:
         """Large files come back as a read-only memory map (no copy, no allocation);
         safe because writes replace files (new inode) rather than modifying them."""
         path = self._path(key)
@@ -116,12 +121,12 @@ class LocalStore(Store):
     def _set(self, key: str, value: bytes) -> None:
         self._write_atomic(key, (value,))
 
-    def set_parts(self, key: str, parts) -> None:
+    def set_parts(self, key: str, parts: Iterable[BytesLike]) -> None:
         """Write the buffers one after another into the temporary file (no join copy)."""
         self.check_writable(key)
         self._write_atomic(key, parts)
 
-    def _write_atomic(self, key: str, parts) -> None:
+    def _write_atomic(self, key: str, parts: Iterable[BytesLike]) -> None:
         path = self._path(key)
         parent, name = os.path.split(path)
         tmp = os.path.join(parent, f"{TMP_PREFIX}{name}.{os.getpid()}."

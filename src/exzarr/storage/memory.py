@@ -12,6 +12,7 @@ import itertools
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Self
 
 from .base import ByteRange, Store
 from .keys import validate_key, validate_prefix
@@ -19,12 +20,12 @@ from .keys import validate_key, validate_prefix
 __all__ = ["MemoryStore"]
 
 
-class _Bucket(dict):
+class _Bucket(dict[str, bytes]):
     """The data behind one name (a dict subclass so the anonymous registry can weak-ref it)."""
 
     __slots__ = ("lock", "__weakref__")
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.lock = threading.RLock()
 
@@ -43,12 +44,12 @@ def _bucket_for(name: str | None) -> tuple[str, _Bucket]:
                 name = f"anonymous-{next(_counter)}"
             bucket = _anonymous[name] = _Bucket()
             return name, bucket
-        bucket = _named.get(name)
-        if bucket is None:
-            bucket = _anonymous.get(name)
-        if bucket is None:
-            bucket = _named[name] = _Bucket()
-        return name, bucket
+        found = _named.get(name)
+        if found is None:
+            found = _anonymous.get(name)
+        if found is None:
+            found = _named[name] = _Bucket()
+        return name, found
 
 
 class MemoryStore(Store):
@@ -57,7 +58,7 @@ class MemoryStore(Store):
     ``MemoryStore("x")`` and ``open_store("memory://x")`` reach the same data.
     """
 
-    def __init__(self, name: str | None = None, *, read_only: bool = False):
+    def __init__(self, name: str | None = None, *, read_only: bool = False) -> None:
         super().__init__(read_only=read_only)
         if name is not None and (not isinstance(name, str) or not name.strip("/")):
             raise ValueError(f"a memory store name is a non-empty str, got {name!r}")
@@ -75,17 +76,17 @@ class MemoryStore(Store):
     def url(self) -> str:
         return f"memory://{self.name}"
 
-    def __copy__(self):  # views (with_read_only) share the open resources
+    def __copy__(self) -> Self:  # views (with_read_only) share the open resources
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         return new
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # the data is reached by name: a pickle sent to another process finds that
         # process's store of the same name (empty unless something wrote to it there)
         return {"name": self.name, "read_only": self.read_only}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
         self.read_only = state["read_only"]
         self.name, self._data = _bucket_for(state["name"])
 

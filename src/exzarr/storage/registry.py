@@ -84,7 +84,7 @@ def registered_schemes() -> list[str]:
         return sorted(_schemes)
 
 
-def _no_options(kind: str, storage_options) -> None:
+def _no_options(kind: str, storage_options: Mapping[str, Any] | None) -> None:
     if storage_options:
         raise ValueError(f"storage_options={storage_options!r} were given for a {kind} store, "
                          "which takes none; they apply to fsspec URLs (s3://, gs://, ...)")
@@ -94,14 +94,15 @@ def _writable(mode: str) -> bool:
     return mode != "r"
 
 
-def _open_path(path: str, mode: str, storage_options) -> Store:
+def _open_path(path: str, mode: str, storage_options: Mapping[str, Any] | None) -> Store:
     _no_options("local", storage_options)
     if path.lower().endswith(".zip"):
         return ZipStore(path, mode="r" if mode == "r" else "w" if mode == "w" else "a")
     return LocalStore(path, read_only=not _writable(mode))
 
 
-def _open_file(url: str, *, mode: str, storage_options=None) -> Store:
+def _open_file(url: str, *, mode: str,
+               storage_options: Mapping[str, Any] | None = None) -> Store:
     from urllib.parse import unquote, urlsplit
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):
@@ -109,20 +110,23 @@ def _open_file(url: str, *, mode: str, storage_options=None) -> Store:
     return _open_path(unquote(parts.path) or "/", mode, storage_options)
 
 
-def _open_memory(url: str, *, mode: str, storage_options=None) -> Store:
+def _open_memory(url: str, *, mode: str,
+                 storage_options: Mapping[str, Any] | None = None) -> Store:
     _no_options("memory", storage_options)
     name = url.split("://", 1)[1].strip("/")
     return MemoryStore(name or None, read_only=not _writable(mode))
 
 
-def _open_zip(url: str, *, mode: str, storage_options=None) -> Store:
+def _open_zip(url: str, *, mode: str,
+              storage_options: Mapping[str, Any] | None = None) -> Store:
     if "::" in url:  # fsspec chained URL (zip://member::s3://bucket/archive.zip)
         return _open_fsspec(url, mode=mode, storage_options=storage_options)
     _no_options("zip", storage_options)
     return ZipStore(url.split("://", 1)[1], mode="r" if mode == "r" else "w" if mode == "w" else "a")
 
 
-def _open_sqlite(url: str, *, mode: str, storage_options=None) -> Store:
+def _open_sqlite(url: str, *, mode: str,
+                 storage_options: Mapping[str, Any] | None = None) -> Store:
     _no_options("sqlite", storage_options)
     path = url.split("://", 1)[1]
     if not path:
@@ -130,7 +134,8 @@ def _open_sqlite(url: str, *, mode: str, storage_options=None) -> Store:
     return SQLiteStore(path, read_only=not _writable(mode))
 
 
-def _open_fsspec(url: str, *, mode: str, storage_options=None) -> Store:
+def _open_fsspec(url: str, *, mode: str,
+                 storage_options: Mapping[str, Any] | None = None) -> Store:
     return FsspecStore(url, storage_options=dict(storage_options or {}),
                        read_only=not _writable(mode))
 
@@ -140,7 +145,8 @@ for _s, _f in (("file", _open_file), ("memory", _open_memory), ("zip", _open_zip
     register_scheme(_s, _f)
 
 
-def open_store(obj, *, mode: str = "r", storage_options: Mapping | None = None) -> Store:
+def open_store(obj: Store | str | os.PathLike[str], *, mode: str = "r",
+               storage_options: Mapping[str, Any] | None = None) -> Store:
     """A :class:`Store` for ``obj``: a Store, a path, or a URL (see the module docs).
 
     ``mode`` is one of ``r`` (read only: writes raise :class:`~exzarr.errors.ReadOnlyError`),
@@ -163,6 +169,7 @@ def open_store(obj, *, mode: str = "r", storage_options: Mapping | None = None) 
     scheme, sep, _ = obj.partition("://")
     if not sep:
         return _open_path(obj, mode, storage_options)
+    factory: StoreFactory | None
     if "::" in scheme:  # fsspec chained URL (simplecache::s3://...)
         factory = _open_fsspec
     else:

@@ -18,9 +18,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..errors import StorageError, ThrottledError, where
 from .base import ByteRange, Store
@@ -49,7 +49,7 @@ class RetryPolicy:
     jitter: bool = True
     retry_on: tuple[type[BaseException], ...] = (ThrottledError, TransientStorageError)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
         if self.base_delay < 0 or self.max_delay < 0:
@@ -94,11 +94,11 @@ class RetryStats:
         with self._lock:
             self.retries = self.throttled = self.transient = self.gave_up = 0
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, int]:
         return self.as_dict()
 
-    def __setstate__(self, state):
-        self.__init__(**state)
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        RetryStats.__init__(self, **state)
 
     def as_dict(self) -> dict[str, int]:
         with self._lock:
@@ -106,7 +106,8 @@ class RetryStats:
                     "transient": self.transient, "gave_up": self.gave_up}
 
 
-def exhausted_error(err: BaseException, attempts: int, store, key, action: str) -> StorageError:
+def exhausted_error(err: BaseException, attempts: int, store: object, key: str | None,
+                    action: str) -> StorageError:
     """The error raised when ``attempts`` tries of ``action`` all failed with ``err``."""
     loc = where(store, key)
     cls = ThrottledError if isinstance(err, ThrottledError) else StorageError
@@ -118,7 +119,7 @@ def exhausted_error(err: BaseException, attempts: int, store, key, action: str) 
 
 
 def call_with_retry(fn: Callable[[], T], *, policy: RetryPolicy, stats: RetryStats | None,
-                    store=None, key: str | None = None, action: str = "access",
+                    store: object = None, key: str | None = None, action: str = "access",
                     sleep: Callable[[float], None] = time.sleep) -> T:
     """Run ``fn()``; retry it under ``policy`` while it fails with a retryable error.
 
@@ -155,13 +156,13 @@ class RetryingStore(WrapperStore):
     """
 
     def __init__(self, inner: Store, policy: RetryPolicy | None = None, *,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(inner)
         self.policy = policy if policy is not None else RetryPolicy()
         self.retry_stats = RetryStats()
         self._sleep = sleep
 
-    def _retry(self, fn, key=None, action="access"):
+    def _retry(self, fn: Callable[[], T], key: str | None = None, action: str = "access") -> T:
         return call_with_retry(fn, policy=self.policy, stats=self.retry_stats, store=self,
                                key=key, action=action, sleep=self._sleep)
 
@@ -197,13 +198,13 @@ class RetryingStore(WrapperStore):
         self.check_writable(prefix)
         self._retry(lambda: self.inner.delete_prefix(prefix), prefix, "delete")
 
-    def list(self):
+    def list(self) -> Iterator[str]:
         return iter(self._retry(lambda: list(self.inner.list()), None, "list"))
 
-    def list_prefix(self, prefix: str):
+    def list_prefix(self, prefix: str) -> Iterator[str]:
         return iter(self._retry(lambda: list(self.inner.list_prefix(prefix)), prefix, "list"))
 
-    def list_dir(self, prefix: str):
+    def list_dir(self, prefix: str) -> Iterator[str]:
         return iter(self._retry(lambda: list(self.inner.list_dir(prefix)), prefix, "list"))
 
 

@@ -18,8 +18,9 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any, Self
 
 from ..errors import AccessDeniedError, StorageError, ThrottledError, where
 from .base import ByteRange, Store
@@ -52,7 +53,8 @@ def _prefix_bounds(prefix: str) -> tuple[str, str | None]:
 class SQLiteStore(Store):
     """Keys and values in one SQLite table; use ``transaction()`` for atomic groups."""
 
-    def __init__(self, path: str | os.PathLike, *, read_only: bool = False, timeout: float = 30.0):
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False,
+                 timeout: float = 30.0) -> None:
         super().__init__(read_only=read_only)
         self.path = Path(os.path.abspath(os.fspath(path)))
         self.timeout = timeout
@@ -69,16 +71,16 @@ class SQLiteStore(Store):
     def url(self) -> str:
         return f"sqlite://{self.path.as_posix()}"
 
-    def __copy__(self):  # views (with_read_only) share the open resources
+    def __copy__(self) -> Self:  # views (with_read_only) share the open resources
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         return new
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "read_only": self.read_only, "timeout": self.timeout}
 
-    def __setstate__(self, state):
-        self.__init__(state["path"], read_only=state["read_only"], timeout=state["timeout"])
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        SQLiteStore.__init__(self, state["path"], read_only=state["read_only"], timeout=state["timeout"])
 
     # -- connections ----------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -107,7 +109,7 @@ class SQLiteStore(Store):
             self._conns.append(conn)
         return conn
 
-    def _fail(self, exc: Exception, key, action: str) -> StorageError:
+    def _fail(self, exc: Exception, key: str | None, action: str) -> StorageError:
         msg = str(exc).lower()
         if "locked" in msg or "busy" in msg:
             return ThrottledError(
@@ -124,7 +126,8 @@ class SQLiteStore(Store):
                                 f"{TABLE!r}); check the path", store=self, key=key)
         return StorageError(f"failed to {action} {where(self, key)} ({exc})", store=self, key=key)
 
-    def _query(self, sql: str, params=(), key=None, action="read") -> list:
+    def _query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = (),
+               key: str | None = None, action: str = "read") -> list[Any]:
         try:
             return self._conn().execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
@@ -140,7 +143,7 @@ class SQLiteStore(Store):
         return getattr(self._local, "depth", 0) > 0
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["SQLiteStore"]:
+    def transaction(self) -> Iterator[Self]:
         """Group writes made in this block (by this thread) into one atomic transaction.
 
         Nested blocks are savepoints: an exception leaving an inner block undoes only that
@@ -192,7 +195,7 @@ class SQLiteStore(Store):
             return b""
         return bytes(v) if not isinstance(v, bytes) else v
 
-    def get_many(self, keys) -> dict[str, bytes | None]:
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
         keys = list(keys)
         out: dict[str, bytes | None] = dict.fromkeys(keys)
         for i in range(0, len(keys), 500):
@@ -263,6 +266,6 @@ class SQLiteStore(Store):
                 c.close()
         self._local = threading.local()
 
-    def with_read_only(self, read_only: bool = True) -> "SQLiteStore":
+    def with_read_only(self, read_only: bool = True) -> Self:
         """A view sharing this store's connections (its writes refuse when read_only)."""
         return super().with_read_only(read_only)

@@ -6,13 +6,16 @@ listing, ``serial_now`` and ``close`` through; subclasses override what they cha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Self
+
 from .base import Store
 
 __all__ = ["WrapperStore"]
 
 
 class WrapperStore(Store):
-    def __init__(self, inner: Store):
+    def __init__(self, inner: Store) -> None:
         super().__init__(read_only=inner.read_only)
         self.inner = inner
         self.supports_writes = inner.supports_writes
@@ -24,13 +27,13 @@ class WrapperStore(Store):
     def url(self) -> str:
         return self.inner.url
 
-    def list(self):
+    def list(self) -> Iterator[str]:
         return self.inner.list()
 
-    def list_prefix(self, prefix: str):
+    def list_prefix(self, prefix: str) -> Iterator[str]:
         return self.inner.list_prefix(prefix)
 
-    def list_dir(self, prefix: str):
+    def list_dir(self, prefix: str) -> Iterator[str]:
         return self.inner.list_dir(prefix)
 
     def serial_now(self) -> bool:
@@ -39,7 +42,7 @@ class WrapperStore(Store):
     def close(self) -> None:
         self.inner.close()
 
-    def with_read_only(self, read_only: bool = True):
+    def with_read_only(self, read_only: bool = True) -> Self:
         s = super().with_read_only(read_only)
         s.inner = self.inner.with_read_only(read_only)
         return s

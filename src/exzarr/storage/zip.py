@@ -17,8 +17,9 @@ import os
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any, Literal, Self
 
 from ..errors import StorageError, where
 from .base import ByteRange, Store
@@ -26,8 +27,10 @@ from .keys import InvalidKeyError, resolve_range, validate_key
 
 __all__ = ["ZipStore"]
 
+_MODES: dict[str, Literal["r", "w", "a"]] = {"r": "r", "w": "w", "a": "a"}
 
-def _check_member(name: str, path) -> None:
+
+def _check_member(name: str, path: object) -> None:
     bad = (name.startswith("/") or name.startswith("\\") or "\\" in name
            or (len(name) > 1 and name[1] == ":")
            or any(p == ".." for p in name.replace("\\", "/").split("/")))
@@ -42,7 +45,7 @@ def _check_member(name: str, path) -> None:
 class _Archive:
     """The open archive shared by a ZipStore and its read-only views."""
 
-    def __init__(self, zf: zipfile.ZipFile, path: Path):
+    def __init__(self, zf: zipfile.ZipFile, path: Path) -> None:
         self.zf = zf
         self.path = path
         self.lock = threading.RLock()
@@ -90,7 +93,7 @@ class _Archive:
                 pass
             raise
 
-    def __del__(self):
+    def __del__(self) -> None:
         # an archive left open would lack its central directory: finish it if we can
         try:
             if not self.closed and self.zf.mode != "r":
@@ -102,10 +105,11 @@ class _Archive:
 class ZipStore(Store):
     """A Zarr hierarchy inside one zip file.  Thread-safe; close it when done."""
 
-    def __init__(self, path: str | os.PathLike, mode: str = "r", *,
+    def __init__(self, path: str | os.PathLike[str], mode: str = "r", *,
                  compression: int = zipfile.ZIP_STORED, compresslevel: int | None = None,
-                 read_only: bool | None = None):
-        if mode not in ("r", "w", "a"):
+                 read_only: bool | None = None) -> None:
+        zmode = _MODES.get(mode)
+        if zmode is None:
             raise ValueError(f"ZipStore mode must be 'r', 'w' or 'a', got {mode!r}")
         super().__init__(read_only=(mode == "r") if read_only is None else (read_only or mode == "r"))
         self.path = Path(os.path.abspath(os.fspath(path)))
@@ -118,7 +122,7 @@ class ZipStore(Store):
         if mode != "r":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            zf = zipfile.ZipFile(self.path, mode, compression=compression,
+            zf = zipfile.ZipFile(self.path, zmode, compression=compression,
                                  compresslevel=compresslevel, allowZip64=True)
         except (zipfile.BadZipFile, OSError) as exc:
             raise StorageError(f"cannot open {str(self.path)!r} as a zip archive ({exc}); "
@@ -135,21 +139,21 @@ class ZipStore(Store):
     def url(self) -> str:
         return f"zip://{self.path.as_posix()}"
 
-    def __copy__(self):  # views (with_read_only) share the open resources
+    def __copy__(self) -> Self:  # views (with_read_only) share the open resources
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         return new
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         if not self.read_only:
             raise TypeError(f"a writable ZipStore ({self.url}) cannot be pickled: a zip archive "
                             "has one writer; close it and send a read-only store (mode='r')")
         return {"path": self.path, "compression": self.compression}
 
-    def __setstate__(self, state):
-        self.__init__(state["path"], mode="r", compression=state["compression"])
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        ZipStore.__init__(self, state["path"], mode="r", compression=state["compression"])
 
-    def _require_open(self, key=None):
+    def _require_open(self, key: str | None = None) -> None:
         if self._state.closed:
             raise StorageError(f"the zip store is closed ({where(self, key)}); open it again "
                                "with ZipStore(path, mode=...) or open_store(...)",
