@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..indexing.plan import ChunkPlan, ChunkTask
+from ..indexing.plan import ChunkPlan, ChunkTask, UnitKind
+from ..indexing.selection import DimKind
 from ..indexing.slices import Slice
 
 __all__ = ["basic_view", "basic_tuples", "unit_offsets"]
@@ -17,7 +18,7 @@ __all__ = ["basic_view", "basic_tuples", "unit_offsets"]
 def basic_view(plan: ChunkPlan, out: np.ndarray) -> np.ndarray:
     """``out`` with new axes removed and sliced axes ordered like the base dims (a view)."""
     sel = plan.selection
-    slice_axes = [dm.axes[0] for dm in sel.dims if dm.kind == "slice"]
+    slice_axes = [dm.axes[0] for dm in sel.dims if dm.kind is DimKind.SLICE]
     new_axes = tuple(a for a in range(len(sel.out_shape)) if a not in slice_axes)
     squeezed = np.squeeze(out, axis=new_axes) if new_axes else out
     remaining = sorted(slice_axes)
@@ -38,7 +39,7 @@ def basic_tuples(plan: ChunkPlan, task: ChunkTask) -> tuple[tuple, tuple]:
     for u, p in zip(plan.units, task.pieces):
         d = u.dims[0]
         inner[d] = _py(p.inner[0])
-        if u.kind == "slice":
+        if u.kind is UnitKind.SLICE:
             order.append((d, p.outer.as_python_slice()))
     order.sort()
     outer = tuple(s for _, s in order)
@@ -49,10 +50,10 @@ def unit_offsets(plan: ChunkPlan, task: ChunkTask, chunk_strides, out_strides, o
     """Per-unit element offsets (chunk side, output side) for the offset kernels."""
     src, dst = [], []
     for u, p in zip(plan.units, task.pieces):
-        if u.kind == "int":
+        if u.kind is UnitKind.INT:
             src.append(np.array([p.inner[0] * chunk_strides[u.dims[0]]], np.int64))
             dst.append(np.zeros(1, np.int64))
-        elif u.kind == "slice":
+        elif u.kind is UnitKind.SLICE:
             s: Slice = p.inner[0]
             o: Slice = p.outer
             src.append((s.to_array()) * chunk_strides[u.dims[0]])

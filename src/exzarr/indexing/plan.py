@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
-from .selection import Selection
+from .selection import DimKind, Selection
 from .slices import Slice
 
-__all__ = ["Unit", "Piece", "ChunkTask", "ChunkPlan", "plan_selection"]
+__all__ = ["Unit", "UnitKind", "Piece", "ChunkTask", "ChunkPlan", "plan_selection"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,9 +30,18 @@ class Piece:
     outer: object                   # Slice of output positions | None (int unit) | flat positions
 
 
+class UnitKind(StrEnum):
+    """What one unit of a plan is: a constant index, a slice along one output axis, or a
+    set of points (one or more base dimensions indexed by arrays together)."""
+
+    INT = "int"
+    SLICE = "slice"
+    POINTS = "points"
+
+
 @dataclass(frozen=True, eq=False)
 class Unit:
-    kind: str                       # "int" | "slice" | "points"
+    kind: UnitKind
     dims: tuple[int, ...]           # base dimensions
     axes: tuple[int, ...]           # output axes
     pieces: tuple[Piece, ...]
@@ -51,7 +61,7 @@ class ChunkPlan:
 
     @property
     def is_basic(self) -> bool:
-        return all(u.kind != "points" for u in self.units)
+        return all(u.kind is not UnitKind.POINTS for u in self.units)
 
     @property
     def nchunks(self) -> int:
@@ -72,7 +82,7 @@ class ChunkPlan:
             for d, inner in zip(u.dims, p.inner):
                 c = p.chunk[u.dims.index(d)]
                 extent = min(self.chunks[d], shape[d] - c * self.chunks[d])
-                if u.kind == "points":
+                if u.kind is UnitKind.POINTS:
                     return False
                 if isinstance(inner, Slice):
                     if abs(inner.step) != 1 or inner.n != extent:
@@ -110,7 +120,7 @@ def _points_unit(sel: Selection, dims: list[int], chunks) -> Unit:
     flat = []
     for d in dims:
         dm = sel.dims[d]
-        if dm.kind == "int":
+        if dm.kind is DimKind.INT:
             arr = np.full(ushape, dm.value, dtype=np.int64)
         else:
             full = dm.full(sel.out_shape)
@@ -137,7 +147,7 @@ def _points_unit(sel: Selection, dims: list[int], chunks) -> Unit:
         chunk = tuple(int(c[pos[0]]) for c in cidx)
         inner = tuple(f[pos] - chunks[d] * ch for f, d, ch in zip(flat, dims, chunk))
         pieces.append(Piece(chunk, inner, pos))
-    return Unit("points", tuple(dims), axes, tuple(pieces))
+    return Unit(UnitKind.POINTS, tuple(dims), axes, tuple(pieces))
 
 
 def plan_selection(sel: Selection, chunks: tuple[int, ...]) -> ChunkPlan:
@@ -155,9 +165,9 @@ def plan_selection(sel: Selection, chunks: tuple[int, ...]) -> ChunkPlan:
             continue
         dm = sel.dims[d]
         cs = chunks[d]
-        if dm.kind == "int":
+        if dm.kind is DimKind.INT:
             c, i = divmod(dm.value, cs)
-            units.append(Unit("int", (d,), (), (Piece((c,), (i,), None),)))
+            units.append(Unit(UnitKind.INT, (d,), (), (Piece((c,), (i,), None),)))
             seen.add(d)
             continue
         group = {d}
@@ -170,8 +180,8 @@ def plan_selection(sel: Selection, chunks: tuple[int, ...]) -> ChunkPlan:
                         group.add(y)
                         frontier.append(y)
         seen |= group
-        if dm.kind == "slice" and len(group) == 1:
-            units.append(Unit("slice", (d,), dm.axes, tuple(_slice_pieces(dm.value, cs))))
+        if dm.kind is DimKind.SLICE and len(group) == 1:
+            units.append(Unit(UnitKind.SLICE, (d,), dm.axes, tuple(_slice_pieces(dm.value, cs))))
         else:
             units.append(_points_unit(sel, sorted(group), chunks))
     # order units by output axis so iteration follows C order of the output

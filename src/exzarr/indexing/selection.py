@@ -16,50 +16,59 @@ closed under composition with any NumPy-style key, so views of views stay lazy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Union
 
 import numpy as np
 
 from .slices import Slice
 
-__all__ = ["DimMap", "Selection"]
+__all__ = ["DimKind", "DimMap", "Selection"]
 
 Value = Union[int, Slice, np.ndarray]
 
 
+class DimKind(StrEnum):
+    """How a base dimension maps onto the view (see the module docs)."""
+
+    INT = "int"
+    SLICE = "slice"
+    ARRAY = "array"
+
+
 @dataclass(frozen=True, eq=False)
 class DimMap:
-    kind: str  # "int" | "slice" | "array"
+    kind: DimKind
     value: Value
     axes: tuple[int, ...] = ()
 
     @staticmethod
     def const(i: int) -> "DimMap":
-        return DimMap("int", int(i), ())
+        return DimMap(DimKind.INT, int(i), ())
 
     @staticmethod
     def sl(s: Slice, axis: int) -> "DimMap":
-        return DimMap("slice", s, (axis,))
+        return DimMap(DimKind.SLICE, s, (axis,))
 
     @staticmethod
     def arr(a: np.ndarray, axes: tuple[int, ...]) -> "DimMap":
         a = np.asarray(a, dtype=np.int64)
         if a.ndim != len(axes):
             raise ValueError("index array must have one dimension per output axis")
-        return DimMap("array", a, tuple(axes))
+        return DimMap(DimKind.ARRAY, a, tuple(axes))
 
     def full(self, out_shape: tuple[int, ...]) -> np.ndarray:
         """The index array over ``self.axes`` at full (non-broadcast) size."""
-        if self.kind == "int":
+        if self.kind is DimKind.INT:
             return np.asarray(self.value, dtype=np.int64)
-        if self.kind == "slice":
+        if self.kind is DimKind.SLICE:
             return self.value.to_array()
         return np.broadcast_to(self.value, tuple(out_shape[a] for a in self.axes))
 
     def describe(self) -> str:
-        if self.kind == "int":
+        if self.kind is DimKind.INT:
             return str(self.value)
-        if self.kind == "slice":
+        if self.kind is DimKind.SLICE:
             s = self.value
             if s.n == 0:
                 return "[]"
@@ -81,16 +90,10 @@ class Selection:
 
     # -- properties --------------------------------------------------------------
     @property
-    def is_identity(self) -> bool:
-        return self.out_shape == self.base_shape and all(
-            d.kind == "slice" and d.axes == (i,) and d.value.start == 0 and d.value.step == 1
-            for i, d in enumerate(self.dims))
-
-    @property
     def is_basic(self) -> bool:
         """Only ints and slices, each slice on its own axis (NumPy basic indexing)."""
-        axes = [d.axes[0] for d in self.dims if d.kind == "slice"]
-        return all(d.kind != "array" for d in self.dims) and len(axes) == len(set(axes))
+        axes = [d.axes[0] for d in self.dims if d.kind is DimKind.SLICE]
+        return all(d.kind is not DimKind.ARRAY for d in self.dims) and len(axes) == len(set(axes))
 
     @property
     def size(self) -> int:
@@ -98,7 +101,7 @@ class Selection:
 
     def describe(self) -> str:
         text = "[" + ", ".join(d.describe() for d in self.dims) + "]"
-        order = [d.axes[0] for d in self.dims if d.kind == "slice"]
+        order = [d.axes[0] for d in self.dims if d.kind is DimKind.SLICE]
         if order != sorted(order):  # a transposed view: say which base dim each axis reads
             text += ".transpose(" + ", ".join(str(sorted(order).index(a)) for a in order) + ")"
         return text
@@ -121,11 +124,11 @@ class Selection:
         new_pos = {old: new for new, old in enumerate(perm)}
         dims = []
         for d in self.dims:
-            if d.kind == "int":
+            if d.kind is DimKind.INT:
                 dims.append(d)
                 continue
             axes = tuple(new_pos[a] for a in d.axes)
-            if d.kind == "slice":
+            if d.kind is DimKind.SLICE:
                 dims.append(DimMap.sl(d.value, axes[0]))
             else:
                 order = sorted(range(len(axes)), key=lambda k: axes[k])
@@ -141,17 +144,17 @@ class Selection:
                          inner.out_shape)
 
     def _compose_dim(self, d: DimMap, inner: "Selection") -> DimMap:
-        if d.kind == "int":
+        if d.kind is DimKind.INT:
             return d
         if len(d.axes) == 1:
             g = inner.dims[d.axes[0]]
-            if g.kind == "int":
+            if g.kind is DimKind.INT:
                 return DimMap.const(_value_at(d, g.value))
-            if d.kind == "slice" and g.kind == "slice":
+            if d.kind is DimKind.SLICE and g.kind is DimKind.SLICE:
                 return DimMap.sl(d.value.compose(g.value), g.axes[0])
-            base = d.value.to_array() if d.kind == "slice" else np.broadcast_to(
+            base = d.value.to_array() if d.kind is DimKind.SLICE else np.broadcast_to(
                 d.value, (self.out_shape[d.axes[0]],))
-            if g.kind == "slice":
+            if g.kind is DimKind.SLICE:
                 return DimMap.arr(base[g.value.as_python_slice()], g.axes)
             return DimMap.arr(base[g.value], g.axes)
         # a dimension that varies over several axes of this view (coordinate selection)
@@ -165,7 +168,7 @@ class Selection:
 
 
 def _value_at(d: DimMap, i: int) -> int:
-    if d.kind == "slice":
+    if d.kind is DimKind.SLICE:
         return d.value.at(i)
     v = d.value  # 1-d, possibly broadcastable (length 1)
     return int(v[0] if v.shape[0] == 1 else v[i])
@@ -173,9 +176,9 @@ def _value_at(d: DimMap, i: int) -> int:
 
 def _spread(g: DimMap, union: tuple[int, ...], out_shape: tuple[int, ...]):
     """``g``'s index array reshaped so it broadcasts over the axes ``union``."""
-    if g.kind == "int":
+    if g.kind is DimKind.INT:
         return g.value
-    arr = g.value.to_array() if g.kind == "slice" else g.value
+    arr = g.value.to_array() if g.kind is DimKind.SLICE else g.value
     shape = [1] * len(union)
     src_shape = np.shape(arr)
     for k, a in enumerate(g.axes):

@@ -123,10 +123,6 @@ class ArrayMetadataV2(ZattrsMixin, ArrayMetadataBase):
         """v2 keys: ``0.1`` or ``0/1`` (0-d: ``0``)."""
         return ChunkKeyEncoding("v2", self.dimension_separator)
 
-    @property
-    def attrs_key(self) -> str:
-        return ".zattrs"
-
     # ------------------------------------------------------------------ creation
 
     @classmethod
