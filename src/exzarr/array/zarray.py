@@ -147,7 +147,9 @@ class ZArray(ArrayAPIMixin):
 
     @property
     def nchunks(self) -> int:
-        """Number of chunks (shards, for a sharded array) in the grid."""
+        """Number of stored units in the grid: chunks, or shards for a sharded array (each
+        is one store key, as zarr-python counts them).  :attr:`nchunks_grid` counts the
+        chunks of shape :attr:`chunks` (inner chunks when sharded) instead."""
         return self._state.meta.nchunks
 
     @property
@@ -245,7 +247,9 @@ class ZArray(ArrayAPIMixin):
 
     @property
     def nchunks_grid(self) -> int:
-        """Number of chunks of shape ``chunks`` (inner chunks when sharded) in the grid."""
+        """Number of chunks of shape :attr:`chunks` (inner chunks when sharded) in the grid
+        of this array or view: the units :meth:`chunk_stream` yields.  Equal to
+        :attr:`nchunks` for an unsharded array."""
         return math.prod(grid_shape(self.shape, self.chunks))
 
     def chunk_stream(self, *, parallel: int = 1, ordered: bool = True, filter=None,
@@ -255,7 +259,8 @@ class ZArray(ArrayAPIMixin):
                             progress=progress)
 
     def iter_chunks(self, **kwargs):
-        """Alias of :meth:`chunk_stream`."""
+        """The same iterator as :meth:`chunk_stream` (ExZarr's name), under the name
+        Python users look for; there is one implementation."""
         return self.chunk_stream(**kwargs)
 
     def parallel_chunk_map(self, fn, *, parallel: int | None = None, ordered: bool = True,
