@@ -14,9 +14,10 @@ from __future__ import annotations
 import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from . import config as _config
+from .storage.base import Store
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,21 +50,22 @@ def _get_pool(n: int) -> ThreadPoolExecutor:
 _io_pool: ThreadPoolExecutor | None = None
 
 
-def prefetch(fn: Callable[[T], R], items: Iterable[T], *, ahead: int = 1, store=None) -> Iterator[R]:
+def prefetch(fn: Callable[[T], R], items: Iterable[T], *, ahead: int = 1,
+             store: Store | None = None) -> Iterator[R]:
     """``fn(item)`` for each item in order, computed up to ``ahead`` items in advance on a
     dedicated I/O thread, so fetching the next unit overlaps with decoding this one on
     the worker threads (which stay free for CPU work)."""
     global _io_pool
     items = list(items)
     if len(items) <= 1 or _n_threads(None, store) <= 1 or getattr(_worker, "active", False):
-        for it in items:
-            yield fn(it)
+        for item in items:
+            yield fn(item)
         return
     with _pool_lock:
         if _io_pool is None:
             _io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="exzarr-io")
     fn = _with_caller_config(fn)
-    pending: deque[Future] = deque()
+    pending: deque[Future[R]] = deque()
     it = iter(items)
     try:
         for item in it:
@@ -77,7 +79,7 @@ def prefetch(fn: Callable[[T], R], items: Iterable[T], *, ahead: int = 1, store=
             f.cancel()
 
 
-def _mark_worker():
+def _mark_worker() -> None:
     _worker.active = True
 
 
@@ -85,7 +87,7 @@ def _inline(n_items: int, n_threads: int) -> bool:
     return n_threads <= 1 or n_items <= 1 or getattr(_worker, "active", False)
 
 
-def _n_threads(parallel: int | None, store) -> int:
+def _n_threads(parallel: int | None, store: Store | None) -> int:
     if store is not None and store.serial_now():
         return 1
     return parallel or threads()
@@ -95,20 +97,20 @@ def _with_caller_config(fn: Callable[[T], R]) -> Callable[[T], R]:
     """``fn`` wrapped to run under the calling thread's configuration."""
     cfg = _config.get()
 
-    def call(item):
+    def call(item: T) -> R:
         with _config.use(cfg):
             return fn(item)
     return call
 
 
 def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = None,
-        store=None) -> None:
+        store: Store | None = None) -> None:
     """Call ``fn`` on every item, in parallel; re-raise the first error after all finish."""
     items = list(items)
     n = _n_threads(parallel, store)
     if _inline(len(items), n):
-        for it in items:
-            fn(it)
+        for item in items:
+            fn(item)
         return
     # Everything is submitted at once, in a few batches per thread: the workers never
     # wait for the caller to hand them the next item, and per-task overhead stays low.
@@ -123,25 +125,26 @@ def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = N
         f.result()  # re-raise the first error
 
 
-def _run_batch(call, batch) -> None:
-    for it in batch:
-        call(it)
+def _run_batch(call: Callable[[T], Any], batch: Iterable[T]) -> None:
+    for item in batch:
+        call(item)
 
 
 def imap(fn: Callable[[T], R], items: Iterable[T], *, parallel: int | None = None,
-         ordered: bool = True, max_inflight: int | None = None, store=None) -> Iterator[R]:
+         ordered: bool = True, max_inflight: int | None = None,
+         store: Store | None = None) -> Iterator[R]:
     """Results of ``fn`` over ``items`` with at most ``max_inflight`` (default
     ``parallel``) tasks submitted and not yet consumed."""
     n = _n_threads(parallel, store)
     if n <= 1 or getattr(_worker, "active", False):
-        for it in items:
-            yield fn(it)
+        for item in items:
+            yield fn(item)
         return
     fn = _with_caller_config(fn)
     limit = max_inflight or n
     pool = _get_pool(n)
     it = iter(items)
-    pending: deque[Future] = deque()
+    pending: deque[Future[R]] = deque()
     try:
         for item in it:
             pending.append(pool.submit(fn, item))
