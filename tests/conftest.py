@@ -11,6 +11,12 @@ settings.register_profile("thorough", max_examples=1000, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "property: hypothesis property tests (also run with EXZARR_JIT=0, "
+        "i.e. on the NumPy kernels)")
+
+
 @pytest.fixture
 def mem():
     from exzarr.storage.memory import MemoryStore

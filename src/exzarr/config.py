@@ -5,6 +5,11 @@ many chunks (default: the number of cores).  Change it for a block with
 ``with exzarr.config.set(threads=1): ...`` (the block's settings also apply to the worker
 threads doing its work) or for the whole process with
 ``exzarr.config.set_global(threads=4)``.
+
+``jit`` (default True) runs the selection and fill-check kernels compiled with Numba.
+With ``jit=False``, or when Numba cannot be imported, the same kernels run as vectorised
+NumPy code: bit-identical results, slower.  The environment variable ``EXZARR_JIT=0``
+(also ``false``/``no``/``off``) sets the default to False at import.
 """
 
 from __future__ import annotations
@@ -17,6 +22,13 @@ from dataclasses import dataclass, fields, replace
 __all__ = ["Config", "config", "get", "set", "set_global", "use"]
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value not in ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class Config:
     #: worker threads for multi-chunk reads/writes (1 = everything on the caller's thread)
@@ -25,6 +37,8 @@ class Config:
     write_empty_chunks: bool = False
     #: keys fetched per batch from stores that support batched reads
     batch_size: int = 64
+    #: run kernels compiled with Numba (False, or Numba not importable: NumPy fallbacks)
+    jit: bool = _env_flag("EXZARR_JIT", True)
 
 
 _state = threading.local()

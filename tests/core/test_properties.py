@@ -10,6 +10,8 @@ from exzarr.storage.memory import MemoryStore
 from exzarr.testing.strategies import (array_data, basic_keys, dtypes, fancy_keys,
                                        orthogonal_keys, shape_and_chunks, vectorized_keys)
 
+pytestmark = pytest.mark.property
+
 
 @st.composite
 def stored_arrays(draw, min_dims=0, max_dims=4):

@@ -1,12 +1,15 @@
 """A stateful test: random writes, reads, resizes and appends against a NumPy model."""
 
 import numpy as np
+import pytest
 from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import exzarr as ez
 from exzarr.storage import MemoryStore
 from exzarr.testing.strategies import basic_keys, fancy_keys, orthogonal_keys
+
+pytestmark = pytest.mark.property
 
 
 class ArrayMachine(RuleBasedStateMachine):

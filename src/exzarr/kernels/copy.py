@@ -6,13 +6,18 @@ where it goes in the destination.  ``copy_offsets`` walks the product (last unit
 fastest, i.e. C order of the output) and copies element ``sum(src_offs)`` to
 ``sum(dst_offs)``.  Elements are moved as ``w`` machine words, so one compiled kernel
 per word type serves every dtype (ints, floats, complex, datetimes, fixed strings).
-The NumPy reference ``copy_offsets_reference`` is the test oracle.
+
+Without Numba (or with ``exzarr.config`` ``jit=False``) :func:`copy_offsets_reference`
+does the same with NumPy fancy indexing on the word views: it builds the full offset
+products, so it is slower and uses more memory, but the result is bit-identical (when a
+destination is addressed twice, the last element in C order wins, as in the kernel).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import jit
 from .jit import lazy_njit
 
 __all__ = ["copy_offsets", "copy_offsets_reference", "fill_offsets", "words_view"]
@@ -77,11 +82,9 @@ def _pack(offs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def copy_offsets(src: np.ndarray, src_offs: list, dst: np.ndarray, dst_offs: list) -> None:
     """Copy ``src`` elements to ``dst`` (both contiguous, same dtype) per unit offset lists."""
-    if src.dtype.hasobject:  # references, not machine words: NumPy keeps the refcounts
-        _copy_objects(src, src_offs, dst, dst_offs)
-        return
-    if not src_offs:  # 0-d: a single element
-        dst.ravel(order="K")[0] = src.ravel(order="K")[0]
+    # object arrays hold references, not machine words: NumPy keeps the refcounts
+    if src.dtype.hasobject or not src_offs or not jit.enabled():
+        copy_offsets_reference(src, src_offs, dst, dst_offs)
         return
     s, w = words_view(src)
     d, _ = words_view(dst)
@@ -102,25 +105,72 @@ def _copy_objects(src, src_offs, dst, dst_offs) -> None:
     d = dst.ravel(order="K")
     si = _product_offsets(src_offs)
     di = _product_offsets(dst_offs)
-    if np.unique(di).size == di.size:
+    if not _sums_unique(dst_offs):
+        si, di = _last_writes(si, di)
+    d[di] = s[si]
+
+
+def _copy_words_numpy(s: np.ndarray, src_offs: list, d: np.ndarray, dst_offs: list, w: int) -> None:
+    """The NumPy version of ``_copy`` on word views (``w`` words per element)."""
+    si = _product_offsets(src_offs)
+    di = _product_offsets(dst_offs)
+    if not _sums_unique(dst_offs):
+        si, di = _last_writes(si, di)
+    if w == 1:
         d[di] = s[si]
-    else:  # repeated destinations: assign in order so the last one wins
-        for a, b in zip(di.tolist(), si.tolist()):
-            d[a] = s[b]
+    else:
+        d.reshape(-1, w)[di] = s.reshape(-1, w)[si]
 
 
 def _product_offsets(offs: list[np.ndarray]) -> np.ndarray:
+    """All sums ``offs[0][i0] + offs[1][i1] + ...``, last unit fastest (C order)."""
     total = np.zeros((), np.int64)
     for o in offs:
         total = np.add.outer(total, np.asarray(o, np.int64))
     return total.reshape(-1)
 
 
+def _sums_unique(offs: list) -> bool:
+    """A cheap sufficient test that the product of ``offs`` has no repeated sum.
+
+    Taking units by increasing span, if every unit's distinct offsets are further apart
+    than the spans of all units before it added together (as for strides of distinct
+    axes), each sum has a single decomposition.  False means "maybe repeated".
+    """
+    parts = []
+    for o in offs:
+        o = np.sort(np.asarray(o, np.int64))
+        if o.size > 1 and np.any(o[1:] == o[:-1]):
+            return False
+        parts.append(o)
+    if any(p.size == 0 for p in parts):
+        return True  # empty product
+    reach = 0
+    for o in sorted(parts, key=lambda p: int(p[-1] - p[0])):
+        if o.size > 1:
+            if int(np.min(np.diff(o))) <= reach:
+                return False
+            reach += int(o[-1] - o[0])
+    return True
+
+
+def _last_writes(si: np.ndarray, di: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep, for every destination, only its last writer (sequential semantics)."""
+    rev = di[::-1]
+    _, first_in_rev = np.unique(rev, return_index=True)
+    keep = np.sort(di.size - 1 - first_in_rev)
+    return si[keep], di[keep]
+
+
 def copy_offsets_reference(src: np.ndarray, src_offs: list, dst: np.ndarray, dst_offs: list) -> None:
-    """Pure-NumPy equivalent of :func:`copy_offsets` (test oracle)."""
-    s = src.ravel(order="K")
-    d = dst.ravel(order="K")
-    si = _product_offsets(src_offs)
-    di = _product_offsets(dst_offs)
-    for a, b in zip(di.tolist(), si.tolist()):  # sequential: last write wins
-        d[a] = s[b]
+    """Pure-NumPy equivalent of :func:`copy_offsets`: the fallback without Numba and the
+    test oracle (same contract: contiguous arrays of one dtype, unit offset lists)."""
+    if src.dtype.hasobject:
+        _copy_objects(src, src_offs, dst, dst_offs)
+        return
+    if not src_offs:  # 0-d: a single element
+        dst.ravel(order="K")[0] = src.ravel(order="K")[0]
+        return
+    s, w = words_view(src)
+    d, _ = words_view(dst)
+    _copy_words_numpy(s, src_offs, d, dst_offs, w)

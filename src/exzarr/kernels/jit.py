@@ -1,6 +1,12 @@
-"""Lazy Numba compilation with an on-disk cache when one is writable.
+"""Lazy Numba compilation, and the switch between compiled kernels and NumPy fallbacks.
 
-Numba is imported on the first call of a kernel, never at ``import exzarr``.  With
+Every kernel has two implementations: a Numba one (compiled on first call, with an
+on-disk cache when one is writable) and a vectorised NumPy one that gives bit-identical
+results.  A kernel's entry point asks :func:`enabled` which one to run: the compiled one
+unless ``exzarr.config.get().jit`` is False (the ``EXZARR_JIT=0`` environment variable
+sets that default) or Numba cannot be imported.
+
+Numba is imported on the first kernel call, never at ``import exzarr``.  With
 ``cache=True`` Numba raises at decoration time when no cache location is writable
 (package dir, ``NUMBA_CACHE_DIR``, the user cache dir); we then compile without a cache.
 """
@@ -10,9 +16,32 @@ from __future__ import annotations
 import functools
 import threading
 
-__all__ = ["lazy_njit"]
+from .. import config as _config
+
+__all__ = ["enabled", "numba_available", "lazy_njit"]
 
 _lock = threading.Lock()
+_numba_ok: bool | None = None  # None: not tried yet
+
+
+def numba_available() -> bool:
+    """True when Numba can be imported (imports it on the first call)."""
+    global _numba_ok
+    if _numba_ok is None:
+        with _lock:
+            if _numba_ok is None:
+                try:
+                    import numba  # noqa: F401
+                except ImportError:
+                    _numba_ok = False
+                else:
+                    _numba_ok = True
+    return _numba_ok
+
+
+def enabled() -> bool:
+    """Run compiled kernels now?  (``config.jit`` on this thread and Numba importable.)"""
+    return _config.get().jit and numba_available()
 
 
 def _compile(py_func):
@@ -25,7 +54,11 @@ def _compile(py_func):
 
 
 def lazy_njit(py_func):
-    """Decorator: compile ``py_func`` with Numba on first call; ``.py_func`` keeps Python."""
+    """Decorator: compile ``py_func`` with Numba on first call; ``.py_func`` keeps Python.
+
+    Only call the result when :func:`enabled` is True; otherwise use the kernel's NumPy
+    fallback (running ``py_func`` in the interpreter would be far too slow).
+    """
     compiled = None
 
     @functools.wraps(py_func)
