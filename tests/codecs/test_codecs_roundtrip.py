@@ -12,6 +12,8 @@ from exzarr.codecs import ChunkSpec, CodecPipeline
 
 from codec_helpers import BYTES_BE, BYTES_LE
 
+pytestmark = pytest.mark.property
+
 DTYPES = ["|b1", "|i1", "|u1", "<i2", ">i2", "<u2", "<i4", ">u4", "<i8", ">i8", "<u8",
           "<f2", ">f2", "<f4", ">f4", "<f8", ">f8", "<c8", ">c16"]
 

@@ -43,7 +43,7 @@ def _version(dist: str) -> str | None:
 
 def install_hint(name: str) -> str:
     """What to install to make codec ``name`` (v3 name or numcodecs id) available."""
-    from ..codecs._nc import OPTIONAL_IDS
+    from ..codecs.numcodecs_adapter import OPTIONAL_IDS
     from ..codecs.registry import codec_class
     from ..errors import ExzarrError
 

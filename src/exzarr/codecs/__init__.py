@@ -15,6 +15,7 @@ Nothing heavy is imported here: numcodecs, crc32c and the codec modules load on 
 
 from __future__ import annotations
 
+from . import builtin  # noqa: F401  (registers the v3 codecs exzarr ships)
 from ._base import (ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec, Codec,
                     DecodeContext)
 from .pipeline import CodecPipeline

@@ -10,7 +10,9 @@ Each codec class declares:
 * ``kind``: ``"array_array"``, ``"array_bytes"`` or ``"bytes_bytes"``;
 * ``requires``: ``(importable module, pip requirement)`` pairs the codec needs, checked
   by :meth:`Codec.check_available` before use so a missing library gives a
-  :class:`~exzarr.errors.CodecNotAvailableError` naming what to install.
+  :class:`~exzarr.errors.CodecNotAvailableError` naming what to install;
+* ``numcodecs_id`` (optional): the numcodecs codec this one is the v3 form of, so v2
+  compressors convert to it (:meth:`Codec.configuration_from_numcodecs`).
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ class Codec:
     name: ClassVar[str] = ""
     kind: ClassVar[str] = ""
     requires: ClassVar[tuple[tuple[str, str], ...]] = ()
+    numcodecs_id: ClassVar[str | None] = None
 
     # -- construction / JSON ---------------------------------------------------
     @classmethod
@@ -129,6 +132,12 @@ class Codec:
             raise InvalidMetadataError(
                 f"invalid configuration {configuration!r} for codec {cls.name!r}: {e}"
             ) from None
+
+    @classmethod
+    def configuration_from_numcodecs(cls, config: dict) -> dict:
+        """This codec's v3 ``configuration`` for a numcodecs config (without ``id``) of the
+        codec ``numcodecs_id``."""
+        return dict(config)
 
     def configuration(self) -> dict | None:
         """The ``configuration`` member of the JSON form (None to omit it)."""

@@ -13,14 +13,13 @@ import numpy as np
 from ..errors import InvalidMetadataError
 from ._base import (NO_CONTEXT, ArrayBytesCodec, ChunkSpec, Codec, DecodeContext,
                     as_byte_view)
+from .registry import get
 
 __all__ = ["CodecChain", "build_chain"]
 
 
 def build_chain(codecs, spec: ChunkSpec) -> "CodecChain":
     """Parse a list of v3 codec JSON dicts (or codec objects) and bind it to ``spec``."""
-    from .registry import get
-
     if isinstance(codecs, (dict, str, Codec)):
         codecs = [codecs]
     if not isinstance(codecs, (list, tuple)):

@@ -10,7 +10,7 @@ from functools import cached_property
 
 from ..errors import InvalidMetadataError
 from ._base import NO_CONTEXT, BytesBytesCodec, ChunkSpec, DecodeContext
-from ._nc import nc_decode, nc_encode
+from .numcodecs_adapter import nc_decode, nc_encode, nc_get_codec
 
 __all__ = ["GzipCodec", "ZstdCodec", "BloscCodec", "NumcodecsBackedCodec"]
 
@@ -25,8 +25,6 @@ class NumcodecsBackedCodec(BytesBytesCodec):
 
     def to_numcodecs(self):
         """The equivalent numcodecs codec (what v2 metadata stores as ``compressor``)."""
-        from ._nc import nc_get_codec
-
         return nc_get_codec(self.numcodecs_config())
 
     @cached_property
@@ -51,6 +49,7 @@ def _int(value, what: str, lo: int, hi: int) -> int:
 
 class GzipCodec(NumcodecsBackedCodec):
     name = "gzip"
+    numcodecs_id = "gzip"
 
     def __init__(self, level: int = 5):
         self.level = _int(level, "gzip level", 0, 9)
@@ -61,9 +60,14 @@ class GzipCodec(NumcodecsBackedCodec):
     def numcodecs_config(self):
         return {"id": "gzip", "level": self.level}
 
+    @classmethod
+    def configuration_from_numcodecs(cls, config: dict) -> dict:
+        return {"level": 1, **config}  # numcodecs' default level
+
 
 class ZstdCodec(NumcodecsBackedCodec):
     name = "zstd"
+    numcodecs_id = "zstd"
 
     def __init__(self, level: int = 0, checksum: bool = False):
         self.level = _int(level, "zstd level", -131072, 22)
@@ -77,6 +81,10 @@ class ZstdCodec(NumcodecsBackedCodec):
     def numcodecs_config(self):
         return {"id": "zstd", "level": self.level, "checksum": self.checksum}
 
+    @classmethod
+    def configuration_from_numcodecs(cls, config: dict) -> dict:
+        return {"level": 1, "checksum": False, **config}
+
 
 SHUFFLE_NAMES = ("noshuffle", "shuffle", "bitshuffle")
 CNAMES = ("lz4", "lz4hc", "blosclz", "zstd", "snappy", "zlib")
@@ -87,6 +95,7 @@ class BloscCodec(NumcodecsBackedCodec):
     (shuffle: bitshuffle for 1-byte items, byte shuffle otherwise), as zarr-python does."""
 
     name = "blosc"
+    numcodecs_id = "blosc"
 
     def __init__(self, cname: str = "zstd", clevel: int = 5, shuffle: str | None = None,
                  typesize: int | None = None, blocksize: int = 0):
@@ -122,3 +131,10 @@ class BloscCodec(NumcodecsBackedCodec):
         if self.typesize is not None:
             cfg["typesize"] = self.typesize
         return cfg
+
+    @classmethod
+    def configuration_from_numcodecs(cls, config: dict) -> dict:
+        config = dict(config)
+        shuffle = config.get("shuffle", 1)  # numcodecs: -1 automatic, 0 no, 1 byte, 2 bit
+        config["shuffle"] = None if shuffle == -1 else SHUFFLE_NAMES[shuffle]
+        return config

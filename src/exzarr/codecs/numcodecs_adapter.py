@@ -1,27 +1,211 @@
-"""v3 codecs named ``numcodecs.<id>``: any numcodecs codec used inside a v3 chain.
+"""Everything that touches numcodecs: its registry, safe calls, and ``numcodecs.<id>`` codecs.
 
-zarr-python writes ``{"name": "numcodecs.<id>", "configuration": {...}}`` (the numcodecs
-config without ``id``).  The codec's place in the chain depends on what it does:
-compressors and checksums are bytes -> bytes, filters such as delta are array -> array,
-pcodec/zfpy are array -> bytes.  Third-party numcodecs codecs may declare
-``exzarr_kind`` on their class; otherwise they are treated as bytes -> bytes.
+numcodecs is imported on first use (it costs ~60 ms), never at ``import exzarr.codecs``.
+
+* :func:`numcodecs_registry` is numcodecs' id -> class registry, with exzarr's own ids
+  (``snappy``) registered in it; :func:`nc_get_codec` builds a codec from a v2 config
+  with exzarr errors (missing library, unknown id, bad configuration).
+* :func:`nc_decode` wraps any library error into a :class:`~exzarr.errors.DecompressionError`
+  naming the chunk, checks the decoded size, and decodes straight into a caller's buffer
+  when the compressed header announces exactly the expected size (zstd, blosc, lz4).
+* :func:`numcodecs_v3_codec` makes the v3 codec class for a name ``numcodecs.<id>``:
+  zarr-python writes ``{"name": "numcodecs.<id>", "configuration": {...}}`` (the numcodecs
+  config without ``id``).  The codec's place in the chain depends on what it does:
+  compressors and checksums are bytes -> bytes, filters such as delta are array -> array,
+  pcodec/zfpy are array -> bytes.  Third-party numcodecs codecs may declare
+  ``exzarr_kind`` on their class; otherwise they are treated as bytes -> bytes.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 from functools import cached_property
 
 import numpy as np
 
-from ..errors import ChecksumMismatchError
+from ..errors import (ChecksumMismatchError, CodecNotAvailableError, InvalidMetadataError,
+                      UnknownCodecError)
+from . import snappy
 from ._base import (NO_CONTEXT, ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec,
                     DecodeContext, as_byte_view)
-from ._nc import nc_decode, nc_encode, nc_get_codec
 
-__all__ = ["numcodecs_v3_codec", "PREFIX", "kind_of_id"]
+__all__ = ["OPTIONAL_IDS", "PREFIX", "numcodecs_registry", "register_numcodec", "id_available",
+           "nc_get_codec", "nc_decode", "nc_encode", "decoded_size", "kind_of_id",
+           "numcodecs_v3_codec"]
+
+#: numcodecs ids whose library is optional -> what to pip install
+OPTIONAL_IDS = {
+    "snappy": '"exzarr[snappy]" (or: pip install python-snappy)',
+    "zfpy": "zfpy",
+    "pcodec": "pcodec",
+    "msgpack2": "msgpack",
+    "vlen-utf8": "numcodecs",
+}
 
 PREFIX = "numcodecs."
+
+_ready = False
+
+
+def numcodecs_registry() -> dict:
+    """numcodecs' codec registry (id -> class), with exzarr's own ids registered."""
+    global _ready
+    import numcodecs.registry as reg
+
+    if not _ready:
+        snappy.register()
+        _ready = True
+    return reg.codec_registry
+
+
+def register_numcodec(codec_cls: type, codec_id: str) -> None:
+    """Add a numcodecs codec class to numcodecs' registry (and forget any v3 class made
+    for the id before, so ``numcodecs.<codec_id>`` follows the new class)."""
+    numcodecs_registry()[codec_id] = codec_cls
+    _classes.pop(codec_id, None)
+
+
+def id_available(codec_id: str) -> bool:
+    """Whether the registered numcodecs id can be used now (its library is installed)."""
+    if codec_id == snappy.Snappy.codec_id:
+        try:
+            snappy.snappy_backend()
+        except CodecNotAvailableError:
+            return False
+    return True
+
+
+def nc_get_codec(config: dict):
+    """A numcodecs codec instance from a ``{"id": ...}`` config, with exzarr errors."""
+    config = dict(config)
+    codec_id = config.get("id")
+    registry = numcodecs_registry()
+    cls = registry.get(codec_id)
+    if cls is None:
+        import numcodecs.registry as reg
+
+        ep = getattr(reg, "entries", {}).get(codec_id)
+        if ep is not None:
+            try:
+                cls = ep.load()
+                reg.register_codec(cls, codec_id=codec_id)
+            except ImportError as e:
+                raise CodecNotAvailableError(
+                    f"codec {codec_id!r} cannot be imported ({e}); install the package providing it"
+                ) from None
+    if cls is None:
+        if codec_id in OPTIONAL_IDS:
+            raise CodecNotAvailableError(
+                f"codec {codec_id!r} is not available: its library is not installed. "
+                f"Install it: pip install {OPTIONAL_IDS[codec_id]}"
+            )
+        raise UnknownCodecError(
+            f"unknown codec id {codec_id!r}; numcodecs knows the ids "
+            f"{', '.join(sorted(n for n in registry if id_available(n)))}"
+        )
+    config.pop("id", None)
+    try:
+        return cls.from_config(config)
+    except ImportError as e:
+        raise CodecNotAvailableError(
+            f"codec {codec_id!r} needs a library that is not installed ({e}). "
+            f"Install it: pip install {OPTIONAL_IDS.get(codec_id, codec_id)}"
+        ) from None
+    except (TypeError, ValueError) as e:
+        raise InvalidMetadataError(f"invalid configuration for codec {codec_id!r}: {config!r} ({e})") from None
+
+
+# -- announced decoded sizes ---------------------------------------------------------
+
+def _zstd_size(buf: memoryview) -> int | None:
+    """Frame content size of a single zstd frame, None when not recorded."""
+    if buf.nbytes < 6 or bytes(buf[:4]) != b"\x28\xb5\x2f\xfd":
+        return None
+    fhd = buf[4]
+    fcs_flag, single_segment, dict_flag = fhd >> 6, (fhd >> 5) & 1, fhd & 3
+    pos = 5 + (0 if single_segment else 1) + (0, 1, 2, 4)[dict_flag]
+    size = (1 if single_segment else 0, 2, 4, 8)[fcs_flag]
+    if size == 0 or buf.nbytes < pos + size:
+        return None
+    value = int.from_bytes(buf[pos:pos + size], "little")
+    return value + 256 if size == 2 else value
+
+
+def _blosc_size(buf: memoryview) -> int | None:
+    if buf.nbytes < 16:
+        return None
+    nbytes, _blocksize, cbytes = struct.unpack_from("<III", buf, 4)
+    return nbytes if cbytes == buf.nbytes else None
+
+
+def _lz4_size(buf: memoryview) -> int | None:
+    return struct.unpack_from("<I", buf, 0)[0] if buf.nbytes >= 4 else None
+
+
+_SIZE_PROBES = {"zstd": _zstd_size, "blosc": _blosc_size, "lz4": _lz4_size}
+
+
+def decoded_size(codec_id: str, buf: memoryview) -> int | None:
+    probe = _SIZE_PROBES.get(codec_id)
+    return probe(buf) if probe is not None else None
+
+
+def _precheck(codec_id: str, buf: memoryview, ctx: DecodeContext) -> None:
+    """Refuse input the C libraries might misread (truncated blosc frames)."""
+    if codec_id == "blosc":
+        if buf.nbytes < 16:
+            raise ctx.fail(f"blosc frame of {buf.nbytes} bytes is shorter than its 16-byte header")
+        cbytes = struct.unpack_from("<I", buf, 12)[0]
+        if cbytes != buf.nbytes:
+            raise ctx.fail(f"blosc header says {cbytes} compressed bytes but the chunk has {buf.nbytes}")
+
+
+def nc_decode(codec, data, ctx: DecodeContext = NO_CONTEXT, out: memoryview | None = None,
+              expected: int | None = None):
+    """Decode ``data`` with numcodecs ``codec``.
+
+    With ``out`` (a writable uint8 memoryview) the result lands in ``out``, which must be
+    filled exactly; otherwise the decoded buffer is returned (size-checked against
+    ``expected`` when given).
+    """
+    codec_id = getattr(codec, "codec_id", "?")
+    buf = as_byte_view(data)
+    _precheck(codec_id, buf, ctx)
+    want = out.nbytes if out is not None else expected
+    try:
+        announced = decoded_size(codec_id, buf)
+        if announced == 0 and not want:
+            return out if out is not None else b""  # blosc reports 0 bytes as an error
+        if out is not None and announced == want:
+            codec.decode(buf, out=np.frombuffer(out, dtype=np.uint8))
+            return out
+        res = codec.decode(buf)
+    except MemoryError:
+        raise
+    except Exception as e:  # every library has its own exception types
+        raise ctx.fail(f"{codec_id} decompression failed", e) from e
+    if want is not None:
+        try:
+            got = as_byte_view(res).nbytes
+        except (TypeError, ValueError):
+            return res  # object arrays from object codecs: checked by the caller
+        if got != want:
+            raise ctx.fail(f"{codec_id} produced {got} bytes, expected {want}")
+        if out is not None:
+            out[:] = as_byte_view(res)
+            return out
+    return res
+
+
+def nc_encode(codec, data) -> bytes:
+    res = codec.encode(data)
+    if isinstance(res, bytes):
+        return res
+    return bytes(as_byte_view(res)) if not isinstance(res, np.ndarray) or res.dtype != object else res
+
+
+# -- v3 codecs named numcodecs.<id> --------------------------------------------------
 
 _ARRAY_ARRAY = {"delta", "bitround", "fixedscaleoffset", "quantize", "packbits", "astype",
                 "categorize"}
@@ -35,8 +219,6 @@ def kind_of_id(codec_id: str) -> str:
         return "array_array"
     if codec_id in _ARRAY_BYTES:
         return "array_bytes"
-    from ._nc import numcodecs_registry
-
     cls = numcodecs_registry().get(codec_id)
     return getattr(cls, "exzarr_kind", "bytes_bytes")
 

@@ -4,7 +4,8 @@ A shard is the encoded inner chunks (written here in C order) plus an index: a u
 array of shape ``chunks_per_shard + (2,)`` holding ``(offset, nbytes)`` per inner chunk
 (offsets from the start of the shard value), ``2**64 - 1`` in both for an empty inner
 chunk, encoded with ``index_codecs`` (fixed size) and placed at the ``start`` or ``end``.
-Inner chunks whose bytes all equal the fill value are not written.
+Inner chunks that are all fill value are not written (the rule of
+:func:`exzarr.kernels.fill.is_all_fill`, the same as for unsharded chunks).
 
 Besides whole-shard encode/decode the bound codec supports partial reads: fetch
 :meth:`index_byte_range`, :meth:`decode_index`, then fetch only the needed inner chunks
@@ -18,10 +19,12 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import InvalidMetadataError
+from ..kernels.fill import is_all_fill
 from ._base import NO_CONTEXT, ArrayBytesCodec, ChunkSpec, Codec, DecodeContext, as_byte_view, fill_into
 from .byte_ranges import DEFAULT_MAX_GAP, CoalescedRange, coalesce
+from .chain import build_chain
 
-__all__ = ["ShardingCodec", "MISSING", "is_all_fill"]
+__all__ = ["ShardingCodec", "MISSING"]
 
 MISSING = 2**64 - 1
 _DEFAULT_CODECS = ({"name": "bytes", "configuration": {"endian": "little"}},)
@@ -36,18 +39,6 @@ def _as_json_list(codecs, what: str) -> list:
     if not isinstance(codecs, (list, tuple)):
         raise InvalidMetadataError(f"sharding_indexed: {what} must be a list of codecs, got {codecs!r}")
     return [c.to_json() if isinstance(c, Codec) else c for c in codecs]
-
-
-def is_all_fill(arr: np.ndarray, fill_value) -> bool:
-    """True when every element of ``arr`` has exactly the fill value's bytes.
-
-    Comparing bytes (not values) keeps ``-0.0`` in a ``0.0``-filled array and NaNs
-    with other payloads: nothing that reads back differently is dropped.
-    """
-    from ..kernels.fill import is_all_bytes
-
-    fv = np.zeros((), dtype=arr.dtype) if fill_value is None else fill_value
-    return is_all_bytes(np.asarray(arr), fv)
 
 
 class ShardingCodec(ArrayBytesCodec):
@@ -81,8 +72,6 @@ class ShardingCodec(ArrayBytesCodec):
     def evolve(self, spec: ChunkSpec) -> "ShardingCodec":
         if self.spec == spec:
             return self
-        from .chain import build_chain
-
         if len(spec.shape) != len(self.chunk_shape) or any(
                 s % c for s, c in zip(spec.shape, self.chunk_shape)):
             raise InvalidMetadataError(

@@ -13,15 +13,22 @@ import numpy as np
 
 from ..errors import InvalidMetadataError
 from ._base import ChunkSpec, as_byte_view
-from ._nc import nc_decode, nc_encode
-from .pipeline import CodecPipeline
+from ._pipeline_base import PipelineBase
+from .numcodecs_adapter import nc_decode, nc_encode
 from .registry import to_v2
 
 __all__ = ["V2CodecPipeline"]
 
 
-class V2CodecPipeline(CodecPipeline):
+class V2CodecPipeline(PipelineBase):
     zarr_format = 2
+
+    @classmethod
+    def from_json(cls, compressor, filters, spec: ChunkSpec, *,
+                  skip_checksum: bool = False) -> "V2CodecPipeline":
+        """A pipeline for the ``compressor`` and ``filters`` of v2 metadata (JSON dicts,
+        numcodecs or exzarr codecs, or None)."""
+        return cls(compressor, filters, spec, skip_checksum=skip_checksum)
 
     def __init__(self, compressor, filters, spec: ChunkSpec, *, skip_checksum: bool = False):
         self.spec = spec

@@ -1,0 +1,43 @@
+"""The base class of the v2 and v3 codec pipelines (what both have in common)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import ChunkSpec, DecodeContext
+
+__all__ = ["PipelineBase"]
+
+
+class PipelineBase:
+    """What the v2 and v3 pipelines share; see :class:`exzarr.codecs.CodecPipeline`."""
+
+    zarr_format: int = 0
+    spec: ChunkSpec
+    skip_checksum: bool = False
+
+    def _ctx(self, store, key) -> DecodeContext:
+        return DecodeContext(store=store, key=key, skip_checksum=self.skip_checksum)
+
+    is_sharded = False
+    inner_chunk_shape = None
+    supports_partial_decode = False
+
+    def encode(self, arr: np.ndarray) -> bytes:
+        raise NotImplementedError
+
+    def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None,
+               readonly: bool = False) -> np.ndarray:
+        """Decode one stored chunk.  ``readonly=True`` (without ``out``) allows returning a
+        read-only view of ``raw`` when nothing needs decoding (uncompressed chunks)."""
+        raise NotImplementedError
+
+    #: decoding is a zero-copy view of the stored bytes (no compression, no filters,
+    #: stored byte order = in-memory byte order): readers should not pass ``out``
+    zero_copy = False
+
+    def to_json(self):
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.to_json()!r}, shape={self.spec.shape}, dtype={self.spec.dtype})"
