@@ -3,6 +3,8 @@ into the codec JSON written to metadata (zarr-python's spellings and defaults)."
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..codecs.registry import get as get_codec
@@ -18,9 +20,9 @@ class _Unset:
 
 UNSET = _Unset()
 
-DEFAULT_V3_COMPRESSOR = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
-DEFAULT_V2_COMPRESSOR = {"id": "zstd", "level": 0}
-DEFAULT_SHARD_INDEX_CODECS = [{"name": "bytes", "configuration": {"endian": "little"}},
+DEFAULT_V3_COMPRESSOR: dict[str, Any] = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
+DEFAULT_V2_COMPRESSOR: dict[str, Any] = {"id": "zstd", "level": 0}
+DEFAULT_SHARD_INDEX_CODECS: list[dict[str, Any]] = [{"name": "bytes", "configuration": {"endian": "little"}},
                               {"name": "crc32c"}]
 
 

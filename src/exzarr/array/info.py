@@ -93,7 +93,7 @@ def _prod(t) -> int:
     return p
 
 
-def _fmt_bytes(n: int) -> str:
+def _fmt_bytes(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
             return f"{n} B" if unit == "B" else f"{n:.1f} {unit} ({n_bytes(n, unit)})"

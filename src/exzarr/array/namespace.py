@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import functools
 import types
+from collections.abc import Callable
+from typing import Any
 
 from .materialise import materialise
 
 __all__ = ["namespace"]
 
-_cache: dict = {}
+_cache: dict[str | None, types.ModuleType] = {}
 
 
-def _wrap(fn):
+def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         return fn(*materialise(args), **{k: materialise(v) for k, v in kwargs.items()})
     return wrapper
 
 
-def namespace(api_version=None):
+def namespace(api_version: str | None = None) -> types.ModuleType:
     if api_version in _cache:
         return _cache[api_version]
     import array_api_compat.numpy as xnp

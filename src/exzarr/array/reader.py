@@ -24,9 +24,9 @@ def chunk_geometry(state):
     """(chunk shape the plan uses, decode function, fetch function) for this array."""
     p = state.pipeline
     if p.supports_partial_decode:
-        def decode(raw, key, out=None):
+        def decode_inner(raw, key, out=None):
             return p.decode_inner_chunk(raw, store=state.store, key=key, out=out)
-        return tuple(p.inner_chunk_shape), decode, fetch_inner_chunks
+        return tuple(p.inner_chunk_shape), decode_inner, fetch_inner_chunks
 
     def decode(raw, key, out=None):
         return p.decode(raw, store=state.store, key=key, out=out, readonly=True)

@@ -26,5 +26,5 @@ def scratch(shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> np.nda
     if buf is None:
         if len(cache) >= _MAX_BUFFERS:
             cache.clear()
-        buf = cache[key] = np.empty(shape, dtype=dtype, order=order)
+        buf = cache[key] = np.empty(shape, dtype=dtype, order="F" if order == "F" else "C")
     return buf

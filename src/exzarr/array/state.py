@@ -16,14 +16,18 @@ from typing import Any
 import numpy as np
 
 from ..codecs import ChunkSpec, CodecPipeline
+from ..codecs.pipeline import V3CodecPipeline
+from ..codecs.v2 import V2CodecPipeline
 from ..errors import ExzarrError, where
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3
 from ..storage import Store
 from ..storage.keys import join_key
 
-__all__ = ["ArrayState", "ArrayMetadata", "MetadataHook", "on_metadata_written"]
+__all__ = ["ArrayState", "ArrayMetadata", "Pipeline", "MetadataHook", "on_metadata_written"]
 
 ArrayMetadata = ArrayMetadataV2 | ArrayMetadataV3
+#: the codec pipeline of an array (what ``CodecPipeline.from_v3`` / ``from_v2`` build)
+Pipeline = V3CodecPipeline | V2CodecPipeline
 
 #: ``hook(store, path, meta)``, called after array metadata was written at ``path``
 MetadataHook = Callable[[Store, str, ArrayMetadata], None]
@@ -56,8 +60,9 @@ class ArrayState:
         self.fill: Any = np.asarray(fill, dtype=meta.dtype)[()]
         spec = ChunkSpec(shape=tuple(meta.chunks), dtype=meta.dtype, fill_value=self.fill,
                          order=meta.order)
+        self.pipeline: Pipeline
         try:
-            if meta.zarr_format == 3:
+            if isinstance(meta, ArrayMetadataV3):
                 self.pipeline = CodecPipeline.from_v3(list(meta.codecs), spec,
                                                       skip_checksum=self.skip_checksum)
             else:

@@ -36,7 +36,8 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
         sel = sel.collapse_broadcast()
     p = state.pipeline
     sharded = p.supports_partial_decode
-    chunks = tuple(p.inner_chunk_shape) if sharded else tuple(meta.chunks)
+    inner = p.inner_chunk_shape  # not None when sharded
+    chunks = tuple(inner) if sharded and inner is not None else tuple(meta.chunks)
     plan = plan_selection(sel, chunks)
     if plan.is_basic:
         put = _basic_putter(plan, basic_view(plan, arr))

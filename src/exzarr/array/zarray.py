@@ -7,21 +7,34 @@ to a chunk plan and fetch; assignment writes at once.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import ReadOnlyError, ShapeMismatchError, WriteConflictError
 from ..indexing.parse import parse_blocks, parse_key, parse_orthogonal, parse_vectorized
 from ..indexing.selection import Selection
+from ..metadata import ArrayMetadataV3
 from ..metadata.chunk_grid import grid_shape
+from ..storage import Store
 from . import chunkapi, resize as _resize, streaming
 from .arrayapi import ArrayAPIMixin
 from .attributes import Attributes
-from .info import array_info, array_repr
+from .display import array_html
+from .info import ArrayInfo, array_info, array_repr
 from .reader import read_selection
+from .state import ArrayMetadata, ArrayState
 from .writer import write_selection
 
 __all__ = ["ZArray"]
+
+R = TypeVar("R")
+#: ``parse(key, shape) -> Selection``: one of the indexing modes
+_Parser = Callable[[Any, tuple[int, ...]], Selection]
+#: ``filter(coords) -> bool``: which chunks a chunk stream visits
+ChunkFilter = Callable[[tuple[int, ...]], bool]
 
 
 class ZArray(ArrayAPIMixin):
@@ -29,10 +42,11 @@ class ZArray(ArrayAPIMixin):
 
     __slots__ = ("_state", "_sel", "_dtype")
 
-    def __init__(self, state, selection: Selection | None = None, dtype=None):
+    def __init__(self, state: ArrayState, selection: Selection | None = None,
+                 dtype: npt.DTypeLike | None = None) -> None:
         self._state = state
         self._sel = selection
-        self._dtype = np.dtype(dtype) if dtype is not None else None
+        self._dtype: np.dtype[Any] | None = np.dtype(dtype) if dtype is not None else None
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -57,7 +71,7 @@ class ZArray(ArrayAPIMixin):
         return self._sel
 
     @property
-    def store(self):
+    def store(self) -> Store:
         return self._state.store
 
     @property
@@ -65,7 +79,7 @@ class ZArray(ArrayAPIMixin):
         return self._state.path
 
     @property
-    def metadata(self):
+    def metadata(self) -> ArrayMetadata:
         return self._state.meta
 
     @property
@@ -86,7 +100,7 @@ class ZArray(ArrayAPIMixin):
         return int(np.prod(self.shape, dtype=np.int64))
 
     @property
-    def dtype(self) -> np.dtype:
+    def dtype(self) -> np.dtype[Any]:
         return self._dtype if self._dtype is not None else self._state.meta.dtype
 
     @property
@@ -109,7 +123,7 @@ class ZArray(ArrayAPIMixin):
         return tuple(self._state.meta.chunks) if self._state.pipeline.is_sharded else None
 
     @property
-    def fill_value(self):
+    def fill_value(self) -> Any:
         return self._state.fill
 
     @property
@@ -117,14 +131,14 @@ class ZArray(ArrayAPIMixin):
         return self._state.meta.order
 
     @property
-    def dimension_names(self):
+    def dimension_names(self) -> tuple[str | None, ...] | None:
         return self._state.meta.dimension_names
 
     @property
-    def codecs(self):
+    def codecs(self) -> tuple[dict[str, Any], ...] | dict[str, Any]:
         """The codec configuration: v3 codec dicts, or v2 ``{'filters', 'compressor'}``."""
         meta = self._state.meta
-        if meta.zarr_format == 3:
+        if isinstance(meta, ArrayMetadataV3):
             return tuple(meta.codecs)
         return {"filters": meta.filters, "compressor": meta.compressor}
 
@@ -136,10 +150,10 @@ class ZArray(ArrayAPIMixin):
     def attrs(self) -> Attributes:
         return Attributes(self)
 
-    def _get_attrs(self) -> dict:
+    def _get_attrs(self) -> dict[str, Any]:
         return self._state.meta.attributes or {}
 
-    def _set_attrs(self, d: dict) -> None:
+    def _set_attrs(self, d: dict[str, Any]) -> None:
         self._state.replace_meta(self._state.meta.replace(attributes=d))
 
     def _where(self) -> str:
@@ -163,16 +177,16 @@ class ZArray(ArrayAPIMixin):
         sel = base.compose(inner) if base is not None else inner
         return ZArray(self._state, sel, self._dtype)
 
-    def __getitem__(self, key) -> "ZArray":
+    def __getitem__(self, key: Any) -> "ZArray":
         return self._view(parse_key(key, self.shape))
 
-    def __setitem__(self, key, value) -> None:
+    def __setitem__(self, key: Any, value: Any) -> None:
         self._write(self._compose(parse_key(key, self.shape)), value)
 
     def _compose(self, inner: Selection) -> Selection:
         return self._fresh_selection(write=True).compose(inner) if self._sel is not None else inner
 
-    def _write(self, sel: Selection, value) -> None:
+    def _write(self, sel: Selection, value: Any) -> None:
         if self._state.read_only:
             raise ReadOnlyError(f"array at {self._state.where()} was opened read-only "
                                 f"(mode='r'); open it with mode='r+' or 'a' to write",
@@ -182,27 +196,27 @@ class ZArray(ArrayAPIMixin):
         write_selection(self._state, sel, value)
 
     @property
-    def oindex(self):
+    def oindex(self) -> _Indexer:
         return _Indexer(self, parse_orthogonal)
 
     @property
-    def vindex(self):
+    def vindex(self) -> _Indexer:
         return _Indexer(self, parse_vectorized)
 
     @property
-    def blocks(self):
-        def parse(key, shape):
+    def blocks(self) -> _Indexer:
+        def parse(key: Any, shape: tuple[int, ...]) -> Selection:
             if self.is_view:
                 raise IndexError("blocks indexing applies to a whole array, not a view")
             return parse_blocks(key, shape, self.chunks)
         return _Indexer(self, parse)
 
-    def astype(self, dtype, copy: bool = True) -> "ZArray":
+    def astype(self, dtype: npt.DTypeLike, copy: bool = True) -> "ZArray":
         """A lazy view that converts to ``dtype`` when read."""
         return ZArray(self._state, self._sel, dtype)
 
     # -- I/O ------------------------------------------------------------------------
-    def read(self, out: np.ndarray | None = None, *, xp=None):
+    def read(self, out: np.ndarray | None = None, *, xp: Any = None) -> Any:
         """Materialise this array/view as a NumPy array (into ``out`` if given).
 
         ``xp`` (an Array API namespace such as ``cupy`` or ``torch``) converts the result.
@@ -219,11 +233,12 @@ class ZArray(ArrayAPIMixin):
             result = xp.asarray(result)
         return result
 
-    def write(self, value) -> None:
+    def write(self, value: Any) -> None:
         """Write ``value`` (broadcast) to the whole array or view."""
         self._write(self._fresh_selection(write=True), value)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: npt.DTypeLike | None = None,
+                  copy: bool | None = None) -> np.ndarray:
         a = self.read()
         return a.astype(dtype, copy=False) if dtype is not None else a
 
@@ -231,18 +246,27 @@ class ZArray(ArrayAPIMixin):
         return array_repr(self)
 
     @property
-    def info(self):
+    def info(self) -> ArrayInfo:
         return array_info(self)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: a table beside an SVG of the chunk grid (metadata only)."""
+        return array_html(self)
+
+    def info_html(self, stored: bool = False) -> str:
+        """:meth:`_repr_html_`'s HTML; ``stored=True`` also lists the store for stored
+        chunks, stored bytes, compression ratio and a shaded coverage of the grid."""
+        return array_html(self, stored=stored)
+
     # -- chunk-level API and shape changes live in their own modules ----------------
-    def stored_chunks(self):
+    def stored_chunks(self) -> Iterator[tuple[int, ...]]:
         """Coordinates of the chunks (shards) present in the store."""
         return chunkapi.stored_chunks(self._state)
 
-    def read_chunk(self, coords) -> np.ndarray:
+    def read_chunk(self, coords: Sequence[int]) -> np.ndarray:
         return chunkapi.read_chunk(self._state, tuple(coords))
 
-    def write_chunk(self, coords, data) -> None:
+    def write_chunk(self, coords: Sequence[int], data: npt.ArrayLike) -> None:
         chunkapi.write_chunk(self._state, tuple(coords), data)
 
     @property
@@ -252,41 +276,45 @@ class ZArray(ArrayAPIMixin):
         :attr:`nchunks` for an unsharded array."""
         return math.prod(grid_shape(self.shape, self.chunks))
 
-    def chunk_stream(self, *, parallel: int = 1, ordered: bool = True, filter=None,
-                     progress: bool = False):
+    def chunk_stream(self, *, parallel: int = 1, ordered: bool = True,
+                     filter: ChunkFilter | None = None,
+                     progress: bool = False) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
         """Yield ``(coords, chunk)`` per chunk with at most ``parallel + 1`` chunks in memory."""
         return streaming.chunk_stream(self, parallel=parallel, ordered=ordered, filter=filter,
                             progress=progress)
 
-    def iter_chunks(self, **kwargs):
+    def iter_chunks(self, **kwargs: Any) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
         """The same iterator as :meth:`chunk_stream` (ExZarr's name), under the name
         Python users look for; there is one implementation."""
         return self.chunk_stream(**kwargs)
 
-    def parallel_chunk_map(self, fn, *, parallel: int | None = None, ordered: bool = True,
-                           filter=None, progress: bool = False) -> list:
+    def parallel_chunk_map(self, fn: Callable[[tuple[int, ...], np.ndarray], R], *,
+                           parallel: int | None = None, ordered: bool = True,
+                           filter: ChunkFilter | None = None, progress: bool = False) -> list[R]:
         """``[fn(coords, chunk) for each chunk]`` computed in parallel worker threads."""
         return streaming.parallel_chunk_map(self, fn, parallel=parallel, ordered=ordered, filter=filter,
                                   progress=progress)
 
-    def resize(self, *new_shape) -> None:
+    def resize(self, *new_shape: int | Sequence[int]) -> None:
+        """Change the shape: ``resize(20, 10)`` or ``resize((20, 10))``."""
+        dims: Sequence[Any] = new_shape
         if len(new_shape) == 1 and isinstance(new_shape[0], (tuple, list)):
-            new_shape = tuple(new_shape[0])
-        _resize.resize(self, tuple(int(s) for s in new_shape))
+            dims = new_shape[0]
+        _resize.resize(self, tuple(int(s) for s in dims))
 
-    def append(self, data, axis: int = 0) -> tuple[int, ...]:
+    def append(self, data: npt.ArrayLike, axis: int = 0) -> tuple[int, ...]:
         return _resize.append(self, data, axis)
 
 
 class _Indexer:
     __slots__ = ("_arr", "_parse")
 
-    def __init__(self, arr: ZArray, parse):
+    def __init__(self, arr: ZArray, parse: _Parser) -> None:
         self._arr = arr
         self._parse = parse
 
-    def __getitem__(self, key) -> ZArray:
+    def __getitem__(self, key: Any) -> ZArray:
         return self._arr._view(self._parse(key, self._arr.shape))
 
-    def __setitem__(self, key, value) -> None:
+    def __setitem__(self, key: Any, value: Any) -> None:
         self._arr._write(self._arr._compose(self._parse(key, self._arr.shape)), value)
