@@ -9,24 +9,31 @@ consolidated group updates that consolidated metadata (see :mod:`.consolidated`)
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from ..array.attributes import Attributes, check_json
 from ..array.create import array_metadata
 from ..array.state import ArrayState
 from ..array.zarray import ZArray
 from ..errors import NodeExistsError, NodeNotFoundError, ReadOnlyError, ShapeMismatchError, where
-from ..metadata import GroupMetadataV3
+from ..metadata import GroupMetadataV2, GroupMetadataV3
 from ..metadata._common import dumps_document
+from ..storage import Store
 from ..storage.keys import join_key, norm_path
 from .consolidated import ConsolidatedView, read_consolidated, refresh_after_write
-from .nodes import NodeInfo, delete_node, find_node, node_exists
+from .display import group_html
+from .nodes import GroupMetadata, NodeInfo, delete_node, find_node, node_exists
+from ..array.info import ArrayInfo
 from .tree import Tree, group_info
 from .walk import check_name, children, ensure_parents, walk, write_group
 
 __all__ = ["Group"]
+
+_D = TypeVar("_D")
 
 
 class Group(Mapping[str, "ZArray | Group"]):
@@ -36,18 +43,19 @@ class Group(Mapping[str, "ZArray | Group"]):
     deleting members, changing attributes) both live here; every write records itself in
     the consolidated metadata of the ancestors (see :mod:`.consolidated`)."""
 
-    def __init__(self, store, path: str, meta, *, read_only: bool = False,
-                 cons: ConsolidatedView | None = None, prefix: str = ""):
+    def __init__(self, store: Store, path: str, meta: GroupMetadata, *, read_only: bool = False,
+                 cons: ConsolidatedView | None = None, prefix: str = "") -> None:
         self._store = store
         self._path = norm_path(path)
-        self._meta = meta
+        self._meta: GroupMetadata = meta
         self._read_only = read_only
         self._cons = cons
         self._prefix = prefix
 
     @classmethod
-    def _from_info(cls, store, path: str, info: NodeInfo, *, read_only: bool = False,
-                   use_consolidated: bool | None = None, cons: ConsolidatedView | None = None):
+    def _from_info(cls, store: Store, path: str, info: NodeInfo, *, read_only: bool = False,
+                   use_consolidated: bool | None = None,
+                   cons: ConsolidatedView | None = None) -> Group:
         """The group described by ``info`` (found at ``path``), with its consolidated
         metadata when it has some and ``use_consolidated`` is not False."""
         if use_consolidated is not False and cons is None:
@@ -64,7 +72,7 @@ class Group(Mapping[str, "ZArray | Group"]):
 
     # -- identity -------------------------------------------------------------------
     @property
-    def store(self):
+    def store(self) -> Store:
         return self._store
 
     @property
@@ -84,7 +92,7 @@ class Group(Mapping[str, "ZArray | Group"]):
         return self._meta.zarr_format
 
     @property
-    def metadata(self):
+    def metadata(self) -> GroupMetadata:
         return self._meta
 
     @property
@@ -99,7 +107,7 @@ class Group(Mapping[str, "ZArray | Group"]):
     def __repr__(self) -> str:
         return f"<Group {self.name!r} zarr v{self.zarr_format} at {self._store.url}>"
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return (isinstance(other, Group) and other._store.url == self._store.url
                 and other._path == self._path)
 
@@ -114,7 +122,7 @@ class Group(Mapping[str, "ZArray | Group"]):
     def attrs(self) -> Attributes:
         return Attributes(self)
 
-    def _get_attrs(self) -> dict:
+    def _get_attrs(self) -> dict[str, Any]:
         return self._meta.attributes or {}
 
     # -- member lookup --------------------------------------------------------------
@@ -126,15 +134,22 @@ class Group(Mapping[str, "ZArray | Group"]):
         # not consolidated, or written after the consolidated view was read
         return find_node(self._store, join_key(self._path, rel), self.zarr_format)
 
-    def _node(self, rel: str, info: NodeInfo):
-        full = join_key(self._path, rel)
+    def _node(self, rel: str, info: NodeInfo) -> ZArray | Group:
         if info.kind == "group":
-            cons = self._cons
-            return Group(self._store, full, info.meta, read_only=self._read_only, cons=cons,
-                         prefix=join_key(self._prefix, rel) if cons is not None else "")
-        return ZArray(ArrayState(self._store, full, info.meta, read_only=self._read_only))
+            return self._group_node(rel, info)
+        return self._array_node(rel, info)
 
-    def __getitem__(self, name: str):
+    def _group_node(self, rel: str, info: NodeInfo) -> Group:
+        cons = self._cons
+        return Group(self._store, join_key(self._path, rel), info.meta,
+                     read_only=self._read_only, cons=cons,
+                     prefix=join_key(self._prefix, rel) if cons is not None else "")
+
+    def _array_node(self, rel: str, info: NodeInfo) -> ZArray:
+        return ZArray(ArrayState(self._store, join_key(self._path, rel), info.meta,
+                                 read_only=self._read_only))
+
+    def __getitem__(self, name: str) -> ZArray | Group:
         rel = check_name(name, self._where())
         info = self._info(rel)
         if info is None:
@@ -153,13 +168,18 @@ class Group(Mapping[str, "ZArray | Group"]):
         shown = ", ".join(repr(n) for n in names[:20]) + (", ..." if len(names) > 20 else "")
         return f"; its members are: {shown}" if names else "; the group has no members"
 
-    def get(self, name, default=None):
+    @overload
+    def get(self, name: str) -> ZArray | Group | None: ...
+    @overload
+    def get(self, name: str, default: _D) -> ZArray | Group | _D: ...
+
+    def get(self, name: str, default: Any = None) -> Any:
         try:
             return self[name]
         except KeyError:
             return default
 
-    def __contains__(self, name) -> bool:
+    def __contains__(self, name: object) -> bool:
         try:
             rel = check_name(name, self._where())
         except (TypeError, ValueError):
@@ -171,28 +191,29 @@ class Group(Mapping[str, "ZArray | Group"]):
             return self._cons.children(self._prefix)
         return children(self._store, self._path, self.zarr_format)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter([name for name, _ in self._children()])
 
     def __len__(self) -> int:
         return len(self._children())
 
-    def keys(self):
+    # keys/items/values return lists (as zarr-python's Group does), not Mapping views
+    def keys(self) -> list[str]:  # type: ignore[override]
         return list(self)
 
-    def items(self):
+    def items(self) -> list[tuple[str, ZArray | Group]]:  # type: ignore[override]
         return [(n, self._node(n, info)) for n, info in self._children()]
 
-    def values(self):
+    def values(self) -> list[ZArray | Group]:  # type: ignore[override]
         return [node for _, node in self.items()]
 
-    def arrays(self):
+    def arrays(self) -> list[tuple[str, ZArray]]:
         """``(name, ZArray)`` of the direct member arrays, sorted by name."""
-        return [(n, self._node(n, i)) for n, i in self._children() if i.kind == "array"]
+        return [(n, self._array_node(n, i)) for n, i in self._children() if i.kind == "array"]
 
-    def groups(self):
+    def groups(self) -> list[tuple[str, Group]]:
         """``(name, Group)`` of the direct member groups, sorted by name."""
-        return [(n, self._node(n, i)) for n, i in self._children() if i.kind == "group"]
+        return [(n, self._group_node(n, i)) for n, i in self._children() if i.kind == "group"]
 
     def array_keys(self) -> list[str]:
         return [n for n, i in self._children() if i.kind == "array"]
@@ -200,7 +221,7 @@ class Group(Mapping[str, "ZArray | Group"]):
     def group_keys(self) -> list[str]:
         return [n for n, i in self._children() if i.kind == "group"]
 
-    def _descendants(self, max_depth: int | None):
+    def _descendants(self, max_depth: int | None) -> list[tuple[str, NodeInfo]]:
         if self._cons is not None:
             out = self._cons.descendants(self._prefix)
             if max_depth is not None:
@@ -209,25 +230,30 @@ class Group(Mapping[str, "ZArray | Group"]):
             out = walk(self._store, self._path, self.zarr_format, max_depth)
         return sorted(out, key=lambda t: t[0].split("/"))  # depth first, by name
 
-    def members(self, max_depth: int | None = 0):
+    def members(self, max_depth: int | None = 0) -> tuple[tuple[str, ZArray | Group], ...]:
         """``(relative path, node)`` of the members, ``max_depth`` levels deep (0: direct
         members only, None: all), depth first in name order (a group, then its members)."""
         if max_depth is not None and max_depth < 0:
             raise ValueError(f"max_depth must be >= 0 or None, got {max_depth}")
         return tuple((r, self._node(r, i)) for r, i in self._descendants(max_depth))
 
-    def tree(self, max_depth: int | None = None):
+    def tree(self, max_depth: int | None = None) -> Tree:
         """A readable text tree of the hierarchy (``print(g.tree())``)."""
         return Tree.of(self, self._descendants(max_depth))
 
     @property
-    def info(self):
+    def info(self) -> ArrayInfo:
         return group_info(self)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: summary table and a collapsible tree of every member,
+        each array with its summary line and chunk-grid card (metadata only)."""
+        return group_html(self)
+
     # -- writes ---------------------------------------------------------------------
-    def _set_attrs(self, d: dict) -> None:
+    def _set_attrs(self, d: dict[str, Any]) -> None:
         self._check_writable()
-        if self.zarr_format == 3:
+        if isinstance(self._meta, GroupMetadataV3):
             key = join_key(self._path, "zarr.json")
             raw = self._store.get(key)  # keep what others wrote (consolidated_metadata)
             doc = json.loads(raw) if raw is not None else self._meta.to_json()
@@ -235,8 +261,9 @@ class Group(Mapping[str, "ZArray | Group"]):
             self._meta = GroupMetadataV3.from_json(doc, store=self._store, key=key)
             self._store.set(key, dumps_document(doc))
         else:
-            self._meta = self._meta.replace(attributes=d)
-            self._store.set(join_key(self._path, ".zattrs"), self._meta.attrs_to_bytes())
+            meta = self._meta.replace(attributes=d)
+            self._store.set(join_key(self._path, ".zattrs"), meta.attrs_to_bytes())
+            self._meta = meta
         refresh_after_write(self._store, self._path, NodeInfo("group", self.zarr_format, self._meta),
                             self.zarr_format)
 
@@ -273,16 +300,18 @@ class Group(Mapping[str, "ZArray | Group"]):
                        on_write=self._written)
         return rel, full
 
-    def create_group(self, name: str, *, overwrite: bool = False, attributes=None):
+    def create_group(self, name: str, *, overwrite: bool = False,
+                     attributes: Mapping[str, Any] | None = None) -> Group:
         """Create the group ``name`` (``"a/b"`` creates missing parents) and return it."""
         if attributes:
             check_json(dict(attributes), self._where(name))
         rel, full = self._prepare(name, overwrite)
         info = write_group(self._store, full, self.zarr_format, attributes)
         self._written(full, info)
-        return self._node(rel, info)
+        return self._group_node(rel, info)
 
-    def require_group(self, name: str, *, attributes=None):
+    def require_group(self, name: str, *,
+                      attributes: Mapping[str, Any] | None = None) -> Group:
         """The group ``name``, created if it does not exist (an array there is an error)."""
         rel = check_name(name, self._where())
         info = self._info(rel)
@@ -292,10 +321,11 @@ class Group(Mapping[str, "ZArray | Group"]):
             raise NodeExistsError(f"{self._where(rel)} holds an array, not a group; choose "
                                   f"another name or delete it (del group[{rel!r}])",
                                   store=self._store, key=join_key(self._path, rel))
-        return self._node(rel, info)
+        return self._group_node(rel, info)
 
-    def create_array(self, name: str, *, shape, dtype="float64", chunks=None,
-                     overwrite: bool = False, **kwargs):
+    def create_array(self, name: str, *, shape: int | Sequence[int],
+                     dtype: npt.DTypeLike = "float64", chunks: Any = None,
+                     overwrite: bool = False, **kwargs: Any) -> ZArray:
         """Create the array ``name`` in this group; ``kwargs`` as for :func:`exzarr.create`
         (``fill_value``, ``compressor``, ``codecs``, ``filters``, ``shards``, ``attributes``,
         ``dimension_names``, ``order``, ...).  The array has the group's Zarr format."""
@@ -320,7 +350,8 @@ class Group(Mapping[str, "ZArray | Group"]):
         self._written(full, NodeInfo("array", self.zarr_format, meta))
         return ZArray(state)
 
-    def require_array(self, name: str, *, shape, dtype="float64", **kwargs):
+    def require_array(self, name: str, *, shape: int | Sequence[int],
+                      dtype: npt.DTypeLike = "float64", **kwargs: Any) -> ZArray:
         """The array ``name``; created if missing, else checked to have ``shape``/``dtype``."""
         rel = check_name(name, self._where())
         info = self._info(rel)
@@ -335,7 +366,7 @@ class Group(Mapping[str, "ZArray | Group"]):
                 f"the array at {self._where(rel)} has shape {tuple(info.meta.shape)} and dtype "
                 f"{info.meta.dtype}, not {shape} and {np.dtype(dtype)}; use another name or "
                 f"create_array(..., overwrite=True)", store=self._store, key=join_key(self._path, rel))
-        return self._node(rel, info)
+        return self._array_node(rel, info)
 
     def __delitem__(self, name: str) -> None:
         self._check_writable()

@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..errors import InvalidMetadataError, where
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupMetadataV3
+from ..storage import Store
 from ..storage.keys import join_key
 
 __all__ = ["NodeInfo", "find_node", "node_exists", "delete_node", "load_v2_attrs", "loads_json",
-           "node_from_v3_doc", "node_from_v2_docs"]
+           "node_from_v3_doc", "node_from_v2_docs", "GroupMetadata", "NodeMetadata"]
+
+GroupMetadata = GroupMetadataV2 | GroupMetadataV3
+#: the metadata of a node: array (v2/v3) or group (v2/v3)
+NodeMetadata = ArrayMetadataV2 | ArrayMetadataV3 | GroupMetadataV2 | GroupMetadataV3
 
 
 class NodeInfo:
     __slots__ = ("kind", "zarr_format", "meta")
 
-    def __init__(self, kind: str, zarr_format: int, meta):
-        self.kind, self.zarr_format, self.meta = kind, zarr_format, meta
+    def __init__(self, kind: str, zarr_format: int, meta: Any) -> None:
+        #: "array" or "group"; ``meta`` is the matching metadata (ArrayMetadata for an
+        #: array, GroupMetadata for a group; typed Any so callers need not narrow it)
+        self.kind, self.zarr_format = kind, zarr_format
+        self.meta: Any = meta
 
 
-_V3_KINDS = {"array": ArrayMetadataV3, "group": GroupMetadataV3}
+_V3_KINDS: dict[str, type[ArrayMetadataV3] | type[GroupMetadataV3]] = {
+    "array": ArrayMetadataV3, "group": GroupMetadataV3}
 
 
-def loads_json(raw: bytes, store, key: str):
+def loads_json(raw: bytes, store: Store | None, key: str) -> Any:
     try:
         return json.loads(raw)
     except ValueError as e:
@@ -31,17 +41,19 @@ def loads_json(raw: bytes, store, key: str):
                                    store=store, key=key) from None
 
 
-def node_from_v3_doc(doc, store=None, key: str | None = None) -> NodeInfo:
+def node_from_v3_doc(doc: Any, store: Store | None = None, key: str | None = None) -> NodeInfo:
     """A v3 ``zarr.json`` document (already parsed) as a NodeInfo."""
     node_type = doc.get("node_type") if isinstance(doc, dict) else None
-    cls = _V3_KINDS.get(node_type)
-    if cls is None:
+    # (a non-str node_type, e.g. a JSON list, is invalid metadata, not a TypeError)
+    cls = _V3_KINDS.get(node_type) if isinstance(node_type, str) else None
+    if cls is None or not isinstance(node_type, str):
         raise InvalidMetadataError(f"{where(store, key)} has node_type {node_type!r}; expected "
                                    f"'array' or 'group'", store=store, key=key)
     return NodeInfo(node_type, 3, cls.from_json(doc, store=store, key=key))
 
 
-def node_from_v2_docs(zarray, zgroup, zattrs, store=None, path: str = "") -> NodeInfo | None:
+def node_from_v2_docs(zarray: Any, zgroup: Any, zattrs: Any, store: Store | None = None,
+                      path: str = "") -> NodeInfo | None:
     """A v2 node from its parsed ``.zarray``/``.zgroup``/``.zattrs`` documents (any None)."""
     if zattrs is not None and not isinstance(zattrs, dict):
         key = join_key(path, ".zattrs")
@@ -58,7 +70,7 @@ def node_from_v2_docs(zarray, zgroup, zattrs, store=None, path: str = "") -> Nod
     return None
 
 
-def load_v2_attrs(store, path: str) -> dict:
+def load_v2_attrs(store: Store, path: str) -> dict[str, Any]:
     key = join_key(path, ".zattrs")
     raw = store.get(key)
     if raw is None:
@@ -73,7 +85,7 @@ def load_v2_attrs(store, path: str) -> dict:
     return attrs
 
 
-def find_node(store, path: str, zarr_format: int | None = None) -> NodeInfo | None:
+def find_node(store: Store, path: str, zarr_format: int | None = None) -> NodeInfo | None:
     """The node at ``path`` (v3 first, then v2, unless ``zarr_format`` restricts it)."""
     if zarr_format in (None, 3):
         key = join_key(path, "zarr.json")
@@ -84,17 +96,17 @@ def find_node(store, path: str, zarr_format: int | None = None) -> NodeInfo | No
         key = join_key(path, ".zarray")
         raw = store.get(key)
         if raw is not None:
-            meta = ArrayMetadataV2.from_bytes(raw, store=store, key=key)
-            return NodeInfo("array", 2, meta.replace(attributes=load_v2_attrs(store, path)))
+            ameta = ArrayMetadataV2.from_bytes(raw, store=store, key=key)
+            return NodeInfo("array", 2, ameta.replace(attributes=load_v2_attrs(store, path)))
         key = join_key(path, ".zgroup")
         raw = store.get(key)
         if raw is not None:
-            meta = GroupMetadataV2.from_bytes(raw, store=store, key=key)
-            return NodeInfo("group", 2, meta.replace(attributes=load_v2_attrs(store, path)))
+            gmeta = GroupMetadataV2.from_bytes(raw, store=store, key=key)
+            return NodeInfo("group", 2, gmeta.replace(attributes=load_v2_attrs(store, path)))
     return None
 
 
-def node_exists(store, path: str) -> str | None:
+def node_exists(store: Store, path: str) -> str | None:
     """The kind of node at ``path`` ('array'/'group') or None, without parsing it."""
     for name, kind in (("zarr.json", None), (".zarray", "array"), (".zgroup", "group")):
         if store.exists(join_key(path, name)):
@@ -105,6 +117,6 @@ def node_exists(store, path: str) -> str | None:
     return None
 
 
-def delete_node(store, path: str) -> None:
+def delete_node(store: Store, path: str) -> None:
     """Remove every key of the node at ``path`` (and its children)."""
     store.delete_prefix(join_key(path, "") if path else "")

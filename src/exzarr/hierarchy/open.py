@@ -111,7 +111,8 @@ def find_group(store: Store, path: str, zarr_format: int | None, *,
     return info, cons
 
 
-def new_group(store: Store, path: str, zarr_format: int, *, attributes=None) -> Group:
+def new_group(store: Store, path: str, zarr_format: int, *,
+              attributes: Mapping[str, Any] | None = None) -> Group:
     """A new group at ``path``, replacing whatever is there (missing parents created)."""
     if attributes:
         check_json(dict(attributes), where(store, path or "/"))
@@ -133,8 +134,8 @@ def group_at(s: Store, path: str, *, overwrite: bool, mode: str | None,
     """:func:`exzarr.group` on an opened store."""
     fmt = zarr_format or 3
     existing = None if overwrite else node_exists(s, path)
-    if existing:
-        info = find_node(s, path)
+    info = find_node(s, path) if existing else None
+    if info is not None:  # (None also when the node was deleted since node_exists)
         if mode == "w-" or info.kind != "group" or (zarr_format and info.zarr_format != zarr_format):
             what = f"a Zarr v{info.zarr_format} {info.kind}"
             raise NodeExistsError(f"{what} already exists at {where(s, path or '/')}; pass "

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from ..array.info import ArrayInfo
+from .nodes import NodeInfo
 
 __all__ = ["Tree", "group_info", "describe_array"]
 
@@ -26,9 +30,9 @@ class Tree:
         self.lines = lines
 
     @classmethod
-    def of(cls, group, descendants) -> "Tree":
+    def of(cls, group: Any, descendants: Iterable[tuple[str, NodeInfo]]) -> "Tree":
         """``descendants``: ``(relative path, NodeInfo)`` pairs, parents first."""
-        kids: dict[str, list[tuple[str, object]]] = {}
+        kids: dict[str, list[tuple[str, NodeInfo]]] = {}
         for rel, info in descendants:
             parent, _, name = rel.rpartition("/")
             kids.setdefault(parent, []).append((name, info))

@@ -60,7 +60,8 @@ def load_nodes(store, paths: list[str], zarr_format: int) -> dict[str, NodeInfo]
         for n in names:
             k = join_key(p, n)
             docs.append(None if raw.get(k) is None else loads_json(raw[k], store, k))
-        info = node_from_v2_docs(*docs, store=store, path=p)
+        zarray, zgroup, zattrs = docs
+        info = node_from_v2_docs(zarray, zgroup, zattrs, store=store, path=p)
         if info is not None:
             out[p] = info
     return out
@@ -103,13 +104,14 @@ def walk(store, path: str, zarr_format: int, max_depth: int | None = None):
 
 def write_group(store, path: str, zarr_format: int, attributes=None):
     """Write the metadata of a new group at ``path``; returns its NodeInfo."""
+    meta: GroupMetadataV2 | GroupMetadataV3
     if zarr_format == 3:
         meta = GroupMetadataV3(attributes=dict(attributes or {}))
         store.set(join_key(path, "zarr.json"), meta.to_bytes())
     elif zarr_format == 2:
-        meta = GroupMetadataV2(attributes=dict(attributes or {}))
-        store.set_many({join_key(path, ".zgroup"): meta.to_bytes(),
-                        join_key(path, ".zattrs"): meta.attrs_to_bytes()})
+        meta = v2 = GroupMetadataV2(attributes=dict(attributes or {}))
+        store.set_many({join_key(path, ".zgroup"): v2.to_bytes(),
+                        join_key(path, ".zattrs"): v2.attrs_to_bytes()})
     else:
         raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
     return NodeInfo("group", zarr_format, meta)
