@@ -39,6 +39,11 @@ class Config:
     batch_size: int = 64
     #: run kernels compiled with Numba (False, or Numba not importable: NumPy fallbacks)
     jit: bool = _env_flag("EXZARR_JIT", True)
+    #: working-set budget of a lazy computation in bytes (blocks in flight, temporaries
+    #: and intermediates computed once); a plan that cannot fit is refused before any I/O
+    memory_limit: int = 1 << 30
+    #: target size in bytes of one evaluation block of a lazy computation
+    block_bytes: int = 32 << 20
 
 
 _state = threading.local()

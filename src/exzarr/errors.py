@@ -30,6 +30,8 @@ __all__ = [
     "InvalidKeyError",
     "ReadOnlyError",
     "WriteConflictError",
+    "MemoryBudgetError",
+    "LazyArrayError",
     "where",
 ]
 
@@ -140,3 +142,13 @@ class ReadOnlyError(ExzarrError, PermissionError):
 
 class WriteConflictError(ExzarrError, RuntimeError):
     """A concurrent writer changed data underneath a read-modify-write."""
+
+
+class MemoryBudgetError(ExzarrError, MemoryError):
+    """A computation whose working set cannot fit ``exzarr.config`` ``memory_limit``;
+    raised while planning, before anything is read."""
+
+
+class LazyArrayError(ExzarrError, TypeError):
+    """An operation that needs a stored array (a store, a path, assignment) was asked of a
+    lazy expression; store it first with ``to_zarr()``."""
