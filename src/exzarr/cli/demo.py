@@ -65,8 +65,8 @@ def demo(args) -> int:
         expected[-1, ::3] = 7.5
         print(f"{clock.lap()}  wrote a strided row [-1, ::3]")
 
-        r = ez.open(url, mode="r")
-        checks = {
+        r = ez.open_array(url, mode="r")
+        checks: dict[str, tuple[slice | int, slice | int]] = {
             "[a:b, c:d]": (slice(r0, r1), slice(c0, c1)),
             "[::7, 5]": (slice(None, None, 7), 5),
             "[-10:, ::-3]": (slice(-10, None), slice(None, None, -3)),

@@ -108,7 +108,7 @@ def to_dask(z, chunks=None, *, name: str | None = None, inline_array: bool = Fal
                          inline_array=inline_array, **kwargs)
 
 
-def _default_chunks(z) -> tuple[int, ...]:
+def _default_chunks(z) -> tuple[int, ...] | str:
     if not z.is_view:
         return tuple(max(1, c) for c in z.chunks)
     # a view's axes need not correspond to the stored ones: use the chunk shape where the
@@ -165,8 +165,9 @@ def store(darr: da.Array, z, *, region=None, lock=None, compute: bool = True, **
             f"shape {tuple(z.shape)}: the shapes differ")
     if lock is None:
         lock = False
-    return da.store(darr, DaskAdapter(z), regions=region, lock=lock, compute=compute,
-                    **kwargs)
+    # dask takes any target with numpy-style __setitem__ (its docs); its annotation says ArrayLike
+    return da.store(darr, DaskAdapter(z), regions=region, lock=lock,  # type: ignore[arg-type]
+                    compute=compute, **kwargs)
 
 
 def from_dask(darr: da.Array, z, **kwargs):

@@ -75,7 +75,7 @@ def _dst_units(src, dst_meta) -> list[tuple[int, ...]]:
         return []
     if not shape:  # 0-d: one chunk (listing-based stored_chunks may not decode its key)
         return [()] if src.store.exists(src._state.chunk_key(())) else []
-    out = set()
+    out: set[tuple[int, ...]] = set()
     for coords in src.stored_chunks():
         ranges = []
         for c, sc, dc, n in zip(coords, sm.chunks, dst_meta.chunks, shape):

@@ -17,6 +17,8 @@ raises :class:`~exzarr.errors.CodecError` naming it.
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import numpy as np
 
 from ..codecs.registry import get as get_codec
@@ -90,7 +92,7 @@ def _numcodecs_form(codec: dict) -> dict:
 _DTYPE_KEYS = ("dtype", "astype")
 
 
-def with_byteorder(config: dict, order: str) -> dict:
+def with_byteorder(config: dict, order: Literal["<", ">"]) -> dict:
     """``config`` with its dtype entries in byte order ``order`` ('<' or '>').
 
     v2 filters see the array in its stored byte order; v3 array->array codecs see it in
@@ -128,7 +130,7 @@ def v3_chain_to_v2(chain: list[dict], dtype: np.dtype, ndim: int, *,
             out.filters.append(_numcodecs_form(codec))
         else:
             out.bytes_stage.append(_numcodecs_form(codec))
-    order = ">" if out.dtype.byteorder == ">" else "<"  # known once `bytes` was seen
+    order: Literal["<", ">"] = ">" if out.dtype.byteorder == ">" else "<"  # known once `bytes` was seen
     out.filters = [with_byteorder(f, order) for f in out.filters]
     return out
 
@@ -149,7 +151,9 @@ def _v3_json(config) -> dict:
 
 
 def _v2_to_v3_codecs(meta, compressor) -> list:
-    chain_aa, chain_ab, chain_bb = [], [], []
+    chain_aa: list[dict[str, Any]] = []
+    chain_ab: list[dict[str, Any]] = []
+    chain_bb: list[dict[str, Any]] = []
     if meta.order == "F" and len(meta.shape) > 1:
         chain_aa.append({"name": "transpose",
                          "configuration": {"order": list(range(len(meta.shape)))[::-1]}})
@@ -195,7 +199,7 @@ def target_kwargs(arr, zarr_format: int, *, codecs=None, compressor=UNSET, filte
         chain, inner = inner_chain(meta)
         src_chunks, src_shards = (inner, tuple(meta.chunks)) if inner else (tuple(meta.chunks), None)
     else:
-        chain, src_chunks, src_shards = None, tuple(meta.chunks), None
+        chain, src_chunks, src_shards = [], tuple(meta.chunks), None  # (chain: v3 sources only)
     kw["chunks"] = user_chunks or src_chunks
     if zarr_format == 2:
         if user_shards:
