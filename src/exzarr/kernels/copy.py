@@ -82,7 +82,6 @@ def _pack(offs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def copy_offsets(src: np.ndarray, src_offs: list, dst: np.ndarray, dst_offs: list) -> None:
     """Copy ``src`` elements to ``dst`` (both contiguous, same dtype) per unit offset lists."""
-    # object arrays hold references, not machine words: NumPy keeps the refcounts
     if src.dtype.hasobject or not src_offs or not jit.enabled():
         copy_offsets_reference(src, src_offs, dst, dst_offs)
         return
@@ -100,18 +99,8 @@ def fill_offsets(dst: np.ndarray, dst_offs: list, value) -> None:
     copy_offsets(v, [np.zeros(len(o), np.int64) for o in dst_offs], dst, dst_offs)
 
 
-def _copy_objects(src, src_offs, dst, dst_offs) -> None:
-    s = src.ravel(order="K")
-    d = dst.ravel(order="K")
-    si = _product_offsets(src_offs)
-    di = _product_offsets(dst_offs)
-    if not _sums_unique(dst_offs):
-        si, di = _last_writes(si, di)
-    d[di] = s[si]
-
-
-def _copy_words_numpy(s: np.ndarray, src_offs: list, d: np.ndarray, dst_offs: list, w: int) -> None:
-    """The NumPy version of ``_copy`` on word views (``w`` words per element)."""
+def _copy_flat(s: np.ndarray, src_offs: list, d: np.ndarray, dst_offs: list, w: int) -> None:
+    """The NumPy version of ``_copy`` on flat views (``w`` items per element)."""
     si = _product_offsets(src_offs)
     di = _product_offsets(dst_offs)
     if not _sums_unique(dst_offs):
@@ -165,12 +154,11 @@ def _last_writes(si: np.ndarray, di: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def copy_offsets_reference(src: np.ndarray, src_offs: list, dst: np.ndarray, dst_offs: list) -> None:
     """Pure-NumPy equivalent of :func:`copy_offsets`: the fallback without Numba and the
     test oracle (same contract: contiguous arrays of one dtype, unit offset lists)."""
-    if src.dtype.hasobject:
-        _copy_objects(src, src_offs, dst, dst_offs)
-        return
     if not src_offs:  # 0-d: a single element
         dst.ravel(order="K")[0] = src.ravel(order="K")[0]
-        return
-    s, w = words_view(src)
-    d, _ = words_view(dst)
-    _copy_words_numpy(s, src_offs, d, dst_offs, w)
+    elif src.dtype.hasobject:  # references, not machine words: NumPy keeps the refcounts
+        _copy_flat(src.ravel(order="K"), src_offs, dst.ravel(order="K"), dst_offs, 1)
+    else:
+        s, w = words_view(src)
+        d, _ = words_view(dst)
+        _copy_flat(s, src_offs, d, dst_offs, w)
