@@ -11,7 +11,8 @@ import dataclasses
 import functools
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -31,6 +32,8 @@ class MetadataDocument:
     zarr_format: ClassVar[int]
     metadata_key: ClassVar[str]
     doc_kind: ClassVar[str]
+    #: subclasses are dataclasses (declared for the type checker: replace/fields need it)
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     # subclasses implement these two
     def to_json(self) -> dict:  # pragma: no cover - abstract
@@ -50,7 +53,7 @@ class MetadataDocument:
         doc = loads_document(data, cls.doc_kind, store, key)
         return cls.from_json(doc, store=store, key=key)
 
-    def replace(self, **changes: Any):
+    def replace(self, **changes: Any) -> Self:
         """A validated copy with ``changes`` applied (e.g. ``replace(shape=(20, 10))``)."""
         return dataclasses.replace(self, **changes)
 
@@ -87,6 +90,8 @@ class ArrayMetadataBase(MetadataDocument):
     #: name of the chunk-shape field in messages; dtype spelling hint for messages
     _chunks_label: ClassVar[str] = "chunks"
     _dtype_hint: ClassVar[str] = "pass a NumPy dtype"
+    #: the subclass's own checks, run (located) after construction
+    _validate: Callable[[], None]
 
     def __post_init__(self) -> None:
         with located(self.doc_kind):

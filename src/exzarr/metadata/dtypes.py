@@ -100,7 +100,7 @@ def _parse_typestr(s: str) -> np.dtype:
 def _parse_structured(fields: list | tuple) -> np.dtype:
     if not fields:
         fail("structured v2 dtype is an empty list", "give at least one [name, typestr] field")
-    spec = []
+    spec: list[tuple[str, np.dtype] | tuple[str, np.dtype, tuple[int, ...]]] = []
     for f in fields:
         if not isinstance(f, (list, tuple)) or len(f) not in (2, 3) or not isinstance(f[0], str):
             fail(f"structured v2 dtype field {f!r} is not [name, type] or [name, type, shape]",

@@ -69,7 +69,7 @@ def _time_json(dt: np.dtype) -> dict:
     return {"name": name, "configuration": {"unit": unit, "scale_factor": int(scale)}}
 
 
-_WRITERS: dict[str, Callable[[np.dtype], dict]] = {
+_WRITERS: dict[str, Callable[[np.dtype], dict | str]] = {
     "M": _time_json,
     "m": _time_json,
     "U": lambda dt: {"name": "fixed_length_utf32", "configuration": {"length_bytes": dt.itemsize}},

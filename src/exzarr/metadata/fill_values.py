@@ -45,7 +45,7 @@ _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _UINT_OF_SIZE = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
-def default_fill_value(dtype: np.dtype) -> np.generic:
+def default_fill_value(dtype: np.dtype) -> Any:
     """Zero of ``dtype``: 0, False, 0j, b"", "", epoch, all-zero bytes ("" for strings)."""
     if dtype.kind == "O":
         return ""
@@ -225,7 +225,7 @@ def _is_canonical_nan(x: np.floating) -> bool:
     return _bits(x) == _bits(np.array(np.nan, dtype=x.dtype)[()])
 
 
-def _bits(x: np.floating) -> int:
+def _bits(x: np.floating | np.ndarray) -> int:
     return int(np.array(x, dtype=x.dtype.newbyteorder("=")).view(_UINT_OF_SIZE[x.dtype.itemsize]))
 
 
