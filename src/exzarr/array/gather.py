@@ -6,6 +6,8 @@ fancy selections use the Numba offset kernels of :mod:`exzarr.kernels.copy`.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ..indexing.plan import ChunkPlan, ChunkTask, UnitKind
@@ -26,21 +28,20 @@ def basic_view(plan: ChunkPlan, out: np.ndarray) -> np.ndarray:
     return squeezed.transpose(perm) if perm != list(range(len(perm))) else squeezed
 
 
-def _py(s) -> object:
+def _py(s: object) -> object:
     return s.as_python_slice() if isinstance(s, Slice) else s
 
 
 def basic_tuples(plan: ChunkPlan, task: ChunkTask) -> tuple[tuple, tuple]:
     """(selection inside the chunk, selection in the basic view) for a basic-plan task."""
     ndim = len(plan.chunks)
-    inner = [None] * ndim
-    outer = []
-    order = []
+    inner: list[object] = [None] * ndim
+    order: list[tuple[int, slice]] = []
     for u, p in zip(plan.units, task.pieces):
         d = u.dims[0]
         inner[d] = _py(p.inner[0])
-        if u.kind is UnitKind.SLICE:
-            order.append((d, p.outer.as_python_slice()))
+        if u.kind is UnitKind.SLICE:  # (Piece.outer of a slice unit is a Slice)
+            order.append((d, cast(Slice, p.outer).as_python_slice()))
     order.sort()
     outer = tuple(s for _, s in order)
     return tuple(inner), outer
@@ -55,16 +56,17 @@ def unit_offsets(plan: ChunkPlan, task: ChunkTask, chunk_strides, out_strides, o
             dst.append(np.zeros(1, np.int64))
         elif u.kind is UnitKind.SLICE:
             s: Slice = p.inner[0]
-            o: Slice = p.outer
+            o = cast(Slice, p.outer)
             src.append((s.to_array()) * chunk_strides[u.dims[0]])
             dst.append(o.to_array() * out_strides[u.axes[0]])
-        else:
-            so = np.zeros(len(p.outer), np.int64)
+        else:  # points: Piece.outer holds the flat output positions
+            flat = cast(np.ndarray, p.outer)
+            so = np.zeros(len(flat), np.int64)
             for d, idx in zip(u.dims, p.inner):
                 so += idx * chunk_strides[d]
             ushape = tuple(out_shape[a] for a in u.axes)
-            pos = np.unravel_index(p.outer, ushape) if ushape else ()
-            do = np.zeros(len(p.outer), np.int64)
+            pos = np.unravel_index(flat, ushape) if ushape else ()
+            do = np.zeros(len(flat), np.int64)
             for a, pa in zip(u.axes, pos):
                 do += pa * out_strides[a]
             src.append(so)
