@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import struct
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from ..errors import (ChecksumMismatchError, CodecNotAvailableError, InvalidMeta
                       UnknownCodecError)
 from . import snappy
 from ._base import (NO_CONTEXT, ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec,
-                    DecodeContext, as_byte_view)
+                    Codec, DecodeContext, as_byte_view)
 
 __all__ = ["OPTIONAL_IDS", "PREFIX", "numcodecs_registry", "register_numcodec", "id_available",
            "nc_get_codec", "nc_decode", "nc_encode", "decoded_size", "kind_of_id",
@@ -346,17 +347,18 @@ class _ArrayBytes(_Adapter, ArrayBytesCodec):
         return arr
 
 
-_BASES = {"bytes_bytes": _BytesBytes, "array_array": _ArrayArray, "array_bytes": _ArrayBytes}
-_classes: dict[str, type] = {}
+_BASES: dict[str, type[Codec]] = {"bytes_bytes": _BytesBytes, "array_array": _ArrayArray,
+                                   "array_bytes": _ArrayBytes}
+_classes: dict[str, type[Codec]] = {}
 
 
-def numcodecs_v3_codec(codec_id: str) -> type:
+def numcodecs_v3_codec(codec_id: str) -> type[Codec]:
     """The v3 codec class for ``numcodecs.<codec_id>`` (created once per id)."""
     cls = _classes.get(codec_id)
     if cls is None:
         kind = kind_of_id(codec_id)
-        cls = type(f"Numcodecs_{codec_id}", (_BASES[kind],),
-                   {"codec_id": codec_id, "name": PREFIX + codec_id, "kind": kind,
-                    "__module__": __name__})
+        cls = cast("type[Codec]", type(f"Numcodecs_{codec_id}", (_BASES[kind],),
+                                       {"codec_id": codec_id, "name": PREFIX + codec_id,
+                                        "kind": kind, "__module__": __name__}))
         _classes[codec_id] = cls
     return cls

@@ -19,7 +19,7 @@ from .numcodecs_adapter import (OPTIONAL_IDS, PREFIX, id_available, nc_get_codec
 
 __all__ = ["available", "register", "get", "codec_class", "to_v3", "to_v2"]
 
-_v3: dict[str, type] = {}  # v3 name -> exzarr codec class
+_v3: dict[str, type[Codec]] = {}  # v3 name -> exzarr codec class
 _KINDS = ("array_array", "array_bytes", "bytes_bytes")
 
 
@@ -40,7 +40,7 @@ def _entry_point(name: str):
     return None
 
 
-def codec_class(name: str) -> type:
+def codec_class(name: str) -> type[Codec]:
     """The v3 codec class for ``name`` (raises UnknownCodecError)."""
     cls = _v3.get(name)
     if cls is not None:

@@ -75,10 +75,8 @@ class Snappy:
         dec = self._decompress(bytes(memoryview(buf).cast("B")))
         return ndarray_copy(np.frombuffer(dec, dtype=np.uint8), out)
 
-    def __eq__(self, other):
+    def __eq__(self, other):  # (unhashable then, as numcodecs codecs)
         return isinstance(other, Snappy)
-
-    __hash__ = None  # as numcodecs codecs
 
     def __repr__(self):
         return "Snappy()"
