@@ -2,44 +2,84 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
+from pathlib import Path
+
 from ._common import add_node_args, command, open_node
+from ..array.display import array_page, array_svg
+from ..hierarchy.display import group_page
 from ..hierarchy.group import Group
 from ..hierarchy.tree import describe_array
 from ..tools.verify import verify as verify_node
 
 
-def _info_args(p):
+def _info_args(p: argparse.ArgumentParser) -> None:
     add_node_args(p)
+    p.add_argument("--html", metavar="FILE", default=None,
+                   help="also write a self-contained HTML page (table and chunk-grid picture; a "
+                        "group: its member tree) to FILE ('-': print it instead of the text)")
+    p.add_argument("--svg", metavar="FILE", default=None,
+                   help="also write the array's chunk-grid picture alone, as SVG, to FILE")
+    p.add_argument("--stored", action="store_true",
+                   help="with --html/--svg: list the store to show stored chunks, stored bytes "
+                        "and compression ratio")
+
+
+def _write(target: str, text: str) -> None:
+    """Write ``text`` to the file ``target`` (``-``: standard output)."""
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    Path(target).write_text(text, encoding="utf-8")
+    print(f"wrote {target}", file=sys.stderr)
 
 
 @command("info", "show an array's shape, dtype, chunks, codecs, stored bytes... (a group: "
          "its summary and tree)", _info_args)
-def info(args) -> int:
+def info(args: argparse.Namespace) -> int:
     node = open_node(args)
-    print(node.info)
-    if isinstance(node, Group):
-        print()
-        print(node.tree())
+    if args.svg is not None and isinstance(node, Group):
+        raise ValueError(f"--svg draws an array's chunk grid; {node.name} is a group (use "
+                         f"--html, or --path to choose an array in it)")
+    if "-" not in (args.html, args.svg):
+        print(node.info)
+        if isinstance(node, Group):
+            print()
+            print(node.tree())
+    if args.html is not None:
+        page = group_page(node) if isinstance(node, Group) else array_page(node, stored=args.stored)
+        _write(args.html, page)
+    if args.svg is not None:
+        _write(args.svg, array_svg(node, stored=args.stored) + "\n")
     return 0
 
 
-def _tree_args(p):
+def _tree_args(p: argparse.ArgumentParser) -> None:
     add_node_args(p)
     p.add_argument("--depth", type=int, default=None, metavar="N",
                    help="show N levels below the group (default: all)")
+    p.add_argument("--html", metavar="FILE", default=None,
+                   help="also write the tree as a self-contained HTML page with collapsible "
+                        "members and each array's chunk grid to FILE ('-': print it instead)")
 
 
 @command("tree", "print the hierarchy of a group with array shapes and dtypes", _tree_args)
-def tree(args) -> int:
+def tree(args: argparse.Namespace) -> int:
     node = open_node(args)
-    if isinstance(node, Group):
-        print(node.tree(max_depth=None if args.depth is None else max(0, args.depth - 1)))
-    else:
-        print(f"{'/' + node.path} {describe_array(node.metadata)}")
+    depth = None if args.depth is None else max(0, args.depth - 1)
+    if args.html != "-":
+        if isinstance(node, Group):
+            print(node.tree(max_depth=depth))
+        else:
+            print(f"{'/' + node.path} {describe_array(node.metadata)}")
+    if args.html is not None:
+        _write(args.html, group_page(node, max_depth=depth) if isinstance(node, Group)
+               else array_page(node))
     return 0
 
 
-def _verify_args(p):
+def _verify_args(p: argparse.ArgumentParser) -> None:
     add_node_args(p)
     p.add_argument("--all", action="store_true", help="list every missing chunk key "
                    "(default: the first 10 per array)")
@@ -47,7 +87,7 @@ def _verify_args(p):
 
 @command("verify", "decode every stored chunk and check checksums; list missing and corrupt "
          "chunks (exit status 1 if any chunk is corrupt)", _verify_args)
-def verify(args) -> int:
+def verify(args: argparse.Namespace) -> int:
     node = open_node(args)
     shown = None if args.all else 10
     reports = verify_node(node, max_missing_keys=shown)
