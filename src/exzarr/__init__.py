@@ -10,11 +10,20 @@
 __version__ = "0.1.0"
 
 from . import config, errors
+from typing import Any as _Any
+
 from .api import (array, consolidate_metadata, convert, copy, create, empty, full, group, ones,
-                  open, open_array, open_group, zeros)
+                  open, open_array, open_group, store, zeros)
+from .array.namespace import namespace as _namespace
 from .array.zarray import ZArray
 from .hierarchy.group import Group
 
 __all__ = ["ZArray", "array", "create", "empty", "full", "ones", "open", "open_array", "zeros",
            "config", "errors", "__version__", "Group", "group", "open_group",
-           "consolidate_metadata", "convert", "copy"]
+           "consolidate_metadata", "convert", "copy", "store", "array_api"]
+
+
+def __getattr__(name: str) -> _Any:
+    if name == "array_api":  # the Array API namespace, built on first use
+        return _namespace()
+    raise AttributeError(f"module 'exzarr' has no attribute {name!r}")

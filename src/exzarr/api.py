@@ -28,7 +28,7 @@ from .storage.keys import norm_path
 from .tools.convert import convert, copy
 
 __all__ = ["create", "open", "open_array", "open_group", "group", "array", "zeros", "ones",
-           "full", "empty", "consolidate_metadata", "convert", "copy", "StoreLike"]
+           "full", "empty", "consolidate_metadata", "convert", "copy", "store", "StoreLike"]
 
 #: what every ``store`` argument accepts (``None``: a new in-memory store)
 StoreLike = Store | str | os.PathLike[str] | None
@@ -165,3 +165,10 @@ def ones(store: StoreLike = None, *, shape: int | Sequence[int], **kwargs: Any) 
 def full(store: StoreLike = None, *, shape: int | Sequence[int], fill_value: Any,
          **kwargs: Any) -> ZArray:
     return create(store, shape=shape, fill_value=fill_value, **kwargs)
+
+
+def store(value: Any, target: ZArray) -> ZArray:
+    """Write ``value`` (a lazy expression, an array, anything NumPy broadcasts) into the
+    stored array or view ``target``, block by block; returns ``target``."""
+    target[...] = value
+    return target

@@ -2,7 +2,8 @@
 writes, sharded or not), the chunk API, streaming and resizing.  Imports only the layers
 below it (executor, storage, codecs, kernels, indexing, metadata)."""
 
+from .lazy import LazyArray
 from .state import ArrayState
 from .zarray import ZArray
 
-__all__ = ["ArrayState", "ZArray"]
+__all__ = ["ArrayState", "ZArray", "LazyArray"]

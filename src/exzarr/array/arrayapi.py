@@ -1,7 +1,9 @@
 """The Array API array-object surface of ``ZArray``.
 
-Operators, NumPy ufuncs and functions materialise the selection and return NumPy
-arrays; ``__array_namespace__`` returns a namespace whose functions accept ZArrays.
+Operators and the reduction methods return lazy arrays (expressions evaluated block by
+block when read); in-place operators (``z += 1``) write the result into the store chunk
+by chunk.  NumPy ufuncs and functions compute out of core and return NumPy results (see
+:mod:`.numpy_api`); ``__array_namespace__`` is :mod:`exzarr.array_api`.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
+from ..compute import Elementwise
 from ..indexing.selection import Selection
-from .materialise import Readable, materialise
-from .namespace import namespace
+from . import namespace as _ns
+from .numpy_api import array_function, array_ufunc
+from .readable import Readable, lazy
 
 __all__ = ["ArrayAPIMixin"]
 
@@ -24,17 +28,44 @@ _Method = Callable[["ArrayAPIMixin"], Any]
 _BinaryMethod = Callable[["ArrayAPIMixin", Any], Any]
 
 
-def _binary(op: Callable[[Any, Any], Any], reflected: bool = False) -> _BinaryMethod:
+def _binary(name: str, reflected: bool = False) -> _BinaryMethod:
+    fn = getattr(_ns, name, None) or _ns._elementwise(name)
+
     def method(self: ArrayAPIMixin, other: Any) -> Any:
-        a, b = self.read(), materialise(other)
-        return op(b, a) if reflected else op(a, b)
-    method.__name__ = f"__{'r' if reflected else ''}{op.__name__.strip('_')}__"
+        if not isinstance(other, (Readable, np.ndarray, bool, int, float, complex, np.generic,
+                                  list, tuple)):
+            return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
+    method.__name__ = f"__{'r' if reflected else ''}{name}__"
     return method
 
 
-def _unary(op: Callable[[Any], Any]) -> _Method:
+def _inplace(name: str) -> _BinaryMethod:
+    fn = getattr(_ns, name, None) or _ns._elementwise(name)
+
+    def method(self: ArrayAPIMixin, other: Any) -> Any:
+        if self.is_lazy:
+            return fn(self, other)
+        self[...] = fn(self, other)  # streamed into the store, chunk by chunk
+        return self
+    method.__name__ = f"__i{name}__"
+    return method
+
+
+def _unary(name: str) -> _Method:
+    fn = _ns._elementwise(name)
+
     def method(self: ArrayAPIMixin) -> Any:
-        return op(self.read())
+        return fn(self)
+    return method
+
+
+def _reduction(name: str) -> Callable[..., Any]:
+    def method(self: ArrayAPIMixin, axis: Any = None, *, keepdims: bool = False,
+               **kwargs: Any) -> Any:
+        return getattr(_ns.namespace(), name)(self, axis=axis, keepdims=keepdims, **kwargs)
+    method.__name__ = name
+    method.__doc__ = f"Lazy ``{name}`` over ``axis`` (all axes when None)."
     return method
 
 
@@ -58,12 +89,20 @@ class ArrayAPIMixin(Readable):
         def ndim(self) -> int: ...
         @property
         def chunks(self) -> tuple[int, ...]: ...
+        @property
+        def is_lazy(self) -> bool: ...
+        @property
+        def dtype(self) -> np.dtype[Any]: ...
+        @property
+        def size(self) -> int: ...
+        def read(self, out: np.ndarray | None = None, *, xp: Any = None) -> Any: ...
+        def __setitem__(self, key: Any, value: Any) -> None: ...
         def _view(self, inner: Selection) -> Self: ...
         def __getitem__(self, key: Any) -> Self: ...
 
     # -- Array API attributes -------------------------------------------------------
     def __array_namespace__(self, *, api_version: str | None = None) -> ModuleType:
-        return namespace(api_version)
+        return _ns.namespace(api_version)
 
     @property
     def device(self) -> str:
@@ -77,6 +116,9 @@ class ArrayAPIMixin(Readable):
 
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
                    dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
+        if copy is False:
+            raise BufferError("an exzarr array lives in a store (or is an expression): "
+                              "exporting it over DLPack always copies; pass copy=None or True")
         a = np.ascontiguousarray(self.read())
         kw: dict[str, Any] = {}
         if max_version is not None:
@@ -131,50 +173,117 @@ class ArrayAPIMixin(Readable):
 
     # -- NumPy interop ------------------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        inputs = materialise(inputs)
-        if "out" in kwargs:
-            kwargs["out"] = materialise(kwargs["out"])
-        return getattr(ufunc, method)(*inputs, **kwargs)
+        return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Callable[..., Any], types: Any, args: tuple[Any, ...],
                            kwargs: dict[str, Any]) -> Any:
-        return func(*materialise(args), **{k: materialise(v) for k, v in kwargs.items()})
+        return array_function(func, args, kwargs)
+
+    # -- methods (lazy) -----------------------------------------------------------------
+    sum = _reduction("sum")
+    prod = _reduction("prod")
+    mean = _reduction("mean")
+    var = _reduction("var")
+    std = _reduction("std")
+    min = _reduction("min")
+    max = _reduction("max")
+    any = _reduction("any")
+    all = _reduction("all")
+    argmin = _reduction("argmin")
+    argmax = _reduction("argmax")
+
+    def cumsum(self, axis: int | None = None, dtype: Any = None) -> Any:
+        x = self if axis is not None or self.ndim == 1 else _ns.reshape(self, (-1,))
+        return _ns.namespace().cumulative_sum(x, axis=axis if axis is not None else 0, dtype=dtype)
+
+    def reshape(self, *shape: Any, copy: bool | None = None) -> Any:
+        """A lazy C-order reshape: ``z.reshape(4, -1)`` or ``z.reshape((4, -1))``."""
+        dims = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return _ns.reshape(self, tuple(dims), copy=copy)
+
+    def transpose(self, *axes: Any) -> Any:
+        dims = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return self.permute_dims(tuple(dims) if dims else tuple(range(self.ndim))[::-1])
+
+    def squeeze(self, axis: Any = None) -> Any:
+        if axis is None:
+            axis = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        return _ns.squeeze(self, axis)
+
+    def flatten(self) -> Any:
+        return _ns.reshape(self, (-1,))
+
+    ravel = flatten
+
+    def clip(self, min: Any = None, max: Any = None) -> Any:
+        return _ns.clip(self, min, max)
+
+    def round(self, decimals: int = 0) -> Any:
+        if decimals:
+            return lazy(Elementwise(np.round, [self._as_expr()], "round", decimals=decimals))
+        return _ns._elementwise("round")(self)
+
+    def copy(self) -> Any:
+        """A lazy copy: an expression reading this array (evaluate or ``to_zarr`` it)."""
+        return _ns.astype(self, self.dtype, copy=True)
+
+    def tolist(self) -> Any:
+        return self.read().tolist()
+
+    def item(self, *args: Any) -> Any:
+        if not args and self.size != 1:
+            raise ValueError(f"can only convert an array of size 1 to a Python scalar "
+                             f"(this one has shape {self.shape})")
+        return self.read().item(*args)
 
     # -- operators --------------------------------------------------------------------
-    __add__ = _binary(operator.add)
-    __radd__ = _binary(operator.add, True)
-    __sub__ = _binary(operator.sub)
-    __rsub__ = _binary(operator.sub, True)
-    __mul__ = _binary(operator.mul)
-    __rmul__ = _binary(operator.mul, True)
-    __truediv__ = _binary(operator.truediv)
-    __rtruediv__ = _binary(operator.truediv, True)
-    __floordiv__ = _binary(operator.floordiv)
-    __rfloordiv__ = _binary(operator.floordiv, True)
-    __mod__ = _binary(operator.mod)
-    __rmod__ = _binary(operator.mod, True)
-    __pow__ = _binary(operator.pow)
-    __rpow__ = _binary(operator.pow, True)
-    __matmul__ = _binary(operator.matmul)
-    __rmatmul__ = _binary(operator.matmul, True)
-    __and__ = _binary(operator.and_)
-    __rand__ = _binary(operator.and_, True)
-    __or__ = _binary(operator.or_)
-    __ror__ = _binary(operator.or_, True)
-    __xor__ = _binary(operator.xor)
-    __rxor__ = _binary(operator.xor, True)
-    __lshift__ = _binary(operator.lshift)
-    __rlshift__ = _binary(operator.lshift, True)
-    __rshift__ = _binary(operator.rshift)
-    __rrshift__ = _binary(operator.rshift, True)
-    __lt__ = _binary(operator.lt)
-    __le__ = _binary(operator.le)
-    __gt__ = _binary(operator.gt)
-    __ge__ = _binary(operator.ge)
-    __eq__ = _binary(operator.eq)
-    __ne__ = _binary(operator.ne)
-    __neg__ = _unary(operator.neg)
-    __pos__ = _unary(operator.pos)
-    __abs__ = _unary(operator.abs)
-    __invert__ = _unary(operator.invert)
+    __add__ = _binary("add")
+    __radd__ = _binary("add", True)
+    __sub__ = _binary("subtract")
+    __rsub__ = _binary("subtract", True)
+    __mul__ = _binary("multiply")
+    __rmul__ = _binary("multiply", True)
+    __truediv__ = _binary("divide")
+    __rtruediv__ = _binary("divide", True)
+    __floordiv__ = _binary("floor_divide")
+    __rfloordiv__ = _binary("floor_divide", True)
+    __mod__ = _binary("remainder")
+    __rmod__ = _binary("remainder", True)
+    __pow__ = _binary("pow")
+    __rpow__ = _binary("pow", True)
+    __matmul__ = _binary("matmul")
+    __rmatmul__ = _binary("matmul", True)
+    __and__ = _binary("bitwise_and")
+    __rand__ = _binary("bitwise_and", True)
+    __or__ = _binary("bitwise_or")
+    __ror__ = _binary("bitwise_or", True)
+    __xor__ = _binary("bitwise_xor")
+    __rxor__ = _binary("bitwise_xor", True)
+    __lshift__ = _binary("bitwise_left_shift")
+    __rlshift__ = _binary("bitwise_left_shift", True)
+    __rshift__ = _binary("bitwise_right_shift")
+    __rrshift__ = _binary("bitwise_right_shift", True)
+    __lt__ = _binary("less")
+    __le__ = _binary("less_equal")
+    __gt__ = _binary("greater")
+    __ge__ = _binary("greater_equal")
+    __eq__ = _binary("equal")  # type: ignore[assignment]
+    __ne__ = _binary("not_equal")  # type: ignore[assignment]
+    __iadd__ = _inplace("add")
+    __isub__ = _inplace("subtract")
+    __imul__ = _inplace("multiply")
+    __itruediv__ = _inplace("divide")
+    __ifloordiv__ = _inplace("floor_divide")
+    __imod__ = _inplace("remainder")
+    __ipow__ = _inplace("pow")
+    __imatmul__ = _inplace("matmul")
+    __iand__ = _inplace("bitwise_and")
+    __ior__ = _inplace("bitwise_or")
+    __ixor__ = _inplace("bitwise_xor")
+    __ilshift__ = _inplace("bitwise_left_shift")
+    __irshift__ = _inplace("bitwise_right_shift")
+    __neg__ = _unary("negative")
+    __pos__ = _unary("positive")
+    __abs__ = _unary("abs")
+    __invert__ = _unary("bitwise_invert")
     __hash__ = None  # type: ignore[assignment]  # unhashable like ndarray (mypy: python/mypy#4266)

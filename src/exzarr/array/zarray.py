@@ -13,18 +13,23 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from ..compute import Expr, Leaf
 from ..errors import ReadOnlyError, ShapeMismatchError, WriteConflictError
 from ..indexing.parse import parse_blocks, parse_key, parse_orthogonal, parse_vectorized
 from ..indexing.selection import Selection
 from ..metadata import ArrayMetadataV3
 from ..metadata.chunk_grid import grid_shape
-from ..storage import Store
+from ..storage import Store, resolve_store
+from ..storage.keys import norm_path
 from . import chunkapi, resize as _resize, streaming
 from .arrayapi import ArrayAPIMixin
+from .assign import assign
+from .create import array_metadata, auto_chunks
 from .attributes import Attributes
-from .display import array_html
 from .info import ArrayInfo, array_info, array_repr
+from .readable import Readable, create_array
 from .reader import read_selection
+from .source import ZArraySource
 from .state import ArrayMetadata, ArrayState
 from .writer import write_selection
 
@@ -49,6 +54,15 @@ class ZArray(ArrayAPIMixin):
         self._dtype: np.dtype[Any] | None = np.dtype(dtype) if dtype is not None else None
 
     # -- identity -------------------------------------------------------------------
+    @property
+    def is_lazy(self) -> bool:
+        """Whether this is a lazy expression (see :mod:`exzarr.array.lazy`) rather than a
+        stored array or a view of one."""
+        return False
+
+    def _as_expr(self) -> Expr:
+        return Leaf(ZArraySource(self))
+
     @property
     def is_view(self) -> bool:
         return self._sel is not None or self._dtype is not None
@@ -191,8 +205,9 @@ class ZArray(ArrayAPIMixin):
             raise ReadOnlyError(f"array at {self._state.where()} was opened read-only "
                                 f"(mode='r'); open it with mode='r+' or 'a' to write",
                                 store=self._state.store, key=self._state.path)
-        if hasattr(value, "__array__") and isinstance(value, ZArray):
-            value = value.read()
+        if isinstance(value, Readable):  # lazy or stored: streamed block by block
+            assign(self._state, sel, value)
+            return
         write_selection(self._state, sel, value)
 
     @property
@@ -233,6 +248,25 @@ class ZArray(ArrayAPIMixin):
             result = xp.asarray(result)
         return result
 
+    def to_zarr(self, store: Any = None, *, path: str | None = None, chunks: Any = None,
+                overwrite: bool = False, storage_options: Any = None,
+                **create_kwargs: Any) -> ZArray:
+        """Store this array (a lazy expression, a view, an array) as a new array at
+        ``store``/``path`` and return it; ``create_kwargs`` as for :func:`exzarr.create`
+        (``compressor=``, ``codecs=``, ``zarr_format=``, ``shards=``...).  Evaluated block
+        by block, blocks aligned to the new array's chunks (default: the chunks of the
+        inputs where they align, else automatic)."""
+        if chunks is None:
+            grid = self._as_expr().grid()
+            auto = auto_chunks(self.shape, self.dtype.itemsize)
+            chunks = tuple(min(size, n) if size else a for (size, _), a, n in
+                           zip(grid, auto, self.shape)) if grid else None
+        s = resolve_store(store, "w" if overwrite else "a", storage_options)
+        meta = array_metadata(shape=self.shape, dtype=self.dtype, chunks=chunks, **create_kwargs)
+        target: ZArray = create_array(s, norm_path(path), meta, overwrite=overwrite)
+        target[...] = self
+        return target
+
     def write(self, value: Any) -> None:
         """Write ``value`` (broadcast) to the whole array or view."""
         self._write(self._fresh_selection(write=True), value)
@@ -248,15 +282,6 @@ class ZArray(ArrayAPIMixin):
     @property
     def info(self) -> ArrayInfo:
         return array_info(self)
-
-    def _repr_html_(self) -> str:
-        """Jupyter's rich display: a table beside an SVG of the chunk grid (metadata only)."""
-        return array_html(self)
-
-    def info_html(self, stored: bool = False) -> str:
-        """:meth:`_repr_html_`'s HTML; ``stored=True`` also lists the store for stored
-        chunks, stored bytes, compression ratio and a shaded coverage of the grid."""
-        return array_html(self, stored=stored)
 
     # -- chunk-level API and shape changes live in their own modules ----------------
     def stored_chunks(self) -> Iterator[tuple[int, ...]]:

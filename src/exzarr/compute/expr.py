@@ -18,7 +18,7 @@ import numpy as np
 
 from .region import Region, region_shape, take_region
 
-__all__ = ["Source", "Expr", "Leaf", "Literal", "Elementwise", "Grid", "EvalContext",
+__all__ = ["Source", "Expr", "Leaf", "Literal", "Positional", "Elementwise", "Grid", "EvalContext",
            "broadcast_region", "as_expr", "Operand", "walk"]
 
 #: per dimension ``(block size, offset)``: preferred block boundaries at
@@ -142,6 +142,30 @@ class Literal(Expr):
 
     def describe(self) -> str:
         return f"value {self.shape} {self.dtype}"
+
+
+class Positional(Expr):
+    """Values computed from positions: ``fn(*index_grids)`` where each grid holds the
+    indices of one dimension (broadcastable, ``np.ix_`` style).  Creation functions
+    (``zeros``, ``arange``, ``eye``...) are these: nothing is held in memory."""
+
+    def __init__(self, shape: Sequence[int], dtype: Any, fn: Callable[..., Any],
+                 name: str = "generated") -> None:
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.dtype(dtype)
+        self.fn = fn
+        self.name = name
+
+    def _evaluate(self, region: Region, ctx: EvalContext) -> np.ndarray:
+        pos = [np.arange(ix.start, ix.stop, ix.step) if isinstance(ix, slice) else ix
+               for ix in region]
+        grids = np.ix_(*pos) if pos else ()
+        out = np.asarray(self.fn(*grids), dtype=self.dtype)
+        want = region_shape(region)
+        return out if out.shape == want else np.broadcast_to(out, want)
+
+    def describe(self) -> str:
+        return self.name
 
 
 #: an elementwise operand: an expression or a Python scalar (kept weak for promotion)

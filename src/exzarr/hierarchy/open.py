@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..array.attributes import check_json
+from ..array.readable import set_array_creator
 from ..array.state import ArrayMetadata, ArrayState
 from ..array.zarray import ZArray
 from ..errors import (ArrayNotFoundError, GroupNotFoundError, NodeExistsError, NodeNotFoundError,
@@ -175,3 +176,6 @@ def consolidate_at(s: Store, path: str, zarr_format: int | None) -> Group:
     with LOCK:
         info = write_consolidated(s, path, strip_nested(info), entries)
     return Group(s, path, info.meta, cons=ConsolidatedView(info.zarr_format, entries))
+
+
+set_array_creator(create_array_at)  # how ZArray.to_zarr creates its target
