@@ -17,10 +17,11 @@ from .api import (array, consolidate_metadata, convert, copy, create, empty, ful
 from .array.namespace import namespace as _namespace
 from .array.zarray import ZArray
 from .hierarchy.group import Group
+from .integrations.loader import loader
 
 __all__ = ["ZArray", "array", "create", "empty", "full", "ones", "open", "open_array", "zeros",
            "config", "errors", "__version__", "Group", "group", "open_group",
-           "consolidate_metadata", "convert", "copy", "store", "array_api"]
+           "consolidate_metadata", "convert", "copy", "loader", "store", "array_api"]
 
 
 def __getattr__(name: str) -> _Any:

@@ -6,15 +6,21 @@ memory stays bounded).  One task, or ``threads == 1``, runs inline on the caller
 thread with no thread hop.  Tasks run with the caller's ``exzarr.config`` settings.  A
 store that must stay on the caller's thread right now (``store.serial_now()``, e.g. a
 SQLite store inside a transaction) makes everything run inline.  Tasks must not submit
-work to the executor themselves (nested calls run inline).
+work to the executor themselves (nested calls run inline).  A :func:`prefetch` task may
+call :func:`run`/:func:`imap` (they use the worker threads); a :func:`prefetch` nested in
+a prefetch task runs inline, so the I/O threads never wait on each other.
+
+The pools are fork-safe: a child process created by ``os.fork`` (e.g. a PyTorch
+``DataLoader`` worker) starts with no pools and creates its own on first use.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Generator, Iterable, Iterator, TypeVar
 
 from . import config as _config
 from .storage.base import Store
@@ -51,36 +57,60 @@ _io_pool: ThreadPoolExecutor | None = None
 
 
 def prefetch(fn: Callable[[T], R], items: Iterable[T], *, ahead: int = 1,
-             store: Store | None = None) -> Iterator[R]:
+             store: Store | None = None) -> Generator[R, None, None]:
     """``fn(item)`` for each item in order, computed up to ``ahead`` items in advance on a
     dedicated I/O thread, so fetching the next unit overlaps with decoding this one on
-    the worker threads (which stay free for CPU work)."""
+    the worker threads (which stay free for CPU work).  ``close()`` it (or drop it) to stop
+    early: tasks not started are cancelled and running ones waited for."""
     global _io_pool
     items = list(items)
-    if len(items) <= 1 or _n_threads(None, store) <= 1 or getattr(_worker, "active", False):
+    nested = getattr(_worker, "active", False) or getattr(_worker, "io", False)
+    if len(items) <= 1 or _n_threads(None, store) <= 1 or nested:
         for item in items:
             yield fn(item)
         return
     with _pool_lock:
         if _io_pool is None:
-            _io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="exzarr-io")
+            _io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="exzarr-io",
+                                          initializer=_mark_io)
+        pool = _io_pool
     fn = _with_caller_config(fn)
     pending: deque[Future[R]] = deque()
     it = iter(items)
     try:
         for item in it:
-            pending.append(_io_pool.submit(fn, item))
+            pending.append(pool.submit(fn, item))
             if len(pending) > ahead:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
     finally:
+        # Stopped early (break, exception, garbage collection): drop what has not
+        # started and wait for what has, so no task outlives the iteration.
         for f in pending:
             f.cancel()
+        if pending:
+            wait(list(pending))
 
 
 def _mark_worker() -> None:
     _worker.active = True
+
+
+def _mark_io() -> None:
+    _worker.io = True
+
+
+def _reset_after_fork() -> None:
+    """In a forked child the parent's pool threads do not exist: forget the pools (and a
+    lock some parent thread may have held at fork time) so first use creates new ones."""
+    global _pool, _pool_size, _io_pool, _pool_lock
+    _pool, _pool_size, _io_pool = None, 0, None
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _inline(n_items: int, n_threads: int) -> bool:
