@@ -26,7 +26,6 @@ from ..storage import Store
 from ..storage.keys import join_key, norm_path
 from .consolidated import ConsolidatedView, read_consolidated, refresh_after_write
 from .display import group_html
-from .display import group_html
 from .nodes import GroupMetadata, NodeInfo, delete_node, find_node, node_exists
 from ..array.info import ArrayInfo
 from .tree import Tree, group_info
@@ -245,11 +244,6 @@ class Group(Mapping[str, "ZArray | Group"]):
     @property
     def info(self) -> ArrayInfo:
         return group_info(self)
-
-    def _repr_html_(self) -> str:
-        """Jupyter's rich display: summary table and a collapsible tree of every member,
-        each array with its summary line and chunk-grid card (metadata only)."""
-        return group_html(self)
 
     def _repr_html_(self) -> str:
         """Jupyter's rich display: summary table and a collapsible tree of every member,
