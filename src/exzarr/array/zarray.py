@@ -260,7 +260,7 @@ class ZArray(ArrayAPIMixin):
         if chunks is None:
             grid = self._as_expr().grid()
             auto = auto_chunks(self.shape, self.dtype.itemsize)
-            chunks = tuple(min(size, n) if size else a for (size, _), a, n in
+            chunks = tuple(max(1, min(size, n)) if size else a for (size, _), a, n in
                            zip(grid, auto, self.shape)) if grid else None
         s = resolve_store(store, "w" if overwrite else "a", storage_options)
         meta = array_metadata(shape=self.shape, dtype=self.dtype, chunks=chunks, **create_kwargs)
@@ -274,6 +274,9 @@ class ZArray(ArrayAPIMixin):
 
     def __array__(self, dtype: npt.DTypeLike | None = None,
                   copy: bool | None = None) -> np.ndarray:
+        if copy is False:
+            raise ValueError("an exzarr array lives in a store (or is an expression), so "
+                             "converting it to NumPy always copies; use copy=None or True")
         a = self.read()
         return a.astype(dtype, copy=False) if dtype is not None else a
 

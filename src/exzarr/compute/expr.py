@@ -82,6 +82,9 @@ class Expr:
         cached = ctx.cache.get(id(self))
         if cached is not None:
             return take_region(cached, region)
+        shape = region_shape(region)
+        if 0 in shape:
+            return np.zeros(shape, dtype=self.dtype)  # an empty result: nothing to read
         return self._evaluate(region, ctx)
 
     def _evaluate(self, region: Region, ctx: EvalContext) -> np.ndarray:

@@ -8,6 +8,7 @@ parallel formula.  ``argmin``/``argmax`` keep the first occurrence, NaN first, a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -24,14 +25,14 @@ State = Any
 
 def subregions(expr: Expr, region: Region, split_axes: Sequence[int],
                block_bytes: int) -> list[Region]:
-    """``region`` of ``expr`` cut along ``split_axes`` (then the others) into pieces of
-    about ``block_bytes``, cut at ``expr``'s preferred block boundaries."""
+    """``region`` of ``expr`` cut along ``split_axes`` only (the reduced axes: every
+    partial result must cover the whole output region) into pieces of about
+    ``block_bytes``, cut at ``expr``'s preferred block boundaries."""
     shape = list(region_shape(region))
     item = max(1, expr.dtype.itemsize)
     grid = expr.grid() or tuple((0, 0) for _ in shape)
-    order = list(split_axes) + [d for d in range(len(shape)) if d not in split_axes]
     sizes = list(shape)
-    for d in order:
+    for d in split_axes:
         total = item
         for s in sizes:
             total *= max(1, s)
@@ -258,7 +259,8 @@ class Reduce(Expr):
             kw["dtype"] = dtype
         if name in ("var", "std"):
             kw["ddof"] = correction
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ddof >= the one sample's size
             sample = np_fn(np.ones((1,) * arg.ndim, dtype=arg.dtype), **kw)
         self.dtype = np.asarray(sample).dtype
         acc = self.dtype

@@ -1,0 +1,142 @@
+"""Lazy expressions against NumPy: random expression trees (elementwise operators with
+broadcasting, scalars and NumPy operands, reductions over random axes, views of
+expressions, mixed dtypes) over random stored arrays (v2/v3, sharded, views), evaluated
+by exzarr block by block and by NumPy on the materialised inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import exzarr as ez
+from exzarr.storage import MemoryStore
+
+pytestmark = pytest.mark.property
+
+xp = ez.array_api
+DTYPES = [np.dtype(t) for t in ("int32", "int64", "float32", "float64", "uint8")]
+
+
+@st.composite
+def stored(draw, shape=None):
+    """(numpy value, exzarr array or view of the same values)."""
+    view = shape is None
+    if shape is None:
+        shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=6))
+    dtype = draw(st.sampled_from(DTYPES))
+    elements = st.integers(-50, 50) if dtype.kind == "i" else \
+        st.integers(0, 200) if dtype.kind == "u" else \
+        st.floats(-100, 100, width=dtype.itemsize * 8, allow_nan=False)
+    a = draw(hnp.arrays(dtype, shape, elements=elements))
+    chunks = tuple(draw(st.integers(1, max(1, s))) for s in shape)
+    fmt = draw(st.sampled_from([2, 3, 3]))
+    sharded = fmt == 3 and draw(st.booleans()) and all(s > 0 for s in shape)
+    z = ez.create(MemoryStore(), shape=shape, chunks=chunks, dtype=dtype, zarr_format=fmt,
+                  shards=tuple(c * 2 for c in chunks) if sharded else None)
+    z[...] = a
+    if view and draw(st.booleans()) and a.ndim and a.shape[0] > 1:  # a view with a step
+        return a[1::2], z[1::2]
+    return a, z
+
+
+UNARY = {"negative": np.negative, "abs": np.abs, "square": np.square}
+BINARY = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply,
+          "maximum": np.maximum, "minimum": np.minimum}
+REDUCE = ["sum", "max", "min", "mean", "prod", "any", "all"]
+
+
+def _np_reduce(name, a, axis, keepdims):
+    fn = {"any": np.any, "all": np.all}.get(name) or getattr(np, name)
+    if name in ("sum", "prod") and a.dtype.kind in "iu":
+        return fn(a, axis=axis, keepdims=keepdims, dtype=np.result_type(a.dtype, np.int64)
+                  if a.dtype.kind == "i" else np.uint64)
+    return fn(a, axis=axis, keepdims=keepdims)
+
+
+@st.composite
+def expressions(draw, depth=3):
+    """(numpy value, lazy exzarr value) built by the same random operations."""
+    a, z = draw(stored())
+    e = z
+    for _ in range(draw(st.integers(1, depth))):
+        if a.dtype.kind == "b":  # after any/all: continue with integers (astype is lazy too)
+            a, e = a.astype(np.int64), xp.astype(e, np.int64)
+        op = draw(st.sampled_from(["unary", "binary", "scalar", "numpy", "index", "reduce",
+                                   "permute"]))
+        if op == "unary":
+            name = draw(st.sampled_from(sorted(UNARY)))
+            if a.dtype.kind == "u" and name == "negative":
+                continue
+            a, e = UNARY[name](a), getattr(xp, name)(e)
+        elif op == "binary":
+            b, zb = draw(stored(shape=a.shape[draw(st.integers(0, a.ndim)):]))
+            name = draw(st.sampled_from(sorted(BINARY)))
+            a, e = BINARY[name](a, b), getattr(xp, name)(e, zb)
+        elif op == "scalar":
+            s = draw(st.sampled_from([2, 3, 0.5, -1]))
+            if a.dtype.kind == "u" and s == -1:
+                continue
+            a, e = a * s, e * s
+        elif op == "numpy":
+            b = draw(hnp.arrays(np.float64, a.shape[-1:] if a.ndim else (),
+                                elements=st.floats(-5, 5, allow_nan=False)))
+            a, e = a + b, e + b
+        elif op == "index" and a.ndim:
+            key = tuple(slice(draw(st.integers(0, 2)), None, draw(st.sampled_from([1, 2, -1])))
+                        for _ in range(a.ndim))
+            a, e = a[key], e[key]
+        elif op == "reduce":
+            name = draw(st.sampled_from(REDUCE))
+            axis = draw(st.one_of(st.none(), st.integers(0, max(a.ndim - 1, 0))))
+            if a.ndim == 0:
+                axis = None
+            if name in ("max", "min") and (a.size == 0 or (axis is not None and a.shape[axis] == 0)):
+                continue
+            keepdims = draw(st.booleans())
+            kw = {}
+            if name in ("sum", "prod"):
+                kw["dtype"] = _np_reduce(name, a[..., :0] if a.ndim else a, None, False).dtype
+            a = _np_reduce(name, a, axis, keepdims)
+            e = getattr(xp, name)(e, axis=axis, keepdims=keepdims, **kw)
+        elif op == "permute" and a.ndim > 1:
+            perm = draw(st.permutations(range(a.ndim)))
+            a, e = np.transpose(a, perm), xp.permute_dims(e, tuple(perm))
+    return np.asarray(a), e
+
+
+def _close(got, want):
+    assert got.shape == want.shape
+    if want.dtype.kind == "f":
+        tol = 1e-4 if want.dtype == np.float32 else 1e-9
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, float(np.abs(want).max(initial=0))))
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=120)
+@given(expressions())
+def test_expressions_match_numpy(pair):
+    want, e = pair
+    assert e.shape == want.shape
+    got = np.asarray(e)
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    _close(got, want)
+
+
+@settings(max_examples=60)
+@given(expressions(depth=2), st.integers(1, 3))
+def test_small_blocks_and_threads_give_the_same_values(pair, threads):
+    want, e = pair
+    with ez.config.set(block_bytes=64, threads=threads):
+        _close(np.asarray(e), want)
+
+
+@settings(max_examples=40)
+@given(expressions(depth=2))
+def test_to_zarr_stores_the_values(pair):
+    want, e = pair
+    out = (e + 0).to_zarr(MemoryStore())
+    assert out.shape == want.shape and not out.is_lazy
+    _close(out.read(), want.astype(out.dtype))
