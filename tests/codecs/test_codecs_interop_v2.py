@@ -127,7 +127,7 @@ def test_v2_both_ways(tmp_path, comp, filt, order):
 
 def test_snappy_v2_compatible_with_python_snappy(tmp_path):
     snappy = pytest.importorskip("snappy")
-    from exzarr.codecs.snappy import Snappy  # registers the id in numcodecs
+    from exzarr.codecs.snappy import Snappy  # registered in numcodecs on first use of numcodecs
 
     data = _data("<f8")
     spec = ChunkSpec(CHUNKS, np.dtype("<f8"), None, "C")
