@@ -97,22 +97,19 @@ class Source:
 
     def read(self, idx: np.ndarray) -> np.ndarray:
         """Samples ``idx`` (distinct indices, any order) in that order, stacked along the
-        axis; one read call, so each chunk the window needs is decoded once."""
+        axis, with one read call: an increasing run is read as a slice, anything else as
+        an orthogonal selection in the requested order, which decodes each chunk it needs
+        once and scatters its rows straight to their places (no second gather pass)."""
         idx = np.asarray(idx, dtype=np.int64)
         m = len(idx)
-        if m == 0:
+        increasing_run = m > 0 and int(idx[-1]) - int(idx[0]) + 1 == m and (
+            m == 1 or bool(np.all(np.diff(idx) == 1)))
+        if increasing_run:
+            data = self._read(slice(int(idx[0]), int(idx[0]) + m))
+        elif m == 0:
             data = self._read(slice(0, 0))
         else:
-            lo, hi = int(idx.min()), int(idx.max())
-            if hi - lo + 1 == m:  # a permutation of a contiguous range: read it as a slice
-                data = self._read(slice(lo, hi + 1))
-                if not (idx[0] == lo and (m == 1 or bool(np.all(np.diff(idx) == 1)))):
-                    data = np.take(data, idx - lo, axis=self.axis)
-            else:
-                uniq = np.unique(idx)
-                data = self._read(uniq)
-                if len(uniq) != m or not np.array_equal(uniq, idx):
-                    data = np.take(data, np.searchsorted(uniq, idx), axis=self.axis)
+            data = self._read(idx)
         expected = self.shape[:self.axis] + (m,) + self.shape[self.axis + 1:]
         if data.shape != expected:
             raise ShapeMismatchError(f"reading {m} samples of {self.name} along axis "
