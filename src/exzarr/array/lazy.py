@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from ..compute import Expr, Index, Literal, Plan, compute, make_plan
+from ..compute import Expr, Index, Literal, Permute, Plan, compute, make_plan
 from ..errors import LazyArrayError
 from ..indexing.parse import parse_key
 from ..indexing.selection import DimKind, Selection
@@ -36,7 +36,7 @@ def _selection_to_index(arr: Expr, sel: Selection) -> Expr | None:
     used = {a for d in sel.dims for a in d.axes}
     for dm in sel.dims:
         if dm.kind is DimKind.INT:
-            entries.append(int(dm.value))  # type: ignore[call-overload]
+            entries.append(dm.value)
             continue
         if len(dm.axes) != 1:
             return None
@@ -118,7 +118,7 @@ class LazyArray(ZArray):
         return self.read(**kwargs)
 
     # -- indexing -------------------------------------------------------------------
-    def _view(self, inner: Selection) -> ZArray:
+    def _view(self, inner: Selection) -> LazyArray:
         index = _selection_to_index(self._expr, inner)
         if index is not None:
             return LazyArray(index)
@@ -126,8 +126,12 @@ class LazyArray(ZArray):
         from_sel = _vectorised(self.read(), inner)
         return LazyArray(Literal(from_sel))
 
-    def __getitem__(self, key: Any) -> ZArray:
+    def __getitem__(self, key: Any) -> LazyArray:
         return self._view(parse_key(key, self.shape))
+
+    def permute_dims(self, axes: tuple[int, ...]) -> LazyArray:
+        perm = tuple(int(a) % max(self.ndim, 1) for a in axes)
+        return LazyArray(Permute(self._expr, perm))
 
     def __setitem__(self, key: Any, value: Any) -> NoReturn:
         raise LazyArrayError("a lazy expression cannot be assigned to; store it first "
@@ -138,7 +142,8 @@ class LazyArray(ZArray):
                              "(e = e.to_zarr(...)) or assign into a stored array")
 
     def astype(self, dtype: npt.DTypeLike, copy: bool = True) -> ZArray:
-        return _astype(self, dtype, copy=copy)  # type: ignore[no-any-return]
+        result: ZArray = _astype(self, dtype, copy=copy)
+        return result
 
     def __repr__(self) -> str:
         return (f"<ZArray lazy shape={self.shape} dtype={self.dtype} "

@@ -87,8 +87,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...],
     simple = all(k in ("out", "dtype", "casting") for k in kwargs) and \
         kwargs.get("casting", "same_kind") == "same_kind"
     if method == "__call__" and ufunc.nout == 1 and simple:
-        kw = {k: v for k, v in kwargs.items() if k == "dtype" and v is not None}
-        expr = Elementwise(ufunc, [to_expr(i) for i in inputs], ufunc.__name__, **kw)
+        dt = {k: v for k, v in kwargs.items() if k == "dtype" and v is not None}
+        expr = Elementwise(ufunc, [to_expr(i) for i in inputs], ufunc.__name__, **dt)
         return _deliver(lazy(expr), out)
     if method == "reduce" and ufunc in _REDUCE and len(inputs) == 1 and \
             all(k in ("out", "axis", "dtype", "keepdims") for k in kwargs):
@@ -129,7 +129,7 @@ def _refuse_write(name: str) -> Callable[..., Any]:
     return f
 
 
-def _copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
+def _copyto(dst: Any, src: Any, casting: Any = "same_kind", where: Any = True) -> None:
     if where is not True:
         if is_array(dst):
             raise TypeError("numpy.copyto(where=...) into an exzarr array: assign "

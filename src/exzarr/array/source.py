@@ -63,7 +63,8 @@ class ZArraySource:
         for base_dim, dm in enumerate(sel.dims):
             if dm.kind is not DimKind.SLICE:
                 continue
-            s: Slice = dm.value  # type: ignore[assignment]
+            s = dm.value
+            assert isinstance(s, Slice)
             c = chunks[base_dim]
             step = abs(s.step)
             if step == 1 and s.step > 0:

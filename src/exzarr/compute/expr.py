@@ -168,7 +168,7 @@ class Positional(Expr):
         return out if out.shape == want else np.broadcast_to(out, want)
 
     def describe(self) -> str:
-        return self.name
+        return str(self.name)
 
 
 #: an elementwise operand: an expression or a Python scalar (kept weak for promotion)
@@ -255,4 +255,4 @@ class Elementwise(Expr):
         return tuple(best) if any(s for s, _ in best) else None
 
     def describe(self) -> str:
-        return self.name
+        return str(self.name)

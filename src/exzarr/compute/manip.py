@@ -209,7 +209,7 @@ class Reshape(Expr):
         # the bounding box of the flat range [flat_lo, flat_hi) in the input: dimension d
         # narrows when the range lies inside one index of every dimension before it
         strides = [math.prod(src_shape[d + 1:]) for d in range(len(src_shape))]
-        sub: list[Index1] = []
+        sub: list[slice] = []
         for d, n in enumerate(src_shape):
             lo_d = (flat_lo // strides[d]) % n if strides[d] else 0
             hi_d = ((flat_hi - 1) // strides[d]) % n if strides[d] else 0
@@ -219,7 +219,7 @@ class Reshape(Expr):
                 sub.append(slice(0, n, 1))
         sub_t = tuple(sub)
         block = self.arg.evaluate(sub_t, ctx).reshape(-1)
-        origin = [s.start for s in sub]
+        origin = [s.start for s in sub if isinstance(s, slice)]
         sub_shape = region_shape(sub_t)
         # flat output positions of the region -> positions inside the block
         grids = np.meshgrid(*[np.arange(ix.start, ix.stop, ix.step) if isinstance(ix, slice)

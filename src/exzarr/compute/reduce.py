@@ -49,7 +49,7 @@ def subregions(expr: Expr, region: Region, split_axes: Sequence[int],
         if n <= step:
             pieces.append([ix])
             continue
-        parts = []
+        parts: list[Any] = []
         if isinstance(ix, slice):
             off = 0
             size, goff = grid[d]
@@ -320,7 +320,7 @@ class ArgReduce(Expr):
             raise ValueError(f"attempt to get {name} of an empty sequence")
         self.name, self.arg, self.keepdims = name, arg, keepdims
         self.axis = None if axis is None else _norm_axes(axis, arg.ndim, name)[0]
-        self.axes = tuple(range(arg.ndim)) if axis is None else (self.axis,)
+        self.axes: tuple[int, ...] = tuple(range(arg.ndim)) if self.axis is None else (self.axis,)
         self.dtype = np.dtype(np.int64)
         if axis is None:
             self.shape = (1,) * arg.ndim if keepdims else ()

@@ -57,7 +57,7 @@ def _py_slice(ix: slice) -> slice:
 def take_region(a: np.ndarray, region: Region) -> np.ndarray:
     """``a`` indexed orthogonally by ``region`` (one entry per dimension of ``a``)."""
     if all(isinstance(ix, slice) for ix in region):
-        return a[tuple(_py_slice(ix) for ix in region)]  # type: ignore[arg-type]
+        return a[tuple(_py_slice(ix) for ix in region if isinstance(ix, slice))]
     out = a
     for axis, ix in enumerate(region):
         if isinstance(ix, slice):
