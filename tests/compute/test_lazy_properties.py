@@ -140,3 +140,50 @@ def test_to_zarr_stores_the_values(pair):
     out = (e + 0).to_zarr(MemoryStore())
     assert out.shape == want.shape and not out.is_lazy
     _close(out.read(), want.astype(out.dtype))
+
+
+@settings(max_examples=80)
+@given(expressions(depth=3))
+def test_fused_kernels_give_numpys_values(pair):
+    """Elementwise chains fused into one compiled kernel (forced on for small arrays)."""
+    want, e = pair
+    with ez.config.set(fuse_min_size=0):
+        got = np.asarray(e)
+    assert got.dtype == want.dtype
+    _close(got, want)
+
+
+FUSABLE = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "pow"]
+UNARY_FUSABLE = ["negative", "abs", "square", "sqrt", "exp", "sin"]
+
+
+@settings(max_examples=60)
+@given(st.data(), st.sampled_from(["float32", "float64"]))
+def test_fused_recipes_match_the_numpy_reference(data, dtype):
+    from exzarr.kernels import fused
+    from exzarr.kernels.jit import enabled
+    if not enabled():
+        pytest.skip("compiled kernels are off (EXZARR_JIT=0 or no Numba)")
+    n_in = data.draw(st.integers(1, 3))
+    steps = []
+    for j in range(data.draw(st.integers(1, 5))):
+        refs = [("in", i) for i in range(n_in)] + [("step", k) for k in range(j)]
+        if data.draw(st.booleans()):
+            op = data.draw(st.sampled_from(UNARY_FUSABLE))
+            steps.append((op, dtype, (data.draw(st.sampled_from(refs)),)))
+        else:
+            op = data.draw(st.sampled_from(FUSABLE))
+            b = data.draw(st.one_of(st.sampled_from(refs),
+                                    st.floats(-3, 3, allow_nan=False).map(lambda v: ("const", v))))
+            steps.append((op, dtype, (data.draw(st.sampled_from(refs)), b)))
+    arrays = [data.draw(hnp.arrays(dtype, 7, elements=st.floats(-4, 4, width=8 * np.dtype(dtype).itemsize)))
+              for _ in range(n_in)]
+    got = fused.compiled(tuple(steps), n_in)(*arrays)
+    want = fused.reference(tuple(steps), *arrays)
+    assert got.dtype == want.dtype
+    exact = all(op not in ("exp", "sin", "pow") for op, _, _ in steps)
+    if exact:
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-12,
+                                   equal_nan=True)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import executor
 from .expr import EvalContext, Expr
+from .fuse import fuse
 from .plan import Plan, make_plan
 from .region import Region, block_regions, full_region
 
@@ -38,6 +39,7 @@ def stream(expr: Expr, sink: Sink, *, plan: Plan | None = None,
            progress: bool | str = False) -> Plan:
     """Evaluate ``expr`` block by block, handing every block to ``sink``."""
     plan = plan or make_plan(expr)
+    expr = fuse(expr)
     ctx = _context(plan)
     regions = list(block_regions(expr.shape, plan.block_shape, plan.block_offsets))
     bar = _progress(len(regions), progress)
