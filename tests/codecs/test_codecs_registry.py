@@ -218,3 +218,20 @@ def test_snappy_falls_back_to_cramjam(monkeypatch):
 def test_public_names():
     for name in ["available", "register", "get", "Codec", "ChunkSpec", "CodecPipeline"]:
         assert hasattr(codecs, name)
+
+
+def test_transpose_legacy_order_json_round_trips(tmp_path):
+    # regression: the legacy order "F" was written to JSON as ["F"], which no reader accepts
+    codec = get({"name": "transpose", "configuration": {"order": "F"}})
+    assert codec.to_json() == {"name": "transpose", "configuration": {"order": "F"}}
+    assert get(codec.to_json()) == codec
+    spec = ChunkSpec((4, 5), np.dtype("<i4"), 0)
+    p = CodecPipeline.from_v3([codec.to_json(), BYTES_LE], spec)
+    assert p.to_json()[0] == {"name": "transpose", "configuration": {"order": [1, 0]}}
+    np.testing.assert_array_equal(p.decode(p.encode(DATA)), DATA)
+
+    import exzarr as ez
+    z = ez.create(str(tmp_path / "t.zarr"), shape=(4, 5), chunks=(2, 5), dtype="<i4",
+                  codecs=[{"name": "transpose", "configuration": {"order": "F"}}, BYTES_LE])
+    z[...] = DATA
+    np.testing.assert_array_equal(ez.open(str(tmp_path / "t.zarr"))[...], DATA)

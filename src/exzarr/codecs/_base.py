@@ -19,11 +19,19 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..errors import CodecNotAvailableError, DecompressionError, InvalidMetadataError, where
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer, TypeAlias
+
+    #: Anything exposing the buffer protocol (PEP 688).  ndarray is listed as well because
+    #: numpy's stubs declare ``ndarray.__buffer__`` only for Python >= 3.12.
+    BufferLike: TypeAlias = Buffer | np.ndarray
 
 __all__ = [
     "ChunkSpec",
@@ -45,7 +53,7 @@ class ChunkSpec:
     fill_value: Any = None
     order: str = "C"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
         object.__setattr__(self, "dtype", np.dtype(self.dtype))
         if self.order not in ("C", "F"):
@@ -59,7 +67,7 @@ class ChunkSpec:
     def nbytes(self) -> int:
         return self.size * self.dtype.itemsize
 
-    def evolve(self, **changes) -> "ChunkSpec":
+    def evolve(self, **changes: Any) -> "ChunkSpec":
         return replace(self, **changes)
 
     def fill_array(self) -> np.ndarray:
@@ -69,7 +77,7 @@ class ChunkSpec:
         return arr
 
 
-def fill_into(arr: np.ndarray, fill_value) -> None:
+def fill_into(arr: np.ndarray, fill_value: Any) -> None:
     if fill_value is None:
         arr[...] = np.zeros((), dtype=arr.dtype)
     else:
@@ -103,12 +111,12 @@ class DecodeContext:
 NO_CONTEXT = DecodeContext()
 
 
-def as_byte_view(data) -> memoryview:
+def as_byte_view(data: BufferLike) -> memoryview:
     """A flat, read-only-or-writable uint8 memoryview of any contiguous buffer."""
     if isinstance(data, np.ndarray):
-        if not (data.flags.c_contiguous or data.flags.f_contiguous):
-            data = np.ascontiguousarray(data)
-        data = data.reshape(-1, order="A").view(np.uint8)
+        arr = data if data.flags.c_contiguous or data.flags.f_contiguous \
+            else np.ascontiguousarray(data)
+        data = arr.reshape(-1, order="A").view(np.uint8).data
     mv = memoryview(data)
     if mv.ndim != 1 or mv.format not in ("B", "b", "c"):
         mv = mv.cast("B")
@@ -125,7 +133,7 @@ class Codec:
 
     # -- construction / JSON ---------------------------------------------------
     @classmethod
-    def from_config(cls, configuration: dict | None) -> "Codec":
+    def from_config(cls, configuration: Mapping[str, Any] | None) -> "Codec":
         try:
             return cls(**(configuration or {}))
         except TypeError as e:
@@ -134,24 +142,25 @@ class Codec:
             ) from None
 
     @classmethod
-    def configuration_from_numcodecs(cls, config: dict) -> dict:
+    def configuration_from_numcodecs(cls, config: dict[str, Any]) -> dict[str, Any]:
         """This codec's v3 ``configuration`` for a numcodecs config (without ``id``) of the
         codec ``numcodecs_id``."""
         return dict(config)
 
-    def configuration(self) -> dict | None:
+    def configuration(self) -> dict[str, Any] | None:
         """The ``configuration`` member of the JSON form (None to omit it)."""
         return None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         cfg = self.configuration()
         return {"name": self.name} if cfg is None else {"name": self.name, "configuration": cfg}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.configuration()!r})"
 
-    def __eq__(self, other) -> bool:
-        return type(self) is type(other) and self.to_json() == other.to_json()
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and isinstance(other, Codec) \
+            and self.to_json() == other.to_json()
 
     def __hash__(self) -> int:
         return hash((type(self), repr(self.to_json())))
@@ -200,10 +209,10 @@ class ArrayArrayCodec(Codec):
 class ArrayBytesCodec(Codec):
     kind = "array_bytes"
 
-    def encode(self, arr: np.ndarray, spec: ChunkSpec):
+    def encode(self, arr: np.ndarray, spec: ChunkSpec) -> BufferLike:
         raise NotImplementedError
 
-    def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,
+    def decode(self, data: BufferLike, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,
                out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
@@ -215,13 +224,13 @@ class ArrayBytesCodec(Codec):
 class BytesBytesCodec(Codec):
     kind = "bytes_bytes"
 
-    def encode(self, data: memoryview, spec: ChunkSpec):
+    def encode(self, data: BufferLike, spec: ChunkSpec) -> BufferLike:
         raise NotImplementedError
 
-    def decode(self, data: memoryview, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT):
+    def decode(self, data: BufferLike, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT) -> BufferLike:
         raise NotImplementedError
 
-    def decode_into(self, data: memoryview, out: memoryview, spec: ChunkSpec,
+    def decode_into(self, data: BufferLike, out: memoryview, spec: ChunkSpec,
                     ctx: DecodeContext = NO_CONTEXT) -> None:
         """Decode into ``out`` (a writable uint8 view of exactly the expected size)."""
         res = as_byte_view(self.decode(data, spec, ctx))

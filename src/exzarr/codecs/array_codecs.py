@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
 import numpy as np
 
 from ..errors import InvalidMetadataError
 from ._base import NO_CONTEXT, ArrayArrayCodec, ArrayBytesCodec, ChunkSpec, DecodeContext, as_byte_view
 
+if TYPE_CHECKING:
+    from ._base import BufferLike
+
 __all__ = ["BytesCodec", "TransposeCodec"]
 
-_ENDIAN_CHAR = {"little": "<", "big": ">"}
+_ENDIAN_CHAR: dict[str, Literal["<", ">"]] = {"little": "<", "big": ">"}
 
 
 def _needs_endian(dtype: np.dtype) -> bool:
@@ -33,7 +39,7 @@ class BytesCodec(ArrayBytesCodec):
             )
         self.endian = endian
 
-    def configuration(self):
+    def configuration(self) -> dict[str, Any] | None:
         return None if self.endian is None else {"endian": self.endian}
 
     def evolve(self, spec: ChunkSpec) -> "BytesCodec":
@@ -61,7 +67,7 @@ class BytesCodec(ArrayBytesCodec):
             arr = np.ascontiguousarray(arr)
         return as_byte_view(arr)
 
-    def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,
+    def decode(self, data: BufferLike, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,
                out: np.ndarray | None = None) -> np.ndarray:
         mv = as_byte_view(data)
         if mv.nbytes != spec.nbytes:
@@ -85,7 +91,8 @@ class TransposeCodec(ArrayArrayCodec):
 
     name = "transpose"
 
-    def __init__(self, order):
+    def __init__(self, order: str | Sequence[int]):
+        self.order: str | tuple[int, ...]
         if isinstance(order, str):
             if order not in ("C", "F"):
                 raise InvalidMetadataError(f"transpose: order must be a permutation, got {order!r}")
@@ -98,14 +105,15 @@ class TransposeCodec(ArrayArrayCodec):
                     f"transpose: order must be a list of integers, got {order!r}"
                 ) from None
 
-    def configuration(self):
-        return {"order": list(self.order)}
+    def configuration(self) -> dict[str, Any]:
+        # the legacy "C"/"F" form of an unbound codec is kept as given ("F", not ["F"])
+        return {"order": self.order if isinstance(self.order, str) else list(self.order)}
 
     def evolve(self, spec: ChunkSpec) -> "TransposeCodec":
         n = len(spec.shape)
         if isinstance(self.order, str):
             return TransposeCodec(tuple(range(n)) if self.order == "C" else tuple(range(n))[::-1])
-        if sorted(self.order) != list(range(n)):
+        if sorted(self.permutation) != list(range(n)):
             raise InvalidMetadataError(
                 f"transpose: order {list(self.order)} is not a permutation of 0..{n - 1} "
                 f"for a {n}-d chunk"
@@ -113,14 +121,23 @@ class TransposeCodec(ArrayArrayCodec):
         return self
 
     @property
+    def permutation(self) -> tuple[int, ...]:
+        """The axis order (the codec must be bound with :meth:`evolve` if it was given
+        in the legacy ``"C"``/``"F"`` form)."""
+        if isinstance(self.order, str):
+            raise RuntimeError(f"transpose codec with order {self.order!r} must be bound to a "
+                               "chunk spec with evolve(spec) first")
+        return self.order
+
+    @property
     def inverse(self) -> tuple[int, ...]:
-        return tuple(int(i) for i in np.argsort(self.order))
+        return tuple(int(i) for i in np.argsort(self.permutation))
 
     def resolve_spec(self, spec: ChunkSpec) -> ChunkSpec:
-        return spec.evolve(shape=tuple(spec.shape[i] for i in self.order))
+        return spec.evolve(shape=tuple(spec.shape[i] for i in self.permutation))
 
     def encode(self, arr: np.ndarray, spec: ChunkSpec) -> np.ndarray:
-        return np.asarray(arr).transpose(self.order)
+        return np.asarray(arr).transpose(self.permutation)
 
     def decode(self, arr: np.ndarray, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT) -> np.ndarray:
         return arr.transpose(self.inverse)

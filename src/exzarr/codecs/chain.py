@@ -8,17 +8,22 @@ the compressor) decompresses straight into the caller's output buffer.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
 
 from ..errors import InvalidMetadataError
-from ._base import (NO_CONTEXT, ArrayBytesCodec, ChunkSpec, Codec, DecodeContext,
-                    as_byte_view)
+from ._base import (NO_CONTEXT, ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec,
+                    Codec, DecodeContext, as_byte_view)
 from .registry import get
+
+if TYPE_CHECKING:
+    from ._base import BufferLike
 
 __all__ = ["CodecChain", "build_chain"]
 
 
-def build_chain(codecs, spec: ChunkSpec) -> "CodecChain":
+def build_chain(codecs: Any, spec: ChunkSpec) -> "CodecChain":
     """Parse a list of v3 codec JSON dicts (or codec objects) and bind it to ``spec``."""
     if isinstance(codecs, (dict, str, Codec)):
         codecs = [codecs]
@@ -30,47 +35,50 @@ def build_chain(codecs, spec: ChunkSpec) -> "CodecChain":
 class CodecChain:
     def __init__(self, codecs: list[Codec], spec: ChunkSpec):
         self.spec = spec
-        self.array_array: list = []
+        # A codec's ``kind`` says which interface it implements (third-party codecs may
+        # declare it without subclassing ArrayArrayCodec & co., hence the casts).
+        self.array_array: list[ArrayArrayCodec] = []
         self.aa_specs: list[ChunkSpec] = []  # decoded-side spec of each array->array codec
-        self.array_bytes: ArrayBytesCodec | None = None
-        self.bytes_bytes: list = []
+        array_bytes: ArrayBytesCodec | None = None
+        self.bytes_bytes: list[BytesBytesCodec] = []
         cur = spec
         for codec in codecs:
             if codec.kind == "array_array":
-                if self.array_bytes is not None:
+                if array_bytes is not None:
                     raise InvalidMetadataError(
                         f"codec {codec.name!r} (array -> array) must come before the array -> bytes codec"
                     )
                 codec = codec.evolve(cur)
-                self.array_array.append(codec)
+                self.array_array.append(cast(ArrayArrayCodec, codec))
                 self.aa_specs.append(cur)
                 cur = codec.resolve_spec(cur)
             elif codec.kind == "array_bytes":
-                if self.array_bytes is not None:
+                if array_bytes is not None:
                     raise InvalidMetadataError(
-                        f"codec chain has two array -> bytes codecs ({self.array_bytes.name!r} "
+                        f"codec chain has two array -> bytes codecs ({array_bytes.name!r} "
                         f"and {codec.name!r}); exactly one is required"
                     )
-                self.array_bytes = codec.evolve(cur)
+                array_bytes = cast(ArrayBytesCodec, codec.evolve(cur))
             elif codec.kind == "bytes_bytes":
-                if self.array_bytes is None:
+                if array_bytes is None:
                     raise InvalidMetadataError(
                         f"codec {codec.name!r} (bytes -> bytes) must come after the array -> bytes codec"
                     )
-                self.bytes_bytes.append(codec.evolve(spec))
+                self.bytes_bytes.append(cast(BytesBytesCodec, codec.evolve(spec)))
             else:
                 raise InvalidMetadataError(f"codec {codec!r} has unknown kind {codec.kind!r}")
-        if self.array_bytes is None:
+        if array_bytes is None:
             raise InvalidMetadataError(
                 "codec chain has no array -> bytes codec (such as 'bytes' or 'sharding_indexed')"
             )
+        self.array_bytes: ArrayBytesCodec = array_bytes
         self.bytes_spec = cur  # spec of the array handed to the array -> bytes codec
 
     @property
     def codecs(self) -> list[Codec]:
         return [*self.array_array, self.array_bytes, *self.bytes_bytes]
 
-    def to_json(self) -> list[dict]:
+    def to_json(self) -> list[dict[str, Any]]:
         return [c.to_json() for c in self.codecs]
 
     def encoded_size(self) -> int | None:
@@ -96,24 +104,24 @@ class CodecChain:
         for codec, spec in zip(self.array_array, self.aa_specs):
             arr = codec.encode(arr, spec)
         data = self.array_bytes.encode(arr, self.bytes_spec)
-        for codec in self.bytes_bytes:
-            data = codec.encode(data, self.bytes_spec)
+        for bb in self.bytes_bytes:
+            data = bb.encode(data, self.bytes_spec)
         return data if isinstance(data, bytes) else bytes(as_byte_view(data))
 
     # -- decode -----------------------------------------------------------------------
-    def decode(self, data, ctx: DecodeContext = NO_CONTEXT, out: np.ndarray | None = None) -> np.ndarray:
+    def decode(self, data: BufferLike, ctx: DecodeContext = NO_CONTEXT, out: np.ndarray | None = None) -> np.ndarray:
         if out is not None:
             _check_out(out, self.spec)
         data = as_byte_view(data)
         if self.decodes_into_out and self.bytes_bytes:
             if out is None:
                 out = np.empty(self.spec.shape, dtype=self.spec.dtype)
-            for codec in reversed(self.bytes_bytes[1:]):
-                data = codec.decode(data, self.bytes_spec, ctx)
+            for bb in reversed(self.bytes_bytes[1:]):
+                data = bb.decode(data, self.bytes_spec, ctx)
             self.bytes_bytes[0].decode_into(data, as_byte_view(out), self.bytes_spec, ctx)
             return out
-        for codec in reversed(self.bytes_bytes):
-            data = codec.decode(data, self.bytes_spec, ctx)
+        for bb in reversed(self.bytes_bytes):
+            data = bb.decode(data, self.bytes_spec, ctx)
         if not self.array_array:
             return self.array_bytes.decode(data, self.bytes_spec, ctx, out=out)
         arr = self.array_bytes.decode(data, self.bytes_spec, ctx)

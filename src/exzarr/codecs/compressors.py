@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import numpy as np
+
 from ..errors import InvalidMetadataError
 from ._base import NO_CONTEXT, BytesBytesCodec, ChunkSpec, DecodeContext
 from .numcodecs_adapter import nc_decode, nc_encode, nc_get_codec
@@ -31,7 +33,7 @@ class NumcodecsBackedCodec(BytesBytesCodec):
     def _nc(self):
         return self.to_numcodecs()
 
-    def encode(self, data, spec: ChunkSpec) -> bytes:
+    def encode(self, data, spec: ChunkSpec) -> bytes | np.ndarray:
         return nc_encode(self._nc, data)
 
     def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT):

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Mapping
 from functools import cached_property
-from typing import cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from ..errors import (ChecksumMismatchError, CodecNotAvailableError, InvalidMeta
 from . import snappy
 from ._base import (NO_CONTEXT, ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec,
                     Codec, DecodeContext, as_byte_view)
+
+if TYPE_CHECKING:
+    from ._base import BufferLike
 
 __all__ = ["OPTIONAL_IDS", "PREFIX", "numcodecs_registry", "register_numcodec", "id_available",
            "nc_get_codec", "nc_decode", "nc_encode", "decoded_size", "kind_of_id",
@@ -77,16 +81,17 @@ def id_available(codec_id: str) -> bool:
     return True
 
 
-def nc_get_codec(config: dict):
+def nc_get_codec(config: Mapping[str, Any]) -> Any:
     """A numcodecs codec instance from a ``{"id": ...}`` config, with exzarr errors."""
     config = dict(config)
-    codec_id = config.get("id")
+    codec_id: Any = config.get("id")  # a str in valid metadata, anything in invalid
     registry = numcodecs_registry()
     cls = registry.get(codec_id)
     if cls is None:
         import numcodecs.registry as reg
 
-        ep = getattr(reg, "entries", {}).get(codec_id)
+        entries: dict[Any, Any] = getattr(reg, "entries", {})
+        ep = entries.get(codec_id)
         if ep is not None:
             try:
                 cls = ep.load()
@@ -199,7 +204,8 @@ def nc_decode(codec, data, ctx: DecodeContext = NO_CONTEXT, out: memoryview | No
     return res
 
 
-def nc_encode(codec, data) -> bytes:
+def nc_encode(codec: Any, data: Any) -> bytes | np.ndarray:
+    """``codec.encode(data)`` as bytes (an object array when the codec makes one)."""
     res = codec.encode(data)
     if isinstance(res, bytes):
         return res
@@ -227,7 +233,7 @@ def kind_of_id(codec_id: str) -> str:
 class _Adapter:
     """Mixin holding a numcodecs config and the lazily built numcodecs instance."""
 
-    requires = (("numcodecs", "numcodecs"),)
+    requires: ClassVar[tuple[tuple[str, str], ...]] = (("numcodecs", "numcodecs"),)
     codec_id: str = ""
 
     def __init__(self, **config):
@@ -262,7 +268,7 @@ class _BytesBytes(_Adapter, BytesBytesCodec):
             return nbytes + (8 if self.codec_id == "jenkins_lookup3" and self.config.get("prefix") else 4)
         return None
 
-    def encode(self, data, spec: ChunkSpec) -> bytes:
+    def encode(self, data: BufferLike, spec: ChunkSpec) -> bytes | np.ndarray:
         return nc_encode(self._nc, np.frombuffer(as_byte_view(data), dtype=np.uint8))
 
     def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT):
@@ -333,7 +339,7 @@ class _ArrayArray(_Adapter, ArrayArrayCodec):
 
 
 class _ArrayBytes(_Adapter, ArrayBytesCodec):
-    def encode(self, arr: np.ndarray, spec: ChunkSpec) -> bytes:
+    def encode(self, arr: np.ndarray, spec: ChunkSpec) -> bytes | np.ndarray:
         return nc_encode(self._nc, np.ascontiguousarray(arr))
 
     def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
 from ..errors import CodecNotAvailableError, InvalidMetadataError, UnknownCodecError
 from ._base import Codec
 from .numcodecs_adapter import (OPTIONAL_IDS, PREFIX, id_available, nc_get_codec,
@@ -22,8 +24,17 @@ __all__ = ["available", "register", "get", "codec_class", "to_v3", "to_v2"]
 _v3: dict[str, type[Codec]] = {}  # v3 name -> exzarr codec class
 _KINDS = ("array_array", "array_bytes", "bytes_bytes")
 
+_T = TypeVar("_T", bound=type)
 
-def _entry_point(name: str):
+
+@runtime_checkable
+class _HasNumcodecsForm(Protocol):
+    """A v3 codec with a Zarr v2 form (the ``numcodecs.<id>`` codecs)."""
+
+    def to_numcodecs(self) -> Any: ...  # a numcodecs codec (numcodecs is untyped)
+
+
+def _entry_point(name: str) -> type[Codec] | None:
     from importlib.metadata import entry_points  # ~15 ms: only when a name is not known
 
     for ep in entry_points(group="exzarr.codecs"):
@@ -83,7 +94,7 @@ def available() -> dict[str, bool]:
     return dict(sorted(out.items()))
 
 
-def register(codec_cls: type, *, name: str | None = None) -> type:
+def register(codec_cls: _T, *, name: str | None = None) -> _T:
     """Register a codec class (usable as a decorator); returns it.
 
     An :class:`exzarr.codecs.Codec` subclass is registered under its v3 ``name``; a
@@ -109,22 +120,22 @@ def register(codec_cls: type, *, name: str | None = None) -> type:
     )
 
 
-def _is_numcodec(obj) -> bool:
+def _is_numcodec(obj: object) -> bool:
     return not isinstance(obj, Codec) and hasattr(obj, "codec_id") and hasattr(obj, "get_config")
 
 
-def _v3_from_name(name: str, configuration: dict | None) -> Codec:
+def _v3_from_name(name: str, configuration: dict[str, Any] | None) -> Codec:
     cls = codec_class(name)
     cls.check_available()
     if configuration is not None and not isinstance(configuration, dict):
         raise InvalidMetadataError(f"codec {name!r}: configuration must be an object, got {configuration!r}")
     codec = cls.from_config(configuration)
-    if name.startswith(PREFIX):
+    if name.startswith(PREFIX) and isinstance(codec, _HasNumcodecsForm):
         codec.to_numcodecs()  # fail now (bad config, missing library), not at first chunk
     return codec
 
 
-def to_v3(config) -> Codec:
+def to_v3(config: Any) -> Codec:
     """A v3 codec equivalent to a numcodecs codec or ``{"id": ...}`` dict."""
     if _is_numcodec(config):
         config = config.get_config()
@@ -136,19 +147,19 @@ def to_v3(config) -> Codec:
     return _v3_from_name(PREFIX + codec_id, config)
 
 
-def to_v2(config):
+def to_v2(config: Any) -> Any:
     """A numcodecs codec instance from a numcodecs codec, v2 dict, v3 codec or v3 dict."""
     if _is_numcodec(config):
         return config
     if isinstance(config, dict) and "id" in config:
         return nc_get_codec(config)
     codec = get(config) if not isinstance(config, Codec) else config
-    if not hasattr(codec, "to_numcodecs"):
+    if not isinstance(codec, _HasNumcodecsForm):
         raise InvalidMetadataError(f"codec {codec.name!r} has no Zarr v2 (numcodecs) form")
     return codec.to_numcodecs()
 
 
-def get(config, *, zarr_format: int | None = None):
+def get(config: Any, *, zarr_format: int | None = None) -> Any:
     """A codec object from any accepted form.
 
     ``config`` may be a v3 dict ``{"name", "configuration"}``, a v2/numcodecs dict

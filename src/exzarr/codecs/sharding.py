@@ -14,7 +14,8 @@ Besides whole-shard encode/decode the bound codec supports partial reads: fetch
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,7 +23,10 @@ from ..errors import InvalidMetadataError
 from ..kernels.fill import is_all_fill
 from ._base import NO_CONTEXT, ArrayBytesCodec, ChunkSpec, Codec, DecodeContext, as_byte_view, fill_into
 from .byte_ranges import DEFAULT_MAX_GAP, CoalescedRange, coalesce
-from .chain import build_chain
+from .chain import CodecChain, build_chain
+
+if TYPE_CHECKING:
+    from ._base import BufferLike
 
 __all__ = ["ShardingCodec", "MISSING"]
 
@@ -31,7 +35,7 @@ _DEFAULT_CODECS = ({"name": "bytes", "configuration": {"endian": "little"}},)
 _DEFAULT_INDEX_CODECS = ({"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"})
 
 
-def _as_json_list(codecs, what: str) -> list:
+def _as_json_list(codecs: Any, what: str) -> list[Any]:
     if codecs is None:
         return []
     if isinstance(codecs, (dict, str, Codec)):
@@ -44,8 +48,15 @@ def _as_json_list(codecs, what: str) -> list:
 class ShardingCodec(ArrayBytesCodec):
     name = "sharding_indexed"
 
-    def __init__(self, chunk_shape, codecs=_DEFAULT_CODECS, index_codecs=_DEFAULT_INDEX_CODECS,
-                 index_location: str = "end"):
+    # set on the bound copy made by evolve() (together with ``spec``)
+    chunks_per_shard: tuple[int, ...]
+    inner_spec: ChunkSpec
+    inner: CodecChain
+    index: CodecChain
+    index_nbytes: int
+
+    def __init__(self, chunk_shape: Sequence[int], codecs: Any = _DEFAULT_CODECS,
+                 index_codecs: Any = _DEFAULT_INDEX_CODECS, index_location: str = "end"):
         try:
             self.chunk_shape = tuple(int(c) for c in chunk_shape)
         except (TypeError, ValueError):
@@ -62,7 +73,7 @@ class ShardingCodec(ArrayBytesCodec):
         self.index_location = index_location
         self.spec: ChunkSpec | None = None  # set on the bound copy made by evolve()
 
-    def configuration(self):
+    def configuration(self) -> dict[str, Any]:
         codecs = self.inner.to_json() if self.spec is not None else self.codecs_json
         index = self.index.to_json() if self.spec is not None else self.index_codecs_json
         return {"chunk_shape": list(self.chunk_shape), "codecs": codecs, "index_codecs": index,
@@ -86,17 +97,20 @@ class ShardingCodec(ArrayBytesCodec):
         bound.inner = build_chain(self.codecs_json, bound.inner_spec)
         index_spec = ChunkSpec(bound.chunks_per_shard + (2,), np.dtype("uint64"), MISSING, "C")
         bound.index = build_chain(self.index_codecs_json, index_spec)
-        bound.index_nbytes = bound.index.encoded_size()
-        if bound.index_nbytes is None:
+        index_nbytes = bound.index.encoded_size()
+        if index_nbytes is None:
             raise InvalidMetadataError(
                 "sharding_indexed: index_codecs must produce a fixed-size encoding (for example "
                 "bytes + crc32c); compressors are not allowed there"
             )
+        bound.index_nbytes = index_nbytes
         return bound
 
-    def _require_bound(self):
+    def _require_bound(self) -> ChunkSpec:
+        """The shard spec this codec is bound to (raises when it is not bound)."""
         if self.spec is None:
             raise RuntimeError("ShardingCodec must be bound to a shard spec with evolve(spec) first")
+        return self.spec
 
     def encoded_size(self, nbytes: int) -> int | None:
         return None
@@ -107,7 +121,7 @@ class ShardingCodec(ArrayBytesCodec):
         self._require_bound()
         return (-self.index_nbytes, None) if self.index_location == "end" else (0, self.index_nbytes)
 
-    def decode_index(self, raw, ctx: DecodeContext = NO_CONTEXT, shard_nbytes: int | None = None) -> np.ndarray:
+    def decode_index(self, raw: BufferLike, ctx: DecodeContext = NO_CONTEXT, shard_nbytes: int | None = None) -> np.ndarray:
         """Decode the index bytes into a ``chunks_per_shard + (2,)`` uint64 array."""
         self._require_bound()
         mv = as_byte_view(raw)
@@ -126,25 +140,27 @@ class ShardingCodec(ArrayBytesCodec):
                 raise ctx.fail(f"shard index points past the end of the {shard_nbytes}-byte shard")
         return index
 
-    def inner_slices(self, coords) -> tuple[slice, ...]:
+    def inner_slices(self, coords: Sequence[int]) -> tuple[slice, ...]:
         return tuple(slice(i * c, (i + 1) * c) for i, c in zip(coords, self.chunk_shape))
 
-    def inner_byte_range(self, index: np.ndarray, coords) -> tuple[int, int] | None:
+    def inner_byte_range(self, index: np.ndarray, coords: Sequence[int]) -> tuple[int, int] | None:
         """``(offset, offset + nbytes)`` of one inner chunk, or None when it is empty."""
         off, n = (int(v) for v in index[tuple(coords)])
         return None if off == MISSING else (off, off + n)
 
-    def plan_reads(self, index: np.ndarray, coords_list, *, max_gap: int = DEFAULT_MAX_GAP,
-                   max_size: int | None = None) -> tuple[list[CoalescedRange], list[tuple]]:
+    def plan_reads(self, index: np.ndarray, coords_list: Any, *, max_gap: int = DEFAULT_MAX_GAP,
+                   max_size: int | None = None
+                   ) -> tuple[list[CoalescedRange], list[tuple[int, ...]]]:
         """Coalesced fetches for the given inner chunks, and the ones that are empty.
 
         Each :class:`CoalescedRange` has the ``byte_range`` to fetch from the shard value
         and ``parts`` ``(coords, start, stop)`` within the fetched bytes; cut them with
         :func:`exzarr.codecs.byte_ranges.split`.  Empty coords read as fill_value.
         """
-        requests, missing = [], []
-        for coords in coords_list:
-            coords = tuple(int(c) for c in coords)
+        requests: list[tuple[tuple[int, ...], int, int]] = []
+        missing: list[tuple[int, ...]] = []
+        for c in coords_list:
+            coords = tuple(int(i) for i in c)
             rng = self.inner_byte_range(index, coords)
             if rng is None:
                 missing.append(coords)
@@ -152,7 +168,7 @@ class ShardingCodec(ArrayBytesCodec):
                 requests.append((coords, rng[0], rng[1]))
         return coalesce(requests, max_gap=max_gap, max_size=max_size), missing
 
-    def decode_inner(self, raw, ctx: DecodeContext = NO_CONTEXT, out: np.ndarray | None = None) -> np.ndarray:
+    def decode_inner(self, raw: BufferLike | None, ctx: DecodeContext = NO_CONTEXT, out: np.ndarray | None = None) -> np.ndarray:
         """Decode one inner chunk's bytes (``None`` -> filled with fill_value)."""
         self._require_bound()
         if raw is None:
@@ -164,33 +180,34 @@ class ShardingCodec(ArrayBytesCodec):
 
     # -- encode ----------------------------------------------------------------------
     def encode(self, arr: np.ndarray, spec: ChunkSpec) -> bytes:
-        self._require_bound()
+        bound = self._require_bound()
         arr = np.asarray(arr)
         chunks = {}
         for coords in np.ndindex(*self.chunks_per_shard):
             sub = arr[self.inner_slices(coords)]
-            if not is_all_fill(sub, self.spec.fill_value):
+            if not is_all_fill(sub, bound.fill_value):
                 chunks[coords] = sub
         return self.encode_from_inner(chunks)
 
-    def encode_from_inner(self, chunks: Mapping[tuple, object]) -> bytes:
+    def encode_from_inner(self, chunks: Mapping[tuple[int, ...], BufferLike | None]) -> bytes:
         """Assemble a shard from inner chunks given as arrays (encoded here, skipped when
         all fill_value) or as already-encoded bytes (used verbatim); absent/None = empty."""
         return b"".join(self.encode_parts_from_inner(chunks))
 
-    def encode_parts_from_inner(self, chunks: Mapping[tuple, object]) -> list:
+    def encode_parts_from_inner(self, chunks: Mapping[tuple[int, ...], BufferLike | None]
+                                ) -> list[bytes | memoryview]:
         """Like :meth:`encode_from_inner`, but the shard as a list of buffers in order
         (stores can write them without first joining them into one copy)."""
-        self._require_bound()
+        bound = self._require_bound()
         index = np.full(self.chunks_per_shard + (2,), MISSING, dtype=np.uint64)
-        parts: list = []
+        parts: list[bytes | memoryview] = []
         pos = self.index_nbytes if self.index_location == "start" else 0
         for coords in np.ndindex(*self.chunks_per_shard):
             item = chunks.get(coords)
             if item is None:
                 continue
             if isinstance(item, np.ndarray):
-                if is_all_fill(item, self.spec.fill_value):
+                if is_all_fill(item, bound.fill_value):
                     continue
                 item = self.inner.encode(item)
             data = as_byte_view(item)
@@ -209,21 +226,21 @@ class ShardingCodec(ArrayBytesCodec):
     def can_decode_into(self, spec: ChunkSpec) -> bool:
         return False
 
-    def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,
+    def decode(self, data: BufferLike, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,
                out: np.ndarray | None = None) -> np.ndarray:
-        self._require_bound()
+        bound = self._require_bound()
         mv = as_byte_view(data)
         if mv.nbytes < self.index_nbytes:
             raise ctx.fail(f"shard of {mv.nbytes} bytes is smaller than its {self.index_nbytes}-byte index")
         raw_index = mv[mv.nbytes - self.index_nbytes:] if self.index_location == "end" else mv[:self.index_nbytes]
         index = self.decode_index(raw_index, ctx, shard_nbytes=mv.nbytes)
         if out is None:
-            out = np.empty(self.spec.shape, dtype=self.spec.dtype)
+            out = np.empty(bound.shape, dtype=bound.dtype)
         for coords in np.ndindex(*self.chunks_per_shard):
             view = out[self.inner_slices(coords)]
             rng = self.inner_byte_range(index, coords)
             if rng is None:
-                fill_into(view, self.spec.fill_value)
+                fill_into(view, bound.fill_value)
             elif view.flags.c_contiguous:
                 self.inner.decode(mv[rng[0]:rng[1]], ctx, out=view)
             else:

@@ -8,6 +8,7 @@ fixed-width bytes/unicode; the stored bytes are the dtype's own memory layout.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 
@@ -43,6 +44,7 @@ class V2CodecPipeline(PipelineBase):
         self._object = spec.dtype == np.dtype(object)
         # bytes in C order and in the array's order coincide when at most one axis has length > 1
         self._c_layout = spec.order == "C" or sum(s > 1 for s in spec.shape) <= 1
+        self._order: Literal["C", "F"] = "F" if spec.order == "F" else "C"  # spec checked it
 
     def to_json(self):
         """``(compressor config or None, list of filter configs or None)``."""
@@ -52,18 +54,17 @@ class V2CodecPipeline(PipelineBase):
         arr = np.asarray(arr)
         if arr.shape != self.spec.shape:
             raise ValueError(f"chunk has shape {arr.shape}, expected {self.spec.shape}")
-        chunk = arr.astype(self.spec.dtype, order=self.spec.order, copy=False)
-        if not (chunk.flags.c_contiguous if self.spec.order == "C" else chunk.flags.f_contiguous):
-            chunk = chunk.copy(order=self.spec.order)
+        chunk = arr.astype(self.spec.dtype, order=self._order, copy=False)
+        if not (chunk.flags.c_contiguous if self._order == "C" else chunk.flags.f_contiguous):
+            chunk = chunk.copy(order=self._order)
         for f in self.filters:
             chunk = f.encode(chunk)
         if isinstance(chunk, np.ndarray) and chunk.dtype == object:
             raise InvalidMetadataError(
                 "cannot store an object array without an object codec (e.g. vlen-utf8) in filters"
             )
-        if self.compressor is not None:
-            return nc_encode(self.compressor, chunk)
-        return bytes(as_byte_view(chunk))
+        data = nc_encode(self.compressor, chunk) if self.compressor is not None else chunk
+        return data if isinstance(data, bytes) else bytes(as_byte_view(data))
 
     @cached_property
     def zero_copy(self) -> bool:  # type: ignore[override]
@@ -79,17 +80,17 @@ class V2CodecPipeline(PipelineBase):
             raise ValueError(f"out must be a writable C-contiguous ndarray of shape {spec.shape} "
                              f"and dtype {spec.dtype}")
         if not self.filters and not self._object and self._c_layout:
-            target = out if out is not None or (readonly and self.compressor is None) \
-                else np.empty(spec.shape, dtype=spec.dtype)
             if self.compressor is not None:
+                target = out if out is not None else np.empty(spec.shape, dtype=spec.dtype)
                 nc_decode(self.compressor, raw, ctx, out=as_byte_view(target))
-            else:
-                mv = as_byte_view(raw)
-                if mv.nbytes != spec.nbytes:
-                    raise ctx.fail(f"chunk holds {mv.nbytes} bytes, expected {spec.nbytes}")
-                if readonly and out is None:
-                    return np.frombuffer(mv, dtype=spec.dtype).reshape(spec.shape)
-                as_byte_view(target)[:] = mv
+                return target
+            mv = as_byte_view(raw)
+            if mv.nbytes != spec.nbytes:
+                raise ctx.fail(f"chunk holds {mv.nbytes} bytes, expected {spec.nbytes}")
+            if readonly and out is None:
+                return np.frombuffer(mv, dtype=spec.dtype).reshape(spec.shape)
+            target = out if out is not None else np.empty(spec.shape, dtype=spec.dtype)
+            as_byte_view(target)[:] = mv
             return target
         data = nc_decode(self.compressor, raw, ctx) if self.compressor is not None else raw
         for f in reversed(self.filters):
@@ -101,12 +102,12 @@ class V2CodecPipeline(PipelineBase):
             arr = np.asarray(data)
             if arr.dtype != object or arr.size != spec.size:
                 raise ctx.fail("object chunk did not decode to an object array of the chunk size")
-            arr = arr.reshape(spec.shape, order=spec.order)
+            arr = arr.reshape(spec.shape, order=self._order)
         else:
             mv = as_byte_view(data)
             if mv.nbytes != spec.nbytes:
                 raise ctx.fail(f"chunk decoded to {mv.nbytes} bytes, expected {spec.nbytes}")
-            arr = np.frombuffer(mv, dtype=spec.dtype).reshape(spec.shape, order=spec.order)
+            arr = np.frombuffer(mv, dtype=spec.dtype).reshape(spec.shape, order=self._order)
         if out is not None:
             out[...] = arr
             return out

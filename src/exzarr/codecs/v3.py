@@ -9,7 +9,7 @@ inner chunks.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from .array_codecs import BytesCodec
 from .byte_ranges import DEFAULT_MAX_GAP, CoalescedRange
 from .chain import CodecChain, build_chain
 from .sharding import ShardingCodec
+
+if TYPE_CHECKING:
+    from ._base import BufferLike
 
 __all__ = ["V3CodecPipeline"]
 
@@ -134,11 +137,12 @@ class V3CodecPipeline(PipelineBase):
         shard = self._shard()
         return None if is_all_fill(np.asarray(arr), shard.spec.fill_value) else shard.inner.encode(arr)
 
-    def encode_shard_from_inner(self, chunks: Mapping[tuple, object]) -> bytes:
+    def encode_shard_from_inner(self, chunks: Mapping[tuple[int, ...], BufferLike | None]) -> bytes:
         """A shard from ``{inner coords: ndarray | encoded bytes | None}`` (absent = empty),
         so a partial shard write re-uses the untouched inner chunks' bytes."""
         return self._shard().encode_from_inner(chunks)
 
-    def encode_shard_parts(self, chunks: Mapping[tuple, object]) -> list:
+    def encode_shard_parts(self, chunks: Mapping[tuple[int, ...], BufferLike | None]
+                           ) -> list[bytes | memoryview]:
         """:meth:`encode_shard_from_inner` as a list of buffers (for ``Store.set_parts``)."""
         return self._shard().encode_parts_from_inner(chunks)
