@@ -5,6 +5,7 @@ v3 ``zarr.json``, data types, fill values and chunk key encodings.  No I/O happe
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ._common import fail, located
 from .array_v2 import ArrayMetadataV2, attributes_from_bytes
@@ -29,12 +30,15 @@ __all__ = [
     "GROUP_METADATA",
 ]
 
-ARRAY_METADATA: dict[int, type] = {2: ArrayMetadataV2, 3: ArrayMetadataV3}
-GROUP_METADATA: dict[int, type] = {2: GroupMetadataV2, 3: GroupMetadataV3}
+ARRAY_METADATA: dict[int, type[ArrayMetadataV2] | type[ArrayMetadataV3]] = {
+    2: ArrayMetadataV2, 3: ArrayMetadataV3}
+GROUP_METADATA: dict[int, type[GroupMetadataV2] | type[GroupMetadataV3]] = {
+    2: GroupMetadataV2, 3: GroupMetadataV3}
 
 
-def parse_array_metadata(zarr_format: int, doc: Mapping, *, store=None, key: str | None = None,
-                         attributes: Mapping | None = None):
+def parse_array_metadata(zarr_format: int, doc: Mapping[str, Any], *, store: Any = None,
+                         key: str | None = None, attributes: Mapping[str, Any] | None = None
+                         ) -> ArrayMetadataV2 | ArrayMetadataV3:
     """Parse an array metadata document of the given Zarr format.
 
     ``attributes`` (v2 only) is the content of the array's ``.zattrs``.
@@ -44,6 +48,6 @@ def parse_array_metadata(zarr_format: int, doc: Mapping, *, store=None, key: str
         with located("array metadata", store, key):
             fail(f"zarr_format {zarr_format!r} is not supported",
                  "exzarr reads Zarr formats 2 and 3")
-    if zarr_format == 2:
+    if issubclass(cls, ArrayMetadataV2):  # v2: attributes live in .zattrs
         return cls.from_json(doc, attributes=attributes, store=store, key=key)
     return cls.from_json(doc, store=store, key=key)

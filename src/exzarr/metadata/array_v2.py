@@ -64,6 +64,11 @@ def _parse_codec_config(value: Any, what: str) -> dict:
     return jsonable(value)
 
 
+def _separator_or_default(sep: Any) -> Any:
+    """A null (or absent) ``dimension_separator`` means ``"."``."""
+    return "." if sep is None else sep
+
+
 @dataclass(frozen=True, eq=False)
 class ArrayMetadataV2(ZattrsMixin, ArrayMetadataBase):
     """Metadata of a Zarr v2 array; construct with :meth:`create` or :meth:`from_json`."""
@@ -103,7 +108,7 @@ class ArrayMetadataV2(ZattrsMixin, ArrayMetadataBase):
         set_("filters", filters)
         if self.order not in _ORDERS:
             fail(f"order {self.order!r} is invalid", "order must be 'C' or 'F'")
-        sep = "." if self.dimension_separator is None else self.dimension_separator
+        sep = _separator_or_default(self.dimension_separator)
         if sep not in _SEPARATORS:
             fail(f"dimension_separator {sep!r} is invalid",
                  "dimension_separator must be '.' or '/'")
@@ -172,8 +177,8 @@ class ArrayMetadataV2(ZattrsMixin, ArrayMetadataBase):
                 compressor=doc["compressor"],
                 filters=doc["filters"],
                 order=doc["order"],
-                dimension_separator=doc.get("dimension_separator"),
-                attributes=attributes or {},
+                dimension_separator=_separator_or_default(doc.get("dimension_separator")),
+                attributes=parse_attributes(attributes),
                 extra_fields={k: v for k, v in doc.items() if k not in _KNOWN},
             )
 

@@ -22,24 +22,27 @@ CHUNK_KEY_ENCODINGS: dict[str, str] = {"default": "/", "v2": "."}
 _SEPARATORS = ("/", ".")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ChunkKeyEncoding:
-    """How chunk coordinates map to keys: ``kind`` ``"default"`` or ``"v2"``, ``separator``."""
+    """How chunk coordinates map to keys: ``kind`` ``"default"`` or ``"v2"``, ``separator``
+    (``None`` when constructing: the kind's default separator)."""
 
-    kind: str = "default"
-    separator: str | None = None
+    kind: str
+    separator: str
 
-    def __post_init__(self) -> None:
-        if self.kind not in CHUNK_KEY_ENCODINGS:
+    def __init__(self, kind: str = "default", separator: str | None = None) -> None:
+        if kind not in CHUNK_KEY_ENCODINGS:
             raise UnsupportedExtensionError(
-                f"chunk key encoding {self.kind!r} is an extension this exzarr cannot read; "
+                f"chunk key encoding {kind!r} is an extension this exzarr cannot read; "
                 f"supported encodings are {', '.join(map(repr, CHUNK_KEY_ENCODINGS))}"
             )
-        if self.separator is None:
-            object.__setattr__(self, "separator", CHUNK_KEY_ENCODINGS[self.kind])
-        elif self.separator not in _SEPARATORS:
-            fail(f"chunk key separator {self.separator!r} is invalid",
+        if separator is None:
+            separator = CHUNK_KEY_ENCODINGS[kind]
+        elif separator not in _SEPARATORS:
+            fail(f"chunk key separator {separator!r} is invalid",
                  "the separator must be '/' or '.'")
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "separator", separator)
 
     # ------------------------------------------------------------------ keys
 
@@ -59,22 +62,19 @@ class ChunkKeyEncoding:
         ``ndim`` resolves the v2 0-d key ``"0"`` (``()`` when ``ndim == 0``) and rejects
         keys with another number of coordinates.
         """
+        coords: tuple[int, ...] | None
         if self.kind == "default":
             if key == "c":
-                coords: tuple[int, ...] = ()
+                coords = ()
             elif key.startswith("c" + self.separator):
                 coords = _parse_parts(key[2:].split(self.separator))
-                if coords is None:
-                    return None
             else:
                 return None
         else:
             if key == "0" and ndim == 0:
                 return ()
             coords = _parse_parts(key.split(self.separator))
-            if coords is None:
-                return None
-        if ndim is not None and len(coords) != ndim:
+        if coords is None or (ndim is not None and len(coords) != ndim):
             return None
         return coords
 

@@ -121,7 +121,7 @@ def _parse_structured(fields: list | tuple) -> np.dtype:
 
 def check_dtype_v2(dt: np.dtype) -> np.dtype:
     """Raise unless ``dt`` is representable in v2 metadata; returns it."""
-    if dt.fields is not None:
+    if dt.fields is not None and dt.names is not None:  # structured (both set together)
         for name in dt.names:
             check_dtype_v2(dt.fields[name][0])
         return dt

@@ -46,7 +46,7 @@ class GroupMetadataV2(ZattrsMixin, MetadataDocument):
         with located(_DOC_V2, store, key):
             require_object(doc)
             require_v2_format(doc, ".zgroup")
-            return cls(attributes=attributes or {})
+            return cls(attributes=parse_attributes(attributes))
 
     @classmethod
     def from_bytes(cls, data: bytes, *, zattrs: bytes | None = None, store=None,
