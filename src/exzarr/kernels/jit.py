@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
+from typing import Any, Protocol, cast
 
 from .. import config as _config
 
@@ -44,7 +46,15 @@ def enabled() -> bool:
     return _config.get().jit and numba_available()
 
 
-def _compile(py_func):
+class LazyKernel(Protocol):
+    """What :func:`lazy_njit` returns: the compiled kernel, with the Python original."""
+
+    py_func: Callable[..., Any]
+
+    def __call__(self, *args: Any) -> Any: ...
+
+
+def _compile(py_func: Callable[..., Any]) -> Callable[..., Any]:
     import numba
 
     try:
@@ -53,16 +63,16 @@ def _compile(py_func):
         return numba.njit(cache=False, nogil=True)(py_func)
 
 
-def lazy_njit(py_func):
+def lazy_njit(py_func: Callable[..., Any]) -> LazyKernel:
     """Decorator: compile ``py_func`` with Numba on first call; ``.py_func`` keeps Python.
 
     Only call the result when :func:`enabled` is True; otherwise use the kernel's NumPy
     fallback (running ``py_func`` in the interpreter would be far too slow).
     """
-    compiled = None
+    compiled: Callable[..., Any] | None = None
 
     @functools.wraps(py_func)
-    def wrapper(*args):
+    def wrapper(*args: Any) -> Any:
         nonlocal compiled
         if compiled is None:
             with _lock:
@@ -70,5 +80,6 @@ def lazy_njit(py_func):
                     compiled = _compile(py_func)
         return compiled(*args)
 
-    wrapper.py_func = py_func
-    return wrapper
+    kernel = cast(LazyKernel, wrapper)
+    kernel.py_func = py_func
+    return kernel
