@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 __all__ = ["Config", "config", "get", "set", "set_global", "use"]
 
@@ -59,7 +61,7 @@ def get() -> Config:
 
 
 @contextlib.contextmanager
-def set(**changes):
+def set(**changes: Any) -> Iterator[Config]:
     """Temporarily change settings on this thread: ``with config.set(threads=1): ...``."""
     names = {f.name for f in fields(Config)}
     bad = sorted(k for k in changes if k not in names)
@@ -74,7 +76,7 @@ def set(**changes):
 
 
 @contextlib.contextmanager
-def use(cfg: Config):
+def use(cfg: Config) -> Iterator[Config]:
     """Run a block on this thread under exactly ``cfg`` (how workers inherit settings)."""
     prev = getattr(_state, "cfg", None)
     _state.cfg = cfg
@@ -84,7 +86,7 @@ def use(cfg: Config):
         _state.cfg = prev
 
 
-def set_global(**changes) -> Config:
+def set_global(**changes: Any) -> Config:
     """Change settings for every thread from now on."""
     _global[0] = replace(_global[0], **changes)
     return _global[0]
