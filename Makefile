@@ -1,18 +1,43 @@
 # exzarr: `make demo` runs the main job, `make test` the whole suite. Both bootstrap
 # .venv (and the npm test servers) on first use and are idempotent.
+#
+# CI (.ci/run) = `make ci`: `make test`, then `make test-wheels`, which builds the
+# wheel (`make wheel`, dist/) and runs the suite against that wheel, installed NON-editable
+# into fresh venvs on Python 3.12 and 3.13 (`make test-py312`, `make test-py313`).
+# Those interpreters are taken from pyenv ($(pyenv root)/versions/3.12.*/bin/python3.12)
+# or from PATH; a missing one is an error, unless ALLOW_MISSING_PYTHON=1 (developers only:
+# then it is skipped with a warning).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BUILD_STAMP := $(VENV)/.build-installed
 NODE_STAMP := .node/.installed
+EXTRAS := test,cloud,test-cloud,snappy
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache
 
-.PHONY: demo test bench bench-quick venv clean
+# The wheel is rebuilt only when something that goes into it changes.
+WHEEL_STAMP := dist/.built
+PKG_FILES := pyproject.toml README.md \
+	$(shell find src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' -not -name '*.py[co]' 2>/dev/null)
+# Hypothesis profile for the 3.12/3.13 suites (profiles live in tests/conftest.py;
+# "default" is the lightest one).
+WHEEL_HYPOTHESIS_PROFILE ?= default
+ALLOW_MISSING_PYTHON ?= 0
+# Extra pytest arguments for every suite, e.g. PYTEST_ARGS="-x --timeout=120".
+PYTEST_ARGS ?=
+
+# $(call find_python,3.12): newest pyenv build of that version, else pythonX.Y on PATH if it
+# actually runs (pyenv shims refuse versions that are not selected), else nothing.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
+find_python = $(or $(shell ls -d $(PYENV_ROOT)/versions/$(1).*/bin/python$(1) 2>/dev/null | sort -V | tail -n 1),$(shell python$(1) -c 'import sys; print(sys.executable)' 2>/dev/null))
+
+.PHONY: demo test check bench bench-quick venv clean wheel ci test-wheels test-py312 test-py313 wheel-suite
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,cloud,test-cloud,snappy]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 $(NODE_STAMP):
@@ -25,8 +50,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m exzarr demo
 
-test: $(STAMP) $(NODE_STAMP)
-	$(PY) -m pytest -q tests
+# `make test` (the README's command) = `make check` on $(PYTHON) in .venv (editable install).
+test: check
+
+# >>> check: everything a change must pass. Further checks (e.g. `$(PY) -m ...` for
+# >>> import-linter / mypy) go here as extra recipe lines, before the pytest line.
+check: $(STAMP) $(NODE_STAMP)
+	$(PY) -m pytest -q tests $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"
@@ -36,5 +66,98 @@ bench-quick: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) benchmarks/run.py --quick
 
+# ---------------------------------------------------------------- wheel and CI
+
+ci: test test-wheels
+
+test-wheels: test-py312 test-py313
+
+$(BUILD_STAMP): $(STAMP)
+	$(PY) -m pip install -q "build>=1.2"
+	touch $@
+
+# sdist first, then the wheel from the sdist (plain `python -m build`), so a file that
+# the sdist or the wheel leaves out makes the wheel suites fail.
+$(WHEEL_STAMP): $(PKG_FILES) $(BUILD_STAMP)
+	rm -rf dist && mkdir dist
+	$(PY) -m build --outdir dist . > dist/build.log 2>&1 || { cat dist/build.log; exit 1; }
+	test "$$(ls dist/exzarr-*.whl | wc -l)" -eq 1
+	@ls dist/exzarr-*  # (full build output: dist/build.log)
+	touch $@
+
+wheel: $(WHEEL_STAMP)
+
+test-py312: PYVER := 3.12
+test-py313: PYVER := 3.13
+test-py312 test-py313: $(WHEEL_STAMP) $(NODE_STAMP)
+	@py="$(call find_python,$(PYVER))"; \
+	if [ -z "$$py" ]; then \
+	  msg="Python $(PYVER) not found (looked for $(PYENV_ROOT)/versions/$(PYVER).*/bin/python$(PYVER) and a working python$(PYVER) on PATH); install it, e.g. 'pyenv install $(PYVER)'"; \
+	  if [ "$(ALLOW_MISSING_PYTHON)" = 1 ]; then echo "WARNING: $$msg. SKIPPING $@ (ALLOW_MISSING_PYTHON=1)." >&2; exit 0; fi; \
+	  echo "ERROR: $$msg. (Developers may skip it with ALLOW_MISSING_PYTHON=1; CI must not.)" >&2; exit 1; \
+	fi; \
+	echo "$@: using $$py"; \
+	v() { "$$1" -c 'import sys; print(sys.version)' 2>/dev/null; }; \
+	if [ -e .venv-$(PYVER)/.installed ] && [ "$$(v .venv-$(PYVER)/bin/python)" != "$$(v "$$py")" ]; then \
+	  echo "$@: .venv-$(PYVER) was made with another interpreter; remaking it"; rm -f .venv-$(PYVER)/.installed; \
+	fi; \
+	$(MAKE) --no-print-directory wheel-suite PYVER=$(PYVER) WHEEL_PYBIN="$$py"
+
+# Internal (called by test-py3XX with PYVER and WHEEL_PYBIN): the suite, run from the repo
+# root against the installed wheel. PYTHONSAFEPATH keeps the cwd off sys.path, and
+# `-o pythonpath=` any pytest `pythonpath` setting, so src/ can never shadow the wheel.
+wheel-suite: .venv-$(PYVER)/.installed
+	@test -n "$(WHEEL_PYBIN)" || { echo "ERROR: run 'make test-py$(subst .,,$(PYVER))'" >&2; exit 1; }
+	cd / && PYTHONSAFEPATH=1 $(CURDIR)/.venv-$(PYVER)/bin/python -c "$$WHEEL_IMPORT_CHECK"
+	PYTHONSAFEPATH=1 HYPOTHESIS_PROFILE=$(WHEEL_HYPOTHESIS_PROFILE) \
+	  .venv-$(PYVER)/bin/python -c "$$WHEEL_PYTEST" -q -o pythonpath= tests $(PYTEST_ARGS)
+
+# Asserts that exzarr comes from the venv's site-packages, not from src/.
+define WHEEL_IMPORT_CHECK
+import sys, sysconfig, exzarr
+site = sysconfig.get_paths()["purelib"]
+assert exzarr.__file__.startswith(site + "/"), f"exzarr imported from {exzarr.__file__}, not from {site}"
+assert "site-packages" in exzarr.__file__, exzarr.__file__
+print(f"exzarr {sys.version.split()[0]}: {exzarr.__file__}")
+endef
+export WHEEL_IMPORT_CHECK
+
+# pytest, then the same check on the exzarr module that the tests actually imported.
+define WHEEL_PYTEST
+import os, sys, pytest
+rc = pytest.main(sys.argv[1:])
+exec(os.environ["WHEEL_IMPORT_CHECK"])
+sys.exit(rc)
+endef
+export WHEEL_PYTEST
+
+# What the wheel venvs install from pyproject.toml (requires-python, dependencies, the
+# extras), rewritten only when that changes: edits elsewhere in pyproject.toml ([tool.*],
+# other extras) rebuild the wheel but do not remake the venvs.
+DEPS_KEY := $(VENV)/.wheel-deps-key
+$(DEPS_KEY): pyproject.toml $(STAMP)
+	@$(PY) -c 'import json, sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	  extras = p.get("optional-dependencies", {}); \
+	  print(json.dumps([p.get("requires-python"), p.get("dependencies"), \
+	                    {e: extras.get(e) for e in "$(EXTRAS)".split(",")}], sort_keys=True))' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "$@: wheel venv dependencies changed"; fi
+
+# A venv per Python version, stamped with the sha256 of the wheel installed in it. Made
+# afresh when it is new, when $(DEPS_KEY) (the dependencies) changes or when the
+# interpreter changed (test-py3XX drops the stamp then); otherwise only the rebuilt wheel
+# is reinstalled over it (same version number, hence --force-reinstall --no-deps).
+# Call through test-py3XX, which passes WHEEL_PYBIN.
+.venv-%/.installed: $(WHEEL_STAMP) $(DEPS_KEY)
+	@test -n "$(WHEEL_PYBIN)" || { echo "ERROR: run 'make test-py$(subst .,,$*)'" >&2; exit 1; }
+	@whl=$$(ls dist/exzarr-*.whl); \
+	if [ -n "$(filter $(DEPS_KEY),$?)" ] || ! .venv-$*/bin/python -c '' 2>/dev/null; then \
+	  set -x; rm -rf .venv-$* && "$(WHEEL_PYBIN)" -m venv .venv-$* \
+	  && .venv-$*/bin/python -m pip install -q --upgrade pip \
+	  && .venv-$*/bin/python -m pip install -q "$$whl[$(EXTRAS)]" || exit 1; \
+	else \
+	  set -x; .venv-$*/bin/python -m pip install -q --force-reinstall --no-deps "$$whl" || exit 1; \
+	fi; \
+	sha256sum "$$whl" > $@
+
 clean:
-	rm -rf $(VENV) .node .numba-cache
+	rm -rf $(VENV) .node .numba-cache dist .venv-3.12 .venv-3.13
