@@ -51,11 +51,14 @@ from ..errors import ShapeMismatchError
 from .loader_plan import EpochPlan, Shuffle, parse_shuffle, plan_epoch, rank_span, seed_entropy
 from .loader_source import Source, to_xp
 
-__all__ = ["Loader", "LoaderOptions", "loader", "WINDOW_BYTES"]
+__all__ = ["Loader", "LoaderOptions", "loader", "WINDOW_BYTES", "GLOBAL_WINDOW_BYTES"]
 
-#: the default memory budget of one read: the default ``window`` (global shuffle) and
-#: ``shuffle_buffer`` (chunk buffer) are as many batches / chunks as fit in it
+#: the default memory budget of one read in sequential and chunk-buffer modes: the
+#: default ``window`` / ``shuffle_buffer`` are as many batches / chunks as fit in it
 WINDOW_BYTES = 64 * 2**20
+#: the same for a global shuffle, larger: each window decodes about every chunk once, so
+#: fewer, larger windows decode less
+GLOBAL_WINDOW_BYTES = 256 * 2**20
 
 Batch = Any  # an array of the output library, or a tuple of them
 
@@ -123,7 +126,8 @@ class Loader:
         self._chunk_ids: np.ndarray | None = None
         per_sample = sum(s.bytes_per_sample for s in self._sources)
         if window is None:
-            window = max(1, WINDOW_BYTES // (per_sample * batch_size))
+            budget = GLOBAL_WINDOW_BYTES if mode is Shuffle.GLOBAL else WINDOW_BYTES
+            window = max(1, budget // (per_sample * batch_size))
         if shuffle_buffer is None:
             shuffle_buffer = (max(1, WINDOW_BYTES // (per_sample * lead.chunk_len()))
                               if mode is Shuffle.CHUNKS else 1)
@@ -264,7 +268,7 @@ def loader(arrays: Any, batch_size: int, *, shuffle: bool | str = False,
     ``shuffle``: ``False`` (in order), ``"chunks"`` (chunk-buffer shuffle over
     ``shuffle_buffer`` chunks; default: as many as fit in 64 MiB) or ``True`` (exact
     global permutation, read ``window`` batches at a time; default: as many as fit in
-    64 MiB).  ``seed``: int or ``numpy.random.Generator``; with several ranks every rank
+    256 MiB).  ``seed``: int or ``numpy.random.Generator``; with several ranks every rank
     must pass the same one.  ``drop_last``: drop samples that do not fill a batch on
     every rank.  ``prefetch``: windows read ahead in the background (0: read on the
     caller's thread).  ``rank``/``world_size``: this process's share.  ``xp``: an array
