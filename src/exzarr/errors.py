@@ -31,6 +31,7 @@ __all__ = [
     "ReadOnlyError",
     "WriteConflictError",
     "MemoryBudgetError",
+    "StoreNotSharedError",
     "LazyArrayError",
     "where",
 ]
@@ -149,6 +150,12 @@ class MemoryBudgetError(ExzarrError, MemoryError):
     raised while planning, before anything is read."""
 
 
-class LazyArrayError(ExzarrError, TypeError):
+class LazyArrayError(ExzarrError, AttributeError, TypeError):
     """An operation that needs a stored array (a store, a path, assignment) was asked of a
-    lazy expression; store it first with ``to_zarr()``."""
+    lazy expression; store it first with ``to_zarr()``.  An AttributeError too, so duck
+    typing (``hasattr(e, "store")``, ``getattr(e, "attrs", None)``) sees no such attribute."""
+
+
+class StoreNotSharedError(StorageError):
+    """A process-local store (``memory://``) reached from another process, where its data
+    is not: reading would show an empty array and writes would be lost."""

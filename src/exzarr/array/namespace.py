@@ -23,6 +23,8 @@ import numpy as np
 
 from ..compute import (ArgReduce, BroadcastTo, Concat, Cumulative, Elementwise, Expr, Index,
                        Literal, Matmul, Permute, Positional, Reduce, Reshape)
+from ..compute.functions import (Arange, AsType, Clip, Constant, Diagonal, Linspace, Named,
+                                 Triangle)
 from .readable import is_array, lazy, materialise, to_expr
 
 __all__ = ["namespace", "API_VERSION", "SUPPORTED_VERSIONS", "ELEMENTWISE", "make_namespace"]
@@ -54,7 +56,7 @@ def _ex(x: Any) -> Expr:
 
 
 def _elementwise(name: str) -> Callable[..., Any]:
-    fn = getattr(_xnp(), name)
+    fn = Named("array_api_compat.numpy", name)
 
     def f(*args: Any, **kwargs: Any) -> Any:
         return lazy(Elementwise(fn, [to_expr(a) for a in args], name, **kwargs))
@@ -121,18 +123,12 @@ def clip(x: Any, /, min: Any = None, max: Any = None) -> Any:
     e = _ex(x)
     if min is None and max is None:
         return lazy(e)
-    xnp = _xnp()
     ops: list[Any] = [e]
     if min is not None:
         ops.append(to_expr(min))
     if max is not None:
         ops.append(to_expr(max))
-
-    def fn(a: Any, *bounds: Any) -> Any:
-        lo = bounds[0] if min is not None else None
-        hi = bounds[-1] if max is not None else None
-        return xnp.clip(a, lo, hi)
-    return lazy(Elementwise(fn, ops, "clip", shape=e.shape))
+    return lazy(Elementwise(Clip(min is not None, max is not None), ops, "clip", shape=e.shape))
 
 
 def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
@@ -140,7 +136,7 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> A
     dt = np.dtype(dtype)
     if dt == e.dtype and not copy:
         return lazy(e)
-    return lazy(Elementwise(lambda a: a.astype(dt), [e], f"astype({dt})"))
+    return lazy(Elementwise(AsType(dt), [e], f"astype({dt})"))
 
 
 def count_nonzero(x: Any, /, *, axis: int | Sequence[int] | None = None,
@@ -412,7 +408,7 @@ def full(shape: int | Sequence[int], fill_value: Any, *, dtype: Any = None,
     dt = np.dtype(dtype) if dtype is not None else np.asarray(
         _xnp().full((), fill_value)).dtype
     value = np.asarray(fill_value, dtype=dt)
-    return lazy(Positional(_shape(shape), dt, lambda *g: value, f"full({fill_value!r})"))
+    return lazy(Positional(_shape(shape), dt, Constant(value), f"full({fill_value!r})"))
 
 
 def zeros(shape: int | Sequence[int], *, dtype: Any = None, device: Any = None) -> Any:
@@ -446,7 +442,7 @@ def arange(start: float, /, stop: float | None = None, step: float = 1, *, dtype
         raise ValueError("arange: step must not be 0")
     n = max(0, math.ceil((stop - start) / step))
     dt = np.asarray(_xnp().arange(start, start + step, step, dtype=dtype)).dtype
-    return lazy(Positional((int(n),), dt, lambda i: start + i * step, "arange"))
+    return lazy(Positional((int(n),), dt, Arange(start, step), "arange"))
 
 
 def linspace(start: complex, stop: complex, /, num: int, *, dtype: Any = None,
@@ -454,20 +450,15 @@ def linspace(start: complex, stop: complex, /, num: int, *, dtype: Any = None,
     dt = np.asarray(_xnp().linspace(start, stop, 2, dtype=dtype, endpoint=endpoint)).dtype
     div = (num - 1) if endpoint else num
     step = (stop - start) / div if div > 0 else 0
-
-    def values(i: np.ndarray) -> Any:
-        v = start + i * step
-        if endpoint and num > 1:
-            v = np.where(i == num - 1, stop, v)
-        return v
-    return lazy(Positional((int(num),), dt, values, "linspace"))
+    return lazy(Positional((int(num),), dt, Linspace(start, stop, step, int(num), endpoint),
+                           "linspace"))
 
 
 def eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype: Any = None,
         device: Any = None) -> Any:
     m = n_rows if n_cols is None else n_cols
     dt = np.dtype(dtype) if dtype is not None else _default_float()
-    return lazy(Positional((n_rows, m), dt, lambda i, j: (j - i == k), "eye"))
+    return lazy(Positional((n_rows, m), dt, Diagonal(k), "eye"))
 
 
 def _tri(upper: bool) -> Callable[..., Any]:
@@ -476,8 +467,7 @@ def _tri(upper: bool) -> Callable[..., Any]:
         if e.ndim < 2:
             raise ValueError("tril/triu need at least 2 dimensions")
         r, c = e.shape[-2:]
-        keep = Positional((r, c), bool, (lambda i, j: j - i >= k) if upper else
-                          (lambda i, j: j - i <= k), "triu" if upper else "tril")
+        keep = Positional((r, c), bool, Triangle(k, upper), "triu" if upper else "tril")
         return lazy(Elementwise(np.where, [keep, e, Literal(np.zeros((), e.dtype))],
                                 "triu" if upper else "tril"))
     f.__name__ = "triu" if upper else "tril"

@@ -53,6 +53,17 @@ class ArrayState:
         self.lock = threading.RLock()
         self._set(meta)
 
+    # -- pickling (process pools, dask workers): the lock and the pipeline are rebuilt --
+    def __getstate__(self) -> dict[str, Any]:
+        return {"store": self.store, "path": self.path, "meta": self.meta,
+                "read_only": self.read_only, "skip_checksum": self.skip_checksum,
+                "write_empty_chunks": self.write_empty_chunks}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        ArrayState.__init__(self, state["store"], state["path"], state["meta"],
+                            read_only=state["read_only"], skip_checksum=state["skip_checksum"],
+                            write_empty_chunks=state["write_empty_chunks"])
+
     # -- metadata -------------------------------------------------------------------
     def _set(self, meta: ArrayMetadata) -> None:
         self.meta = meta

@@ -5,6 +5,7 @@
     from exzarr.integrations.dask import to_dask, store
 
     d = to_dask(z)                 # lazy dask array, one task per Zarr chunk
+    d = to_dask(xp.sqrt(z) + w)    # an exzarr expression: one task per evaluation block
     store(d * 2, out)              # write a dask array into a ZArray, chunk by chunk
 
 ``to_dask`` wraps a ``ZArray`` (or a lazy view of one) with ``dask.array.from_array``;
@@ -19,10 +20,10 @@ units (chunks, or shards for a sharded array) every task writes whole chunks of 
 When they do not, two tasks may update the same chunk: exzarr serialises such
 read-modify-writes with its per-chunk locks, so no update is lost.
 
-Schedulers: every dask scheduler works.  ``ZArray`` objects themselves cannot be pickled
-(they hold locks), so the graph holds a small :class:`DaskAdapter` that pickles as
-(store, path, metadata, selection) and reopens the array in the worker process; the store
-must be reachable from there (a local path or a cloud URL, not ``memory://``).  exzarr's
+Schedulers: every dask scheduler works.  ``ZArray``s (stored arrays, views and lazy
+expressions) pickle as (store, path, metadata, selection) or as their expression tree and
+reopen their arrays in the worker process; the store must be reachable from there (a local
+path or a cloud URL: a ``memory://`` store refuses with ``StoreNotSharedError``).  exzarr's
 per-chunk locks serialise writes within one process only: with schedulers that write
 from several processes (``"processes"``, ``dask.distributed`` with process workers) keep
 the dask chunks aligned (``chunks_aligned(darr, z)``, e.g. ``darr.rechunk(z.shards or
@@ -38,7 +39,6 @@ import uuid
 import numpy as np
 import dask.array as da
 from ..array.zarray import ZArray
-from ..array.state import ArrayState
 from ..errors import ShapeMismatchError
 
 __all__ = ["to_dask", "from_dask", "store", "chunks_aligned", "write_chunks", "DaskAdapter"]
@@ -76,23 +76,17 @@ class DaskAdapter:
         self.z[key] = value
 
     def __reduce__(self):
-        s = self.z._state
-        return (_rebuild, (s.store, s.path, s.meta, s.read_only, s.skip_checksum,
-                           s.write_empty_chunks, self.z._sel, self.z._dtype))
+        return (DaskAdapter, (self.z,))
 
     def __repr__(self):
         return f"DaskAdapter({self.z!r})"
 
 
-def _rebuild(store, path, meta, read_only, skip_checksum, write_empty_chunks, sel, dtype):
-    state = ArrayState(store, path, meta, read_only=read_only, skip_checksum=skip_checksum,
-                       write_empty_chunks=write_empty_chunks)
-    return DaskAdapter(ZArray(state, sel, dtype))
-
-
 def to_dask(z, chunks=None, *, name: str | None = None, inline_array: bool = False,
             **kwargs) -> da.Array:
-    """A lazy ``dask.array.Array`` reading ``z`` (a ``ZArray`` or a view) through exzarr.
+    """A lazy ``dask.array.Array`` reading ``z`` (a ``ZArray``, a view, or a lazy exzarr
+    expression: then one task per evaluation block, each evaluated by exzarr) through
+    exzarr.
 
     ``chunks`` defaults to ``z.chunks`` (clipped to the shape of a view); anything
     ``dask.array.from_array`` accepts works (``"auto"``, a tuple, a dict, ``-1``).

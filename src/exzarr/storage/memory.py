@@ -9,11 +9,13 @@ and its data is freed when the last store object using it goes away.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Self
 
+from ..errors import StoreNotSharedError
 from .base import ByteRange, Store
 from .keys import validate_key, validate_prefix
 
@@ -65,6 +67,16 @@ class MemoryStore(Store):
         if name is not None:
             name = name.strip("/")
         self.name, self._data = _bucket_for(name)
+        self._pid = os.getpid()
+
+    def _check_process(self) -> None:
+        if os.getpid() != self._pid:
+            raise StoreNotSharedError(
+                f"{self.url} is an in-memory store of process {self._pid}; this is process "
+                f"{os.getpid()}, where its data is not (a forked or pickled copy would read "
+                f"an empty or stale array and lose its writes). Use a store every process "
+                f"reaches (a local path, zip, sqlite://, s3://...) for process pools, "
+                f"dask.distributed or multiprocessing", store=self.url)
 
     @classmethod
     def discard(cls, name: str) -> None:
@@ -82,15 +94,21 @@ class MemoryStore(Store):
         return new
 
     def __getstate__(self) -> dict[str, Any]:
-        # the data is reached by name: a pickle sent to another process finds that
-        # process's store of the same name (empty unless something wrote to it there)
-        return {"name": self.name, "read_only": self.read_only}
+        # the data is reached by name, in the process that made it: unpickled in another
+        # process the store refuses every use (StoreNotSharedError) instead of reading empty
+        return {"name": self.name, "read_only": self.read_only, "pid": self._pid}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         self.read_only = state["read_only"]
-        self.name, self._data = _bucket_for(state["name"])
+        self.name = state["name"]
+        self._pid = state.get("pid", os.getpid())
+        if self._pid == os.getpid():
+            self.name, self._data = _bucket_for(self.name)
+        else:  # another process: every use raises StoreNotSharedError (see _check_process)
+            self._data = _Bucket()
 
     def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
+        self._check_process()
         v = self._data.get(key)
         if v is None or byte_range is None:
             return v
@@ -98,44 +116,53 @@ class MemoryStore(Store):
         return v[start:stop]
 
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
+        self._check_process()
         d = self._data
         return {k: d.get(k) for k in keys}
 
     def exists(self, key: str) -> bool:
+        self._check_process()
         return key in self._data
 
     def getsize(self, key: str) -> int | None:
+        self._check_process()
         v = self._data.get(key)
         return None if v is None else len(v)
 
     def _set(self, key: str, value: bytes) -> None:
+        self._check_process()
         validate_key(key, self)
         with self._data.lock:
             self._data[key] = value
 
     def set_many(self, items: Mapping[str, bytes]) -> None:
         self.check_writable()
+        self._check_process()
         items = {validate_key(k, self): bytes(v) for k, v in items.items()}
         with self._data.lock:
             self._data.update(items)
 
     def _delete(self, key: str) -> None:
+        self._check_process()
         with self._data.lock:
             self._data.pop(key, None)
 
     def delete_prefix(self, prefix: str) -> None:
         self.check_writable(prefix)
         validate_prefix(prefix, self)
+        self._check_process()
         with self._data.lock:
             for k in [k for k in self._data if k.startswith(prefix)]:
                 del self._data[k]
 
     def list(self) -> Iterator[str]:
+        self._check_process()
         with self._data.lock:
             keys = list(self._data)
         return iter(keys)
 
     def list_prefix(self, prefix: str) -> Iterator[str]:
+        self._check_process()
         with self._data.lock:
             keys = [k for k in self._data if k.startswith(prefix)]
         return iter(keys)
