@@ -10,6 +10,7 @@ chunks.
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -101,10 +102,10 @@ def _mask_to_arrays(mask, shape: tuple[int, ...], first_axis: int) -> list[np.nd
     return list(np.nonzero(m))
 
 
-def _classify(items: list, shape: tuple[int, ...]) -> list[tuple]:
+def _classify(items: list[Any], shape: tuple[int, ...]) -> list[tuple[Any, ...]]:
     """``(kind, payload, dim)`` per index item; kind is new|int|slice|adv.  Boolean
     arrays expand into one integer array per dimension they cover."""
-    entries = []
+    entries: list[tuple[Any, ...]] = []
     dim = 0
     for k in items:
         if k is None:
@@ -128,7 +129,14 @@ def _classify(items: list, shape: tuple[int, ...]) -> list[tuple]:
     return entries
 
 
-def parse_key(key, shape: tuple[int, ...]) -> Selection:
+def _all_set(dims: list[DimMap | None]) -> tuple[DimMap, ...]:
+    """``dims`` once every dimension has its map (the expanded key covers them all)."""
+    out = tuple(d for d in dims if d is not None)
+    assert len(out) == len(dims), "a dimension was left unindexed"
+    return out
+
+
+def parse_key(key: Any, shape: tuple[int, ...]) -> Selection:
     """NumPy semantics: ``a[key]`` for an array of ``shape``."""
     entries = _classify(_expand(_as_tuple(key), len(shape)), shape)
     has_adv = any(e[0] == "adv" for e in entries)
@@ -146,7 +154,7 @@ def parse_key(key, shape: tuple[int, ...]) -> Selection:
             else:
                 dims[d] = DimMap.sl(payload, len(out_shape))
                 out_shape.append(payload.n)
-        return Selection(tuple(shape), tuple(dims), tuple(out_shape))
+        return Selection(tuple(shape), _all_set(dims), tuple(out_shape))
     adv_pos = [i for i, e in enumerate(entries) if e[0] == "adv"]
     try:
         bshape = np.broadcast_shapes(*[np.shape(entries[i][1]) for i in adv_pos])
@@ -158,7 +166,7 @@ def parse_key(key, shape: tuple[int, ...]) -> Selection:
     insert_at = None if adjacent else 0
     placed = False
 
-    def place_adv():
+    def place_adv() -> None:
         first = len(out_shape)
         out_shape.extend(bshape)
         axes = tuple(range(first, first + len(bshape)))
@@ -180,13 +188,15 @@ def parse_key(key, shape: tuple[int, ...]) -> Selection:
         else:
             dims[d] = DimMap.sl(payload, len(out_shape))
             out_shape.append(payload.n)
-    return Selection(tuple(shape), tuple(dims), tuple(out_shape))
+    return Selection(tuple(shape), _all_set(dims), tuple(out_shape))
 
 
 def parse_orthogonal(key, shape: tuple[int, ...]) -> Selection:
     """``oindex``: every axis indexed independently (arrays select along their axis only)."""
     items = _expand(_as_tuple(key), len(shape), allow_none=False)
-    dims, out_shape, d = [], [], 0
+    dims: list[DimMap] = []
+    out_shape: list[int] = []
+    d = 0
     for k in items:
         size = shape[d]
         if isinstance(k, slice):
@@ -213,8 +223,9 @@ def parse_orthogonal(key, shape: tuple[int, ...]) -> Selection:
 def parse_vectorized(key, shape: tuple[int, ...]) -> Selection:
     """``vindex``: arrays (and masks) broadcast together; broadcast dims come first."""
     items = _expand(_as_tuple(key), len(shape), allow_none=False)
-    entries = [("adv", np.asarray(p, dtype=np.int64), d) if k == "int" else (k, p, d)
-               for k, p, d in _classify(items, shape)]
+    entries: list[tuple[Any, ...]] = [
+        ("adv", np.asarray(p, dtype=np.int64), d) if k == "int" else (k, p, d)
+        for k, p, d in _classify(items, shape)]
     advs = [e for e in entries if e[0] == "adv"]
     if not advs:
         return parse_key(tuple(items), shape)
@@ -222,7 +233,7 @@ def parse_vectorized(key, shape: tuple[int, ...]) -> Selection:
         bshape = np.broadcast_shapes(*[np.shape(e[1]) for e in advs])
     except ValueError:
         raise IndexError("shape mismatch: vindex arrays could not be broadcast together") from None
-    dims: list = [None] * len(shape)
+    dims: list[DimMap | None] = [None] * len(shape)
     axes = tuple(range(len(bshape)))
     for _, a, dd in advs:
         a = np.asarray(a).reshape((1,) * (len(bshape) - np.ndim(a)) + np.shape(a))
@@ -232,7 +243,7 @@ def parse_vectorized(key, shape: tuple[int, ...]) -> Selection:
         if kind == "slice":
             dims[dd] = DimMap.sl(s, len(out_shape))
             out_shape.append(s.n)
-    return Selection(tuple(shape), tuple(dims), tuple(out_shape))
+    return Selection(tuple(shape), _all_set(dims), tuple(out_shape))
 
 
 def parse_blocks(key, shape: tuple[int, ...], chunks: tuple[int, ...]) -> Selection:

@@ -10,6 +10,7 @@ A chunk task is one piece of every unit; the tasks are the cartesian product.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -98,9 +99,8 @@ def _slice_pieces(s: Slice, cs: int) -> list[Piece]:
     pieces = []
     lo, hi = min(s.start, s.last), max(s.start, s.last)
     step = s.step
-    chunk_range = range(lo // cs, hi // cs + 1)
-    if step < 0:
-        chunk_range = reversed(chunk_range)
+    chunks_up = range(lo // cs, hi // cs + 1)
+    chunk_range: Iterable[int] = reversed(chunks_up) if step < 0 else chunks_up
     for c in chunk_range:
         c0, c1 = c * cs, (c + 1) * cs - 1
         if step > 0:
@@ -166,7 +166,7 @@ def plan_selection(sel: Selection, chunks: tuple[int, ...]) -> ChunkPlan:
         dm = sel.dims[d]
         cs = chunks[d]
         if dm.kind is DimKind.INT:
-            c, i = divmod(dm.value, cs)
+            c, i = divmod(dm.int_value, cs)
             units.append(Unit(UnitKind.INT, (d,), (), (Piece((c,), (i,), None),)))
             seen.add(d)
             continue
@@ -181,7 +181,7 @@ def plan_selection(sel: Selection, chunks: tuple[int, ...]) -> ChunkPlan:
                         frontier.append(y)
         seen |= group
         if dm.kind is DimKind.SLICE and len(group) == 1:
-            units.append(Unit(UnitKind.SLICE, (d,), dm.axes, tuple(_slice_pieces(dm.value, cs))))
+            units.append(Unit(UnitKind.SLICE, (d,), dm.axes, tuple(_slice_pieces(dm.slice_value, cs))))
         else:
             units.append(_points_unit(sel, sorted(group), chunks))
     # order units by output axis so iteration follows C order of the output

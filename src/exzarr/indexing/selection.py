@@ -57,24 +57,43 @@ class DimMap:
             raise ValueError("index array must have one dimension per output axis")
         return DimMap(DimKind.ARRAY, a, tuple(axes))
 
+    # typed views of ``value`` (const/sl/arr above keep kind and value type in step)
+    @property
+    def int_value(self) -> int:
+        """``value`` of an INT dimension."""
+        assert isinstance(self.value, int), self.kind
+        return self.value
+
+    @property
+    def slice_value(self) -> Slice:
+        """``value`` of a SLICE dimension."""
+        assert isinstance(self.value, Slice), self.kind
+        return self.value
+
+    @property
+    def array_value(self) -> np.ndarray:
+        """``value`` of an ARRAY dimension."""
+        assert isinstance(self.value, np.ndarray), self.kind
+        return self.value
+
     def full(self, out_shape: tuple[int, ...]) -> np.ndarray:
         """The index array over ``self.axes`` at full (non-broadcast) size."""
         if self.kind is DimKind.INT:
             return np.asarray(self.value, dtype=np.int64)
         if self.kind is DimKind.SLICE:
-            return self.value.to_array()
-        return np.broadcast_to(self.value, tuple(out_shape[a] for a in self.axes))
+            return self.slice_value.to_array()
+        return np.broadcast_to(self.array_value, tuple(out_shape[a] for a in self.axes))
 
     def describe(self) -> str:
         if self.kind is DimKind.INT:
             return str(self.value)
         if self.kind is DimKind.SLICE:
-            s = self.value
+            s = self.slice_value
             if s.n == 0:
                 return "[]"
             stop = s.last + (1 if s.step > 0 else -1)
             return f"{s.start}:{stop if stop >= 0 else ''}" + (f":{s.step}" if s.step != 1 else "")
-        return f"array{tuple(np.shape(self.value))}"
+        return f"array{tuple(np.shape(self.array_value))}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,17 +141,17 @@ class Selection:
     def permute(self, perm: tuple[int, ...]) -> "Selection":
         """The same elements with output axis ``perm[i]`` moved to position ``i``."""
         new_pos = {old: new for new, old in enumerate(perm)}
-        dims = []
+        dims: list[DimMap] = []
         for d in self.dims:
             if d.kind is DimKind.INT:
                 dims.append(d)
                 continue
             axes = tuple(new_pos[a] for a in d.axes)
             if d.kind is DimKind.SLICE:
-                dims.append(DimMap.sl(d.value, axes[0]))
+                dims.append(DimMap.sl(d.slice_value, axes[0]))
             else:
                 order = sorted(range(len(axes)), key=lambda k: axes[k])
-                dims.append(DimMap.arr(np.transpose(d.value, order), tuple(sorted(axes))))
+                dims.append(DimMap.arr(np.transpose(d.array_value, order), tuple(sorted(axes))))
         return Selection(self.base_shape, tuple(dims), tuple(self.out_shape[p] for p in perm))
 
     # -- composition -------------------------------------------------------------
@@ -149,19 +168,19 @@ class Selection:
         if len(d.axes) == 1:
             g = inner.dims[d.axes[0]]
             if g.kind is DimKind.INT:
-                return DimMap.const(_value_at(d, g.value))
+                return DimMap.const(_value_at(d, g.int_value))
             if d.kind is DimKind.SLICE and g.kind is DimKind.SLICE:
-                return DimMap.sl(d.value.compose(g.value), g.axes[0])
-            base = d.value.to_array() if d.kind is DimKind.SLICE else np.broadcast_to(
-                d.value, (self.out_shape[d.axes[0]],))
+                return DimMap.sl(d.slice_value.compose(g.slice_value), g.axes[0])
+            base = d.slice_value.to_array() if d.kind is DimKind.SLICE else np.broadcast_to(
+                d.array_value, (self.out_shape[d.axes[0]],))
             if g.kind is DimKind.SLICE:
-                return DimMap.arr(base[g.value.as_python_slice()], g.axes)
-            return DimMap.arr(base[g.value], g.axes)
+                return DimMap.arr(base[g.slice_value.as_python_slice()], g.axes)
+            return DimMap.arr(base[g.array_value], g.axes)
         # a dimension that varies over several axes of this view (coordinate selection)
         gs = [inner.dims[a] for a in d.axes]
         union = tuple(sorted({ax for g in gs for ax in g.axes}))
         index = tuple(_spread(g, union, inner.out_shape) for g in gs)
-        full = np.broadcast_to(d.value, tuple(self.out_shape[a] for a in d.axes))
+        full = np.broadcast_to(d.array_value, tuple(self.out_shape[a] for a in d.axes))
         if not union:
             return DimMap.const(int(full[index]))
         return DimMap.arr(full[index], union)
@@ -169,16 +188,16 @@ class Selection:
 
 def _value_at(d: DimMap, i: int) -> int:
     if d.kind is DimKind.SLICE:
-        return d.value.at(i)
-    v = d.value  # 1-d, possibly broadcastable (length 1)
+        return d.slice_value.at(i)
+    v = d.array_value  # 1-d, possibly broadcastable (length 1)
     return int(v[0] if v.shape[0] == 1 else v[i])
 
 
-def _spread(g: DimMap, union: tuple[int, ...], out_shape: tuple[int, ...]):
+def _spread(g: DimMap, union: tuple[int, ...], out_shape: tuple[int, ...]) -> int | np.ndarray:
     """``g``'s index array reshaped so it broadcasts over the axes ``union``."""
     if g.kind is DimKind.INT:
-        return g.value
-    arr = g.value.to_array() if g.kind is DimKind.SLICE else g.value
+        return g.int_value
+    arr = g.slice_value.to_array() if g.kind is DimKind.SLICE else g.array_value
     shape = [1] * len(union)
     src_shape = np.shape(arr)
     for k, a in enumerate(g.axes):

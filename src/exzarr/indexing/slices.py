@@ -17,7 +17,7 @@ class Slice:
     step: int
     n: int
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.step == 0:
             raise ValueError("slice step cannot be zero")
 
@@ -43,9 +43,7 @@ class Slice:
         if self.n == 0:
             return slice(0, 0)
         stop = self.start + self.n * self.step
-        if stop < 0:
-            stop = None
-        return slice(self.start, stop, self.step)
+        return slice(self.start, stop if stop >= 0 else None, self.step)
 
 
 def normalize_slice(s: slice, size: int) -> Slice:
