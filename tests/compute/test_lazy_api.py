@@ -217,3 +217,16 @@ def test_copy_false_conversions_raise_as_numpy_does(pair):
     with pytest.raises(BufferError):
         z.__dlpack__(copy=False)
     np.testing.assert_array_equal(np.from_dlpack(z[1:3]), a[1:3])
+
+
+def test_an_exzarr_mask_is_read_once():
+    a = np.arange(100.0).reshape(10, 10)
+    z = stored(a, (5, 5))
+    s = CountingStore()
+    m = stored(a > 50, (5, 5), s)
+    s.calls.clear()
+    np.testing.assert_array_equal(z[m].read(), a[a > 50])
+    assert s.reads() == 4  # each of the mask's 4 chunks once
+    s.calls.clear()
+    np.testing.assert_array_equal((z + 1)[m].read(), a[a > 50] + 1)
+    assert s.reads() == 4

@@ -23,7 +23,7 @@ from ..indexing.slices import Slice
 from .info import ArrayInfo
 from .namespace import astype as _astype
 from .readable import set_lazy_factory
-from .zarray import ZArray
+from .zarray import ZArray, _read_key
 
 __all__ = ["LazyArray"]
 
@@ -127,7 +127,7 @@ class LazyArray(ZArray):
         return LazyArray(Literal(from_sel))
 
     def __getitem__(self, key: Any) -> LazyArray:
-        return self._view(parse_key(key, self.shape))
+        return self._view(parse_key(_read_key(key), self.shape))
 
     def permute_dims(self, axes: tuple[int, ...]) -> LazyArray:
         perm = tuple(int(a) % max(self.ndim, 1) for a in axes)

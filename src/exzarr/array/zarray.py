@@ -193,10 +193,10 @@ class ZArray(ArrayAPIMixin):
         return ZArray(self._state, sel, self._dtype)
 
     def __getitem__(self, key: Any) -> "ZArray":
-        return self._view(parse_key(key, self.shape))
+        return self._view(parse_key(_read_key(key), self.shape))
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._write(self._compose(parse_key(key, self.shape)), value)
+        self._write(self._compose(parse_key(_read_key(key), self.shape)), value)
 
     def _compose(self, inner: Selection) -> Selection:
         return self._fresh_selection(write=True).compose(inner) if self._sel is not None else inner
@@ -344,6 +344,16 @@ class ZArray(ArrayAPIMixin):
         return _resize.append(self, data, axis)
 
 
+def _read_key(key: Any) -> Any:
+    """An index key with every exzarr array in it (a mask, index positions) read once,
+    before the key is parsed."""
+    if isinstance(key, Readable):
+        return key.read()
+    if isinstance(key, tuple) and any(isinstance(k, Readable) for k in key):
+        return tuple(k.read() if isinstance(k, Readable) else k for k in key)
+    return key
+
+
 class _Indexer:
     __slots__ = ("_arr", "_parse")
 
@@ -352,7 +362,7 @@ class _Indexer:
         self._parse = parse
 
     def __getitem__(self, key: Any) -> ZArray:
-        return self._arr._view(self._parse(key, self._arr.shape))
+        return self._arr._view(self._parse(_read_key(key), self._arr.shape))
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._arr._write(self._arr._compose(self._parse(key, self._arr.shape)), value)
+        self._arr._write(self._arr._compose(self._parse(_read_key(key), self._arr.shape)), value)
