@@ -13,6 +13,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BUILD_STAMP := $(VENV)/.build-installed
 NODE_STAMP := .node/.installed
+CHROMIUM_STAMP := .node/.chromium-checked
 EXTRAS := test,cloud,test-cloud,snappy
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache
 
@@ -53,10 +54,24 @@ demo: $(STAMP)
 # `make test` (the README's command) = `make check` on $(PYTHON) in .venv (editable install).
 test: check
 
-# >>> check: everything a change must pass. Further checks (e.g. `$(PY) -m ...` for
-# >>> import-linter / mypy) go here as extra recipe lines, before the pytest line.
-check: $(STAMP) $(NODE_STAMP)
+# check: everything a change must pass. The layer contract (import-linter: layers and no
+# import cycles, see pyproject [tool.importlinter]), the types (mypy, pyproject [tool.mypy]),
+# the whole suite, then the property tests once more with Numba switched off (the NumPy
+# fallbacks of every kernel).
+check: $(STAMP) $(NODE_STAMP) $(CHROMIUM_STAMP)
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)
+	EXZARR_JIT=0 $(PY) -m pytest -q -m property tests $(PYTEST_ARGS)
+
+# Headless Chromium for the screenshot tests of tests/display (Debian's package). When it
+# cannot be installed the screenshot tests skip, and say so.
+$(CHROMIUM_STAMP):
+	@command -v chromium >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; } || \
+	  echo "note: chromium could not be installed; tests/display/test_screenshots.py will be skipped"
+	@mkdir -p $(dir $@) && touch $@
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"
