@@ -14,7 +14,7 @@ from exzarr.errors import UnsupportedExtensionError
 from ._common import fail, parse_int_tuple
 from .extensions import parse_extension
 
-__all__ = ["parse_chunk_grid", "chunk_grid_to_json", "grid_shape", "CHUNK_GRIDS"]
+__all__ = ["parse_chunk_grid", "chunk_grid_to_json", "grid_shape", "ceil_div", "CHUNK_GRIDS"]
 
 
 def _parse_regular(configuration: dict) -> tuple[int, ...]:
@@ -47,6 +47,11 @@ def chunk_grid_to_json(chunks: Sequence[int]) -> dict:
     return {"name": "regular", "configuration": {"chunk_shape": list(chunks)}}
 
 
+def ceil_div(n: int, d: int) -> int:
+    """ceil(n / d) for integers; 0 when ``d`` is 0 (no unit, nothing to count)."""
+    return -(-n // d) if d else 0
+
+
 def grid_shape(shape: Sequence[int], chunks: Sequence[int]) -> tuple[int, ...]:
     """Number of chunks along each dimension: ceil(shape / chunks) (0 for an empty dim)."""
-    return tuple(-(-s // c) for s, c in zip(shape, chunks))
+    return tuple(ceil_div(s, c) for s, c in zip(shape, chunks))

@@ -16,6 +16,7 @@ import numpy as np
 
 from ...errors import ShapeMismatchError
 from ...indexing.selection import Selection
+from ...metadata.chunk_grid import grid_shape
 from ...storage.keys import join_key
 from .model import Axis, Coverage, GridModel, Region, selection_regions
 from .svg import render_svg
@@ -62,7 +63,7 @@ class StoredSummary:
         coords = [tuple(int(i) for i in c) for c in arr.stored_chunks()]
         self.coords = np.asarray(coords, dtype=np.int64).reshape(len(coords), ndim)
         self.unit = tuple(int(c) for c in meta.chunks)  # a stored unit: chunk or shard
-        self.total = math.prod(-(-int(s) // u) for s, u in zip(meta.shape, self.unit))
+        self.total = math.prod(grid_shape(meta.shape, self.unit))
         self.nbytes = sum(arr.store.getsize(join_key(arr.path, meta.chunk_key(c))) or 0
                           for c in coords)
         #: uncompressed bytes of the stored units (whole units, as ``.info`` counts them)
@@ -97,7 +98,7 @@ def codec_summary(codecs: Any) -> str:
 
 
 def _grid(shape: tuple[int, ...], unit: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(-(-s // c) if c else 0 for s, c in zip(shape, unit))
+    return grid_shape(shape, unit)
 
 
 def _dims(t: tuple[int, ...]) -> str:

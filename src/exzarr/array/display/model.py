@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...indexing.selection import DimKind, DimMap, Selection
+from ...metadata.chunk_grid import ceil_div
 from ...indexing.slices import Slice
 
 __all__ = ["Axis", "Interval", "Region", "Coverage", "GridModel", "runs", "selection_regions",
@@ -48,11 +49,11 @@ class Axis:
 
     @property
     def nchunks(self) -> int:
-        return -(-self.size // self.chunk) if self.chunk > 0 else 0
+        return ceil_div(self.size, self.chunk) if self.chunk > 0 else 0
 
     @property
     def nshards(self) -> int | None:
-        return -(-self.size // self.shard) if self.shard else None
+        return ceil_div(self.size, self.shard) if self.shard else None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from html import escape
 
 import numpy as np
 
+from ...metadata.chunk_grid import ceil_div
 from .model import Axis, Coverage, GridModel, Interval, Region
 
 __all__ = ["render_svg", "block_axes", "COLORS"]
@@ -201,7 +202,7 @@ def _bins(ng: int, nb: int) -> list[tuple[int, int]]:
 def _draw_coverage(blk: _Block, cov: Coverage, out: list[str]) -> None:
     """Shade each visible face by the share of stored units behind each of its cells."""
     axes = blk.model.axes
-    ngs = [-(-a.size // u) if u else 0 for a, u in zip(axes, cov.unit)]
+    ngs = [ceil_div(a.size, u) for a, u in zip(axes, cov.unit)]
     if cov.count == 0:
         return
     style = f'fill="{COLORS["stored"]}" stroke="none"'
