@@ -10,11 +10,11 @@
 __version__ = "0.1.0"
 
 from . import config, errors
+import importlib as _importlib
 from typing import Any as _Any
 
 from .api import (array, consolidate_metadata, convert, copy, create, empty, full, group, ones,
                   open, open_array, open_group, store, zeros)
-from .array.namespace import namespace as _namespace
 from .array.zarray import ZArray
 from .hierarchy.group import Group
 from .integrations.loader import loader
@@ -25,6 +25,6 @@ __all__ = ["ZArray", "array", "create", "empty", "full", "ones", "open", "open_a
 
 
 def __getattr__(name: str) -> _Any:
-    if name == "array_api":  # the Array API namespace, built on first use
-        return _namespace()
+    if name == "array_api":  # the Array API namespace, built (and imported) on first use
+        return _importlib.import_module("exzarr.array_api")
     raise AttributeError(f"module 'exzarr' has no attribute {name!r}")
