@@ -83,9 +83,26 @@ def test_lazy_indexing_composes(pair):
     np.testing.assert_allclose(e.oindex[[1, 3], [0, 5]].read(), want[np.ix_([1, 3], [0, 5])])
     np.testing.assert_allclose(e.vindex[[1, 3], [0, 5]].read(), want[[1, 3], [0, 5]])
     with pytest.raises(LazyArrayError):
-        e[0] = 1
-    with pytest.raises(LazyArrayError):
         e.attrs
+    assert not hasattr(e, "store")
+
+
+def test_assigning_into_a_lazy_array_is_a_functional_update(pair):
+    a, z = pair
+    e = z * 2
+    before = e[0]
+    e[0] = -1.0
+    e[2:6:2, [1, 3]] = z[:2, :2]
+    e[e > 400] = 0  # a mask of the array itself (read once, now)
+    e.vindex[[1, 2], [3, 4]] = 7
+    want = a * 2
+    want[0] = -1.0
+    want[2:6:2][:, [1, 3]] = a[:2, :2]
+    want[want > 400] = 0
+    want[[1, 2], [3, 4]] = 7
+    np.testing.assert_allclose(e.read(), want)
+    np.testing.assert_allclose(before.read(), a[0] * 2)  # taken before: unchanged
+    np.testing.assert_allclose(z.read(), a)  # nothing stored changed
 
 
 def test_numpy_protocols_return_numpy_and_write_out(pair):

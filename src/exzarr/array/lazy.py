@@ -15,14 +15,15 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from ..compute import Expr, Index, Literal, Permute, Plan, compute, make_plan
+from ..compute import (Assign, AssignPoints, BroadcastTo, Expr, Index, Literal, Permute, Plan,
+                       Reshape, compute, make_plan)
 from ..errors import LazyArrayError
 from ..indexing.parse import parse_key
 from ..indexing.selection import DimKind, Selection
 from ..indexing.slices import Slice
 from .info import ArrayInfo
 from .namespace import astype as _astype
-from .readable import set_lazy_factory
+from .readable import materialise, set_lazy_factory, to_expr
 from .zarray import ZArray, _read_key
 
 __all__ = ["LazyArray"]
@@ -133,15 +134,44 @@ class LazyArray(ZArray):
         perm = tuple(int(a) % max(self.ndim, 1) for a in axes)
         return LazyArray(Permute(self._expr, perm))
 
-    def __setitem__(self, key: Any, value: Any) -> NoReturn:
-        raise LazyArrayError("a lazy expression cannot be assigned to; store it first "
-                             "(e = e.to_zarr(...)) or assign into a stored array")
+    # -- assignment: a functional update of this lazy array (nothing is stored) ---------
+    def _compose(self, inner: Selection) -> Selection:
+        return inner
 
-    def _compose(self, inner: Selection) -> NoReturn:
-        raise LazyArrayError("a lazy expression cannot be assigned to; store it first "
-                             "(e = e.to_zarr(...)) or assign into a stored array")
+    def _write(self, sel: Selection, value: Any) -> None:
+        """``self[sel] = value``: this lazy array now evaluates with ``value`` written there
+        (other arrays built from it earlier keep their values; nothing is read now)."""
+        shape = sel.out_shape
+        index = _selection_to_index(self._expr, sel)
+        if index is not None:
+            positions = []
+            for dm in sel.dims:
+                if dm.kind is DimKind.INT:
+                    positions.append(np.array([int(dm.int_value)], dtype=np.int64))
+                else:
+                    positions.append(np.asarray(dm.full(shape), dtype=np.int64).reshape(-1))
+            dims = tuple(p.shape[0] for p in positions)
+            v = to_expr(value)
+            v = v if isinstance(v, Expr) else Literal(np.asarray(v))
+            if v.shape != shape:
+                v = BroadcastTo(v, shape)
+            if shape != dims:
+                v = Reshape(v, dims)
+            self._expr = Assign(self._expr, positions, v)
+            return
+        if all(dm.kind is not DimKind.SLICE for dm in sel.dims):  # points (vindex, masks)
+            coords = np.stack([np.broadcast_to(np.asarray(
+                dm.int_value if dm.kind is DimKind.INT else dm.full(shape)), shape).reshape(-1)
+                for dm in sel.dims]) if sel.dims else np.zeros((0, 1), np.int64)
+            values = np.broadcast_to(np.asarray(materialise(value)), shape).reshape(-1)
+            self._expr = AssignPoints(self._expr, coords, values)
+            return
+        raise LazyArrayError("assigning through a vectorised selection that mixes slices and "
+                             "index arrays is not supported on a lazy array; use oindex, or "
+                             "store the array first (e.to_zarr(...))")
 
-    def astype(self, dtype: npt.DTypeLike, copy: bool = True) -> ZArray:
+    def astype(self, dtype: npt.DTypeLike, copy: bool = True,
+               order: str | None = None) -> ZArray:
         result: ZArray = _astype(self, dtype, copy=copy)
         return result
 

@@ -13,7 +13,8 @@ import numpy as np
 from .expr import EvalContext, Expr, Grid, broadcast_region
 from .region import Index1, Region, compose_index, index_len, region_shape
 
-__all__ = ["Index", "Permute", "BroadcastTo", "Concat", "Reshape", "NEWAXIS"]
+__all__ = ["Index", "Permute", "BroadcastTo", "Concat", "Reshape", "Assign", "AssignPoints",
+           "NEWAXIS"]
 
 #: marks a new axis of length 1 in an :class:`Index` selection
 NEWAXIS = None
@@ -235,3 +236,80 @@ class Reshape(Expr):
         if not self.shape:
             return None
         return ((max(1, self.shape[0] // 8), 0),) + tuple((n, 0) for n in self.shape[1:])
+
+
+class Assign(Expr):
+    """``base`` with ``value`` written at an orthogonal selection: per dimension of
+    ``base`` the positions written (1-d int arrays; a repeated position takes the last of
+    its values, as NumPy).  ``value`` has one dimension per position list.  A functional
+    update: ``base`` itself is unchanged."""
+
+    def __init__(self, base: Expr, positions: Sequence[np.ndarray], value: Expr) -> None:
+        self.base, self.value = base, value
+        self.positions = tuple(np.asarray(p, dtype=np.int64) for p in positions)
+        self.shape, self.dtype = base.shape, base.dtype
+        want = tuple(p.shape[0] for p in self.positions)
+        if value.shape != want:
+            raise ValueError(f"assigned value has shape {value.shape}, the selection {want}")
+        self._last = []
+        for p, n in zip(self.positions, self.shape):
+            last = np.full(n, -1, dtype=np.int64)
+            last[p] = np.arange(p.shape[0])  # repeated positions: the last one wins
+            self._last.append(last)
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.base, self.value)
+
+    def _evaluate(self, region: Region, ctx: EvalContext) -> np.ndarray:
+        block = np.array(self.base.evaluate(region, ctx), dtype=self.dtype, copy=True)
+        where: list[np.ndarray] = []
+        take: list[np.ndarray] = []
+        for ix, last in zip(region, self._last):
+            pos = np.arange(ix.start, ix.stop, ix.step) if isinstance(ix, slice) else ix
+            k = last[pos]
+            hit = np.nonzero(k >= 0)[0]
+            if hit.size == 0:
+                return block
+            where.append(hit)
+            take.append(k[hit])
+        values = self.value.evaluate(tuple(take), ctx)
+        block[np.ix_(*where)] = np.asarray(values).astype(self.dtype, copy=False)
+        return block
+
+    def grid(self) -> Grid | None:
+        return self.base.grid()
+
+    def describe(self) -> str:
+        return "assign"
+
+
+class AssignPoints(Expr):
+    """``base`` with ``values[i]`` written at the point ``coords[:, i]`` (one row of
+    ``coords`` per dimension; a repeated point takes its last value)."""
+
+    def __init__(self, base: Expr, coords: np.ndarray, values: np.ndarray) -> None:
+        self.base = base
+        self.coords = np.asarray(coords, dtype=np.int64).reshape(base.ndim, -1)
+        self.values = np.asarray(values).reshape(-1).astype(base.dtype)
+        self.shape, self.dtype = base.shape, base.dtype
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.base,)
+
+    def _evaluate(self, region: Region, ctx: EvalContext) -> np.ndarray:
+        block = np.array(self.base.evaluate(region, ctx), dtype=self.dtype, copy=True)
+        inside = np.ones(self.coords.shape[1], dtype=bool)
+        local = []
+        for ix, n, c in zip(region, self.shape, self.coords):
+            pos = np.arange(ix.start, ix.stop, ix.step) if isinstance(ix, slice) else ix
+            inv = np.full(n, -1, dtype=np.int64)
+            inv[pos] = np.arange(pos.shape[0])
+            loc = inv[c]
+            inside &= loc >= 0
+            local.append(loc)
+        if inside.any():
+            block[tuple(loc[inside] for loc in local)] = self.values[inside]
+        return block
+
+    def grid(self) -> Grid | None:
+        return self.base.grid()
