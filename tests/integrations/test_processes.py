@@ -108,3 +108,16 @@ def test_dask_distributed_local_cluster_with_processes(local, tmp_path):
         store(to_dask(z, chunks=(10, 10)) + 1, out)
         del client
     np.testing.assert_array_equal(out.read(), a + 1)
+
+
+def _batches_in_child(ds):
+    return sorted(int(v) for b in ds for v in np.asarray(b)[:, 0])
+
+
+def test_loader_dataset_travels_to_a_spawned_worker(local):
+    from exzarr.integrations.torch import LoaderDataset
+    a, z = local
+    ds = LoaderDataset(z, 4, shuffle=True, seed=3)
+    with _pool() as pool:
+        got = pool.submit(_batches_in_child, ds).result()
+    assert got == sorted(int(v) for v in a[:, 0])

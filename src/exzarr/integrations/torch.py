@@ -21,9 +21,10 @@ starts; with ``persistent_workers=True`` the workers advance the epoch themselve
 
 Fork-safe: nothing is read and no thread is started until a worker iterates, and
 exzarr's executor starts fresh thread pools in a forked worker.  Workers started with
-``spawn``/``forkserver`` would have to pickle the arrays, which ZArrays do not support:
-use the ``fork`` start method (Linux's default before Python 3.14), e.g.
-``DataLoader(..., multiprocessing_context="fork")``.
+``spawn``/``forkserver`` receive the dataset pickled: ZArrays (and lazy expressions over
+them) pickle as their store and metadata and reopen there, so every start method works
+with stores the workers can reach (not ``memory://``, which refuses with
+``StoreNotSharedError`` in another process).
 
 This module imports torch only inside :func:`iterable_dataset`; :class:`LoaderDataset`
 holds all of the logic and is usable (and tested) without torch.
