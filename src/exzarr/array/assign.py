@@ -49,8 +49,10 @@ def _reads_elsewhere(expr: Expr, target: tuple[Hashable, Hashable], safe: set[in
     return visit(expr, True)
 
 
-def assign(state: ArrayState, sel: Selection, value: Any) -> None:
-    """Write the exzarr array ``value`` (broadcast) into ``sel`` of the stored array."""
+def assign(state: ArrayState, sel: Selection, value: Any, *,
+           progress: bool | str = False) -> None:
+    """Write the exzarr array ``value`` (broadcast) into ``sel`` of the stored array
+    (``progress``: a tqdm bar over the blocks)."""
     shape = sel.out_shape
     expr: Expr = value._as_expr()
     if expr.shape != shape:
@@ -75,7 +77,7 @@ def assign(state: ArrayState, sel: Selection, value: Any) -> None:
 
     def sink(region: Region, block: np.ndarray) -> None:
         write_selection(state, sel.compose(region_selection(shape, region)), block)
-    stream(expr, sink, plan=plan)
+    stream(expr, sink, plan=plan, progress=progress)
 
 
 class _View:

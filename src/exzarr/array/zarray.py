@@ -251,12 +251,12 @@ class ZArray(ArrayAPIMixin):
 
     def to_zarr(self, store: Any = None, *, path: str | None = None, chunks: Any = None,
                 overwrite: bool = False, storage_options: Any = None,
-                **create_kwargs: Any) -> ZArray:
+                progress: bool | str = False, **create_kwargs: Any) -> ZArray:
         """Store this array (a lazy expression, a view, an array) as a new array at
         ``store``/``path`` and return it; ``create_kwargs`` as for :func:`exzarr.create`
         (``compressor=``, ``codecs=``, ``zarr_format=``, ``shards=``...).  Evaluated block
         by block, blocks aligned to the new array's chunks (default: the chunks of the
-        inputs where they align, else automatic)."""
+        inputs where they align, else automatic); ``progress=True`` shows a tqdm bar."""
         if chunks is None:
             grid = self._as_expr().grid()
             auto = auto_chunks(self.shape, self.dtype.itemsize)
@@ -265,7 +265,7 @@ class ZArray(ArrayAPIMixin):
         s = resolve_store(store, "w" if overwrite else "a", storage_options)
         meta = array_metadata(shape=self.shape, dtype=self.dtype, chunks=chunks, **create_kwargs)
         target: ZArray = create_array(s, norm_path(path), meta, overwrite=overwrite)
-        target[...] = self
+        assign(target._state, target._fresh_selection(write=True), self, progress=progress)
         return target
 
     def write(self, value: Any) -> None:
