@@ -13,15 +13,20 @@ from . import config, errors
 import importlib as _importlib
 from typing import Any as _Any
 
-from .api import (array, consolidate_metadata, convert, copy, create, empty, full, group, ones,
-                  open, open_array, open_group, store, zeros)
+from .api import (array, consolidate_metadata, convert, copy, create, create_array, create_group,
+                  empty, empty_like, from_array, full, full_like, group, load, ones, ones_like,
+                  open, open_array, open_consolidated, open_group, open_like, save, save_array,
+                  save_group, store, tree, zeros, zeros_like)
 from .array.zarray import ZArray
 from .hierarchy.group import Group
 from .integrations.loader import loader
 
 __all__ = ["ZArray", "array", "create", "empty", "full", "ones", "open", "open_array", "zeros",
            "config", "errors", "__version__", "Group", "group", "open_group",
-           "consolidate_metadata", "convert", "copy", "loader", "store", "array_api"]
+           "consolidate_metadata", "convert", "copy", "loader", "store", "array_api",
+           "create_array", "create_group", "from_array", "empty_like", "zeros_like",
+           "ones_like", "full_like", "open_like", "open_consolidated", "save", "save_array",
+           "save_group", "load", "tree"]
 
 
 def __getattr__(name: str) -> _Any:

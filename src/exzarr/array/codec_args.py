@@ -7,10 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from ..codecs import ChunkSpec
 from ..codecs.registry import get as get_codec
 from ..errors import InvalidMetadataError
+from .foreign_codecs import convert_codec
 
-__all__ = ["UNSET", "v3_codecs", "v2_compressor", "v2_filters", "DEFAULT_SHARD_INDEX_CODECS"]
+__all__ = ["UNSET", "v3_codecs", "v2_compressor", "v2_filters", "DEFAULT_SHARD_INDEX_CODECS",
+           "codec_list", "is_auto"]
 
 
 class _Unset:
@@ -35,12 +38,33 @@ def _bytes_codec(dtype: np.dtype) -> dict:
     return {"name": "bytes", "configuration": {"endian": endian}}
 
 
-def _v3(c):
-    return get_codec(c, zarr_format=3)
+def is_auto(x: Any) -> bool:
+    """zarr-python's ``"auto"`` (or exzarr's default marker): use the default."""
+    return x is UNSET or (isinstance(x, str) and x == "auto")
 
 
-def _v3_json(c) -> dict:
-    return _v3(c).to_json()
+def codec_list(x: Any) -> list[Any] | None:
+    """``compressors=`` / ``filters=`` as zarr-python 3 takes them: None or ``()`` (none),
+    one codec, or a list/tuple of codecs."""
+    if x is None:
+        return []
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x]
+
+
+def _v3(c, dtype: np.dtype | None = None):
+    return get_codec(convert_codec(c, 3, dtype), zarr_format=3)
+
+
+def _v3_json(c, dtype: np.dtype | None = None) -> dict:
+    """The JSON of codec ``c``; bytes -> bytes codecs with the defaults that depend on the
+    dtype filled in (blosc ``typesize``/``shuffle``, as zarr-python writes them: tensorstore
+    refuses blosc without ``typesize``)."""
+    codec = _v3(c, dtype)
+    if dtype is not None and codec.kind == "bytes_bytes":
+        codec = codec.evolve(ChunkSpec((1,), dtype))
+    return codec.to_json()
 
 
 def _with_endian(codec: dict, dtype: np.dtype) -> dict:
@@ -51,24 +75,46 @@ def _with_endian(codec: dict, dtype: np.dtype) -> dict:
     return codec
 
 
+def _user_chain(codecs, dtype: np.dtype) -> list[dict]:
+    """A ``codecs=`` list as JSON with what zarr-python fills in: the serializer when left
+    out, ``endian`` of ``bytes``, dtype-dependent defaults (blosc), also inside shards."""
+    chain = [_with_endian(_v3_json(c, dtype), dtype) for c in codecs]
+    kinds = [_v3(c).kind for c in chain]
+    if "array_bytes" not in kinds:  # add the serializer the user left out
+        pos = sum(1 for k in kinds if k == "array_array")
+        chain.insert(pos, _bytes_codec(dtype))
+    for c in chain:
+        cfg = c.get("configuration")
+        if c.get("name") == "sharding_indexed" and isinstance(cfg, dict) \
+                and isinstance(cfg.get("codecs"), list):
+            c["configuration"] = {**cfg, "codecs": _user_chain(cfg["codecs"], dtype)}
+    return chain
+
+
 def v3_codecs(dtype: np.dtype, *, codecs=None, compressor=UNSET, filters=None,
-              chunks=None, shards=None) -> list[dict]:
-    """The ``codecs`` list of a v3 array (wrapped in ``sharding_indexed`` if ``shards``)."""
+              chunks=None, shards=None, compressors=UNSET, serializer=UNSET) -> list[dict]:
+    """The ``codecs`` list of a v3 array (wrapped in ``sharding_indexed`` if ``shards``).
+
+    ``compressors`` (zarr-python 3: bytes-bytes codecs) and ``serializer`` (the
+    array-bytes codec) may replace ``compressor``; ``"auto"`` means the default."""
     if codecs is not None:
-        if compressor is not UNSET or filters is not None:
-            raise InvalidMetadataError("pass either codecs= or compressor=/filters=, not both")
-        chain = [_with_endian(_v3_json(c), dtype) for c in codecs]
-        kinds = [_v3(c).kind for c in chain]
-        if "array_bytes" not in kinds:  # add the serializer the user left out
-            pos = sum(1 for k in kinds if k == "array_array")
-            chain.insert(pos, _bytes_codec(dtype))
+        if (compressor is not UNSET or filters is not None or not is_auto(compressors)
+                or not is_auto(serializer)):
+            raise InvalidMetadataError("pass either codecs= or compressor(s)=/filters=/"
+                                       "serializer=, not both")
+        chain = _user_chain(codecs, dtype)
     else:
-        chain = [_v3_json(f) for f in (filters or [])]
-        chain.append(_bytes_codec(dtype))
-        if compressor is UNSET:
+        chain = [_v3_json(f, dtype) for f in (filters or [])]
+        chain.append(_bytes_codec(dtype) if is_auto(serializer)
+                     else _with_endian(_v3_json(serializer, dtype), dtype))
+        if not is_auto(compressors):
+            if compressor is not UNSET:
+                raise InvalidMetadataError("pass either compressor= or compressors=, not both")
+            chain.extend(_v3_json(c, dtype) for c in codec_list(compressors) or [])
+        elif compressor is UNSET:
             chain.append(dict(DEFAULT_V3_COMPRESSOR))
         elif compressor is not None:
-            chain.append(_v3_json(compressor))
+            chain.append(_v3_json(compressor, dtype))
     if shards is None:
         return chain
     return [{"name": "sharding_indexed", "configuration": {
@@ -80,20 +126,20 @@ def v3_codecs(dtype: np.dtype, *, codecs=None, compressor=UNSET, filters=None,
 _V2_OMITTED_DEFAULTS = {"zstd": {"checksum": False}}
 
 
-def _v2_config(codec) -> dict:
-    cfg = get_codec(codec, zarr_format=2).get_config()
+def _v2_config(codec, dtype: np.dtype | None = None) -> dict:
+    cfg = get_codec(convert_codec(codec, 2, dtype), zarr_format=2).get_config()
     for k, v in _V2_OMITTED_DEFAULTS.get(cfg["id"], {}).items():
         if k in cfg and cfg[k] == v:
             del cfg[k]
     return cfg
 
 
-def v2_compressor(compressor=UNSET) -> dict | None:
-    if compressor is UNSET:
+def v2_compressor(compressor=UNSET, dtype: np.dtype | None = None) -> dict | None:
+    if is_auto(compressor):
         return dict(DEFAULT_V2_COMPRESSOR)
     if compressor is None:
         return None
-    return _v2_config(compressor)
+    return _v2_config(compressor, dtype)
 
 
 def v2_filters(filters, dtype: np.dtype | None = None) -> list[dict] | None:
@@ -101,4 +147,4 @@ def v2_filters(filters, dtype: np.dtype | None = None) -> list[dict] | None:
         if dtype is not None and dtype.kind == "O":  # strings need an object codec
             return [{"id": "vlen-utf8"}]
         return None
-    return [_v2_config(f) for f in filters]
+    return [_v2_config(f, dtype) for f in filters]

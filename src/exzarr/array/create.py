@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3
-from .codec_args import UNSET, v2_compressor, v2_filters, v3_codecs
+from .codec_args import UNSET, codec_list, is_auto, v2_compressor, v2_filters, v3_codecs
 from .state import ArrayMetadata
 
 __all__ = ["array_metadata", "auto_chunks", "normalize_dtype", "ChunksArg"]
@@ -57,9 +57,13 @@ def _default_fill(dtype: np.dtype) -> Any:
 
 
 def normalize_dtype(dtype: Any) -> np.dtype:
-    """``np.dtype(dtype)``; ``str`` / ``"string"`` mean variable-length strings (object
-    arrays of str), as in zarr-python."""
-    return np.dtype(object) if dtype is str or dtype == "string" else np.dtype(dtype)
+    """``np.dtype(dtype)``; ``str`` / ``"string"`` and NumPy's ``StringDType`` (what
+    zarr-python 3 returns for strings) mean variable-length strings (object arrays of
+    str), as in zarr-python."""
+    if dtype is str or (isinstance(dtype, str) and dtype in ("string", "str")):
+        return np.dtype(object)
+    dt = np.dtype(dtype)
+    return np.dtype(object) if dt.kind == "T" else dt
 
 
 def array_metadata(*, shape: int | Sequence[int], chunks: ChunksArg = None,
@@ -69,8 +73,16 @@ def array_metadata(*, shape: int | Sequence[int], chunks: ChunksArg = None,
                    chunk_key_encoding: Mapping[str, Any] | None = None,
                    dimension_names: Sequence[str | None] | None = None,
                    attributes: Mapping[str, Any] | None = None, shards: ChunksArg = None,
-                   zarr_format: int = 3) -> ArrayMetadata:
-    """The metadata of a new array, every argument validated (no I/O)."""
+                   zarr_format: int = 3, compressors: Any = UNSET,
+                   serializer: Any = UNSET) -> ArrayMetadata:
+    """The metadata of a new array, every argument validated (no I/O).
+
+    ``compressors``/``serializer``/``filters`` take zarr-python 3's forms too (a codec or a
+    list of codecs, ``"auto"``, zarr-python codec objects)."""
+    if isinstance(filters, str) and filters == "auto":
+        filters = None
+    elif filters is not None:
+        filters = codec_list(filters)
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     shape = tuple(int(x) for x in shape)
@@ -94,7 +106,8 @@ def array_metadata(*, shape: int | Sequence[int], chunks: ChunksArg = None,
                          "configuration": {"order": list(range(len(shape)))[::-1]}}
             filters = [transpose] + list(filters or [])
         cl = v3_codecs(dt, codecs=codecs, compressor=compressor, filters=filters,
-                       chunks=chunk_shape, shards=shard_shape)
+                       chunks=chunk_shape, shards=shard_shape, compressors=compressors,
+                       serializer=serializer)
         cke = chunk_key_encoding
         if cke is None and dimension_separator is not None:
             cke = {"name": "default", "configuration": {"separator": dimension_separator}}
@@ -105,9 +118,18 @@ def array_metadata(*, shape: int | Sequence[int], chunks: ChunksArg = None,
     if zarr_format == 2:
         if codecs is not None:
             raise ValueError("codecs= is for zarr_format=3; use compressor= and filters= for v2")
+        if not is_auto(serializer):
+            raise ValueError("serializer= is for zarr_format=3 (Zarr v2 arrays have none)")
+        if not is_auto(compressors):
+            if compressor is not UNSET:
+                raise ValueError("pass either compressor= or compressors=, not both")
+            one = codec_list(compressors) or []
+            if len(one) > 1:
+                raise ValueError(f"a Zarr v2 array has at most one compressor, got {len(one)}")
+            compressor = one[0] if one else None
         return ArrayMetadataV2.create(
             shape=shape, chunks=chunk_shape, dtype=dt, fill_value=fill_value,
-            compressor=v2_compressor(compressor), filters=v2_filters(filters, dt),
+            compressor=v2_compressor(compressor, dt), filters=v2_filters(filters, dt),
             order=order or "C", dimension_separator=dimension_separator or ".",
             attributes=attributes)
     raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from ..codecs.registry import get as get_codec
 from ..compute import Expr, Leaf
 from ..errors import ReadOnlyError, ShapeMismatchError, WriteConflictError
 from ..indexing.parse import parse_blocks, parse_key, parse_orthogonal, parse_vectorized
@@ -209,6 +210,8 @@ class ZArray(ArrayAPIMixin):
         if isinstance(value, Readable):  # lazy or stored: streamed block by block
             assign(self._state, sel, value)
             return
+        if isinstance(value, np.ndarray) and value.dtype.kind == "T":  # NumPy StringDType
+            value = value.astype(object)
         write_selection(self._state, sel, value)
 
     @property
@@ -227,8 +230,10 @@ class ZArray(ArrayAPIMixin):
             return parse_blocks(key, shape, self.chunks)
         return _Indexer(self, parse)
 
-    def astype(self, dtype: npt.DTypeLike, copy: bool = True) -> "ZArray":
-        """A lazy view that converts to ``dtype`` when read."""
+    def astype(self, dtype: npt.DTypeLike, copy: bool = True,
+               order: str | None = None) -> "ZArray":
+        """A lazy view that converts to ``dtype`` when read (``order`` is accepted for
+        NumPy's signature, which zarr-python uses; reads are always C order)."""
         return ZArray(self._state, self._sel, dtype)
 
     # -- I/O ------------------------------------------------------------------------
@@ -342,6 +347,167 @@ class ZArray(ArrayAPIMixin):
 
     def append(self, data: npt.ArrayLike, axis: int = 0) -> tuple[int, ...]:
         return _resize.append(self, data, axis)
+
+    # -- zarr-python 3's names (see docs/coming-from-zarr-python.md) -----------------
+    def _inner_codecs(self) -> list[dict[str, Any]]:
+        """The v3 codec chain a chunk goes through (inside the shard of a sharded array)."""
+        meta = self._state.meta
+        assert isinstance(meta, ArrayMetadataV3)
+        chain = [dict(c) for c in meta.codecs]
+        if len(chain) == 1 and chain[0].get("name") == "sharding_indexed":
+            chain = [dict(c) for c in chain[0]["configuration"]["codecs"]]
+        return chain
+
+    def _codecs_of(self, kind: str) -> tuple[dict[str, Any], ...]:
+        return tuple(c for c in self._inner_codecs()
+                     if get_codec(c, zarr_format=3).kind == kind)
+
+    @property
+    def compressors(self) -> tuple[dict[str, Any], ...]:
+        """zarr-python 3's ``compressors``, as exzarr codec dicts: the bytes-bytes codecs of
+        a v3 array (of a chunk inside the shard when sharded), or ``(compressor,)`` of a v2
+        array (``()`` when uncompressed)."""
+        meta = self._state.meta
+        if isinstance(meta, ArrayMetadataV3):
+            return self._codecs_of("bytes_bytes")
+        return (dict(meta.compressor),) if meta.compressor else ()
+
+    @property
+    def compressor(self) -> dict[str, Any] | None:
+        """The compressor of a v2 array (a numcodecs config dict, or None); like
+        zarr-python 3, a TypeError for v3 arrays (use :attr:`compressors`)."""
+        meta = self._state.meta
+        if isinstance(meta, ArrayMetadataV3):
+            raise TypeError("`compressor` is not available for Zarr format 3 arrays; use "
+                            "`compressors`")
+        return dict(meta.compressor) if meta.compressor else None
+
+    @property
+    def filters(self) -> tuple[dict[str, Any], ...]:
+        """zarr-python 3's ``filters`` as codec dicts: the array-array codecs of a v3 array,
+        the numcodecs filter configs of a v2 array."""
+        meta = self._state.meta
+        if isinstance(meta, ArrayMetadataV3):
+            return self._codecs_of("array_array")
+        return tuple(dict(f) for f in meta.filters or ())
+
+    @property
+    def serializer(self) -> dict[str, Any] | None:
+        """zarr-python 3's ``serializer``: the array-bytes codec dict of a v3 array (inside
+        the shard when sharded); None for v2 arrays."""
+        if not isinstance(self._state.meta, ArrayMetadataV3):
+            return None
+        found = self._codecs_of("array_bytes")
+        return found[0] if found else None
+
+    @property
+    def name(self) -> str:
+        """The array's path with a leading slash (``"/"`` at the root), as h5py/zarr."""
+        return "/" + self._state.path
+
+    @property
+    def basename(self) -> str:
+        """The last component of :attr:`name`."""
+        return self.name.split("/")[-1]
+
+    @property
+    def store_path(self) -> str:
+        """The store URL and the array's path inside it (a string; zarr-python's is a
+        ``StorePath`` object)."""
+        url = self._state.store.url.rstrip("/")
+        return f"{url}/{self._state.path}" if self._state.path else url
+
+    @property
+    def cdata_shape(self) -> tuple[int, ...]:
+        """Number of chunks (inner chunks when sharded) along each dimension."""
+        return tuple(grid_shape(self.shape, self.chunks))
+
+    @property
+    def nbytes_stored(self) -> int:
+        """Bytes the array takes in its store: metadata and stored chunks (lists the
+        store, as zarr-python does)."""
+        store, path = self._state.store, self._state.path
+        keys = store.list_prefix(path + "/") if path else store.list()
+        return sum(store.getsize(k) or 0 for k in keys)
+
+    def info_complete(self) -> ArrayInfo:
+        """:attr:`info` (which already lists the store for stored chunks and bytes)."""
+        return array_info(self)
+
+    def update_attributes(self, new_attributes: dict[str, Any]) -> "ZArray":
+        """Merge ``new_attributes`` into the attributes (one metadata write); returns self."""
+        self.attrs.update(new_attributes)
+        return self
+
+    def view(self, dtype: npt.DTypeLike | None = None) -> np.ndarray:
+        """NumPy's ``ndarray.view``: the values read into NumPy, reinterpreted as ``dtype``
+        (what zarr-python calls when an exzarr array is assigned into one of its arrays)."""
+        a = self.read()
+        return a if dtype is None else a.view(dtype)
+
+    def get_basic_selection(self, selection: Any = Ellipsis, *, out: np.ndarray | None = None,
+                            fields: Any = None) -> Any:
+        """``z[selection]`` read into NumPy (zarr-python's eager read; a scalar when every
+        dimension is indexed by an integer)."""
+        a = _fields(self[selection].read(out), fields)
+        return a[()] if out is None and getattr(a, "ndim", 1) == 0 else a
+
+    def set_basic_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        """``z[selection] = value``."""
+        _no_fields(fields)
+        self[selection] = value
+
+    def get_orthogonal_selection(self, selection: Any, *, out: np.ndarray | None = None,
+                                 fields: Any = None) -> Any:
+        """``z.oindex[selection]`` read into NumPy."""
+        return _fields(self.oindex[selection].read(out), fields)
+
+    def set_orthogonal_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        """``z.oindex[selection] = value``."""
+        _no_fields(fields)
+        self.oindex[selection] = value
+
+    def get_coordinate_selection(self, selection: Any, *, out: np.ndarray | None = None,
+                                 fields: Any = None) -> Any:
+        """``z.vindex[selection]`` (integer coordinates) read into NumPy."""
+        return _fields(self.vindex[selection].read(out), fields)
+
+    def set_coordinate_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        """``z.vindex[selection] = value``."""
+        _no_fields(fields)
+        self.vindex[selection] = value
+
+    def get_mask_selection(self, mask: Any, *, out: np.ndarray | None = None,
+                           fields: Any = None) -> Any:
+        """``z.vindex[mask]`` (a boolean array of the array's shape) read into NumPy."""
+        return _fields(self.vindex[mask].read(out), fields)
+
+    def set_mask_selection(self, mask: Any, value: Any, *, fields: Any = None) -> None:
+        """``z.vindex[mask] = value``."""
+        _no_fields(fields)
+        self.vindex[mask] = value
+
+    def get_block_selection(self, selection: Any, *, out: np.ndarray | None = None,
+                            fields: Any = None) -> Any:
+        """``z.blocks[selection]`` read into NumPy."""
+        return _fields(self.blocks[selection].read(out), fields)
+
+    def set_block_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        """``z.blocks[selection] = value``."""
+        _no_fields(fields)
+        self.blocks[selection] = value
+
+
+def _fields(a: Any, fields: Any) -> Any:
+    """zarr-python's ``fields=`` of a structured dtype (exzarr has none: only None)."""
+    _no_fields(fields)
+    return a
+
+
+def _no_fields(fields: Any) -> None:
+    if fields is not None:
+        raise IndexError("fields= selects fields of a structured dtype, which exzarr arrays "
+                         "do not have")
 
 
 def _read_key(key: Any) -> Any:

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..array.attributes import Attributes, check_json
+from ..array.readable import Readable
+from ..array.zarr_args import zarr_kwargs
 from ..array.create import array_metadata
 from ..array.state import ArrayState
 from ..array.zarray import ZArray
@@ -32,6 +34,12 @@ from .tree import Tree, group_info
 from .walk import check_name, children, ensure_parents, walk, write_group
 
 __all__ = ["Group"]
+
+
+def _dtype_of(data: Any) -> np.dtype[Any]:
+    dt = getattr(data, "dtype", None)
+    dt = np.dtype(dt) if dt is not None else np.asarray(data).dtype
+    return np.dtype(object) if dt.kind == "T" else dt
 
 _D = TypeVar("_D")
 
@@ -323,12 +331,27 @@ class Group(Mapping[str, "ZArray | Group"]):
                                   store=self._store, key=join_key(self._path, rel))
         return self._group_node(rel, info)
 
-    def create_array(self, name: str, *, shape: int | Sequence[int],
-                     dtype: npt.DTypeLike = "float64", chunks: Any = None,
-                     overwrite: bool = False, **kwargs: Any) -> ZArray:
+    def create_array(self, name: str, *, shape: int | Sequence[int] | None = None,
+                     dtype: npt.DTypeLike | None = None, chunks: Any = None,
+                     overwrite: bool = False, data: Any = None, write_data: bool = True,
+                     **kwargs: Any) -> ZArray:
         """Create the array ``name`` in this group; ``kwargs`` as for :func:`exzarr.create`
         (``fill_value``, ``compressor``, ``codecs``, ``filters``, ``shards``, ``attributes``,
-        ``dimension_names``, ``order``, ...).  The array has the group's Zarr format."""
+        ``dimension_names``, ``order``, ...) and zarr-python 3's (``compressors``,
+        ``serializer``, ``attrs``, ``"auto"``...).  ``data=`` (a NumPy or exzarr array)
+        gives the shape and dtype and is written (unless ``write_data=False``).  The
+        array has the group's Zarr format."""
+        kwargs = zarr_kwargs(kwargs, "create_array")
+        if data is not None:
+            if shape is not None or (dtype is not None and np.dtype(dtype) != _dtype_of(data)):
+                raise ValueError("create_array() takes data= or shape=/dtype=, not both")
+            if not isinstance(data, Readable):
+                data = np.asarray(data)
+                if data.dtype.kind == "T":  # NumPy StringDType: variable-length strings
+                    data = data.astype(object)
+            shape, dtype = data.shape, data.dtype
+        if shape is None:
+            raise TypeError("create_array() needs shape= (and dtype=), or data=")
         fmt = kwargs.pop("zarr_format", None)
         if fmt not in (None, self.zarr_format):
             raise ValueError(f"the group at {self._where()} is Zarr v{self.zarr_format}; its "
@@ -338,17 +361,24 @@ class Group(Mapping[str, "ZArray | Group"]):
                 raise TypeError(f"create_array() takes no {k}=; the array goes in this group")
         write_empty_chunks = kwargs.pop("write_empty_chunks", None)
         skip_checksum = kwargs.pop("skip_checksum", False)
+        if self.zarr_format == 3 and "fill_value" in kwargs and kwargs["fill_value"] is None:
+            del kwargs["fill_value"]  # zarr-python: None is the default (v3)
+        if chunks == "auto":
+            chunks = None
         self._check_writable()
         rel = check_name(name, self._where())
         # every argument is validated (metadata and codec pipeline) before anything is replaced
-        meta = array_metadata(shape=shape, dtype=dtype, chunks=chunks,
-                              zarr_format=self.zarr_format, **kwargs)
+        meta = array_metadata(shape=shape, dtype="float64" if dtype is None else dtype,
+                              chunks=chunks, zarr_format=self.zarr_format, **kwargs)
         state = ArrayState(self._store, join_key(self._path, rel), meta,
                            write_empty_chunks=write_empty_chunks, skip_checksum=skip_checksum)
         rel, full = self._prepare(rel, overwrite)
         state.replace_meta(meta)
         self._written(full, NodeInfo("array", self.zarr_format, meta))
-        return ZArray(state)
+        z = ZArray(state)
+        if data is not None and write_data:
+            z[...] = data
+        return z
 
     def require_array(self, name: str, *, shape: int | Sequence[int],
                       dtype: npt.DTypeLike = "float64", **kwargs: Any) -> ZArray:
@@ -367,6 +397,135 @@ class Group(Mapping[str, "ZArray | Group"]):
                 f"{info.meta.dtype}, not {shape} and {np.dtype(dtype)}; use another name or "
                 f"create_array(..., overwrite=True)", store=self._store, key=join_key(self._path, rel))
         return self._array_node(rel, info)
+
+    # -- zarr-python's other names (see docs/coming-from-zarr-python.md) -------------
+    def create(self, name: str, **kwargs: Any) -> ZArray:
+        """Same as :meth:`create_array` (zarr-python 3's ``Group.create``)."""
+        return self.create_array(name, **kwargs)
+
+    def create_dataset(self, name: str, **kwargs: Any) -> ZArray:
+        """zarr v2's (and h5py's) name for :meth:`create_array`."""
+        return self.create_array(name, **kwargs)
+
+    def require_dataset(self, name: str, *, shape: int | Sequence[int], **kwargs: Any) -> ZArray:
+        """zarr v2's name for :meth:`require_array`."""
+        return self.require_array(name, shape=shape, **kwargs)
+
+    def require_groups(self, *names: str) -> tuple[Group, ...]:
+        """:meth:`require_group` for each name."""
+        return tuple(self.require_group(n) for n in names)
+
+    def empty(self, name: str, *, shape: int | Sequence[int], **kwargs: Any) -> ZArray:
+        """A new member array that reads as its fill value."""
+        return self.create_array(name, shape=shape, **kwargs)
+
+    def zeros(self, name: str, *, shape: int | Sequence[int], **kwargs: Any) -> ZArray:
+        """A new member array of zeros."""
+        return self.create_array(name, shape=shape, **dict(kwargs, fill_value=0))
+
+    def ones(self, name: str, *, shape: int | Sequence[int], **kwargs: Any) -> ZArray:
+        """A new member array of ones."""
+        return self.create_array(name, shape=shape, **dict(kwargs, fill_value=1))
+
+    def full(self, name: str, *, shape: int | Sequence[int], fill_value: Any,
+             **kwargs: Any) -> ZArray:
+        """A new member array reading as ``fill_value``."""
+        return self.create_array(name, shape=shape, fill_value=fill_value, **kwargs)
+
+    def array(self, name: str, data: Any = None, **kwargs: Any) -> ZArray:
+        """A new member array holding ``data`` (zarr v2's ``Group.array``)."""
+        if data is None:
+            raise TypeError("Group.array() needs data")
+        return self.create_array(name, data=data, **kwargs)
+
+    def _like(self, data: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"shape": tuple(np.shape(data)), "dtype": _dtype_of(data)}
+        if getattr(data, "chunks", None) is not None:
+            out["chunks"] = tuple(data.chunks)
+        out.update(kwargs)
+        return out
+
+    def empty_like(self, name: str, data: Any, **kwargs: Any) -> ZArray:
+        """A new member array of ``data``'s shape, dtype and chunks."""
+        return self.create_array(name, **self._like(data, kwargs))
+
+    def zeros_like(self, name: str, data: Any, **kwargs: Any) -> ZArray:
+        return self.create_array(name, **self._like(data, dict(kwargs, fill_value=0)))
+
+    def ones_like(self, name: str, data: Any, **kwargs: Any) -> ZArray:
+        return self.create_array(name, **self._like(data, dict(kwargs, fill_value=1)))
+
+    def full_like(self, name: str, data: Any, **kwargs: Any) -> ZArray:
+        fill = kwargs.pop("fill_value", getattr(data, "fill_value", 0))
+        return self.create_array(name, **self._like(data, dict(kwargs, fill_value=fill)))
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        """``g["x"] = data``: a new member array holding ``data`` (replacing what is there)."""
+        self.create_array(name, data=value, overwrite=True)
+
+    def move(self, source: str, dest: str) -> None:
+        """Move the member ``source`` (an array or a group, with everything below it) to
+        ``dest`` (missing parents created; an existing ``dest`` is an error).  Copies the
+        keys, then deletes the old ones: the store must support listing."""
+        self._check_writable()
+        src_rel = check_name(source, self._where())
+        dst_rel = check_name(dest, self._where())
+        info = self._info(src_rel)
+        if info is None:
+            raise NodeNotFoundError(f"no member {src_rel!r} to move in the group at "
+                                    f"{self._where()}", store=self._store,
+                                    key=join_key(self._path, src_rel))
+        src_full, dst_full = join_key(self._path, src_rel), join_key(self._path, dst_rel)
+        if node_exists(self._store, dst_full):
+            raise NodeExistsError(f"{self._where(dst_rel)} already exists; delete it first "
+                                  f"(del group[{dst_rel!r}])", store=self._store, key=dst_full)
+        if (dst_full + "/").startswith(src_full + "/"):
+            raise ValueError(f"cannot move {src_rel!r} into itself ({dst_rel!r})")
+        ensure_parents(self._store, dst_full, self.zarr_format, start=self._path,
+                       on_write=self._written)
+        keys = list(self._store.list_prefix(src_full + "/"))
+        for k in keys:
+            v = self._store.get(k)
+            if v is not None:
+                self._store.set(dst_full + k[len(src_full):], v)
+        moved = [(join_key(dst_rel, r), i) for r, i in
+                 walk(self._store, dst_full, self.zarr_format, None)]
+        delete_node(self._store, src_full)
+        self._written(src_full, None)
+        new_info = find_node(self._store, dst_full, self.zarr_format)
+        self._written(dst_full, new_info)
+        for r, i in moved:
+            self._written(join_key(self._path, r), i)
+
+    def update_attributes(self, new_attributes: dict[str, Any]) -> Group:
+        """Merge ``new_attributes`` into the attributes; returns self."""
+        self.attrs.update(new_attributes)
+        return self
+
+    def nmembers(self, max_depth: int | None = 0) -> int:
+        """Number of members, ``max_depth`` levels deep (None: all)."""
+        return len(self._descendants(max_depth))
+
+    def array_values(self) -> list[ZArray]:
+        return [a for _, a in self.arrays()]
+
+    def group_values(self) -> list[Group]:
+        return [g for _, g in self.groups()]
+
+    @property
+    def store_path(self) -> str:
+        """The store URL and the group's path in it (zarr-python's is a ``StorePath``)."""
+        url = self._store.url.rstrip("/")
+        return f"{url}/{self._path}" if self._path else url
+
+    @property
+    def synchronizer(self) -> None:
+        """Always None: exzarr locks chunks itself (zarr-python's is None too)."""
+        return None
+
+    def info_complete(self) -> ArrayInfo:
+        """:attr:`info`."""
+        return group_info(self)
 
     def __delitem__(self, name: str) -> None:
         self._check_writable()

@@ -37,6 +37,7 @@ from typing import Any
 
 from ..errors import StorageError
 from .base import Store
+from .foreign import foreign_store, is_foreign_store
 from .fsspec_store import FsspecStore
 from .local import LocalStore
 from .memory import MemoryStore
@@ -145,7 +146,7 @@ for _s, _f in (("file", _open_file), ("memory", _open_memory), ("zip", _open_zip
     register_scheme(_s, _f)
 
 
-def open_store(obj: Store | str | os.PathLike[str], *, mode: str = "r",
+def open_store(obj: Store | str | os.PathLike[str] | Any, *, mode: str = "r",
                storage_options: Mapping[str, Any] | None = None) -> Store:
     """A :class:`Store` for ``obj``: a Store, a path, or a URL (see the module docs).
 
@@ -159,10 +160,15 @@ def open_store(obj: Store | str | os.PathLike[str], *, mode: str = "r",
         if storage_options:
             _no_options("Store instance", storage_options)
         return obj.with_read_only(True) if mode == "r" and not obj.read_only else obj
+    if is_foreign_store(obj):  # zarr-python stores, a dict (see .foreign)
+        if storage_options:
+            _no_options(type(obj).__name__, storage_options)
+        found = foreign_store(obj, mode)
+        return found.with_read_only(True) if mode == "r" and not found.read_only else found
     if isinstance(obj, os.PathLike):
         obj = os.fspath(obj)
     if not isinstance(obj, str):
-        raise TypeError(f"open_store takes a path, a URL or a Store, not {type(obj).__name__} "
+        raise TypeError(f"open_store takes a path, a URL, a Store, a zarr-python store or a dict, not {type(obj).__name__} "
                         f"({obj!r})")
     if not obj:
         raise ValueError("open_store got an empty path; pass a path, a URL or a Store")
@@ -183,7 +189,7 @@ def open_store(obj: Store | str | os.PathLike[str], *, mode: str = "r",
     return store
 
 
-def resolve_store(store: Store | str | os.PathLike[str] | None, mode: str,
+def resolve_store(store: Store | str | os.PathLike[str] | Any, mode: str,
                   storage_options: Mapping[str, Any] | None = None) -> Store:
     """:func:`open_store` for the module functions: ``None`` is a new in-memory store."""
     return open_store("memory://" if store is None else store, mode=mode,
