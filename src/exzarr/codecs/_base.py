@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from ..config import get as _config
 from ..errors import CodecNotAvailableError, DecompressionError, InvalidMetadataError, where
 
 if TYPE_CHECKING:
@@ -91,10 +92,43 @@ class DecodeContext:
     store: Any = None
     key: str | None = None
     skip_checksum: bool = False
+    #: the exact size in bytes the next decode must produce, when the metadata fixes it
+    expected: int | None = None
+    #: the most bytes the next decode may produce when its size is not fixed (None:
+    #: ``exzarr.config`` ``max_chunk_bytes``)
+    limit: int | None = None
 
     @property
     def where(self) -> str:
         return where(self.store, self.key)
+
+    def bounded(self, expected: int | None = None, limit: int | None = None) -> "DecodeContext":
+        """This context with the size bound of the next decode replaced."""
+        if expected == self.expected and limit == self.limit:
+            return self
+        return replace(self, expected=expected, limit=limit)
+
+    def max_output(self) -> int:
+        """The most bytes the next decode may produce (exact size, limit or config)."""
+        if self.expected is not None:
+            return self.expected
+        return self.limit if self.limit is not None else max_chunk_bytes()
+
+    def too_large(self, what: str, size: int | str) -> DecompressionError:
+        """A DecompressionError for a chunk that would decode larger than it can be."""
+        if self.expected is not None:
+            bound = f"a chunk of this array holds exactly {self.expected} bytes there"
+        else:
+            bound = (f"the limit for chunks whose size the metadata does not fix is "
+                     f"{self.max_output()} bytes (exzarr.config max_chunk_bytes; raise it with "
+                     "exzarr.config.set(max_chunk_bytes=...) if the chunk is genuine)")
+        return DecompressionError(
+            f"chunk at {self.where} would decode to {size} bytes ({what}), but {bound}. The "
+            "stored chunk is corrupt or hostile (a decompression bomb), so it was refused before "
+            "its output was allocated; rewrite the chunk or delete it (it then reads as "
+            "fill_value).",
+            store=self.store, key=self.key,
+        )
 
     def fail(self, what: str, cause: BaseException | None = None) -> DecompressionError:
         """A DecompressionError for this chunk, saying what went wrong and what to do."""
@@ -109,6 +143,12 @@ class DecodeContext:
 
 
 NO_CONTEXT = DecodeContext()
+
+
+def max_chunk_bytes() -> int:
+    """``exzarr.config`` ``max_chunk_bytes``: the largest decoded chunk of a size the
+    metadata does not fix."""
+    return _config().max_chunk_bytes
 
 
 def as_byte_view(data: BufferLike) -> memoryview:

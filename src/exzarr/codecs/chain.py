@@ -73,6 +73,13 @@ class CodecChain:
             )
         self.array_bytes: ArrayBytesCodec = array_bytes
         self.bytes_spec = cur  # spec of the array handed to the array -> bytes codec
+        # exact size of what each bytes -> bytes codec decodes to (None: not fixed), so
+        # every decompression is bounded by the size its output can legitimately have
+        size = array_bytes.encoded_size(cur.nbytes)
+        self.bb_out_sizes: list[int | None] = []
+        for bb in self.bytes_bytes:
+            self.bb_out_sizes.append(size)
+            size = bb.encoded_size(size) if size is not None else None
 
     @property
     def codecs(self) -> list[Codec]:
@@ -116,12 +123,13 @@ class CodecChain:
         if self.decodes_into_out and self.bytes_bytes:
             if out is None:
                 out = np.empty(self.spec.shape, dtype=self.spec.dtype)
-            for bb in reversed(self.bytes_bytes[1:]):
-                data = bb.decode(data, self.bytes_spec, ctx)
-            self.bytes_bytes[0].decode_into(data, as_byte_view(out), self.bytes_spec, ctx)
+            for i in range(len(self.bytes_bytes) - 1, 0, -1):
+                data = self._decode_bb(i, data, ctx)
+            self.bytes_bytes[0].decode_into(data, as_byte_view(out), self.bytes_spec,
+                                            ctx.bounded(expected=self.bb_out_sizes[0]))
             return out
-        for bb in reversed(self.bytes_bytes):
-            data = bb.decode(data, self.bytes_spec, ctx)
+        for i in range(len(self.bytes_bytes) - 1, -1, -1):
+            data = self._decode_bb(i, data, ctx)
         if not self.array_array:
             return self.array_bytes.decode(data, self.bytes_spec, ctx, out=out)
         arr = self.array_bytes.decode(data, self.bytes_spec, ctx)
@@ -131,6 +139,16 @@ class CodecChain:
             out[...] = arr
             return out
         return arr
+
+    def _decode_bb(self, i: int, data: BufferLike, ctx: DecodeContext) -> BufferLike:
+        """Decode with bytes -> bytes codec ``i``, bounded by the size its output can have."""
+        want = self.bb_out_sizes[i]
+        res = self.bytes_bytes[i].decode(data, self.bytes_spec, ctx.bounded(expected=want))
+        if want is not None:
+            got = as_byte_view(res).nbytes
+            if got != want:
+                raise ctx.fail(f"{self.bytes_bytes[i].name} produced {got} bytes, expected {want}")
+        return res
 
 
 def _check_out(out: np.ndarray, spec: ChunkSpec) -> None:

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 
-from ..errors import (ChecksumMismatchError, CodecNotAvailableError, InvalidMetadataError,
-                      UnknownCodecError)
+from ..errors import (ChecksumMismatchError, CodecNotAvailableError, DecompressionError,
+                      InvalidMetadataError, UnknownCodecError)
 from . import snappy
+from .bounded import BOUNDED_IDS, bounded_decode, zstd_content_size
 from ._base import (NO_CONTEXT, ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec,
                     Codec, DecodeContext, as_byte_view)
 
@@ -124,20 +125,6 @@ def nc_get_codec(config: Mapping[str, Any]) -> Any:
 
 # -- announced decoded sizes ---------------------------------------------------------
 
-def _zstd_size(buf: memoryview) -> int | None:
-    """Frame content size of a single zstd frame, None when not recorded."""
-    if buf.nbytes < 6 or bytes(buf[:4]) != b"\x28\xb5\x2f\xfd":
-        return None
-    fhd = buf[4]
-    fcs_flag, single_segment, dict_flag = fhd >> 6, (fhd >> 5) & 1, fhd & 3
-    pos = 5 + (0 if single_segment else 1) + (0, 1, 2, 4)[dict_flag]
-    size = (1 if single_segment else 0, 2, 4, 8)[fcs_flag]
-    if size == 0 or buf.nbytes < pos + size:
-        return None
-    value = int.from_bytes(buf[pos:pos + size], "little")
-    return value + 256 if size == 2 else value
-
-
 def _blosc_size(buf: memoryview) -> int | None:
     if buf.nbytes < 16:
         return None
@@ -149,58 +136,60 @@ def _lz4_size(buf: memoryview) -> int | None:
     return struct.unpack_from("<I", buf, 0)[0] if buf.nbytes >= 4 else None
 
 
-_SIZE_PROBES = {"zstd": _zstd_size, "blosc": _blosc_size, "lz4": _lz4_size}
+_SIZE_PROBES = {"zstd": zstd_content_size, "blosc": _blosc_size, "lz4": _lz4_size}
 
 
 def decoded_size(codec_id: str, buf: memoryview) -> int | None:
+    """The decoded size a compressed chunk's header announces (zstd, blosc, lz4), or None."""
     probe = _SIZE_PROBES.get(codec_id)
     return probe(buf) if probe is not None else None
 
 
-def _precheck(codec_id: str, buf: memoryview, ctx: DecodeContext) -> None:
-    """Refuse input the C libraries might misread (truncated blosc frames)."""
-    if codec_id == "blosc":
-        if buf.nbytes < 16:
-            raise ctx.fail(f"blosc frame of {buf.nbytes} bytes is shorter than its 16-byte header")
-        cbytes = struct.unpack_from("<I", buf, 12)[0]
-        if cbytes != buf.nbytes:
-            raise ctx.fail(f"blosc header says {cbytes} compressed bytes but the chunk has {buf.nbytes}")
-
-
 def nc_decode(codec, data, ctx: DecodeContext = NO_CONTEXT, out: memoryview | None = None,
-              expected: int | None = None):
-    """Decode ``data`` with numcodecs ``codec``.
+              expected: int | None = None, limit: int | None = None):
+    """Decode ``data`` with numcodecs ``codec``, never producing more than the chunk can hold.
 
-    With ``out`` (a writable uint8 memoryview) the result lands in ``out``, which must be
-    filled exactly; otherwise the decoded buffer is returned (size-checked against
-    ``expected`` when given).
+    The bound is ``out``'s size, else ``expected``, else ``ctx.expected`` (an exact size),
+    else ``limit``/``ctx.limit``/``exzarr.config`` ``max_chunk_bytes`` (an upper bound);
+    the known compressors (:data:`~exzarr.codecs.bounded.BOUNDED_IDS`) stop at the bound and
+    raise :class:`~exzarr.errors.DecompressionError` naming the chunk; other codecs are
+    size-checked after decoding.  With ``out`` (a writable uint8 memoryview) the result
+    lands in ``out``, which must be filled exactly; otherwise the decoded buffer is returned.
     """
     codec_id = getattr(codec, "codec_id", "?")
     buf = as_byte_view(data)
-    _precheck(codec_id, buf, ctx)
-    want = out.nbytes if out is not None else expected
+    if out is not None:
+        ctx = ctx.bounded(expected=out.nbytes)
+    elif expected is not None:
+        ctx = ctx.bounded(expected=expected)
+    elif limit is not None:
+        ctx = ctx.bounded(limit=limit)
+    want = ctx.expected
     try:
-        announced = decoded_size(codec_id, buf)
-        if announced == 0 and not want:
-            return out if out is not None else b""  # blosc reports 0 bytes as an error
-        if out is not None and announced == want:
-            codec.decode(buf, out=np.frombuffer(out, dtype=np.uint8))
-            return out
-        res = codec.decode(buf)
-    except MemoryError:
+        if codec_id in BOUNDED_IDS:
+            res = bounded_decode(codec, codec_id, buf, ctx, out)
+        else:
+            res = codec.decode(buf)
+    except DecompressionError:
         raise
+    except MemoryError as e:
+        raise ctx.fail(f"{codec_id} decompression ran out of memory (the chunk is larger than "
+                       "the memory available, or hostile)", e) from e
     except Exception as e:  # every library has its own exception types
         raise ctx.fail(f"{codec_id} decompression failed", e) from e
+    try:
+        got = as_byte_view(res).nbytes
+    except (TypeError, ValueError):
+        return res  # object arrays from object codecs: checked by the caller
     if want is not None:
-        try:
-            got = as_byte_view(res).nbytes
-        except (TypeError, ValueError):
-            return res  # object arrays from object codecs: checked by the caller
         if got != want:
             raise ctx.fail(f"{codec_id} produced {got} bytes, expected {want}")
         if out is not None:
-            out[:] = as_byte_view(res)
+            if res is not out:
+                out[:] = as_byte_view(res)
             return out
+    elif got > ctx.max_output():
+        raise ctx.too_large(f"{codec_id} output", got)
     return res
 
 
@@ -274,7 +263,7 @@ class _BytesBytes(_Adapter, BytesBytesCodec):
     def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT):
         if self.codec_id in _CHECKSUMS:
             return self._decode_checksum(data, ctx)
-        return nc_decode(self._nc, data, ctx)
+        return nc_decode(self._nc, data, ctx)  # bounded by ctx.expected / ctx.limit
 
     def decode_into(self, data, out, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT) -> None:
         if self.codec_id in _CHECKSUMS:
@@ -344,7 +333,7 @@ class _ArrayBytes(_Adapter, ArrayBytesCodec):
 
     def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,
                out: np.ndarray | None = None) -> np.ndarray:
-        res = nc_decode(self._nc, bytes(as_byte_view(data)), ctx, expected=spec.nbytes)
+        res = nc_decode(self._nc, bytes(as_byte_view(data)), ctx.bounded(expected=spec.nbytes))
         arr = np.frombuffer(as_byte_view(res), dtype=spec.dtype).reshape(spec.shape) \
             if not isinstance(res, np.ndarray) or res.dtype != spec.dtype else res.reshape(spec.shape)
         if out is not None:

@@ -57,11 +57,14 @@ class ShardingCodec(ArrayBytesCodec):
 
     def __init__(self, chunk_shape: Sequence[int], codecs: Any = _DEFAULT_CODECS,
                  index_codecs: Any = _DEFAULT_INDEX_CODECS, index_location: str = "end"):
-        try:
-            self.chunk_shape = tuple(int(c) for c in chunk_shape)
-        except (TypeError, ValueError):
-            raise InvalidMetadataError(f"sharding_indexed: chunk_shape must be a list of integers, "
-                                       f"got {chunk_shape!r}") from None
+        # integers only: 4.5 or "4" must not be read as 4 (numpy integers are accepted)
+        if isinstance(chunk_shape, (str, bytes)) or not isinstance(chunk_shape, Sequence) \
+                or not chunk_shape or any(isinstance(c, (bool, np.bool_))
+                                          or not isinstance(c, (int, np.integer))
+                                          for c in chunk_shape):
+            raise InvalidMetadataError(f"sharding_indexed: chunk_shape must be a non-empty list of "
+                                       f"integers, got {chunk_shape!r}")
+        self.chunk_shape = tuple(int(c) for c in chunk_shape)
         if any(c <= 0 for c in self.chunk_shape):
             raise InvalidMetadataError(f"sharding_indexed: chunk_shape must be positive, got {chunk_shape!r}")
         if index_location not in ("start", "end"):

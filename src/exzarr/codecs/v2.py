@@ -13,10 +13,11 @@ from typing import Literal
 import numpy as np
 
 from ..errors import InvalidMetadataError
-from ._base import ChunkSpec, as_byte_view
+from ._base import ChunkSpec, as_byte_view, max_chunk_bytes
 from ._pipeline_base import PipelineBase
 from .numcodecs_adapter import nc_decode, nc_encode
 from .registry import to_v2
+from .vlen import VLEN_IDS, check_vlen_header
 
 __all__ = ["V2CodecPipeline"]
 
@@ -92,8 +93,17 @@ class V2CodecPipeline(PipelineBase):
             target = out if out is not None else np.empty(spec.shape, dtype=spec.dtype)
             as_byte_view(target)[:] = mv
             return target
-        data = nc_decode(self.compressor, raw, ctx) if self.compressor is not None else raw
+        if self.compressor is not None:
+            # an object chunk's size is not fixed (max_chunk_bytes); numeric filters change
+            # item sizes by at most 8x (u1 <-> f8)
+            data = nc_decode(self.compressor, raw, ctx, expected=None if self.filters or self._object
+                             else spec.nbytes, limit=None if self._object
+                             else max(max_chunk_bytes(), 8 * spec.nbytes))
+        else:
+            data = raw
         for f in reversed(self.filters):
+            if getattr(f, "codec_id", None) in VLEN_IDS:
+                check_vlen_header(data, spec.size, ctx, f.codec_id)
             try:
                 data = f.decode(data)
             except Exception as e:

@@ -9,9 +9,32 @@ from __future__ import annotations
 
 import numpy as np
 
+from typing import TYPE_CHECKING
+
 from ._base import NO_CONTEXT, ArrayBytesCodec, ChunkSpec, DecodeContext, as_byte_view
 
-__all__ = ["VLenUTF8Codec"]
+if TYPE_CHECKING:
+    from ._base import BufferLike
+
+__all__ = ["VLenUTF8Codec", "check_vlen_header", "VLEN_IDS"]
+
+#: numcodecs ids of the vlen formats (item count, then length-prefixed items)
+VLEN_IDS = frozenset({"vlen-utf8", "vlen-bytes", "vlen-array"})
+
+
+def check_vlen_header(data: BufferLike, n_items: int, ctx: DecodeContext, name: str = "vlen-utf8") -> None:
+    """Refuse a vlen chunk whose declared item count is not the chunk's, or cannot fit in
+    its bytes (each item takes at least a 4-byte length), before anything is allocated."""
+    mv = as_byte_view(data)
+    if mv.nbytes < 4:
+        raise ctx.fail(f"{name} chunk of {mv.nbytes} bytes cannot hold its 4-byte item count")
+    declared = int.from_bytes(mv[:4], "little")
+    if declared != n_items:
+        raise ctx.fail(f"{name} chunk declares {declared} items, but a chunk of this array holds "
+                       f"{n_items}")
+    if 4 + 4 * declared > mv.nbytes:
+        raise ctx.fail(f"{name} chunk declares {declared} items, which need at least "
+                       f"{4 + 4 * declared} bytes, but it has {mv.nbytes}")
 
 
 class VLenUTF8Codec(ArrayBytesCodec):
@@ -34,6 +57,7 @@ class VLenUTF8Codec(ArrayBytesCodec):
 
     def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,
                out: np.ndarray | None = None) -> np.ndarray:
+        check_vlen_header(data, spec.size, ctx)
         try:
             flat = self._nc().decode(bytes(as_byte_view(data)))
         except Exception as e:
