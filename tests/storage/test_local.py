@@ -112,3 +112,30 @@ def test_fsync_option(tmp_path):
     s = LocalStore(tmp_path / "r", fsync=True)
     s.set("a/b", b"durable")
     assert s.get("a/b") == b"durable"
+
+
+def test_huge_byte_ranges_read_as_slicing(tmp_path):
+    s = LocalStore(tmp_path / "r")
+    s.set("k", b"abcdef")
+    for a, b in [(2**63, 2**63 + 10), (2**63, None), (-2**63 - 5, None), (0, 2**64),
+                 (2**70, 2**70 + 1), (-2**70, -2**69), (3, 2**63), (1 << 40, None)]:
+        assert s.get("k", (a, b)) == b"abcdef"[a:b], (a, b)
+
+
+def test_killed_writer_leftover_listed_and_swept(tmp_path):
+    """A temporary file of a killed writer is never a key, is listed by temp_files() and
+    removed by the first write to its folder once an hour old."""
+    from exzarr.storage import tempfiles
+
+    root = tmp_path / "r"
+    (root / "a").mkdir(parents=True)
+    left = root / "a" / f"{TMP_PREFIX}k.1.2.3"
+    left.write_bytes(b"torn")
+    old = os.path.getmtime(left) - 7200
+    os.utime(left, (old, old))
+    s = LocalStore(root)
+    assert [t.path for t in s.temp_files()] == [str(left)] and s.temp_files()[0].stale
+    assert LocalStore(root, read_only=True).temp_files("a/")[0].size == 4
+    tempfiles._swept.pop(str(root / "a"), None)
+    s.set("a/k", b"whole")
+    assert not left.exists() and s.temp_files() == []

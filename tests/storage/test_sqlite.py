@@ -218,3 +218,55 @@ def test_fork_safe(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0
     assert s.get("child") == b"2"
     s.close()
+
+
+HUGE_RANGES = [(2**63, 2**63 + 10), (2**63, None), (-2**63 - 5, None), (0, 2**64),
+               (2**70, 2**70 + 1), (-2**70, -2**69), (3, 2**63)]
+
+
+def test_huge_byte_ranges_read_as_slicing(tmp_path):
+    """Offsets beyond SQLite's 64-bit integers (a corrupt shard index) read like slices
+    instead of raising OverflowError."""
+    s = SQLiteStore(tmp_path / "t.db")
+    s.set("k", b"abcdef")
+    for a, b in HUGE_RANGES:
+        assert s.get("k", (a, b)) == b"abcdef"[a:b], (a, b)
+    s.close()
+
+
+def test_unencodable_key_is_invalid_key_error(tmp_path):
+    from exzarr.errors import ExzarrError
+    from exzarr.storage import InvalidKeyError
+
+    s = SQLiteStore(tmp_path / "t.db")
+    for op in (lambda: s.set("a/\udc80", b"1"), lambda: s.get("a/\udc80"),
+               lambda: s.set_many({"\udc80": b"1"}), lambda: s.get_many(["\udc80"]),
+               lambda: s.delete("\udc80"), lambda: s.exists("\udc80")):
+        with pytest.raises(InvalidKeyError) as e:
+            op()
+        assert isinstance(e.value, (ExzarrError, ValueError))
+        assert "not valid Unicode" in str(e.value) and "t.db" in str(e.value)
+    s.close()
+
+
+def test_shard_offset_2_63_is_a_typed_error(tmp_path):
+    import struct
+
+    import crc32c
+    import numpy as np
+
+    import exzarr as ez
+    from exzarr.errors import ExzarrError
+
+    z = ez.create("sqlite://" + str(tmp_path / "s.db"), shape=(8,), chunks=(4,), shards=(8,),
+                  dtype="i4")
+    z[:] = np.arange(8)
+    shard = z.store.get("c/0")
+    index = bytearray(shard[-36:-4])
+    index[0:8] = struct.pack("<Q", 2**63)
+    z.store.set("c/0", shard[:-36] + bytes(index) + struct.pack("<I", crc32c.crc32c(bytes(index))))
+    for sel in (slice(0, 4), slice(4, 8), slice(None)):
+        with pytest.raises(ExzarrError) as e:
+            z[sel].read()
+        assert "c/0" in str(e.value)
+    z.store.close()

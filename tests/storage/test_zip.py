@@ -202,3 +202,73 @@ def test_pickle_read_only(tmp_path):
         clone = pickle.loads(pickle.dumps(r))
         assert clone.get("k") == b"v" and clone.read_only
         clone.close()
+
+
+def test_writes_reach_the_archive_only_on_flush_or_close(tmp_path):
+    """The archive at path is never written in place: until flush()/close() it is the
+    previous archive, complete and readable (what a crash would leave)."""
+    p = tmp_path / "a.zip"
+    with ZipStore(p, mode="w") as s:
+        s.set("k", b"1")
+        assert not p.exists() and s.dirty
+    before = p.read_bytes()
+    s = ZipStore(p, mode="a")
+    assert not s.dirty and s.temp_files() == []
+    s.set("k", b"2")
+    s.set("j", b"3")
+    s.delete("k")
+    assert p.read_bytes() == before and len(s.temp_files()) == 1
+    with ZipStore(p) as r:  # another reader sees the committed archive
+        assert r.get("k") == b"1" and r.get("j") is None
+    assert s.get("j") == b"3" and s.get("k") is None
+    s.flush()
+    assert not s.dirty and s.temp_files() == []
+    with ZipStore(p) as r:
+        assert sorted(r.list()) == ["j"]
+    s.set("k", b"4")  # after a flush, writes go on
+    s.close()
+    assert sorted(_names(p)) == ["j", "k"]
+
+
+def test_mode_w_keeps_the_old_archive_until_close(tmp_path):
+    p = tmp_path / "a.zip"
+    with ZipStore(p, mode="w") as s:
+        s.set("old", b"1")
+    s = ZipStore(p, mode="w")
+    s.set("new", b"2")
+    with ZipStore(p) as r:
+        assert list(r.list()) == ["old"]
+    s.close()
+    assert _names(p) == ["new"]
+
+
+def test_failed_commit_keeps_the_old_archive(tmp_path, monkeypatch):
+    import os as _os
+
+    p = tmp_path / "a.zip"
+    with ZipStore(p, mode="w") as s:
+        s.set("k", b"1")
+    s = ZipStore(p, mode="a")
+    s.set("k", b"2")
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_os, "replace", refuse)
+    with pytest.raises(StorageError) as e:
+        s.flush()
+    monkeypatch.undo()
+    assert "last flush()/close()" in str(e.value) and "a.zip" in str(e.value)
+    assert s.closed and s.temp_files() == []
+    with ZipStore(p) as r:
+        assert r.get("k") == b"1"
+
+
+def test_unencodable_key_and_huge_ranges(tmp_path):
+    with ZipStore(tmp_path / "a.zip", mode="w") as s:
+        with pytest.raises(InvalidKeyError) as e:
+            s.set("a/\udc80", b"1")
+        assert "UTF-8" in str(e.value)
+        s.set("k", b"abcdef")
+        for a, b in [(2**63, 2**63 + 10), (2**63, None), (-2**63 - 5, None), (0, 2**64)]:
+            assert s.get("k", (a, b)) == b"abcdef"[a:b]

@@ -3,7 +3,10 @@
 Writes are atomic: the value goes to a hidden temporary file in the destination
 directory (``.exzarr-tmp-*``) which then replaces the target with ``os.replace``, so a
 reader (or a crash) sees the old value or the new one, never a torn chunk.  Temporary
-files are never listed as keys.  Pass ``fsync=True`` to also survive power loss (slower).
+files are never listed as keys.  A writer killed mid-write leaves its temporary file
+behind: the first write to a folder (at most once an hour per folder and process) removes
+the temporary files there untouched for an hour, :meth:`LocalStore.temp_files` lists them
+and ``exzarr verify`` reports them.  Pass ``fsync=True`` to also survive power loss (slower).
 Deleting a key removes the directories it leaves empty (up to, not including, root).
 """
 
@@ -22,14 +25,19 @@ from typing import TYPE_CHECKING
 from ..errors import AccessDeniedError, StorageError, where
 from .base import Buffer, ByteRange, Store
 from .keys import InvalidKeyError, resolve_range, validate_key, validate_prefix
+from .tempfiles import STALE_AFTER, TMP_MARK, TempFile, scan_dir, sweep_dir, sweep_due
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer as BytesLike
 
 __all__ = ["LocalStore"]
 
-TMP_PREFIX = ".exzarr-tmp-"
+TMP_PREFIX = TMP_MARK
 _tmp_counter = itertools.count()
+
+
+_TempFiles = list[TempFile]
+_Paths = list[str]
 
 
 def _is_tmp(name: str) -> bool:
@@ -79,6 +87,8 @@ class LocalStore(Store):
                     return f.read()
                 start, stop = byte_range
                 if start >= 0 and stop is None:
+                    if start >= 1 << 40 and start >= os.fstat(f.fileno()).st_size:
+                        return b""  # past the end, as slicing (seek would refuse huge offsets)
                     f.seek(start)
                     return f.read()
                 a, b = resolve_range(start, stop, os.fstat(f.fileno()).st_size)
@@ -163,6 +173,8 @@ class LocalStore(Store):
             if isinstance(exc, OSError):
                 raise self._fail(exc, key, "write") from exc
             raise
+        if sweep_due(parent):  # leftovers of killed writers: one listing per folder and hour
+            sweep_dir(parent, startswith=TMP_PREFIX)
 
     def _delete(self, key: str) -> None:
         path = self._path(key)
@@ -248,6 +260,29 @@ class LocalStore(Store):
         for e in entries:
             if not _is_tmp(e.name):
                 yield e.name
+
+    # -- temporary files ------------------------------------------------------
+    def temp_files(self, prefix: str = "") -> _TempFiles:
+        """Temporary files under ``prefix`` (a folder key such as ``"a/c/"``, or ``""``):
+        writes in progress, or leftovers of writers that were killed (``stale`` when
+        untouched for an hour).  Walks the whole folder tree."""
+        validate_prefix(prefix, self)
+        top = self._root + ("/" + prefix.rstrip("/") if prefix else "")
+        out: _TempFiles = []
+        for d, _, _ in os.walk(top):
+            out.extend(scan_dir(d, startswith=TMP_PREFIX))
+        return sorted(out, key=lambda t: t.path)
+
+    def remove_temp_files(self, prefix: str = "", *, max_age: float = STALE_AFTER) -> _Paths:
+        """Remove the temporary files under ``prefix`` untouched for ``max_age`` seconds
+        (default an hour: never a write in progress); return their paths."""
+        self.check_writable(prefix or None)
+        validate_prefix(prefix, self)
+        top = self._root + ("/" + prefix.rstrip("/") if prefix else "")
+        removed: _Paths = []
+        for d, _, _ in os.walk(top):
+            removed.extend(sweep_dir(d, startswith=TMP_PREFIX, max_age=max_age))
+        return sorted(removed)
 
     def clear(self) -> None:
         """Delete every key (the root directory itself stays)."""

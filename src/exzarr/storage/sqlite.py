@@ -24,7 +24,7 @@ from typing import Any, Self
 
 from ..errors import AccessDeniedError, StorageError, ThrottledError, where
 from .base import ByteRange, Store
-from .keys import validate_key, validate_prefix
+from .keys import InvalidKeyError, validate_key, validate_prefix
 
 __all__ = ["SQLiteStore"]
 
@@ -38,6 +38,15 @@ SELECT substr(value, s + 1, max(e - s, 0)) FROM (
          WHEN :b < 0 THEN max(length(value) + :b, 0) ELSE min(:b, length(value)) END AS e
   FROM {TABLE} WHERE key = :k)
 """
+
+
+#: SQLite integers are 64-bit; a blob is < 2**31 bytes, so clamping range offsets to
+#: +-2**62 changes no result and keeps huge offsets (a corrupt shard index) bindable
+_RANGE_LIMIT = 1 << 62
+
+
+def _clamp(v: int | None) -> int | None:
+    return None if v is None else max(-_RANGE_LIMIT, min(_RANGE_LIMIT, int(v)))
 
 
 def _prefix_bounds(prefix: str) -> tuple[str, str | None]:
@@ -126,6 +135,19 @@ class SQLiteStore(Store):
                                 f"{TABLE!r}); check the path", store=self, key=key)
         return StorageError(f"failed to {action} {where(self, key)} ({exc})", store=self, key=key)
 
+    def _bad_value(self, exc: Exception, key: str | None, action: str) -> StorageError | InvalidKeyError:
+        """A Python value SQLite cannot take (a key that is not valid UTF-8, an integer
+        beyond 64 bits): a typed error instead of the bare ValueError/OverflowError."""
+        if isinstance(exc, UnicodeError):
+            return InvalidKeyError(
+                f"cannot {action} {where(self, key)}: the key is not valid Unicode ({exc}); "
+                "SQLite stores keys as UTF-8: use keys without lone surrogate characters",
+                store=self, key=key)
+        return StorageError(
+            f"cannot {action} {where(self, key)}: a value does not fit SQLite's 64-bit "
+            f"integers ({type(exc).__name__}: {exc}); the request (e.g. a byte range read "
+            "from a corrupt shard index) is out of range: check the data", store=self, key=key)
+
     def _query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = (),
                key: str | None = None, action: str = "read") -> list[Any]:
         try:
@@ -136,6 +158,8 @@ class SQLiteStore(Store):
             raise self._fail(exc, key, action) from exc
         except sqlite3.Error as exc:
             raise self._fail(exc, key, action) from exc
+        except (OverflowError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+            raise self._bad_value(exc, key, action) from exc
 
     # -- transactions ---------------------------------------------------------
     def serial_now(self) -> bool:
@@ -187,7 +211,8 @@ class SQLiteStore(Store):
         if byte_range is None:
             rows = self._query(f"SELECT value FROM {TABLE} WHERE key = ?", (key,), key)
         else:
-            rows = self._query(_RANGE_SQL, {"k": key, "a": byte_range[0], "b": byte_range[1]}, key)
+            rows = self._query(_RANGE_SQL, {"k": key, "a": _clamp(byte_range[0]),
+                                             "b": _clamp(byte_range[1])}, key)
         if not rows:
             return None
         v = rows[0][0]
@@ -229,6 +254,8 @@ class SQLiteStore(Store):
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", rows)
             except sqlite3.Error as exc:
                 raise self._fail(exc, None, "write") from exc
+            except (OverflowError, ValueError) as exc:
+                raise self._bad_value(exc, None, "write") from exc
 
     def _delete(self, key: str) -> None:
         self._query(f"DELETE FROM {TABLE} WHERE key = ?", (key,), key, "delete")

@@ -1,21 +1,33 @@
 """Zip archive store: ``zip:///path/to/data.zip`` or any path ending in ``.zip``.
 
 Reads any zip that holds a Zarr hierarchy at its root (members stored or deflated, as
-zarr-python's ``ZipStore`` writes them).  Writes append members to the archive; a key
-written twice (or deleted) leaves a stale member behind, and :meth:`ZipStore.close`
-rewrites the archive without them, so a closed archive never holds duplicate entries.
-Until ``close()`` the archive has no central directory: always close (or use ``with``).
+zarr-python's ``ZipStore`` writes them).
 
-Modes: ``"r"`` read only, ``"w"`` create (truncating an existing file), ``"a"`` read and
-write an existing archive (created if missing).  Member names that would escape the
-archive when extracted (``../x``, ``/abs``) are refused with :class:`InvalidKeyError`.
+Writes never touch the archive in place.  The first write after opening (or after a
+``flush()``) copies the archive to a hidden working copy in the same folder
+(``.NAME.zip.exzarr-tmp-HOST.PID.RAND``; an archive opened with ``"w"`` starts an empty
+one); writes append members to it, and :meth:`ZipStore.flush` / :meth:`ZipStore.close`
+finish it (without stale members: a closed archive never holds duplicate entries) and
+rename it over the archive.  A crash at any moment therefore leaves the archive as it was
+at the last flush/close, or as it is after the next one, never unreadable; the writes
+since the last flush are lost.  Readers (in any process) see the committed archive only.
+Working copies left by killed writers are removed by the next writer once their process
+is gone and they are an hour old; :meth:`ZipStore.temp_files` lists them.
+
+Modes: ``"r"`` read only, ``"w"`` create (replacing an existing file on the first
+flush/close), ``"a"`` read and write an existing archive (created if missing).  Member
+names that would escape the archive when extracted (``../x``, ``/abs``) are refused with
+:class:`InvalidKeyError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import threading
 import time
+import uuid
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -24,9 +36,11 @@ from typing import Any, Literal, Self
 from ..errors import StorageError, where
 from .base import ByteRange, Store
 from .keys import InvalidKeyError, resolve_range, validate_key
+from .tempfiles import TMP_MARK, TempFile, owner_tag, scan_dir, sweep_dir
 
 __all__ = ["ZipStore"]
 
+_TempFiles = list[TempFile]
 _MODES: dict[str, Literal["r", "w", "a"]] = {"r": "r", "w": "w", "a": "a"}
 
 
@@ -42,61 +56,176 @@ def _check_member(name: str, path: object) -> None:
             store=f"zip://{path}", key=name)
 
 
-class _Archive:
-    """The open archive shared by a ZipStore and its read-only views."""
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # not possible on every system (Windows): the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
-    def __init__(self, zf: zipfile.ZipFile, path: Path) -> None:
-        self.zf = zf
+
+class _Archive:
+    """The open archive shared by a ZipStore and its read-only views.
+
+    ``zf`` is the committed archive (opened for reading) until the first change; the
+    first change copies it to a hidden working copy next to it (``tmp``, a temporary file
+    of the same folder) and ``zf`` becomes that copy, opened for appending.  ``commit``
+    finishes the working copy (dropping stale members) and renames it over the archive.
+    """
+
+    def __init__(self, path: Path, mode: str, compression: int,
+                 compresslevel: int | None) -> None:
         self.path = path
         self.lock = threading.RLock()
         self.closed = False
-        self.stale = False  # the file holds superseded or deleted members
+        self.writable = mode != "r"
+        self.compression = compression
+        self.compresslevel = compresslevel
+        self.stale = False  # the working copy holds superseded or deleted members
+        self.tmp: Path | None = None  # the working copy, while there are uncommitted changes
         self.index: dict[str, zipfile.ZipInfo] = {}
+        self.zf: zipfile.ZipFile | None = None
+        if self.writable:
+            sweep_dir(str(path.parent), startswith=f".{path.name}{TMP_MARK}",
+                      check_owner=True)
+        if mode == "w" or (mode == "a" and not path.exists()):
+            self._begin(copy=False)  # a new archive: appears at path on commit
+        else:
+            self._open_committed()
+
+    def _zipfile(self, path: Path, mode: Literal["r", "w", "a"]) -> zipfile.ZipFile:
+        try:
+            return zipfile.ZipFile(path, mode, compression=self.compression,
+                                   compresslevel=self.compresslevel, allowZip64=True)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise StorageError(f"cannot open {str(self.path)!r} as a zip archive ({exc}); "
+                               "check that it is a complete zip file (an archive that "
+                               "another tool was writing and did not close has no central "
+                               "directory)", store=f"zip://{self.path}") from exc
+
+    def _load(self, zf: zipfile.ZipFile) -> None:
+        index: dict[str, zipfile.ZipInfo] = {}
+        stale = False
         for info in zf.infolist():  # later members win, as in zipfile
-            _check_member(info.filename, path)
+            _check_member(info.filename, self.path)
             if info.is_dir():
                 continue
-            if info.filename in self.index:
-                self.stale = True
-            self.index[info.filename] = info
+            if info.filename in index:
+                stale = True
+            index[info.filename] = info
+        self.zf, self.index, self.stale = zf, index, stale
+
+    def _open_committed(self) -> None:
+        zf = self._zipfile(self.path, "r")
+        try:
+            self._load(zf)
+        except BaseException:
+            zf.close()
+            raise
+
+    def _begin(self, *, copy: bool) -> None:
+        """Start a working copy (of the committed archive with ``copy``, else empty)."""
+        tmp = self.path.with_name(f".{self.path.name}{TMP_MARK}{owner_tag()}."
+                                  f"{uuid.uuid4().hex[:12]}")
+        old = self.zf
+        try:
+            if copy:
+                shutil.copyfile(self.path, tmp)  # in-kernel copy where the system has one
+                zf = self._zipfile(tmp, "a")
+            else:
+                zf = self._zipfile(tmp, "w")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        try:
+            self._load(zf)
+        except BaseException:
+            zf.close()
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        self.tmp = tmp
+        if old is not None:
+            old.close()
+
+    def writing(self) -> zipfile.ZipFile:
+        """The working copy, started on the first change since the last commit."""
+        if self.tmp is None:
+            self._begin(copy=True)
+        assert self.zf is not None
+        return self.zf
+
+    def commit(self, *, reopen: bool) -> None:
+        """Make the changes durable: finish the working copy and rename it over the
+        archive (a crash before the rename leaves the old archive, after it the new)."""
+        tmp = self.tmp
+        if tmp is None or self.zf is None:
+            return
+        final = tmp
+        try:
+            if self.stale:
+                final = tmp.with_name(f"{tmp.name}.c")
+                self._compact(final)
+            self.zf.close()
+            with open(final, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(final, self.path)
+        except BaseException as exc:
+            self.closed = True
+            with contextlib.suppress(Exception):
+                self.zf.close()
+            for t in {tmp, final}:
+                with contextlib.suppress(OSError):
+                    t.unlink()
+            if isinstance(exc, (OSError, zipfile.BadZipFile, ValueError)):
+                raise StorageError(
+                    f"failed to save the zip archive {str(self.path)!r} ({exc}); it keeps "
+                    "its content of the last flush()/close() (this store is now closed): "
+                    "check the disk space and permissions, open it again and redo the "
+                    "writes since then", store=f"zip://{self.path}") from exc
+            raise
+        self.tmp, self.zf = None, None
+        if final != tmp:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        _fsync_dir(self.path.parent)
+        if reopen:
+            self._open_committed()
 
     def close(self) -> None:
         with self.lock:
             if self.closed:
                 return
-            self.closed = True
             try:
-                if self.stale and self.zf.mode != "r":
-                    self._compact()
+                self.commit(reopen=False)
             finally:
-                self.zf.close()
+                self.closed = True
+                if self.zf is not None:
+                    self.zf.close()
 
-    def _compact(self) -> None:
-        """Rewrite the archive with only the live members (atomically, via a temp file)."""
-        tmp = self.path.with_name(f".{self.path.name}.exzarr-compact-{os.getpid()}")
-        try:
-            with zipfile.ZipFile(tmp, "w", allowZip64=True) as out:
-                for key, info in self.index.items():
-                    new = zipfile.ZipInfo(key, date_time=info.date_time)
-                    new.compress_type = info.compress_type
-                    new.external_attr = info.external_attr
-                    new.file_size = info.file_size
-                    with self.zf.open(info) as src, out.open(new, "w") as dst:
-                        while chunk := src.read(1 << 20):
-                            dst.write(chunk)
-            self.zf.close()
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
-            raise
+    def _compact(self, out_path: Path) -> None:
+        """Write only the live members of the working copy to ``out_path``."""
+        assert self.zf is not None
+        with zipfile.ZipFile(out_path, "w", allowZip64=True) as out:
+            for key, info in self.index.items():
+                new = zipfile.ZipInfo(key, date_time=info.date_time)
+                new.compress_type = info.compress_type
+                new.external_attr = info.external_attr
+                new.file_size = info.file_size
+                with self.zf.open(info) as src, out.open(new, "w") as dst:
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk)
 
     def __del__(self) -> None:
-        # an archive left open would lack its central directory: finish it if we can
+        # changes left uncommitted by a store that was never closed: commit them if we can
         try:
-            if not self.closed and self.zf.mode != "r":
+            if not self.closed and self.tmp is not None:
                 self.close()
         except Exception:
             pass
@@ -118,22 +247,16 @@ class ZipStore(Store):
         self.compresslevel = compresslevel
         if mode == "r" and not self.path.is_file():
             raise StorageError(f"no zip file at {str(self.path)!r}; check the path, or open it "
-                               "with mode='w' or 'a' to create it", store=self)
+                               "with mode='w' or 'a' to create it (a ZipStore writing it "
+                               "creates it on flush() or close(): an archive that was not "
+                               "closed yet does not exist)", store=self)
         if mode != "r":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            zf = zipfile.ZipFile(self.path, zmode, compression=compression,
-                                 compresslevel=compresslevel, allowZip64=True)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise StorageError(f"cannot open {str(self.path)!r} as a zip archive ({exc}); "
-                               "check that it is a complete zip file (an archive that was "
-                               "not closed after writing has no central directory)",
-                               store=self) from exc
-        try:
-            self._state = _Archive(zf, self.path)
-        except BaseException:
-            zf.close()
-            raise
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the folder of {str(self.path)!r} ({exc}); "
+                                   "check the path and its permissions", store=self) from exc
+        self._state = _Archive(self.path, zmode, compression, compresslevel)
 
     @property
     def url(self) -> str:
@@ -165,7 +288,7 @@ class ZipStore(Store):
         with st.lock:
             self._require_open(key)
             info = st.index.get(key)
-            if info is None:
+            if info is None or st.zf is None:
                 return None
             try:
                 with st.zf.open(info) as f:
@@ -175,7 +298,7 @@ class ZipStore(Store):
                     if a:
                         f.seek(a)
                     return f.read(b - a)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
                 raise StorageError(f"failed to read {where(self, key)} ({exc}); the archive "
                                    "is damaged: re-create it or restore it from a copy",
                                    store=self, key=key) from exc
@@ -196,15 +319,23 @@ class ZipStore(Store):
         st = self._state
         with st.lock:
             self._require_open(key)
+            try:
+                key.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InvalidKeyError(f"invalid store key {key!r} ({where(self)}): zip member "
+                                      f"names are UTF-8 and this one cannot be encoded ({exc}); "
+                                      "use keys made of valid Unicode characters",
+                                      store=self, key=key) from exc
             info = zipfile.ZipInfo(key, date_time=time.localtime(time.time())[:6])
             info.external_attr = 0o644 << 16
+            zf = st.writing()
             if key in st.index:
                 st.stale = True
             # we track live members ourselves; keep zipfile from warning "Duplicate name"
-            st.zf.NameToInfo.pop(key, None)
+            zf.NameToInfo.pop(key, None)
             try:
-                st.zf.writestr(info, value, compress_type=self.compression,
-                               compresslevel=self.compresslevel)
+                zf.writestr(info, value, compress_type=self.compression,
+                            compresslevel=self.compresslevel)
             except (OSError, ValueError) as exc:
                 raise StorageError(f"failed to write {where(self, key)} ({exc}); check the "
                                    "disk space and that the archive was opened for writing",
@@ -215,7 +346,9 @@ class ZipStore(Store):
         st = self._state
         with st.lock:
             self._require_open(key)
-            if st.index.pop(key, None) is not None:
+            if key in st.index:
+                st.writing()
+                del st.index[key]
                 st.stale = True
 
     # -- listing --------------------------------------------------------------
@@ -230,8 +363,29 @@ class ZipStore(Store):
             return iter([k for k in self._state.index if k.startswith(prefix)])
 
     # -- lifecycle ------------------------------------------------------------
+    def flush(self) -> None:
+        """Commit the writes made so far: the archive at ``path`` then holds them (and no
+        stale members).  Atomic: a crash before ``flush()`` returns leaves the archive as
+        it was at the previous flush/close.  Costs a copy of the archive on the next
+        write, so flush at checkpoints, not after every chunk."""
+        self.check_writable()
+        with self._state.lock:
+            self._require_open()
+            self._state.commit(reopen=True)
+
+    @property
+    def dirty(self) -> bool:
+        """True while there are writes not yet committed by ``flush()``/``close()``."""
+        return self._state.tmp is not None
+
+    def temp_files(self) -> _TempFiles:
+        """Working copies next to the archive: this or another writer's uncommitted
+        changes, or leftovers of writers that were killed."""
+        return sorted(scan_dir(str(self.path.parent), startswith=f".{self.path.name}{TMP_MARK}"),
+                      key=lambda t: t.path)
+
     def close(self) -> None:
-        """Finish the archive (dropping stale members) and release the file.  Idempotent."""
+        """Commit the writes (see :meth:`flush`) and release the file.  Idempotent."""
         self._state.close()
 
     @property

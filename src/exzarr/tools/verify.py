@@ -1,26 +1,31 @@
 """Integrity check of stored data: decode every stored chunk (checksums included) of an
-array or of every array in a hierarchy; report missing and corrupt chunks by key."""
+array or of every array in a hierarchy; report missing and corrupt chunks by key, and the
+temporary files that killed writers left in the store (:func:`leftover_temp_files`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import executor
 from ..hierarchy.group import Group
+from ..metadata.chunk_grid import grid_shape
+from ..storage import LocalStore, ZipStore
+from ..storage.tempfiles import TempFile
+from ..storage.wrapper import WrapperStore
 
-__all__ = ["ArrayReport", "verify_array", "verify"]
+__all__ = ["ArrayReport", "verify_array", "verify", "leftover_temp_files", "TempFile"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ArrayReport:
     path: str
     total: int
     stored: int = 0
     missing: int = 0
-    missing_keys: list[str] = field(default_factory=list)
-    corrupt: list[tuple[str, str]] = field(default_factory=list)  # (key, what failed)
+    missing_keys: tuple[str, ...] = ()
+    corrupt: tuple[tuple[str, str], ...] = ()  # (key, what failed), sorted by key
 
     @property
     def ok(self) -> bool:
@@ -32,10 +37,8 @@ def verify_array(arr, *, max_missing_keys: int | None = 100) -> ArrayReport:
     "missing" (they read as the fill value, which is not an error)."""
     state = arr._state
     meta = arr.metadata
-    grid = tuple(-(-s // c) for s, c in zip(meta.shape, meta.chunks))
-    report = ArrayReport(path="/" + arr.path, total=int(np.prod(grid, dtype=np.int64)))
+    grid = grid_shape(meta.shape, meta.chunks)
     stored = list(arr.stored_chunks())
-    report.stored = len(stored)
 
     def check(coords):
         key = state.chunk_key(coords)
@@ -45,18 +48,19 @@ def verify_array(arr, *, max_missing_keys: int | None = 100) -> ArrayReport:
             return key, f"{type(e).__name__}: {e}"
         return None
 
-    for bad in executor.imap(check, stored, ordered=False):
-        if bad is not None:
-            report.corrupt.append(bad)
-    report.corrupt.sort()
-    if report.stored < report.total:
+    corrupt = sorted(bad for bad in executor.imap(check, stored, ordered=False) if bad is not None)
+    total = int(np.prod(grid, dtype=np.int64))
+    missing = 0
+    missing_keys: list[str] = []
+    if len(stored) < total:
         have = set(stored)
         for coords in np.ndindex(*grid):
             if coords not in have:
-                report.missing += 1
-                if max_missing_keys is None or len(report.missing_keys) < max_missing_keys:
-                    report.missing_keys.append(state.chunk_key(coords))
-    return report
+                missing += 1
+                if max_missing_keys is None or len(missing_keys) < max_missing_keys:
+                    missing_keys.append(state.chunk_key(coords))
+    return ArrayReport(path="/" + arr.path, total=total, stored=len(stored), missing=missing,
+                       missing_keys=tuple(missing_keys), corrupt=tuple(corrupt))
 
 
 def verify(node, *, max_missing_keys: int | None = 100) -> list[ArrayReport]:
@@ -65,3 +69,18 @@ def verify(node, *, max_missing_keys: int | None = 100) -> list[ArrayReport]:
         return [verify_array(a, max_missing_keys=max_missing_keys)
                 for _, a in node.members(max_depth=None) if not isinstance(a, Group)]
     return [verify_array(node, max_missing_keys=max_missing_keys)]
+
+
+def leftover_temp_files(node) -> list[TempFile]:
+    """Temporary files in the store of ``node`` (an array or group): under the node's
+    folder of a local store, or working copies next to a zip archive.  Each is a write in
+    progress or the leftover of a writer that was killed (``stale``: untouched for an
+    hour; the next write to its folder removes it).  Other stores leave none."""
+    store = node.store
+    while isinstance(store, WrapperStore):
+        store = store.inner
+    if isinstance(store, LocalStore):
+        return store.temp_files(node.path + "/" if node.path else "")
+    if isinstance(store, ZipStore):
+        return store.temp_files()
+    return []
