@@ -131,7 +131,7 @@ def _create(kind: str, target: str) -> None:
     for i in range(NCHUNKS):
         z[i * CHUNK:(i + 1) * CHUNK] = i
     if kind == "zip":
-        store.set("padding", os.urandom(4 << 20))  # a bigger archive: slower copy and flush
+        store.set("padding", os.urandom(1 << 20))  # a bigger archive: slower copy and flush
         store.close()
     elif kind == "sqlite":
         z.store.close()
