@@ -43,7 +43,9 @@ def test_help(module):
         assert name in p.stdout
     for name in ("info", "tree", "verify", "convert", "copy", "doctor", "demo"):
         sub = run(name, "--help", module=module, check_rc=0)
-        assert f"usage: exzarr {name}" in sub.stdout and "--storage-option" in sub.stdout
+        assert f"usage: exzarr {name}" in sub.stdout
+        # doctor and demo open no store: no --storage-option for them
+        assert ("--storage-option" in sub.stdout) == (name not in ("doctor", "demo"))
 
 
 def test_info_array(hierarchy):
@@ -74,9 +76,26 @@ def test_tree(hierarchy):
 
 def test_verify_ok_lists_missing(hierarchy):
     p = run("verify", str(hierarchy), check_rc=0)
-    assert "/sub/temp: 6/12 chunks stored, 0 corrupt, 6 missing" in p.stdout
+    assert "/sub/temp: 6/12 chunks stored, 0 corrupt, 6 missing (never written" in p.stdout
+    assert "missing  sub/temp/2.0" not in p.stdout  # summarised, not one line per chunk
+    assert "0 corrupt" in [ln for ln in p.stdout.splitlines() if "array(s)" in ln][0]
+    p = run("verify", str(hierarchy), "--all", "--no-progress", check_rc=0)
     assert "missing  sub/temp/2.0" in p.stdout
-    assert "0 corrupt" in p.stdout.splitlines()[-1]
+
+
+def test_info_shows_codec_settings(hierarchy):
+    p = run("info", str(hierarchy / "sub" / "temp"), check_rc=0)
+    assert "Codec settings" in p.stdout and '"id":' in p.stdout
+
+
+def test_progress_defaults_to_terminal(monkeypatch):
+    import argparse
+    from exzarr.cli._common import progress_wanted
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
+    assert progress_wanted(argparse.Namespace(progress=None)) is False
+    assert progress_wanted(argparse.Namespace(progress=True)) is True
+    p = run("verify", "--progress", "--no-progress", "x", check_rc=2)  # exclusive
+    assert "not allowed" in p.stderr
 
 
 def test_verify_corrupt_chunk_exits_1_naming_the_key(tmp_path):

@@ -2,8 +2,8 @@
 ``doctor``, ``demo``.
 
 Each subcommand is a :class:`Command` in :data:`COMMANDS` (name -> command); adding one
-is adding an entry.  Every command accepts ``--storage-option KEY=VALUE`` (repeatable)
-and ``--debug``.  Exit status: 0 success, 1 failure (errors print as one line on stderr,
+is adding an entry.  Every command accepts ``--debug``, and those that open stores
+(all but ``doctor`` and ``demo``) ``--storage-option KEY=VALUE`` (repeatable).  Exit status: 0 success, 1 failure (errors print as one line on stderr,
 with a traceback only under ``--debug``), 2 usage errors (argparse), 130 interrupted.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import COMMANDS, Command, common_parser
+from ._common import COMMANDS, NO_STORES, Command, common_parser
 from . import demo, doctor, inspection, transfer  # noqa: F401  (they fill COMMANDS)
 from .. import __version__
 from ..errors import ExzarrError
@@ -27,10 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
         "gs://, az://, http(s)://...).")
     parser.add_argument("--version", action="version", version=f"exzarr {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    parent = common_parser()
+    parent, bare = common_parser(), common_parser(storage=False)
     for name, cmd in COMMANDS.items():
         p = sub.add_parser(name, help=cmd.help, description=cmd.description or cmd.help,
-                           parents=[parent])
+                           parents=[bare if name in NO_STORES else parent])
         cmd.configure(p)
         p.set_defaults(_command=cmd)
     return parser

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass
 from typing import Callable
 from .. import api as ez
 
 __all__ = ["Command", "COMMANDS", "command", "common_parser", "storage_options",
-           "parse_shape", "open_node"]
+           "parse_shape", "open_node", "progress_wanted", "add_progress_args", "NO_STORES"]
+
+#: commands that open no store, so take no --storage-option
+NO_STORES = ("doctor", "demo")
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,38 @@ def _kv(text: str) -> tuple[str, object]:
     return key.strip(), parsed
 
 
-def common_parser() -> argparse.ArgumentParser:
+def common_parser(storage: bool = True) -> argparse.ArgumentParser:
+    """The options every command takes: ``--debug``, and ``--storage-option`` for those
+    that open stores (``storage``)."""
     p = argparse.ArgumentParser(add_help=False)
+    if storage:
+        _storage_option(p)
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    return p
+
+
+def progress_wanted(args) -> bool:
+    """``--progress`` / ``--no-progress``, else a bar when stderr is a terminal."""
+    chosen = getattr(args, "progress", None)
+    if chosen is None:
+        from importlib.util import find_spec  # the bar needs tqdm (optional)
+        return sys.stderr.isatty() and find_spec("tqdm") is not None
+    return bool(chosen)
+
+
+def add_progress_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="show a progress bar (default: when standard error is a terminal)")
+    g.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="never show a progress bar")
+
+
+def _storage_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage-option", "-o", dest="storage_option", action="append", type=_kv,
                    default=[], metavar="KEY=VALUE",
                    help="option for fsspec URLs (s3://, gs://, ...), repeatable; VALUE is "
                         "parsed as JSON when it can be (true, 3, {...}), else taken as text")
-    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    return p
 
 
 def storage_options(args) -> dict | None:

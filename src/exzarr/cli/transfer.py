@@ -7,7 +7,7 @@ import time
 
 import argparse
 
-from ._common import _kv, command, parse_shape, storage_options
+from ._common import _kv, add_progress_args, command, parse_shape, progress_wanted, storage_options
 from ..api import convert
 from ..array.codec_args import UNSET
 from ..storage import open_store
@@ -43,7 +43,7 @@ def _common(p, convert: bool):
     p.add_argument("--src-path", default=None, metavar="NODE", help="node inside SRC")
     p.add_argument("--dst-path", default=None, metavar="NODE", help="node inside DST")
     p.add_argument("--overwrite", action="store_true", help="replace what exists at DST")
-    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    add_progress_args(p)
     p.add_argument("--dst-storage-option", action="append", default=[], metavar="KEY=VALUE",
                    type=_kv,
                    help="storage option for DST only (default: --storage-option)")
@@ -59,7 +59,7 @@ def _run(args, zarr_format) -> int:
         node = convert(src, dst, zarr_format=zarr_format, chunks=args.chunks, shards=args.shards,
                        compressor=getattr(args, "compressor", UNSET),
                        src_path=args.src_path, dst_path=args.dst_path, overwrite=args.overwrite,
-                       progress=args.progress)
+                       progress=progress_wanted(args))
         summary = _summary(node)
     finally:
         dst.close()
