@@ -45,7 +45,7 @@ class Config:
     #: and intermediates computed once); a plan that cannot fit is refused before any I/O
     memory_limit: int = 1 << 30
     #: target size in bytes of one evaluation block of a lazy computation
-    block_bytes: int = 32 << 20
+    block_bytes: int = 8 << 20
     #: fuse elementwise chains into one compiled kernel when the result has at least this
     #: many elements (smaller ones are not worth compiling)
     fuse_min_size: int = 1 << 23

@@ -57,12 +57,12 @@ class ShardingCodec(ArrayBytesCodec):
 
     def __init__(self, chunk_shape: Sequence[int], codecs: Any = _DEFAULT_CODECS,
                  index_codecs: Any = _DEFAULT_INDEX_CODECS, index_location: str = "end"):
-        # integers only: 4.5 or "4" must not be read as 4 (numpy integers are accepted)
+        # integers only: 4.5 or "4" must not be read as 4 (numpy integers are accepted);
+        # [] is the chunk shape of a 0-d array
         if isinstance(chunk_shape, (str, bytes)) or not isinstance(chunk_shape, Sequence) \
-                or not chunk_shape or any(isinstance(c, (bool, np.bool_))
-                                          or not isinstance(c, (int, np.integer))
-                                          for c in chunk_shape):
-            raise InvalidMetadataError(f"sharding_indexed: chunk_shape must be a non-empty list of "
+                or any(isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer))
+                       for c in chunk_shape):
+            raise InvalidMetadataError(f"sharding_indexed: chunk_shape must be a list of "
                                        f"integers, got {chunk_shape!r}")
         self.chunk_shape = tuple(int(c) for c in chunk_shape)
         if any(c <= 0 for c in self.chunk_shape):

@@ -48,7 +48,7 @@ class EvalContext:
     """Settings and state of one evaluation: block size for sub-iterations (reductions,
     contractions), and values of sub-expressions computed once up front."""
 
-    block_bytes: int = 32 << 20
+    block_bytes: int = 8 << 20
     cache: dict[int, np.ndarray] = field(default_factory=dict)
     parallel: bool = True
 

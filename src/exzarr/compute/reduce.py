@@ -18,7 +18,8 @@ from .. import executor
 from .expr import EvalContext, Expr, Grid
 from .region import Region, index_len, region_shape
 
-__all__ = ["Reduce", "ArgReduce", "Cumulative", "REDUCTIONS", "subregions", "tree_combine"]
+__all__ = ["Reduce", "ArgReduce", "Cumulative", "REDUCTIONS", "subregions", "tree_combine",
+           "split_output"]
 
 State = Any
 
@@ -64,6 +65,46 @@ def subregions(expr: Expr, region: Region, split_axes: Sequence[int],
     out: list[Region] = [()]
     for parts in pieces:
         out = [r + (p,) for r in out for p in parts]
+    return out
+
+
+def _slab_bytes(expr: Expr, region: Region, axes: Sequence[int]) -> int:
+    """Bytes of the smallest piece :func:`subregions` can cut from ``region``: one grid
+    unit along each reduced axis, everything along the others."""
+    grid = expr.grid()
+    n = max(1, expr.dtype.itemsize)
+    for d, ix in enumerate(region):
+        length = index_len(ix)
+        if d in axes:
+            unit = grid[d][0] if grid is not None and grid[d][0] else 1
+            length = min(length, unit)
+        n *= max(1, length)
+    return n
+
+
+def split_output(node: Expr, region: Region, arg_region: Region, axes: Sequence[int],
+                 ctx: EvalContext, evaluate: Callable[[Region], np.ndarray]) -> np.ndarray | None:
+    """When even one grid unit along the reduced axes of ``arg_region`` is larger than
+    the block size, the output ``region`` evaluated in pieces along its longest axis
+    (each piece a smaller reduction), so memory stays at the block size; else None."""
+    arg = node.children()[0]
+    slab = _slab_bytes(arg, arg_region, axes)
+    shape = region_shape(region)
+    if slab <= ctx.block_bytes or not shape or max(shape) <= 1:
+        return None
+    d = max(range(len(shape)), key=lambda i: shape[i])
+    pieces = min(shape[d], -(-slab // ctx.block_bytes))
+    step = -(-shape[d] // pieces)
+    out = np.empty(shape, dtype=node.dtype)
+    ix = region[d]
+    for lo in range(0, shape[d], step):
+        hi = min(lo + step, shape[d])
+        sub = list(region)
+        sub[d] = slice(ix.start + lo * ix.step, ix.start + hi * ix.step, ix.step) \
+            if isinstance(ix, slice) else ix[lo:hi]
+        dst: list[Any] = [slice(None)] * len(shape)
+        dst[d] = slice(lo, hi)
+        out[tuple(dst)] = evaluate(tuple(sub))
     return out
 
 
@@ -290,6 +331,10 @@ class Reduce(Expr):
         if any(index_len(arg_region[d]) == 0 for d in self.axes) and self.name in ("min", "max"):
             raise ValueError(f"zero-size array to reduction operation {self.name} which has "
                              f"no identity")
+        pieces = split_output(self, region, arg_region, self.axes, ctx,
+                              lambda sub: self._evaluate(sub, ctx))
+        if pieces is not None:
+            return pieces
         op = self.op
         state = tree_combine(_map_blocks(self.arg, arg_region, self.axes, ctx,
                                          lambda _r, b: op.partial(b, self.axes)), op.combine)
@@ -345,6 +390,10 @@ class ArgReduce(Expr):
                     if self.keepdims else region)
         arg_region = tuple(slice(0, n, 1) if d in self.axes else next(kept)
                            for d, n in enumerate(arg.shape))
+        pieces = split_output(self, region, arg_region, self.axes, ctx,
+                              lambda sub: self._evaluate(sub, ctx))
+        if pieces is not None:
+            return pieces
         fn = np.argmin if self.name == "argmin" else np.argmax
 
         def partial(sub: Region, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
