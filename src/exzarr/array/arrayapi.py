@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
-from ..compute import Elementwise
+from ..compute import Elementwise, Literal
 from ..indexing.selection import Selection
 from . import namespace as _ns
 from .numpy_api import array_function, array_ufunc
@@ -116,10 +116,14 @@ class ArrayAPIMixin(Readable):
 
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
                    dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
+        expr = self._as_expr()
         if copy is False:
-            raise BufferError("an exzarr array lives in a store (or is an expression): "
-                              "exporting it over DLPack always copies; pass copy=None or True")
-        a = np.ascontiguousarray(self.read())
+            if not (isinstance(expr, Literal) and expr.value.flags.c_contiguous):
+                raise BufferError("an exzarr array lives in a store (or is an expression): "
+                                  "exporting it over DLPack copies; pass copy=None or True")
+            a = expr.value  # an in-memory value (xp.asarray): shared, not copied
+        else:
+            a = np.ascontiguousarray(self.read())
         kw: dict[str, Any] = {}
         if max_version is not None:
             kw["max_version"] = max_version

@@ -24,7 +24,7 @@ from ..compute import ArgReduce, Cumulative, Elementwise, Index, Reduce
 from ..compute.functions import Clip, Named
 from .operands import _ex, _wrap_result, _xnp
 from .readable import lazy, materialise, to_expr
-from .xp_creation import (_like, _tri, arange, asarray, astype, can_cast, empty, eye, finfo,
+from .xp_creation import (_like, _tri, arange, asarray, astype, can_cast, empty, eye, finfo, full_like,
                           from_dlpack, full, iinfo, linspace, meshgrid, ones, result_type, zeros)
 from .xp_manipulation import (broadcast_arrays, broadcast_to, concat, expand_dims, flip,
                               matmul, matrix_transpose, moveaxis, permute_dims, repeat, reshape,
@@ -156,11 +156,31 @@ _CONSTANTS = ("e inf nan newaxis pi bool int8 int16 int32 int64 uint8 uint16 uin
 _cache: dict[str, types.ModuleType] = {}
 
 
+class Info:
+    """``__array_namespace_info__()``: what this namespace supports (CPU only)."""
+
+    def capabilities(self) -> dict[str, Any]:
+        return {"boolean indexing": True, "data-dependent shapes": True,
+                "max dimensions": 64}
+
+    def default_device(self) -> str:
+        return "cpu"
+
+    def devices(self) -> list[str]:
+        return ["cpu"]
+
+    def default_dtypes(self, *, device: Any = None) -> dict[str, Any]:
+        return dict(_xnp().__array_namespace_info__().default_dtypes(device=device))
+
+    def dtypes(self, *, device: Any = None, kind: Any = None) -> dict[str, Any]:
+        return dict(_xnp().__array_namespace_info__().dtypes(device=device, kind=kind))
+
+
 def make_namespace() -> types.ModuleType:
     xnp = _xnp()
     ns = types.ModuleType("exzarr.array_api", __doc__)
     ns.__array_api_version__ = API_VERSION  # type: ignore[attr-defined]
-    ns.__array_namespace_info__ = xnp.__array_namespace_info__  # type: ignore[attr-defined]
+    ns.__array_namespace_info__ = Info  # type: ignore[attr-defined]
     for name in _CONSTANTS:
         setattr(ns, name, getattr(xnp, name))
     for name in ELEMENTWISE:
@@ -171,7 +191,8 @@ def make_namespace() -> types.ModuleType:
         setattr(ns, name, _arg(name))
     for name in ("cumulative_sum", "cumulative_prod"):
         setattr(ns, name, _cumulative(name))
-    for name in ("zeros_like", "ones_like", "empty_like", "full_like"):
+    ns.full_like = full_like  # type: ignore[attr-defined]
+    for name in ("zeros_like", "ones_like", "empty_like"):
         setattr(ns, name, _like(name))
     for name in EAGER:
         setattr(ns, name, _eager(name))

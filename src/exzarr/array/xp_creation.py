@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,14 +45,17 @@ def empty(shape: int | Sequence[int], *, dtype: Any = None, device: Any = None) 
 
 
 def _like(name: str) -> Callable[..., Any]:
-    def f(x: Any, /, *args: Any, dtype: Any = None, device: Any = None) -> Any:
+    def f(x: Any, /, *, dtype: Any = None, device: Any = None) -> Any:
         e = _ex(x)
         dt = dtype if dtype is not None else e.dtype
-        if name == "full_like":
-            return full(e.shape, args[0], dtype=dt)
         return {"zeros_like": zeros, "ones_like": ones, "empty_like": empty}[name](e.shape, dtype=dt)
     f.__name__ = name
     return f
+
+
+def full_like(x: Any, /, fill_value: Any, *, dtype: Any = None, device: Any = None) -> Any:
+    e = _ex(x)
+    return full(e.shape, fill_value, dtype=dtype if dtype is not None else e.dtype)
 
 
 def arange(start: float, /, stop: float | None = None, step: float = 1, *, dtype: Any = None,
@@ -61,7 +65,11 @@ def arange(start: float, /, stop: float | None = None, step: float = 1, *, dtype
     if step == 0:
         raise ValueError("arange: step must not be 0")
     n = max(0, math.ceil((stop - start) / step))
-    dt = np.asarray(_xnp().arange(start, start + step, step, dtype=dtype)).dtype
+    if dtype is not None:
+        dt = np.dtype(dtype)
+    else:  # the default float when any argument is a float, else the default integer
+        dt = np.dtype(np.float64 if any(isinstance(v, float) for v in (start, stop, step))
+                      else np.int64)
     return lazy(Positional((int(n),), dt, Arange(start, step), "arange"))
 
 
@@ -118,7 +126,8 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, copy: bool | 
             if copy is False:
                 raise ValueError("asarray(copy=False) cannot change the dtype without a copy")
             return astype(obj, dtype)
-        return obj
+        # a copy is a new array object: assigning into ``obj`` later leaves it unchanged
+        return lazy(e) if copy else obj
     value = np.asarray(obj, dtype=dtype, copy=copy) if copy is not None else \
         np.asarray(obj, dtype=dtype)
     return lazy(Literal(value))
@@ -137,8 +146,22 @@ def can_cast(from_: Any, to: Any, /) -> bool:
     return bool(_xnp().can_cast(from_.dtype if is_array(from_) else from_, to))
 
 
-def finfo(t: Any, /) -> Any:
-    return _xnp().finfo(t.dtype if is_array(t) else t)
+@dataclass(frozen=True)
+class FloatInfo:
+    """``finfo``: the standard's fields as Python floats."""
+
+    bits: int
+    eps: float
+    max: float
+    min: float
+    smallest_normal: float
+    dtype: np.dtype
+
+
+def finfo(t: Any, /) -> FloatInfo:
+    fi = _xnp().finfo(t.dtype if is_array(t) else t)
+    return FloatInfo(int(fi.bits), float(fi.eps), float(fi.max), float(fi.min),
+                     float(fi.smallest_normal), fi.dtype)
 
 
 def iinfo(t: Any, /) -> Any:

@@ -39,7 +39,7 @@ def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[in
     return lazy(Permute(e, order))
 
 
-def expand_dims(x: Any, /, *, axis: int | Sequence[int] = 0) -> Any:
+def expand_dims(x: Any, /, axis: int | Sequence[int] = 0) -> Any:
     e = _ex(x)
     axes = [axis] if isinstance(axis, int) else list(axis)
     nd = e.ndim + len(axes)
