@@ -49,6 +49,10 @@ class Config:
     #: fuse elementwise chains into one compiled kernel when the result has at least this
     #: many elements (smaller ones are not worth compiling)
     fuse_min_size: int = 1 << 23
+    #: deepest nesting of lists/objects accepted in a metadata document or in attributes
+    #: (read or written); deeper documents raise MetadataNestingError before they can
+    #: exhaust the interpreter's stack (hostile or corrupt metadata)
+    max_metadata_depth: int = 64
     #: the most bytes one chunk may decode to when the metadata does not fix its size
     #: (variable-length strings, a compressor over a shard); chunks of fixed size must decode
     #: to exactly their size.  Larger output raises DecompressionError before it is allocated

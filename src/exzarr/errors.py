@@ -14,6 +14,7 @@ __all__ = [
     "GroupNotFoundError",
     "NodeExistsError",
     "InvalidMetadataError",
+    "MetadataNestingError",
     "UnsupportedExtensionError",
     "CodecError",
     "UnknownCodecError",
@@ -23,6 +24,12 @@ __all__ = [
     "ShapeMismatchError",
     "UnsafeCastError",
     "BoundsError",
+    "InvalidIndexError",
+    "InvalidSliceError",
+    "InvalidArgumentError",
+    "InvalidNameError",
+    "ViewOperationError",
+    "ChunkTooLargeError",
     "StorageError",
     "AccessDeniedError",
     "ThrottledError",
@@ -81,6 +88,11 @@ class InvalidMetadataError(ExzarrError, ValueError):
     """Metadata JSON that is malformed or violates the spec."""
 
 
+class MetadataNestingError(InvalidMetadataError):
+    """A metadata document (or attributes) nested deeper than ``exzarr.config``
+    ``max_metadata_depth`` allows: refused before it can exhaust the interpreter's stack."""
+
+
 class UnsupportedExtensionError(InvalidMetadataError):
     """A v3 extension marked ``must_understand: true`` that exzarr does not know."""
 
@@ -117,6 +129,29 @@ class BoundsError(ExzarrError, IndexError):
     """An index outside the array's bounds."""
 
 
+class InvalidIndexError(ExzarrError, IndexError):
+    """An index key NumPy would refuse too (wrong type, two ellipses, too many indices,
+    ragged lists, arrays that cannot broadcast); ``except IndexError`` still catches it."""
+
+
+class InvalidSliceError(InvalidIndexError, ValueError):
+    """A slice NumPy refuses with ValueError (step 0); an IndexError and a ValueError."""
+
+
+class InvalidArgumentError(ExzarrError, ValueError):
+    """An argument value exzarr cannot use (a mode, a shard shape, a setting)."""
+
+
+class ViewOperationError(ExzarrError, TypeError):
+    """An operation on a whole stored array (resize, append, ...) asked of a view of it;
+    apply it to the array itself."""
+
+
+class ChunkTooLargeError(ExzarrError, MemoryError):
+    """A chunk whose shape and data type need more memory than can be allocated (often
+    hostile or corrupt metadata); nothing was read or written."""
+
+
 class StorageError(ExzarrError, OSError):
     """A store operation failed."""
 
@@ -135,6 +170,11 @@ class TransientStorageError(StorageError):
 
 class InvalidKeyError(ExzarrError, ValueError):
     """A key that is not a valid store key (empty, absolute, ``..``, ``//``, NUL)."""
+
+
+class InvalidNameError(InvalidKeyError, TypeError):
+    """A group member name that is empty, not a str, or uses a reserved part (``.``,
+    ``..``, a metadata file name).  A ValueError, and a TypeError for names that are not str."""
 
 
 class ReadOnlyError(ExzarrError, PermissionError):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..errors import InvalidMetadataError, where
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupMetadataV3
+from ..metadata import loads_json as metadata_loads_json
 from ..storage import Store
 from ..storage.keys import join_key
 
@@ -33,12 +33,9 @@ _V3_KINDS: dict[str, type[ArrayMetadataV3] | type[GroupMetadataV3]] = {
 
 
 def loads_json(raw: bytes, store: Store | None, key: str) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError as e:
-        raise InvalidMetadataError(f"{where(store, key)} is not valid JSON ({e}); the metadata is "
-                                   f"corrupt: restore it from a backup or re-create the node",
-                                   store=store, key=key) from None
+    """Parse a metadata key's JSON: invalid, non-UTF-8 or too deeply nested text raises a
+    located InvalidMetadataError."""
+    return metadata_loads_json(raw, "metadata document", store, key)
 
 
 def node_from_v3_doc(doc: Any, store: Store | None = None, key: str | None = None) -> NodeInfo:
@@ -75,11 +72,7 @@ def load_v2_attrs(store: Store, path: str) -> dict[str, Any]:
     raw = store.get(key)
     if raw is None:
         return {}
-    try:
-        attrs = json.loads(raw)
-    except ValueError as e:
-        raise InvalidMetadataError(f"{where(store, key)} is not valid JSON ({e}); restore or "
-                                   f"delete the file", store=store, key=key) from None
+    attrs = metadata_loads_json(raw, "attributes document", store, key)
     if not isinstance(attrs, dict):
         raise InvalidMetadataError(f"{where(store, key)} must hold a JSON object", store=store, key=key)
     return attrs

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._common import fail, located
+from ._common import fail, loads_json, located
 from .array_v2 import ArrayMetadataV2, attributes_from_bytes
 from .array_v3 import ArrayMetadataV3
 from .chunk_key_encoding import ChunkKeyEncoding
@@ -26,6 +26,7 @@ __all__ = [
     "dtype_to_v3",
     "parse_array_metadata",
     "attributes_from_bytes",
+    "loads_json",
     "ARRAY_METADATA",
     "GROUP_METADATA",
 ]

@@ -10,17 +10,22 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
 
-from exzarr.errors import InvalidMetadataError, UnsupportedExtensionError, where
+from exzarr import config
+from exzarr.errors import (InvalidMetadataError, MetadataNestingError, UnsupportedExtensionError,
+                           where)
 
 __all__ = [
     "fail",
     "located",
     "loads_document",
+    "loads_json",
+    "check_depth",
     "dumps_document",
     "jsonable",
     "canonical_text",
@@ -62,7 +67,10 @@ def located(doc_kind: str, store=None, key: str | None = None) -> Iterator[None]
             raise
         raw = getattr(exc, "_raw", None) or exc.message
         raise _relocated(type(exc), raw, doc_kind, store, key) from None
-    except (TypeError, ValueError, KeyError, OverflowError, AttributeError) as exc:
+    except RecursionError:
+        raise _relocated(MetadataNestingError, "nested too deeply to process; " + _too_deep_hint(),
+                         doc_kind, store, key) from None
+    except (TypeError, ValueError, KeyError, OverflowError, AttributeError, IndexError) as exc:
         raw = (f"malformed document ({type(exc).__name__}: {exc}); check it against the Zarr "
                "specification or rewrite it")
         raise _relocated(InvalidMetadataError, raw, doc_kind, store, key) from exc
@@ -81,9 +89,44 @@ def _prefix(word: str, doc_kind: str, store, key) -> str:
     return f"{word} {doc_kind} at {where(store, key)}: "
 
 
-def loads_document(data: bytes | bytearray | memoryview | str, doc_kind: str, store=None,
-                   key: str | None = None) -> dict:
-    """Parse metadata JSON text into a dict, with a located error if it is not valid JSON."""
+def _too_deep_hint(limit: int | None = None) -> str:
+    limit = config.get().max_metadata_depth if limit is None else limit
+    return (f"the limit is max_metadata_depth={limit} levels of lists and objects; the "
+            "document is corrupt or hostile: rewrite it flatter, or raise the limit with "
+            "exzarr.config.set(max_metadata_depth=...) if you trust it")
+
+
+# a JSON string literal (escapes included), removed before brackets are counted
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def text_depth(text: str) -> int:
+    """The deepest nesting of ``[``/``{`` in JSON ``text`` (brackets inside strings ignored)."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if not brackets:
+        return 0
+    codes = np.frombuffer(brackets.encode("ascii"), dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)
+    return int(np.cumsum(steps).max())
+
+
+def _check_text_depth(text: str, doc_kind: str, store, key: str | None) -> None:
+    limit = config.get().max_metadata_depth
+    # cheap upper bound first: documents with fewer brackets than the limit are fine
+    if text.count("[") + text.count("{") <= limit:
+        return
+    depth = text_depth(text)
+    if depth > limit:
+        raise MetadataNestingError(
+            f"{doc_kind} at {where(store, key)} is nested {depth} levels deep; "
+            + _too_deep_hint(limit), store=store, key=key)
+
+
+def loads_json(data: bytes | bytearray | memoryview | str, doc_kind: str, store=None,
+               key: str | None = None) -> Any:
+    """Parse metadata JSON text (any JSON value) with a located error if it is not valid
+    JSON, not UTF-8, or nested deeper than ``config.max_metadata_depth``."""
     try:
         text = data if isinstance(data, str) else bytes(data).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -94,9 +137,10 @@ def loads_document(data: bytes | bytearray | memoryview | str, doc_kind: str, st
             store=store,
             key=key,
         ) from None
+    _check_text_depth(text, doc_kind, store, key)
     try:
         # Bare NaN/Infinity tokens are accepted: zarr-python writes them in attributes.
-        doc = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidMetadataError(
             f"{doc_kind} at {where(store, key)} is not valid JSON ({exc.msg} at line "
@@ -105,6 +149,19 @@ def loads_document(data: bytes | bytearray | memoryview | str, doc_kind: str, st
             store=store,
             key=key,
         ) from None
+    except RecursionError:
+        raise MetadataNestingError(f"{doc_kind} at {where(store, key)} is nested too deeply to "
+                                   "parse; " + _too_deep_hint(), store=store, key=key) from None
+    except ValueError as exc:  # e.g. an integer literal too long to convert
+        raise InvalidMetadataError(
+            f"{doc_kind} at {where(store, key)} is not valid JSON ({exc}); the file is "
+            "corrupt: restore it from a backup or rewrite it", store=store, key=key) from None
+
+
+def loads_document(data: bytes | bytearray | memoryview | str, doc_kind: str, store=None,
+                   key: str | None = None) -> dict:
+    """Parse metadata JSON text into a dict, with a located error if it is not valid JSON."""
+    doc = loads_json(data, doc_kind, store, key)
     if not isinstance(doc, dict):
         raise InvalidMetadataError(
             f"{doc_kind} at {where(store, key)} is JSON but not an object (got "
@@ -127,14 +184,38 @@ def canonical_text(value: Any) -> str:
                       allow_nan=False)
 
 
+def check_depth(value: Any, what: str = "attributes") -> None:
+    """Fail with MetadataNestingError if ``value`` (lists/tuples/dicts) nests deeper than
+    ``config.max_metadata_depth``; iterative, so it cannot itself exhaust the stack."""
+    limit = config.get().max_metadata_depth
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, Mapping):
+            children: Any = v.values()
+        elif isinstance(v, (list, tuple)):
+            children = v
+        else:
+            continue
+        if d > limit:
+            fail(f"{what} nest more than {limit} levels of lists and objects",
+                 "store them flatter, or raise the limit with "
+                 "exzarr.config.set(max_metadata_depth=...) if you trust the data",
+                 MetadataNestingError)
+        stack.extend((c, d + 1) for c in children)
+
+
 def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "") -> Any:
     """A deep copy of ``value`` made of plain JSON types.
 
     NumPy scalars and arrays become Python numbers and lists, tuples become lists.  With
     ``special_floats_as_text`` non-finite floats become the strings ``"NaN"``,
     ``"Infinity"``, ``"-Infinity"`` (otherwise they stay floats).  Anything else that JSON
-    cannot hold raises :class:`InvalidMetadataError`.
+    cannot hold raises :class:`InvalidMetadataError`; so does nesting deeper than
+    ``config.max_metadata_depth`` (:class:`MetadataNestingError`).
     """
+    if not _path and isinstance(value, (Mapping, list, tuple)):
+        check_depth(value, "the values")
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):

@@ -23,7 +23,22 @@ from ._common import (canonical_text, dumps_document, fail, loads_document, loca
 from .chunk_grid import grid_shape
 from .fill_values import default_fill_value, fill_key
 
-__all__ = ["MetadataDocument", "ArrayMetadataBase"]
+__all__ = ["MetadataDocument", "ArrayMetadataBase", "MAX_NDIM", "MAX_ELEMENTS"]
+
+#: the longest dimension NumPy can index: its indices are int64
+MAX_ELEMENTS = 2**63 - 1
+
+
+def _numpy_max_ndim() -> int:
+    try:
+        np.empty((1,) * 64, dtype=np.uint8)
+    except ValueError:
+        return 32  # NumPy 1.x
+    return 64
+
+
+#: the most dimensions a NumPy array (hence a chunk) can have
+MAX_NDIM = _numpy_max_ndim()
 
 
 class MetadataDocument:
@@ -105,12 +120,25 @@ class ArrayMetadataBase(MetadataDocument):
         if len(chunks) != len(shape):
             fail(f"{self._chunks_label} {list(chunks)} has {len(chunks)} dimensions but shape "
                  f"{list(shape)} has {len(shape)}", "give one chunk length per dimension")
+        if len(shape) > MAX_NDIM:
+            fail(f"shape {list(shape)} has {len(shape)} dimensions",
+                 f"NumPy arrays have at most {MAX_NDIM} dimensions; the metadata is corrupt "
+                 "or was written for another tool")
         set_("shape", shape)
         set_("chunks", chunks)
         try:
-            return np.dtype(self.dtype)
+            dt = np.dtype(self.dtype)
         except TypeError as exc:
             fail(f"data type {self.dtype!r} is not understood ({exc})", self._dtype_hint)
+        if shape and max(shape) > MAX_ELEMENTS:
+            fail(f"shape {list(shape)} has a dimension longer than 2**63-1",
+                 "NumPy indexes dimensions with int64; the metadata is corrupt or hostile: "
+                 "fix the shape")
+        if max(chunks, default=1) > MAX_ELEMENTS:
+            fail(f"{self._chunks_label} {list(chunks)} has a dimension longer than 2**63-1",
+                 f"no chunk can be that long; the metadata is corrupt or hostile: fix the "
+                 f"{self._chunks_label}")
+        return dt
 
     @property
     def ndim(self) -> int:

@@ -46,9 +46,12 @@ _UINT_OF_SIZE = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def default_fill_value(dtype: np.dtype) -> Any:
-    """Zero of ``dtype``: 0, False, 0j, b"", "", epoch, all-zero bytes ("" for strings)."""
+    """Zero of ``dtype``: 0, False, 0j, b"", "", all-zero bytes ("" for strings); NaT for
+    datetime64/timedelta64, as zarr-python."""
     if dtype.kind == "O":
         return ""
+    if dtype.kind in "mM":
+        return np.array("NaT", dtype=dtype)[()]
     return np.zeros((), dtype=dtype)[()]
 
 
