@@ -231,3 +231,99 @@ def test_corruption_never_reads_wrong_values(layout):
             assert e.key is not None and key.split("/")[0] in str(e)
             continue
         np.testing.assert_array_equal(got, want)  # a harmless change (e.g. a header bit)
+
+
+# -- issue 11 item 3/8: every error a user can trigger is typed ---------------------------
+
+@pytest.mark.parametrize("key,cls,builtin", [
+    (1.5, errors.InvalidIndexError, IndexError),
+    ("a", errors.InvalidIndexError, IndexError),
+    (slice(None, None, 0), errors.InvalidSliceError, ValueError),
+    (slice(0, 1.5), errors.InvalidIndexError, IndexError),
+    ((1, 1, 1), errors.InvalidIndexError, IndexError),
+    ((Ellipsis, Ellipsis), errors.InvalidIndexError, IndexError),
+    ([[1, 2], [1]], errors.InvalidIndexError, IndexError),
+    (np.array([1.5]), errors.InvalidIndexError, IndexError),
+    ([2**70], errors.InvalidIndexError, IndexError),
+    (np.array([2**63], dtype=np.uint64), errors.BoundsError, IndexError),
+    (([0, 1], [0, 1, 2]), errors.InvalidIndexError, IndexError),
+])
+def test_bad_index_keys_are_typed(key, cls, builtin):
+    z = ez.create(MemoryStore(), shape=(4, 4), chunks=(2, 2), dtype="i4")
+    for op in (lambda: z[key], lambda: z.__setitem__(key, 1)):
+        with pytest.raises(cls) as ei:
+            op()
+        assert isinstance(ei.value, builtin) and str(ei.value)
+
+
+def test_bad_oindex_vindex_blocks_are_typed():
+    z = ez.create(MemoryStore(), shape=(4, 4), chunks=(2, 2), dtype="i4")
+    for op in (lambda: z.oindex[::0, 0], lambda: z.oindex[[[0]], 0], lambda: z.vindex[[0, 1], [0, 1, 2]],
+               lambda: z.blocks[::2], lambda: z.blocks[[0]], lambda: z.blocks[0, 0, 0],
+               lambda: z.oindex[True], lambda: z.vindex[None]):
+        with pytest.raises(errors.InvalidIndexError):
+            op()
+
+
+@pytest.mark.parametrize("key", [np.array(True), np.array(False), True, False,
+                                 (Ellipsis, np.array(False)), (0, np.array(True)),
+                                 ([0, 1], np.array(True)), (np.array(True), slice(1, 3), None)])
+def test_scalar_boolean_index_matches_numpy(key):
+    a = np.arange(16, dtype="i4").reshape(4, 4)
+    z = ez.create(MemoryStore(), shape=(4, 4), chunks=(2, 2), dtype="i4")
+    z[...] = a
+    expect = a[key]
+    got = z[key].read()
+    assert got.shape == expect.shape and np.array_equal(got, expect)
+    b = a.copy()
+    b[key] = -1
+    z[key] = -1
+    assert np.array_equal(z[...].read(), b)
+
+
+@pytest.mark.parametrize("name", ["../x", "..", "", "a/../b", ".zarray", "zarr.json", "a/./b", 5, None])
+def test_bad_member_names_are_typed(name):
+    g = ez.group(MemoryStore())
+    for op in (lambda: g.create_array(name, shape=(2,)), lambda: g[name]):
+        with pytest.raises(errors.InvalidNameError) as ei:
+            op()
+        assert isinstance(ei.value, ValueError) and "name" in str(ei.value)
+
+
+def test_resize_view_and_bad_append_are_typed():
+    z = ez.create(MemoryStore(), shape=(4, 4), chunks=(2, 2), dtype="i4")
+    with pytest.raises(errors.ViewOperationError) as ei:
+        z[1:].resize((2, 2))
+    assert isinstance(ei.value, TypeError) and "view" in str(ei.value)
+    with pytest.raises(errors.InvalidArgumentError):
+        z.append(np.zeros((1, 4), dtype="i4"), axis=5)
+    assert z.shape == (4, 4)
+
+
+def test_chunk_too_large_to_allocate_is_typed():
+    from exzarr.array.scratch import allocate
+    with pytest.raises(errors.ChunkTooLargeError) as ei:
+        allocate((2**62,), np.dtype("f8"))
+    assert isinstance(ei.value, MemoryError) and "smaller chunks" in str(ei.value)
+
+
+@pytest.mark.parametrize("shape", [[2**64], [1] * 65])
+def test_impossible_shapes_are_invalid_metadata(shape):
+    s = MemoryStore()
+    s.set("zarr.json", json.dumps({
+        "zarr_format": 3, "node_type": "array", "shape": shape, "data_type": "uint8",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [1] * len(shape)}},
+        "chunk_key_encoding": {"name": "default"}, "fill_value": 0,
+        "codecs": [{"name": "bytes"}]}).encode())
+    with pytest.raises(errors.InvalidMetadataError):
+        ez.open(s)
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+@pytest.mark.parametrize("dtype", ["M8[ns]", "m8[s]"])
+def test_time_dtypes_default_to_nat(fmt, dtype):
+    s = MemoryStore()
+    z = ez.create(s, shape=(3,), chunks=(3,), dtype=dtype, zarr_format=fmt)
+    assert np.isnat(z.fill_value) and np.isnat(z.read()).all()
+    doc = json.loads(s.get("zarr.json" if fmt == 3 else ".zarray"))
+    assert doc["fill_value"] == -(2**63)  # what zarr-python writes

@@ -51,8 +51,8 @@ def _default_fill(dtype: np.dtype) -> Any:
         return b""
     if dtype.kind in "UO":  # fixed- or variable-length strings
         return ""
-    if dtype.kind in "mM":
-        return 0
+    if dtype.kind in "mM":  # zarr-python's default: NaT (stored as -2**63)
+        return "NaT"
     return np.zeros((), dtype=dtype).item()
 
 

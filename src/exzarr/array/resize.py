@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
-from ..errors import ShapeMismatchError
+from ..errors import InvalidArgumentError, ShapeMismatchError, ViewOperationError
 from .chunkapi import stored_chunks
 from .chunkstore import store_chunk
 
@@ -16,8 +18,15 @@ def resize(arr, new_shape: tuple[int, ...]) -> None:
     part of edge chunks is reset to fill_value so growing again never shows stale data."""
     state = arr._state
     if arr.is_view:
-        raise TypeError("resize applies to an array, not a view")
+        raise ViewOperationError(f"cannot resize a view of the array at {state.where()}: "
+                                 "resize (and append) apply to the whole array; call it on "
+                                 "the array itself")
     meta = state.meta
+    try:
+        new_shape = tuple(operator.index(s) for s in new_shape)
+    except TypeError:
+        raise ShapeMismatchError(f"cannot resize the array at {state.where()} to "
+                                 f"{new_shape!r}: give one integer length per dimension") from None
     if len(new_shape) != len(meta.shape) or any(s < 0 for s in new_shape):
         raise ShapeMismatchError(f"cannot resize the {len(meta.shape)}-d array at {state.where()} "
                                  f"to {new_shape}: give one non-negative length per dimension")
@@ -51,6 +60,14 @@ def append(arr, data, axis: int = 0) -> tuple[int, ...]:
     """Grow ``axis`` by ``data``'s length along it and write ``data`` there."""
     data = np.asarray(data)
     shape = arr.shape
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise InvalidArgumentError(f"append axis must be an integer, got {axis!r}") from None
+    if shape and not -len(shape) <= axis < len(shape):
+        raise InvalidArgumentError(f"append axis {axis} is out of range for the "
+                                   f"{len(shape)}-d array at {arr._state.where()}; pass an "
+                                   f"axis in [{-len(shape)}, {len(shape) - 1}]")
     axis = axis % len(shape) if shape else 0
     if data.ndim != len(shape) or any(d != s for i, (d, s) in enumerate(zip(data.shape, shape))
                                       if i != axis):

@@ -7,11 +7,15 @@ valid until the same thread asks for it again, so callers must finish with it fi
 
 from __future__ import annotations
 
+import math
 import threading
+from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["scratch"]
+from ..errors import ChunkTooLargeError
+
+__all__ = ["scratch", "allocate"]
 
 _local = threading.local()
 _MAX_BUFFERS = 4
@@ -26,5 +30,27 @@ def scratch(shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> np.nda
     if buf is None:
         if len(cache) >= _MAX_BUFFERS:
             cache.clear()
-        buf = cache[key] = np.empty(shape, dtype=dtype, order="F" if order == "F" else "C")
+        buf = cache[key] = allocate(shape, dtype, order)
     return buf
+
+
+def allocate(shape: tuple[int, ...], dtype: np.dtype, order: str = "C",
+             fill: Any = None) -> np.ndarray:
+    """``np.empty`` (or ``np.full`` with ``fill``) for one chunk; a chunk too large to
+    allocate raises ChunkTooLargeError (a MemoryError) instead of NumPy's bare MemoryError
+    or ValueError."""
+    layout: Literal["C", "F"] = "F" if order == "F" else "C"
+    try:
+        if fill is None:
+            return np.empty(shape, dtype=dtype, order=layout)
+        return np.full(shape, fill, dtype=dtype, order=layout)
+    except (MemoryError, ValueError) as exc:
+        if not isinstance(exc, MemoryError) and "too big" not in str(exc) \
+                and "dimension" not in str(exc):
+            raise  # a fill value NumPy refuses: not a size problem
+        dt = np.dtype(dtype)
+        nbytes = math.prod(int(s) for s in shape) * dt.itemsize
+        raise ChunkTooLargeError(
+            f"cannot allocate a chunk of shape {tuple(shape)} and dtype {dt} ({nbytes:,} "
+            f"bytes: {exc}); the array's chunk shape is too large for this machine: rewrite "
+            "the array with smaller chunks (the metadata may be corrupt or hostile)") from None

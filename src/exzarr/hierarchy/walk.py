@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from ..errors import InvalidMetadataError, NodeExistsError, StorageError, where
+from ..errors import InvalidMetadataError, InvalidNameError, NodeExistsError, StorageError, where
 from ..metadata import GroupMetadataV2, GroupMetadataV3
 from ..storage.keys import join_key
 from .nodes import NodeInfo, find_node, loads_json, node_from_v2_docs, node_from_v3_doc
@@ -28,16 +28,23 @@ def parent_paths(path: str) -> list[str]:
 
 
 def check_name(name, where_: str) -> str:
-    """A member path (``"x"`` or ``"a/b"``) normalised, or ValueError saying what is wrong."""
+    """A member path (``"x"`` or ``"a/b"``) normalised, or InvalidNameError saying what is
+    wrong (a ValueError; also a TypeError for a name that is not a str)."""
     if not isinstance(name, str):
-        raise TypeError(f"member names are str, got {type(name).__name__} {name!r} at {where_}")
+        raise InvalidNameError(f"member names are str, got {type(name).__name__} {name!r} at "
+                               f"{where_}; pass a name such as 'x' or 'a/b'")
     parts = [p for p in name.split("/") if p]
     if not parts:
-        raise ValueError(f"empty member name {name!r} at {where_}; pass a name such as 'x' or 'a/b'")
+        raise InvalidNameError(f"empty member name {name!r} at {where_}; pass a name such as "
+                               "'x' or 'a/b'")
     for p in parts:
         if p in (".", "..") or p in METADATA_NAMES:
-            raise ValueError(f"invalid member name {name!r} at {where_}: {p!r} is reserved; "
-                             f"choose another name")
+            raise InvalidNameError(f"invalid member name {name!r} at {where_}: {p!r} is "
+                                   "reserved (relative parts and metadata file names cannot "
+                                   "name members); choose another name")
+        if "\0" in p:
+            raise InvalidNameError(f"invalid member name {name!r} at {where_}: it contains a "
+                                   "NUL character; choose another name")
     return "/".join(parts)
 
 

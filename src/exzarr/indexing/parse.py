@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BoundsError
+from ..errors import BoundsError, InvalidIndexError
 from .selection import DimMap, Selection
 from .slices import normalize_slice
 
@@ -25,31 +25,61 @@ def _as_tuple(key) -> tuple:
     return key if isinstance(key, tuple) else (key,)
 
 
+_VALID = ("only integers, slices (`:`), ellipsis (`...`), None (`numpy.newaxis`) and "
+          "integer or boolean arrays are valid indices")
+
+
 def _is_array_like(k) -> bool:
     return isinstance(k, (list, np.ndarray)) or (
         hasattr(k, "__array__") and not isinstance(k, (int, np.integer)))
+
+
+def _asarray(k) -> np.ndarray:
+    """``np.asarray(k)`` for an index item; ragged or unconvertible lists raise
+    InvalidIndexError (NumPy's own ValueError would say nothing about indexing)."""
+    try:
+        return np.asarray(k)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidIndexError(f"index {k!r:.80} cannot be used as an index array ({exc}); "
+                                "index lists must be rectangular lists of integers or "
+                                "booleans") from None
+
+
+def _is_bool0(k) -> bool:
+    """A scalar boolean index (``True``, ``np.True_``, ``np.array(False)``): NumPy treats it
+    as a new axis of length 1 (True) or 0 (False) that consumes no dimension."""
+    if isinstance(k, (bool, np.bool_)):
+        return True
+    if not _is_array_like(k):
+        return False
+    a = _asarray(k)
+    return a.ndim == 0 and a.dtype == bool
 
 
 def _check_int(i, size: int, axis: int) -> int:
     try:
         i = operator.index(i)
     except TypeError:
-        raise IndexError(f"only integers, slices, ellipsis, None, integer or boolean arrays are "
-                         f"valid indices (got {type(i).__name__} for axis {axis})") from None
+        raise InvalidIndexError(f"{_VALID} (got {type(i).__name__} {i!r:.60} for axis "
+                                f"{axis})") from None
     if i < -size or i >= size:
         raise BoundsError(f"index {i} is out of bounds for axis {axis} with size {size}")
     return i + size if i < 0 else i
 
 
 def _int_array(k, size: int, axis: int) -> np.ndarray:
-    a = np.asarray(k)
-    if a.dtype == bool:
-        raise AssertionError("boolean arrays are expanded before this point")
+    a = _asarray(k)
+    if a.dtype == bool:  # callers expand masks first; a mask here has the wrong shape
+        raise InvalidIndexError(f"a {a.ndim}-d boolean index cannot be used for axis {axis} "
+                                "here; pass integer positions or a mask over the axis")
     if a.size == 0:
         a = a.astype(np.int64)
     if not np.issubdtype(a.dtype, np.integer):
-        raise IndexError(f"arrays used as indices must be of integer or boolean type "
-                         f"(got {a.dtype} for axis {axis})")
+        raise InvalidIndexError(f"arrays used as indices must be of integer or boolean type "
+                                f"(got {a.dtype} for axis {axis}; integers beyond int64 are "
+                                "out of bounds of any array)")
+    if a.dtype.kind == "u" and a.size and int(a.max()) >= size:
+        raise BoundsError(f"index {int(a.max())} is out of bounds for axis {axis} with size {size}")
     a = a.astype(np.int64, copy=False)
     if a.size:
         lo, hi = int(a.min()), int(a.max())
@@ -62,25 +92,34 @@ def _int_array(k, size: int, axis: int) -> np.ndarray:
 
 
 def _expand(key: tuple, ndim: int, *, allow_none: bool = True) -> list:
-    """Expand Ellipsis and multi-dimensional boolean masks; returns a list of index items."""
+    """Expand Ellipsis and multi-dimensional boolean masks; returns a list of index items.
+
+    ``allow_none=False`` (oindex, vindex, blocks) also refuses scalar booleans."""
     n_ell = sum(1 for k in key if k is Ellipsis)
     if n_ell > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
+        raise InvalidIndexError(f"an index can only have a single ellipsis ('...'), got "
+                                f"{n_ell}; keep one")
     consumed = 0
     for k in key:
         if k is None:
             if not allow_none:
-                raise IndexError("None (newaxis) is not supported in this kind of selection")
+                raise InvalidIndexError("None (newaxis) is not supported in this kind of "
+                                        "selection; add the axis to the result instead")
             continue
         if k is Ellipsis:
             continue
-        if _is_array_like(k) and np.asarray(k).dtype == bool:
-            consumed += max(np.ndim(k), 1) if np.ndim(k) else 0
+        if _is_bool0(k):
+            if not allow_none:
+                raise InvalidIndexError("scalar boolean indices are not supported in this kind "
+                                        "of selection; use plain [] indexing or a 1-d mask")
+            continue
+        if _is_array_like(k) and _asarray(k).dtype == bool:
+            consumed += np.ndim(k)
         else:
             consumed += 1
     if consumed > ndim:
-        raise IndexError(f"too many indices for array: array is {ndim}-dimensional, "
-                         f"but {consumed} were indexed")
+        raise InvalidIndexError(f"too many indices for array: array is {ndim}-dimensional, "
+                                f"but {consumed} were indexed")
     out = []
     for k in key:
         if k is Ellipsis:
@@ -94,8 +133,8 @@ def _expand(key: tuple, ndim: int, *, allow_none: bool = True) -> list:
 
 def _mask_to_arrays(mask, shape: tuple[int, ...], first_axis: int) -> list[np.ndarray]:
     m = np.asarray(mask, dtype=bool)
-    if m.ndim == 0:
-        raise IndexError("0-d boolean indices are not supported")
+    if m.ndim == 0:  # scalar booleans are handled by the callers
+        raise InvalidIndexError("a scalar boolean index is not supported here")
     if m.shape != tuple(shape):
         raise BoundsError(f"boolean index of shape {m.shape} does not match the indexed "
                           f"dimensions {tuple(shape)} starting at axis {first_axis}")
@@ -110,10 +149,12 @@ def _classify(items: list[Any], shape: tuple[int, ...]) -> list[tuple[Any, ...]]
     for k in items:
         if k is None:
             entries.append(("new", None, None))
+        elif _is_bool0(k):  # an advanced index over a new axis of length 1: [0] or []
+            entries.append(("adv", np.zeros(1 if bool(_asarray(k)) else 0, dtype=np.int64), None))
         elif isinstance(k, slice):
             entries.append(("slice", normalize_slice(k, shape[dim]), dim))
             dim += 1
-        elif _is_array_like(k) and np.asarray(k).dtype == bool and np.ndim(k) > 0:
+        elif _is_array_like(k) and _asarray(k).dtype == bool and np.ndim(k) > 0:
             nd = np.ndim(k)
             for j, a in enumerate(_mask_to_arrays(k, shape[dim:dim + nd], dim)):
                 entries.append(("adv", a.astype(np.int64), dim + j))
@@ -121,8 +162,6 @@ def _classify(items: list[Any], shape: tuple[int, ...]) -> list[tuple[Any, ...]]
         elif _is_array_like(k):
             entries.append(("adv", _int_array(k, shape[dim], dim), dim))
             dim += 1
-        elif isinstance(k, (bool, np.bool_)):
-            raise IndexError("scalar boolean indices are not supported")
         else:
             entries.append(("int", _check_int(k, shape[dim], dim), dim))
             dim += 1
@@ -132,7 +171,9 @@ def _classify(items: list[Any], shape: tuple[int, ...]) -> list[tuple[Any, ...]]
 def _all_set(dims: list[DimMap | None]) -> tuple[DimMap, ...]:
     """``dims`` once every dimension has its map (the expanded key covers them all)."""
     out = tuple(d for d in dims if d is not None)
-    assert len(out) == len(dims), "a dimension was left unindexed"
+    if len(out) != len(dims):  # cannot happen for an expanded key; never an AssertionError
+        raise InvalidIndexError(f"the index left {len(dims) - len(out)} dimension(s) unindexed; "
+                                "please report this with the index used")
     return out
 
 
@@ -159,9 +200,10 @@ def parse_key(key: Any, shape: tuple[int, ...]) -> Selection:
     try:
         bshape = np.broadcast_shapes(*[np.shape(entries[i][1]) for i in adv_pos])
     except ValueError:
-        raise IndexError("shape mismatch: indexing arrays could not be broadcast together "
-                         "with shapes " + " ".join(str(np.shape(entries[i][1])) for i in adv_pos)) \
-            from None
+        raise InvalidIndexError(
+            "shape mismatch: indexing arrays could not be broadcast together with shapes "
+            + " ".join(str(np.shape(entries[i][1])) for i in adv_pos)
+            + "; give index arrays shapes that broadcast") from None
     adjacent = adv_pos == list(range(adv_pos[0], adv_pos[-1] + 1))
     insert_at = None if adjacent else 0
     placed = False
@@ -172,6 +214,8 @@ def parse_key(key: Any, shape: tuple[int, ...]) -> Selection:
         axes = tuple(range(first, first + len(bshape)))
         for i in adv_pos:
             _, a, d = entries[i]
+            if d is None:  # a scalar boolean: shapes the result, indexes no stored axis
+                continue
             a = np.asarray(a).reshape((1,) * (len(bshape) - np.ndim(a)) + np.shape(a))
             dims[d] = DimMap.arr(a, axes) if axes else DimMap.const(int(a))
 
@@ -204,13 +248,15 @@ def parse_orthogonal(key, shape: tuple[int, ...]) -> Selection:
             dims.append(DimMap.sl(s, len(out_shape)))
             out_shape.append(s.n)
         elif _is_array_like(k):
-            a = np.asarray(k)
+            a = _asarray(k)
             if a.dtype == bool:
                 if a.ndim != 1:
-                    raise IndexError(f"oindex takes 1-d boolean arrays per axis (axis {d} got {a.ndim}-d)")
+                    raise InvalidIndexError(f"oindex takes 1-d boolean arrays per axis (axis {d} "
+                                            f"got {a.ndim}-d); use vindex for n-d masks")
                 a = _mask_to_arrays(a, (size,), d)[0]
             elif a.ndim != 1:
-                raise IndexError(f"oindex takes 1-d integer arrays per axis (axis {d} got {a.ndim}-d)")
+                raise InvalidIndexError(f"oindex takes 1-d integer arrays per axis (axis {d} got "
+                                        f"{a.ndim}-d); use vindex for n-d index arrays")
             a = _int_array(a, size, d)
             dims.append(DimMap.arr(a, (len(out_shape),)))
             out_shape.append(a.shape[0])
@@ -232,7 +278,9 @@ def parse_vectorized(key, shape: tuple[int, ...]) -> Selection:
     try:
         bshape = np.broadcast_shapes(*[np.shape(e[1]) for e in advs])
     except ValueError:
-        raise IndexError("shape mismatch: vindex arrays could not be broadcast together") from None
+        raise InvalidIndexError("shape mismatch: vindex arrays could not be broadcast together "
+                                "with shapes " + " ".join(str(np.shape(e[1])) for e in advs)
+                                + "; give index arrays shapes that broadcast") from None
     dims: list[DimMap | None] = [None] * len(shape)
     axes = tuple(range(len(bshape)))
     for _, a, dd in advs:
@@ -255,10 +303,12 @@ def parse_blocks(key, shape: tuple[int, ...], chunks: tuple[int, ...]) -> Select
         if isinstance(k, slice):
             s = normalize_slice(k, nblocks)
             if s.step != 1:
-                raise IndexError(f"blocks only supports step 1 slices (axis {d})")
+                raise InvalidIndexError(f"blocks only supports step 1 slices (axis {d} got step "
+                                        f"{s.step}); select blocks with a[...] instead")
             elem.append(slice(s.start * chunks[d], min((s.start + s.n) * chunks[d], shape[d])))
         elif _is_array_like(k):
-            raise IndexError("blocks takes ints and slices only")
+            raise InvalidIndexError(f"blocks takes ints and slices only (axis {d} got "
+                                    f"{type(k).__name__}); use oindex or vindex for arrays")
         else:
             b = _check_int(k, nblocks, d)
             elem.append(slice(b * chunks[d], min((b + 1) * chunks[d], shape[d])))

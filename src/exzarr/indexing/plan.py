@@ -10,6 +10,7 @@ A chunk task is one piece of every unit; the tasks are the cartesian product.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -66,7 +67,7 @@ class ChunkPlan:
 
     @property
     def nchunks(self) -> int:
-        return int(np.prod([len(u.pieces) for u in self.units], dtype=np.int64))
+        return math.prod(len(u.pieces) for u in self.units)
 
     def __iter__(self):
         ndim = len(self.chunks)

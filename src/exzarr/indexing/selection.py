@@ -15,6 +15,7 @@ closed under composition with any NumPy-style key, so views of views stay lazy.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Union
@@ -116,7 +117,7 @@ class Selection:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.out_shape, dtype=np.int64))
+        return math.prod(self.out_shape)  # a Python int: never wraps at 2**63
 
     def describe(self) -> str:
         text = "[" + ", ".join(d.describe() for d in self.dims) + "]"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidIndexError, InvalidSliceError
+
 __all__ = ["Slice", "normalize_slice"]
 
 
@@ -19,7 +21,7 @@ class Slice:
 
     def __post_init__(self) -> None:
         if self.step == 0:
-            raise ValueError("slice step cannot be zero")
+            raise InvalidSliceError("slice step cannot be zero; use a positive or negative step")
 
     @property
     def last(self) -> int:
@@ -48,5 +50,19 @@ class Slice:
 
 def normalize_slice(s: slice, size: int) -> Slice:
     """Resolve a Python slice against an axis of length ``size``."""
-    start, stop, step = s.indices(size)
+    if s.step is not None and _is_zero(s.step):
+        raise InvalidSliceError(f"slice step cannot be zero (got {s!r}); use a positive or "
+                                "negative step")
+    try:
+        start, stop, step = s.indices(size)
+    except (TypeError, ValueError) as exc:
+        raise InvalidIndexError(f"invalid slice {s!r:.80}: {exc}; slice bounds and steps must "
+                                "be integers or None") from None
     return Slice(start, step, len(range(start, stop, step)))
+
+
+def _is_zero(step: object) -> bool:
+    try:
+        return step == 0 and not isinstance(step, (str, bytes))
+    except Exception:  # an object whose comparison fails: s.indices() reports it
+        return False
