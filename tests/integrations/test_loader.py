@@ -18,6 +18,7 @@ from hypothesis import given, settings, strategies as st
 
 import exzarr as ez
 from exzarr.errors import ShapeMismatchError
+from exzarr.storage import MemoryStore
 from exzarr.integrations.loader import Loader
 
 from .conftest import RecordingLocalStore
@@ -390,3 +391,14 @@ def test_loader_repr_and_options():
     assert ld.options.shuffle.value == "chunks" and ld.options.seed == 1
     with pytest.raises(Exception):
         ld.options.batch_size = 3  # type: ignore[misc]  # frozen
+
+
+def test_loader_over_lazy_expressions_keeps_features_and_labels_aligned():
+    """Lazy expressions of the computation engine load like stored arrays."""
+    a = np.arange(2000.0).reshape(500, 4)
+    z = ez.array(a, MemoryStore(), chunks=(64, 4))
+    e = (z * 2 + 1)[100:]
+    got = np.concatenate([np.asarray(b) for b in ez.loader(e, 32, shuffle="chunks", seed=1)])
+    assert sorted(got[:, 0].tolist()) == sorted(((a * 2 + 1)[100:, 0]).tolist())
+    for f, lab in ez.loader((e, z[100:, 0]), 50, shuffle=True, seed=2):
+        np.testing.assert_allclose(np.asarray(f)[:, 0], np.asarray(lab) * 2 + 1)

@@ -47,14 +47,15 @@ class Source:
 
     @property
     def store(self) -> Store | None:
-        return self.array.store if isinstance(self.array, ZArray) else None
+        stored = isinstance(self.array, ZArray) and not self.array.is_lazy
+        return self.array.store if stored else None
 
     # -- chunk geometry -----------------------------------------------------------------
     def chunk_ids(self) -> np.ndarray:
         """For each sample along the axis, an id of the chunk holding it (int64)."""
         idx = np.arange(self.n, dtype=np.int64)
         a = self.array
-        if isinstance(a, ZArray):
+        if isinstance(a, ZArray) and not a.is_lazy:  # lazy: its evaluation blocks, below
             base_chunks = a.chunks
             if not a.is_view:
                 return idx // base_chunks[self.axis]
