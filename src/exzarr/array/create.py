@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3
 from .codec_args import UNSET, codec_list, is_auto, v2_compressor, v2_filters, v3_codecs
 from .state import ArrayMetadata
@@ -38,10 +39,10 @@ def _norm_chunks(chunks: ChunksArg, shape: tuple[int, ...], itemsize: int) -> tu
     if isinstance(chunks, int):
         chunks = (chunks,) * len(shape)
     if isinstance(chunks, (str, bool)):
-        raise ValueError(f"chunks must be an int, a tuple of ints or 'auto', got {chunks!r}")
+        raise InvalidArgumentError(f"chunks must be an int, a tuple of ints or 'auto', got {chunks!r}")
     out = tuple(int(c) if c not in (None, -1) else max(1, s) for c, s in zip(chunks, shape))
     if len(out) != len(shape) or len(tuple(chunks)) != len(shape):
-        raise ValueError(f"chunks {tuple(chunks)} must have one entry per dimension of shape "
+        raise InvalidArgumentError(f"chunks {tuple(chunks)} must have one entry per dimension of shape "
                          f"{shape}")
     return out
 
@@ -91,11 +92,11 @@ def array_metadata(*, shape: int | Sequence[int], chunks: ChunksArg = None,
         fill_value = _default_fill(dt)
     if shards is not None:
         if zarr_format != 3:
-            raise ValueError("sharding (shards=) needs zarr_format=3")
+            raise InvalidArgumentError("sharding (shards=) needs zarr_format=3")
         shard_shape = _norm_chunks(shards, shape, dt.itemsize)
         chunk_shape = _norm_chunks(chunks, shard_shape, dt.itemsize)
         if any(sh % c for sh, c in zip(shard_shape, chunk_shape)):
-            raise ValueError(f"shards {shard_shape} must be a multiple of chunks {chunk_shape} "
+            raise InvalidArgumentError(f"shards {shard_shape} must be a multiple of chunks {chunk_shape} "
                              f"in every dimension")
     else:
         shard_shape = None
@@ -117,19 +118,19 @@ def array_metadata(*, shape: int | Sequence[int], chunks: ChunksArg = None,
             attributes=attributes)
     if zarr_format == 2:
         if codecs is not None:
-            raise ValueError("codecs= is for zarr_format=3; use compressor= and filters= for v2")
+            raise InvalidArgumentError("codecs= is for zarr_format=3; use compressor= and filters= for v2")
         if not is_auto(serializer):
-            raise ValueError("serializer= is for zarr_format=3 (Zarr v2 arrays have none)")
+            raise InvalidArgumentError("serializer= is for zarr_format=3 (Zarr v2 arrays have none)")
         if not is_auto(compressors):
             if compressor is not UNSET:
-                raise ValueError("pass either compressor= or compressors=, not both")
+                raise InvalidArgumentError("pass either compressor= or compressors=, not both")
             one = codec_list(compressors) or []
             if len(one) > 1:
-                raise ValueError(f"a Zarr v2 array has at most one compressor, got {len(one)}")
+                raise InvalidArgumentError(f"a Zarr v2 array has at most one compressor, got {len(one)}")
             compressor = one[0] if one else None
         return ArrayMetadataV2.create(
             shape=shape, chunks=chunk_shape, dtype=dt, fill_value=fill_value,
             compressor=v2_compressor(compressor, dt), filters=v2_filters(filters, dt),
             order=order or "C", dimension_separator=dimension_separator or ".",
             attributes=attributes)
-    raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+    raise InvalidArgumentError(f"zarr_format must be 2 or 3, got {zarr_format!r}")

@@ -16,7 +16,7 @@ from .casting import broadcast_value, coerce_value
 from .chunkstore import store_chunk
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
 from .locks import chunk_lock
-from .scratch import scratch
+from .scratch import allocate, scratch
 from .sharded import write_shards
 from .state import ArrayState
 
@@ -72,7 +72,7 @@ def _new_chunk(state, coords=None) -> np.ndarray:
     shape = tuple(meta.chunks)
     if coords is not None and state.chunk_extent(coords) == shape:
         return scratch(shape, meta.dtype, meta.order)  # fully overwritten, then encoded
-    return np.full(shape, state.fill, dtype=meta.dtype, order=meta.order)
+    return allocate(shape, meta.dtype, meta.order, fill=state.fill)
 
 
 def _write_chunk(state, plan: ChunkPlan, task, put) -> None:

@@ -113,7 +113,7 @@ class ZArray(ArrayAPIMixin):
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)  # Python ints: never wraps around
 
     @property
     def dtype(self) -> np.dtype[Any]:

@@ -22,12 +22,11 @@ an already open group lacks it.
 
 from __future__ import annotations
 
-import json
 import threading
 
 from ..array.state import ArrayMetadata, on_metadata_written
 from ..errors import InvalidMetadataError, where
-from ..metadata._common import dumps_document
+from ..metadata._common import dumps_document, loads_json
 from ..storage import Store
 from ..storage.keys import join_key
 from .nodes import NodeInfo
@@ -111,7 +110,7 @@ def load_v2_consolidated(store, path: str, raw: bytes | None = None):
     if raw is None:
         return None
     try:
-        doc = json.loads(raw)
+        doc = loads_json(raw, "consolidated metadata", store, key)
         md = doc["metadata"]
         if not isinstance(md, dict):
             raise TypeError("'metadata' is not an object")
@@ -156,7 +155,7 @@ def has_consolidated(store, path: str, zarr_format: int) -> bool:
         return store.exists(join_key(path, ZMETADATA))
     raw = store.get(join_key(path, "zarr.json"))
     try:
-        return raw is not None and json.loads(raw).get("consolidated_metadata") is not None
+        return raw is not None and loads_json(raw, "group metadata").get("consolidated_metadata") is not None
     except (ValueError, AttributeError):
         return False
 
@@ -217,7 +216,7 @@ def _refresh_v3(store, anc: str, rel: str, info: NodeInfo | None) -> None:
     if raw is None:
         return
     try:
-        doc = json.loads(raw)
+        doc = loads_json(raw, "group metadata", store, key)
     except ValueError:
         return
     cm = doc.get("consolidated_metadata") if isinstance(doc, dict) else None
@@ -238,7 +237,7 @@ def _refresh_v2(store, anc: str, rel: str, info: NodeInfo | None) -> None:
     if raw is None:
         return
     try:
-        doc = json.loads(raw)
+        doc = loads_json(raw, "consolidated metadata", store, key)
         md = doc["metadata"]
     except (ValueError, KeyError, TypeError):
         return

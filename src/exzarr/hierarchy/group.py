@@ -8,7 +8,6 @@ consolidated group updates that consolidated metadata (see :mod:`.consolidated`)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
@@ -22,8 +21,8 @@ from ..array.create import array_metadata
 from ..array.state import ArrayState
 from ..array.zarray import ZArray
 from ..errors import NodeExistsError, NodeNotFoundError, ReadOnlyError, ShapeMismatchError, where
-from ..metadata import GroupMetadataV2, GroupMetadataV3
-from ..metadata._common import dumps_document
+from ..metadata import GroupMetadataV3
+from ..metadata._common import dumps_document, loads_json
 from ..storage import Store
 from ..storage.keys import join_key, norm_path
 from .consolidated import ConsolidatedView, read_consolidated, refresh_after_write
@@ -264,7 +263,8 @@ class Group(Mapping[str, "ZArray | Group"]):
         if isinstance(self._meta, GroupMetadataV3):
             key = join_key(self._path, "zarr.json")
             raw = self._store.get(key)  # keep what others wrote (consolidated_metadata)
-            doc = json.loads(raw) if raw is not None else self._meta.to_json()
+            doc = (loads_json(raw, "group metadata", self._store, key) if raw is not None
+                   else self._meta.to_json())
             doc["attributes"] = d
             self._meta = GroupMetadataV3.from_json(doc, store=self._store, key=key)
             self._store.set(key, dumps_document(doc))

@@ -7,9 +7,8 @@ so :mod:`.group`, :mod:`.consolidated` and :mod:`exzarr.tools.convert` share the
 
 from __future__ import annotations
 
-import json
 
-from ..errors import InvalidMetadataError, InvalidNameError, NodeExistsError, StorageError, where
+from ..errors import InvalidNameError, NodeExistsError, StorageError, where
 from ..metadata import GroupMetadataV2, GroupMetadataV3
 from ..storage.keys import join_key
 from .nodes import NodeInfo, find_node, loads_json, node_from_v2_docs, node_from_v3_doc

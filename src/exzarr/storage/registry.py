@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import StorageError
+from ..errors import InvalidArgumentError, StorageError
 from .base import Store
 from .foreign import foreign_store, is_foreign_store
 from .fsspec_store import FsspecStore
@@ -63,13 +63,13 @@ def register_scheme(scheme: str, factory: StoreFactory, *, overwrite: bool = Fal
     registered raises ``ValueError`` unless ``overwrite=True``.
     """
     if not isinstance(scheme, str) or not scheme or "://" in scheme or ":" in scheme:
-        raise ValueError(f"a scheme is a name such as 's3' or 'redis' (no '://'), got {scheme!r}")
+        raise InvalidArgumentError(f"a scheme is a name such as 's3' or 'redis' (no '://'), got {scheme!r}")
     if not callable(factory):
         raise TypeError(f"the factory for scheme {scheme!r} must be callable, got {factory!r}")
     scheme = scheme.lower()
     with _lock:
         if scheme in _schemes and not overwrite and _schemes[scheme] is not factory:
-            raise ValueError(f"scheme {scheme!r} is already registered (to {_schemes[scheme]!r}); "
+            raise InvalidArgumentError(f"scheme {scheme!r} is already registered (to {_schemes[scheme]!r}); "
                              "pass overwrite=True to replace it")
         _schemes[scheme] = factory
 
@@ -87,7 +87,7 @@ def registered_schemes() -> list[str]:
 
 def _no_options(kind: str, storage_options: Mapping[str, Any] | None) -> None:
     if storage_options:
-        raise ValueError(f"storage_options={storage_options!r} were given for a {kind} store, "
+        raise InvalidArgumentError(f"storage_options={storage_options!r} were given for a {kind} store, "
                          "which takes none; they apply to fsspec URLs (s3://, gs://, ...)")
 
 
@@ -107,7 +107,7 @@ def _open_file(url: str, *, mode: str,
     from urllib.parse import unquote, urlsplit
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):
-        raise ValueError(f"file URLs name a local path (file:///abs/path), got {url!r}")
+        raise InvalidArgumentError(f"file URLs name a local path (file:///abs/path), got {url!r}")
     return _open_path(unquote(parts.path) or "/", mode, storage_options)
 
 
@@ -131,7 +131,7 @@ def _open_sqlite(url: str, *, mode: str,
     _no_options("sqlite", storage_options)
     path = url.split("://", 1)[1]
     if not path:
-        raise ValueError(f"an SQLite URL names a database file (sqlite:///abs/path.db), got {url!r}")
+        raise InvalidArgumentError(f"an SQLite URL names a database file (sqlite:///abs/path.db), got {url!r}")
     return SQLiteStore(path, read_only=not _writable(mode))
 
 
@@ -155,7 +155,7 @@ def open_store(obj: Store | str | os.PathLike[str] | Any, *, mode: str = "r",
     registered factory); local, memory, zip and sqlite stores refuse them.
     """
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+        raise InvalidArgumentError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     if isinstance(obj, Store):
         if storage_options:
             _no_options("Store instance", storage_options)
@@ -171,7 +171,7 @@ def open_store(obj: Store | str | os.PathLike[str] | Any, *, mode: str = "r",
         raise TypeError(f"open_store takes a path, a URL, a Store, a zarr-python store or a dict, not {type(obj).__name__} "
                         f"({obj!r})")
     if not obj:
-        raise ValueError("open_store got an empty path; pass a path, a URL or a Store")
+        raise InvalidArgumentError("open_store got an empty path; pass a path, a URL or a Store")
     scheme, sep, _ = obj.partition("://")
     if not sep:
         return _open_path(obj, mode, storage_options)
