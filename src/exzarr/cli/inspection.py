@@ -14,6 +14,7 @@ from ..hierarchy.display import group_page
 from ..array.zarray import ZArray
 from ..hierarchy.group import Group
 from ..hierarchy.tree import describe_array
+from ..tools.verify import leftover_temp_files
 from ..tools.verify import verify as verify_node
 
 
@@ -123,7 +124,8 @@ def _verify_reports(node: ZArray | Group, shown: int | None, progress: bool) -> 
 
 
 @command("verify", "decode every stored chunk and check checksums; list missing and corrupt "
-         "chunks (exit status 1 if any chunk is corrupt)", _verify_args)
+         "chunks (exit status 1 if any chunk is corrupt) and temporary files left by killed "
+         "writers", _verify_args)
 def verify(args: argparse.Namespace) -> int:
     node = open_node(args)
     shown = None if args.all else 0
@@ -140,7 +142,16 @@ def verify(args: argparse.Namespace) -> int:
             print(f"  corrupt  {key}: {' '.join(err.split())}")
         for key in r.missing_keys if args.all else ():
             print(f"  missing  {key} (reads as the fill value)")
+    leftovers = leftover_temp_files(node)
+    for t in leftovers:
+        age = f"{t.age / 3600:.1f} h" if t.age >= 3600 else f"{t.age:.0f} s"
+        what = ("left by a killed writer; the next write to its folder removes it"
+                if t.stale else "a write in progress, or left by a killed writer")
+        print(f"  leftover {t.path} ({t.size} bytes, untouched for {age}: {what})")
     checked = sum(r.stored for r in reports)
     print(f"{len(reports)} array(s), {checked} stored chunk(s) decoded: {n_corrupt} corrupt, "
-          f"{n_missing} missing")
+          f"{n_missing} missing, {len(leftovers)} leftover temporary file(s)")
+    if leftovers:
+        print("leftover temporary files hold no data of the store: delete them when no "
+              "writer is running (they never affect reads)")
     return 1 if n_corrupt else 0
