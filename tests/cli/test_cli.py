@@ -226,3 +226,13 @@ def test_demo_default_temp_dir_is_removed():
     created = [line for line in p.stdout.splitlines() if "created" in line][0]
     path = created.split("created ", 1)[1].split(":", 1)[0]
     assert not os.path.exists(path)
+
+
+def test_verify_lists_temporary_files_left_by_killed_writers(tmp_path):
+    from exzarr.storage.local import TMP_PREFIX
+    path = tmp_path / "t.zarr"
+    z = ez.create(str(path), shape=(8,), chunks=(4,), dtype="i4")
+    z[:] = 1
+    (path / "c" / f"{TMP_PREFIX}0.999.1.2").write_bytes(b"torn")
+    p = run("verify", str(path), check_rc=0)
+    assert "1 leftover temporary file(s)" in p.stdout and TMP_PREFIX in p.stdout
