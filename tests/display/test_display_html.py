@@ -140,3 +140,26 @@ def test_pages_are_self_contained():
     g.create_array("x/y", shape=(3,), chunks=(3,), dtype="i1")
     no_external_resources(check_html(group_page(g).split("\n", 1)[1]))
     assert np.asarray(z).shape == (10,)
+
+
+def test_lazy_expression_shows_its_plan_and_block_grid_without_reading():
+    from exzarr.storage import MemoryStore
+
+    class NoReads(MemoryStore):
+        def get(self, key, byte_range=None):
+            if not key.endswith("zarr.json"):
+                raise AssertionError(f"the display read {key}")
+            return super().get(key, byte_range)
+
+    s = NoReads()
+    z = ez.create(s, shape=(4000, 3000), chunks=(500, 500), dtype="f8")
+    with ez.config.set(block_bytes=2 << 20):
+        e = (z - z.mean(axis=0)) * 2
+        html = e._repr_html_()
+    c = check_html(html)
+    no_external_resources(c)
+    text = " ".join(c.text)
+    assert "lazy expression" in text and "Peak memory" in text and "Blocks" in text
+    assert c.tags["svg"] == 1 and "evaluation blocks" in html
+    with ez.config.set(memory_limit=1000):
+        assert "does not fit the memory budget" in " ".join(check_html(e._repr_html_()).text)

@@ -21,6 +21,7 @@ from ..errors import LazyArrayError
 from ..indexing.parse import parse_key
 from ..indexing.selection import DimKind, Selection
 from ..indexing.slices import Slice
+from .display.lazy import expression_html
 from .info import ArrayInfo
 from .namespace import astype as _astype
 from .readable import materialise, set_lazy_factory, to_expr
@@ -189,8 +190,8 @@ class LazyArray(ZArray):
         return ArrayInfo(tuple(rows))
 
     def _repr_html_(self) -> str:
-        import html
-        return f"<pre>{html.escape(repr(self))}\n{html.escape(str(self.info))}</pre>"
+        """Jupyter's display: the plan beside the grid of evaluation blocks (no I/O)."""
+        return expression_html(self._expr, self.plan)
 
     def info_html(self, stored: bool = False) -> str:
         return self._repr_html_()
