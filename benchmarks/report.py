@@ -68,7 +68,8 @@ def progress_line(w, e, r) -> str:
 
 
 CEILING_FOR = {"zstd": "zstd(1), 512x512", "mem": "zstd(1), 512x512",
-               "blosc": "blosc(lz4, shuffle), 512x512", "v2blosc": "blosc(lz4, shuffle), 512x512",
+               "blosc": "blosc(lz4, shuffle), 512x512", "memblosc": "blosc(lz4, shuffle), 512x512",
+               "v2blosc": "blosc(lz4, shuffle), 512x512",
                "sharded": "zstd(1), 256x256 (sharded inner)"}
 
 

@@ -83,6 +83,8 @@ def make_workloads(quick: bool = False) -> list[Workload]:
         "raw": Layout("raw", shape, (512, 512), "none"),
         "sharded": Layout("sharded", shape, (256, 256), "zstd", shards=shard),
         "mem": Layout("mem", shape, (512, 512), "zstd", store="memory"),
+        "memraw": Layout("memraw", shape, (512, 512), "none", store="memory"),
+        "memblosc": Layout("memblosc", shape, (512, 512), "blosc", store="memory"),
         "v2blosc": Layout("v2blosc", shape, (512, 512), "blosc", zarr_format=2),
     }
     lo, hi = (n * 1000) // 8192, (n * 3000) // 8192   # [1000:3000, 1000:3000] at full size
@@ -103,6 +105,9 @@ def make_workloads(quick: bool = False) -> list[Workload]:
     w.append(Workload("sharded.points", s, "read_points", {"seed": 1}, n_ops=npoints))
     w.append(Workload("mem.write", L["mem"], "write_full"))
     w.append(Workload("mem.read", L["mem"], "read_full"))
+    for name in ("memraw", "memblosc"):
+        w.append(Workload(f"{name}.write", L[name], "write_full"))
+        w.append(Workload(f"{name}.read", L[name], "read_full"))
     w.append(Workload("v2blosc.write", L["v2blosc"], "write_full"))
     w.append(Workload("v2blosc.read", L["v2blosc"], "read_full"))
     return w

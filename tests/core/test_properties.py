@@ -25,8 +25,19 @@ def stored_arrays(draw, min_dims=0, max_dims=4):
     if dtype.kind == "b":
         fill = bool(fill)
     data = draw(array_data(shape, dtype))
+    # the default compressor, none (chunks stored verbatim: the writer's one-copy path) or
+    # blosc (decoded straight into the output)
+    codec = draw(st.sampled_from(["default", "none", "blosc"]))
+    kw = {}
+    if codec == "none":
+        kw["compressor"] = None
+    elif codec == "blosc":
+        kw["compressor"] = ({"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1}
+                            if fmt == 2 else {"name": "blosc", "configuration": {
+                                "cname": "lz4", "clevel": 5, "shuffle": "shuffle",
+                                "typesize": dtype.itemsize, "blocksize": 0}})
     z = ez.create(MemoryStore(), shape=shape, chunks=chunks, dtype=dtype, fill_value=fill,
-                  zarr_format=fmt, order=order)
+                  zarr_format=fmt, order=order, **kw)
     z[...] = data
     return z, data
 

@@ -10,7 +10,7 @@ from .. import config as _config
 from ..kernels.fill import is_all_fill
 from .state import ArrayState
 
-__all__ = ["store_chunk", "is_write_empty"]
+__all__ = ["store_chunk", "store_encoded", "is_write_empty"]
 
 
 def is_write_empty(state: ArrayState) -> bool:
@@ -26,3 +26,14 @@ def store_chunk(state: ArrayState, key: str, chunk: np.ndarray, existed: bool = 
             state.store.delete(key)
         return
     state.store.set(key, state.pipeline.encode(chunk))
+
+
+def store_encoded(state: ArrayState, key: str, data: bytes, dtype: np.dtype,
+                  existed: bool = True) -> None:
+    """Store ``data``, the encoding of a chunk that is its own memory (uncompressed, C
+    order, ``dtype``), or delete the key if the chunk is all fill_value."""
+    if not is_write_empty(state) and is_all_fill(np.frombuffer(data, dtype=dtype), state.fill):
+        if existed:
+            state.store.delete(key)
+        return
+    state.store.set(key, data)

@@ -13,7 +13,7 @@ from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from ..kernels.copy import copy_offsets
 from .casting import broadcast_value, coerce_value
-from .chunkstore import store_chunk
+from .chunkstore import store_chunk, store_encoded
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
 from .locks import chunk_lock
 from .scratch import allocate, scratch
@@ -39,23 +39,57 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
     inner = p.inner_chunk_shape  # not None when sharded
     chunks = tuple(inner) if sharded and inner is not None else tuple(meta.chunks)
     plan = plan_selection(sel, chunks)
+    direct = None
     if plan.is_basic:
         put = _basic_putter(plan, basic_view(plan, arr))
+        if not sharded and _encodes_verbatim(state):
+            direct = put
     else:
         put = _fancy_putter(plan, np.ascontiguousarray(arr))
     shape = tuple(meta.shape)
     if sharded:
         write_shards(state, plan, put, lambda t: plan.covers_chunk(t, shape))
         return
-    executor.run(lambda task: _write_chunk(state, plan, task, put), list(plan),
+    executor.run(lambda task: _write_chunk(state, plan, task, put, direct), list(plan),
                  store=state.store)
 
 
-def _basic_putter(plan: ChunkPlan, src: np.ndarray):
-    def put(task, chunk):
-        inner, outer = basic_tuples(plan, task)
-        chunk[inner] = src[outer]
-    return put
+def _encodes_verbatim(state: ArrayState) -> bool:
+    """Whether a chunk's encoding is its memory in C order (no codec changes a byte), so a
+    fully written chunk can be stored as the bytes of the source block, in one copy."""
+    p = state.pipeline
+    meta = state.meta
+    return (p.zero_copy and meta.order == "C" and p.spec.dtype == meta.dtype
+            and tuple(p.spec.shape) == tuple(meta.chunks))
+
+
+class _BasicPutter:
+    """Copies a basic-plan task's block of the source into a chunk buffer; ``block``
+    gives the block itself when the task covers its chunk exactly (no copy)."""
+
+    __slots__ = ("plan", "src")
+
+    def __init__(self, plan: ChunkPlan, src: np.ndarray):
+        self.plan = plan
+        self.src = src
+
+    def __call__(self, task, chunk: np.ndarray) -> None:
+        inner, outer = basic_tuples(self.plan, task)
+        chunk[inner] = self.src[outer]
+
+    def block(self, task, shape: tuple[int, ...]) -> np.ndarray | None:
+        """The source block that is the whole chunk ``task`` (of ``shape``), or None."""
+        inner, outer = basic_tuples(self.plan, task)
+        for s, n in zip(inner, shape):
+            if not isinstance(s, slice) or s.step not in (None, 1) or (s.start or 0) != 0 \
+                    or s.stop != n:
+                return None
+        b = self.src[outer + (Ellipsis,)]  # a view even when 0-d (never a NumPy scalar)
+        return b if b.shape == shape and b.dtype == self.src.dtype else None
+
+
+def _basic_putter(plan: ChunkPlan, src: np.ndarray) -> _BasicPutter:
+    return _BasicPutter(plan, src)
 
 
 def _fancy_putter(plan: ChunkPlan, src: np.ndarray):
@@ -75,9 +109,18 @@ def _new_chunk(state, coords=None) -> np.ndarray:
     return allocate(shape, meta.dtype, meta.order, fill=state.fill)
 
 
-def _write_chunk(state, plan: ChunkPlan, task, put) -> None:
+def _write_chunk(state, plan: ChunkPlan, task, put, direct: _BasicPutter | None = None) -> None:
     key = state.chunk_key(task.coords)
     covers = plan.covers_chunk(task, tuple(state.meta.shape))
+    if covers and direct is not None:
+        shape = tuple(state.meta.chunks)
+        block = direct.block(task, shape) if state.chunk_extent(task.coords) == shape else None
+        if block is not None:
+            # uncompressed: the stored value is the block's bytes (one copy, no scratch)
+            data = block.tobytes()
+            with chunk_lock(state.store.url, key):
+                store_encoded(state, key, data, block.dtype)
+            return
     with chunk_lock(state.store.url, key):
         raw = None if covers else state.store.get(key)
         if raw is None:
