@@ -11,7 +11,7 @@ pytest.importorskip("dask.array")
 
 import exzarr as ez  # noqa: E402
 from exzarr.integrations.xarray_backend import (ExzarrBackendArray,  # noqa: E402
-                                                ExzarrBackendEntrypoint)
+                                                ExzarrBackendEntrypoint, ExzarrDataStore)
 from exzarr.storage import LocalStore, register_scheme, unregister_scheme  # noqa: E402
 
 from .conftest import RecordingLocalStore  # noqa: E402
@@ -93,9 +93,10 @@ def test_decoding_options_match_open_zarr(written):
     assert raw["time"].dtype == np.int64 and raw["time"].attrs["units"].startswith("days")
 
 
-def test_fill_value_as_mask_follows_format(tmp_path):
+def test_fill_value_as_mask_follows_the_zarr_engine(tmp_path):
     # an int array whose Zarr fill_value is 5 and which holds 5: masked for v2 (as
-    # xarray.open_zarr does), not for v3 unless asked
+    # xarray.open_zarr does), not for v3; use_zarr_fill_value_as_mask does what it does
+    # with engine="zarr" of the installed xarray (which, up to 2026.9 at least, ignores it)
     for fmt in (2, 3):
         p = str(tmp_path / f"f{fmt}.zarr")
         g = ez.group(p, zarr_format=fmt)
@@ -111,10 +112,40 @@ def test_fill_value_as_mask_follows_format(tmp_path):
         else:
             assert ours["v"].values.tolist() == [1, 5, 3, 5]
             assert ours["v"].encoding["fill_value"] == 5
-        masked = xr.open_dataset(p, engine="exzarr", use_zarr_fill_value_as_mask=True)
-        np.testing.assert_array_equal(masked["v"].values, [1, np.nan, 3, np.nan])
-        unmasked = xr.open_dataset(p, engine="exzarr", use_zarr_fill_value_as_mask=False)
-        assert unmasked["v"].values.tolist() == [1, 5, 3, 5]
+        for mask in (True, False, None):
+            for ms in (True, False):
+                kw = {"use_zarr_fill_value_as_mask": mask, "mask_and_scale": ms}
+                o = xr.open_dataset(p, engine="exzarr", **kw).load()
+                t = xr.open_dataset(p, engine="zarr", consolidated=False, **kw).load()
+                assert o.identical(t), (fmt, kw)
+                assert o["v"].encoding.get("fill_value") == t["v"].encoding.get("fill_value")
+                assert o["v"].encoding.get("_FillValue") == t["v"].encoding.get("_FillValue")
+
+
+def test_explicit_fill_value_mask_through_the_data_store(tmp_path):
+    # the store-level choice applies whatever the entrypoint does (as ZarrStore.open_group's)
+    p = str(tmp_path / "f.zarr")
+    g = ez.group(p, zarr_format=3)
+    g.create_array("v", shape=(4,), chunks=(2,), dtype="int32", fill_value=5,
+                   dimension_names=["i"])[:] = [1, 5, 3, 5]
+    for mask, want in ((True, [1, np.nan, 3, np.nan]), (False, [1, 5, 3, 5])):
+        ds = xr.open_dataset(ExzarrDataStore(ez.open_group(p, mode="r"),
+                                             use_zarr_fill_value_as_mask=mask))
+        np.testing.assert_array_equal(ds["v"].values, want)
+
+
+def test_time_zero_is_not_masked_unless_the_zarr_engine_masks_it(tmp_path):
+    # xarray writes times as int64 "days since 1970-01-01" with Zarr fill_value 0 (v3)
+    ds = xr.Dataset({"t": ("i", pd.to_datetime(["1970-01-01", "1970-01-02", "NaT"]))})
+    for fmt in (2, 3):
+        p = write(ds, tmp_path / f"t{fmt}.zarr", fmt)
+        for mask in (None, True, False):
+            kw = {} if mask is None else {"use_zarr_fill_value_as_mask": mask}
+            o = xr.open_dataset(p, engine="exzarr", **kw).load()
+            t = xr.open_dataset(p, engine="zarr", consolidated=False, **kw).load()
+            assert o.identical(t), (fmt, kw)
+            assert o["t"].values[0] == np.datetime64("1970-01-01")
+            assert np.isnat(o["t"].values[2])
 
 
 def test_opening_reads_no_data_chunk_and_reads_only_what_is_selected(written):
@@ -211,21 +242,19 @@ def test_storage_options_reach_the_store(tmp_path):
     assert seen == [("exzarrxtest://anything", "r", {"root": path})]
 
 
-def test_guess_can_open(tmp_path, written):
+def test_guess_can_open_is_false_so_xarray_picks_its_zarr_engine(tmp_path, written):
+    # exzarr is used only when asked for: a plain open_dataset keeps xarray's zarr engine
     _, path, _ = written
     ep = ExzarrBackendEntrypoint()
-    assert ep.guess_can_open(path) and ep.guess_can_open(path + "/")
-    arr = ez.create(str(tmp_path / "arr.zarr"), shape=(3,), dtype="int8")
-    assert not ep.guess_can_open(str(tmp_path / "arr.zarr"))
-    assert not ep.guess_can_open(str(tmp_path / "missing.zarr"))
-    (tmp_path / "data.nc").write_bytes(b"CDF\x01")
-    assert not ep.guess_can_open(str(tmp_path / "data.nc"))
-    assert not ep.guess_can_open(str(tmp_path))
+    assert not ep.guess_can_open(path) and not ep.guess_can_open(path + "/")
     g = ez.group("memory://xr-guess")
-    assert ep.guess_can_open("memory://xr-guess") and ep.guess_can_open(g)
-    assert not ep.guess_can_open("memory://xr-guess-nothing-here")
-    assert arr.shape == (3,)
+    assert not ep.guess_can_open("memory://xr-guess") and not ep.guess_can_open(g)
     assert "exzarr" in xr.backends.list_engines()
+    assert xr.backends.plugins.guess_engine(path) == "zarr"
+    ds = xr.open_dataset(path, chunks=None)
+    assert not isinstance(backend_array(ds["temp"]), ExzarrBackendArray)
+    assert isinstance(backend_array(xr.open_dataset(path, engine="exzarr")["temp"]),
+                      ExzarrBackendArray)
 
 
 def test_group_written_by_exzarr(tmp_path):
@@ -265,7 +294,6 @@ def test_zip_store_opened_and_closed(tmp_path):
     g.create_array("v", shape=(6,), chunks=(3,), dtype="int64",
                    dimension_names=["i"])[:] = np.arange(6)
     g.store.close()
-    assert ExzarrBackendEntrypoint().guess_can_open(path)
     with xr.open_dataset(path, engine="exzarr") as ds:
         assert ds.attrs == {"where": "zip"} and ds["v"].values.tolist() == list(range(6))
     tree = xr.open_datatree(path, engine="exzarr")
@@ -286,3 +314,104 @@ def test_string_coordinates_and_variables(tmp_path, fmt):
         theirs = xr.open_zarr(p).load()
     assert ours.identical(theirs)
     assert ours.label.values.tolist() == ["p", "ünï", ""]
+
+
+def _zarr_written(path, fmt, kind):
+    zarr = pytest.importorskip("zarr")
+    import numcodecs
+    g = zarr.open_group(path, mode="w", zarr_format=fmt)
+    kw = {"dimension_names": ["y", "x"]} if fmt == 3 else {}
+    if kind == "default":
+        pass
+    elif kind == "none":
+        kw["compressors"] = None
+    elif kind == "blosc":
+        kw["compressors"] = ((zarr.codecs.BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle"),)
+                             if fmt == 3 else (numcodecs.Blosc("lz4", 5, 2),))
+    elif kind == "gzip+filters":
+        if fmt == 3:
+            kw["filters"] = (zarr.codecs.TransposeCodec(order=(1, 0)),)
+            kw["compressors"] = (zarr.codecs.GzipCodec(level=3), zarr.codecs.Crc32cCodec())
+        else:
+            kw["filters"] = (numcodecs.Delta(dtype="<f8"),)
+            kw["compressors"] = (numcodecs.GZip(3),)
+    elif kind == "sharded":
+        if fmt == 2:
+            return None
+        kw["shards"] = (4, 4)
+        kw["compressors"] = (zarr.codecs.ZstdCodec(level=2),)
+    a = g.create_array("v", shape=(8, 4), chunks=(2, 2), dtype="<f8", **kw)
+    if fmt == 2:
+        a.attrs["_ARRAY_DIMENSIONS"] = ["y", "x"]
+    a[:] = np.arange(32.0).reshape(8, 4)
+    s = g.create_array("s", shape=(3,), dtype=str,
+                       **({"dimension_names": ["z"]} if fmt == 3 else {}))
+    if fmt == 2:
+        s.attrs["_ARRAY_DIMENSIONS"] = ["z"]
+    s[:] = np.array(["a", "bb", ""], dtype=object)
+    return path
+
+
+CODEC_KEYS = ("compressors", "filters", "serializer", "shards", "chunks", "fill_value")
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+@pytest.mark.parametrize("kind", ["default", "none", "blosc", "gzip+filters", "sharded"])
+def test_codec_encoding_as_the_zarr_engine_reports_it(tmp_path, fmt, kind):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = _zarr_written(str(tmp_path / "c.zarr"), fmt, kind)
+    if path is None:
+        pytest.skip("no shards in v2")
+    ours = xr.open_dataset(path, engine="exzarr")
+    theirs = xr.open_dataset(path, engine="zarr", consolidated=False)
+    assert ours.load().identical(theirs.load())
+    for name in ("v", "s"):
+        o, t = ours[name].encoding, theirs[name].encoding
+        assert set(o) == set(t), name
+        for k in CODEC_KEYS:
+            assert (k in o) == (k in t), k
+            if k in t:
+                assert o[k] == t[k] and type(o[k]) is type(t[k]), (name, k, o[k], t[k])
+    assert ("serializer" in ours["v"].encoding) == (fmt == 3)
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_codec_encoding_of_arrays_exzarr_writes_and_rewrite_keeps_codecs(tmp_path, fmt):
+    p = str(tmp_path / "e.zarr")
+    g = ez.group(p, zarr_format=fmt)
+    names = ({"dimension_names": ["i"]} if fmt == 3 else
+             {"attributes": {"_ARRAY_DIMENSIONS": ["i"]}})
+    g.create_array("a", shape=(10,), chunks=(5,), dtype="int16", compressor="zstd",
+                   fill_value=None if fmt == 2 else 0, **names)[:] = np.arange(10)
+    ours = xr.open_dataset(p, engine="exzarr")
+    theirs = xr.open_dataset(p, engine="zarr", consolidated=False)
+    for k in ("compressors", "filters", "serializer"):
+        assert ours["a"].encoding.get(k) == theirs["a"].encoding.get(k), k
+    # the encoding goes back to to_zarr as the zarr engine's does
+    out = write(ours, tmp_path / "out.zarr", fmt)
+    back = xr.open_dataset(out, engine="zarr", consolidated=False)
+    assert back["a"].encoding["compressors"] == theirs["a"].encoding["compressors"]
+    assert back["a"].values.tolist() == list(range(10))
+
+
+def test_codec_encoding_without_zarr_python_is_json(tmp_path, monkeypatch):
+    import builtins
+
+    from exzarr.integrations.xarray_backend import codec_encoding
+    z3 = ez.create(str(tmp_path / "a3.zarr"), shape=(4,), chunks=(2,), shards=(4,),
+                   dtype="int32", compressor="gzip")
+    z2 = ez.create(str(tmp_path / "a2.zarr"), shape=(4,), chunks=(2,), dtype="int32",
+                   zarr_format=2, compressor="zlib")
+    real_import = builtins.__import__
+
+    def no_zarr(name, *a, **kw):
+        if name == "zarr" or name.startswith("zarr."):
+            raise ImportError(name)
+        return real_import(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_zarr)
+    e3, e2 = codec_encoding(z3), codec_encoding(z2)
+    assert e3["serializer"]["name"] == "bytes"
+    assert [c["name"] for c in e3["compressors"]] == ["gzip"] and e3["filters"] == ()
+    assert e2 == {"compressors": (z2.metadata.to_json()["compressor"],), "filters": ()}

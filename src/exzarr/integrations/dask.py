@@ -17,31 +17,47 @@ whole shard per task).
 ``store``/``from_dask`` write with ``dask.array.store(..., lock=False)``: each block is an
 ordinary ``z[region] = block`` assignment.  When the dask chunks align with the Zarr write
 units (chunks, or shards for a sharded array) every task writes whole chunks of its own.
-When they do not, two tasks may update the same chunk: exzarr serialises such
-read-modify-writes with its per-chunk locks, so no update is lost.
+When they do not, two tasks may update the same chunk: within one process exzarr
+serialises such read-modify-writes with its per-chunk locks, so no update is lost (dask's
+threaded and synchronous schedulers, a thread pool, a ``dask.distributed`` cluster whose
+workers run in this process).  Those locks cannot reach other processes: ``store`` then
+emits one :class:`UnalignedWriteWarning` (see below) instead of silently losing updates.
 
 Schedulers: every dask scheduler works.  ``ZArray``s (stored arrays, views and lazy
 expressions) pickle as (store, path, metadata, selection) or as their expression tree and
 reopen their arrays in the worker process; the store must be reachable from there (a local
 path or a cloud URL: a ``memory://`` store refuses with ``StoreNotSharedError``).  exzarr's
 per-chunk locks serialise writes within one process only: with schedulers that write
-from several processes (``"processes"``, ``dask.distributed`` with process workers) keep
-the dask chunks aligned (``chunks_aligned(darr, z)``, e.g. ``darr.rechunk(z.shards or
-z.chunks)``) or pass a ``lock=`` those processes share.
+from several processes (``"processes"``, a process pool, ``dask.distributed`` with
+workers outside this process) ``store`` warns (:class:`UnalignedWriteWarning`, once per
+call) when the blocks are not aligned and no ``lock=`` is given; align them
+(``darr.rechunk(write_chunks(z))``) or pass a ``lock=`` those processes share
+(``distributed.Lock()``).
 
 This module imports dask; ``exzarr.integrations`` does not import it.
 """
 
 from __future__ import annotations
 
+import types
 import uuid
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import dask.array as da
 from ..array.zarray import ZArray
 from ..errors import ShapeMismatchError
 
-__all__ = ["to_dask", "from_dask", "store", "chunks_aligned", "write_chunks", "DaskAdapter"]
+__all__ = ["to_dask", "from_dask", "store", "chunks_aligned", "write_chunks", "DaskAdapter",
+           "UnalignedWriteWarning"]
+
+
+class UnalignedWriteWarning(UserWarning):
+    """A dask write whose blocks share Zarr chunks (or shards) runs in several processes
+    without a shared lock: concurrent read-modify-writes of a shared chunk can lose
+    updates.  Align the blocks (``darr.rechunk(write_chunks(z))``) or pass ``lock=``."""
 
 
 class DaskAdapter:
@@ -159,9 +175,58 @@ def store(darr: da.Array, z, *, region=None, lock=None, compute: bool = True, **
             f"shape {tuple(z.shape)}: the shapes differ")
     if lock is None:
         lock = False
+    if lock is False and not chunks_aligned(darr, z, region) \
+            and _writes_from_other_processes(kwargs.get("scheduler"), darr):
+        unit = write_chunks(z)
+        warnings.warn(
+            f"the blocks of this dask array {tuple(tuple(c) for c in darr.chunks)} are not "
+            f"aligned with the {'shards' if z.shards else 'chunks'} {unit} of the target, "
+            f"and the scheduler writes from other processes, where exzarr's per-chunk "
+            f"locks do not reach: two tasks writing parts of the same chunk can lose "
+            f"updates. Rechunk first (darr.rechunk({unit})), pass lock= (e.g. "
+            f"distributed.Lock()), or use the threaded scheduler",
+            UnalignedWriteWarning, stacklevel=_caller_stacklevel())
     # dask takes any target with numpy-style __setitem__ (its docs); its annotation says ArrayLike
     return da.store(darr, DaskAdapter(z), regions=region, lock=lock,  # type: ignore[arg-type]
                     compute=compute, **kwargs)
+
+
+def _caller_stacklevel() -> int:
+    """The stack level of the first frame outside this module (``store`` or ``from_dask``)."""
+    import sys
+    level = 1
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        level += 1
+        frame = frame.f_back
+    return level
+
+
+def _writes_from_other_processes(scheduler, darr) -> bool:
+    """Whether the scheduler ``dask.compute`` would use runs tasks outside this process:
+    False for the threaded and synchronous schedulers, a thread pool and a distributed
+    cluster whose workers all live in this process (``inproc://``); True otherwise."""
+    import dask.local
+    import dask.threaded
+    from dask.base import get_scheduler
+    try:
+        get = get_scheduler(scheduler=scheduler, collections=[darr])
+    except Exception:  # dask will say what is wrong with the scheduler itself
+        return False
+    if get is None or get in (dask.threaded.get, dask.local.get_sync):
+        return False
+    if isinstance(get, partial) and get.args:  # an Executor: get_async(executor.submit, n)
+        return not isinstance(getattr(get.args[0], "__self__", None), ThreadPoolExecutor)
+    client = getattr(get, "__self__", None)
+    if client is not None and "Client" in type(client).__name__:
+        try:
+            workers = client.scheduler_info(n_workers=-1).get("workers", {})
+        except TypeError:  # older distributed: no n_workers
+            workers = client.scheduler_info().get("workers", {})
+        except Exception:
+            return True
+        return not workers or not all(str(a).startswith("inproc://") for a in workers)
+    return True
 
 
 def from_dask(darr: da.Array, z, **kwargs):

@@ -8,6 +8,9 @@
                          storage_options={"anon": True})
     tree = xr.open_datatree("data.zarr", engine="exzarr")            # every group
 
+The backend is used only when asked for: ``guess_can_open`` is always False, so a plain
+``xr.open_dataset("x.zarr")`` keeps xarray's own zarr engine.
+
 The dataset is built the way xarray's own zarr backend builds it, so the two give
 identical datasets:
 
@@ -20,12 +23,16 @@ identical datasets:
   ``dim_0``, ``dim_1``... (``<name>_dim_<i>`` when ``dim_<i>`` is already used with
   another size);
 * ``encoding`` holds ``chunks``, ``preferred_chunks`` (so ``chunks={}`` gives dask chunks
-  equal to the Zarr chunks: the inner chunks of a sharded array) and ``shards``;
-* fill values follow ``xarray.open_zarr``: by default the Zarr ``fill_value`` of a **v2**
-  array becomes its ``_FillValue`` attribute (values equal to it read as NaN with
+  equal to the Zarr chunks: the inner chunks of a sharded array), ``shards``, and
+  ``compressors``/``filters``/(v3) ``serializer`` as zarr-python codec objects, as the
+  zarr engine reports them (:func:`codec_encoding`);
+* fill values follow xarray's zarr engine: the Zarr ``fill_value`` of a **v2** array
+  becomes its ``_FillValue`` attribute (values equal to it read as NaN with
   ``mask_and_scale=True``), while for **v3** only a ``_FillValue`` attribute (as xarray
   writes it, base64 for floats) masks and the ``fill_value`` goes to ``encoding``;
-  ``use_zarr_fill_value_as_mask=True/False`` chooses explicitly;
+  ``use_zarr_fill_value_as_mask=`` does what the installed zarr engine does with it
+  (:func:`zarr_engine_applies_fill_mask_keyword`); ``ExzarrDataStore(group,
+  use_zarr_fill_value_as_mask=...)`` always applies it;
 * CF decoding (``mask_and_scale``, ``decode_times``, ``decode_timedelta``, ``use_cftime``,
   ``concat_characters``, ``decode_coords``) and ``drop_variables`` are xarray's own.
 
@@ -34,8 +41,11 @@ This module imports xarray; ``exzarr.integrations`` does not import it.
 
 from __future__ import annotations
 
+import functools
 import os
+import warnings
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from xarray.backends import BackendArray, BackendEntrypoint
@@ -47,10 +57,11 @@ from xarray.core.variable import Variable
 
 from ..hierarchy.group import Group
 from .. import api as ez
-from ..storage import Store, open_store
+from ..codecs.registry import codec_class
+from ..storage import Store
 
 __all__ = ["ExzarrBackendEntrypoint", "ExzarrBackendArray", "ExzarrDataStore",
-           "DIMENSION_KEY"]
+           "DIMENSION_KEY", "codec_encoding", "zarr_engine_applies_fill_mask_keyword"]
 
 #: the v2 attribute xarray stores dimension names in
 DIMENSION_KEY = "_ARRAY_DIMENSIONS"
@@ -155,8 +166,10 @@ class ExzarrDataStore(AbstractDataStore):
         attrs = self._attributes(arr)
         data = indexing.LazilyIndexedArray(ExzarrBackendArray(arr))
         chunks = tuple(arr.chunks)
-        encoding = {"chunks": chunks, "preferred_chunks": dict(zip(dims, chunks)),
-                    "shards": arr.shards}
+        encoding: dict[str, Any] = {"chunks": chunks,
+                                    "preferred_chunks": dict(zip(dims, chunks))}
+        encoding.update(codec_encoding(arr))
+        encoding["shards"] = arr.shards
         fill = arr.metadata.fill_value
         if self._fill_as_mask:
             if fill is not None:
@@ -206,43 +219,75 @@ def _open_group(filename_or_obj, group, storage_options, zarr_format, consolidat
     return g, owned
 
 
-def _looks_like_group(filename_or_obj) -> bool:
-    if isinstance(filename_or_obj, Group):
-        return True
-    if isinstance(filename_or_obj, os.PathLike):
-        filename_or_obj = os.fspath(filename_or_obj)
-    if not isinstance(filename_or_obj, str):
-        return False
-    target = filename_or_obj.rstrip("/")
-    if "://" not in target:
-        if os.path.isdir(target):
-            for name in ("zarr.json", ".zgroup"):
-                p = os.path.join(target, name)
-                if os.path.isfile(p):
-                    with open(p, "rb") as f:
-                        return _is_group_doc(name, f.read())
-            return False
-        if not (target.endswith(".zip") and os.path.isfile(target)):
-            return False
+def codec_encoding(arr) -> dict[str, Any]:
+    """``compressors``, ``filters`` and (v3) ``serializer`` of ``arr`` as xarray's zarr
+    engine puts them in ``encoding``: zarr-python's codec objects (numcodecs codecs for
+    v2), so ``ds.to_zarr(...)`` writes them back unchanged.  Without zarr-python (or for
+    a codec it does not know) they are the codecs' JSON documents."""
+    doc = arr.metadata.to_json()
+    fmt = arr.zarr_format
     try:
-        with open_store(target, mode="r") as store:
-            for name in ("zarr.json", ".zgroup"):
-                doc = store.get(name)
-                if doc is not None:
-                    return _is_group_doc(name, doc)
-    except Exception:  # a guess never raises: anything unreadable is "not ours"
-        return False
-    return False
+        from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec
+        from zarr.core.array import parse_array_metadata
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            meta: Any = parse_array_metadata(dict(doc))
+    except Exception:  # no zarr-python, or metadata it refuses: the JSON documents
+        return _json_codec_encoding(doc, fmt)
+    if fmt == 2:
+        return {"compressors": () if meta.compressor is None else (meta.compressor,),
+                "filters": tuple(meta.filters or ())}
+    inner = meta.inner_codecs  # the codecs inside sharding_indexed, as zarr-python reports
+    return {"compressors": tuple(c for c in inner if isinstance(c, BytesBytesCodec)),
+            "filters": tuple(c for c in inner if isinstance(c, ArrayArrayCodec)),
+            "serializer": next((c for c in inner if isinstance(c, ArrayBytesCodec)), None)}
 
 
-def _is_group_doc(name: str, doc: bytes) -> bool:
-    if name == ".zgroup":
-        return True
-    import json
+def _json_codec_encoding(doc: dict, fmt: int) -> dict[str, Any]:
+    if fmt == 2:
+        comp = doc.get("compressor")
+        return {"compressors": () if comp is None else (comp,),
+                "filters": tuple(doc.get("filters") or ())}
+    codecs = list(doc.get("codecs") or ())
+    if len(codecs) == 1 and codecs[0].get("name") == "sharding_indexed":
+        codecs = list(codecs[0].get("configuration", {}).get("codecs") or ())
+    kinds = []
+    for c in codecs:
+        try:
+            kinds.append(codec_class(c["name"]).kind)
+        except Exception:  # unknown codec: after the serializer, so a bytes codec
+            kinds.append("bytes_bytes")
+    return {"compressors": tuple(c for c, k in zip(codecs, kinds) if k == "bytes_bytes"),
+            "filters": tuple(c for c, k in zip(codecs, kinds) if k == "array_array"),
+            "serializer": next((c for c, k in zip(codecs, kinds) if k == "array_bytes"),
+                               None)}
+
+
+@functools.cache
+def zarr_engine_applies_fill_mask_keyword() -> bool:
+    """Whether ``xr.open_dataset(..., engine="zarr", use_zarr_fill_value_as_mask=...)``
+    of the installed xarray applies the keyword.
+
+    xarray's zarr engine (2026.9 and earlier releases) hands ``None`` to its store
+    whatever the caller passed, so the format default always applies (v2: the
+    ``fill_value`` masks; v3: it does not), also through ``xr.open_zarr``.  engine="exzarr"
+    does what the installed zarr engine does; this asks it once, on a one-element
+    in-memory v3 array.  Without zarr-python the keyword applies.
+    """
     try:
-        return json.loads(doc).get("node_type") == "group"
-    except (ValueError, AttributeError):
-        return False
+        import zarr
+        from xarray.backends.zarr import ZarrBackendEntrypoint
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mem: Any = zarr.storage.MemoryStore()
+            g = zarr.open_group(mem, mode="w", zarr_format=3)
+            g.create_array("v", shape=(1,), dtype="int8", fill_value=1, dimension_names=["x"])
+            ds = ZarrBackendEntrypoint().open_dataset(
+                mem, mask_and_scale=False, consolidated=False,
+                use_zarr_fill_value_as_mask=True)
+            return "_FillValue" in ds["v"].attrs
+    except Exception:
+        return True
 
 
 class ExzarrBackendEntrypoint(BackendEntrypoint):
@@ -257,9 +302,12 @@ class ExzarrBackendEntrypoint(BackendEntrypoint):
         "storage_options", "zarr_format", "consolidated", "use_zarr_fill_value_as_mask")
 
     def guess_can_open(self, filename_or_obj) -> bool:
-        """True for a Group, or a path/URL whose root holds a Zarr group
-        (``zarr.json`` with ``node_type: group``, or ``.zgroup``)."""
-        return _looks_like_group(filename_or_obj)
+        """Always False: exzarr is used only when asked for (``engine="exzarr"``).
+
+        Answering yes for Zarr paths would make xarray pick exzarr instead of its own
+        zarr engine for every ``*.zarr`` path once exzarr is installed ("exzarr" sorts
+        before "zarr"), changing what existing code gets."""
+        return False
 
     def open_dataset(self, filename_or_obj, *, mask_and_scale=True, decode_times=True,
                      concat_characters=True, decode_coords=True,
@@ -267,6 +315,9 @@ class ExzarrBackendEntrypoint(BackendEntrypoint):
                      decode_timedelta=None, group: str | None = None, storage_options=None,
                      zarr_format: int | None = None, consolidated: bool | None = None,
                      use_zarr_fill_value_as_mask: bool | None = None):
+        if (use_zarr_fill_value_as_mask is not None
+                and not zarr_engine_applies_fill_mask_keyword()):
+            use_zarr_fill_value_as_mask = None  # as the zarr engine: the format default
         g, owned = _open_group(filename_or_obj, group, storage_options, zarr_format,
                                consolidated)
         store = ExzarrDataStore(g, close_store=owned,
