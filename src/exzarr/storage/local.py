@@ -40,6 +40,16 @@ _TempFiles = list[TempFile]
 _Paths = list[str]
 
 
+def _write_all(fd: int, data: BytesLike) -> None:
+    """Write every byte of ``data`` (``os.write`` may write less than asked)."""
+    view = memoryview(data)
+    if view.ndim != 1 or view.format != "B":
+        view = view.cast("B")
+    while view.nbytes:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
 def _is_tmp(name: str) -> bool:
     return name.startswith(TMP_PREFIX)
 
@@ -158,12 +168,13 @@ class LocalStore(Store):
                                "disappearing (concurrent deletes?); retry the write",
                                store=self, key=key)
         try:
-            with os.fdopen(fd, "wb") as f:
+            try:  # os.write on the descriptor: no file object, no buffer, fewer syscalls
                 for part in parts:
-                    f.write(part)
+                    _write_all(fd, part)
                 if self.fsync:
-                    f.flush()
-                    os.fsync(f.fileno())
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except BaseException as exc:
             try:
