@@ -18,6 +18,7 @@ Each codec class declares:
 from __future__ import annotations
 
 import importlib.util
+import sys
 from dataclasses import dataclass, replace
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -211,11 +212,19 @@ class Codec:
         return all(importlib.util.find_spec(mod.split(".")[0]) is not None for mod, _ in cls.requires)
 
     @classmethod
-    def check_available(cls) -> None:
+    def check_available(cls, *, load: bool = True) -> None:
+        """Raise CodecNotAvailableError when a module the codec needs is missing.  With
+        ``load=False`` the module is only looked up, not imported (opening an array then
+        does not pay for importing a codec library before its first chunk)."""
         for mod, pip in cls.requires:
+            if not load and sys.modules.get(mod) is not None:
+                continue
             try:
-                importlib.import_module(mod)
-            except ImportError as e:
+                if load:
+                    importlib.import_module(mod)
+                elif importlib.util.find_spec(mod) is None:
+                    raise ImportError(f"No module named {mod!r}")
+            except (ImportError, ValueError) as e:
                 raise CodecNotAvailableError(
                     f"codec {cls.name!r} needs the Python module {mod!r}, which cannot be "
                     f"imported ({e}). Install it: pip install {pip}"

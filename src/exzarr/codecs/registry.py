@@ -126,7 +126,7 @@ def _is_numcodec(obj: object) -> bool:
 
 def _v3_from_name(name: str, configuration: dict[str, Any] | None) -> Codec:
     cls = codec_class(name)
-    cls.check_available()
+    cls.check_available(load=False)  # imported at the first chunk
     if configuration is not None and not isinstance(configuration, dict):
         raise InvalidMetadataError(f"codec {name!r}: configuration must be an object, got {configuration!r}")
     codec = cls.from_config(configuration)

@@ -1,0 +1,37 @@
+"""Opening an array looks codec libraries up without importing them (numcodecs is
+imported at the first chunk), and a missing library is still reported at open."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import exzarr as ez
+from exzarr.errors import CodecNotAvailableError
+
+
+def test_open_does_not_import_numcodecs(tmp_path):
+    path = str(tmp_path / "a")
+    z = ez.create(path, shape=(8, 8), chunks=(4, 4), dtype="f4",
+                  compressor={"name": "zstd", "configuration": {"level": 1}})
+    z[...] = np.arange(64, dtype="f4").reshape(8, 8)
+    code = (
+        "import sys, exzarr\n"
+        f"z = exzarr.open({path!r}, mode='r')\n"
+        "assert 'numcodecs' not in sys.modules, 'open imported numcodecs'\n"
+        "assert float(z[1, 2].read()) == 10.0\n"
+        "assert 'numcodecs' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_library_still_reported_at_open(tmp_path, monkeypatch):
+    path = str(tmp_path / "a")
+    ez.create(path, shape=(8,), chunks=(4,), dtype="f4",
+              compressor={"name": "zstd", "configuration": {"level": 1}})
+    for name in [m for m in sys.modules if m == "numcodecs" or m.startswith("numcodecs.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "numcodecs", None)
+    with pytest.raises(CodecNotAvailableError, match="pip install numcodecs"):
+        ez.open(path, mode="r")
