@@ -325,7 +325,8 @@ def group_creation_methods(m, where):
     g.ones(name="o", shape=(2, 2))
     g.full(name="f", shape=(2,), fill_value=4.5)
     g.empty(name="e", shape=(2,))
-    g.create_dataset("d", shape=(2,), dtype="i4")
+    # create_dataset (the zarr v2 name) was removed from newer zarr-python; exzarr keeps it
+    getattr(g, "create_dataset", g.create_array)("d", shape=(2,), dtype="i4")
     g.create_array("ca", data=np.arange(4), chunks=(2,))
     out = {k: np.asarray(v[...]).tolist() for k, v in g.arrays() if k != "e"}
     return [sorted(g.array_keys()), out]
@@ -336,7 +337,7 @@ def group_require(m, where):
     g = m.group()
     a = g.require_array("x", shape=(3,), dtype="f8")
     b = g.require_array("x", shape=(3,), dtype="f8")
-    c = g.require_dataset("y", shape=(2,), dtype="i4")
+    c = getattr(g, "require_dataset", g.require_array)("y", shape=(2,), dtype="i4")
     sub = g.require_group("s")
     subs = g.require_groups("s", "t")
     return [a.shape == b.shape, c.dtype.str, sub.name, [s.name for s in subs]]
@@ -528,3 +529,10 @@ def test_no_zarr_import_without_zarr_objects():
             "ez.zeros((3,)); ez.save_group({}, a=np.arange(2)) if False else None\n"
             "assert 'zarr' not in sys.modules, 'zarr imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_zarr_v2_group_names_stay_available():
+    """create_dataset/require_dataset: zarr v2's names, gone from newer zarr-python."""
+    g = ez.group()
+    d = g.create_dataset("d", shape=(2,), dtype="i4")
+    assert g.require_dataset("d", shape=(2,), dtype="i4").shape == d.shape == (2,)
