@@ -28,12 +28,17 @@ def store_chunk(state: ArrayState, key: str, chunk: np.ndarray, existed: bool = 
     state.store.set(key, state.pipeline.encode(chunk))
 
 
-def store_encoded(state: ArrayState, key: str, data: bytes, dtype: np.dtype,
+def store_encoded(state: ArrayState, key: str, data: bytes | np.ndarray, dtype: np.dtype,
                   existed: bool = True) -> None:
     """Store ``data``, the encoding of a chunk that is its own memory (uncompressed, C
-    order, ``dtype``), or delete the key if the chunk is all fill_value."""
-    if not is_write_empty(state) and is_all_fill(np.frombuffer(data, dtype=dtype), state.fill):
+    order, ``dtype``): bytes, or a C-contiguous array written with ``Store.set_parts``
+    (the store must not keep it), or delete the key if the chunk is all fill_value."""
+    flat = data.reshape(-1) if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=dtype)
+    if not is_write_empty(state) and is_all_fill(flat, state.fill):
         if existed:
             state.store.delete(key)
         return
-    state.store.set(key, data)
+    if isinstance(data, np.ndarray):
+        state.store.set_parts(key, [data.data.cast("B")])
+    else:
+        state.store.set(key, data)

@@ -12,6 +12,7 @@ from .. import executor
 from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from ..kernels.copy import copy_offsets
+from ..storage.base import Store
 from .casting import broadcast_value, coerce_value
 from .chunkstore import store_chunk, store_encoded
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
@@ -116,9 +117,17 @@ def _write_chunk(state, plan: ChunkPlan, task, put, direct: _BasicPutter | None 
         shape = tuple(state.meta.chunks)
         block = direct.block(task, shape) if state.chunk_extent(task.coords) == shape else None
         if block is not None:
-            # uncompressed: the stored value is the block's bytes (one copy, no scratch)
-            data = block.tobytes()
-            with chunk_lock(state.store.url, key):
+            # uncompressed: the stored value is the block's memory, copied once
+            store = state.store
+            if type(store).set_parts is not Store.set_parts:
+                # the store writes buffers as given (local files): copy into this thread's
+                # scratch (NumPy copies without holding the GIL) and write from there
+                buf = scratch(shape, block.dtype)
+                buf[...] = block
+                data: bytes | np.ndarray = buf
+            else:
+                data = block.tobytes()  # kept by the store: one copy into new bytes
+            with chunk_lock(store.url, key):
                 store_encoded(state, key, data, block.dtype)
             return
     with chunk_lock(state.store.url, key):
