@@ -9,14 +9,17 @@ its codec pipeline when ``write_empty_chunks`` is False, zarr-python 3.1.x inclu
 * ``fill`` is taken as an element of the array's dtype; ``None`` (Zarr v2 without a
   fill value) means the dtype's zero, as zarr-python's ``fill_value_or_default``.
 * An empty array is all fill.
-* Real floats with a zero fill (``0.0`` or ``-0.0``): the bit pattern must match, so
-  ``-0.0`` in a ``0.0``-filled array is kept (and ``0.0`` in a ``-0.0``-filled one).
+* Floats and complex numbers with a zero fill (``0.0``, ``-0.0``, ``0j``): the bit
+  pattern must match, so ``-0.0`` (or a ``-0.0`` part) in a ``0.0``-filled array is kept
+  (and ``0.0`` in a ``-0.0``-filled one).  zarr-python 3.1 applies this to real floats
+  only and drops a chunk of complex ``-0.0`` parts, which then reads back as ``0.0``;
+  exzarr keeps such a chunk (it stores a chunk zarr-python would skip, never the
+  reverse), so the sign of zero always survives.
 * Strings, bytes, structured/void and object arrays: value equality (``==``), no NaN
   rule.
-* Everything else (bool, ints, other real floats, complex, datetimes): value equality
+* Everything else (bool, ints, other floats and complex, datetimes): value equality
   where NaN matches NaN (``numpy.array_equal(..., equal_nan=True)``).  So any NaN
-  (any payload) matches a NaN fill; for complex a value is NaN when either part is, and
-  complex ``-0.0`` parts equal ``0.0`` parts (only real floats get the bitwise rule).
+  (any payload) matches a NaN fill; for complex a value is NaN when either part is.
 
 :func:`is_all_fill_reference` states the rule in NumPy (it is also the fallback when
 Numba is unavailable or ``exzarr.config`` ``jit`` is False); :func:`is_all_fill` runs it
@@ -98,7 +101,7 @@ def is_all_fill_reference(arr: np.ndarray, fill) -> bool:
         return bool(np.all(arr == f))
     f = _fill_scalar(arr.dtype, fill)
     kind = arr.dtype.kind
-    if kind == "f" and f == 0:  # the sign of zero counts
+    if kind in "fc" and f == 0:  # the sign of zero counts
         return bool(np.all(_bit_view(arr) == _bit_view(f)))
     if kind in _NO_NAN_RULE:
         return bool(np.all(arr == f))
@@ -120,7 +123,9 @@ def is_all_fill(arr: np.ndarray, fill) -> bool:
         parts = _native_flat(arr).view(f"f{dt.itemsize // 2}")
         if np.isnan(f):
             return bool(_all_complex_nan(parts))
-        return bool(_all_complex_equal(parts, float(f.real), float(f.imag)))
+        if f != 0:
+            return bool(_all_complex_equal(parts, float(f.real), float(f.imag)))
+        # a zero fill: bit equality (the sign of zero counts), below
     if dt.kind == "f":
         if dt.itemsize not in (2, 4, 8):  # long double: padding bytes are not value bits
             return is_all_fill_reference(arr, fill)
