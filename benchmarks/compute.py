@@ -21,14 +21,11 @@ input array, time only: no compute, no write).
 from __future__ import annotations
 
 import argparse
-import ctypes
 import datetime as dt
 import fnmatch
-import gc
 import json
 import os
 import platform
-import resource
 import shlex
 import shutil
 import subprocess
@@ -41,6 +38,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from rss import maxrss, reset_peak  # noqa: E402  (the benchmarks' shared peak-RSS meter)
+
 CHUNK = 1024
 ZSTD_LEVEL = 1
 # Warm-up arrays (imports, thread pools, first-call costs): small, with small chunks, so
@@ -132,34 +133,6 @@ def rss_now() -> int | None:
             return int(f.read().split()[1]) * _PAGE
     except OSError:
         return None
-
-
-def maxrss() -> int:
-    """Peak RSS: Linux ``VmHWM`` (resettable through clear_refs; ``ru_maxrss`` is not,
-    and also holds the parent's peak at fork/exec), else ``ru_maxrss``."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return r if sys.platform == "darwin" else r * 1024
-
-
-def reset_peak() -> bool:
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 # ============================================================================ engines

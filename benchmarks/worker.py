@@ -14,11 +14,8 @@ the wrong data, exits non-zero with the reason on stderr.
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import json
 import os
-import resource
 import shutil
 import sys
 import time
@@ -31,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import workloads as W  # noqa: E402
+from rss import maxrss, reset_peak  # noqa: E402
 from engines import Unavailable, load  # noqa: E402
 
 
@@ -49,37 +47,6 @@ def rss_now() -> int | None:
             return int(f.read().split()[1]) * _PAGE
     except OSError:
         return None
-
-
-def maxrss() -> int:
-    """Peak RSS of this process.  On Linux the mm's own high-water mark (``VmHWM``): it is
-    what ``/proc/self/clear_refs`` resets.  ``ru_maxrss`` is not used there because the
-    kernel also folds into it the high-water mark of the parent at fork/exec time and of
-    threads that have exited, which ``clear_refs`` does not reset."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return r if sys.platform == "darwin" else r * 1024
-
-
-def reset_peak() -> bool:
-    """Release freed heap to the OS and reset the RSS high-water mark (Linux)."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 class PeakMeter:
