@@ -25,7 +25,6 @@ import datetime as dt
 import fnmatch
 import json
 import os
-import platform
 import shlex
 import shutil
 import subprocess
@@ -40,7 +39,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from rss import maxrss, reset_peak  # noqa: E402  (the benchmarks' shared peak-RSS meter)
+from rss import machine, maxrss, reset_peak, rss_now  # noqa: E402  (shared with worker/run)
 
 CHUNK = 1024
 ZSTD_LEVEL = 1
@@ -120,19 +119,6 @@ def references(n: int) -> dict:
         strided.append(z[::2, 100:n - 100].sum())
     return {"sum": np.float64(math.fsum(sums)), "mean0": col / n, "maxnorm": np.float64(mx),
             "strided": np.float64(math.fsum(strided))}
-
-
-# ============================================================================ memory
-
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def rss_now() -> int | None:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * _PAGE
-    except OSError:
-        return None
 
 
 # ============================================================================ engines
@@ -481,24 +467,6 @@ def cell_status(r):
     return "**error**"
 
 
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        mem = None
-    return {"cores": os.cpu_count(), "cpu": cpu, "mem": mem,
-            "os": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version()}
-
-
 def loadavg():
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -523,7 +491,7 @@ def report(a, results, info) -> str:
     L.append(f"- Date: {info['date']}; total run time {info['total_s']:.0f} s "
              f"(data generation {info['gen_s']:.0f} s)")
     L.append(f"- Machine: {m['cores']} cores ({m['cpu']}), "
-             f"{m['mem'] / (1 << 30):.0f} GiB RAM, {m['os']}; Python {m['python']}")
+             f"{m['mem_bytes'] / (1 << 30):.0f} GiB RAM, {m['os']}; Python {m['python']}")
     L.append(f"- Load average (1/5/15 min) at start {info['load0']}, at end {info['load1']}")
     vers = dict(info["versions"])
     src = vers.pop("exzarr_src", None)

@@ -1,13 +1,49 @@
-"""Peak resident memory of this process, resettable (Linux): shared by the benchmarks."""
+"""Shared by the benchmarks: resident memory of this process (peak, resettable on Linux;
+now) and a description of the machine."""
 
 from __future__ import annotations
 
 import ctypes
 import gc
+import os
 import resource
 import sys
 
-__all__ = ["maxrss", "reset_peak"]
+__all__ = ["maxrss", "reset_peak", "rss_now", "machine"]
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def rss_now() -> int | None:
+    """Resident size now (Linux ``/proc/self/statm``), or None elsewhere."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except OSError:
+        return None
+
+
+def machine() -> dict:
+    """Cores, CPU model, RAM, OS and Python of this machine (for the reports)."""
+    import platform
+
+    import numpy as np
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = None
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {"cores": os.cpu_count(), "cpu": cpu, "mem_bytes": mem,
+            "os": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(), "numpy": np.__version__}
 
 
 def maxrss() -> int:

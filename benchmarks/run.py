@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shlex
 import shutil
 import subprocess
@@ -28,9 +27,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import numpy as np  # noqa: E402
 
 import report  # noqa: E402
+from rss import machine  # noqa: E402
 import workloads as W  # noqa: E402
 from engines import ENGINES, LABELS  # noqa: E402
 
@@ -124,25 +123,6 @@ def loadavg() -> str:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "?"
-
-
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = None
-    try:
-        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        pass
-    return {"cores": os.cpu_count(), "cpu": cpu, "mem_bytes": mem,
-            "os": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version(), "numpy": np.__version__}
 
 
 def main(argv=None) -> int:

@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import workloads as W  # noqa: E402
-from rss import maxrss, reset_peak  # noqa: E402
+from rss import maxrss, reset_peak, rss_now  # noqa: E402
 from engines import Unavailable, load  # noqa: E402
 
 
@@ -37,16 +37,6 @@ class WrongData(AssertionError):
 
 
 # ----------------------------------------------------------------------------- memory
-
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def rss_now() -> int | None:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * _PAGE
-    except OSError:
-        return None
 
 
 class PeakMeter:
