@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ...compute.plan import fmt_bytes
 from ...errors import ShapeMismatchError
 from ...indexing.selection import Selection
 from ...metadata.chunk_grid import grid_shape
@@ -68,17 +69,6 @@ class StoredSummary:
                           for c in coords)
         #: uncompressed bytes of the stored units (whole units, as ``.info`` counts them)
         self.logical = len(coords) * math.prod(self.unit) * int(meta.dtype.itemsize)
-
-
-def fmt_bytes(n: float) -> str:
-    """``3.8 MiB``; exact below 1 KiB."""
-    if n < 1024:
-        return f"{int(n)} B"
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
-        n /= 1024
-        if n < 1024 or unit == "PiB":
-            return f"{n:.1f} {unit}"
-    return f"{n:.1f} PiB"
 
 
 def codec_summary(codecs: Any) -> str:
