@@ -21,7 +21,7 @@ from ..errors import LazyArrayError
 from ..indexing.parse import parse_key
 from ..indexing.selection import DimKind, Selection
 from ..indexing.slices import Slice
-from .display.lazy import expression_html
+from .display.lazy import expression_html, plan_rows
 from .info import ArrayInfo
 from .namespace import astype as _astype
 from .readable import materialise, set_lazy_factory, to_expr
@@ -182,12 +182,8 @@ class LazyArray(ZArray):
 
     @property
     def info(self) -> ArrayInfo:
-        plan = self.plan()
-        rows = [("Type", "ZArray (lazy expression)"), ("Shape", str(self.shape)),
-                ("Data type", str(self.dtype)), ("Expression", self._expr.describe())]
-        rows += [(k.strip().capitalize(), v.strip()) for k, v in
-                 (line.split(":", 1) for line in str(plan).splitlines())]
-        return ArrayInfo(tuple(rows))
+        """The same rows as the rich display (shape, expression, blocks, peak memory...)."""
+        return ArrayInfo(tuple(plan_rows(self._expr, self.plan())))
 
     def _repr_html_(self) -> str:
         """Jupyter's display: the plan beside the grid of evaluation blocks (no I/O)."""
