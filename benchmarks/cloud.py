@@ -1,0 +1,359 @@
+"""Cloud benchmark: exzarr vs zarr-python (s3fs and obstore) and tensorstore on a local S3
+server, with every request counted on the wire.
+
+    python benchmarks/cloud.py                 # 4096x4096 float32, best of 3 (minutes)
+    python benchmarks/cloud.py --quick         # 1024x1024, 200 points, best of 1 (< 1 min)
+    python benchmarks/cloud.py --engines exzarr,tensorstore --workloads 'sharded.*' --repeat 5
+
+The benchmark starts moto's ``ThreadedMotoServer`` on 127.0.0.1 (a child process) and a
+counting HTTP proxy in front of it (``cloud_server.py``); every engine talks to the proxy,
+which counts requests (by kind) and bytes in each direction.  Each (engine, layout) runs
+in a fresh subprocess (``cloud.py --worker``) that warms up on a tiny array on the same
+server, then times every selected workload ``--repeat`` times; requests and bytes are
+those of the fastest run.  Every read is compared with the data and every write read back:
+a mismatch fails the run (exit status 1, WRONG DATA in the table).  No timing is asserted
+anywhere: this is a measurement, not a test.  The servers are stopped on every exit path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import fnmatch
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from engines.cloud_s3 import CLOUD_ENGINES, CLOUD_LABELS  # noqa: E402
+
+BUCKET = "exzarr-cloud-bench"
+OPS = ("write", "open", "read", "region", "points")
+ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+       "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+       "AWS_EC2_METADATA_DISABLED": "true", "NO_PROXY": "127.0.0.1,localhost",
+       "no_proxy": "127.0.0.1,localhost"}
+
+
+# ----------------------------------------------------------------------------- workloads
+
+@dataclass(frozen=True)
+class Case:
+    """One layout on S3 and its workloads."""
+    name: str                       # "chunked" | "sharded"
+    n: int
+    chunk: int
+    shard: int | None
+    region: tuple = ()
+    npoints: int = 1000
+    ops: tuple = field(default=OPS)
+
+    @property
+    def layout(self):
+        from workloads import Layout
+        return Layout(self.name, (self.n, self.n), (self.chunk, self.chunk), "zstd",
+                      shards=(self.shard, self.shard) if self.shard else None, store="s3")
+
+    def describe(self) -> str:
+        grid = (f"shards {self.shard}x{self.shard} of {self.chunk}x{self.chunk} chunks "
+                f"(index bytes+crc32c at the end)" if self.shard
+                else f"chunks {self.chunk}x{self.chunk}")
+        return f"v3, {self.n}x{self.n} float32, {grid}, zstd(level=1)"
+
+
+def make_cases(n: int, chunk: int, npoints: int) -> list[Case]:
+    # a region of about n/4 x n/4 (1000 x 1000 at n = 4096) at an offset on no chunk boundary
+    size = max(1, min(n - 2, round(n * 1000 / 4096)))
+    r0, c0 = min(n - size, chunk * 2 + 37), min(n - size, chunk * 3 + 101)
+    region = ((r0, r0 + size), (c0, c0 + size))
+    shard = min(n, chunk * 8)
+    return [Case("chunked", n, chunk, None, region, npoints),
+            Case("sharded", n, chunk, shard, region, npoints)]
+
+
+def points(case: Case) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return np.stack([rng.integers(0, case.n, case.npoints),
+                     rng.integers(0, case.n, case.npoints)], axis=1)
+
+
+def select(cases: list[Case], patterns: str | None) -> list[Case]:
+    """Keep the workloads ``<layout>.<op>`` matching comma-separated names or globs."""
+    if not patterns:
+        return cases
+    pats = [p.strip() for p in patterns.split(",") if p.strip()]
+    names = [f"{c.name}.{op}" for c in cases for op in c.ops]
+    bad = [p for p in pats if not any(fnmatch.fnmatchcase(x, p) for x in names)]
+    if bad:
+        raise SystemExit(f"unknown workload(s) {bad}; known: {', '.join(names)}")
+    out = []
+    for c in cases:
+        ops = tuple(op for op in c.ops if any(fnmatch.fnmatchcase(f"{c.name}.{op}", p)
+                                                for p in pats))
+        if ops:
+            out.append(Case(c.name, c.n, c.chunk, c.shard, c.region, c.npoints, ops))
+    return out
+
+
+# ----------------------------------------------------------------------------- worker
+
+class WrongData(AssertionError):
+    pass
+
+
+def check(name, got, expected) -> None:
+    got = np.asarray(got)
+    if got.shape != expected.shape or got.dtype != expected.dtype:
+        raise WrongData(f"{name}: {got.dtype}{got.shape}, expected "
+                        f"{expected.dtype}{expected.shape}")
+    if not np.array_equal(got, expected):
+        bad = np.argwhere(got != expected)
+        raise WrongData(f"{name}: {len(bad)} of {expected.size} elements differ, first at "
+                        f"{tuple(int(i) for i in bad[0])}")
+
+
+def worker(job: dict) -> dict:
+    """Run every selected workload of one (engine, layout) in this process."""
+    from cloud_server import read_stats, reset_stats
+    from engines.base import Unavailable
+    from engines.cloud_s3 import load_cloud
+    from workloads import make_data
+
+    proxy = job["proxy"]
+    case = Case(**{**job["case"], "region": tuple(map(tuple, job["case"]["region"])),
+                   "ops": tuple(job["case"]["ops"])})
+    res = {"engine": job["engine"], "case": case.name, "status": "ok", "ops": {}}
+    try:
+        eng = load_cloud(job["engine"], job["threads"], proxy, BUCKET)
+        res["versions"] = eng.versions()
+    except Unavailable as e:
+        return {**res, "status": "unavailable", "error": str(e)}
+    lay = case.layout
+    data = np.load(job["data"], mmap_mode="r")
+    data = np.ascontiguousarray(data)
+    loc = f"{job['engine']}/{case.name}.zarr"
+    (r0, r1), (c0, c1) = case.region
+    pts = points(case)
+
+    # warm-up on a tiny array of the same layout: imports, JIT, thread pools, connections
+    from dataclasses import replace
+    c = lay.chunks
+    small = replace(lay, shape=(2 * c[0], 2 * c[1]),
+                    shards=(2 * c[0], 2 * c[1]) if lay.shards else None)
+    sdata = make_data(small.shape)
+    h = eng.create(small, f"{job['engine']}/warmup-{case.name}.zarr")
+    eng.write_full(h, sdata)
+    h = eng.open(small, f"{job['engine']}/warmup-{case.name}.zarr")
+    check("warm-up read", eng.read_full(h), sdata)
+    eng.read_region(h, ((1, c[0] + 1), (2, c[1] + 2)))
+    eng.read_points(h, np.array([[1, 2], [c[0] + 1, 3]]))
+    del h
+
+    def timed(op, fn, verify=None):
+        runs = []
+        for _ in range(job["repeat"]):
+            reset_stats(proxy)
+            t0 = time.perf_counter()
+            out = fn()
+            t = time.perf_counter() - t0
+            runs.append({"time": t, **read_stats(proxy)})
+            if verify is not None:
+                verify(out)
+        res["ops"][op] = {"status": "ok", "runs": runs}
+
+    def step(op, fn, verify=None):
+        if op not in case.ops:
+            return
+        try:
+            timed(op, fn, verify)
+        except Unavailable as e:
+            res["ops"][op] = {"status": "unavailable", "error": str(e)}
+        except WrongData as e:
+            res["ops"][op] = {"status": "wrong", "error": str(e)}
+        except Exception as e:  # noqa: BLE001  (reported per workload; others still run)
+            res["ops"][op] = {"status": "error", "error": f"{type(e).__name__}: {e}",
+                              "trace": traceback.format_exc()[-3000:]}
+
+    h = eng.create(lay, loc)
+    if "write" in case.ops:
+        step("write", lambda: eng.write_full(h, data))
+        if res["ops"]["write"]["status"] == "ok":
+            try:
+                check("write read-back", eng.read_full(eng.open(lay, loc)), data)
+            except Exception as e:  # noqa: BLE001
+                res["ops"]["write"] = {"status": "wrong", "error": f"read-back: {e}"}
+    else:
+        eng.write_full(h, data)   # untimed: the reads need the array
+    step("open", lambda: eng.open(lay, loc))
+    h = eng.open(lay, loc)
+    step("read", lambda: eng.read_full(h), lambda out: check("full read", out, data))
+    step("region", lambda: eng.read_region(h, case.region),
+         lambda out: check("region read", out, data[r0:r1, c0:c1]))
+    step("points", lambda: eng.read_points(h, pts),
+         lambda out: check("point reads", out, data[pts[:, 0], pts[:, 1]]))
+    return res
+
+
+# ----------------------------------------------------------------------------- parent
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="small array (1024x1024), 200 point reads, best of 1")
+    ap.add_argument("--n", type=int, default=None, help="array side (default 4096; --quick 1024)")
+    ap.add_argument("--chunk", type=int, default=128, help="chunk side (default 128); shards "
+                    "are 8x8 chunks")
+    ap.add_argument("--points", type=int, default=None,
+                    help="single-element reads (default 1000; --quick 200)")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="timed runs per workload, the fastest is reported (default 3; --quick 1)")
+    ap.add_argument("--engines", default=",".join(CLOUD_ENGINES),
+                    help=f"comma-separated subset of {','.join(CLOUD_ENGINES)}")
+    ap.add_argument("--workloads", default=None,
+                    help="names or globs of <layout>.<op>, layouts chunked|sharded, ops "
+                         f"{'|'.join(OPS)} (e.g. 'sharded.*,*.points'; default: all)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                    help="CPU threads for every engine (default: cores)")
+    ap.add_argument("--out", default=None, help="Markdown output (default: results/cloud.md "
+                    "for a full run, results/cloud-last-run.md otherwise)")
+    ap.add_argument("--json", default=None, help="also write the raw results as JSON here")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per worker")
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
+    bad = [e for e in a.engines if e not in CLOUD_ENGINES]
+    if bad:
+        ap.error(f"unknown engine(s) {bad}; known: {','.join(CLOUD_ENGINES)}")
+    a.n = a.n or (1024 if a.quick else 4096)
+    a.points = a.points or (200 if a.quick else 1000)
+    a.repeat = a.repeat or (1 if a.quick else 3)
+    return a
+
+
+def run_worker(job: dict, timeout: float) -> dict:
+    env = {**os.environ, **ENV}
+    env.setdefault("NUMBA_CACHE_DIR", str(HERE.parent / ".numba-cache"))
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(job)]
+    ids = {"engine": job["engine"], "case": job["case"]["name"]}
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {**ids, "status": "error", "error": f"timed out after {timeout:.0f} s", "ops": {}}
+    for line in reversed(p.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    return {**ids, "status": "error", "ops": {},
+            "error": f"worker exited {p.returncode} without a result: {p.stderr[-1500:]}"}
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
+    if a.worker:
+        try:
+            out = worker(json.loads(a.worker))
+        except Exception as e:  # noqa: BLE001
+            out = {"status": "error", "error": f"{type(e).__name__}: {e}",
+                   "trace": traceback.format_exc()[-3000:], "ops": {}}
+        print("RESULT " + json.dumps(out), flush=True)
+        return 0
+
+    import report_cloud
+    from cloud_server import CountingProxy, MotoProcess
+    from rss import machine
+    from workloads import make_data
+
+    cases = select(make_cases(a.n, a.chunk, a.points), a.workloads)
+    full = (not a.quick and a.n == 4096 and a.chunk == 128 and a.points == 1000
+            and a.workloads is None and a.engines == list(CLOUD_ENGINES))
+    out = Path(a.out) if a.out else HERE / "results" / ("cloud.md" if full else "cloud-last-run.md")
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    started = dt.datetime.now(dt.timezone.utc)
+    t_start = time.perf_counter()
+    load0 = _loadavg()
+    results = []
+    tmp = tempfile.TemporaryDirectory(prefix="exzarr-cloud-")
+    moto = MotoProcess()
+    proxy = None
+    try:
+        data_path = os.path.join(tmp.name, "data.npy")
+        np.save(data_path, make_data((a.n, a.n)))
+        moto.start()
+        proxy = CountingProxy(moto.address).start()
+        log(f"moto on 127.0.0.1:{moto.port}, counting proxy on {proxy.url}")
+        import s3fs
+        s3fs.S3FileSystem(key="testing", secret="testing",
+                          client_kwargs={"endpoint_url": f"http://127.0.0.1:{moto.port}"}
+                          ).mkdir(BUCKET)
+        for case in cases:
+            for e in a.engines:
+                job = {"engine": e, "case": {**case.__dict__}, "proxy": proxy.url,
+                       "data": data_path, "threads": a.threads, "repeat": a.repeat}
+                t0 = time.perf_counter()
+                r = run_worker(job, a.timeout)
+                r["wall_s"] = time.perf_counter() - t0
+                results.append(r)
+                for line in report_cloud.progress_lines(case, e, r):
+                    log("  " + line)
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        moto.stop()
+        tmp.cleanup()
+
+    meta = {
+        "command": "python benchmarks/cloud.py " + " ".join(
+            map(shlex.quote, sys.argv[1:] if argv is None else argv)),
+        "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "elapsed_s": time.perf_counter() - t_start, "machine": machine(),
+        "threads": a.threads, "repeat": a.repeat, "engines": a.engines,
+        "load": (load0, _loadavg()), "versions": _versions(),
+    }
+    md = report_cloud.render(cases, results, meta)
+    print(md)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(md)
+    log(f"wrote {out} ({meta['elapsed_s']:.0f} s)")
+    if a.json:
+        Path(a.json).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    failed = [(r, op, o) for r in results for op, o in r.get("ops", {}).items()
+              if o["status"] in ("wrong", "error")]
+    failed += [(r, None, r) for r in results if r["status"] == "error"]
+    for r, op, o in failed:
+        log(f"FAILED {r.get('case')}.{op} on {r['engine']}: {o['status']}: {o.get('error')}")
+        if o.get("trace"):
+            log(o["trace"])
+    return 1 if failed else 0
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {}
+    for p in ("exzarr", "zarr", "s3fs", "obstore", "tensorstore", "moto"):
+        try:
+            out[p] = version(p)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

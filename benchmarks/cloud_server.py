@@ -1,0 +1,286 @@
+"""The S3 side of the cloud benchmark: moto's threaded server and a counting HTTP proxy.
+
+- :class:`MotoProcess` runs ``moto.server.ThreadedMotoServer`` on 127.0.0.1 (a free port)
+  in a child process of the benchmark (``python cloud_server.py``), so the S3 server and
+  the proxy do not share one interpreter lock.  It stops when its stdin closes.
+- :class:`CountingProxy` listens on 127.0.0.1 (a free port), forwards every request to
+  moto over keep-alive connections and counts, per HTTP method, the requests and the bytes
+  on the client side of the wire in each direction (request line + headers + body up,
+  status line + headers + body down).  Every engine talks to the proxy, so every engine
+  is counted the same way.
+
+The counters are read and reset over HTTP by the measuring process itself:
+``GET /_counting-proxy/reset`` and ``GET /_counting-proxy/stats`` (JSON).  These control
+requests are not forwarded and not counted; S3 bucket names cannot start with ``_``, so
+the path never collides with a bucket.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections import Counter
+
+CONTROL = "/_counting-proxy/"
+_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
+        "upgrade", "expect"}
+
+__all__ = ["MotoProcess", "CountingProxy", "read_stats", "reset_stats"]
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with getattr(self, "lock", threading.Lock()):
+            self.requests: Counter[str] = Counter()
+            self.up = 0
+            self.down = 0
+
+    def add(self, kind: str, up: int, down: int) -> None:
+        with self.lock:
+            self.requests[kind] += 1
+            self.up += up
+            self.down += down
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {"requests": sum(self.requests.values()), "by_kind": dict(self.requests),
+                    "bytes_up": self.up, "bytes_down": self.down}
+
+
+def _kind(method: str, path: str, headers) -> str:
+    """GET / ranged GET / LIST / HEAD / PUT / DELETE / POST (multi-object delete ...)."""
+    if method == "GET":
+        query = path.partition("?")[2]
+        if any(q in query for q in ("list-type=", "prefix=", "delimiter=")):
+            return "LIST"
+        return "GET range" if headers.get("Range") else "GET"
+    return method
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"     # keep-alive, and 100-continue answered for us
+    server: "_ProxyServer"
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def _body(self) -> tuple[bytes, int]:
+        """The request body and its size on the wire (chunked framing included)."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            parts, wire = [], 0
+            while True:
+                line = self.rfile.readline()
+                wire += len(line)
+                n = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if n == 0:
+                    while True:  # trailers, then the blank line
+                        t = self.rfile.readline()
+                        wire += len(t)
+                        if t in (b"\r\n", b"\n", b""):
+                            break
+                    return b"".join(parts), wire
+                data = self.rfile.read(n)
+                wire += n + len(self.rfile.readline())
+                parts.append(data)
+        n = int(self.headers.get("Content-Length") or 0)
+        data = self.rfile.read(n) if n else b""
+        return data, len(data)
+
+    def _upstream(self) -> http.client.HTTPConnection:
+        local = self.server.local
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection(*self.server.upstream, timeout=120)
+        return conn
+
+    def _forward(self) -> None:
+        if self.path.startswith(CONTROL):
+            return self._control()
+        body, body_wire = self._body()
+        head_up = len(self.raw_requestline) + len(self.headers.as_bytes())
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+        if body or self.command in ("PUT", "POST"):
+            headers["Content-Length"] = str(len(body))
+        for attempt in (1, 2):
+            conn = self._upstream()
+            try:
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                break
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self.server.local.conn = None
+                if attempt == 2:
+                    self.send_error(502, "upstream S3 server failed")
+                    return
+        lines = [f"HTTP/1.1 {resp.status} {resp.reason}\r\n"]
+        length = None
+        for k, v in resp.getheaders():
+            if k.lower() in _HOP:
+                continue
+            if k.lower() == "content-length":
+                length = v
+                continue
+            lines.append(f"{k}: {v}\r\n")
+        if self.command == "HEAD":
+            lines.append(f"Content-Length: {length if length is not None else 0}\r\n")
+            data = b""
+        else:
+            lines.append(f"Content-Length: {len(data)}\r\n")
+        lines.append("\r\n")
+        head = "".join(lines).encode("latin-1")
+        self.wfile.write(head + data if len(data) < 65536 else head)
+        if len(data) >= 65536:
+            self.wfile.write(data)
+        self.wfile.flush()
+        self.server.counts.add(_kind(self.command, self.path, self.headers),
+                               head_up + body_wire, len(head) + len(data))
+
+    def _control(self) -> None:
+        what = self.path[len(CONTROL):].split("?", 1)[0]
+        if what == "reset":
+            self.server.counts.reset()
+            out = b"{}"
+        elif what == "stats":
+            out = json.dumps(self.server.counts.snapshot()).encode()
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _forward
+
+
+class _ProxyServer(http.server.ThreadingHTTPServer):
+    request_queue_size = 256      # the default (5) drops bursts of concurrent connects
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.upstream = upstream
+        self.local = threading.local()
+        self.counts = _Counts()
+
+
+class CountingProxy:
+    """``with CountingProxy(("127.0.0.1", moto_port)) as p: p.url`` — stopped on exit."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self._srv = _ProxyServer(upstream)
+        self._thread = threading.Thread(target=self._srv.serve_forever, daemon=True,
+                                        name="counting-proxy")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._srv.server_address[1]}"
+
+    def start(self) -> "CountingProxy":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._srv.shutdown()
+        self._srv.server_close()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> "CountingProxy":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _control(proxy_url: str, what: str) -> dict:
+    # no environment proxies for loopback control calls
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"{proxy_url}{CONTROL}{what}", timeout=30) as r:
+        return json.loads(r.read())
+
+
+def reset_stats(proxy_url: str) -> None:
+    _control(proxy_url, "reset")
+
+
+def read_stats(proxy_url: str) -> dict:
+    return _control(proxy_url, "stats")
+
+
+class MotoProcess:
+    """moto's ThreadedMotoServer on 127.0.0.1 in a child process; ``stop()`` ends it."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+
+    def start(self) -> "MotoProcess":
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("PORT "):
+            self.stop()
+            raise RuntimeError(f"moto server did not start (got {line!r})")
+        self.port = int(line.split()[1])
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10):
+            pass
+        return self
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+    def stop(self) -> None:
+        p, self.proc = self.proc, None
+        if p is None:
+            return
+        try:
+            p.stdin.close()          # the child stops its server and exits
+            p.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def __enter__(self) -> "MotoProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _serve_moto() -> None:
+    from moto.server import ThreadedMotoServer
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    srv = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    srv.start()
+    try:
+        host, port = srv.get_host_and_port()
+        assert host == "127.0.0.1", host
+        print(f"PORT {port}", flush=True)
+        sys.stdin.read()             # until the parent closes our stdin (or dies)
+    finally:
+        srv.stop()
+
+
+if __name__ == "__main__":
+    _serve_moto()
