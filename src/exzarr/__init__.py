@@ -14,9 +14,9 @@ import importlib as _importlib
 from typing import Any as _Any
 
 from .api import (array, consolidate_metadata, convert, copy, create, create_array, create_group,
-                  empty, empty_like, from_array, full, full_like, group, load, ones, ones_like,
-                  open, open_array, open_consolidated, open_group, open_like, save, save_array,
-                  save_group, store, tree, zeros, zeros_like)
+                  create_hierarchy, empty, empty_like, from_array, full, full_like, group, load,
+                  ones, ones_like, open, open_array, open_consolidated, open_group, open_like,
+                  save, save_array, save_group, store, tree, zeros, zeros_like)
 from .array.zarray import ZArray
 from .hierarchy.group import Group
 from .integrations.loader import loader
@@ -26,7 +26,7 @@ __all__ = ["ZArray", "array", "create", "empty", "full", "ones", "open", "open_a
            "consolidate_metadata", "convert", "copy", "loader", "store", "array_api",
            "create_array", "create_group", "from_array", "empty_like", "zeros_like",
            "ones_like", "full_like", "open_like", "open_consolidated", "save", "save_array",
-           "save_group", "load", "tree"]
+           "save_group", "load", "tree", "create_hierarchy"]
 
 
 def __getattr__(name: str) -> _Any:

@@ -21,6 +21,7 @@ from .array.readable import is_array
 from .array.zarr_args import is_shape, zarr_kwargs
 from .array.create import ChunksArg, array_metadata
 from .array.zarray import ZArray
+from .hierarchy.create_hierarchy import create_hierarchy_at
 from .hierarchy.group import Group
 from .hierarchy.nodes import node_exists
 from .hierarchy.open import (consolidate_at, create_array_at, group_at, open_array_node,
@@ -33,7 +34,7 @@ __all__ = ["create", "open", "open_array", "open_group", "group", "array", "zero
            "full", "empty", "consolidate_metadata", "convert", "copy", "store", "StoreLike",
            "create_array", "from_array", "create_group", "empty_like", "zeros_like",
            "ones_like", "full_like", "open_like", "save", "save_array", "save_group", "load",
-           "LazyLoader", "tree", "open_consolidated", "ShapeLike"]
+           "LazyLoader", "tree", "open_consolidated", "ShapeLike", "create_hierarchy"]
 
 #: what every ``store`` argument accepts (``None``: a new in-memory store)
 StoreLike = Store | str | os.PathLike[str] | None
@@ -458,3 +459,22 @@ def store(value: Any, target: ZArray) -> ZArray:
     stored array or view ``target``, block by block; returns ``target``."""
     target[...] = value
     return target
+
+
+def create_hierarchy(*, store: StoreLike, nodes: Mapping[str, Any], overwrite: bool = False,
+                     storage_options: Mapping[str, Any] | None = None
+                     ) -> Iterator[tuple[str, ZArray | Group]]:
+    """zarr-python 3's ``zarr.create_hierarchy``: create every node of ``nodes`` (path ->
+    array or group metadata: exzarr's, zarr-python's, or a ``zarr.json``/``.zarray``/
+    ``.zgroup`` dict), missing parents as groups, and return ``(path, node)`` pairs,
+    parents first.  Everything is validated before anything is written; a node already at
+    a named path is an error unless ``overwrite`` (then it is replaced, with everything
+    below it).  The work is done when called, not when the result is iterated."""
+    s = resolve_store(store, "a", storage_options)
+    out: list[tuple[str, ZArray | Group]] = []
+    for node in create_hierarchy_at(s, nodes, overwrite=overwrite):
+        if node.state is not None:
+            out.append((node.path, ZArray(node.state)))
+        else:
+            out.append((node.path, Group(s, node.path, node.info.meta)))
+    return iter(out)

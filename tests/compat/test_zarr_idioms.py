@@ -369,6 +369,29 @@ def group_setitem(m, where):
     return g["x"]
 
 
+@idiom
+def create_hierarchy_from_metadata(m, where):
+    from zarr.core.group import GroupMetadata
+    out = []
+    for fmt in (3, 2):
+        src = zarr.create_array(zs.MemoryStore(), shape=(6,), chunks=(4,), dtype="i2",
+                                zarr_format=fmt, fill_value=3, attributes={"u": fmt})
+        root = str(where / f"ch{fmt}.zarr")
+        nodes = dict(m.create_hierarchy(store=zs.LocalStore(root), nodes={
+            "/a/b/x": src.metadata,
+            "a/g": GroupMetadata(zarr_format=fmt, attributes={"k": 2})}))
+        nodes["a/b/x"][:4] = np.arange(4)
+        g = zarr.open_group(root, mode="r")  # what was created, read by zarr-python
+        out.append([sorted(nodes), sorted(k for k, v in nodes.items() if hasattr(v, "shape")),
+                    g.metadata.zarr_format, sorted(n for n, _ in g.members(max_depth=None)),
+                    g["a/b/x"][:], dict(g["a/b/x"].attrs), dict(g["a/g"].attrs)])
+        again = m.create_hierarchy(store=zs.LocalStore(root), overwrite=True,
+                                   nodes={"a/g": GroupMetadata(zarr_format=fmt)})
+        out.append([sorted(dict(again)), dict(zarr.open_group(root)["a/g"].attrs),
+                    zarr.open_array(root, path="a/b/x", mode="r")[:]])
+    return out
+
+
 # -- foreign objects: zarr-python stores -------------------------------------------------
 @idiom
 def local_store_object(m, where):

@@ -26,6 +26,7 @@ from ..metadata._common import dumps_document, loads_json
 from ..storage import Store
 from ..storage.keys import join_key, norm_path
 from .consolidated import ConsolidatedView, read_consolidated, refresh_after_write
+from .create_hierarchy import execute_plan, plan_hierarchy
 from .display import group_html
 from .nodes import GroupMetadata, NodeInfo, delete_node, find_node, node_exists
 from ..array.info import ArrayInfo
@@ -317,6 +318,32 @@ class Group(Mapping[str, "ZArray | Group"]):
         info = write_group(self._store, full, self.zarr_format, attributes)
         self._written(full, info)
         return self._group_node(rel, info)
+
+    def create_hierarchy(self, nodes: Mapping[str, Any], *, overwrite: bool = False
+                         ) -> Iterator[tuple[str, ZArray | Group]]:
+        """zarr-python 3's ``Group.create_hierarchy``: create the nodes of ``nodes`` (paths
+        relative to this group -> array or group metadata of this group's Zarr format:
+        exzarr's, zarr-python's or metadata dicts), missing parents as groups, and return
+        ``(relative path, node)`` pairs, parents first.  Everything is validated before
+        anything is written (see :mod:`.create_hierarchy`); a node already at a named path
+        is an error unless ``overwrite``.  ``nodes`` may not name the group itself."""
+        self._check_writable()
+        plan = plan_hierarchy(self._store, nodes, overwrite=overwrite, root=self._path,
+                              root_format=self.zarr_format)
+        created = execute_plan(plan)
+        out: list[tuple[str, ZArray | Group]] = []
+        cut = len(self._path) + 1 if self._path else 0
+        if self._cons is not None:
+            for full in plan.deletes:
+                self._cons.remove(join_key(self._prefix, full[cut:]))
+        for node in created:
+            rel = node.path[cut:]
+            if node.path == self._path:  # this group, re-created (deleted meanwhile)
+                continue
+            if self._cons is not None:
+                self._cons.put(join_key(self._prefix, rel), node.info)
+            out.append((rel, self._node(rel, node.info)))
+        return iter(out)
 
     def require_group(self, name: str, *,
                       attributes: Mapping[str, Any] | None = None) -> Group:
