@@ -142,12 +142,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             lines.append(f"Content-Length: {len(data)}\r\n")
         lines.append("\r\n")
         head = "".join(lines).encode("latin-1")
+        # counted before the client can see the answer (and ask for the counts)
+        self.server.counts.add(_kind(self.command, self.path, self.headers),
+                               head_up + body_wire, len(head) + len(data))
         self.wfile.write(head + data if len(data) < 65536 else head)
         if len(data) >= 65536:
             self.wfile.write(data)
         self.wfile.flush()
-        self.server.counts.add(_kind(self.command, self.path, self.headers),
-                               head_up + body_wire, len(head) + len(data))
 
     def _control(self) -> None:
         what = self.path[len(CONTROL):].split("?", 1)[0]
