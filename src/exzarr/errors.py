@@ -20,6 +20,7 @@ __all__ = [
     "UnknownCodecError",
     "CodecNotAvailableError",
     "DecompressionError",
+    "UnsafeDataError",
     "ChecksumMismatchError",
     "ShapeMismatchError",
     "UnsafeCastError",
@@ -111,6 +112,11 @@ class CodecNotAvailableError(ExzarrError, ImportError):
 
 class DecompressionError(CodecError):
     """A stored chunk could not be decoded (corrupt, truncated or wrong codec)."""
+
+
+class UnsafeDataError(DecompressionError):
+    """A stored chunk asks for something exzarr will not do while decoding it: a pickle
+    that names a global outside the allow-list (it could run arbitrary code)."""
 
 
 class ChecksumMismatchError(DecompressionError):

@@ -30,13 +30,15 @@ from ..errors import (ChecksumMismatchError, CodecNotAvailableError, Decompressi
                       InvalidMetadataError, UnknownCodecError)
 from . import snappy
 from .bounded import BOUNDED_IDS, bounded_decode, zstd_content_size
+from .pco import pco_decode
+from .zfp import check_zfp, zfpy_decode
 from ._base import (NO_CONTEXT, ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec,
                     Codec, DecodeContext, as_byte_view)
 
 if TYPE_CHECKING:
     from ._base import BufferLike
 
-__all__ = ["OPTIONAL_IDS", "PREFIX", "numcodecs_registry", "register_numcodec", "id_available",
+__all__ = ["OPTIONAL_IDS", "PREFIX", "import_numcodecs", "numcodecs_registry", "register_numcodec", "id_available",
            "nc_get_codec", "nc_decode", "nc_encode", "decoded_size", "kind_of_id",
            "numcodecs_v3_codec"]
 
@@ -54,10 +56,32 @@ PREFIX = "numcodecs."
 _ready = False
 
 
+def import_numcodecs(module: str = "numcodecs") -> Any:
+    """Import numcodecs (or one of its modules), as a typed error when that fails.
+
+    numcodecs imports its optional codec libraries when it is imported, and a broken one
+    breaks it with whatever that library raises (zfpy 1.0.1.post0, for one, makes numcodecs
+    0.16 fail with ``ValueError: invalid literal for int()`` while it reads zfpy's version)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise CodecNotAvailableError(
+            f"numcodecs cannot be imported ({e}); install it: pip install numcodecs") from None
+    except Exception as e:
+        raise CodecNotAvailableError(
+            f"numcodecs is installed but failed to import: {type(e).__name__}: {e}. A broken "
+            "optional codec library installed next to it is the usual cause (zfpy "
+            "1.0.1.post0 breaks numcodecs 0.16 this way: pip uninstall zfpy, or install a "
+            "zfpy/numcodecs pair that work together), then try again."
+        ) from e
+
+
 def numcodecs_registry() -> dict:
     """numcodecs' codec registry (id -> class), with exzarr's own ids registered."""
     global _ready
-    import numcodecs.registry as reg
+    reg = import_numcodecs("numcodecs.registry")
 
     if not _ready:
         snappy.register()
@@ -145,16 +169,27 @@ def decoded_size(codec_id: str, buf: memoryview) -> int | None:
     return probe(buf) if probe is not None else None
 
 
+#: numcodecs ids of array codecs decoded within the bound by their own functions:
+#: ``(codec, buf, ctx, out, dtype, shape) -> result``
+ARRAY_DECODERS: dict[str, Any] = {
+    "pcodec": lambda codec, buf, ctx, out, dtype, shape: pco_decode(codec, buf, ctx, out, dtype),
+    "zfpy": zfpy_decode,
+}
+
+
 def nc_decode(codec, data, ctx: DecodeContext = NO_CONTEXT, out: memoryview | None = None,
-              expected: int | None = None, limit: int | None = None):
+              expected: int | None = None, limit: int | None = None,
+              dtype: np.dtype | None = None, shape: tuple[int, ...] | None = None):
     """Decode ``data`` with numcodecs ``codec``, never producing more than the chunk can hold.
 
     The bound is ``out``'s size, else ``expected``, else ``ctx.expected`` (an exact size),
     else ``limit``/``ctx.limit``/``exzarr.config`` ``max_chunk_bytes`` (an upper bound);
-    the known compressors (:data:`~exzarr.codecs.bounded.BOUNDED_IDS`) stop at the bound and
-    raise :class:`~exzarr.errors.DecompressionError` naming the chunk; other codecs are
-    size-checked after decoding.  With ``out`` (a writable uint8 memoryview) the result
-    lands in ``out``, which must be filled exactly; otherwise the decoded buffer is returned.
+    the known compressors (:data:`~exzarr.codecs.bounded.BOUNDED_IDS`) and array codecs
+    (:data:`ARRAY_DECODERS`: pcodec, zfpy; ``dtype``/``shape`` are the chunk's when known)
+    stop at the bound and raise :class:`~exzarr.errors.DecompressionError` naming the chunk;
+    other codecs are size-checked after decoding.  With ``out`` (a writable uint8
+    memoryview) the result lands in ``out``, which must be filled exactly; otherwise the
+    decoded buffer is returned.
     """
     codec_id = getattr(codec, "codec_id", "?")
     buf = as_byte_view(data)
@@ -166,7 +201,10 @@ def nc_decode(codec, data, ctx: DecodeContext = NO_CONTEXT, out: memoryview | No
         ctx = ctx.bounded(limit=limit)
     want = ctx.expected
     try:
-        if codec_id in BOUNDED_IDS:
+        array_decoder = ARRAY_DECODERS.get(codec_id)
+        if array_decoder is not None:
+            res = array_decoder(codec, buf, ctx, out, dtype, shape)
+        elif codec_id in BOUNDED_IDS:
             res = bounded_decode(codec, codec_id, buf, ctx, out)
         else:
             res = codec.decode(buf)
@@ -333,7 +371,14 @@ class _ArrayBytes(_Adapter, ArrayBytesCodec):
 
     def decode(self, data, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT,
                out: np.ndarray | None = None) -> np.ndarray:
-        res = nc_decode(self._nc, bytes(as_byte_view(data)), ctx.bounded(expected=spec.nbytes))
+        ctx = ctx.bounded(expected=spec.nbytes)
+        if self.codec_id == "zfpy":  # the header is checked before zfpy is needed at all
+            check_zfp(as_byte_view(data), ctx, spec.dtype, spec.shape)
+        if (out is not None and self.codec_id == "pcodec" and out.dtype == spec.dtype
+                and out.flags.c_contiguous and out.flags.writeable):
+            nc_decode(self._nc, data, ctx, out=as_byte_view(out), dtype=spec.dtype, shape=spec.shape)
+            return out
+        res = nc_decode(self._nc, bytes(as_byte_view(data)), ctx, dtype=spec.dtype, shape=spec.shape)
         arr = np.frombuffer(as_byte_view(res), dtype=spec.dtype).reshape(spec.shape) \
             if not isinstance(res, np.ndarray) or res.dtype != spec.dtype else res.reshape(spec.shape)
         if out is not None:

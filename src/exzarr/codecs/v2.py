@@ -16,6 +16,7 @@ from ..errors import InvalidMetadataError
 from ._base import ChunkSpec, as_byte_view, max_chunk_bytes
 from ._pipeline_base import PipelineBase
 from .numcodecs_adapter import nc_decode, nc_encode
+from .objects import OBJECT_IDS, decode_objects
 from .registry import to_v2
 from .vlen import VLEN_IDS, check_vlen_header
 
@@ -83,7 +84,8 @@ class V2CodecPipeline(PipelineBase):
         if not self.filters and not self._object and self._c_layout:
             if self.compressor is not None:
                 target = out if out is not None else np.empty(spec.shape, dtype=spec.dtype)
-                nc_decode(self.compressor, raw, ctx, out=as_byte_view(target))
+                nc_decode(self.compressor, raw, ctx, out=as_byte_view(target), dtype=spec.dtype,
+                          shape=spec.shape)
                 return target
             mv = as_byte_view(raw)
             if mv.nbytes != spec.nbytes:
@@ -96,13 +98,18 @@ class V2CodecPipeline(PipelineBase):
         if self.compressor is not None:
             # an object chunk's size is not fixed (max_chunk_bytes); numeric filters change
             # item sizes by at most 8x (u1 <-> f8)
-            data = nc_decode(self.compressor, raw, ctx, expected=None if self.filters or self._object
-                             else spec.nbytes, limit=None if self._object
-                             else max(max_chunk_bytes(), 8 * spec.nbytes))
+            plain = not self.filters and not self._object  # the compressor sees the chunk itself
+            data = nc_decode(self.compressor, raw, ctx, expected=spec.nbytes if plain else None,
+                             limit=None if self._object else max(max_chunk_bytes(), 8 * spec.nbytes),
+                             dtype=spec.dtype if plain else None)
         else:
             data = raw
         for f in reversed(self.filters):
-            if getattr(f, "codec_id", None) in VLEN_IDS:
+            codec_id = getattr(f, "codec_id", None)
+            if codec_id in OBJECT_IDS:  # bounded, count-checked, pickle with an allow-list
+                data = decode_objects(f, codec_id, data, spec.size, ctx)
+                continue
+            if codec_id in VLEN_IDS:
                 check_vlen_header(data, spec.size, ctx, f.codec_id)
             try:
                 data = f.decode(data)
