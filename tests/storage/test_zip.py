@@ -10,7 +10,8 @@ from exzarr.testing.stores import StoreTests
 
 
 class TestZipStore(StoreTests):
-    picklable = False  # one writer per archive; read-only zip stores pickle (below)
+    """Pickling a writable store flushes it; the copy reads (see test_pickle_* below)."""
+
     @pytest.fixture
     def store(self, tmp_path):
         s = ZipStore(tmp_path / "t.zip", mode="w")
@@ -19,7 +20,6 @@ class TestZipStore(StoreTests):
 
 
 class TestZipStoreDeflated(StoreTests):
-    picklable = False
     @pytest.fixture
     def store(self, tmp_path):
         s = ZipStore(tmp_path / "t.zip", mode="w", compression=zipfile.ZIP_DEFLATED)
@@ -29,8 +29,6 @@ class TestZipStoreDeflated(StoreTests):
 
 class TestZipStoreReopened(StoreTests):
     """Data written, closed, and re-opened in append mode before the reads."""
-
-    picklable = False
 
     def populate(self, store, items):
         store.set_many(items)
@@ -195,13 +193,131 @@ def test_pickle_read_only(tmp_path):
     import pickle
     with ZipStore(tmp_path / "p.zip", mode="w") as s:
         s.set("k", b"v")
-        with pytest.raises(TypeError) as e:
-            pickle.dumps(s)
-        assert "mode='r'" in str(e.value)
     with ZipStore(tmp_path / "p.zip") as r:
         clone = pickle.loads(pickle.dumps(r))
         assert clone.get("k") == b"v" and clone.read_only
+        with pytest.raises(ReadOnlyError, match="mode='r'"):
+            clone.set("k", b"w")
         clone.close()
+
+
+def test_pickle_writable_flushes_and_the_copy_only_reads(tmp_path):
+    """Pickling commits the writer's writes; the unpickled copy reads the committed archive
+    and refuses writes with a typed error saying what to do; the owner goes on writing."""
+    import pickle
+    p = tmp_path / "w.zip"
+    s = ZipStore(p, mode="w")
+    s.set("a", b"1")
+    assert s.dirty and not p.exists()
+    data = pickle.dumps(s)
+    assert not s.dirty and p.exists()              # flushed by pickling
+    clone = pickle.loads(data)
+    assert clone.get("a") == b"1" and clone.read_only
+    for write in (lambda: clone.set("b", b"2"), lambda: clone.delete("a"), clone.flush,
+                  lambda: clone.with_read_only(False).set("b", b"2")):
+        with pytest.raises(ReadOnlyError) as e:
+            write()
+        assert "owner" in str(e.value) and "exzarr copy" in str(e.value)
+        assert p.as_posix() in str(e.value)
+    s.set("b", b"2")                               # the owner still writes
+    assert clone.get("b") is None                  # the copy: the archive as flushed
+    s.close()
+    clone.close()
+    with ZipStore(p) as r:
+        assert r.get("a") == b"1" and r.get("b") == b"2"
+    # a read-only view of a writer pickles as a plain read-only store (no special error)
+    with ZipStore(p, mode="a") as s:
+        s.set("c", b"3")
+        ro = pickle.loads(pickle.dumps(s.with_read_only(True)))
+        assert ro.get("c") == b"3"
+        with pytest.raises(ReadOnlyError, match="mode='r'"):
+            ro.set("d", b"4")
+        ro.close()
+
+
+def test_pickle_refuses_when_the_flush_fails(tmp_path, monkeypatch):
+    import os
+    import pickle
+
+    import exzarr.storage.zip as zipmod
+    p = tmp_path / "f.zip"
+    with ZipStore(p, mode="w") as s:
+        s.set("a", b"1")
+    before = p.read_bytes()
+    s = ZipStore(p, mode="a")
+    s.set("a", b"changed")
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(zipmod.os, "replace", full_disk)
+    with pytest.raises(StorageError, match="cannot pickle") as e:
+        pickle.dumps(s)
+    assert "No space left" in str(e.value)
+    monkeypatch.setattr(zipmod.os, "replace", os.replace)
+    assert p.read_bytes() == before                # the committed archive is intact
+    assert not s.temp_files()                      # and no working copy is left
+
+
+# -- process pools and dask's processes scheduler ------------------------------------------
+def _read_in_child(node):
+    return np.asarray(node if not hasattr(node, "keys") else node["x"])
+
+
+def _write_in_child(z):
+    try:
+        z[0, :] = -1
+    except ReadOnlyError as exc:
+        return f"refused: {exc}"
+    return "written"
+
+
+@pytest.fixture
+def zip_array(tmp_path):
+    import exzarr as ez
+    a = np.arange(60, dtype="i4").reshape(6, 10)
+    g = ez.open_group(str(tmp_path / "pp.zip"), mode="w")
+    z = g.create_array("x", shape=a.shape, chunks=(4, 3), dtype="i4")
+    z[:] = a                                       # not flushed: pickling commits it
+    yield a, g, z
+    g.store.close()
+
+
+def test_process_pool_reads_zip_opened_for_writing(zip_array, tmp_path):
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    import exzarr as ez
+    a, g, z = zip_array
+    with cf.ProcessPoolExecutor(2, mp_context=mp.get_context("spawn")) as pool:
+        np.testing.assert_array_equal(pool.submit(_read_in_child, z).result(), a)
+        np.testing.assert_array_equal(pool.submit(_read_in_child, z[1:5, ::2]).result(),
+                                      a[1:5, ::2])
+        np.testing.assert_array_equal(pool.submit(_read_in_child, g).result(), a)
+        got = pool.submit(_write_in_child, z).result()
+        assert got.startswith("refused") and "exzarr copy" in got
+        z[5, :] = 99                               # the owner writes after the children read
+        a[5, :] = 99
+        np.testing.assert_array_equal(pool.submit(_read_in_child, z).result(), a)
+    g.store.close()
+    r = ez.open_array(str(tmp_path / "pp.zip"), path="x", mode="r")
+    np.testing.assert_array_equal(r.read(), a)     # nothing committed is lost, no -1 row
+    r.store.close()
+
+
+def test_dask_processes_scheduler_on_a_zip_array(zip_array, tmp_path):
+    da = pytest.importorskip("dask.array")
+    import exzarr as ez
+    a, g, z = zip_array
+    x = da.from_array(z, chunks=(4, 3))
+    assert int(x.sum().compute(scheduler="processes")) == int(a.sum())
+    np.testing.assert_array_equal((x * 2).compute(scheduler="processes"), a * 2)
+    with pytest.raises(ReadOnlyError, match="exzarr copy"):   # writes from workers: refused
+        da.store(da.zeros(a.shape, chunks=(4, 3), dtype="i4"), z, lock=False,
+                 scheduler="processes")
+    g.store.close()
+    r = ez.open_array(str(tmp_path / "pp.zip"), path="x", mode="r")
+    np.testing.assert_array_equal(r.read(), a)
+    r.store.close()
 
 
 def test_writes_reach_the_archive_only_on_flush_or_close(tmp_path):

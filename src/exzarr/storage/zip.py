@@ -18,6 +18,14 @@ Modes: ``"r"`` read only, ``"w"`` create (replacing an existing file on the firs
 flush/close), ``"a"`` read and write an existing archive (created if missing).  Member
 names that would escape the archive when extracted (``../x``, ``/abs``) are refused with
 :class:`InvalidKeyError`.
+
+Pickling (process pools, dask's processes scheduler): an archive has one writer, the
+store that opened it for writing, so a copy never writes.  Pickling a writable store
+first flushes it (its writes so far are committed; a failed flush raises
+:class:`StorageError` and nothing is pickled), and the unpickled copy opens the committed
+archive read-only: it reads the archive as its owner last flushed it, and every write
+through it raises :class:`ReadOnlyError` saying to write from the owning process (or to a
+directory store, packed into a zip with ``exzarr copy`` afterwards).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from ..errors import StorageError, where
+from ..errors import ReadOnlyError, StorageError, where
 from .base import ByteRange, Store
 from .keys import InvalidKeyError, resolve_range, validate_key
 from .tempfiles import TMP_MARK, TempFile, owner_tag, scan_dir, sweep_dir
@@ -256,6 +264,8 @@ class ZipStore(Store):
             except OSError as exc:
                 raise StorageError(f"cannot create the folder of {str(self.path)!r} ({exc}); "
                                    "check the path and its permissions", store=self) from exc
+        #: unpickled from a writable store: reads only (see check_writable)
+        self._from_writer = False
         self._state = _Archive(self.path, zmode, compression, compresslevel)
 
     @property
@@ -268,13 +278,37 @@ class ZipStore(Store):
         return new
 
     def __getstate__(self) -> dict[str, Any]:
-        if not self.read_only:
-            raise TypeError(f"a writable ZipStore ({self.url}) cannot be pickled: a zip archive "
-                            "has one writer; close it and send a read-only store (mode='r')")
-        return {"path": self.path, "compression": self.compression}
+        """The archive's path: a copy unpickled elsewhere opens the committed archive
+        read-only.  A writable store is flushed first, so the copy reads every write made
+        before pickling (see the module's docstring)."""
+        st = self._state
+        if st.writable:
+            with st.lock:
+                if not st.closed and st.tmp is not None:
+                    try:
+                        st.commit(reopen=True)
+                    except StorageError as exc:
+                        raise StorageError(
+                            f"cannot pickle the zip store {self.url}: its writes since the last "
+                            f"flush() could not be committed ({exc}); a copy in another process "
+                            "would not see them", store=self) from exc
+        return {"path": self.path, "compression": self.compression,
+                "from_writer": st.writable and not self.read_only}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         ZipStore.__init__(self, state["path"], mode="r", compression=state["compression"])
+        self._from_writer = bool(state.get("from_writer", False))
+
+    def check_writable(self, key: str | None = None) -> None:
+        if self._from_writer:
+            raise ReadOnlyError(
+                f"cannot write to {where(self, key)}: this ZipStore is a copy of a writable one, "
+                "unpickled (in a process pool or a dask worker); it reads the archive as its "
+                "owner last flushed it, and a zip archive has one writer (the store that opened "
+                "it for writing): write from the process that owns that store, or write to a "
+                "directory store (a .zarr folder) and pack it into a zip with `exzarr copy` "
+                "when done", store=self, key=key)
+        super().check_writable(key)
 
     def _require_open(self, key: str | None = None) -> None:
         if self._state.closed:
