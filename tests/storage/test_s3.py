@@ -86,3 +86,61 @@ def test_wrong_credentials_are_access_denied(s3rver_endpoint):
     assert "credentials" in msg and "region" in msg and "storage_options" in msg
     assert isinstance(e.value, PermissionError)
     assert s.retry_stats.retries == 0  # denied access is never retried
+
+
+# -- requests on the wire (counted with botocore's before-send hook: every HTTP attempt) --
+class _SentRequests:
+    """Record (method, Range header) of every request the store's s3fs client sends."""
+
+    def __init__(self, store):
+        self.events = store.fs.s3.meta.events
+        self.sent: list[tuple[str, str | None]] = []
+
+    def _hook(self, request, **_kw):
+        self.sent.append((request.method, request.headers.get("Range")))
+
+    def __enter__(self):
+        self.events.register("before-send.s3", self._hook)
+        return self.sent
+
+    def __exit__(self, *exc):
+        self.events.unregister("before-send.s3", self._hook)
+
+
+def test_whole_chunk_reads_are_one_get_each(moto_endpoint):
+    """s3fs sends a HEAD before a whole-object GET unless told not to: the store tells it."""
+    import numpy as np
+
+    import exzarr as ez
+    opts = s3_options(moto_endpoint)
+    url = f"s3://{_bucket(opts)}/c.zarr"
+    data = np.arange(32 * 32, dtype="float32").reshape(32, 32)
+    ez.create(url, shape=(32, 32), chunks=(8, 8), dtype="float32", storage_options=opts)[...] = data
+    z = ez.open(url, mode="r", storage_options=opts)
+    with _SentRequests(z.store) as sent:
+        assert np.array_equal(z[...].read(), data)          # 16 chunks, batched
+        assert z[3, 4].read() == data[3, 4]                 # one chunk
+        assert z.store.get("zarr.json") is not None         # a whole value
+    assert sent == [("GET", None)] * 18
+
+
+def test_sharded_region_read_coalesces_ranged_gets(moto_endpoint):
+    """A partial read of a shard: one ranged GET for the index, and the needed inner
+    chunks (adjacent in the shard, or a small gap apart) in one merged ranged GET."""
+    import numpy as np
+
+    import exzarr as ez
+    opts = s3_options(moto_endpoint)
+    url = f"s3://{_bucket(opts)}/s.zarr"
+    data = np.arange(64 * 64, dtype="float32").reshape(64, 64)
+    ez.create(url, shape=(64, 64), chunks=(8, 8), shards=(32, 32), dtype="float32",
+              storage_options=opts)[...] = data
+    z = ez.open(url, mode="r", storage_options=opts)
+    with _SentRequests(z.store) as sent:
+        # inner chunks (0..1, 0..2) of shard (0, 0): two runs of 3, one chunk apart
+        assert np.array_equal(z[3:13, 5:20].read(), data[3:13, 5:20])
+    assert len(sent) == 2 and all(m == "GET" and r for m, r in sent)
+    with _SentRequests(z.store) as sent:
+        # a few inner chunks of each of the 4 shards: 4 index reads + 4 merged data reads
+        assert np.array_equal(z[20:40, 21:43].read(), data[20:40, 21:43])
+    assert len(sent) == 8 and all(m == "GET" and r for m, r in sent)

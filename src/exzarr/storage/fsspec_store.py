@@ -17,6 +17,7 @@ once it has seen it honour one it trusts it.  An answer that fits neither raises
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -67,6 +68,19 @@ def _protocols(fs: AbstractFileSystem) -> tuple[str, ...]:
     return (p,) if isinstance(p, str) else tuple(p)
 
 
+def _whole_read_kwargs(fs: AbstractFileSystem) -> dict[str, Any]:
+    """Arguments that make a whole-value read one GET.  s3fs (2025.x and later) sends a
+    HEAD before every whole-object GET, to choose a concurrent multi-part download for
+    objects over its block size (50 MiB), unless ``max_concurrency`` is 1: that doubles
+    the requests of every chunk read, for objects far smaller than that."""
+    fn = getattr(fs, "_cat_file", None) or fs.cat_file
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {"max_concurrency": 1} if "max_concurrency" in params else {}
+
+
 class FsspecStore(Store):
     """Keys under ``path`` on an fsspec filesystem given by URL or instance.
 
@@ -110,6 +124,7 @@ class FsspecStore(Store):
         #: None: not known yet; True: the server honours ranges; False: it ignores them
         self._ranges: bool | None = True if self.traits.trusted_ranges else None
         self._suffix_ok = self.traits.suffix_ranges
+        self._whole_kw = _whole_read_kwargs(fs)
 
     @property
     def url(self) -> str:
@@ -149,7 +164,8 @@ class FsspecStore(Store):
         while pending:
             try:
                 res = self.fs.cat_ranges([paths[i] for i in pending], [starts[i] for i in pending],
-                                         [ends[i] for i in pending], on_error="return")
+                                         [ends[i] for i in pending], on_error="return",
+                                         **self._whole_kw)
             except Exception as exc:  # the whole batch failed (e.g. connection refused)
                 res = [exc] * len(pending)
             retry: list[tuple[int, ExzarrError, BaseException]] = []
@@ -180,15 +196,18 @@ class FsspecStore(Store):
         return out
 
     # -- reads ----------------------------------------------------------------------
+    def _cat_whole(self, path: str) -> bytes:
+        return self.fs.cat_file(path, **self._whole_kw)
+
     def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
         path = self._path(key)
         if byte_range is None or (byte_range[0] == 0 and byte_range[1] is None):
-            return self._run(lambda: self.fs.cat_file(path), key, "read", missing=None)
+            return self._run(lambda: self._cat_whole(path), key, "read", missing=None)
         return self._get_range(key, path, byte_range[0], byte_range[1])
 
     def _get_range(self, key: str, path: str, start: int, stop: int | None) -> bytes | None:
         if self._ranges is False:
-            whole = self._run(lambda: self.fs.cat_file(path), key, "read", missing=None)
+            whole = self._run(lambda: self._cat_whole(path), key, "read", missing=None)
             return None if whole is None else whole[start:stop]
         size = None
         if (stop is not None and (stop < 0 or start < 0)) or (start < 0 and not self._suffix_ok):
@@ -215,7 +234,7 @@ class FsspecStore(Store):
             if self.traits.trusted_ranges:
                 raise
             # a server that cannot serve this range: read the whole value and slice it
-            whole = self._run(lambda: self.fs.cat_file(path), key, "read", missing=None)
+            whole = self._run(lambda: self._cat_whole(path), key, "read", missing=None)
             return None if whole is None else whole[start:stop]
         if body is None:
             return None
