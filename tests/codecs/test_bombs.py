@@ -118,6 +118,48 @@ def shard_with_inner(inner: bytes, chunks_per_shard: int) -> bytes:
     return inner + crc32c_suffix(index.tobytes())
 
 
+def pco_header_bytes(n_hint: int) -> bytes:
+    """A pco standalone header (version 3, no uniform type) announcing ``n_hint`` numbers
+    (0: unknown), then pco format version 4.1."""
+    log2 = max(n_hint.bit_length(), 1)
+    bits = (log2 - 1) | (n_hint << 6)
+    return b"pco!" + bytes([3, 0]) + bits.to_bytes((6 + log2 + 7) // 8, "little") + b"\x04\x01"
+
+
+@functools.lru_cache(maxsize=None)
+def pco_bomb(n_hint: int | None = CHUNK, total: int = 1 << 28) -> bytes:
+    """A pcodec stream of ``total`` float32 zeros (1 GiB) made of repeated pco chunks of
+    2**18 zeros; its header announces ``n_hint`` numbers (``None``: the truth)."""
+    import numcodecs
+
+    one = bytes(numcodecs.PCodec(level=0).encode(np.zeros(1 << 18, "<f4")))
+    head = pco_header_bytes(1 << 18)
+    assert one.startswith(head) and one.endswith(b"\0")
+    body = one[len(head):-1]  # one pco chunk: type byte, count, metadata, page
+    return pco_header_bytes(total if n_hint is None else n_hint) + body * (total >> 18) + b"\0"
+
+
+def msgpack_bomb() -> bytes:
+    """5 bytes: a msgpack array32 header claiming 2**32 - 1 items."""
+    return b"\xdd\xff\xff\xff\xff"
+
+
+class _ShapeBomb:
+    """Pickles as an object array whose state claims 2**40 items but carries one (NumPy's
+    own ``__setstate__`` crashes the interpreter on it)."""
+
+    def __reduce__(self):
+        from numpy._core.multiarray import _reconstruct
+
+        return (_reconstruct, (np.ndarray, (0,), b"b"), (1, (2**40,), np.dtype("O"), False, ["x"]))
+
+
+def pickle_bomb() -> bytes:
+    import pickle
+
+    return pickle.dumps(_ShapeBomb(), protocol=5)
+
+
 ZSTD = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
 BYTES = {"name": "bytes", "configuration": {"endian": "little"}}
 
@@ -162,6 +204,22 @@ BOMBS = {
                             "c/0", lambda: deflate_bomb("gzip"), "1 GiB"),
     "v2 vlen-utf8 + zlib": (dict(zarr_format=2, dtype=str, compressor={"id": "zlib", "level": 1}), "0",
                             lambda: deflate_bomb("zlib"), "1 GiB"),
+    "v2 pcodec, header claiming the chunk size": (
+        dict(zarr_format=2, compressor={"id": "pcodec", "level": 0}), "0", lambda: pco_bomb(), "1 GiB"),
+    "v2 pcodec, header without a count": (
+        dict(zarr_format=2, compressor={"id": "pcodec", "level": 0}), "0", lambda: pco_bomb(0), "1 GiB"),
+    "v3 numcodecs.pcodec, true count in header": (
+        dict(codecs=[{"name": "numcodecs.pcodec", "configuration": {"level": 0}}]), "c/0",
+        lambda: pco_bomb(None), "1 GiB"),
+    "v3 numcodecs.pcodec, header claiming the chunk size": (
+        dict(codecs=[{"name": "numcodecs.pcodec", "configuration": {"level": 0}}]), "c/0",
+        lambda: pco_bomb(), "1 GiB"),
+    "v2 msgpack2 claiming 2**32 items": (
+        dict(zarr_format=2, dtype=str, compressor=None, filters=[{"id": "msgpack2"}]), "0",
+        msgpack_bomb, "2**32 items"),
+    "v2 pickle claiming 2**40 objects": (
+        dict(zarr_format=2, dtype=str, compressor=None, filters=[{"id": "pickle"}]), "0",
+        pickle_bomb, "2**40 items"),
 }
 
 
