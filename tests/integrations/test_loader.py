@@ -402,3 +402,25 @@ def test_loader_over_lazy_expressions_keeps_features_and_labels_aligned():
     assert sorted(got[:, 0].tolist()) == sorted(((a * 2 + 1)[100:, 0]).tolist())
     for f, lab in ez.loader((e, z[100:, 0]), 50, shuffle=True, seed=2):
         np.testing.assert_allclose(np.asarray(f)[:, 0], np.asarray(lab) * 2 + 1)
+
+
+def test_chunk_buffer_reuses_its_buffers_and_batches_stay_independent(tmp_path):
+    from exzarr.integrations.loader_source import BufferPool, Source
+    z = ez.create(str(tmp_path / "b.zarr"), shape=(640, 4), chunks=(32, 4), dtype="i4")
+    z[:] = np.arange(2560).reshape(640, 4)
+    src, pool = Source(z, 0, "array"), BufferPool(keep=2)
+    idx = np.random.default_rng(0).permutation(np.r_[0:32, 96:128])   # two whole chunks
+    part = src.read_part(idx, pool)
+    assert part.order is not None                     # decoded in place, gathered per batch
+    first = part.take(0, 10)
+    np.testing.assert_array_equal(first, np.arange(2560).reshape(640, 4)[idx[:10]])
+    buf = part.data
+    part.release()
+    again = src.read_part(np.r_[200:232, 64:96], pool)
+    assert again.data is buf                          # the released buffer, reused
+    np.testing.assert_array_equal(first, np.arange(2560).reshape(640, 4)[idx[:10]])
+    # a whole epoch: batches kept by the caller are unaffected by later buffer reuse
+    ld = ez.loader(z, 16, shuffle="chunks", seed=3, shuffle_buffer=2, prefetch=1)
+    kept = list(ld)
+    for batch, want in zip(kept, ld.batch_indices(0)):
+        np.testing.assert_array_equal(batch, np.arange(2560).reshape(640, 4)[want])

@@ -16,8 +16,8 @@ Shuffling modes, and the randomness each gives (see :mod:`.loader_plan`):
   every chunk is decoded once per epoch.
 * ``shuffle="chunks"``: a chunk-buffer shuffle.  The order of the chunks is permuted; they
   are taken ``shuffle_buffer`` chunks at a time into a buffer and the buffer's samples
-  are permuted.  Every chunk is decoded once per epoch and memory holds about
-  ``prefetch + 2`` buffers.  A batch mixes samples of ``shuffle_buffer`` chunks, not of
+  are permuted.  Every chunk is decoded once per epoch, in place into a reused buffer,
+  and each batch is gathered from the buffer; memory holds about ``prefetch + 2`` buffers.  A batch mixes samples of ``shuffle_buffer`` chunks, not of
   the whole array, and samples of one chunk stay within one buffer's run of batches.
 * ``shuffle=True``: an exact, uniformly random permutation of all samples.  The samples
   of ``window`` upcoming batches are read in one go, grouped by chunk, so each chunk is
@@ -39,6 +39,7 @@ iteration.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
@@ -49,13 +50,20 @@ import numpy as np
 from .. import executor
 from ..errors import ShapeMismatchError
 from .loader_plan import EpochPlan, Shuffle, parse_shuffle, plan_epoch, rank_span, seed_entropy
-from .loader_source import Source, to_xp
+from .loader_source import BufferPool, Part, Source, to_xp
 
-__all__ = ["Loader", "LoaderOptions", "loader", "WINDOW_BYTES", "GLOBAL_WINDOW_BYTES"]
+__all__ = ["Loader", "LoaderOptions", "loader", "WINDOW_BYTES", "CHUNK_BUFFER_BYTES",
+           "GLOBAL_WINDOW_BYTES"]
 
-#: the default memory budget of one read in sequential and chunk-buffer modes: the
-#: default ``window`` / ``shuffle_buffer`` are as many batches / chunks as fit in it
-WINDOW_BYTES = 64 * 2**20
+#: the default memory budget of one sequential read: the default ``window`` is as many
+#: batches as fit in it.  Small enough that a window stays in the CPU's last-level cache
+#: while its batches are served and that the allocator reuses freed windows (a larger,
+#: freshly mapped window costs the kernel zeroing its pages every time)
+WINDOW_BYTES = 16 * 2**20
+#: the default chunk-buffer size (``shuffle="chunks"``): the default ``shuffle_buffer`` is
+#: as many chunks as fit in it.  Buffers are reused from window to window; larger ones
+#: mix more chunks per batch but no longer stay in cache while batches are gathered
+CHUNK_BUFFER_BYTES = 32 * 2**20
 #: the same for a global shuffle, larger: each window decodes about every chunk once, so
 #: fewer, larger windows decode less
 GLOBAL_WINDOW_BYTES = 256 * 2**20
@@ -129,7 +137,7 @@ class Loader:
             budget = GLOBAL_WINDOW_BYTES if mode is Shuffle.GLOBAL else WINDOW_BYTES
             window = max(1, budget // (per_sample * batch_size))
         if shuffle_buffer is None:
-            shuffle_buffer = (max(1, WINDOW_BYTES // (per_sample * lead.chunk_len()))
+            shuffle_buffer = (max(1, CHUNK_BUFFER_BYTES // (per_sample * lead.chunk_len()))
                               if mode is Shuffle.CHUNKS else 1)
         self.options = LoaderOptions(
             batch_size=batch_size, shuffle=mode, drop_last=bool(drop_last),
@@ -185,19 +193,23 @@ class Loader:
         self._epoch = epoch + 1
         return self._iterate(self.plan(epoch))
 
-    def _read_window(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
-        return tuple(s.read(idx) for s in self._sources)
+    def _read_window(self, idx: np.ndarray, pool: BufferPool | None) -> tuple[Part, ...]:
+        return tuple(s.read_part(idx, pool) for s in self._sources)
 
     def _iterate(self, plan: EpochPlan) -> Iterator[Batch]:
         o = self.options
         windows = plan.window_indices()
-        reads: Generator[tuple[np.ndarray, ...], None, None]
+        # buffers of windows whose batches were all gathered: one per source and window
+        # that can be alive at once (reading ahead, being read, being served)
+        pool = BufferPool(keep=len(self._sources) * (o.prefetch + 2))
+        read = functools.partial(self._read_window, pool=pool)
+        reads: Generator[tuple[Part, ...], None, None]
         if o.prefetch > 0:
-            reads = executor.prefetch(self._read_window, windows, ahead=o.prefetch,
+            reads = executor.prefetch(read, windows, ahead=o.prefetch,
                                       store=self._lead.store)
         else:
-            reads = (self._read_window(w) for w in windows)
-        batches = _assemble(reads, o.batch_size, o.axis)
+            reads = (read(w) for w in windows)
+        batches = _assemble(reads, o.batch_size)
         bar = _progress_bar(len(plan.batch_indices()), plan.epoch) if o.progress else None
         try:
             for batch in batches:
@@ -218,33 +230,33 @@ class Loader:
                 f"{o.world_size}, {len(self)} batches per epoch)")
 
 
-def _take(a: np.ndarray, axis: int, start: int, stop: int) -> np.ndarray:
-    return a[(slice(None),) * axis + (slice(start, stop),)]
-
-
-def _assemble(reads: Iterator[tuple[np.ndarray, ...]], batch_size: int,
-              axis: int) -> Generator[tuple[np.ndarray, ...], None, None]:
+def _assemble(reads: Iterator[tuple[Part, ...]],
+              batch_size: int) -> Generator[tuple[np.ndarray, ...], None, None]:
     """Consecutive batches of ``batch_size`` samples from consecutive windows: a batch
-    inside one window is a view of it, one spanning two windows a concatenation."""
+    inside one window is a view of it (or gathered from its buffer), one spanning two
+    windows a concatenation.  A window is released once all its batches are out."""
     carry: list[tuple[np.ndarray, ...]] = []
     have = 0
     for window in reads:
-        m = window[0].shape[axis]
+        axis = window[0].axis
+        m = window[0].n
         pos = 0
         if have:
             take = min(batch_size - have, m)
-            carry.append(tuple(_take(a, axis, 0, take) for a in window))
+            carry.append(tuple(p.take(0, take) for p in window))
             have += take
             pos = take
             if have == batch_size:
                 yield tuple(np.concatenate(parts, axis=axis) for parts in zip(*carry))
                 carry, have = [], 0
         while m - pos >= batch_size:
-            yield tuple(_take(a, axis, pos, pos + batch_size) for a in window)
+            yield tuple(p.take(pos, pos + batch_size) for p in window)
             pos += batch_size
         if pos < m:
-            carry.append(tuple(_take(a, axis, pos, m) for a in window))
+            carry.append(tuple(p.take(pos, m) for p in window))
             have += m - pos
+        for p in window:
+            p.release()
     if have:
         yield tuple(np.concatenate(parts, axis=axis) for parts in zip(*carry))
 
@@ -266,7 +278,7 @@ def loader(arrays: Any, batch_size: int, *, shuffle: bool | str = False,
     a tuple of arrays aligned along ``axis``).
 
     ``shuffle``: ``False`` (in order), ``"chunks"`` (chunk-buffer shuffle over
-    ``shuffle_buffer`` chunks; default: as many as fit in 64 MiB) or ``True`` (exact
+    ``shuffle_buffer`` chunks; default: as many as fit in 32 MiB) or ``True`` (exact
     global permutation, read ``window`` batches at a time; default: as many as fit in
     256 MiB).  ``seed``: int or ``numpy.random.Generator``; with several ranks every rank
     must pass the same one.  ``drop_last``: drop samples that do not fill a batch on

@@ -11,6 +11,7 @@ samples are grouped into reads; results never depend on them.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from ..errors import ShapeMismatchError
 from ..indexing.selection import DimKind
 from ..storage import Store
 
-__all__ = ["Source", "to_xp"]
+__all__ = ["Source", "Part", "BufferPool", "to_xp"]
 
 
 class Source:
@@ -44,6 +45,7 @@ class Source:
         rest = self.shape[:self.axis] + self.shape[self.axis + 1:]
         self.sample_shape = rest
         self.bytes_per_sample = max(1, self.dtype.itemsize * math.prod(rest))
+        self._chunk_len: int | None = None
 
     @property
     def store(self) -> Store | None:
@@ -77,11 +79,12 @@ class Source:
         return idx  # no chunks: every sample is its own unit
 
     def chunk_len(self) -> int:
-        """Typical samples per chunk along the axis (for sizing buffers)."""
-        ids = self.chunk_ids()
-        if len(ids) == 0:
-            return 1
-        return max(1, math.ceil(len(ids) / len(np.unique(ids))))
+        """Typical samples per chunk along the axis (for sizing buffers and reads)."""
+        if self._chunk_len is None:
+            ids = self.chunk_ids()
+            self._chunk_len = (1 if len(ids) == 0
+                               else max(1, math.ceil(len(ids) / len(np.unique(ids)))))
+        return self._chunk_len
 
     # -- reading ------------------------------------------------------------------------
     def _key(self, k: slice | np.ndarray) -> tuple[Any, ...]:
@@ -96,11 +99,46 @@ class Source:
         read = getattr(view, "read", None)
         return np.asarray(read() if callable(read) else view)
 
+    def _read_runs(self, idx: np.ndarray, pool: BufferPool | None) -> Part | None:
+        """``idx`` read as its sorted runs of consecutive samples, each decoded straight
+        into its place in one buffer (from ``pool``), with the gather order that puts
+        them in the requested order.  None when the runs are too short for that to pay
+        (a global shuffle's scattered samples): an orthogonal read is cheaper then."""
+        order = np.argsort(idx, kind="stable")
+        s = idx[order]
+        if len(s) > 1 and bool(np.any(s[1:] == s[:-1])):
+            return None  # repeated samples: the orthogonal read handles them
+        starts = np.flatnonzero(np.diff(s) != 1) + 1
+        bounds = np.concatenate(([0], starts, [len(s)]))
+        if len(s) < (len(bounds) - 1) * max(1, self.chunk_len() // 2):
+            return None
+        shape = self.shape[:self.axis] + (len(s),) + self.shape[self.axis + 1:]
+        buf = pool.get(shape, self.dtype) if pool is not None else np.empty(shape, self.dtype)
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            part = buf[self._key(slice(a, b))]
+            view = self.array[self._key(slice(int(s[a]), int(s[a]) + b - a))]
+            if self.axis == 0:
+                view.read(out=part)
+            else:
+                part[...] = view.read()
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order), dtype=order.dtype)
+        return Part(buf, self.axis, inverse, pool)
+
     def read(self, idx: np.ndarray) -> np.ndarray:
         """Samples ``idx`` (distinct indices, any order) in that order, stacked along the
-        axis, with one read call: an increasing run is read as a slice, anything else as
-        an orthogonal selection in the requested order, which decodes each chunk it needs
-        once and scatters its rows straight to their places (no second gather pass)."""
+        axis (see :meth:`read_part`)."""
+        part = self.read_part(idx)
+        return part.take(0, part.n)
+
+    def read_part(self, idx: np.ndarray, pool: BufferPool | None = None) -> Part:
+        """Samples ``idx`` (distinct indices, any order), each chunk they need decoded
+        once: an increasing run is read as a slice; whole chunks in any order (a
+        chunk-buffer shuffle) are decoded in place in sorted runs into a buffer from
+        ``pool``, and each batch is later gathered from it (:meth:`Part.take`), so no
+        window-sized array is allocated per window; scattered samples (a global shuffle)
+        are one orthogonal selection in the requested order, which scatters each decoded
+        chunk's rows straight to their places."""
         idx = np.asarray(idx, dtype=np.int64)
         m = len(idx)
         increasing_run = m > 0 and int(idx[-1]) - int(idx[0]) + 1 == m and (
@@ -110,6 +148,9 @@ class Source:
         elif m == 0:
             data = self._read(slice(0, 0))
         else:
+            runs = self._read_runs(idx, pool) if self.store is not None else None
+            if runs is not None:
+                return runs
             data = self._read(idx)
         expected = self.shape[:self.axis] + (m,) + self.shape[self.axis + 1:]
         if data.shape != expected:
@@ -117,7 +158,58 @@ class Source:
                                      f"{self.axis} returned shape {data.shape}, expected "
                                      f"{expected}: the array changed shape while loading, or "
                                      f"its indexing does not follow NumPy's")
-        return data
+        return Part(data, self.axis)
+
+
+class BufferPool:
+    """Window buffers handed back when their batches have been gathered, reused for later
+    windows (thread-safe): a fresh window-sized array per window would cost the kernel
+    zeroing its pages every time."""
+
+    def __init__(self, keep: int) -> None:
+        self._free: list[np.ndarray] = []
+        self._keep = keep
+        self._lock = threading.Lock()
+
+    def get(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        with self._lock:
+            for i, b in enumerate(self._free):
+                if b.shape == shape and b.dtype == dtype:
+                    return self._free.pop(i)
+        return np.empty(shape, dtype=dtype)
+
+    def put(self, buf: np.ndarray) -> None:
+        with self._lock:
+            if len(self._free) < self._keep:
+                self._free.append(buf)
+
+
+class Part:
+    """One window of one input: ``data`` along ``axis``, in order, or (``order`` given)
+    the samples ``data[order]``, gathered batch by batch."""
+
+    def __init__(self, data: np.ndarray, axis: int, order: np.ndarray | None = None,
+                 pool: BufferPool | None = None) -> None:
+        self.data: np.ndarray | None = data
+        self.axis = axis
+        self.order = order
+        self.pool = pool
+        self.n = data.shape[axis] if order is None else len(order)
+
+    def take(self, start: int, stop: int) -> np.ndarray:
+        """Samples ``[start, stop)`` of the window: a view when the data is in order, a
+        new array gathered from the buffer otherwise."""
+        assert self.data is not None, "window already released"
+        if self.order is None:
+            return self.data[(slice(None),) * self.axis + (slice(start, stop),)]
+        return np.take(self.data, self.order[start:stop], axis=self.axis)
+
+    def release(self) -> None:
+        """Done with this window: a pooled buffer goes back to its pool (only gathered
+        copies of it were handed out)."""
+        if self.order is not None and self.pool is not None and self.data is not None:
+            self.pool.put(self.data)
+        self.data = None
 
 
 def to_xp(a: np.ndarray, xp: Any) -> Any:
