@@ -12,7 +12,18 @@ A stream that would produce more is refused with a
   into a buffer of exactly the expected size (libzstd stops at its end) or, when only a
   limit is known, their block headers bound the output before anything is decoded;
 * ``blosc``, ``lz4`` (numcodecs' 4-byte size prefix), ``snappy`` (varint length): the
-  announced size is checked before the library allocates it.
+  announced size is checked before the library allocates it;
+* ``pcodec`` (:mod:`~exzarr.codecs.pco`): the standalone header's number type, count and
+  first chunk are checked, then the numbers are decoded into a buffer of exactly the
+  chunk's element count (``simple_decompress_into``); a stream that does not end there
+  holds more numbers than the chunk and is refused;
+* ``zfpy`` (:mod:`~exzarr.codecs.zfp`): the zfp header (scalar type, dimensions) is parsed
+  and must describe the chunk before zfpy is called; a stream without one is refused;
+* object codecs ``pickle``, ``json2``, ``msgpack2`` (:mod:`~exzarr.codecs.objects`): the
+  encoded chunk must fit ``max_chunk_bytes``, the objects built are a constant factor of
+  it (msgpack length limits set to the encoded size), the declared shape must be the
+  chunk's, and pickles are read with an allow-list (:mod:`~exzarr.codecs.safe_pickle`);
+  ``vlen-*`` item counts are checked against the chunk before decoding (:mod:`.vlen`).
 """
 
 from __future__ import annotations

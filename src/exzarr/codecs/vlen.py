@@ -12,6 +12,7 @@ import numpy as np
 from typing import TYPE_CHECKING
 
 from ._base import NO_CONTEXT, ArrayBytesCodec, ChunkSpec, DecodeContext, as_byte_view
+from .numcodecs_adapter import import_numcodecs
 
 if TYPE_CHECKING:
     from ._base import BufferLike
@@ -45,8 +46,7 @@ class VLenUTF8Codec(ArrayBytesCodec):
         return {}  # zarr-python writes an empty configuration object
 
     def _nc(self):
-        from numcodecs import VLenUTF8
-        return VLenUTF8()
+        return import_numcodecs().VLenUTF8()  # a typed error when numcodecs cannot import
 
     def encode(self, arr: np.ndarray, spec: ChunkSpec):
         arr = np.asarray(arr, dtype=object)
