@@ -26,7 +26,9 @@ emits one :class:`UnalignedWriteWarning` (see below) instead of silently losing 
 Schedulers: every dask scheduler works.  ``ZArray``s (stored arrays, views and lazy
 expressions) pickle as (store, path, metadata, selection) or as their expression tree and
 reopen their arrays in the worker process; the store must be reachable from there (a local
-path or a cloud URL: a ``memory://`` store refuses with ``StoreNotSharedError``).  exzarr's
+path, a SQLite file or a cloud URL; a ``memory://`` store refuses with
+``StoreNotSharedError``; a zip archive reaches other processes for reading only, as last
+flushed, and refuses writes there with ``ReadOnlyError``).  exzarr's
 per-chunk locks serialise writes within one process only: with schedulers that write
 from several processes (``"processes"``, a process pool, ``dask.distributed`` with
 workers outside this process) ``store`` warns (:class:`UnalignedWriteWarning`, once per
