@@ -2,7 +2,7 @@
 server, with every request counted on the wire.
 
     python benchmarks/cloud.py                 # 4096x4096 float32, best of 3 (minutes)
-    python benchmarks/cloud.py --quick         # 1024x1024, 200 points, best of 1 (< 1 min)
+    python benchmarks/cloud.py --quick         # 512x512, 100 points, best of 1 (~30 s)
     python benchmarks/cloud.py --engines exzarr,tensorstore --workloads 'sharded.*' --repeat 5
 
 The benchmark starts moto's ``ThreadedMotoServer`` on 127.0.0.1 (a child process) and a
@@ -211,12 +211,12 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="small array (1024x1024), 200 point reads, best of 1")
-    ap.add_argument("--n", type=int, default=None, help="array side (default 4096; --quick 1024)")
+                    help="small array (512x512), 100 point reads, best of 1")
+    ap.add_argument("--n", type=int, default=None, help="array side (default 4096; --quick 512)")
     ap.add_argument("--chunk", type=int, default=128, help="chunk side (default 128); shards "
                     "are 8x8 chunks")
     ap.add_argument("--points", type=int, default=None,
-                    help="single-element reads (default 1000; --quick 200)")
+                    help="single-element reads (default 1000; --quick 100)")
     ap.add_argument("--repeat", type=int, default=None,
                     help="timed runs per workload, the fastest is reported (default 3; --quick 1)")
     ap.add_argument("--engines", default=",".join(CLOUD_ENGINES),
@@ -236,8 +236,8 @@ def parse_args(argv=None):
     bad = [e for e in a.engines if e not in CLOUD_ENGINES]
     if bad:
         ap.error(f"unknown engine(s) {bad}; known: {','.join(CLOUD_ENGINES)}")
-    a.n = a.n or (1024 if a.quick else 4096)
-    a.points = a.points or (200 if a.quick else 1000)
+    a.n = a.n or (512 if a.quick else 4096)
+    a.points = a.points or (100 if a.quick else 1000)
     a.repeat = a.repeat or (1 if a.quick else 3)
     return a
 
