@@ -33,7 +33,7 @@ PYTEST_ARGS ?=
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
 find_python = $(or $(shell ls -d $(PYENV_ROOT)/versions/$(1).*/bin/python$(1) 2>/dev/null | sort -V | tail -n 1),$(shell python$(1) -c 'import sys; print(sys.executable)' 2>/dev/null))
 
-.PHONY: demo test check bench bench-quick venv clean wheel ci test-wheels test-py312 test-py313 wheel-suite
+.PHONY: demo test check bench bench-quick bench-cloud venv clean wheel ci test-wheels test-py312 test-py313 wheel-suite
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,12 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) benchmarks/run.py --quick
+
+# The cloud benchmark: the same engines on a local S3 server (moto) behind a counting
+# proxy; writes benchmarks/results/cloud.md (see benchmarks/README.md).
+bench-cloud: $(STAMP)
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) benchmarks/cloud.py
 
 # ---------------------------------------------------------------- wheel and CI
 
