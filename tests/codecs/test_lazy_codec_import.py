@@ -35,3 +35,47 @@ def test_missing_library_still_reported_at_open(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "numcodecs", None)
     with pytest.raises(CodecNotAvailableError, match="pip install numcodecs"):
         ez.open(path, mode="r")
+
+
+@pytest.mark.parametrize("compressor", [{"id": "zstd", "level": 1},
+                                        {"id": "blosc", "cname": "lz4", "clevel": 5,
+                                         "shuffle": 1, "blocksize": 0},
+                                        {"id": "gzip", "level": 3}])
+def test_v2_open_does_not_import_numcodecs(tmp_path, compressor):
+    path = str(tmp_path / "a")
+    z = ez.create(path, shape=(8, 8), chunks=(4, 4), dtype="f4", zarr_format=2,
+                  compressor=compressor)
+    z[...] = np.arange(64, dtype="f4").reshape(8, 8)
+    code = (
+        "import sys, exzarr\n"
+        f"z = exzarr.open({path!r}, mode='r')\n"
+        "assert 'numcodecs' not in sys.modules, 'open imported numcodecs'\n"
+        "assert float(z[1, 2].read()) == 10.0\n"
+        "assert 'numcodecs' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("bad", [{"id": "zstd", "levle": 1}, {"id": "gzip", "level": 42},
+                                 {"id": "blosc", "cname": "nope"},
+                                 {"id": "blosc", "shuffle": 7}])
+def test_v2_bad_compressor_config_is_refused_at_open(tmp_path, bad):
+    import json
+    path = tmp_path / "a"
+    ez.create(str(path), shape=(8,), chunks=(4,), dtype="f4", zarr_format=2)
+    meta = json.loads((path / ".zarray").read_text())
+    meta["compressor"] = bad
+    (path / ".zarray").write_text(json.dumps(meta))
+    with pytest.raises(ez.errors.InvalidMetadataError):
+        ez.open(str(path), mode="r")
+
+
+def test_v2_missing_numcodecs_still_reported_at_open(tmp_path, monkeypatch):
+    path = str(tmp_path / "a")
+    ez.create(path, shape=(8,), chunks=(4,), dtype="f4", zarr_format=2,
+              compressor={"id": "zstd", "level": 1})
+    for name in [m for m in sys.modules if m == "numcodecs" or m.startswith("numcodecs.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "numcodecs", None)
+    with pytest.raises(CodecNotAvailableError, match="pip install numcodecs"):
+        ez.open(path, mode="r")

@@ -8,13 +8,14 @@ fixed-width bytes/unicode; the stored bytes are the dtype's own memory layout.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from ..errors import InvalidMetadataError
 from ._base import ChunkSpec, as_byte_view, max_chunk_bytes
 from ._pipeline_base import PipelineBase
+from .compressors import BloscCodec, GzipCodec, NumcodecsBackedCodec, ZstdCodec
 from .numcodecs_adapter import nc_decode, nc_encode
 from .objects import OBJECT_IDS, decode_objects
 from .registry import to_v2
@@ -36,17 +37,28 @@ class V2CodecPipeline(PipelineBase):
     def __init__(self, compressor, filters, spec: ChunkSpec, *, skip_checksum: bool = False):
         self.spec = spec
         self.skip_checksum = skip_checksum
-        self.compressor = to_v2(compressor) if compressor is not None else None
+        self._compressor_given = compressor
+        if compressor is not None and not _checked_without_numcodecs(compressor):
+            self.__dict__["compressor"] = to_v2(compressor)  # built (and checked) now
         if filters is not None and not isinstance(filters, (list, tuple)):
             raise InvalidMetadataError(f"v2 filters must be a list or null, got {filters!r}")
         self.filters = [to_v2(f) for f in filters or []]
         # JSON as given (numcodecs' get_config may add defaulted keys zarr-python omits)
-        self._compressor_json = _json_of(compressor, self.compressor)
+        self._compressor_json = (None if compressor is None else dict(compressor)
+                                 if isinstance(compressor, dict) and "id" in compressor
+                                 else _json_of(compressor, self.compressor))
         self._filters_json = [_json_of(f, nf) for f, nf in zip(filters or [], self.filters)] or None
         self._object = spec.dtype == np.dtype(object)
         # bytes in C order and in the array's order coincide when at most one axis has length > 1
         self._c_layout = spec.order == "C" or sum(s > 1 for s in spec.shape) <= 1
         self._order: Literal["C", "F"] = "F" if spec.order == "F" else "C"  # spec checked it
+
+    @cached_property
+    def compressor(self) -> Any:
+        """The numcodecs compressor (None for none), built at the first chunk when the
+        metadata was checked without numcodecs (opening does not import it)."""
+        c = self._compressor_given
+        return None if c is None else to_v2(c)
 
     def to_json(self):
         """``(compressor config or None, list of filter configs or None)``."""
@@ -70,7 +82,7 @@ class V2CodecPipeline(PipelineBase):
 
     @cached_property
     def zero_copy(self) -> bool:  # type: ignore[override]
-        return (self.compressor is None and not self.filters and not self._object
+        return (self._compressor_given is None and not self.filters and not self._object
                 and self._c_layout)
 
     def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None,
@@ -129,6 +141,30 @@ class V2CodecPipeline(PipelineBase):
             out[...] = arr
             return out
         return arr if arr.flags.writeable else arr.copy()
+
+
+#: v2 compressor ids whose configuration exzarr's own codec classes check (the same
+#: bytes as numcodecs' codecs): opening such an array needs no numcodecs import
+_CHECKED_HERE: dict[str, type[NumcodecsBackedCodec]] = {
+    "gzip": GzipCodec, "zstd": ZstdCodec, "blosc": BloscCodec}
+
+
+def _checked_without_numcodecs(config: Any) -> bool:
+    """Check a v2 compressor dict of an id in :data:`_CHECKED_HERE` (its module looked up,
+    not imported; its keys and values validated) and say whether that was done."""
+    if not isinstance(config, dict):
+        return False
+    cls = _CHECKED_HERE.get(config.get("id"))  # type: ignore[arg-type]
+    if cls is None:
+        return False
+    cls.check_available(load=False)
+    cfg = {k: v for k, v in config.items() if k != "id"}
+    try:
+        cls(**cls.configuration_from_numcodecs(cfg))
+    except (TypeError, ValueError, IndexError, KeyError) as e:
+        raise InvalidMetadataError(f"v2 compressor {config!r} is not a valid "
+                                   f"{config['id']} configuration: {e}") from None
+    return True
 
 
 def _json_of(given, codec):
