@@ -441,6 +441,13 @@ def run_worker(job: dict, timeout: float) -> dict:
 
 # ============================================================================ report
 
+def _fmt_default(name: str) -> str:
+    """exzarr's default for a config setting, as the report prints it."""
+    from exzarr.compute.plan import fmt_bytes
+    from exzarr.config import Config
+    return fmt_bytes(getattr(Config(), name))
+
+
 def du(path: str) -> int:
     total = 0
     for r, _d, files in os.walk(path):
@@ -518,8 +525,8 @@ def report(a, results, info) -> str:
              f"store on {info['fs']} (inputs in the page cache: read from memory, not disk)")
     L.append(f"- Threads: {a.threads} for every engine (exzarr `config.threads`, dask threads "
              f"scheduler `num_workers`, cubed threads executor `max_workers`, zarr-python "
-             f"`threading.max_workers`); exzarr defaults otherwise (memory_limit 1 GiB, "
-             f"block_bytes 32 MiB). Best of {a.repeat} timed run(s), after a warm-up (same "
+             f"`threading.max_workers`); exzarr defaults otherwise (memory_limit "
+             f"{_fmt_default('memory_limit')}, block_bytes {_fmt_default('block_bytes')}). Best of {a.repeat} timed run(s), after a warm-up (same "
              f"operation on {WARM_N}x{WARM_N} arrays, {WARM_CHUNK}x{WARM_CHUNK} chunks) in "
              f"the same process.")
     L.append("- Stored results: zstd level 1, 1024x1024 chunks; exzarr and NumPy write with "
