@@ -13,6 +13,7 @@ from .expr import EvalContext, Expr
 from .fuse import fuse
 from .plan import Plan, make_plan
 from .region import Region, block_regions, full_region
+from .slab import fill_slab, slabs
 
 __all__ = ["compute", "stream", "Sink"]
 
@@ -39,9 +40,17 @@ def stream(expr: Expr, sink: Sink, *, plan: Plan | None = None,
            progress: bool | str = False) -> Plan:
     """Evaluate ``expr`` block by block, handing every block to ``sink``."""
     plan = plan or make_plan(expr)
+    slabbed = plan.slabs
     expr = fuse(expr)
-    ctx = _context(plan)
     regions = list(block_regions(expr.shape, plan.block_shape, plan.block_offsets))
+    if slabbed is not None:  # one pass: each slab's inputs read once, reductions per slab
+        ctx = EvalContext(block_bytes=plan.block_bytes)
+        for r in slabbed.reductions:
+            ctx.cache[id(r)] = np.empty(r.shape, dtype=r.dtype)
+        groups = list(slabs(slabbed, regions, expr.shape))
+    else:
+        ctx = _context(plan)
+        groups = [((), regions)]
     bar = _progress(len(regions), progress)
 
     def one(region: Region) -> None:
@@ -49,11 +58,15 @@ def stream(expr: Expr, sink: Sink, *, plan: Plan | None = None,
         if bar is not None:
             bar.update(1)
     try:
-        if len(regions) == 1:
-            one(regions[0])  # sub-iterations inside use the threads
-        else:
-            executor.run(one, regions, parallel=plan.in_flight)
+        for slab, blocks in groups:
+            if slabbed is not None:
+                fill_slab(slabbed, slab, ctx)
+            if len(blocks) == 1:
+                one(blocks[0])  # sub-iterations inside use the threads
+            else:
+                executor.run(one, blocks, parallel=plan.in_flight)
     finally:
+        ctx.slabs.clear()
         if bar is not None:
             bar.close()
     return plan

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .region import Region, region_shape, take_region
+from .region import Region, region_shape, slice_within, take_region
 
 __all__ = ["Source", "Expr", "Leaf", "Literal", "Positional", "Elementwise", "Grid", "EvalContext",
            "broadcast_region", "as_expr", "Operand", "walk"]
@@ -51,6 +51,8 @@ class EvalContext:
     block_bytes: int = 8 << 20
     cache: dict[int, np.ndarray] = field(default_factory=dict)
     parallel: bool = True
+    #: inputs read once for the slab being evaluated: leaf key -> (slab region, values)
+    slabs: dict[Hashable, tuple[Region, np.ndarray]] = field(default_factory=dict)
 
 
 class Expr:
@@ -123,10 +125,26 @@ class Leaf(Expr):
         self.dtype = np.dtype(source.dtype)
 
     def _evaluate(self, region: Region, ctx: EvalContext) -> np.ndarray:
+        if ctx.slabs:
+            hit = ctx.slabs.get(self.key())
+            if hit is not None:
+                inside = slice_within(hit[0], region)
+                if inside is not None:
+                    return hit[1][inside]
         return self.source.read(region)
 
     def grid(self) -> Grid | None:
         return self.source.grid()
+
+    def key(self) -> Hashable:
+        """Leaves that read the same values share a key (each use of a stored array in
+        an expression is its own Leaf)."""
+        src = self.source
+        sel_key = getattr(src, "selection_key", None)
+        sel = sel_key() if callable(sel_key) else None
+        if sel is None:
+            return ("leaf", id(self))
+        return ("source", src.identity(), sel, self.dtype.str, self.shape)
 
     def describe(self) -> str:
         return f"read {self.source!r}"

@@ -14,6 +14,7 @@ from ..errors import MemoryBudgetError
 from .expr import Expr, Grid, Leaf, walk
 from .linalg import Matmul
 from .reduce import ArgReduce, Cumulative, Reduce
+from .slab import SlabPlan, slab_plan
 
 __all__ = ["Plan", "make_plan", "fmt_bytes"]
 
@@ -47,12 +48,18 @@ class Plan:
     memory_limit: int
     precompute: tuple[Expr, ...]
     nodes: int
+    #: one pass slab by slab (inputs cached per slab; see :mod:`.slab`), or None
+    slabs: SlabPlan | None = None
 
     def __str__(self) -> str:
         rows = [
             ("output", f"{self.shape} {self.dtype}"),
             ("blocks", f"{self.nblocks} of {self.block_shape}, {self.in_flight} in flight"),
-            ("computed first", f"{len(self.precompute)} small intermediate(s)"),
+            ("computed first", f"{len(self.precompute)} small intermediate(s)"
+                               if self.slabs is None else
+                               f"{len(self.precompute)} small intermediate(s), slab by slab "
+                               f"({fmt_bytes(self.slabs.slab_bytes)} of inputs cached per "
+                               f"slab: one pass)"),
             ("estimated peak memory", f"{fmt_bytes(self.peak_bytes)} (limit "
                                       f"{fmt_bytes(self.memory_limit)})"),
             ("bytes read", fmt_bytes(self.bytes_read)),
@@ -153,6 +160,9 @@ def make_plan(expr: Expr, *, align: Grid | None = None, memory_limit: int | None
             f"intermediate(s) of {fmt_bytes(pre_bytes)} kept), more than memory_limit="
             f"{fmt_bytes(limit)}; raise it with exzarr.config.set(memory_limit=...), or "
             f"store an intermediate result with to_zarr() first.  Nothing was read.")
+    slabbed = slab_plan(expr, precompute, tuple(block), limit - peak)
+    if slabbed is not None:
+        peak += slabbed.slab_bytes
     nblocks = 1
     for n, b, o in zip(expr.shape, block, offs):
         if n == 0:
@@ -166,4 +176,4 @@ def make_plan(expr: Expr, *, align: Grid | None = None, memory_limit: int | None
                 block_offsets=tuple(offs), nblocks=nblocks, in_flight=in_flight,
                 block_bytes=target, peak_bytes=peak, bytes_read=reads,
                 bytes_written=expr.nbytes if writes else 0, memory_limit=limit,
-                precompute=precompute, nodes=len(nodes))
+                precompute=precompute, nodes=len(nodes), slabs=slabbed)

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 __all__ = ["Index1", "Region", "full_region", "index_len", "region_shape", "take_region",
-           "compose_index", "block_regions", "index_bounds"]
+           "compose_index", "block_regions", "index_bounds", "slice_within"]
 
 Index1 = slice | np.ndarray
 Region = tuple[Index1, ...]
@@ -44,6 +44,19 @@ def index_bounds(ix: Index1) -> tuple[int, int]:
     if ix.size == 0:
         return 0, 0
     return int(ix.min()), int(ix.max()) + 1
+
+
+def slice_within(outer: Region, inner: Region) -> tuple[slice, ...] | None:
+    """``inner`` as a NumPy index into an array holding ``outer`` (both step-1 slices per
+    dimension), or None when it is not inside."""
+    out: list[slice] = []
+    for o, i in zip(outer, inner):
+        if not (isinstance(o, slice) and isinstance(i, slice)) or o.step != 1 or i.step != 1:
+            return None
+        if i.start < o.start or i.stop > o.stop:
+            return None
+        out.append(slice(i.start - o.start, i.stop - o.start))
+    return tuple(out)
 
 
 def _py_slice(ix: slice) -> slice:
