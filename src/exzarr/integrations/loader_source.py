@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import executor
 from ..array.zarray import ZArray
 from ..errors import ShapeMismatchError
 from ..indexing.selection import DimKind
@@ -114,13 +115,18 @@ class Source:
             return None
         shape = self.shape[:self.axis] + (len(s),) + self.shape[self.axis + 1:]
         buf = pool.get(shape, self.dtype) if pool is not None else np.empty(shape, self.dtype)
-        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+
+        def read_run(run: tuple[int, int]) -> None:
+            a, b = run
             part = buf[self._key(slice(a, b))]
             view = self.array[self._key(slice(int(s[a]), int(s[a]) + b - a))]
             if self.axis == 0:
                 view.read(out=part)
             else:
                 part[...] = view.read()
+        # the runs decode on the worker threads: a window is ready as soon as possible
+        executor.run(read_run, list(zip(bounds[:-1].tolist(), bounds[1:].tolist())),
+                     store=self.store)
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order), dtype=order.dtype)
         return Part(buf, self.axis, inverse, pool)
