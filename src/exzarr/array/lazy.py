@@ -21,7 +21,6 @@ from ..errors import LazyArrayError
 from ..indexing.parse import parse_key
 from ..indexing.selection import DimKind, Selection
 from ..indexing.slices import Slice
-from .display.lazy import expression_html, plan_rows
 from .info import ArrayInfo
 from .namespace import astype as _astype
 from .readable import materialise, set_lazy_factory, to_expr
@@ -183,10 +182,12 @@ class LazyArray(ZArray):
     @property
     def info(self) -> ArrayInfo:
         """The same rows as the rich display (shape, expression, blocks, peak memory...)."""
+        from .display.lazy import plan_rows  # the display loads on first use
         return ArrayInfo(tuple(plan_rows(self._expr, self.plan())))
 
     def _repr_html_(self) -> str:
         """Jupyter's display: the plan beside the grid of evaluation blocks (no I/O)."""
+        from .display.lazy import expression_html
         return expression_html(self._expr, self.plan)
 
     def info_html(self, stored: bool = False) -> str:

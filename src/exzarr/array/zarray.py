@@ -27,7 +27,6 @@ from .arrayapi import ArrayAPIMixin
 from .assign import assign
 from .create import array_metadata, auto_chunks
 from .attributes import Attributes
-from .display import array_html
 from .info import ArrayInfo, array_info, array_repr
 from .readable import Readable, create_array
 from .reader import read_selection
@@ -294,11 +293,13 @@ class ZArray(ArrayAPIMixin):
 
     def _repr_html_(self) -> str:
         """Jupyter's rich display: a table beside an SVG of the chunk grid (metadata only)."""
+        from .display import array_html  # the display loads on first use
         return array_html(self)
 
     def info_html(self, stored: bool = False) -> str:
         """:meth:`_repr_html_`'s HTML; ``stored=True`` also lists the store for stored
         chunks, stored bytes, compression ratio and a shaded coverage of the grid."""
+        from .display import array_html
         return array_html(self, stored=stored)
 
     # -- chunk-level API and shape changes live in their own modules ----------------

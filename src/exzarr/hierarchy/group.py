@@ -27,7 +27,6 @@ from ..storage import Store
 from ..storage.keys import join_key, norm_path
 from .consolidated import ConsolidatedView, read_consolidated, refresh_after_write
 from .create_hierarchy import execute_plan, plan_hierarchy
-from .display import group_html
 from .nodes import GroupMetadata, NodeInfo, delete_node, find_node, node_exists
 from ..array.info import ArrayInfo
 from .tree import Tree, group_info
@@ -256,6 +255,7 @@ class Group(Mapping[str, "ZArray | Group"]):
     def _repr_html_(self) -> str:
         """Jupyter's rich display: summary table and a collapsible tree of every member,
         each array with its summary line and chunk-grid card (metadata only)."""
+        from .display import group_html  # the display loads on first use
         return group_html(self)
 
     # -- writes ---------------------------------------------------------------------
