@@ -101,3 +101,17 @@ def test_three_dimensions_leading_axes_and_the_plan_memory():
     e = z - xp.mean(z, axis=(0, 1))
     np.testing.assert_allclose(e.read(), a - a.mean(axis=(0, 1)), rtol=1e-12)
     assert _chunk_reads(s) == 3 * 2 * 3
+
+
+def test_in_place_anomaly_and_overlapping_assignment():
+    z, _ = _stored(A, (16, 16))
+    z[...] = z - z.mean(axis=0)
+    np.testing.assert_allclose(z.read(), A - A.mean(axis=0), atol=1e-12)
+    w, _ = _stored(A, (16, 16))
+    w -= w.mean(axis=0)
+    np.testing.assert_allclose(w.read(), A - A.mean(axis=0), atol=1e-12)
+    v, _ = _stored(A, (16, 16))
+    v[:, :64] = v[:, 32:] - v[:, 32:].mean(axis=0)     # reads and writes overlap
+    ref = A.copy()
+    ref[:, :64] = A[:, 32:] - A[:, 32:].mean(axis=0)
+    np.testing.assert_allclose(v.read(), ref, atol=1e-12)
