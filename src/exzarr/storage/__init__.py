@@ -13,6 +13,7 @@ from .fsspec_store import PROTOCOL_TRAITS, FsspecStore, ProtocolTraits
 from .keys import InvalidKeyError, join_key, norm_path, validate_key
 from .local import LocalStore
 from .memory import MemoryStore
+from .obstore_store import ObstoreStore
 from .registry import (open_store, register_scheme, registered_schemes, resolve_store,
                        unregister_scheme)
 from .retry import NO_RETRY, RetryingStore, RetryPolicy, RetryStats
@@ -22,6 +23,7 @@ from .zip import ZipStore
 __all__ = [
     "Store", "ByteRange", "slice_range",
     "MemoryStore", "LocalStore", "ZipStore", "SQLiteStore", "FsspecStore",
+    "ObstoreStore",
     "RetryingStore", "CachingStore", "RetryPolicy", "RetryStats", "NO_RETRY",
     "ProtocolTraits", "PROTOCOL_TRAITS",
     "open_store", "resolve_store", "register_scheme", "unregister_scheme", "registered_schemes",

@@ -41,6 +41,7 @@ from .foreign import foreign_store, is_foreign_store
 from .fsspec_store import FsspecStore
 from .local import LocalStore
 from .memory import MemoryStore
+from .obstore_store import ObstoreStore
 from .sqlite import SQLiteStore
 from .zip import ZipStore
 
@@ -135,10 +136,22 @@ def _open_sqlite(url: str, *, mode: str,
     return SQLiteStore(path, read_only=not _writable(mode))
 
 
+#: ``storage_options["backend"]`` values: who serves cloud URLs (default: fsspec)
+BACKENDS = ("fsspec", "obstore")
+
+
 def _open_fsspec(url: str, *, mode: str,
                  storage_options: Mapping[str, Any] | None = None) -> Store:
-    return FsspecStore(url, storage_options=dict(storage_options or {}),
-                       read_only=not _writable(mode))
+    options = dict(storage_options or {})
+    backend = options.pop("backend", "fsspec")
+    if backend == "obstore":
+        return ObstoreStore(url, storage_options=options, read_only=not _writable(mode))
+    if backend != "fsspec":
+        raise InvalidArgumentError(
+            f"storage_options['backend'] must be one of {', '.join(map(repr, BACKENDS))}, got "
+            f"{backend!r}: 'fsspec' (the default) serves every fsspec protocol, 'obstore' "
+            "serves s3:// through the obstore package")
+    return FsspecStore(url, storage_options=options, read_only=not _writable(mode))
 
 
 for _s, _f in (("file", _open_file), ("memory", _open_memory), ("zip", _open_zip),
