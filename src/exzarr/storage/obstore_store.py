@@ -107,6 +107,8 @@ def s3_config(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any
 
 
 # -- the event loop that runs batches --------------------------------------------------------
+_clients_lock = threading.Lock()
+_clients: dict[tuple[int, str, str, str], S3Store] = {}
 _loop_lock = threading.Lock()
 _loop: tuple[int, asyncio.AbstractEventLoop] | None = None
 
@@ -234,15 +236,24 @@ class ObstoreStore(Store):
                 f"cannot open {self._url!r} with the obstore back end: the obstore package is "
                 f"not installed ({exc}); pip install obstore (or exzarr[cloud]), or leave out "
                 "backend='obstore' to use s3fs", store=self._url) from exc
-        try:
-            return S3Store(self.bucket, prefix=self.root or None,
-                           config=cast("S3Config", self._config),
-                           client_options=cast("ClientConfig", self._client_options),
-                           retry_config={"max_retries": 0})
-        except Exception as exc:  # unknown config keys, bad values
-            raise InvalidArgumentError(
-                f"obstore refused the configuration of {self._url!r} ({type(exc).__name__}: "
-                f"{exc}); check storage_options", store=self._url) from exc
+        # one client (connection pool) per bucket and configuration in a process, as
+        # fsspec caches filesystems: building one takes milliseconds (TLS roots)
+        ident = (os.getpid(), self.bucket, repr(sorted(self._config.items())),
+                 repr(sorted(self._client_options.items())))
+        with _clients_lock:
+            client = _clients.get(ident)
+            if client is None:
+                try:
+                    client = S3Store(self.bucket, config=cast("S3Config", self._config),
+                                     client_options=cast("ClientConfig", self._client_options),
+                                     retry_config={"max_retries": 0})
+                except Exception as exc:  # unknown config keys, bad values
+                    raise InvalidArgumentError(
+                        f"obstore refused the configuration of {self._url!r} "
+                        f"({type(exc).__name__}: {exc}); check storage_options",
+                        store=self._url) from exc
+                _clients[ident] = client
+        return client
 
     def __copy__(self) -> ObstoreStore:  # views (with_read_only) share the client
         new = object.__new__(type(self))
@@ -263,7 +274,8 @@ class ObstoreStore(Store):
         return self._url
 
     def _path(self, key: str) -> str:
-        return validate_key(key, self)
+        validate_key(key, self)
+        return f"{self.root}/{key}" if self.root else key
 
     # -- calling obstore ------------------------------------------------------------------
     def _error(self, exc: BaseException, key: str | None, action: str) -> BaseException:
@@ -599,8 +611,11 @@ class ObstoreStore(Store):
     def _find(self, sub: str) -> list[str]:
         import obstore as obs
 
+        top = "/".join(p for p in (self.root, sub) if p)
+        cut = len(self.root) + 1 if self.root else 0
+
         def run() -> list[str]:
-            return [m["path"] for m in obs.list(self._client, sub or None).collect()]
+            return [m["path"][cut:] for m in obs.list(self._client, top or None).collect()]
         return self._call(run, sub or None, "list", missing=[])
 
     def list(self) -> Iterator[str]:
@@ -615,7 +630,8 @@ class ObstoreStore(Store):
         import obstore as obs
         validate_prefix(prefix, self)
         sub = prefix.rstrip("/")
-        res = self._call(lambda: obs.list_with_delimiter(self._client, sub or None),
+        top = "/".join(p for p in (self.root, sub) if p)
+        res = self._call(lambda: obs.list_with_delimiter(self._client, top or None),
                          sub or None, "list", missing=None)
         if res is None:
             return iter([])
