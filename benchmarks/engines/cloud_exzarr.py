@@ -1,11 +1,12 @@
 """exzarr on S3 (cloud benchmark): ``exzarr.open("s3://...", storage_options=...)``, exzarr's
-FsspecStore over s3fs."""
+FsspecStore over s3fs (the default back end) and its ObstoreStore over obstore
+(``storage_options={"backend": "obstore", ...}``)."""
 
 from __future__ import annotations
 
 import exzarr as ez
 
-from .cloud_s3 import s3fs_options
+from .cloud_s3 import obstore_options, s3fs_options
 from .exzarr import ExzarrEngine
 
 
@@ -35,3 +36,16 @@ class ExzarrS3(ExzarrEngine):
 
     def open(self, layout, loc):
         return ez.open(self._url(layout, loc), mode="r", storage_options=self.opts)
+
+
+class ExzarrObstoreS3(ExzarrS3):
+    name = "exzarr-obstore"
+
+    def __init__(self, threads, endpoint, bucket):
+        super().__init__(threads, endpoint, bucket)
+        import obstore  # noqa: F401  (Unavailable when missing)
+        self.opts = obstore_options(endpoint)
+
+    def versions(self):
+        from importlib.metadata import version
+        return {"exzarr": getattr(ez, "__version__", "?"), "obstore": version("obstore")}

@@ -5,7 +5,9 @@ Each adapter reuses the local harness's adapter for the array part (codecs, layo
 reads, writes) and only replaces how it reaches storage:
 
 - ``exzarr``: ``exzarr.open("s3://bucket/path", storage_options=...)``, exzarr's
-  ``FsspecStore`` over s3fs;
+  ``FsspecStore`` over s3fs (the default back end);
+- ``exzarr-obstore``: the same with ``storage_options={"backend": "obstore", ...}``,
+  exzarr's ``ObstoreStore`` over obstore;
 - ``zarr-fsspec``: zarr-python 3 on ``zarr.storage.FsspecStore`` (s3fs);
 - ``zarr-obstore``: zarr-python 3 on ``zarr.storage.ObjectStore`` over
   ``obstore.store.S3Store``;
@@ -24,7 +26,7 @@ from .base import Unavailable
 KEY = SECRET = "testing"
 REGION = "us-east-1"
 
-__all__ = ["CLOUD_ENGINES", "CLOUD_LABELS", "load_cloud", "s3fs_options"]
+__all__ = ["CLOUD_ENGINES", "CLOUD_LABELS", "load_cloud", "s3fs_options", "obstore_options"]
 
 
 def s3fs_options(endpoint: str) -> dict:
@@ -32,13 +34,21 @@ def s3fs_options(endpoint: str) -> dict:
     return {"key": KEY, "secret": SECRET, "client_kwargs": {"endpoint_url": endpoint}}
 
 
+def obstore_options(endpoint: str) -> dict:
+    """The same options for exzarr's obstore back end."""
+    return {"backend": "obstore", "key": KEY, "secret": SECRET, "endpoint_url": endpoint,
+            "region": REGION}
+
+
 #: name -> (module, class), imported only when that engine runs
 CLOUD_ENGINES = {"exzarr": ("engines.cloud_exzarr", "ExzarrS3"),
+                 "exzarr-obstore": ("engines.cloud_exzarr", "ExzarrObstoreS3"),
                  "zarr-fsspec": ("engines.cloud_zarr", "ZarrFsspecS3"),
                  "zarr-obstore": ("engines.cloud_zarr", "ZarrObstoreS3"),
                  "tensorstore": ("engines.cloud_tensorstore", "TensorstoreS3")}
-CLOUD_LABELS = {"exzarr": "exzarr", "zarr-fsspec": "zarr-python (fsspec/s3fs)",
-                "zarr-obstore": "zarr-python (obstore)", "tensorstore": "tensorstore (s3)"}
+CLOUD_LABELS = {"exzarr": "exzarr", "exzarr-obstore": "exzarr (obstore)",
+                "zarr-fsspec": "zarr-python (fsspec/s3fs)", "zarr-obstore": "zarr-python (obstore)",
+                "tensorstore": "tensorstore (s3)"}
 
 
 def load_cloud(name: str, threads: int, endpoint: str, bucket: str):
