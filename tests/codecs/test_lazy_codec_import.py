@@ -79,3 +79,14 @@ def test_v2_missing_numcodecs_still_reported_at_open(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "numcodecs", None)
     with pytest.raises(CodecNotAvailableError, match="pip install numcodecs"):
         ez.open(path, mode="r")
+
+
+def test_import_exzarr_loads_only_what_opening_needs():
+    """``import exzarr`` stays light: codec libraries, Numba, fsspec, obstore, asyncio,
+    sockets, tqdm and the HTML display load when first used."""
+    heavy = ["numcodecs", "numba", "fsspec", "obstore", "asyncio", "socket", "tqdm",
+             "exzarr.array.display", "exzarr.hierarchy.display"]
+    code = ("import sys, exzarr\n"
+            f"loaded = [m for m in {heavy!r} if m in sys.modules]\n"
+            "assert not loaded, loaded\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -26,7 +26,6 @@ client where it is unpickled.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import threading
@@ -42,6 +41,7 @@ from .keys import resolve_range, validate_key, validate_prefix
 from .retry import RetryPolicy, RetryStats, call_with_retry, exhausted_error
 
 if TYPE_CHECKING:
+    import asyncio
     from obstore import GetOptions
     from obstore.store import ClientConfig, S3Config, S3Store
 
@@ -116,6 +116,7 @@ _loop: tuple[int, asyncio.AbstractEventLoop] | None = None
 def _event_loop() -> asyncio.AbstractEventLoop:
     """This process's private event loop (a daemon thread; recreated after a fork)."""
     global _loop
+    import asyncio  # loaded with the first batch: `import exzarr` does not pay for it
     with _loop_lock:
         if _loop is None or _loop[0] != os.getpid():
             loop = asyncio.new_event_loop()
@@ -125,6 +126,7 @@ def _event_loop() -> asyncio.AbstractEventLoop:
 
 
 async def _gather(calls: list[Callable[[], Awaitable[Any]]], limit: int) -> list[Any]:
+    import asyncio
     sem = asyncio.Semaphore(limit)
 
     async def one(call: Callable[[], Awaitable[Any]]) -> Any:
@@ -338,6 +340,7 @@ class ObstoreStore(Store):
         pending = list(range(n))
         attempt = 1
         loop = _event_loop()
+        import asyncio
         while pending:
             fut = asyncio.run_coroutine_threadsafe(
                 _gather([calls[i] for i in pending], self.concurrency), loop)

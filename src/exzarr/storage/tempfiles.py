@@ -12,7 +12,6 @@ than :data:`STALE_AFTER` seconds (cheaply: one directory listing, at most once p
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -44,9 +43,17 @@ class TempFile:
         return self.age >= STALE_AFTER
 
 
+def _hostname() -> str:
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().nodename)  # what gethostname() returns, without loading socket
+    import socket
+    return socket.gethostname()
+
+
 def owner_tag() -> str:
     """``host.pid`` of this process, part of long-lived temporary file names (zip)."""
-    host = socket.gethostname().replace("/", "_").replace("\\", "_") or "host"
+    host = _hostname().replace("/", "_").replace("\\", "_") or "host"
     return f"{host}.{os.getpid()}"
 
 
