@@ -18,7 +18,6 @@ once it has seen it honour one it trusts it.  An answer that fits neither raises
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from ..errors import AccessDeniedError, ExzarrError, StorageError, ThrottledErro
 from .base import ByteRange, Store
 from .failures import classify, to_storage_error
 from .keys import resolve_range, validate_key, validate_prefix
-from .retry import RetryPolicy, RetryStats, call_with_retry, exhausted_error
+from .retry import RetryPolicy, RetryStats, call_with_retry, retry_batch
 
 if TYPE_CHECKING:
     from fsspec.spec import AbstractFileSystem
@@ -157,43 +156,23 @@ class FsspecStore(Store):
     def _batch(self, paths: list[str], starts: list[int | None], ends: list[int | None],
                keys: list[str]) -> list[Any]:
         """``cat_ranges`` with per-item retries; items are bytes, ``_MISSING`` or an exception."""
-        policy, n = self.retry_policy, len(paths)
-        out: list[Any] = [None] * n
-        pending = list(range(n))
-        attempt = 1
-        while pending:
+        def run(pending: list[int]) -> list[Any]:
             try:
-                res = self.fs.cat_ranges([paths[i] for i in pending], [starts[i] for i in pending],
-                                         [ends[i] for i in pending], on_error="return",
-                                         **self._whole_kw)
+                return list(self.fs.cat_ranges(
+                    [paths[i] for i in pending], [starts[i] for i in pending],
+                    [ends[i] for i in pending], on_error="return", **self._whole_kw))
             except Exception as exc:  # the whole batch failed (e.g. connection refused)
-                res = [exc] * len(pending)
-            retry: list[tuple[int, ExzarrError, BaseException]] = []
-            for i, r in zip(pending, res):
-                if not isinstance(r, BaseException):
-                    out[i] = r
-                    continue
-                kind = classify(r)
-                if kind == "missing":
-                    out[i] = _MISSING
-                    continue
-                err = to_storage_error(r, self, keys[i], "read")
-                if kind in ("throttled", "transient") and policy.should_retry(err):
-                    retry.append((i, err, r))
-                else:
-                    out[i] = r
-            if not retry:
-                break
-            if attempt >= policy.max_attempts:
-                self.retry_stats.record_give_up()
-                i, err, raw = retry[0]
-                raise exhausted_error(err, attempt, self, keys[i], "read") from raw
-            for _, err, _ in retry:
-                self.retry_stats.record(err)
-            time.sleep(policy.delay(attempt))
-            attempt += 1
-            pending = [i for i, _, _ in retry]
-        return out
+                return [exc] * len(pending)
+
+        def judge(i: int, r: BaseException) -> tuple[Any, BaseException | None]:
+            kind = classify(r)
+            if kind == "missing":
+                return _MISSING, None
+            retryable = kind in ("throttled", "transient")
+            return r, to_storage_error(r, self, keys[i], "read") if retryable else None
+
+        return retry_batch(len(paths), run, judge, policy=self.retry_policy,
+                           stats=self.retry_stats, store=self, keys=keys, action="read")
 
     # -- reads ----------------------------------------------------------------------
     def _cat_whole(self, path: str) -> bytes:

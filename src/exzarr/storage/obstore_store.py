@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -38,7 +37,7 @@ from ..errors import (AccessDeniedError, ExzarrError, InvalidArgumentError, Stor
 from .base import ByteRange, Store
 from .failures import classify
 from .keys import resolve_range, validate_key, validate_prefix
-from .retry import RetryPolicy, RetryStats, call_with_retry, exhausted_error
+from .retry import RetryPolicy, RetryStats, call_with_retry, retry_batch
 
 if TYPE_CHECKING:
     import asyncio
@@ -335,40 +334,21 @@ class ObstoreStore(Store):
                action: str) -> list[Any]:
         """Run the coroutines concurrently; retry throttled/transient items under the policy.
         Items are results, ``_MISSING`` or (other failures) exzarr exceptions."""
-        policy, n = self.retry_policy, len(calls)
-        out: list[Any] = [None] * n
-        pending = list(range(n))
-        attempt = 1
         loop = _event_loop()
         import asyncio
-        while pending:
-            fut = asyncio.run_coroutine_threadsafe(
-                _gather([calls[i] for i in pending], self.concurrency), loop)
-            res = fut.result()
-            retry: list[tuple[int, BaseException, BaseException]] = []
-            for i, r in zip(pending, res):
-                if not isinstance(r, BaseException):
-                    out[i] = r
-                    continue
-                err = self._error(r, keys[i], action)
-                if isinstance(err, FileNotFoundError):
-                    out[i] = _MISSING
-                elif policy.should_retry(err):
-                    retry.append((i, err, r))
-                else:
-                    out[i] = err
-            if not retry:
-                break
-            if attempt >= policy.max_attempts:
-                self.retry_stats.record_give_up()
-                i, err, raw = retry[0]
-                raise exhausted_error(err, attempt, self, keys[i], action) from raw
-            for _, err, _ in retry:
-                self.retry_stats.record(err)
-            time.sleep(policy.delay(attempt))
-            attempt += 1
-            pending = [i for i, _, _ in retry]
-        return out
+
+        def run(pending: list[int]) -> list[Any]:
+            return asyncio.run_coroutine_threadsafe(
+                _gather([calls[i] for i in pending], self.concurrency), loop).result()
+
+        def judge(i: int, r: BaseException) -> tuple[Any, BaseException | None]:
+            err = self._error(r, keys[i], action)
+            if isinstance(err, FileNotFoundError):
+                return _MISSING, None
+            return err, err
+
+        return retry_batch(len(calls), run, judge, policy=self.retry_policy,
+                           stats=self.retry_stats, store=self, keys=keys, action=action)
 
     # -- reads ------------------------------------------------------------------------------
     def _get_sync(self, path: str, opts: GetOptions | None) -> tuple[tuple[int, int], int, Any]:

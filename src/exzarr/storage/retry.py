@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -27,7 +27,8 @@ from .base import ByteRange, Store
 from .failures import TransientStorageError, classify, to_storage_error
 from .wrapper import WrapperStore
 
-__all__ = ["RetryPolicy", "RetryStats", "RetryingStore", "call_with_retry", "NO_RETRY"]
+__all__ = ["RetryPolicy", "RetryStats", "RetryingStore", "call_with_retry", "retry_batch",
+           "NO_RETRY"]
 
 T = TypeVar("T")
 
@@ -116,6 +117,47 @@ def exhausted_error(err: BaseException, attempts: int, store: object, key: str |
         f"{action} of {loc} {what} {attempts} time(s) in a row, giving up (last error: "
         f"{err}); wait and try again, lower the number of concurrent requests, or allow "
         "more attempts with RetryPolicy(max_attempts=...)", store=store, key=key)
+
+
+def retry_batch(n: int, run: Callable[[list[int]], Sequence[Any]],
+                judge: Callable[[int, BaseException], tuple[Any, BaseException | None]], *,
+                policy: RetryPolicy, stats: RetryStats, store: object, keys: Sequence[str],
+                action: str, sleep: Callable[[float], None] = time.sleep) -> list[Any]:
+    """Items ``0 .. n-1`` fetched together, retrying only the failed ones.
+
+    ``run(pending)`` returns one result per pending index (a failure as its exception
+    object).  ``judge(i, exc)`` says what a failure is: ``(value, None)`` makes ``value``
+    the item's result; ``(value, err)`` retries it (all such items again, after the
+    policy's delay) when ``policy.should_retry(err)``, else the result is ``value``.
+    When the attempts run out the first retried item's error is raised, as
+    :func:`exhausted_error` says.
+    """
+    out: list[Any] = [None] * n
+    pending = list(range(n))
+    attempt = 1
+    while pending:
+        retry: list[tuple[int, BaseException, BaseException]] = []
+        for i, r in zip(pending, run(pending)):
+            if not isinstance(r, BaseException):
+                out[i] = r
+                continue
+            value, err = judge(i, r)
+            if err is not None and policy.should_retry(err):
+                retry.append((i, err, r))
+            else:
+                out[i] = value
+        if not retry:
+            break
+        if attempt >= policy.max_attempts:
+            stats.record_give_up()
+            i, err, raw = retry[0]
+            raise exhausted_error(err, attempt, store, keys[i], action) from raw
+        for _, err, _ in retry:
+            stats.record(err)
+        sleep(policy.delay(attempt))
+        attempt += 1
+        pending = [i for i, _, _ in retry]
+    return out
 
 
 def call_with_retry(fn: Callable[[], T], *, policy: RetryPolicy, stats: RetryStats | None,
