@@ -160,7 +160,10 @@ def make_plan(expr: Expr, *, align: Grid | None = None, memory_limit: int | None
             f"intermediate(s) of {fmt_bytes(pre_bytes)} kept), more than memory_limit="
             f"{fmt_bytes(limit)}; raise it with exzarr.config.set(memory_limit=...), or "
             f"store an intermediate result with to_zarr() first.  Nothing was read.")
-    slabbed = slab_plan(expr, precompute, tuple(block), limit - peak)
+    # the slab cache may use what the blocks leave of the budget, up to an eighth of it,
+    # so that peak memory stays bounded by a constant as arrays grow (beyond that: the
+    # two-pass plan)
+    slabbed = slab_plan(expr, precompute, tuple(block), min(limit - peak, limit // 8))
     if slabbed is not None:
         peak += slabbed.slab_bytes
     nblocks = 1

@@ -8,8 +8,9 @@ the output only through elementwise operations, the output can instead be comput
 *slab by slab*: a slab is a set of output blocks spanning the reduced axes whole.  Each
 stored input's slab is read once into memory, the reductions are computed for that slab
 from it, then the slab's output blocks are computed from the same data.  A slab (every input it
-caches) must fit in the memory budget left beside the blocks in flight, otherwise the
-two-pass plan is used.  This is what dask's scheduler achieves for the same graph by holding each
+caches) must fit in the memory budget left beside the blocks in flight, and in an eighth
+of ``memory_limit`` (128 MiB by default, so that peak memory stays bounded by a constant
+however large the array), otherwise the two-pass plan is used.  This is what dask's scheduler achieves for the same graph by holding each
 column's chunks; here the bound is stated before anything is read.
 """
 
