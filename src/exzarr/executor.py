@@ -142,22 +142,29 @@ def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = N
         for item in items:
             fn(item)
         return
-    # Everything is submitted at once, in a few batches per thread: the workers never
-    # wait for the caller to hand them the next item, and per-task overhead stays low.
+    # n workers pull the items from one shared iterator: never more than n run at once
+    # (the shared pool may be larger, grown by an earlier call with more parallelism), the
+    # workers never wait for the caller, and a slow item does not hold up a fixed batch.
     # (Tasks write into preallocated outputs or per-thread scratch, so memory is bounded.)
     call = _with_caller_config(fn)
-    nbatches = min(len(items), 4 * n)
-    batches = [items[i::nbatches] for i in range(nbatches)]
+    it = iter(items)
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                item = next(it, _DONE)
+            if item is _DONE:
+                return
+            call(item)  # type: ignore[arg-type]
     pool = _get_pool(n)
-    futures = [pool.submit(_run_batch, call, b) for b in batches]
+    futures = [pool.submit(work) for _ in range(min(n, len(items)))]
     wait(futures)
     for f in futures:
         f.result()  # re-raise the first error
 
 
-def _run_batch(call: Callable[[T], Any], batch: Iterable[T]) -> None:
-    for item in batch:
-        call(item)
+_DONE = object()
 
 
 def imap(fn: Callable[[T], R], items: Iterable[T], *, parallel: int | None = None,

@@ -13,11 +13,23 @@ from .. import config as _config
 from .. import executor
 from ..storage.base import Store
 
-__all__ = ["fetch_chunks", "is_batched"]
+__all__ = ["fetch_chunks", "is_batched", "write_parallelism"]
+
+#: chunk writes in flight on a batching (remote) store: each is mostly waiting on the
+#: network, so more than the CPU threads keep the connection pool busy
+REMOTE_WRITES_IN_FLIGHT = 8
 
 
 def is_batched(store) -> bool:
     return type(store).get_many is not Store.get_many
+
+
+def write_parallelism(store) -> int | None:
+    """How many chunk (or shard) writes to run at once: ``None`` (the configured threads)
+    for local stores, at least :data:`REMOTE_WRITES_IN_FLIGHT` for high-latency ones."""
+    if not getattr(store, "high_latency", False) or store.serial_now():
+        return None
+    return max(executor.threads(), REMOTE_WRITES_IN_FLIGHT)
 
 
 def fetch_chunks(state, plan, on_chunk: Callable) -> None:

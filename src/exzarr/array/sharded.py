@@ -19,6 +19,7 @@ from ..codecs.byte_ranges import split
 from ..errors import DecompressionError, where
 from ..metadata.chunk_grid import grid_shape
 from .chunkstore import is_write_empty
+from .fetch import write_parallelism
 from .locks import chunk_lock
 
 __all__ = ["group_by_shard", "fetch_inner_chunks", "write_shards"]
@@ -126,7 +127,8 @@ def write_shards(state, plan, put, covers) -> None:
     """Apply ``put(task, inner_chunk_array)`` to every inner-chunk task, shard by shard."""
     groups = group_by_shard(state.pipeline, plan)
     executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers),
-                 list(groups.items()), store=state.store)
+                 list(groups.items()), parallel=write_parallelism(state.store),
+                 store=state.store)
 
 
 def _write_shard(state, shard, tasks, put, covers) -> None:

@@ -51,6 +51,9 @@ class Store(abc.ABC):
     supports_listing: bool = True
     #: ``get(key, byte_range)`` reads only the requested bytes (not the whole value)
     supports_byte_ranges: bool = True
+    #: each request waits on a network round trip (object stores): writers keep more
+    #: requests in flight than there are CPU threads
+    high_latency: bool = False
 
     def __init__(self, *, read_only: bool = False) -> None:
         self.read_only = read_only

@@ -88,6 +88,8 @@ class FsspecStore(Store):
     throttled/transient failures (``retry_stats`` counts them).
     """
 
+    high_latency = True
+
     def __init__(self, url_or_fs: str | AbstractFileSystem, path: str | None = None,
                  storage_options: Mapping[str, Any] | None = None, read_only: bool = False, *,
                  retry: RetryPolicy | None = None) -> None:

@@ -205,6 +205,8 @@ class ObstoreStore(Store):
     them); ``storage_options`` are described in the module documentation.
     """
 
+    high_latency = True
+
     def __init__(self, url: str, path: str | None = None,
                  storage_options: Mapping[str, Any] | None = None, read_only: bool = False, *,
                  retry: RetryPolicy | None = None) -> None:

@@ -22,6 +22,7 @@ class WrapperStore(Store):
         self.supports_deletes = inner.supports_deletes
         self.supports_listing = inner.supports_listing
         self.supports_byte_ranges = inner.supports_byte_ranges
+        self.high_latency = inner.high_latency
 
     @property
     def url(self) -> str:
