@@ -178,24 +178,6 @@ def _kind(exc: BaseException) -> str:
     if any(w in head for w in _TRANSIENT):  # no answer at all: connection, timeout
         return "transient"
     return classify(exc)
-    name = type(exc).__name__
-    if name == "NotFoundError":
-        return "missing"
-    if name in ("PermissionDeniedError", "UnauthenticatedError"):
-        return "denied"
-    text = str(exc).lower()
-    m = _STATUS.search(str(exc))
-    status = int(m.group(1)) if m else None
-    if status in (401, 403) or any(c in text for c in _DENIED):
-        return "denied"
-    if status in (429, 503) or any(w in text for w in _THROTTLED):
-        return "throttled"
-    if status == 404 or "nosuchkey" in text or "nosuchbucket" in text:
-        return "missing"
-    if (status is not None and status >= 500) or status == 408 or \
-            any(w in text for w in _TRANSIENT):
-        return "transient"
-    return classify(exc)
 
 
 class ObstoreStore(Store):
