@@ -11,10 +11,16 @@ import exzarr as ez
 from exzarr.errors import CodecNotAvailableError
 
 
-def test_open_does_not_import_numcodecs(tmp_path):
+@pytest.mark.parametrize("fmt, compressor", [
+    (3, {"name": "zstd", "configuration": {"level": 1}}),
+    (2, {"id": "zstd", "level": 1}),
+    (2, {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0}),
+    (2, {"id": "gzip", "level": 3}),
+])
+def test_open_does_not_import_numcodecs(tmp_path, fmt, compressor):
     path = str(tmp_path / "a")
-    z = ez.create(path, shape=(8, 8), chunks=(4, 4), dtype="f4",
-                  compressor={"name": "zstd", "configuration": {"level": 1}})
+    z = ez.create(path, shape=(8, 8), chunks=(4, 4), dtype="f4", zarr_format=fmt,
+                  compressor=compressor)
     z[...] = np.arange(64, dtype="f4").reshape(8, 8)
     code = (
         "import sys, exzarr\n"
@@ -35,25 +41,6 @@ def test_missing_library_still_reported_at_open(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "numcodecs", None)
     with pytest.raises(CodecNotAvailableError, match="pip install numcodecs"):
         ez.open(path, mode="r")
-
-
-@pytest.mark.parametrize("compressor", [{"id": "zstd", "level": 1},
-                                        {"id": "blosc", "cname": "lz4", "clevel": 5,
-                                         "shuffle": 1, "blocksize": 0},
-                                        {"id": "gzip", "level": 3}])
-def test_v2_open_does_not_import_numcodecs(tmp_path, compressor):
-    path = str(tmp_path / "a")
-    z = ez.create(path, shape=(8, 8), chunks=(4, 4), dtype="f4", zarr_format=2,
-                  compressor=compressor)
-    z[...] = np.arange(64, dtype="f4").reshape(8, 8)
-    code = (
-        "import sys, exzarr\n"
-        f"z = exzarr.open({path!r}, mode='r')\n"
-        "assert 'numcodecs' not in sys.modules, 'open imported numcodecs'\n"
-        "assert float(z[1, 2].read()) == 10.0\n"
-        "assert 'numcodecs' in sys.modules\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize("bad", [{"id": "zstd", "levle": 1}, {"id": "gzip", "level": 42},
