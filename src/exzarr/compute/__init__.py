@@ -4,18 +4,53 @@ budget, and evaluation on the executor's threads.
 Knows nothing of stores: a stored array takes part as a :class:`Source` (anything with
 ``shape``, ``dtype``, ``read(region)``, ``grid()`` and ``identity()``) that the array
 layer provides.  Nothing here reads until :func:`compute` or :func:`stream` runs a plan.
+
+The names below are imported from their modules on first use (PEP 562): building
+expressions does not load the evaluator and its thread pool.
 """
 
-from .evaluate import Sink, compute, stream
-from .expr import (Elementwise, EvalContext, Expr, Grid, Leaf, Literal, Positional, Source,
-                   as_expr, walk)
-from .linalg import Matmul
-from .manip import Assign, AssignPoints, BroadcastTo, Concat, Index, Permute, Reshape
-from .plan import Plan, make_plan
-from .reduce import ArgReduce, Cumulative, Reduce
-from .region import Region, full_region, region_shape
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .evaluate import Sink, compute, stream
+    from .expr import (Elementwise, EvalContext, Expr, Grid, Leaf, Literal, Positional, Source,
+                       as_expr, walk)
+    from .linalg import Matmul
+    from .manip import Assign, AssignPoints, BroadcastTo, Concat, Index, Permute, Reshape
+    from .plan import Plan, make_plan
+    from .reduce import ArgReduce, Cumulative, Reduce
+    from .region import Region, full_region, region_shape
+
+#: public name -> the module of this package that defines it
+_MODULES = {
+    **dict.fromkeys(["Sink", "compute", "stream"], "evaluate"),
+    **dict.fromkeys(["Elementwise", "EvalContext", "Expr", "Grid", "Leaf", "Literal",
+                     "Positional", "Source", "as_expr", "walk"], "expr"),
+    "Matmul": "linalg",
+    **dict.fromkeys(["Assign", "AssignPoints", "BroadcastTo", "Concat", "Index", "Permute",
+                     "Reshape"], "manip"),
+    **dict.fromkeys(["Plan", "make_plan"], "plan"),
+    **dict.fromkeys(["ArgReduce", "Cumulative", "Reduce"], "reduce"),
+    **dict.fromkeys(["Region", "full_region", "region_shape"], "region"),
+}
 
 __all__ = ["Expr", "Leaf", "Literal", "Positional", "Elementwise", "Reduce", "ArgReduce", "Cumulative",
            "Index", "Assign", "AssignPoints", "Permute", "BroadcastTo", "Concat", "Reshape", "Matmul", "Source", "Grid",
            "EvalContext", "Plan", "make_plan", "compute", "stream", "Sink", "Region",
            "full_region", "region_shape", "as_expr", "walk"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
