@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,14 +21,15 @@ from .array.readable import is_array
 from .array.zarr_args import is_shape, zarr_kwargs
 from .array.create import ChunksArg, array_metadata
 from .array.zarray import ZArray
-from .hierarchy.create_hierarchy import create_hierarchy_at
-from .hierarchy.group import Group
 from .hierarchy.nodes import node_exists
 from .hierarchy.open import (consolidate_at, create_array_at, group_at, open_array_node,
                              open_group_at, open_node)
 from .storage import Store, resolve_store
 from .storage.keys import join_key, norm_path
-from .tools.convert import convert, copy
+
+if TYPE_CHECKING:  # imported on first use: opening and reading need neither
+    from .hierarchy.group import Group
+    from .tools.convert import convert, copy
 
 __all__ = ["create", "open", "open_array", "open_group", "group", "array", "zeros", "ones",
            "full", "empty", "consolidate_metadata", "convert", "copy", "store", "StoreLike",
@@ -428,9 +429,9 @@ def load(store: StoreLike, path: str | None = None, zarr_format: int | None = No
     arrays' names to NumPy arrays (read when looked up)."""
     node = open(store, mode="r", path=path, zarr_format=zarr_format,
                 storage_options=storage_options)
-    if isinstance(node, Group):
-        return LazyLoader(node)
-    return node.read()
+    if isinstance(node, ZArray):
+        return node.read()
+    return LazyLoader(node)
 
 
 def tree(grp: Group, expand: bool | None = None, level: int | None = None) -> Any:
@@ -470,6 +471,8 @@ def create_hierarchy(*, store: StoreLike, nodes: Mapping[str, Any], overwrite: b
     parents first.  Everything is validated before anything is written; a node already at
     a named path is an error unless ``overwrite`` (then it is replaced, with everything
     below it).  The work is done when called, not when the result is iterated."""
+    from .hierarchy.create_hierarchy import create_hierarchy_at
+    from .hierarchy.group import Group
     s = resolve_store(store, "a", storage_options)
     out: list[tuple[str, ZArray | Group]] = []
     for node in create_hierarchy_at(s, nodes, overwrite=overwrite):
@@ -478,3 +481,13 @@ def create_hierarchy(*, store: StoreLike, nodes: Mapping[str, Any], overwrite: b
         else:
             out.append((node.path, Group(s, node.path, node.info.meta)))
     return iter(out)
+
+
+def __getattr__(name: str) -> Any:
+    """``convert`` and ``copy`` (the tools layer), imported on first use (PEP 562)."""
+    if name in ("convert", "copy"):
+        from .tools import convert as tools
+        value = getattr(tools, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

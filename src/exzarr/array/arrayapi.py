@@ -17,8 +17,6 @@ import numpy as np
 
 from ..compute import Elementwise, Literal
 from ..indexing.selection import Selection
-from . import namespace as _ns
-from .numpy_api import array_function, array_ufunc
 from .readable import Readable, lazy
 
 __all__ = ["ArrayAPIMixin"]
@@ -28,22 +26,41 @@ _Method = Callable[["ArrayAPIMixin"], Any]
 _BinaryMethod = Callable[["ArrayAPIMixin", Any], Any]
 
 
-def _binary(name: str, reflected: bool = False) -> _BinaryMethod:
-    fn = getattr(_ns, name, None) or _ns._elementwise(name)
+def _ns() -> ModuleType:
+    """The array namespace module, imported at the first operator or method call (it
+    loads the compute engine, which opening and reading an array do not need)."""
+    from . import namespace
+    return namespace
 
+
+_functions: dict[str, Callable[..., Any]] = {}
+
+
+def _function(name: str, elementwise_only: bool = False) -> Callable[..., Any]:
+    """The namespace's function for operator ``name`` (looked up once, then cached)."""
+    key = f"{name}/{elementwise_only}"
+    fn = _functions.get(key)
+    if fn is None:
+        ns = _ns()
+        fn = (None if elementwise_only else getattr(ns, name, None)) or ns._elementwise(name)
+        _functions[key] = fn
+    return fn
+
+
+def _binary(name: str, reflected: bool = False) -> _BinaryMethod:
     def method(self: ArrayAPIMixin, other: Any) -> Any:
         if not isinstance(other, (Readable, np.ndarray, bool, int, float, complex, np.generic,
                                   list, tuple)):
             return NotImplemented
+        fn = _function(name)
         return fn(other, self) if reflected else fn(self, other)
     method.__name__ = f"__{'r' if reflected else ''}{name}__"
     return method
 
 
 def _inplace(name: str) -> _BinaryMethod:
-    fn = getattr(_ns, name, None) or _ns._elementwise(name)
-
     def method(self: ArrayAPIMixin, other: Any) -> Any:
+        fn = _function(name)
         if self.is_lazy:
             return fn(self, other)
         self[...] = fn(self, other)  # streamed into the store, chunk by chunk
@@ -53,17 +70,15 @@ def _inplace(name: str) -> _BinaryMethod:
 
 
 def _unary(name: str) -> _Method:
-    fn = _ns._elementwise(name)
-
     def method(self: ArrayAPIMixin) -> Any:
-        return fn(self)
+        return _function(name, elementwise_only=True)(self)
     return method
 
 
 def _reduction(name: str) -> Callable[..., Any]:
     def method(self: ArrayAPIMixin, axis: Any = None, *, keepdims: bool = False,
                **kwargs: Any) -> Any:
-        return getattr(_ns.namespace(), name)(self, axis=axis, keepdims=keepdims, **kwargs)
+        return getattr(_ns().namespace(), name)(self, axis=axis, keepdims=keepdims, **kwargs)
     method.__name__ = name
     method.__doc__ = f"Lazy ``{name}`` over ``axis`` (all axes when None)."
     return method
@@ -102,7 +117,7 @@ class ArrayAPIMixin(Readable):
 
     # -- Array API attributes -------------------------------------------------------
     def __array_namespace__(self, *, api_version: str | None = None) -> ModuleType:
-        return _ns.namespace(api_version)
+        return _ns().namespace(api_version)
 
     @property
     def device(self) -> str:
@@ -177,10 +192,12 @@ class ArrayAPIMixin(Readable):
 
     # -- NumPy interop ------------------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from .numpy_api import array_ufunc
         return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Callable[..., Any], types: Any, args: tuple[Any, ...],
                            kwargs: dict[str, Any]) -> Any:
+        from .numpy_api import array_function
         return array_function(func, args, kwargs)
 
     # -- methods (lazy) -----------------------------------------------------------------
@@ -197,13 +214,13 @@ class ArrayAPIMixin(Readable):
     argmax = _reduction("argmax")
 
     def cumsum(self, axis: int | None = None, dtype: Any = None) -> Any:
-        x = self if axis is not None or self.ndim == 1 else _ns.reshape(self, (-1,))
-        return _ns.namespace().cumulative_sum(x, axis=axis if axis is not None else 0, dtype=dtype)
+        x = self if axis is not None or self.ndim == 1 else _ns().reshape(self, (-1,))
+        return _ns().namespace().cumulative_sum(x, axis=axis if axis is not None else 0, dtype=dtype)
 
     def reshape(self, *shape: Any, copy: bool | None = None) -> Any:
         """A lazy C-order reshape: ``z.reshape(4, -1)`` or ``z.reshape((4, -1))``."""
         dims = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return _ns.reshape(self, tuple(dims), copy=copy)
+        return _ns().reshape(self, tuple(dims), copy=copy)
 
     def transpose(self, *axes: Any) -> Any:
         dims = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
@@ -212,24 +229,24 @@ class ArrayAPIMixin(Readable):
     def squeeze(self, axis: Any = None) -> Any:
         if axis is None:
             axis = tuple(i for i, n in enumerate(self.shape) if n == 1)
-        return _ns.squeeze(self, axis)
+        return _ns().squeeze(self, axis)
 
     def flatten(self) -> Any:
-        return _ns.reshape(self, (-1,))
+        return _ns().reshape(self, (-1,))
 
     ravel = flatten
 
     def clip(self, min: Any = None, max: Any = None) -> Any:
-        return _ns.clip(self, min, max)
+        return _ns().clip(self, min, max)
 
     def round(self, decimals: int = 0) -> Any:
         if decimals:
             return lazy(Elementwise(np.round, [self._as_expr()], "round", decimals=decimals))
-        return _ns._elementwise("round")(self)
+        return _ns()._elementwise("round")(self)
 
     def copy(self) -> Any:
         """A lazy copy: an expression reading this array (evaluate or ``to_zarr`` it)."""
-        return _ns.astype(self, self.dtype, copy=True)
+        return _ns().astype(self, self.dtype, copy=True)
 
     def tolist(self) -> Any:
         return self.read().tolist()

@@ -10,21 +10,23 @@ chunk access) raises :class:`~exzarr.errors.LazyArrayError`.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 import numpy.typing as npt
 
-from ..compute import (Assign, AssignPoints, BroadcastTo, Expr, Index, Literal, Permute, Plan,
-                       Reshape, compute, make_plan)
+from ..compute import (Assign, AssignPoints, BroadcastTo, Expr, Index, Literal, Permute,
+                       Reshape)
 from ..errors import LazyArrayError
 from ..indexing.parse import parse_key
 from ..indexing.selection import DimKind, Selection
 from ..indexing.slices import Slice
 from .info import ArrayInfo
-from .namespace import astype as _astype
 from .readable import materialise, set_lazy_factory, to_expr
 from .zarray import ZArray, _read_key
+
+if TYPE_CHECKING:
+    from ..compute import Plan
 
 __all__ = ["LazyArray"]
 
@@ -105,12 +107,14 @@ class LazyArray(ZArray):
     def plan(self, **options: Any) -> Plan:
         """How this expression would be evaluated: blocks, estimated peak memory, bytes
         read (no I/O; raises MemoryBudgetError when it cannot fit the budget)."""
+        from ..compute import make_plan  # the planner loads when first asked for
         return make_plan(self._expr, **options)
 
     # -- evaluation -----------------------------------------------------------------
     def read(self, out: np.ndarray | None = None, *, xp: Any = None,
              progress: bool | str = False) -> Any:
         """Evaluate into a NumPy array (into ``out`` if given); ``xp`` converts it."""
+        from ..compute import compute  # the evaluator (and its threads) load when first used
         result = compute(self._expr, out, progress=progress)
         return xp.asarray(result) if xp is not None else result
 
@@ -172,7 +176,8 @@ class LazyArray(ZArray):
 
     def astype(self, dtype: npt.DTypeLike, copy: bool = True,
                order: str | None = None) -> ZArray:
-        result: ZArray = _astype(self, dtype, copy=copy)
+        from .namespace import astype
+        result: ZArray = astype(self, dtype, copy=copy)
         return result
 
     def __repr__(self) -> str:

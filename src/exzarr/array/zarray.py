@@ -24,7 +24,6 @@ from ..storage import Store, resolve_store
 from ..storage.keys import norm_path
 from . import chunkapi, resize as _resize, streaming
 from .arrayapi import ArrayAPIMixin
-from .assign import assign
 from .create import array_metadata, auto_chunks
 from .attributes import Attributes
 from .info import ArrayInfo, array_info, array_repr
@@ -207,6 +206,7 @@ class ZArray(ArrayAPIMixin):
                                 f"(mode='r'); open it with mode='r+' or 'a' to write",
                                 store=self._state.store, key=self._state.path)
         if isinstance(value, Readable):  # lazy or stored: streamed block by block
+            from .assign import assign  # the evaluator loads with the first such write
             assign(self._state, sel, value)
             return
         if isinstance(value, np.ndarray) and value.dtype.kind == "T":  # NumPy StringDType
@@ -269,6 +269,7 @@ class ZArray(ArrayAPIMixin):
         s = resolve_store(store, "w" if overwrite else "a", storage_options)
         meta = array_metadata(shape=self.shape, dtype=self.dtype, chunks=chunks, **create_kwargs)
         target: ZArray = create_array(s, norm_path(path), meta, overwrite=overwrite)
+        from .assign import assign
         assign(target._state, target._fresh_selection(write=True), self, progress=progress)
         return target
 

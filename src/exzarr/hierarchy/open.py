@@ -9,7 +9,7 @@ URLs and modes and calls these.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..array.attributes import check_json
 from ..array.readable import set_array_creator
@@ -20,9 +20,11 @@ from ..errors import (ArrayNotFoundError, GroupNotFoundError, NodeExistsError, N
 from ..storage import Store
 from .consolidated import (LOCK, ConsolidatedView, load_v2_consolidated, refresh_after_write,
                            strip_nested, write_consolidated)
-from .group import Group
 from .nodes import NodeInfo, delete_node, find_node, node_exists
 from .walk import ensure_parents, walk, write_group
+
+if TYPE_CHECKING:  # imported where a group is returned: opening an array does not load it
+    from .group import Group
 
 __all__ = ["open_node", "open_array_node", "create_array_at", "find_group", "new_group",
            "group_at", "open_group_at", "consolidate_at"]
@@ -42,6 +44,7 @@ def open_node(s: Store, path: str, *, mode: str, zarr_format: int | None = None,
     if info is None:
         raise NodeNotFoundError(_missing_message(s, path, zarr_format), store=s, key=path)
     if info.kind == "group":
+        from .group import Group
         return Group._from_info(s, path, info, read_only=mode == "r")
     return ZArray(ArrayState(s, path, info.meta, read_only=mode == "r",
                              skip_checksum=skip_checksum))
@@ -115,6 +118,7 @@ def find_group(store: Store, path: str, zarr_format: int | None, *,
 def new_group(store: Store, path: str, zarr_format: int, *,
               attributes: Mapping[str, Any] | None = None) -> Group:
     """A new group at ``path``, replacing whatever is there (missing parents created)."""
+    from .group import Group
     if attributes:
         check_json(dict(attributes), where(store, path or "/"))
     if store.read_only:
@@ -133,6 +137,7 @@ def new_group(store: Store, path: str, zarr_format: int, *,
 def group_at(s: Store, path: str, *, overwrite: bool, mode: str | None,
              zarr_format: int | None, attributes: Mapping[str, Any] | None) -> Group:
     """:func:`exzarr.group` on an opened store."""
+    from .group import Group
     fmt = zarr_format or 3
     existing = None if overwrite else node_exists(s, path)
     info = find_node(s, path) if existing else None
@@ -152,6 +157,7 @@ def group_at(s: Store, path: str, *, overwrite: bool, mode: str | None,
 def open_group_at(s: Store, path: str, *, mode: str, zarr_format: int | None,
                   use_consolidated: bool | None, attributes: Mapping[str, Any] | None) -> Group:
     """:func:`exzarr.open_group` on an opened store."""
+    from .group import Group
     if mode in ("w", "w-"):
         if mode == "w-" and node_exists(s, path):
             raise NodeExistsError(f"a node already exists at {where(s, path or '/')} and "
@@ -171,6 +177,7 @@ def open_group_at(s: Store, path: str, *, mode: str, zarr_format: int | None,
 
 def consolidate_at(s: Store, path: str, zarr_format: int | None) -> Group:
     """:func:`exzarr.consolidate_metadata` on an opened store."""
+    from .group import Group
     info, _ = find_group(s, path, zarr_format, use_consolidated=False)
     entries = {rel: strip_nested(node) for rel, node in walk(s, path, info.zarr_format)}
     with LOCK:

@@ -6,19 +6,43 @@ store; ``register_scheme(scheme, factory)`` plugs in new URL schemes (see
 back ends are imported when an fsspec store is first created.
 """
 
-from .base import ByteRange, Store, slice_range
-from .cache import CachingStore
-from .failures import TransientStorageError, classify
-from .fsspec_store import PROTOCOL_TRAITS, FsspecStore, ProtocolTraits
-from .keys import InvalidKeyError, join_key, norm_path, validate_key
-from .local import LocalStore
-from .memory import MemoryStore
-from .obstore_store import ObstoreStore
-from .registry import (open_store, register_scheme, registered_schemes, resolve_store,
-                       unregister_scheme)
-from .retry import NO_RETRY, RetryingStore, RetryPolicy, RetryStats
-from .sqlite import SQLiteStore
-from .zip import ZipStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .base import ByteRange, Store, slice_range
+    from .cache import CachingStore
+    from .failures import TransientStorageError, classify
+    from .fsspec_store import PROTOCOL_TRAITS, FsspecStore, ProtocolTraits
+    from .keys import InvalidKeyError, join_key, norm_path, validate_key
+    from .local import LocalStore
+    from .memory import MemoryStore
+    from .obstore_store import ObstoreStore
+    from .registry import (open_store, register_scheme, registered_schemes, resolve_store,
+                           unregister_scheme)
+    from .retry import NO_RETRY, RetryingStore, RetryPolicy, RetryStats
+    from .sqlite import SQLiteStore
+    from .zip import ZipStore
+
+#: public name -> the module of this package that defines it, imported on first use
+#: (PEP 562): opening a local array does not load the SQLite, zip or cloud stores
+_MODULES = {
+    **dict.fromkeys(["ByteRange", "Store", "slice_range"], "base"),
+    "CachingStore": "cache",
+    **dict.fromkeys(["TransientStorageError", "classify"], "failures"),
+    **dict.fromkeys(["PROTOCOL_TRAITS", "FsspecStore", "ProtocolTraits"], "fsspec_store"),
+    **dict.fromkeys(["InvalidKeyError", "join_key", "norm_path", "validate_key"], "keys"),
+    "LocalStore": "local",
+    "MemoryStore": "memory",
+    "ObstoreStore": "obstore_store",
+    **dict.fromkeys(["open_store", "register_scheme", "registered_schemes", "resolve_store",
+                     "unregister_scheme"], "registry"),
+    **dict.fromkeys(["NO_RETRY", "RetryingStore", "RetryPolicy", "RetryStats"], "retry"),
+    "SQLiteStore": "sqlite",
+    "ZipStore": "zip",
+}
 
 __all__ = [
     "Store", "ByteRange", "slice_range",
@@ -29,3 +53,16 @@ __all__ = [
     "open_store", "resolve_store", "register_scheme", "unregister_scheme", "registered_schemes",
     "InvalidKeyError", "TransientStorageError", "classify", "validate_key", "join_key", "norm_path",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

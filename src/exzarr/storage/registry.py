@@ -37,13 +37,8 @@ from typing import Any
 
 from ..errors import InvalidArgumentError, StorageError
 from .base import Store
-from .foreign import foreign_store, is_foreign_store
-from .fsspec_store import FsspecStore
 from .local import LocalStore
 from .memory import MemoryStore
-from .obstore_store import ObstoreStore
-from .sqlite import SQLiteStore
-from .zip import ZipStore
 
 __all__ = ["register_scheme", "unregister_scheme", "registered_schemes", "open_store",
            "resolve_store", "MODES", "StoreFactory"]
@@ -99,6 +94,7 @@ def _writable(mode: str) -> bool:
 def _open_path(path: str, mode: str, storage_options: Mapping[str, Any] | None) -> Store:
     _no_options("local", storage_options)
     if path.lower().endswith(".zip"):
+        from .zip import ZipStore
         return ZipStore(path, mode="r" if mode == "r" else "w" if mode == "w" else "a")
     return LocalStore(path, read_only=not _writable(mode))
 
@@ -124,6 +120,7 @@ def _open_zip(url: str, *, mode: str,
     if "::" in url:  # fsspec chained URL (zip://member::s3://bucket/archive.zip)
         return _open_fsspec(url, mode=mode, storage_options=storage_options)
     _no_options("zip", storage_options)
+    from .zip import ZipStore  # the other stores are imported when first opened
     return ZipStore(url.split("://", 1)[1], mode="r" if mode == "r" else "w" if mode == "w" else "a")
 
 
@@ -133,6 +130,7 @@ def _open_sqlite(url: str, *, mode: str,
     path = url.split("://", 1)[1]
     if not path:
         raise InvalidArgumentError(f"an SQLite URL names a database file (sqlite:///abs/path.db), got {url!r}")
+    from .sqlite import SQLiteStore
     return SQLiteStore(path, read_only=not _writable(mode))
 
 
@@ -145,12 +143,14 @@ def _open_fsspec(url: str, *, mode: str,
     options = dict(storage_options or {})
     backend = options.pop("backend", "fsspec")
     if backend == "obstore":
+        from .obstore_store import ObstoreStore
         return ObstoreStore(url, storage_options=options, read_only=not _writable(mode))
     if backend != "fsspec":
         raise InvalidArgumentError(
             f"storage_options['backend'] must be one of {', '.join(map(repr, BACKENDS))}, got "
             f"{backend!r}: 'fsspec' (the default) serves every fsspec protocol, 'obstore' "
             "serves s3:// through the obstore package")
+    from .fsspec_store import FsspecStore
     return FsspecStore(url, storage_options=options, read_only=not _writable(mode))
 
 
@@ -173,11 +173,13 @@ def open_store(obj: Store | str | os.PathLike[str] | Any, *, mode: str = "r",
         if storage_options:
             _no_options("Store instance", storage_options)
         return obj.with_read_only(True) if mode == "r" and not obj.read_only else obj
-    if is_foreign_store(obj):  # zarr-python stores, a dict (see .foreign)
-        if storage_options:
-            _no_options(type(obj).__name__, storage_options)
-        found = foreign_store(obj, mode)
-        return found.with_read_only(True) if mode == "r" and not found.read_only else found
+    if not isinstance(obj, (str, os.PathLike)):
+        from .foreign import foreign_store, is_foreign_store
+        if is_foreign_store(obj):  # zarr-python stores, a dict (see .foreign)
+            if storage_options:
+                _no_options(type(obj).__name__, storage_options)
+            found = foreign_store(obj, mode)
+            return found.with_read_only(True) if mode == "r" and not found.read_only else found
     if isinstance(obj, os.PathLike):
         obj = os.fspath(obj)
     if not isinstance(obj, str):
