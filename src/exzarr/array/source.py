@@ -48,12 +48,12 @@ class ZArraySource:
     def dtype(self) -> np.dtype[Any]:
         return self.array.dtype
 
-    def read(self, region: Region) -> np.ndarray:
+    def read(self, region: Region, out: np.ndarray | None = None) -> np.ndarray:
         z = self.array
         if all(isinstance(ix, slice) and ix.start == 0 and ix.step == 1 and ix.stop == n
                for ix, n in zip(region, z.shape)):
-            return np.asarray(z.read())
-        return np.asarray(z._view(region_selection(z.shape, region)).read())
+            return np.asarray(z.read(out))
+        return np.asarray(z._view(region_selection(z.shape, region)).read(out))
 
     def grid(self) -> Grid | None:
         z = self.array

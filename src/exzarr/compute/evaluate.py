@@ -67,6 +67,7 @@ def stream(expr: Expr, sink: Sink, *, plan: Plan | None = None,
                 executor.run(one, blocks, parallel=plan.in_flight)
     finally:
         ctx.slabs.clear()
+        ctx.slab_buffers.clear()
         if bar is not None:
             bar.close()
     return plan

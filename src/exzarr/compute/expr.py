@@ -36,7 +36,10 @@ class Source(Protocol):
     @property
     def dtype(self) -> np.dtype: ...
 
-    def read(self, region: Region) -> np.ndarray: ...
+    def read(self, region: Region, out: np.ndarray | None = None) -> np.ndarray:
+        """The values of ``region`` (written into ``out``, C-contiguous and of the
+        region's shape and the source's dtype, when given)."""
+        ...
 
     def grid(self) -> Grid | None: ...
 
@@ -53,6 +56,8 @@ class EvalContext:
     parallel: bool = True
     #: inputs read once for the slab being evaluated: leaf key -> (slab region, values)
     slabs: dict[Hashable, tuple[Region, np.ndarray]] = field(default_factory=dict)
+    #: the memory the slabs are read into, reused from slab to slab: leaf key -> buffer
+    slab_buffers: dict[Hashable, np.ndarray] = field(default_factory=dict)
 
 
 class Expr:

@@ -141,11 +141,25 @@ def reduction_region(r: Reduce, slab: Region) -> Region:
     return tuple(ix for d, ix in enumerate(slab) if d not in r.axes)
 
 
+def _slab_buffer(leaf: Leaf, shape: tuple[int, ...], ctx: EvalContext) -> np.ndarray:
+    """Memory for ``leaf``'s part of a slab of ``shape``: the same buffer for every slab
+    of the evaluation (sized by the first, the largest), so a slab costs no fresh pages:
+    on a machine where first touches are slow that is most of a slab's price."""
+    n = math.prod(shape)
+    buf = ctx.slab_buffers.get(leaf.key())
+    if buf is None or buf.size < n:
+        buf = ctx.slab_buffers[leaf.key()] = np.empty(n, dtype=leaf.dtype)
+    return buf[:n].reshape(shape)
+
+
 def fill_slab(plan: SlabPlan, slab: Region, ctx: EvalContext) -> None:
-    """Read the slab's inputs into ``ctx`` and compute the reductions' part for it."""
+    """Read the slab's inputs into ``ctx`` and compute the reductions' part for it.
+    The previous slab's blocks must all be done: its memory is reused."""
     ctx.slabs.clear()
     for leaf in plan.leaves:
-        data = np.asarray(leaf.source.read(slab))
+        shape = tuple(len(range(ix.start, ix.stop, ix.step)) if isinstance(ix, slice)
+                      else len(ix) for ix in slab)
+        data = leaf.source.read(slab, _slab_buffer(leaf, shape, ctx))
         ctx.slabs[leaf.key()] = (slab, data)
     for r in plan.reductions:
         part = reduction_region(r, slab)  # step-1 slices: the slab is made of blocks
