@@ -151,6 +151,24 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
             L.append(f"| {w.name} | " + " | ".join(cells) + " |")
         L.append("")
 
+    # ---------------------------------------------------------------- region memory
+    regions = [w for w in wls if w.op == "read_region"]
+    if regions:
+        L.append("## Peak memory of region reads / output size\n")
+        L.append("Peak RSS increase of the worker during the read divided by the bytes of "
+                 "the region read (the output array): 1.00 = nothing beyond the output.\n")
+        L.append("| workload | output | " + " | ".join(LABELS[e] for e in engines) + " |")
+        L.append("|---|---:|" + "---:|" * len(engines))
+        for w in regions:
+            (a0, a1), (b0, b1) = w.params["region"]
+            out_bytes = (a1 - a0) * (b1 - b0) * 4
+            cells = []
+            for e in engines:
+                mem = (by.get((w.name, e)) or {}).get("mem") or {}
+                cells.append(f"{mem['delta'] / out_bytes:.2f}" if "delta" in mem else "–")
+            L.append(f"| {w.name} | {out_bytes / 2**20:.0f} MiB | " + " | ".join(cells) + " |")
+        L.append("")
+
     # ---------------------------------------------------------------- all numbers
     L.append("## All measurements\n")
     L.append("MB/s = 10^6 bytes of uncompressed array data per second (for point reads: "

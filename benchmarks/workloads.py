@@ -103,6 +103,10 @@ def make_workloads(quick: bool = False) -> list[Workload]:
     w.append(Workload("sharded.write", s, "write_full"))
     w.append(Workload("sharded.read", s, "read_full"))
     w.append(Workload("sharded.points", s, "read_points", {"seed": 1}, n_ops=npoints))
+    # a 2048x2048 region (at full size) across all 4 shards, on no inner-chunk boundary:
+    # its peak memory / output size is reported beside the time
+    r0, r1 = (n * 3000) // 8192, (n * 3000) // 8192 + n // 4
+    w.append(Workload("sharded.region", s, "read_region", {"region": ((r0, r1), (r0, r1))}))
     w.append(Workload("mem.write", L["mem"], "write_full"))
     w.append(Workload("mem.read", L["mem"], "read_full"))
     for name in ("memraw", "memblosc"):
