@@ -8,7 +8,10 @@ store that must stay on the caller's thread right now (``store.serial_now()``, e
 SQLite store inside a transaction) makes everything run inline.  Tasks must not submit
 work to the executor themselves (nested calls run inline).  A :func:`prefetch` task may
 call :func:`run`/:func:`imap` (they use the worker threads); a :func:`prefetch` nested in
-a prefetch task runs inline, so the I/O threads never wait on each other.
+a prefetch task runs inline, so the I/O threads never wait on each other.  Work that runs
+with more tasks than CPU threads (uploads or downloads to a high-latency store) holds a
+:func:`cpu_gate` around its CPU-bound part, so the CPU threads stay busy while the other
+tasks wait on the network.
 
 The pools are fork-safe: a child process created by ``os.fork`` (e.g. a PyTorch
 ``DataLoader`` worker) starts with no pools and creates its own on first use.
@@ -28,7 +31,7 @@ from .storage.base import Store
 T = TypeVar("T")
 R = TypeVar("R")
 
-__all__ = ["run", "imap", "prefetch", "threads"]
+__all__ = ["run", "imap", "prefetch", "threads", "cpu_gate"]
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -38,6 +41,15 @@ _worker = threading.local()
 
 def threads() -> int:
     return max(1, int(_config.get().threads))
+
+
+def cpu_gate() -> threading.BoundedSemaphore:
+    """A gate (``with gate: ...``) that lets at most :func:`threads` holders through at
+    once.  Tasks of one :func:`run` with more parallelism than threads (each mostly waiting
+    on a request) hold it around their encoding or decoding: the CPU work runs on as many
+    threads as configured, in full, while the other tasks' requests are in flight, instead
+    of every task's CPU work sharing the cores at once and all requests waiting for it."""
+    return threading.BoundedSemaphore(threads())
 
 
 def _get_pool(n: int) -> ThreadPoolExecutor:

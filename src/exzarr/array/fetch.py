@@ -1,8 +1,9 @@
 """Fetch the stored chunks of a plan and hand each to a callback, in parallel.
 
 Stores that batch (``get_many`` overridden, e.g. remote object stores) get many keys per
-round trip; other stores are read one key per task on the worker threads so fetch and
-decode overlap.  One chunk runs inline with no thread hop.
+round trip, the next batch in flight while this one decodes (at most two batches of raw
+chunks in memory); other stores are read one key per task on the worker threads so fetch
+and decode overlap.  One chunk runs inline with no thread hop.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from .. import config as _config
 from .. import executor
 from ..storage.base import Store
 
-__all__ = ["fetch_chunks", "is_batched", "write_parallelism"]
+__all__ = ["fetch_chunks", "is_batched", "io_parallelism", "write_parallelism"]
 
-#: chunk writes in flight on a batching (remote) store: each is mostly waiting on the
-#: network, so more than the CPU threads keep the connection pool busy
+#: chunk/shard writes (and shard reads) in flight on a high-latency (remote) store: each
+#: is mostly waiting on the network, so more than the CPU threads keep the connection pool
+#: busy; it also bounds the raw shards a read holds at once
 REMOTE_WRITES_IN_FLIGHT = 8
 
 
@@ -24,12 +26,16 @@ def is_batched(store) -> bool:
     return type(store).get_many is not Store.get_many
 
 
-def write_parallelism(store) -> int | None:
-    """How many chunk (or shard) writes to run at once: ``None`` (the configured threads)
-    for local stores, at least :data:`REMOTE_WRITES_IN_FLIGHT` for high-latency ones."""
+def io_parallelism(store) -> int | None:
+    """How many chunk (or shard) writes, or shard reads, to run at once: ``None`` (the
+    configured threads) for local stores, at least :data:`REMOTE_WRITES_IN_FLIGHT` for
+    high-latency ones (whose tasks hold an :func:`executor.cpu_gate` while they compute)."""
     if not getattr(store, "high_latency", False) or store.serial_now():
         return None
     return max(executor.threads(), REMOTE_WRITES_IN_FLIGHT)
+
+
+write_parallelism = io_parallelism
 
 
 def fetch_chunks(state, plan, on_chunk: Callable) -> None:
@@ -42,12 +48,16 @@ def fetch_chunks(state, plan, on_chunk: Callable) -> None:
         return
     if is_batched(store):
         size = max(1, _config.get().batch_size)
-        for i in range(0, len(tasks), size):
-            batch = tasks[i:i + size]
+
+        def get(batch: list) -> tuple[list, dict]:
             keys = [state.chunk_key(t.coords) for t in batch]
-            values = store.get_many(keys)
-            executor.run(lambda tk: on_chunk(tk[0], values.get(tk[1]), tk[1]), list(zip(batch, keys)),
+            return list(zip(batch, keys)), store.get_many(keys)
+
+        batches = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+        for items, values in executor.prefetch(get, batches, ahead=1, store=store):
+            executor.run(lambda tk: on_chunk(tk[0], values.get(tk[1]), tk[1]), items,
                          store=store)
+            del items, values  # not held while the next batches download
         return
 
     def one(task):

@@ -6,6 +6,12 @@ fetches, per shard, the index (one ranged read) and then only the inner chunks i
 A write rebuilds each touched shard from its inner chunks: covered inner chunks are
 encoded from the new data, partially written ones are read-modify-written, untouched
 ones keep their stored bytes; a shard wholly covered is built without reading it.
+
+On a high-latency store (object stores) several shards are read or written at once
+(:func:`~exzarr.array.fetch.io_parallelism`, which also bounds the raw shards held in
+memory); each task decodes or encodes its shard's inner chunks under an
+:func:`~exzarr.executor.cpu_gate`, so the CPU threads work while the other shards' requests
+are in flight.  Elsewhere shards are fetched one ahead and each decoded on all threads.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from ..codecs.byte_ranges import split
 from ..errors import DecompressionError, where
 from ..metadata.chunk_grid import grid_shape
 from .chunkstore import is_write_empty
-from .fetch import write_parallelism
+from .fetch import io_parallelism
 from .locks import chunk_lock
 
 __all__ = ["group_by_shard", "fetch_inner_chunks", "write_shards"]
@@ -119,6 +125,17 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
     if len(items) == 1:
         decode_all(fetch(items[0]))
         return
+    in_flight = io_parallelism(state.store)
+    if in_flight is not None:
+        gate = executor.cpu_gate()
+
+        def fetch_decode(item):
+            fetched = fetch(item)[1]
+            with gate:
+                for a in fetched:
+                    on_chunk(*a)
+        executor.run(fetch_decode, items, parallel=in_flight, store=state.store)
+        return
     for fetched in executor.prefetch(fetch, items, ahead=1, store=state.store):
         decode_all(fetched)
 
@@ -126,12 +143,13 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
 def write_shards(state, plan, put, covers) -> None:
     """Apply ``put(task, inner_chunk_array)`` to every inner-chunk task, shard by shard."""
     groups = group_by_shard(state.pipeline, plan)
-    executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers),
-                 list(groups.items()), parallel=write_parallelism(state.store),
+    gate = executor.cpu_gate()
+    executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers, gate),
+                 list(groups.items()), parallel=io_parallelism(state.store),
                  store=state.store)
 
 
-def _write_shard(state, shard, tasks, put, covers) -> None:
+def _write_shard(state, shard, tasks, put, covers, gate) -> None:
     p = state.pipeline
     cps = p.chunks_per_shard
     key = state.chunk_key(shard)
@@ -148,16 +166,18 @@ def _write_shard(state, shard, tasks, put, covers) -> None:
                 index, whole = _read_index(state, key, raw)
                 existing = _inner_bytes(state, key, index, whole, valid)
         inner: dict = dict(existing)
-        for t in tasks:
-            lc = _local(t.coords, shard, cps)
-            if lc in covered:
-                chunk = np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
-            else:
-                chunk = p.decode_inner_chunk(existing.get(lc), lc, store=state.store, key=key)
-            put(t, chunk)
-            inner[lc] = p.encode_inner_chunk(chunk)
-        inner = {k: v for k, v in inner.items() if v is not None}
+        with gate:
+            for t in tasks:
+                lc = _local(t.coords, shard, cps)
+                if lc in covered:
+                    chunk = np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
+                else:
+                    chunk = p.decode_inner_chunk(existing.get(lc), lc, store=state.store, key=key)
+                put(t, chunk)
+                inner[lc] = p.encode_inner_chunk(chunk)
+            inner = {k: v for k, v in inner.items() if v is not None}
+            parts = p.encode_shard_parts(inner)
         if not inner and not is_write_empty(state):
             state.store.delete(key)
             return
-        state.store.set_parts(key, p.encode_shard_parts(inner))
+        state.store.set_parts(key, parts)

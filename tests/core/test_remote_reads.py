@@ -1,0 +1,231 @@
+"""Reads from a high-latency (remote) store keep several requests in flight: a sharded
+read fetches several shards at once (a bounded number of raw shards in memory) and
+decodes them on the CPU threads while the others download; a chunked read fetches the
+next batch while decoding this one.  Failures in the middle stay typed errors naming
+the store and key.  (Counts and bounds only: no timing is asserted.)"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+
+import numpy as np
+import pytest
+
+import exzarr as ez
+from exzarr import executor
+from exzarr.array.fetch import REMOTE_WRITES_IN_FLIGHT
+from exzarr.errors import DecompressionError, StorageError
+from exzarr.storage import MemoryStore
+
+SHAPE, CHUNKS, SHARDS = (96, 128), (4, 8), (16, 32)   # 6 x 4 = 24 shards of 4 x 4 inner chunks
+
+
+def data(shape=SHAPE):
+    return (np.arange(int(np.prod(shape))) % 997).astype("f4").reshape(shape)
+
+
+class RemoteLike(MemoryStore):
+    """A high-latency store: each read waits a little and is counted; whole values come
+    back as numpy buffers so the test can see how many are alive at once."""
+
+    high_latency = True
+
+    def __init__(self, *a, delay: float = 0.005, **kw):
+        super().__init__(*a, **kw)
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.now = self.most = 0
+        self.live = 0          # whole shard buffers not yet freed
+        self.most_live = 0
+        self.requests: list[tuple] = []
+        self.fail: dict[str, BaseException] = {}
+
+    def _enter(self, what, key, rng=None):
+        with self.lock:
+            self.requests.append((what, key, rng))
+            self.now += 1
+            self.most = max(self.most, self.now)
+        if key in self.fail:
+            with self.lock:
+                self.now -= 1
+            raise self.fail[key]
+        time.sleep(self.delay)
+
+    def _leave(self):
+        with self.lock:
+            self.now -= 1
+
+    def _dead(self):
+        with self.lock:
+            self.live -= 1
+
+    def get(self, key, byte_range=None):
+        if not key.startswith("c/"):
+            return super().get(key, byte_range)
+        self._enter("get", key, byte_range)
+        try:
+            return super().get(key, byte_range)
+        finally:
+            self._leave()
+
+    def get_buffer(self, key):
+        self._enter("get_buffer", key)
+        try:
+            v = super().get(key)
+        finally:
+            self._leave()
+        if v is None:
+            return None
+        buf = np.frombuffer(v, dtype=np.uint8).copy()
+        with self.lock:
+            self.live += 1
+            self.most_live = max(self.most_live, self.live)
+        weakref.finalize(buf, self._dead)
+        return memoryview(buf)
+
+    def get_ranges(self, requests):
+        return [self.get(k, r) for k, r in requests]
+
+
+def make(store, **kw):
+    z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4",
+                  fill_value=-1, **kw)
+    z[...] = data()
+    store.requests.clear()
+    store.most = store.most_live = 0
+    return z
+
+
+def test_full_sharded_read_has_several_shards_in_flight_and_bounded_memory():
+    s = RemoteLike()
+    z = make(s)
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z.read(), data())
+    assert [w for w, _, _ in s.requests] == ["get_buffer"] * 24   # one GET per shard
+    assert s.most > 2                           # more requests in flight than CPU threads
+    assert s.most <= REMOTE_WRITES_IN_FLIGHT
+    assert 1 <= s.most_live <= REMOTE_WRITES_IN_FLIGHT   # raw shards held at once: bounded
+
+
+def test_partial_reads_across_shards_are_concurrent_and_coalesced():
+    s = RemoteLike()
+    z = make(s)
+    # a quarter of the inner chunks of 4 (then 6) shards: an index read + one coalesced
+    # range per shard
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z[9:11, :].read(), data()[9:11, :])
+        np.testing.assert_array_equal(z[:, 3].read(), data()[:, 3])
+    n_shards = 4 + 6
+    assert len(s.requests) == 2 * n_shards
+    assert {w for w, _, _ in s.requests} == {"get"}
+    assert s.most > 2
+
+
+def test_missing_shards_in_a_remote_read_read_as_fill_value():
+    s = RemoteLike()
+    z = make(s)
+    for key in ("c/1/1", "c/4/2"):
+        s.delete(key)
+    expected = data()
+    expected[16:32, 32:64] = -1
+    expected[64:80, 64:96] = -1
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z.read(), expected)
+        np.testing.assert_array_equal(z[9:11, :].read(), expected[9:11, :])
+
+
+# the whole array (whole-shard reads) and two rows crossing shard row 3 (ranged reads)
+@pytest.mark.parametrize("region", [(slice(None), slice(None)), (slice(49, 51), slice(None))])
+def test_truncated_shard_mid_read_is_a_typed_error_naming_store_and_key(region):
+    s = RemoteLike()
+    z = make(s)
+    raw = s.get("c/3/1")
+    s.set("c/3/1", raw[: len(raw) // 3])
+    with ez.config.set(threads=2), pytest.raises(DecompressionError) as e:
+        z[region].read()
+    assert "c/3/1" in str(e.value) and s.url in str(e.value)
+
+
+def test_storage_failure_mid_read_is_raised_typed():
+    s = RemoteLike()
+    z = make(s)
+    s.fail["c/2/3"] = StorageError(f"failed to read {s.url}/c/2/3", store=s, key="c/2/3")
+    with ez.config.set(threads=2), pytest.raises(StorageError, match="c/2/3"):
+        z.read()
+
+
+def test_sharded_write_encodes_on_the_cpu_threads_only(monkeypatch):
+    """Uploads to a high-latency store run more at once than the CPU threads, but each
+    shard's encoding happens inside the CPU gate, never more than ``threads`` at once."""
+    state = {"now": 0, "most": 0}
+    lock = threading.Lock()
+    real_gate = executor.cpu_gate
+
+    class CountingGate:
+        def __init__(self):
+            self.gate = real_gate()
+
+        def __enter__(self):
+            self.gate.acquire()
+            with lock:
+                state["now"] += 1
+                state["most"] = max(state["most"], state["now"])
+
+        def __exit__(self, *exc):
+            with lock:
+                state["now"] -= 1
+            self.gate.release()
+
+    monkeypatch.setattr(executor, "cpu_gate", CountingGate)
+    s = RemoteLike()
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4")
+    with ez.config.set(threads=2):
+        z[...] = data()
+        np.testing.assert_array_equal(z.read(), data())
+    assert 1 <= state["most"] <= 2
+
+
+def test_cpu_gate_admits_the_configured_threads():
+    with ez.config.set(threads=3):
+        gate = executor.cpu_gate()
+    for _ in range(3):
+        assert gate.acquire(blocking=False)
+    assert not gate.acquire(blocking=False)
+
+
+class BatchCounting(MemoryStore):
+    """Counts get_many batches in flight (a chunked read on a batching store)."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.lock = threading.Lock()
+        self.batches: list[int] = []
+        self.now = self.most = 0
+
+    def get_many(self, keys):
+        keys = list(keys)
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            time.sleep(0.002)
+            return super().get_many(keys)
+        finally:
+            with self.lock:
+                self.now -= 1
+                self.batches.append(len(keys))
+
+
+def test_chunked_read_fetches_batches_ahead_one_at_a_time():
+    s = BatchCounting()
+    a = data()
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, dtype="f4")
+    z[...] = a
+    s.batches.clear()
+    with ez.config.set(threads=2, batch_size=10):
+        np.testing.assert_array_equal(z.read(), a)
+    n = (SHAPE[0] // CHUNKS[0]) * (SHAPE[1] // CHUNKS[1])
+    assert sum(s.batches) == n and max(s.batches) <= 10
+    assert s.most <= 2   # fetched ahead on the I/O threads, at most two batches at once
