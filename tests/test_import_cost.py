@@ -80,3 +80,12 @@ def test_names_load_on_first_use():
 def test_missing_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         ez.nope  # noqa: B018
+
+
+def test_array_api_alone_can_store_a_result():
+    """``import exzarr.array_api`` (without touching ``exzarr.api``) registers what
+    ``to_zarr`` needs to create its target."""
+    code = ("import exzarr.array_api as xp\n"
+            "t = (xp.asarray([1, 2, 3]) + 1).to_zarr('memory://import-cost')\n"
+            "assert t.read().tolist() == [2, 3, 4]\n")
+    assert _loaded(code, ["exzarr.hierarchy.open"]) == ["exzarr.hierarchy.open"]
