@@ -55,7 +55,9 @@ def set_array_creator(creator: Callable[..., Any]) -> None:
 
 def create_array(store: Any, path: str, meta: Any, *, overwrite: bool) -> Any:
     if not _creator:
-        raise RuntimeError("no array creator registered (import exzarr first)")
+        raise RuntimeError("no array creator registered: the hierarchy layer registers it when "
+                           "exzarr.api is imported (any exzarr.* function does; a program "
+                           "importing only exzarr.array modules must import exzarr.api)")
     return _creator[0](store, path, meta, overwrite=overwrite)
 
 
