@@ -136,8 +136,13 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
                     on_chunk(*a)
         executor.run(fetch_decode, items, parallel=in_flight, store=state.store)
         return
-    for fetched in executor.prefetch(fetch, items, ahead=1, store=state.store):
+    # Whole shards: the next one is read while this one decodes (a full read's throughput).
+    # Parts of shards (a region): one at a time, so the bytes held beside the output stay
+    # those of one shard's part (a local read of them costs far less than decoding them).
+    whole = any(len(tasks) >= WHOLE_SHARD_FRACTION * _n_inner(cps) for _, tasks in items)
+    for fetched in executor.prefetch(fetch, items, ahead=1 if whole else 0, store=state.store):
         decode_all(fetched)
+        del fetched  # released before the next shard is awaited
 
 
 def write_shards(state, plan, put, covers) -> None:
