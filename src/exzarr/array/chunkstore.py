@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import config as _config
 from ..kernels.fill import is_all_fill
+from .allocator import prime
 from .state import ArrayState
 
 __all__ = ["store_chunk", "store_encoded", "is_write_empty"]
@@ -21,6 +22,7 @@ def is_write_empty(state: ArrayState) -> bool:
 
 def store_chunk(state: ArrayState, key: str, chunk: np.ndarray, existed: bool = True) -> None:
     """Encode and store ``chunk``, or delete the key if it is all fill_value."""
+    prime()
     if not is_write_empty(state) and is_all_fill(chunk, state.fill):
         if existed:
             state.store.delete(key)

@@ -12,6 +12,7 @@ import numpy as np
 from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from ..kernels.copy import copy_offsets, fill_offsets
+from .allocator import prime
 from .fetch import fetch_chunks
 from .scratch import scratch
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
@@ -34,6 +35,7 @@ def chunk_geometry(state):
 
 
 def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.ndarray:
+    prime()
     dtype = state.meta.dtype
     if out is None:
         out = np.empty(sel.out_shape, dtype=dtype)
