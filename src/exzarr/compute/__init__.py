@@ -11,8 +11,9 @@ expressions does not load the evaluator and its thread pool.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from .evaluate import Sink, compute, stream
@@ -43,14 +44,4 @@ __all__ = ["Expr", "Leaf", "Literal", "Positional", "Elementwise", "Reduce", "Ar
            "full_region", "region_shape", "as_expr", "walk"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _MODULES, globals(), __all__)
