@@ -81,6 +81,11 @@ def import_numcodecs(module: str = "numcodecs") -> Any:
 def numcodecs_registry() -> dict:
     """numcodecs' codec registry (id -> class), with exzarr's own ids registered."""
     global _ready
+    # the package first: while another thread is still running numcodecs/__init__ (which
+    # fills the registry), importing it waits for that to finish, where importing the
+    # already-loaded ``numcodecs.registry`` alone would hand out a half-filled registry
+    # (seen: 'zstd' unknown on a worker thread of a fresh spawned process)
+    import_numcodecs("numcodecs")
     reg = import_numcodecs("numcodecs.registry")
 
     if not _ready:
