@@ -14,7 +14,7 @@ from .. import config as _config
 from .. import executor
 from ..storage.base import Store
 
-__all__ = ["fetch_chunks", "is_batched", "io_parallelism", "write_parallelism"]
+__all__ = ["fetch_chunks", "is_batched", "io_parallelism"]
 
 #: chunk/shard writes (and shard reads) in flight on a high-latency (remote) store: each
 #: is mostly waiting on the network, so more than the CPU threads keep the connection pool
@@ -34,8 +34,6 @@ def io_parallelism(store) -> int | None:
         return None
     return max(executor.threads(), REMOTE_WRITES_IN_FLIGHT)
 
-
-write_parallelism = io_parallelism
 
 
 def fetch_chunks(state, plan, on_chunk: Callable) -> None:

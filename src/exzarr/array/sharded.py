@@ -24,6 +24,7 @@ from .. import executor
 from ..codecs.byte_ranges import split
 from ..errors import DecompressionError, where
 from ..metadata.chunk_grid import grid_shape
+from .allocator import prime
 from .chunkstore import is_write_empty
 from .fetch import io_parallelism
 from .locks import chunk_lock
@@ -147,6 +148,7 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
 
 def write_shards(state, plan, put, covers) -> None:
     """Apply ``put(task, inner_chunk_array)`` to every inner-chunk task, shard by shard."""
+    prime()  # inner chunks are encoded here, not through chunkstore.store_chunk
     groups = group_by_shard(state.pipeline, plan)
     gate = executor.cpu_gate()
     executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers, gate),
@@ -181,8 +183,8 @@ def _write_shard(state, shard, tasks, put, covers, gate) -> None:
                 put(t, chunk)
                 inner[lc] = p.encode_inner_chunk(chunk)
             inner = {k: v for k, v in inner.items() if v is not None}
-            parts = p.encode_shard_parts(inner)
-        if not inner and not is_write_empty(state):
+            parts = p.encode_shard_parts(inner) if inner or is_write_empty(state) else None
+        if parts is None:  # every inner chunk is fill_value
             state.store.delete(key)
             return
         state.store.set_parts(key, parts)

@@ -15,7 +15,7 @@ from ..kernels.copy import copy_offsets
 from ..storage.base import Store
 from .casting import broadcast_value, coerce_value
 from .chunkstore import store_chunk, store_encoded
-from .fetch import write_parallelism
+from .fetch import io_parallelism
 from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
 from .locks import chunk_lock
 from .scratch import allocate, scratch
@@ -53,7 +53,7 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
         write_shards(state, plan, put, lambda t: plan.covers_chunk(t, shape))
         return
     executor.run(lambda task: _write_chunk(state, plan, task, put, direct), list(plan),
-                 parallel=write_parallelism(state.store), store=state.store)
+                 parallel=io_parallelism(state.store), store=state.store)
 
 
 def _encodes_verbatim(state: ArrayState) -> bool:

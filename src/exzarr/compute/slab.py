@@ -24,7 +24,7 @@ import numpy as np
 
 from .expr import Elementwise, EvalContext, Expr, Leaf
 from .reduce import Reduce
-from .region import Region
+from .region import Region, region_shape
 
 __all__ = ["SlabPlan", "slab_plan", "slabs", "reduction_region", "fill_slab"]
 
@@ -157,9 +157,7 @@ def fill_slab(plan: SlabPlan, slab: Region, ctx: EvalContext) -> None:
     The previous slab's blocks must all be done: its memory is reused."""
     ctx.slabs.clear()
     for leaf in plan.leaves:
-        shape = tuple(len(range(ix.start, ix.stop, ix.step)) if isinstance(ix, slice)
-                      else len(ix) for ix in slab)
-        data = leaf.source.read(slab, _slab_buffer(leaf, shape, ctx))
+        data = leaf.source.read(slab, _slab_buffer(leaf, region_shape(slab), ctx))
         ctx.slabs[leaf.key()] = (slab, data)
     for r in plan.reductions:
         part = reduction_region(r, slab)  # step-1 slices: the slab is made of blocks

@@ -4,7 +4,9 @@ store-level halves of ``open``/``group``/``open_group``/``consolidate_metadata``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from .group import Group
@@ -12,14 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Group", "NodeInfo"]
 
-
-def __getattr__(name: str) -> Any:
-    """``Group`` and ``NodeInfo``, imported on first use (PEP 562): opening an array
-    loads node discovery but not the group machinery."""
-    if name == "Group":
-        from .group import Group
-        return Group
-    if name == "NodeInfo":
-        from .nodes import NodeInfo
-        return NodeInfo
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# imported on first use (PEP 562): opening an array loads node discovery but not the
+# group machinery
+__getattr__, __dir__ = lazy_names(__name__, {"Group": "group", "NodeInfo": "nodes"},
+                                  globals(), __all__)
