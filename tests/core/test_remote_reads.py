@@ -15,6 +15,7 @@ import pytest
 
 import exzarr as ez
 from exzarr import executor
+from exzarr.array import sharded
 from exzarr.array.fetch import REMOTE_WRITES_IN_FLIGHT
 from exzarr.errors import DecompressionError, StorageError
 from exzarr.storage import MemoryStore
@@ -232,42 +233,54 @@ def test_chunked_read_fetches_batches_ahead_one_at_a_time():
 
 
 class RangeTracking(MemoryStore):
-    """A local-like store (not high latency) whose ranged reads come back as buffers the
-    test can see alive: how many shards' fetched parts are held at once."""
+    """A local-like store (not high latency) whose ranged reads of inner chunks come back
+    as buffers the test can see alive: how many fetched ranges are held at once, and how
+    big each was."""
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.lock = threading.Lock()
-        self.live = self.most_live = self.calls = 0
+        self.live = self.most_live = 0
+        self.sizes: list[int] = []
 
     def _dead(self):
         with self.lock:
             self.live -= 1
 
-    def get_ranges(self, requests):
-        out = []
-        for k, r in requests:
-            v = super().get(k, r)
-            if v is None or not k.startswith("c/"):
-                out.append(v)
-                continue
-            buf = np.frombuffer(v, dtype=np.uint8).copy()
-            weakref.finalize(buf, self._dead)
-            with self.lock:
-                self.live += 1
-            out.append(memoryview(buf))
+    def get(self, key, byte_range=None):
+        v = super().get(key, byte_range)
+        if v is None or byte_range is None or byte_range[0] < 0 or not key.startswith("c/"):
+            return v  # whole values, shard indexes (the suffix) and metadata
+        buf = np.frombuffer(v, dtype=np.uint8).copy()
+        weakref.finalize(buf, self._dead)
         with self.lock:
-            self.calls += 1
+            self.live += 1
             self.most_live = max(self.most_live, self.live)
-        return out
+            self.sizes.append(buf.nbytes)
+        return memoryview(buf)
 
 
-def test_local_partial_reads_across_shards_hold_one_shards_part_at_a_time():
+def test_local_partial_reads_across_shards_hold_one_range_per_thread():
     s = RangeTracking()
     z = ez.create(s, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
     z[...] = data()
     with ez.config.set(threads=2):
         # rows 9-10 of 4 shards (a quarter of their inner chunks): one coalesced range each
         np.testing.assert_array_equal(z[9:11, :].read(), data()[9:11, :])
-    assert s.calls == 4
-    assert s.most_live == 1  # the next shard's part is read after this one's is released
+    assert len(s.sizes) == 4
+    assert 1 <= s.most_live <= 2  # a range is released once decoded: one per thread at most
+
+
+def test_local_full_reads_of_shards_are_read_in_bounded_ranges(monkeypatch):
+    s = RangeTracking()
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1,
+                  compressor=None)
+    z[...] = data()
+    inner = 4 * 8 * 4  # bytes of one uncompressed inner chunk
+    monkeypatch.setattr(sharded, "RANGE_TASK_BYTES", 3 * inner)
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z[...].read(), data())
+    # every inner chunk read once, in ranges of at most 3 of them, at most one per thread
+    assert sum(s.sizes) == 24 * 16 * inner
+    assert max(s.sizes) <= 3 * inner and len(s.sizes) == 24 * 6  # 16 = 3+3+3+3+3+1
+    assert 1 <= s.most_live <= 2

@@ -29,8 +29,8 @@ def test_single_element_read_costs_two_ranged_reads():
     assert s.reads() == 2
     (idx_call, inner_call) = s.calls
     assert idx_call[2][0] < 0  # index read from the end of the shard
-    assert inner_call[0] == "get_ranges" and inner_call[1][0][1][0] >= 0
-    assert all(c[1] == "c/1/1" if c[0] == "get" else c[1][0][0] == "c/1/1" for c in s.calls)
+    assert inner_call[0] == "get" and inner_call[2][0] >= 0  # one range: the inner chunk
+    assert all(c[1] == "c/1/1" for c in s.calls)
 
 
 def test_full_shard_write_is_one_store_write():

@@ -265,8 +265,11 @@ def test_shard_offset_2_63_is_a_typed_error(tmp_path):
     index = bytearray(shard[-36:-4])
     index[0:8] = struct.pack("<Q", 2**63)
     z.store.set("c/0", shard[:-36] + bytes(index) + struct.pack("<I", crc32c.crc32c(bytes(index))))
-    for sel in (slice(0, 4), slice(4, 8), slice(None)):
+    for sel in (slice(0, 4), slice(None)):  # reads of the inner chunk with that offset
         with pytest.raises(ExzarrError) as e:
             z[sel].read()
         assert "c/0" in str(e.value)
+    # the other inner chunk's bytes are intact: a read of it alone gets them (the index is
+    # read without the shard, so the bad entry is met only when its chunk is read)
+    np.testing.assert_array_equal(z[4:8].read(), np.arange(4, 8))
     z.store.close()

@@ -11,7 +11,10 @@ On a high-latency store (object stores) several shards are read or written at on
 (:func:`~exzarr.array.fetch.io_parallelism`, which also bounds the raw shards held in
 memory); each task decodes or encodes its shard's inner chunks under an
 :func:`~exzarr.executor.cpu_gate`, so the CPU threads work while the other shards' requests
-are in flight.  Elsewhere shards are fetched one ahead and each decoded on all threads.
+are in flight.  Elsewhere (local files, memory) each shard's index is read first, then
+every coalesced range of every shard is one task on the worker threads (read, then decode
+its inner chunks): no pause between shards, and the encoded bytes held beside the output
+are one bounded range per thread.
 """
 
 from __future__ import annotations
@@ -123,11 +126,12 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
         executor.run(lambda a: on_chunk(*a), fetched[1], store=state.store)
 
     items = list(groups.items())
-    if len(items) == 1:
-        decode_all(fetch(items[0]))
-        return
     in_flight = io_parallelism(state.store)
-    if in_flight is not None:
+    if in_flight is None:
+        _read_ranges(state, items, on_chunk)
+    elif len(items) == 1:
+        decode_all(fetch(items[0]))
+    else:
         gate = executor.cpu_gate()
 
         def fetch_decode(item):
@@ -136,14 +140,54 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
                 for a in fetched:
                     on_chunk(*a)
         executor.run(fetch_decode, items, parallel=in_flight, store=state.store)
-        return
-    # Whole shards: the next one is read while this one decodes (a full read's throughput).
-    # Parts of shards (a region): one at a time, so the bytes held beside the output stay
-    # those of one shard's part (a local read of them costs far less than decoding them).
-    whole = any(len(tasks) >= WHOLE_SHARD_FRACTION * _n_inner(cps) for _, tasks in items)
-    for fetched in executor.prefetch(fetch, items, ahead=1 if whole else 0, store=state.store):
-        decode_all(fetched)
-        del fetched  # released before the next shard is awaited
+
+
+#: on a local store, inner chunks are read in coalesced ranges of at most this many bytes,
+#: each range one task: the ranges of every shard share the worker threads (no pause
+#: between shards) and the encoded bytes held beside the output stay ``threads`` ranges
+RANGE_TASK_BYTES = 2 << 20
+
+
+def _read_ranges(state, items, on_chunk) -> None:
+    """Read the inner chunks of low-latency stores: each shard's index first (in order,
+    one small read each), then every coalesced range of every shard as one task that reads
+    its bytes and decodes its inner chunks."""
+    p = state.pipeline
+    cps = p.chunks_per_shard
+    tasks: list = []
+    for shard, group in items:
+        key = state.chunk_key(shard)
+        locals_ = [_local(t.coords, shard, cps) for t in group]
+        labelled = {lc: (t, f"{key} (inner chunk {lc})") for t, lc in zip(group, locals_)}
+        index, _ = _read_index(state, key)
+        if index is None:
+            tasks.append((key, None, list(labelled.values())))
+            continue
+        ranges, missing = p.plan_inner_reads(index, locals_, max_size=RANGE_TASK_BYTES)
+        if missing:
+            tasks.append((key, None, [labelled[lc] for lc in missing]))
+        tasks.extend((key, r, labelled) for r in ranges)
+
+    def one(item) -> None:
+        key, rng, chunks = item
+        if rng is None:  # empty inner chunks (or a missing shard): fill_value
+            for t, label in chunks:
+                on_chunk(t, None, label)
+            return
+        value = state.store.get(key, rng.byte_range)
+        if value is None:
+            raise DecompressionError(f"the shard at {where(state.store, key)} disappeared while "
+                                     f"being read; retry the read", store=state.store, key=key)
+        try:
+            parts = split(rng, value)
+        except ValueError as e:
+            raise DecompressionError(f"short read from the shard at {where(state.store, key)}: "
+                                     f"{e}; the shard is truncated", store=state.store, key=key) from None
+        for lc, raw in parts.items():
+            t, label = chunks[lc]
+            on_chunk(t, raw, label)
+
+    executor.run(one, tasks, store=state.store)
 
 
 def write_shards(state, plan, put, covers) -> None:
