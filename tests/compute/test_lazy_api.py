@@ -105,6 +105,17 @@ def test_assigning_into_a_lazy_array_is_a_functional_update(pair):
     np.testing.assert_allclose(z.read(), a)  # nothing stored changed
 
 
+@pytest.mark.parametrize("mask", [False, True])
+def test_a_0d_mask_assigns_into_a_0d_lazy_array(mask):
+    # found by the Array API suite (test_setitem_masking, shape ())
+    import exzarr.array_api as xp
+    x = xp.reshape(xp.asarray(True), ())
+    x[xp.reshape(xp.asarray(mask), ())] = False
+    want = np.asarray(True)
+    want[np.asarray(mask)] = False
+    assert x.shape == () and bool(x) == bool(want)
+
+
 def test_numpy_protocols_return_numpy_and_write_out(pair):
     a, z = pair
     assert isinstance(np.sqrt(z), np.ndarray) and isinstance(np.sum(z), np.floating)

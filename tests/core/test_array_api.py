@@ -166,3 +166,24 @@ def test_resize_and_append():
     np.testing.assert_array_equal(z[5:].read(), np.ones((2, 6)))
     z.append(np.full((7, 1), 9, dtype="i4"), axis=1)
     assert z.shape == (7, 7) and (z[:, 6].read() == 9).all()
+
+
+@pytest.mark.parametrize("mask_shape", [(0, 3), (2, 0), (0, 0), (0, 5), (1, 0), (2,)])
+def test_empty_boolean_masks_follow_numpy(mask_shape):
+    # NumPy (and the Array API suite): a mask dimension of length 0 selects nothing,
+    # whatever the axis' length; any other mismatch is an IndexError
+    a = np.arange(6.0).reshape(2, 3)
+    z = ez.create("memory://", shape=a.shape, chunks=(1, 2), dtype="f8")
+    z[...] = a
+    m = np.zeros(mask_shape, bool)
+    try:
+        want = a[m]
+    except IndexError:
+        with pytest.raises(IndexError):
+            z[m].read()
+        with pytest.raises(IndexError):
+            z[m] = 1.0
+        return
+    np.testing.assert_array_equal(z[m].read(), want)
+    z[m] = 9.0  # selects nothing: nothing changes
+    np.testing.assert_array_equal(z[...].read(), a)

@@ -10,6 +10,8 @@ chunk access) raises :class:`~exzarr.errors.LazyArrayError`.
 
 from __future__ import annotations
 
+import math
+
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
@@ -166,7 +168,7 @@ class LazyArray(ZArray):
         if all(dm.kind is not DimKind.SLICE for dm in sel.dims):  # points (vindex, masks)
             coords = np.stack([np.broadcast_to(np.asarray(
                 dm.int_value if dm.kind is DimKind.INT else dm.full(shape)), shape).reshape(-1)
-                for dm in sel.dims]) if sel.dims else np.zeros((0, 1), np.int64)
+                for dm in sel.dims]) if sel.dims else np.zeros((0, math.prod(shape)), np.int64)
             values = np.broadcast_to(np.asarray(materialise(value)), shape).reshape(-1)
             self._expr = AssignPoints(self._expr, coords, values)
             return

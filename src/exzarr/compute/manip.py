@@ -289,8 +289,9 @@ class AssignPoints(Expr):
 
     def __init__(self, base: Expr, coords: np.ndarray, values: np.ndarray) -> None:
         self.base = base
-        self.coords = np.asarray(coords, dtype=np.int64).reshape(base.ndim, -1)
         self.values = np.asarray(values).reshape(-1).astype(base.dtype)
+        # (ndim, points): explicit, as a 0-d base has no axis to infer the points from
+        self.coords = np.asarray(coords, dtype=np.int64).reshape(base.ndim, self.values.size)
         self.shape, self.dtype = base.shape, base.dtype
 
     def children(self) -> tuple[Expr, ...]:

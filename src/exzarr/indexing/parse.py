@@ -135,7 +135,9 @@ def _mask_to_arrays(mask, shape: tuple[int, ...], first_axis: int) -> list[np.nd
     m = np.asarray(mask, dtype=bool)
     if m.ndim == 0:  # scalar booleans are handled by the callers
         raise InvalidIndexError("a scalar boolean index is not supported here")
-    if m.shape != tuple(shape):
+    # NumPy's rule: each mask dimension is the axis' length, or 0 (an empty mask selects
+    # nothing, whatever the axis' length)
+    if m.ndim != len(shape) or any(ms not in (n, 0) for ms, n in zip(m.shape, shape)):
         raise BoundsError(f"boolean index of shape {m.shape} does not match the indexed "
                           f"dimensions {tuple(shape)} starting at axis {first_axis}")
     return list(np.nonzero(m))
