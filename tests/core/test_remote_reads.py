@@ -284,3 +284,33 @@ def test_local_full_reads_of_shards_are_read_in_bounded_ranges(monkeypatch):
     assert sum(s.sizes) == 24 * 16 * inner
     assert max(s.sizes) <= 3 * inner and len(s.sizes) == 24 * 6  # 16 = 3+3+3+3+3+1
     assert 1 <= s.most_live <= 2
+
+
+class VanishingShard(MemoryStore):
+    """A local-like store whose shard ``c/3/1`` is deleted right after its index is read
+    (a concurrent delete between the index and the inner chunks)."""
+
+    def get(self, key, byte_range=None):
+        v = super().get(key, byte_range)
+        if key == "c/3/1" and byte_range is not None and byte_range[0] < 0:
+            self.delete(key)
+        return v
+
+
+@pytest.mark.parametrize("region", [(slice(None), slice(None)), (slice(49, 51), slice(None))])
+def test_local_shard_truncated_or_deleted_mid_read_is_a_typed_error(region, tmp_path):
+    for store in (ez.storage.LocalStore(str(tmp_path / "a.zarr")), MemoryStore()):
+        z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
+        z[...] = data()
+        raw = store.get("c/3/1")
+        # 10 bytes of inner chunks, then the index (at the end) as it was: every inner
+        # chunk the read needs lies past the end
+        store.set("c/3/1", raw[:10] + raw[-(4 * 4 * 16 + 4):])
+        with ez.config.set(threads=2), pytest.raises(DecompressionError) as e:
+            z[region].read()
+        assert "c/3/1" in str(e.value) and "truncated" in str(e.value)
+    s = VanishingShard()
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
+    z[...] = data()
+    with ez.config.set(threads=2), pytest.raises(DecompressionError, match="c/3/1.*retry"):
+        z[region].read()

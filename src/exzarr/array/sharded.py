@@ -93,15 +93,20 @@ def _inner_bytes(state, key, index, whole, locals_: list[tuple]) -> dict[tuple, 
     values = state.store.get_ranges([(key, r.byte_range) for r in ranges])
     out = {}
     for r, v in zip(ranges, values):
-        if v is None:
-            raise DecompressionError(f"the shard at {where(state.store, key)} disappeared while "
-                                     f"being read; retry the read", store=state.store, key=key)
-        try:
-            out.update(split(r, v))
-        except ValueError as e:
-            raise DecompressionError(f"short read from the shard at {where(state.store, key)}: "
-                                     f"{e}; the shard is truncated", store=state.store, key=key) from None
+        out.update(_split(state, key, r, v))
     return out
+
+
+def _split(state, key: str, rng, value) -> dict:
+    """The inner chunks' bytes in ``value``, fetched for the coalesced range ``rng``."""
+    if value is None:
+        raise DecompressionError(f"the shard at {where(state.store, key)} disappeared while "
+                                 f"being read; retry the read", store=state.store, key=key)
+    try:
+        return split(rng, value)
+    except ValueError as e:
+        raise DecompressionError(f"short read from the shard at {where(state.store, key)}: "
+                                 f"{e}; the shard is truncated", store=state.store, key=key) from None
 
 
 def fetch_inner_chunks(state, plan, on_chunk) -> None:
@@ -174,16 +179,7 @@ def _read_ranges(state, items, on_chunk) -> None:
             for t, label in chunks:
                 on_chunk(t, None, label)
             return
-        value = state.store.get(key, rng.byte_range)
-        if value is None:
-            raise DecompressionError(f"the shard at {where(state.store, key)} disappeared while "
-                                     f"being read; retry the read", store=state.store, key=key)
-        try:
-            parts = split(rng, value)
-        except ValueError as e:
-            raise DecompressionError(f"short read from the shard at {where(state.store, key)}: "
-                                     f"{e}; the shard is truncated", store=state.store, key=key) from None
-        for lc, raw in parts.items():
+        for lc, raw in _split(state, key, rng, state.store.get(key, rng.byte_range)).items():
             t, label = chunks[lc]
             on_chunk(t, raw, label)
 
