@@ -388,3 +388,32 @@ def test_unencodable_key_and_huge_ranges(tmp_path):
         s.set("k", b"abcdef")
         for a, b in [(2**63, 2**63 + 10), (2**63, None), (-2**63 - 5, None), (0, 2**64)]:
             assert s.get("k", (a, b)) == b"abcdef"[a:b]
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_sharded_reads_of_compressed_members_read_each_shard_once(tmp_path, compression):
+    # a range of a deflated member is read by decompressing it from its start: readers
+    # must fetch such shards whole (once), not one range after another
+    import exzarr as ez
+
+    path = tmp_path / "s.zip"
+    a = np.arange(64 * 48, dtype="f4").reshape(64, 48)
+    with ZipStore(path, mode="w", compression=compression) as s:
+        z = ez.create(s, shape=a.shape, chunks=(8, 8), shards=(32, 24), dtype="f4")
+        z[...] = a
+    s = ZipStore(path, mode="r")
+    assert s.supports_byte_ranges == (compression == zipfile.ZIP_STORED)
+    calls = []
+    real_get = s.get
+    s.get = lambda key, byte_range=None: calls.append((key, byte_range)) or real_get(key, byte_range)
+    z = ez.open(s, mode="r")
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z[...].read(), a)
+        np.testing.assert_array_equal(z[3:5, :].read(), a[3:5, :])
+    shard_reads = [c for c in calls if c[0].startswith("c/")]
+    if compression == zipfile.ZIP_STORED:
+        assert any(r is not None for _, r in shard_reads)  # ranged reads of the index, chunks
+    else:
+        assert all(r is None for _, r in shard_reads)  # every shard read whole
+        assert len(shard_reads) == 4 + 2  # once per shard and read
+    s.close()

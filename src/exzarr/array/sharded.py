@@ -14,7 +14,8 @@ memory); each task decodes or encodes its shard's inner chunks under an
 are in flight.  Elsewhere (local files, memory) each shard's index is read first, then
 every coalesced range of every shard is one task on the worker threads (read, then decode
 its inner chunks): no pause between shards, and the encoded bytes held beside the output
-are one bounded range per thread.
+are one bounded range per thread.  A store whose ranged reads cost whole reads (a zip of
+compressed members) has each shard read once, whole, the next one while this one decodes.
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
         shard, tasks = item
         key = state.chunk_key(shard)
         locals_ = [_local(t.coords, shard, cps) for t in tasks]
-        if len(tasks) >= WHOLE_SHARD_FRACTION * _n_inner(cps):
+        if (not state.store.supports_byte_ranges
+                or len(tasks) >= WHOLE_SHARD_FRACTION * _n_inner(cps)):
             raw = state.store.get_buffer(key)
             index, whole = _read_index(state, key, raw) if raw is not None else (None, None)
         else:
@@ -132,10 +134,15 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
 
     items = list(groups.items())
     in_flight = io_parallelism(state.store)
-    if in_flight is None:
+    if in_flight is None and state.store.supports_byte_ranges:
         _read_ranges(state, items, on_chunk)
     elif len(items) == 1:
         decode_all(fetch(items[0]))
+    elif in_flight is None:  # each ranged read would read the whole shard: one read each,
+        # the next shard read while this one decodes
+        for fetched in executor.prefetch(fetch, items, ahead=1, store=state.store):
+            decode_all(fetched)
+            del fetched  # released before the next shard is awaited
     else:
         gate = executor.cpu_gate()
 

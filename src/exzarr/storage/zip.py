@@ -267,6 +267,11 @@ class ZipStore(Store):
         #: unpickled from a writable store: reads only (see check_writable)
         self._from_writer = False
         self._state = _Archive(self.path, zmode, compression, compresslevel)
+        # a range of a compressed member is read by decompressing it from its start: ranges
+        # cost whole reads, so readers fetch whole values instead (new members are written
+        # with ``compression``, so the answer holds for the store's lifetime)
+        self.supports_byte_ranges = compression == zipfile.ZIP_STORED and all(
+            i.compress_type == zipfile.ZIP_STORED for i in self._state.index.values())
 
     @property
     def url(self) -> str:
