@@ -104,8 +104,13 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
     L.append(f"- Versions: {vers}")
     for e, why in meta["unavailable"].items():
         L.append(f"- {LABELS[e]}: not run ({why})")
-    L.append(f"- Threads: {meta['threads']} for every engine; best of {meta['repeat']} "
-             f"timed run(s) per measurement{'; --quick (2048x2048) variant' if meta['quick'] else ''}")
+    rounds = meta.get("rounds", 1)
+    how = (f"best of {rounds * meta['repeat']} timed run(s) per measurement: {rounds} "
+           f"round(s), each running every engine once in a fresh worker, in rotated order "
+           f"({meta['repeat']} timed run(s) per worker after its warm-up)" if rounds > 1 else
+           f"best of {meta['repeat']} timed run(s) per measurement")
+    L.append(f"- Threads: {meta['threads']} for every engine; {how}"
+             f"{'; --quick (2048x2048) variant' if meta['quick'] else ''}")
     L.append("")
 
     # ---------------------------------------------------------------- headline

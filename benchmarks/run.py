@@ -45,8 +45,13 @@ def parse_args(argv=None):
                     help="comma-separated names or globs, e.g. 'zstd.*,sharded.points' "
                          "(default: all; --list shows them)")
     ap.add_argument("--list", action="store_true", help="list the workloads and exit")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="rounds per workload: each round runs every engine once, in a fresh "
+                         "worker, in rotated order, so the engines share the machine's state "
+                         "(page cache, memory) alike; the best time over all rounds is "
+                         "reported (default 3, --quick 1)")
     ap.add_argument("--repeat", type=int, default=None,
-                    help="timed runs per measurement, best is reported (default 3, --quick 1)")
+                    help="timed runs per worker (default 1; 3 with --rounds 1)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                     help="worker threads for every engine (default: cores)")
     ap.add_argument("--dir", default=None,
@@ -66,9 +71,22 @@ def parse_args(argv=None):
     bad = [e for e in a.engines if e not in ENGINES]
     if bad:
         ap.error(f"unknown engine(s) {bad}; known: {','.join(ENGINES)}")
+    if a.rounds is None:
+        a.rounds = 1 if a.quick else 3
     if a.repeat is None:
-        a.repeat = 1 if a.quick else 3
+        a.repeat = 3 if a.rounds == 1 and not a.quick else 1
     return a
+
+
+def merge_rounds(rounds: list[dict]) -> dict:
+    """One result from the rounds of one engine on one workload: every timed run, the
+    peak memory of the first round; the first failure if any round failed."""
+    bad = next((r for r in rounds if r["status"] != "ok"), None)
+    if bad is not None:
+        return bad
+    first = rounds[0]
+    return {**first, "times": [t for r in rounds for t in r["times"]],
+            "wall_s": sum(r.get("wall_s", 0.0) for r in rounds), "rounds": len(rounds)}
 
 
 def run_worker(job: dict, timeout: float) -> dict:
@@ -174,6 +192,7 @@ def main(argv=None) -> int:
         prepared: set[tuple[str, str]] = set()
         for w in wls:
             lay = w.layout
+            jobs: dict[str, dict] = {}
             for e in engines:
                 loc = (f"bench-{lay.name}" if lay.store == "memory"
                        else os.path.join(root, e, f"{lay.name}.zarr"))
@@ -195,10 +214,21 @@ def main(argv=None) -> int:
                         continue
                     prepared.add((e, lay.name))
                     sizes[(e, lay.name)] = du(loc)
-                t0 = time.perf_counter()
-                r = run_worker({**job, "phase": "measure"}, a.timeout)
-                r["wall_s"] = time.perf_counter() - t0
+                jobs[e] = job
+            rounds: dict[str, list[dict]] = {e: [] for e in jobs}
+            for k in range(a.rounds):
+                order = list(jobs)[k % len(jobs):] + list(jobs)[:k % len(jobs)] if jobs else []
+                for e in order:
+                    if rounds[e] and rounds[e][-1]["status"] != "ok":
+                        continue  # failed once: reported as is, not retried
+                    t0 = time.perf_counter()
+                    r = run_worker({**jobs[e], "phase": "measure"}, a.timeout)
+                    r["wall_s"] = time.perf_counter() - t0
+                    rounds[e].append(r)
+            for e, rs in rounds.items():
+                r = merge_rounds(rs)
                 results.append(r)
+                loc = jobs[e]["loc"]
                 if r["status"] == "ok" and w.op == "write_full" and lay.store == "local":
                     prepared.add((e, lay.name))
                     sizes[(e, lay.name)] = du(loc)
@@ -213,7 +243,8 @@ def main(argv=None) -> int:
         "command": " ".join(["python", "benchmarks/run.py", *map(shlex.quote, sys.argv[1:])])
         if argv is None else "python benchmarks/run.py " + " ".join(map(shlex.quote, argv)),
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(), "threads": a.threads, "repeat": a.repeat, "quick": a.quick,
+        "machine": machine(), "threads": a.threads, "repeat": a.repeat, "rounds": a.rounds,
+        "quick": a.quick,
         "versions": versions, "unavailable": unavailable, "engines": a.engines,
         "elapsed_s": time.perf_counter() - t_start,
         "store_dir": f"{parent} ({fs_type(os.path.realpath(parent))})",
