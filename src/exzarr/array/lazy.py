@@ -11,7 +11,6 @@ chunk access) raises :class:`~exzarr.errors.LazyArrayError`.
 from __future__ import annotations
 
 import math
-
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np

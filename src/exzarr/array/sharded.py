@@ -136,10 +136,9 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
     in_flight = io_parallelism(state.store)
     if in_flight is None and state.store.supports_byte_ranges:
         _read_ranges(state, items, on_chunk)
-    elif len(items) == 1:
-        decode_all(fetch(items[0]))
-    elif in_flight is None:  # each ranged read would read the whole shard: one read each,
-        # the next shard read while this one decodes
+    elif in_flight is None or len(items) == 1:
+        # stores whose ranged reads cost whole reads (each shard read whole, the next while
+        # this one decodes on all threads), or one shard of a remote store (inline)
         for fetched in executor.prefetch(fetch, items, ahead=1, store=state.store):
             decode_all(fetched)
             del fetched  # released before the next shard is awaited
