@@ -8,6 +8,8 @@ the compressor) decompresses straight into the caller's output buffer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -103,6 +105,26 @@ class CodecChain:
     def decodes_into_out(self) -> bool:
         return not self.array_array and self.array_bytes.can_decode_into(self.bytes_spec)
 
+    @cached_property
+    def _direct(self) -> Callable[[memoryview, np.ndarray], bool] | None:
+        """The compressor's one-call decoder when the chain is a verbatim array -> bytes
+        codec and that one compressor (see ``direct_decoder`` of the numcodecs-backed
+        codecs), else None."""
+        if len(self.bytes_bytes) != 1 or not self.decodes_into_out or self.bb_out_sizes[0] is None:
+            return None
+        make = getattr(self.bytes_bytes[0], "direct_decoder", None)
+        return make(self.bb_out_sizes[0]) if make is not None else None
+
+    def decode_direct(self, data: BufferLike, out: np.ndarray) -> bool:
+        """Decode ``data`` into ``out`` (C-contiguous, the spec's shape and dtype) by the
+        shortest route, when there is one and the chunk takes it; False: nothing was
+        decoded, call :meth:`decode`, which checks everything and names what is wrong."""
+        direct = self._direct
+        if direct is None or not out.flags.c_contiguous or out.dtype != self.spec.dtype \
+                or out.shape != self.spec.shape or not out.flags.writeable:
+            return False
+        return direct(as_byte_view(data), out.reshape(-1).view(np.uint8))
+
     # -- encode -----------------------------------------------------------------------
     def encode(self, arr: np.ndarray) -> bytes:
         arr = np.asarray(arr)
@@ -119,6 +141,8 @@ class CodecChain:
     def decode(self, data: BufferLike, ctx: DecodeContext = NO_CONTEXT, out: np.ndarray | None = None) -> np.ndarray:
         if out is not None:
             _check_out(out, self.spec)
+            if self.decode_direct(data, out):
+                return out
         data = as_byte_view(data)
         if self.decodes_into_out and self.bytes_bytes:
             if out is None:

@@ -6,12 +6,14 @@ bytes numcodecs writes, so chunks are interchangeable with zarr-python and tenso
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
 
 from ..errors import InvalidMetadataError
 from ._base import NO_CONTEXT, BytesBytesCodec, ChunkSpec, DecodeContext
+from .direct import direct_decoder
 from .numcodecs_adapter import nc_decode, nc_encode, nc_get_codec
 
 __all__ = ["GzipCodec", "ZstdCodec", "BloscCodec", "NumcodecsBackedCodec"]
@@ -41,6 +43,14 @@ class NumcodecsBackedCodec(BytesBytesCodec):
 
     def decode_into(self, data, out, spec: ChunkSpec, ctx: DecodeContext = NO_CONTEXT) -> None:
         nc_decode(self._nc, data, ctx, out=out)
+
+    def direct_decoder(self, nbytes: int) -> Callable[[memoryview, np.ndarray], bool] | None:
+        """``into(buf, out) -> bool``: decode ``buf`` into ``out`` (a flat uint8 array of
+        ``nbytes``) with one call into the library, for a chunk whose header announces
+        exactly ``nbytes``; False (``out`` then holds nothing to trust) sends the chunk down
+        the checked path (:func:`nc_decode`), which says what is wrong with it.  None: this
+        codec has no such shortcut."""
+        return direct_decoder(self._nc, nbytes)
 
 
 def _int(value, what: str, lo: int, hi: int) -> int:

@@ -16,6 +16,7 @@ from ..errors import InvalidMetadataError
 from ._base import ChunkSpec, as_byte_view, max_chunk_bytes
 from ._pipeline_base import PipelineBase
 from .compressors import BloscCodec, GzipCodec, NumcodecsBackedCodec, ZstdCodec
+from .direct import direct_decoder
 from .numcodecs_adapter import nc_decode, nc_encode
 from .objects import OBJECT_IDS, decode_objects
 from .registry import to_v2
@@ -85,6 +86,11 @@ class V2CodecPipeline(PipelineBase):
         return (self._compressor_given is None and not self.filters and not self._object
                 and self._c_layout)
 
+    @cached_property
+    def _direct(self):
+        """The compressor's one-call decoder (:mod:`exzarr.codecs.direct`), or None."""
+        return direct_decoder(self.compressor, self.spec.nbytes)
+
     def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None,
                readonly: bool = False) -> np.ndarray:
         ctx = self._ctx(store, key)
@@ -96,8 +102,10 @@ class V2CodecPipeline(PipelineBase):
         if not self.filters and not self._object and self._c_layout:
             if self.compressor is not None:
                 target = out if out is not None else np.empty(spec.shape, dtype=spec.dtype)
-                nc_decode(self.compressor, raw, ctx, out=as_byte_view(target), dtype=spec.dtype,
-                          shape=spec.shape)
+                direct = self._direct
+                if direct is None or not direct(as_byte_view(raw), target.reshape(-1).view(np.uint8)):
+                    nc_decode(self.compressor, raw, ctx, out=as_byte_view(target),
+                              dtype=spec.dtype, shape=spec.shape)
                 return target
             mv = as_byte_view(raw)
             if mv.nbytes != spec.nbytes:

@@ -128,6 +128,8 @@ class V3CodecPipeline(PipelineBase):
     def decode_inner_chunk(self, raw, coords=None, *, store=None, key=None,
                            out: np.ndarray | None = None) -> np.ndarray:
         """Decode one inner chunk's bytes (``raw=None``: an empty inner chunk -> fill)."""
+        if raw is not None and out is not None and self._shard().inner.decode_direct(raw, out):
+            return out
         ctx = self._ctx(store, f"{key} (inner chunk {tuple(coords)})" if key is not None and coords is not None else key)
         arr = self._shard().decode_inner(raw, ctx, out=out)
         return arr if arr.flags.writeable else arr.copy()

@@ -1,0 +1,152 @@
+"""The one-call decoders (exzarr.codecs.direct): taken for sound zstd and blosc chunks,
+declined for everything else, which then fails exactly as on the checked route."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+import exzarr.codecs.compressors as compressors
+import exzarr.codecs.v2 as v2
+from exzarr.codecs import ChunkSpec, CodecPipeline
+from exzarr.codecs.direct import direct_decoder
+from exzarr.errors import DecompressionError
+
+from codec_helpers import BYTES_LE
+
+SPEC = ChunkSpec((64, 48), np.dtype("<f4"), 0)
+DATA = (np.arange(64 * 48, dtype="<f4").reshape(64, 48) % 97) / 8
+
+V3 = {
+    "zstd": [BYTES_LE, {"name": "zstd", "configuration": {"level": 3, "checksum": True}}],
+    "blosc-lz4": [BYTES_LE, {"name": "blosc", "configuration": {"cname": "lz4", "shuffle": "shuffle"}}],
+    "blosc-zstd-bit": [BYTES_LE, {"name": "blosc", "configuration": {"cname": "zstd",
+                                                                     "shuffle": "bitshuffle"}}],
+    "sharded-zstd": [{"name": "sharding_indexed", "configuration": {
+        "chunk_shape": [16, 16], "codecs": [BYTES_LE, {"name": "zstd"}]}}],
+}
+V2 = {"zstd": {"id": "zstd", "level": 1},
+      "blosc": {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1}}
+
+
+def _pipelines():
+    for name, codecs in V3.items():
+        yield f"v3-{name}", CodecPipeline.from_v3(codecs, SPEC)
+    for name, comp in V2.items():
+        yield f"v2-{name}", CodecPipeline.from_v2(comp, None, SPEC)
+
+
+PIPES = dict(_pipelines())
+
+
+@pytest.fixture
+def no_checked_route(monkeypatch):
+    """Make the checked route fail loudly: a decode that still succeeds went direct."""
+    def refuse(*a, **k):
+        raise AssertionError("the checked route was taken")
+    monkeypatch.setattr(compressors, "nc_decode", refuse)
+    monkeypatch.setattr(v2, "nc_decode", refuse)
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(PIPES) if "sharded" not in n])
+def test_sound_chunks_take_the_direct_route(name, no_checked_route):
+    pipe = PIPES[name]
+    raw = pipe.encode(DATA)
+    out = np.full(SPEC.shape, -1, SPEC.dtype)
+    assert pipe.decode(raw, out=out) is out
+    np.testing.assert_array_equal(out, DATA)
+
+
+def test_inner_chunks_take_the_direct_route(no_checked_route):
+    pipe = PIPES["v3-sharded-zstd"]
+    inner = pipe.encode_inner_chunk(DATA[:16, :16])
+    out = np.empty((16, 16), SPEC.dtype)
+    assert pipe.decode_inner_chunk(inner, (0, 0), store=None, key="c/0/0", out=out) is out
+    np.testing.assert_array_equal(out, DATA[:16, :16])
+
+
+def _frames(pipe):
+    """(what, stored bytes) of hostile or damaged versions of one chunk."""
+    raw = bytearray(pipe.encode(DATA))
+    zstd = raw[:4] == b"\x28\xb5\x2f\xfd"
+    yield "truncated", bytes(raw[:len(raw) // 2])
+    yield "trailing bytes", bytes(raw) + b"\x00" * 7
+    body = bytearray(raw)
+    for i in range(len(body) // 2, len(body) // 2 + 32):
+        body[i] ^= 0x5A
+    yield "corrupt body", bytes(body)
+    if zstd:  # a frame announcing twice the chunk
+        import numcodecs
+        yield "frame announces too much", numcodecs.Zstd(level=1).encode(np.concatenate([DATA, DATA]))
+    else:  # a blosc header announcing more than the chunk holds
+        big = bytearray(raw)
+        struct.pack_into("<I", big, 4, 2 * SPEC.nbytes)
+        yield "header announces too much", bytes(big)
+
+
+def _checked_only(name):
+    """The same pipeline with the direct route switched off."""
+    pipe = dict(_pipelines())[name]
+    target = pipe.chain if hasattr(pipe, "chain") else pipe
+    target.__dict__["_direct"] = None
+    return pipe
+
+
+def _outcome(pipe, frame):
+    out = np.full(SPEC.shape, -1, SPEC.dtype)
+    try:
+        pipe.decode(frame, store=None, key="c/9/9", out=out)
+    except DecompressionError as e:
+        assert "c/9/9" in str(e)
+        return "DecompressionError"
+    return out.tobytes()
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(PIPES) if "sharded" not in n])
+def test_damaged_chunks_end_as_on_the_checked_route(name):
+    """Truncated frames, trailing bytes and headers announcing too much raise the typed
+    error naming the key; a damaged body decodes to what the checked route gives (an
+    error where the codec can tell, e.g. zstd with its checksum)."""
+    pipe, checked = PIPES[name], _checked_only(name)
+    for what, frame in _frames(pipe):
+        got, want = _outcome(pipe, frame), _outcome(checked, frame)
+        assert got == want, what
+        if what != "corrupt body" or name == "v3-zstd":
+            assert got == "DecompressionError", what
+
+
+def test_zstd_frames_of_another_size_are_declined():
+    import numcodecs
+
+    into = direct_decoder(numcodecs.Zstd(level=1), SPEC.nbytes)
+    assert into is not None
+    out = np.empty(SPEC.nbytes, np.uint8)
+    bigger = numcodecs.Zstd(level=1).encode(np.zeros(2 * SPEC.size, "<f4"))  # a bomb's header
+    smaller = numcodecs.Zstd(level=1).encode(np.zeros(SPEC.size // 2, "<f4"))
+    assert not into(memoryview(bigger), out)
+    assert not into(memoryview(smaller), out)
+    good = numcodecs.Zstd(level=1).encode(DATA)
+    assert into(memoryview(good), out)
+    np.testing.assert_array_equal(out.view("<f4").reshape(SPEC.shape), DATA)
+    # and through a pipeline, the bomb is refused before its output is allocated
+    pipe = PIPES["v2-zstd"]
+    with pytest.raises(DecompressionError, match="decode to 24576 bytes"):
+        pipe.decode(bigger, key="0.0", out=np.empty(SPEC.shape, SPEC.dtype))
+
+
+def test_only_numcodecs_own_classes_have_a_direct_route():
+    import numcodecs
+
+    class MyZstd(numcodecs.Zstd):
+        codec_id = "zstd"
+
+    assert direct_decoder(numcodecs.Zstd(), 100) is not None
+    assert direct_decoder(numcodecs.Blosc(), 100) is not None
+    assert direct_decoder(MyZstd(), 100) is None
+    assert direct_decoder(numcodecs.GZip(), 100) is None
+    assert direct_decoder(numcodecs.Zstd(), 0) is None
+    # chains with anything besides the one compressor go the checked way
+    pipe = CodecPipeline.from_v3([BYTES_LE, {"name": "zstd"}, {"name": "crc32c"}], SPEC)
+    assert pipe.chain._direct is None
