@@ -32,6 +32,7 @@ from .allocator import prime
 from .chunkstore import is_write_empty
 from .fetch import io_parallelism
 from .locks import chunk_lock
+from .scratch import scratch
 
 __all__ = ["group_by_shard", "fetch_inner_chunks", "write_shards"]
 
@@ -207,7 +208,8 @@ def _write_shard(state, shard, tasks, put, covers, gate) -> None:
     cps = p.chunks_per_shard
     key = state.chunk_key(shard)
     spec = p.inner_spec
-    grid = grid_shape(state.meta.shape, spec.shape)
+    shape = tuple(state.meta.shape)
+    grid = grid_shape(shape, spec.shape)
     valid = [lc for lc in np.ndindex(*cps)
              if all(s * n + c < g for s, n, c, g in zip(shard, cps, lc, grid))]
     with chunk_lock(state.store.url, key):
@@ -223,7 +225,12 @@ def _write_shard(state, shard, tasks, put, covers, gate) -> None:
             for t in tasks:
                 lc = _local(t.coords, shard, cps)
                 if lc in covered:
-                    chunk = np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
+                    # an inner chunk inside the array is overwritten whole: this thread's
+                    # scratch (encoded before the next one is put); at the array's edge
+                    # the part outside it keeps fill_value
+                    inside = all((c + 1) * n <= g for c, n, g in zip(t.coords, spec.shape, shape))
+                    chunk = scratch(spec.shape, spec.dtype) if inside else \
+                        np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
                 else:
                     chunk = p.decode_inner_chunk(existing.get(lc), lc, store=state.store, key=key)
                 put(t, chunk)
