@@ -235,3 +235,31 @@ def test_transpose_legacy_order_json_round_trips(tmp_path):
                   codecs=[{"name": "transpose", "configuration": {"order": "F"}}, BYTES_LE])
     z[...] = DATA
     np.testing.assert_array_equal(ez.open(str(tmp_path / "t.zarr"))[...], DATA)
+
+
+def test_a_codec_module_found_once_is_not_looked_up_at_every_open(monkeypatch):
+    import importlib.util
+
+    from exzarr.codecs._base import BytesBytesCodec
+
+    class NeedsFake(BytesBytesCodec):
+        name = "needs-fake"
+        requires = (("exzarr_fake_codec_module", "exzarr-fake"),)
+
+    calls = []
+    real = importlib.util.find_spec
+
+    def counting(name, *a, **k):
+        if name == "exzarr_fake_codec_module":
+            calls.append(name)
+            # "installed", never imported; None once sys.modules says it is missing
+            return None if name in sys.modules and sys.modules[name] is None else object()
+        return real(name, *a, **k)
+    monkeypatch.setattr(importlib.util, "find_spec", counting)
+    NeedsFake.check_available(load=False)
+    NeedsFake.check_available(load=False)
+    assert calls == ["exzarr_fake_codec_module"]  # looked up once
+    # a module made unimportable later (sys.modules entry None) is refused again
+    monkeypatch.setitem(sys.modules, "exzarr_fake_codec_module", None)
+    with pytest.raises(CodecNotAvailableError, match="pip install exzarr-fake"):
+        NeedsFake.check_available(load=False)

@@ -164,6 +164,10 @@ def as_byte_view(data: BufferLike) -> memoryview:
     return mv
 
 
+#: modules :meth:`Codec.check_available` has found (without importing them)
+_FOUND: set[str] = set()
+
+
 class Codec:
     """Base of all v3 codecs."""
 
@@ -217,13 +221,16 @@ class Codec:
         ``load=False`` the module is only looked up, not imported (opening an array then
         does not pay for importing a codec library before its first chunk)."""
         for mod, pip in cls.requires:
-            if not load and sys.modules.get(mod) is not None:
+            if not load and (sys.modules.get(mod) is not None
+                             or (mod in _FOUND and mod not in sys.modules)):
                 continue
             try:
                 if load:
                     importlib.import_module(mod)
                 elif importlib.util.find_spec(mod) is None:
                     raise ImportError(f"No module named {mod!r}")
+                else:
+                    _FOUND.add(mod)  # found once, not looked up again at every open
             except (ImportError, ValueError) as e:
                 raise CodecNotAvailableError(
                     f"codec {cls.name!r} needs the Python module {mod!r}, which cannot be "
