@@ -217,8 +217,13 @@ def parse_args(argv=None):
                     "are 8x8 chunks")
     ap.add_argument("--points", type=int, default=None,
                     help="single-element reads (default 1000; --quick 100)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="rounds per layout: each round runs every engine once, in a fresh "
+                         "worker, in rotated order, so the engines share the machine's and the "
+                         "server's state alike; the fastest run over all rounds is reported "
+                         "(default 3, --quick 1)")
     ap.add_argument("--repeat", type=int, default=None,
-                    help="timed runs per workload, the fastest is reported (default 3; --quick 1)")
+                    help="timed runs per workload and worker (default 1; 3 with --rounds 1)")
     ap.add_argument("--engines", default=",".join(CLOUD_ENGINES),
                     help=f"comma-separated subset of {','.join(CLOUD_ENGINES)}")
     ap.add_argument("--workloads", default=None,
@@ -238,8 +243,27 @@ def parse_args(argv=None):
         ap.error(f"unknown engine(s) {bad}; known: {','.join(CLOUD_ENGINES)}")
     a.n = a.n or (512 if a.quick else 4096)
     a.points = a.points or (100 if a.quick else 1000)
-    a.repeat = a.repeat or (1 if a.quick else 3)
+    a.rounds = a.rounds or (1 if a.quick else 3)
+    a.repeat = a.repeat or (3 if a.rounds == 1 and not a.quick else 1)
     return a
+
+
+def merge_rounds(rounds: list[dict]) -> dict:
+    """One result from the rounds of one engine on one layout: every timed run of every
+    operation; an engine or operation that failed in any round keeps its first failure."""
+    bad = next((r for r in rounds if r.get("status") != "ok"), None)
+    if bad is not None:
+        return bad
+    ops: dict = {}
+    for r in rounds:
+        for op, o in r.get("ops", {}).items():
+            have = ops.get(op)
+            if have is None:
+                ops[op] = {**o, "runs": list(o.get("runs", []))}
+            elif have["status"] == "ok":
+                ops[op] = o if o["status"] != "ok" else {**have, "runs": have["runs"] + o["runs"]}
+    return {**rounds[0], "ops": ops, "rounds": len(rounds),
+            "wall_s": sum(r.get("wall_s", 0.0) for r in rounds)}
 
 
 def run_worker(job: dict, timeout: float) -> dict:
@@ -304,15 +328,21 @@ def main(argv=None) -> int:
                           client_kwargs={"endpoint_url": f"http://127.0.0.1:{moto.port}"}
                           ).mkdir(BUCKET)
         for case in cases:
-            for e in a.engines:
-                job = {"engine": e, "case": {**case.__dict__}, "proxy": proxy.url,
-                       "data": data_path, "threads": a.threads, "repeat": a.repeat}
-                t0 = time.perf_counter()
-                r = run_worker(job, a.timeout)
-                r["wall_s"] = time.perf_counter() - t0
-                results.append(r)
-                for line in report_cloud.progress_lines(case, e, r):
-                    log("  " + line)
+            rounds: dict[str, list[dict]] = {e: [] for e in a.engines}
+            for k in range(a.rounds):
+                order = a.engines[k % len(a.engines):] + a.engines[:k % len(a.engines)]
+                for e in order:
+                    if rounds[e] and rounds[e][-1].get("status") != "ok":
+                        continue  # unavailable or broken: said once
+                    job = {"engine": e, "case": {**case.__dict__}, "proxy": proxy.url,
+                           "data": data_path, "threads": a.threads, "repeat": a.repeat}
+                    t0 = time.perf_counter()
+                    r = run_worker(job, a.timeout)
+                    r["wall_s"] = time.perf_counter() - t0
+                    rounds[e].append(r)
+                    for line in report_cloud.progress_lines(case, e, r):
+                        log(f"  [{k + 1}/{a.rounds}] " + line)
+            results.extend(merge_rounds(rounds[e]) for e in a.engines)
     finally:
         if proxy is not None:
             proxy.stop()
@@ -324,7 +354,7 @@ def main(argv=None) -> int:
             map(shlex.quote, sys.argv[1:] if argv is None else argv)),
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
         "elapsed_s": time.perf_counter() - t_start, "machine": machine(),
-        "threads": a.threads, "repeat": a.repeat, "engines": a.engines,
+        "threads": a.threads, "repeat": a.repeat, "rounds": a.rounds, "engines": a.engines,
         "load": (load0, _loadavg()), "versions": _versions(),
     }
     md = report_cloud.render(cases, results, meta)

@@ -98,9 +98,12 @@ def render(cases, results, meta) -> str:
              f"{m['python']}, NumPy {m['numpy']}; load average (1/5/15 min) at start "
              f"{meta['load'][0]}, at end {meta['load'][1]}")
     L.append("- Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+    rounds = meta.get("rounds", 1)
     L.append(f"- Threads: {meta['threads']} CPU threads for every engine; each engine's own "
-             f"default I/O concurrency; best of {meta['repeat']} timed run(s), requests and "
-             f"bytes of that run")
+             f"default I/O concurrency; the fastest of {rounds * meta['repeat']} timed run(s) "
+             f"({rounds} round(s), each running every engine once in a fresh worker, in "
+             f"rotated order; {meta['repeat']} timed run(s) per worker), requests and bytes "
+             f"of that run")
     for r in results:
         if r.get("status") == "unavailable":
             L.append(f"- {CLOUD_LABELS[r['engine']]} ({r.get('case')}): not run ({r.get('error')})")
