@@ -25,17 +25,21 @@ __all__ = ["direct_decoder"]
 Into = Callable[[memoryview, np.ndarray], bool]
 
 
+def _attempt(decompress: Callable[[memoryview, np.ndarray], object], buf: memoryview,
+             out: np.ndarray) -> bool:
+    """One library call; any failure declines the chunk (the checked route then explains)."""
+    try:
+        decompress(buf, out)
+    except Exception:
+        return False
+    return True
+
+
 def _zstd(nbytes: int) -> Into:
     from numcodecs.zstd import decompress
 
     def into(buf: memoryview, out: np.ndarray) -> bool:
-        if zstd_content_size(buf) != nbytes:
-            return False
-        try:
-            decompress(buf, out)
-        except Exception:
-            return False
-        return True
+        return zstd_content_size(buf) == nbytes and _attempt(decompress, buf, out)
     return into
 
 
@@ -43,15 +47,10 @@ def _blosc(nbytes: int) -> Into:
     from numcodecs.blosc import decompress
 
     def into(buf: memoryview, out: np.ndarray) -> bool:
-        # header: nbytes, blocksize, cbytes (the frame's own length) at offset 4
-        if buf.nbytes < 16 or struct.unpack_from("<II", buf, 4)[0] != nbytes \
-                or struct.unpack_from("<I", buf, 12)[0] != buf.nbytes:
-            return False
-        try:
-            decompress(buf, out)
-        except Exception:
-            return False
-        return True
+        # header: nbytes, blocksize, cbytes (the frame's own length) from offset 4
+        return (buf.nbytes >= 16 and struct.unpack_from("<I", buf, 4)[0] == nbytes
+                and struct.unpack_from("<I", buf, 12)[0] == buf.nbytes
+                and _attempt(decompress, buf, out))
     return into
 
 
