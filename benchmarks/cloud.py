@@ -350,8 +350,8 @@ def main(argv=None) -> int:
         tmp.cleanup()
 
     meta = {
-        "command": "python benchmarks/cloud.py " + " ".join(
-            map(shlex.quote, sys.argv[1:] if argv is None else argv)),
+        "command": " ".join(["python benchmarks/cloud.py", *map(
+            shlex.quote, sys.argv[1:] if argv is None else argv)]),
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
         "elapsed_s": time.perf_counter() - t_start, "machine": machine(),
         "threads": a.threads, "repeat": a.repeat, "rounds": a.rounds, "engines": a.engines,
