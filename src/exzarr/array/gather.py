@@ -14,7 +14,7 @@ from ..indexing.plan import ChunkPlan, ChunkTask, UnitKind
 from ..indexing.selection import DimKind
 from ..indexing.slices import Slice
 
-__all__ = ["basic_view", "basic_tuples", "unit_offsets"]
+__all__ = ["basic_view", "BasicTuples", "unit_offsets"]
 
 
 def basic_view(plan: ChunkPlan, out: np.ndarray) -> np.ndarray:
@@ -32,19 +32,37 @@ def _py(s: object) -> object:
     return s.as_python_slice() if isinstance(s, Slice) else s
 
 
-def basic_tuples(plan: ChunkPlan, task: ChunkTask) -> tuple[tuple, tuple]:
-    """(selection inside the chunk, selection in the basic view) for a basic-plan task."""
-    ndim = len(plan.chunks)
-    inner: list[object] = [None] * ndim
-    order: list[tuple[int, slice]] = []
-    for u, p in zip(plan.units, task.pieces):
-        d = u.dims[0]
-        inner[d] = _py(p.inner[0])
-        if u.kind is UnitKind.SLICE:  # (Piece.outer of a slice unit is a Slice)
-            order.append((d, cast(Slice, p.outer).as_python_slice()))
-    order.sort()
-    outer = tuple(s for _, s in order)
-    return tuple(inner), outer
+class BasicTuples:
+    """``tuples(task)``: (selection inside the chunk, selection in the basic view) for the
+    tasks of one basic plan; each piece's Python slices are made once (a piece is shared by
+    every task of its row or column of chunks)."""
+
+    __slots__ = ("_units", "_outer_order", "_ndim", "_memo")
+
+    def __init__(self, plan: ChunkPlan):
+        self._ndim = len(plan.chunks)
+        self._units = [(u.dims[0], u.kind is UnitKind.SLICE) for u in plan.units]
+        # the slice units by base dimension: the order of the basic view's axes
+        self._outer_order = [i for i, (d, is_slice) in
+                             sorted(enumerate(self._units), key=lambda x: x[1][0]) if is_slice]
+        # id(piece) -> (inner, outer); the plan keeps its pieces alive, so ids are not reused
+        self._memo: dict[int, tuple[object, slice | None]] = {}
+
+    def _slices(self, i: int, p) -> tuple[object, slice | None]:
+        got = self._memo.get(id(p))
+        if got is None:  # (Piece.outer of a slice unit is a Slice)
+            got = self._memo[id(p)] = (
+                _py(p.inner[0]),
+                cast(Slice, p.outer).as_python_slice() if self._units[i][1] else None)
+        return got
+
+    def __call__(self, task: ChunkTask) -> tuple[tuple, tuple]:
+        inner: list[object] = [None] * self._ndim
+        pieces = task.pieces
+        for i, p in enumerate(pieces):
+            inner[self._units[i][0]] = self._slices(i, p)[0]
+        outer = tuple(self._slices(i, pieces[i])[1] for i in self._outer_order)
+        return tuple(inner), outer
 
 
 def unit_offsets(plan: ChunkPlan, task: ChunkTask, chunk_strides, out_strides, out_shape):

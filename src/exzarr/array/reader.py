@@ -15,7 +15,7 @@ from ..kernels.copy import copy_offsets, fill_offsets
 from .allocator import prime
 from .fetch import fetch_chunks
 from .scratch import scratch
-from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
+from .gather import BasicTuples, basic_view, elem_strides, unit_offsets
 from .sharded import fetch_inner_chunks
 
 __all__ = ["read_selection", "chunk_geometry"]
@@ -71,9 +71,10 @@ def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=Fa
     c_order = state.meta.order == "C"
     dtype = state.meta.dtype
     use_scratch = c_order and not zero_copy
+    tuples = BasicTuples(plan)
 
     def on_chunk(task, raw, key):
-        inner, outer = basic_tuples(plan, task)
+        inner, outer = tuples(task)
         if raw is None:
             view[outer] = state.fill
             return
@@ -84,7 +85,7 @@ def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=Fa
             decode(raw, key, out=region)  # straight into the output, no copy
             return
         chunk = decode(raw, key, out=scratch(chunks, dtype) if use_scratch else None)
-        view[outer] = chunk[inner]
+        region[...] = chunk[inner]
 
     return on_chunk
 

@@ -16,7 +16,7 @@ from ..storage.base import Store
 from .casting import broadcast_value, coerce_value
 from .chunkstore import store_chunk, store_encoded
 from .fetch import io_parallelism
-from .gather import basic_tuples, basic_view, elem_strides, unit_offsets
+from .gather import BasicTuples, basic_view, elem_strides, unit_offsets
 from .locks import chunk_lock
 from .scratch import allocate, scratch
 from .sharded import write_shards
@@ -69,19 +69,19 @@ class _BasicPutter:
     """Copies a basic-plan task's block of the source into a chunk buffer; ``block``
     gives the block itself when the task covers its chunk exactly (no copy)."""
 
-    __slots__ = ("plan", "src")
+    __slots__ = ("tuples", "src")
 
     def __init__(self, plan: ChunkPlan, src: np.ndarray):
-        self.plan = plan
+        self.tuples = BasicTuples(plan)
         self.src = src
 
     def __call__(self, task, chunk: np.ndarray) -> None:
-        inner, outer = basic_tuples(self.plan, task)
+        inner, outer = self.tuples(task)
         chunk[inner] = self.src[outer]
 
     def block(self, task, shape: tuple[int, ...]) -> np.ndarray | None:
         """The source block that is the whole chunk ``task`` (of ``shape``), or None."""
-        inner, outer = basic_tuples(self.plan, task)
+        inner, outer = self.tuples(task)
         for s, n in zip(inner, shape):
             if not isinstance(s, slice) or s.step not in (None, 1) or (s.start or 0) != 0 \
                     or s.stop != n:
