@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import executor
 from ..codecs.byte_ranges import split
+from ..codecs.sharding import inner_chunk_label
 from ..errors import DecompressionError, where
 from ..metadata.chunk_grid import grid_shape
 from .allocator import prime
@@ -128,7 +129,7 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
         else:
             index, whole = _read_index(state, key)
         chunks = {} if index is None else _inner_bytes(state, key, index, whole, locals_)
-        return key, [(t, chunks.get(lc), f"{key} (inner chunk {lc})") for t, lc in zip(tasks, locals_)]
+        return key, [(t, chunks.get(lc), inner_chunk_label(key, lc)) for t, lc in zip(tasks, locals_)]
 
     def decode_all(fetched):
         executor.run(lambda a: on_chunk(*a), fetched[1], store=state.store)
@@ -170,7 +171,7 @@ def _read_ranges(state, items, on_chunk) -> None:
     for shard, group in items:
         key = state.chunk_key(shard)
         locals_ = [_local(t.coords, shard, cps) for t in group]
-        labelled = {lc: (t, f"{key} (inner chunk {lc})") for t, lc in zip(group, locals_)}
+        labelled = {lc: (t, inner_chunk_label(key, lc)) for t, lc in zip(group, locals_)}
         index, _ = _read_index(state, key)
         if index is None:
             tasks.append((key, None, list(labelled.values())))

@@ -28,11 +28,16 @@ from .chain import CodecChain, build_chain
 if TYPE_CHECKING:
     from ._base import BufferLike
 
-__all__ = ["ShardingCodec", "MISSING"]
+__all__ = ["ShardingCodec", "MISSING", "inner_chunk_label"]
 
 MISSING = 2**64 - 1
 _DEFAULT_CODECS = ({"name": "bytes", "configuration": {"endian": "little"}},)
 _DEFAULT_INDEX_CODECS = ({"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"})
+
+
+def inner_chunk_label(key: str, coords) -> str:
+    """Where an inner chunk is, for messages: the shard's key and its coordinates there."""
+    return f"{key} (inner chunk {tuple(coords)})"
 
 
 def _as_json_list(codecs: Any, what: str) -> list[Any]:

@@ -19,7 +19,7 @@ from ._pipeline_base import PipelineBase
 from .array_codecs import BytesCodec
 from .byte_ranges import DEFAULT_MAX_GAP, CoalescedRange
 from .chain import CodecChain, build_chain
-from .sharding import ShardingCodec
+from .sharding import ShardingCodec, inner_chunk_label
 
 if TYPE_CHECKING:
     from ._base import BufferLike
@@ -130,7 +130,7 @@ class V3CodecPipeline(PipelineBase):
         """Decode one inner chunk's bytes (``raw=None``: an empty inner chunk -> fill)."""
         if raw is not None and out is not None and self._shard().inner.decode_direct(raw, out):
             return out
-        ctx = self._ctx(store, f"{key} (inner chunk {tuple(coords)})" if key is not None and coords is not None else key)
+        ctx = self._ctx(store, inner_chunk_label(key, coords) if key is not None and coords is not None else key)
         arr = self._shard().decode_inner(raw, ctx, out=out)
         return arr if arr.flags.writeable else arr.copy()
 
