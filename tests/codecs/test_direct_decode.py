@@ -150,3 +150,86 @@ def test_only_numcodecs_own_classes_have_a_direct_route():
     # chains with anything besides the one compressor go the checked way
     pipe = CodecPipeline.from_v3([BYTES_LE, {"name": "zstd"}, {"name": "crc32c"}], SPEC)
     assert pipe.chain._direct is None
+
+
+# -- zstd through numcodecs' own libzstd, one context per thread ------------------------
+
+def test_zstd_is_bound_to_numcodecs_libzstd_where_it_exports_it():
+    import sys
+
+    import exzarr.codecs.direct as direct
+
+    if sys.platform != "linux":
+        pytest.skip("the symbols are checked on Linux, where numcodecs' wheels export them")
+    assert direct.native_zstd() is not None
+
+
+def test_native_zstd_decodes_slices_and_refuses_everything_else():
+    import numcodecs
+
+    import exzarr.codecs.direct as direct
+
+    call = direct.native_zstd()
+    if call is None:
+        pytest.skip("numcodecs' libzstd cannot be bound here")
+    frame = numcodecs.Zstd(level=1).encode(DATA)
+    out = np.empty(SPEC.nbytes, np.uint8)
+    call(memoryview(b"pad" + frame)[3:], out)  # a slice inside a larger buffer (a shard)
+    np.testing.assert_array_equal(out.view("<f4").reshape(SPEC.shape), DATA)
+    small = np.empty(SPEC.nbytes - 4, np.uint8)
+    big = np.empty(SPEC.nbytes + 4, np.uint8)
+    corrupt = bytearray(frame)
+    corrupt[len(corrupt) // 2] ^= 0xFF
+    for buf, target in [(frame, small), (frame, big), (frame[:-3], out), (frame + b"\0" * 5, out),
+                        (bytes(8), out), (b"", out)]:
+        with pytest.raises(ValueError):
+            call(memoryview(buf), target)
+    # the route declines a corrupt body; the pipeline then gives the checked route's answer
+    into = direct_decoder(numcodecs.Zstd(level=1), SPEC.nbytes)
+    bad = numcodecs.Zstd(level=1, checksum=True).encode(DATA)
+    bad = bad[:len(bad) // 2] + bytes([bad[len(bad) // 2] ^ 0xFF]) + bad[len(bad) // 2 + 1:]
+    assert not into(memoryview(bad), out)
+
+
+def test_native_zstd_contexts_are_per_thread():
+    import threading
+
+    import numcodecs
+
+    import exzarr.codecs.direct as direct
+
+    call = direct.native_zstd()
+    if call is None:
+        pytest.skip("numcodecs' libzstd cannot be bound here")
+    datas = [DATA + k for k in range(4)]
+    frames = [numcodecs.Zstd(level=k + 1).encode(d) for k, d in enumerate(datas)]
+    errors: list[str] = []
+    start = threading.Barrier(4)
+
+    def work(k):
+        out = np.empty(SPEC.nbytes, np.uint8)
+        start.wait()
+        for i in range(200):
+            j = (k + i) % 4
+            call(memoryview(frames[j]), out)
+            if not np.array_equal(out.view("<f4").reshape(SPEC.shape), datas[j]):
+                errors.append(f"thread {k}, round {i}: wrong data")
+                return
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_zstd_falls_back_to_numcodecs_decompress(monkeypatch, no_checked_route):
+    import exzarr.codecs.direct as direct
+
+    monkeypatch.setattr(direct, "native_zstd", lambda: None)
+    for name in ("v3-zstd", "v2-zstd"):
+        pipe = dict(_pipelines())[name]  # fresh pipelines: their decoders are made now
+        out = np.empty(SPEC.shape, SPEC.dtype)
+        assert pipe.decode(pipe.encode(DATA), out=out) is out
+        np.testing.assert_array_equal(out, DATA)
