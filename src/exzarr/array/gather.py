@@ -37,10 +37,14 @@ class BasicTuples:
     tasks of one basic plan; each piece's Python slices are made once (a piece is shared by
     every task of its row or column of chunks)."""
 
-    __slots__ = ("_units", "_outer_order", "_ndim", "_memo")
+    __slots__ = ("_units", "_outer_order", "_ndim", "_memo", "_chunks", "_whole")
 
     def __init__(self, plan: ChunkPlan):
         self._ndim = len(plan.chunks)
+        self._chunks = plan.chunks
+        # id(piece) -> its output start when it selects its whole chunk along its dimension
+        # (step 1, every element), else -1
+        self._whole: dict[int, int] = {}
         self._units = [(u.dims[0], u.kind is UnitKind.SLICE) for u in plan.units]
         # the slice units by base dimension: the order of the basic view's axes
         self._outer_order = [i for i, (d, is_slice) in
@@ -55,6 +59,24 @@ class BasicTuples:
                 _py(p.inner[0]),
                 cast(Slice, p.outer).as_python_slice() if self._units[i][1] else None)
         return got
+
+    def whole_chunk_origin(self, task: ChunkTask) -> tuple[int, ...] | None:
+        """Where the task's chunk starts in the basic view when the task takes the whole
+        chunk in order (every dimension a step-1 slice of all its elements), else None."""
+        origin = []
+        for i, p in enumerate(task.pieces):
+            start = self._whole.get(id(p))
+            if start is None:
+                inner, outer = p.inner[0], p.outer
+                dim, is_slice = self._units[i]
+                start = self._whole[id(p)] = (
+                    cast(Slice, outer).start
+                    if is_slice and isinstance(inner, Slice) and inner.step == 1
+                    and inner.start == 0 and inner.n == self._chunks[dim] else -1)
+            if start < 0:
+                return None
+            origin.append(start)
+        return tuple(origin[i] for i in self._outer_order)
 
     def __call__(self, task: ChunkTask) -> tuple[tuple, tuple]:
         inner: list[object] = [None] * self._ndim

@@ -7,16 +7,21 @@ reads (:mod:`exzarr.array.sharded`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .. import config
 from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
+from ..kernels import jit
 from ..kernels.copy import copy_offsets, fill_offsets
+from ..kernels.decode_scatter import decode_scatter, row_offsets
 from .allocator import prime
 from .fetch import fetch_chunks
 from .scratch import scratch
 from .gather import BasicTuples, basic_view, elem_strides, unit_offsets
-from .sharded import fetch_inner_chunks
+from .sharded import each_part, fetch_inner_chunks
 
 __all__ = ["read_selection", "chunk_geometry"]
 
@@ -51,7 +56,11 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
     zero_copy = state.pipeline.zero_copy
     plan = plan_selection(sel, chunks)
     if plan.is_basic:
-        fetch(state, plan, _basic_handler(state, plan, out, decode, zero_copy))
+        on_chunk, many = _basic_handlers(state, plan, out, decode, zero_copy)
+        if many is not None:
+            fetch_inner_chunks(state, plan, on_chunk, many=many)
+        else:
+            fetch(state, plan, on_chunk)
     else:
         target = out if out.flags.c_contiguous else np.empty(out.shape, dtype)
         fetch(state, plan, _fancy_handler(state, plan, target, decode))
@@ -64,7 +73,9 @@ def _extent(coords, chunks, shape) -> tuple[int, ...]:
     return tuple(min(c, s - i * c) for i, c, s in zip(coords, chunks, shape))
 
 
-def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=False):
+def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=False):
+    """``on_chunk(task, raw, label)`` for one chunk, and for the inner chunks of a sharded
+    array, ``many(buffer, parts)`` (or None) for several cut from one buffer."""
     view = basic_view(plan, out)
     shape = tuple(state.meta.shape)
     chunks = plan.chunks
@@ -87,7 +98,59 @@ def _basic_handler(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=Fa
         chunk = decode(raw, key, out=scratch(chunks, dtype) if use_scratch else None)
         region[...] = chunk[inner]
 
-    return on_chunk
+    many = None
+    if state.pipeline.supports_partial_decode and c_order and not zero_copy:
+        many = _many_handler(state, plan, view, tuples, on_chunk)
+    return on_chunk, many
+
+
+#: inner chunks cut from one buffer are decoded in one compiled call from this many on
+BATCH_MIN = 8
+
+
+def _many_handler(state, plan: ChunkPlan, view: np.ndarray, tuples: BasicTuples, on_chunk):
+    """``many(buffer, parts)``, parts ``(task, start, stop, label)`` of ``buffer`` (a byte
+    memoryview): inner chunks taken whole are decoded and placed by :func:`decode_scatter`
+    (plain zstd inner chunks, a C-contiguous output, Numba on) when there are enough of
+    them; the rest, and any chunk the kernel refuses and those after it, go through
+    ``on_chunk``.  None when the kernel can never apply to this read."""
+    native = state.pipeline.inner_native_zstd
+    chunks = plan.chunks
+    if (native is None or not config.get().jit or not view.flags.c_contiguous
+            or not view.flags.writeable or view.ndim != len(chunks)):
+        return None
+    nbytes = math.prod(chunks) * view.dtype.itemsize
+    rows = row_offsets(chunks, view.strides)
+    row_bytes = chunks[-1] * view.dtype.itemsize
+    flat = view.reshape(-1).view(np.uint8)
+    strides = np.array(view.strides, dtype=np.int64)
+    each = each_part(on_chunk)
+
+    def many(buf, parts) -> None:
+        if len(parts) < BATCH_MIN or not jit.numba_available():
+            return each(buf, parts)
+        whole, origins, rest = [], [], []
+        for part in parts:
+            origin = tuples.whole_chunk_origin(part[0])
+            if origin is None:
+                rest.append(part)
+            else:
+                whole.append(part)
+                origins.append(origin)
+        if len(whole) >= BATCH_MIN:
+            spans = np.array([(p[1], p[2]) for p in whole], dtype=np.int64)
+            bases = np.array(origins, dtype=np.int64) @ strides
+            done = decode_scatter(native.content_size, native.decompress, native.context(),
+                                  native.memmove, np.frombuffer(buf, dtype=np.uint8),
+                                  spans[:, 0], spans[:, 1], nbytes,
+                                  scratch((nbytes,), np.dtype(np.uint8)), flat, bases, rows,
+                                  row_bytes)
+            rest.extend(whole[done:])  # refused: the checked route says what is wrong
+        else:
+            rest.extend(whole)
+        each(buf, rest)
+
+    return many
 
 
 def _fancy_handler(state, plan: ChunkPlan, out: np.ndarray, decode):

@@ -25,7 +25,6 @@ from collections import defaultdict
 import numpy as np
 
 from .. import executor
-from ..codecs.byte_ranges import split
 from ..codecs.sharding import inner_chunk_label
 from ..errors import DecompressionError, where
 from ..metadata.chunk_grid import grid_shape
@@ -76,11 +75,13 @@ def _read_index(state, key, raw_shard=None):
     return p.decode_index(raw_index, store=state.store, key=key), None
 
 
-def _inner_bytes(state, key, index, whole, locals_: list[tuple]) -> dict[tuple, object]:
-    """Encoded bytes of the given inner chunks (absent = empty inner chunk)."""
+def _inner_spans(state, key, index, whole, locals_: list[tuple]) -> list[tuple[memoryview, list]]:
+    """The given inner chunks' encoded bytes as ``[(buffer, [(coords, start, stop)])]``:
+    spans of ``whole`` (the shard, already read) or of the coalesced ranges fetched now.
+    Empty inner chunks are in no span."""
     p = state.pipeline
     if whole is not None:
-        out = {}
+        spans = []
         for lc in locals_:
             rng = p.inner_byte_range(index, lc)
             if rng is not None:
@@ -88,70 +89,105 @@ def _inner_bytes(state, key, index, whole, locals_: list[tuple]) -> dict[tuple, 
                     raise DecompressionError(f"inner chunk {lc} of the shard at "
                                              f"{where(state.store, key)} lies past its end; the "
                                              f"shard is truncated", store=state.store, key=key)
-                out[lc] = whole[rng[0]:rng[1]]
-        return out
+                spans.append((lc, rng[0], rng[1]))
+        return [(whole, spans)] if spans else []
     ranges, _ = p.plan_inner_reads(index, locals_)
     if not ranges:
-        return {}
+        return []
     values = state.store.get_ranges([(key, r.byte_range) for r in ranges])
-    out = {}
-    for r, v in zip(ranges, values):
-        out.update(_split(state, key, r, v))
-    return out
+    return [(_checked(state, key, r, v), list(r.parts)) for r, v in zip(ranges, values)]
 
 
-def _split(state, key: str, rng, value) -> dict:
-    """The inner chunks' bytes in ``value``, fetched for the coalesced range ``rng``."""
+def _inner_bytes(state, key, index, whole, locals_: list[tuple]) -> dict[tuple, object]:
+    """Encoded bytes of the given inner chunks (absent = empty inner chunk)."""
+    return {lc: buf[a:b] for buf, spans in _inner_spans(state, key, index, whole, locals_)
+            for lc, a, b in spans}
+
+
+def _checked(state, key: str, rng, value) -> memoryview:
+    """``value``, fetched for the coalesced range ``rng``, as bytes (it must hold it all)."""
     if value is None:
         raise DecompressionError(f"the shard at {where(state.store, key)} disappeared while "
                                  f"being read; retry the read", store=state.store, key=key)
-    try:
-        return split(rng, value)
-    except ValueError as e:
+    mv = memoryview(value)
+    if mv.format != "B" or mv.ndim != 1:
+        mv = mv.cast("B")
+    if mv.nbytes < rng.nbytes:
         raise DecompressionError(f"short read from the shard at {where(state.store, key)}: "
-                                 f"{e}; the shard is truncated", store=state.store, key=key) from None
+                                 f"fetched {mv.nbytes} bytes for range {rng.byte_range}, expected "
+                                 f"{rng.nbytes}; the shard is truncated", store=state.store, key=key)
+    return mv
 
 
-def fetch_inner_chunks(state, plan, on_chunk) -> None:
-    """Call ``on_chunk(task, raw_inner_or_None, label)`` for every inner-chunk task."""
+def each_part(on_chunk):
+    """``many(buffer, parts)`` made of one ``on_chunk(task, buffer[start:stop], label)``
+    call per part ``(task, start, stop, label)``."""
+    def many(buf, parts) -> None:
+        for task, start, stop, label in parts:
+            on_chunk(task, buf[start:stop], label)
+    return many
+
+
+def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
+    """Call ``on_chunk(task, raw_inner_or_None, label)`` for every inner-chunk task, or
+    ``many(buffer, [(task, start, stop, label)])`` for those cut from one fetched buffer
+    (a memoryview of bytes) when ``many`` is given."""
     p = state.pipeline
     cps = p.chunks_per_shard
     groups = group_by_shard(p, plan)
+    many = many or each_part(on_chunk)
 
     def fetch(item):
+        """(key, the empty inner chunks' (task, label), [(buffer, parts)]) of one shard."""
         shard, tasks = item
         key = state.chunk_key(shard)
-        locals_ = [_local(t.coords, shard, cps) for t in tasks]
+        labelled = {_local(t.coords, shard, cps): t for t in tasks}
         if (not state.store.supports_byte_ranges
                 or len(tasks) >= WHOLE_SHARD_FRACTION * _n_inner(cps)):
             raw = state.store.get_buffer(key)
             index, whole = _read_index(state, key, raw) if raw is not None else (None, None)
         else:
             index, whole = _read_index(state, key)
-        chunks = {} if index is None else _inner_bytes(state, key, index, whole, locals_)
-        return key, [(t, chunks.get(lc), inner_chunk_label(key, lc)) for t, lc in zip(tasks, locals_)]
+        spans = [] if index is None else _inner_spans(state, key, index, whole, list(labelled))
+        batches = []
+        for buf, parts in spans:
+            batch = []
+            for lc, a, b in parts:
+                batch.append((labelled.pop(lc), a, b, inner_chunk_label(key, lc)))
+            batches.append((buf, batch))
+        empty = [(t, inner_chunk_label(key, lc)) for lc, t in labelled.items()]
+        return key, empty, batches
 
-    def decode_all(fetched):
-        executor.run(lambda a: on_chunk(*a), fetched[1], store=state.store)
+    def deliver(fetched, ways: int = 1) -> list:
+        """The calls that hand one shard's inner chunks over, each buffer's parts cut in
+        ``ways`` runs (to share them among as many threads)."""
+        _, empty, batches = fetched
+        calls = [lambda t=t, label=label: on_chunk(t, None, label) for t, label in empty]
+        for buf, parts in batches:
+            step = max(1, -(-len(parts) // ways))
+            calls.extend(lambda b=buf, run=parts[i:i + step]: many(b, run)
+                         for i in range(0, len(parts), step))
+        return calls
 
     items = list(groups.items())
     in_flight = io_parallelism(state.store)
     if in_flight is None and state.store.supports_byte_ranges:
-        _read_ranges(state, items, on_chunk)
+        _read_ranges(state, items, on_chunk, many)
     elif in_flight is None or len(items) == 1:
         # stores whose ranged reads cost whole reads (each shard read whole, the next while
         # this one decodes on all threads), or one shard of a remote store (inline)
         for fetched in executor.prefetch(fetch, items, ahead=1, store=state.store):
-            decode_all(fetched)
+            executor.run(lambda call: call(), deliver(fetched, executor.threads()),
+                         store=state.store)
             del fetched  # released before the next shard is awaited
     else:
         gate = executor.cpu_gate()
 
         def fetch_decode(item):
-            fetched = fetch(item)[1]
+            calls = deliver(fetch(item))
             with gate:
-                for a in fetched:
-                    on_chunk(*a)
+                for call in calls:
+                    call()
         executor.run(fetch_decode, items, parallel=in_flight, store=state.store)
 
 
@@ -161,7 +197,7 @@ def fetch_inner_chunks(state, plan, on_chunk) -> None:
 RANGE_TASK_BYTES = 2 << 20
 
 
-def _read_ranges(state, items, on_chunk) -> None:
+def _read_ranges(state, items, on_chunk, many) -> None:
     """Read the inner chunks of low-latency stores: each shard's index first (in order,
     one small read each), then every coalesced range of every shard as one task that reads
     its bytes and decodes its inner chunks."""
@@ -187,9 +223,12 @@ def _read_ranges(state, items, on_chunk) -> None:
             for t, label in chunks:
                 on_chunk(t, None, label)
             return
-        for lc, raw in _split(state, key, rng, state.store.get(key, rng.byte_range)).items():
+        buf = _checked(state, key, rng, state.store.get(key, rng.byte_range))
+        parts = []
+        for lc, a, b in rng.parts:
             t, label = chunks[lc]
-            on_chunk(t, raw, label)
+            parts.append((t, a, b, label))
+        many(buf, parts)
 
     executor.run(one, tasks, store=state.store)
 

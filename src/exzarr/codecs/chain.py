@@ -17,10 +17,12 @@ import numpy as np
 from ..errors import InvalidMetadataError
 from ._base import (NO_CONTEXT, ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec,
                     Codec, DecodeContext, as_byte_view)
+from .direct import ZstdInto
 from .registry import get
 
 if TYPE_CHECKING:
     from ._base import BufferLike
+    from .direct import NativeZstd
 
 __all__ = ["CodecChain", "build_chain"]
 
@@ -114,6 +116,13 @@ class CodecChain:
             return None
         make = getattr(self.bytes_bytes[0], "direct_decoder", None)
         return make(self.bb_out_sizes[0]) if make is not None else None
+
+    @property
+    def native_zstd(self) -> "NativeZstd | None":
+        """The bound libzstd when this chain's one-call decoder is zstd's (a caller may then
+        decode many chunks in one compiled call, :mod:`exzarr.kernels.decode_scatter`)."""
+        direct = self._direct
+        return direct.native if isinstance(direct, ZstdInto) else None
 
     def decode_direct(self, data: BufferLike, out: np.ndarray) -> bool:
         """Decode ``data`` into ``out`` (C-contiguous, the spec's shape and dtype) by the

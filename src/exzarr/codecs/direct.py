@@ -28,7 +28,7 @@ import numpy as np
 
 from .bounded import zstd_content_size
 
-__all__ = ["direct_decoder"]
+__all__ = ["direct_decoder", "native_zstd", "NativeZstd", "ZstdInto"]
 
 Into = Callable[[memoryview, np.ndarray], bool]
 
@@ -61,35 +61,54 @@ class _DCtx:
             pass
 
 
+class NativeZstd:
+    """libzstd's functions inside numcodecs' zstd extension, bound with ctypes, and one
+    decompression context per thread.  ``decompress``/``content_size`` are the raw ctypes
+    functions (``ZSTD_decompressDCtx``, ``ZSTD_getFrameContentSize``; errors come back as
+    negative numbers), which compiled kernels can call too (with :meth:`context`), as
+    ``memmove``."""
+
+    def __init__(self, lib) -> None:
+        import ctypes
+
+        vp, sz = ctypes.c_void_p, ctypes.c_size_t
+        self._create, self._free = lib.ZSTD_createDCtx, lib.ZSTD_freeDCtx
+        self._create.argtypes, self._create.restype = [], vp
+        self._free.argtypes, self._free.restype = [vp], sz
+        self.decompress = lib.ZSTD_decompressDCtx
+        self.decompress.argtypes, self.decompress.restype = [vp, vp, sz, vp, sz], ctypes.c_ssize_t
+        self.content_size = lib.ZSTD_getFrameContentSize
+        self.content_size.argtypes, self.content_size.restype = [vp, sz], ctypes.c_longlong
+        #: C's memmove, for compiled code that places what was decoded
+        self.memmove = ctypes.memmove
+        self._local = threading.local()
+
+    def context(self) -> int:
+        """This thread's decompression context (made on first use, freed with the thread)."""
+        ctx = getattr(self._local, "ctx", None)
+        if ctx is None:
+            ctx = self._local.ctx = _DCtx(self._create, self._free)
+        return ctx.ptr
+
+    def __call__(self, buf: memoryview, out: np.ndarray) -> None:
+        """Decode ``buf`` into ``out`` (a writable flat uint8 array); raises unless exactly
+        ``out.nbytes`` came out."""
+        src = np.frombuffer(buf, dtype=np.uint8)
+        if self.decompress(self.context(), out.ctypes.data, out.nbytes, src.ctypes.data,
+                           src.nbytes) != out.nbytes:
+            raise ValueError("zstd decompression failed")
+
+
 @cache
-def native_zstd() -> Callable[[memoryview, np.ndarray], object] | None:
-    """``decompress(buf, out)`` through numcodecs' libzstd with a per-thread context
-    (``out``: a writable flat uint8 array; raises unless exactly ``out.nbytes`` came out),
-    or None when those functions cannot be bound."""
+def native_zstd() -> NativeZstd | None:
+    """numcodecs' libzstd bound with ctypes, or None when its functions cannot be bound."""
     import ctypes  # here: opening an array does not pay for it
 
     try:
         from numcodecs import zstd as module
-        lib = ctypes.CDLL(module.__file__)
-        create, free, decompress = lib.ZSTD_createDCtx, lib.ZSTD_freeDCtx, lib.ZSTD_decompressDCtx
+        return NativeZstd(ctypes.CDLL(module.__file__))
     except (ImportError, OSError, AttributeError, TypeError):
         return None
-    create.argtypes, create.restype = [], ctypes.c_void_p
-    free.argtypes, free.restype = [ctypes.c_void_p], ctypes.c_size_t
-    decompress.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
-                           ctypes.c_void_p, ctypes.c_size_t]
-    decompress.restype = ctypes.c_size_t
-    local = threading.local()
-
-    def call(buf: memoryview, out: np.ndarray) -> None:
-        ctx = getattr(local, "ctx", None)
-        if ctx is None:
-            ctx = local.ctx = _DCtx(create, free)
-        src = np.frombuffer(buf, dtype=np.uint8)
-        # an error comes back as a code near 2**64, never the output's size
-        if decompress(ctx.ptr, out.ctypes.data, out.nbytes, src.ctypes.data, src.nbytes) != out.nbytes:
-            raise ValueError("zstd decompression failed")
-    return call
 
 
 def _numcodecs_zstd() -> Callable[[memoryview, np.ndarray], object]:
@@ -97,12 +116,23 @@ def _numcodecs_zstd() -> Callable[[memoryview, np.ndarray], object]:
     return decompress
 
 
-def _zstd(nbytes: int) -> Into:
-    decompress = native_zstd() or _numcodecs_zstd()
+class ZstdInto:
+    """The one-call decoder of zstd chunks of ``nbytes``; ``native`` (None when the
+    library could not be bound) lets a caller decode many chunks in one compiled call."""
 
-    def into(buf: memoryview, out: np.ndarray) -> bool:
-        return zstd_content_size(buf) == nbytes and _attempt(decompress, buf, out)
-    return into
+    __slots__ = ("nbytes", "native", "_decompress")
+
+    def __init__(self, nbytes: int) -> None:
+        self.nbytes = nbytes
+        self.native = native_zstd()
+        self._decompress = self.native or _numcodecs_zstd()
+
+    def __call__(self, buf: memoryview, out: np.ndarray) -> bool:
+        return zstd_content_size(buf) == self.nbytes and _attempt(self._decompress, buf, out)
+
+
+def _zstd(nbytes: int) -> Into:
+    return ZstdInto(nbytes)
 
 
 def _blosc(nbytes: int) -> Into:

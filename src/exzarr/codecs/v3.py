@@ -125,6 +125,12 @@ class V3CodecPipeline(PipelineBase):
         empty ones (read as fill_value).  Cut fetched bytes with ``byte_ranges.split``."""
         return self._shard().plan_reads(index, coords_list, max_gap=max_gap, max_size=max_size)
 
+    @property
+    def inner_native_zstd(self):
+        """The bound libzstd when inner chunks are plain zstd frames of the inner chunk's
+        bytes in C order (see :attr:`CodecChain.native_zstd`), else None."""
+        return self._shard().inner.native_zstd
+
     def decode_inner_chunk(self, raw, coords=None, *, store=None, key=None,
                            out: np.ndarray | None = None) -> np.ndarray:
         """Decode one inner chunk's bytes (``raw=None``: an empty inner chunk -> fill)."""

@@ -1,0 +1,233 @@
+"""Inner chunks of a sharded array decoded many at a time in one compiled call
+(``exzarr.kernels.decode_scatter``): taken for plain zstd inner chunks read whole into a
+C-contiguous output, on every kind of store path (ranged local reads, remote shards in
+flight, stores without ranged reads); whatever the kernel refuses goes the checked way,
+so damaged chunks fail exactly as before and the data always equals NumPy."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import exzarr as ez
+from exzarr import config
+from exzarr.codecs.direct import native_zstd
+from exzarr.errors import DecompressionError
+from exzarr.kernels import jit
+from exzarr.kernels.decode_scatter import decode_scatter, row_offsets
+from exzarr.storage import MemoryStore
+from exzarr.testing.strategies import basic_keys
+
+reader = importlib.import_module("exzarr.array.reader")
+
+pytestmark = pytest.mark.skipif(
+    native_zstd() is None or not jit.numba_available() or not config.get().jit,
+    reason="needs numcodecs' libzstd bound and Numba on (EXZARR_JIT=0 switches it off)")
+
+SHAPE, CHUNKS, SHARDS = (100, 90), (8, 6), (32, 24)   # 4 x 4 = 16 inner chunks per shard
+
+
+class Remote(MemoryStore):
+    high_latency = True
+
+
+class NoRanges(MemoryStore):
+    supports_byte_ranges = False
+
+
+def data(shape=SHAPE):
+    rng = np.random.default_rng(7)
+    return (rng.standard_normal(shape) * 8).round(2).astype("f4")
+
+
+@pytest.fixture
+def batches(monkeypatch):
+    """The (frames given, frames done) of every decode_scatter call."""
+    calls: list[tuple[int, int]] = []
+    real = reader.decode_scatter
+
+    def spy(*args):
+        done = real(*args)
+        calls.append((len(args[5]), done))
+        return done
+    monkeypatch.setattr(reader, "decode_scatter", spy)
+    return calls
+
+
+def make(store, d=None, **kw):
+    d = data() if d is None else d
+    z = ez.create(store, shape=d.shape, chunks=CHUNKS, shards=SHARDS, dtype="f4",
+                  compressor={"name": "zstd", "configuration": {"level": 1}}, **kw)
+    z[...] = d
+    return z, d
+
+
+STORES = {"memory": lambda tmp: MemoryStore(), "local": lambda tmp: str(tmp / "a.zarr"),
+          "remote": lambda tmp: Remote(), "no-ranges": lambda tmp: NoRanges()}
+
+
+@pytest.mark.parametrize("store", sorted(STORES))
+def test_whole_inner_chunks_are_decoded_in_batches(store, tmp_path, batches):
+    z, d = make(STORES[store](tmp_path))
+    np.testing.assert_array_equal(z.read(), d)
+    assert batches and all(done == given for given, done in batches)
+    whole = (100 // 8) * (90 // 6)
+    if store == "no-ranges":  # each shard's inner chunks are shared among the threads
+        assert sum(done for _, done in batches) >= whole // 2
+    else:
+        assert sum(done for _, done in batches) == whole
+    batches.clear()
+    np.testing.assert_array_equal(z[3:97, 5:80].read(), d[3:97, 5:80])
+    assert batches
+
+
+@pytest.mark.parametrize("key", [(5, slice(None)), (slice(None, None, -1), slice(None)),
+                                 (slice(None, None, 2), slice(None)), (slice(0, 7), slice(None))])
+def test_selections_the_kernel_cannot_place_take_the_per_chunk_path(key, batches):
+    z, d = make(MemoryStore())
+    np.testing.assert_array_equal(z[key].read(), d[key])
+    assert batches == []
+
+
+def test_no_batches_without_jit(batches):
+    z, d = make(MemoryStore())
+    with config.set(jit=False):
+        np.testing.assert_array_equal(z.read(), d)
+    assert batches == []
+
+
+@functools.cache
+def _stored():
+    return make(MemoryStore(), data((70, 50)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_reads_match_numpy(d):
+    z, a = _stored()
+    key = d.draw(basic_keys(a.shape))
+    np.testing.assert_array_equal(z[key].read(), a[key])
+    out = np.full(a.shape, np.float32(-1))
+    np.testing.assert_array_equal(z.read(out=out), a)
+
+
+def _zstd_frames(raw: bytes) -> list[int]:
+    at, found = 0, []
+    while (at := raw.find(b"\x28\xb5\x2f\xfd", at)) >= 0:
+        found.append(at)
+        at += 4
+    return found
+
+
+@pytest.mark.parametrize("store", ["memory", "remote", "no-ranges"])
+def test_a_damaged_inner_chunk_mid_batch_raises_naming_it(store, tmp_path, batches):
+    s = STORES[store](tmp_path)
+    z, d = make(s)
+    raw = bytearray(s.get("c/0/0"))
+    at = _zstd_frames(bytes(raw))[5]
+    raw[at:at + 4] = b"\0\0\0\0"       # not a zstd frame any more
+    s.set("c/0/0", bytes(raw))
+    with pytest.raises(DecompressionError, match=r"c/0/0") as e:
+        z.read()
+    assert e.value.key is not None and "c/0/0" in e.value.key
+    # the shards it did not touch still read right, through the kernel
+    batches.clear()
+    np.testing.assert_array_equal(z[32:, 24:].read(), d[32:, 24:])
+    assert batches
+
+
+def test_refused_frames_are_decoded_the_checked_way(batches):
+    """A frame that does not announce its size (written by a streaming encoder) is
+    refused by the kernel and decoded by the checked route; the data is the same."""
+    import ctypes
+
+    import numcodecs.zstd
+
+    lib = ctypes.CDLL(numcodecs.zstd.__file__)
+    lib.ZSTD_createCCtx.restype = ctypes.c_void_p
+    lib.ZSTD_CCtx_setParameter.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    lib.ZSTD_compress2.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                   ctypes.c_void_p, ctypes.c_size_t]
+    lib.ZSTD_compress2.restype = ctypes.c_size_t
+    cctx = lib.ZSTD_createCCtx()
+    lib.ZSTD_CCtx_setParameter(cctx, 200, 0)  # ZSTD_c_contentSizeFlag = 0
+
+    def frame(chunk):
+        src = np.ascontiguousarray(chunk)
+        dst = np.empty(src.nbytes + 1024, np.uint8)
+        n = lib.ZSTD_compress2(cctx, dst.ctypes.data, dst.nbytes, src.ctypes.data, src.nbytes)
+        return dst[:n].tobytes()
+
+    s = MemoryStore()
+    z, d = make(s)
+    p = z._state.pipeline
+    shard = d[:32, :24]
+    inner = {lc: (frame(shard[p.inner_chunk_slices(lc)]) if lc in [(1, 1), (2, 3)] else
+                  shard[p.inner_chunk_slices(lc)]) for lc in np.ndindex(*p.chunks_per_shard)}
+    s.set("c/0/0", p.encode_shard_from_inner(inner))
+    with config.set(jit=False):
+        expected = z.read()
+    np.testing.assert_array_equal(expected, d)
+    batches.clear()
+    np.testing.assert_array_equal(z.read(), d)
+    assert any(done < given for given, done in batches)
+
+
+def test_concurrent_reads_share_no_state(batches):
+    z, d = make(MemoryStore(), data((160, 120)))
+    errors: list[str] = []
+
+    def work(k):
+        for i in range(5):
+            r0, c0 = (k * 7 + i) % 40, (k * 5 + i) % 30
+            if not np.array_equal(z[r0:r0 + 100, c0:c0 + 80].read(), d[r0:r0 + 100, c0:c0 + 80]):
+                errors.append(f"thread {k} read {i}")
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and batches
+
+
+def test_kernel_refuses_spans_and_places_outside_its_buffers():
+    native = native_zstd()
+    chunk = np.arange(16, dtype="f4").reshape(4, 4)
+    frame = np.frombuffer(numcodecs_encode(chunk), np.uint8)
+    src = np.concatenate([frame, frame])
+    n = frame.size
+    out = np.zeros((8, 8), "f4")
+    flat = out.reshape(-1).view(np.uint8)
+    rows = row_offsets((4, 4), out.strides)
+    scratch = np.empty(64, np.uint8)
+
+    def run(starts, stops, bases, sc=scratch):
+        return decode_scatter(native.content_size, native.decompress, native.context(),
+                              native.memmove, src, np.array(starts, np.int64),
+                              np.array(stops, np.int64), 64, sc, flat,
+                              np.array(bases, np.int64), rows, 16)
+
+    assert run([0, n], [n, 2 * n], [0, 4 * 4 + 4 * 8 * 4]) == 2
+    np.testing.assert_array_equal(out[:4, :4], chunk)
+    np.testing.assert_array_equal(out[4:, 4:], chunk)
+    out[...] = 0
+    assert run([0, n], [n, 2 * n + 1], [0, 16]) == 1        # past the end of src
+    assert run([0, -1], [n, n], [0, 16]) == 1                 # before its start
+    assert run([0, n], [n, 2 * n], [0, 4 * 8 * 4 + 20]) == 1  # rows past the output's end
+    assert run([0, n], [n, 2 * n], [0, -4]) == 1              # before the output's start
+    assert run([0], [n], [0], sc=np.empty(32, np.uint8)) == 0  # scratch too small
+    assert run([0, 1], [n, n], [0, 16]) == 1                  # not a frame
+    np.testing.assert_array_equal(out[:4, :4], chunk)       # only what was accepted
+    assert not out[4:].any() and not out[:4, 4:].any()
+
+
+def numcodecs_encode(chunk: np.ndarray) -> bytes:
+    import numcodecs
+
+    return numcodecs.Zstd(level=1).encode(np.ascontiguousarray(chunk))
