@@ -223,7 +223,8 @@ def parse_args(argv=None):
                          "server's state alike; the fastest run over all rounds is reported "
                          "(default 3, --quick 1)")
     ap.add_argument("--repeat", type=int, default=None,
-                    help="timed runs per workload and worker (default 1; 3 with --rounds 1)")
+                    help="timed runs per workload and worker (default 3, --quick 1): the "
+                         "fastest of rounds x repeat runs is reported")
     ap.add_argument("--engines", default=",".join(CLOUD_ENGINES),
                     help=f"comma-separated subset of {','.join(CLOUD_ENGINES)}")
     ap.add_argument("--workloads", default=None,
@@ -244,7 +245,7 @@ def parse_args(argv=None):
     a.n = a.n or (512 if a.quick else 4096)
     a.points = a.points or (100 if a.quick else 1000)
     a.rounds = a.rounds or (1 if a.quick else 3)
-    a.repeat = a.repeat or (3 if a.rounds == 1 and not a.quick else 1)
+    a.repeat = a.repeat or (1 if a.quick else 3)
     return a
 
 

@@ -51,7 +51,8 @@ def parse_args(argv=None):
                          "(page cache, memory) alike; the best time over all rounds is "
                          "reported (default 3, --quick 1)")
     ap.add_argument("--repeat", type=int, default=None,
-                    help="timed runs per worker (default 1; 3 with --rounds 1)")
+                    help="timed runs per worker (default 3, --quick 1): the best of rounds x "
+                         "repeat runs is reported")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                     help="worker threads for every engine (default: cores)")
     ap.add_argument("--dir", default=None,
@@ -74,7 +75,7 @@ def parse_args(argv=None):
     if a.rounds is None:
         a.rounds = 1 if a.quick else 3
     if a.repeat is None:
-        a.repeat = 3 if a.rounds == 1 and not a.quick else 1
+        a.repeat = 1 if a.quick else 3
     return a
 
 
