@@ -94,6 +94,17 @@ def test_selections_the_kernel_cannot_place_take_the_per_chunk_path(key, batches
     assert batches == []
 
 
+@pytest.mark.parametrize("shape, chunks, shards", [((), (), ()), ((40,), (4,), (40,)),
+                                                   ((6, 20, 8), (2, 2, 4), (6, 20, 8))])
+def test_other_ranks(shape, chunks, shards, batches):
+    d = np.arange(int(np.prod(shape)), dtype="i8").reshape(shape) * 3 - 7
+    z = ez.create(MemoryStore(), shape=shape, chunks=chunks, shards=shards, dtype="i8",
+                  compressor={"name": "zstd", "configuration": {"level": 1}})
+    z[...] = d
+    np.testing.assert_array_equal(z[...].read(), d)
+    assert bool(batches) == (len(shape) > 0)
+
+
 def test_no_batches_without_jit(batches):
     z, d = make(MemoryStore())
     with config.set(jit=False):

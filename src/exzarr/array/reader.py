@@ -116,7 +116,7 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, tuples: BasicTuples,
     ``on_chunk``.  None when the kernel can never apply to this read."""
     native = state.pipeline.inner_native_zstd
     chunks = plan.chunks
-    if (native is None or not config.get().jit or not view.flags.c_contiguous
+    if (native is None or not chunks or not config.get().jit or not view.flags.c_contiguous
             or not view.flags.writeable or view.ndim != len(chunks)):
         return None
     nbytes = math.prod(chunks) * view.dtype.itemsize
