@@ -12,8 +12,8 @@ fail exactly as before.
 
 zstd chunks are decoded through the library inside numcodecs' own extension (which exports
 libzstd's functions) with one decompression context per thread, made once: numcodecs'
-``decompress`` makes and frees a context for every chunk, which costs more than decoding a
-small inner chunk (12-20 µs per call measured here).  Where that library cannot be bound,
+``decompress`` makes and frees a context for every chunk (12-20 µs per call measured here,
+against ~55 µs to decode a 64 KiB inner chunk).  Where that library cannot be bound,
 numcodecs' ``decompress`` is called instead.
 """
 
