@@ -25,6 +25,7 @@ from collections import defaultdict
 import numpy as np
 
 from .. import executor
+from ..codecs.byte_ranges import fetched_bytes
 from ..codecs.sharding import inner_chunk_label
 from ..errors import DecompressionError, where
 from ..metadata.chunk_grid import grid_shape
@@ -109,14 +110,11 @@ def _checked(state, key: str, rng, value) -> memoryview:
     if value is None:
         raise DecompressionError(f"the shard at {where(state.store, key)} disappeared while "
                                  f"being read; retry the read", store=state.store, key=key)
-    mv = memoryview(value)
-    if mv.format != "B" or mv.ndim != 1:
-        mv = mv.cast("B")
-    if mv.nbytes < rng.nbytes:
+    try:
+        return fetched_bytes(rng, value)
+    except ValueError as e:
         raise DecompressionError(f"short read from the shard at {where(state.store, key)}: "
-                                 f"fetched {mv.nbytes} bytes for range {rng.byte_range}, expected "
-                                 f"{rng.nbytes}; the shard is truncated", store=state.store, key=key)
-    return mv
+                                 f"{e}; the shard is truncated", store=state.store, key=key) from None
 
 
 def each_part(on_chunk):

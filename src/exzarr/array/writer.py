@@ -81,11 +81,9 @@ class _BasicPutter:
 
     def block(self, task, shape: tuple[int, ...]) -> np.ndarray | None:
         """The source block that is the whole chunk ``task`` (of ``shape``), or None."""
-        inner, outer = self.tuples(task)
-        for s, n in zip(inner, shape):
-            if not isinstance(s, slice) or s.step not in (None, 1) or (s.start or 0) != 0 \
-                    or s.stop != n:
-                return None
+        if self.tuples.whole_chunk_origin(task) is None:
+            return None
+        _, outer = self.tuples(task)
         b = self.src[outer + (Ellipsis,)]  # a view even when 0-d (never a NumPy scalar)
         return b if b.shape == shape and b.dtype == self.src.dtype else None
 

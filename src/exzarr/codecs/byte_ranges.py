@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Hashable, Iterable
 
-__all__ = ["CoalescedRange", "coalesce", "split", "DEFAULT_MAX_GAP"]
+__all__ = ["CoalescedRange", "coalesce", "fetched_bytes", "split", "DEFAULT_MAX_GAP"]
 
 #: merge ranges separated by at most this many unused bytes
 DEFAULT_MAX_GAP = 512 * 1024
@@ -62,8 +62,9 @@ def coalesce(requests: Iterable[tuple[Hashable, int, int]], *, max_gap: int = DE
     ]
 
 
-def split(fetched: CoalescedRange, data) -> dict:
-    """Cut the bytes fetched for ``fetched.byte_range`` into ``{tag: memoryview}``.
+def fetched_bytes(fetched: CoalescedRange, data) -> memoryview:
+    """The bytes fetched for ``fetched.byte_range`` as a byte memoryview (the parts'
+    ``start``/``stop`` index it).
 
     Raises ValueError when ``data`` is shorter than the range (the value was truncated).
     """
@@ -72,4 +73,13 @@ def split(fetched: CoalescedRange, data) -> dict:
         raise ValueError(
             f"fetched {mv.nbytes} bytes for range {fetched.byte_range}, expected {fetched.nbytes}"
         )
+    return mv
+
+
+def split(fetched: CoalescedRange, data) -> dict:
+    """Cut the bytes fetched for ``fetched.byte_range`` into ``{tag: memoryview}``.
+
+    Raises ValueError when ``data`` is shorter than the range (the value was truncated).
+    """
+    mv = fetched_bytes(fetched, data)
     return {tag: mv[s:e] for tag, s, e in fetched.parts}

@@ -131,10 +131,6 @@ class ZstdInto:
         return zstd_content_size(buf) == self.nbytes and _attempt(self._decompress, buf, out)
 
 
-def _zstd(nbytes: int) -> Into:
-    return ZstdInto(nbytes)
-
-
 def _blosc(nbytes: int) -> Into:
     from numcodecs.blosc import decompress
 
@@ -148,7 +144,7 @@ def _blosc(nbytes: int) -> Into:
 
 #: numcodecs' own codec classes (module, class name) -> the decoder factory
 _FACTORIES: dict[tuple[str, str], Callable[[int], Into]] = {
-    ("numcodecs.zstd", "Zstd"): _zstd, ("numcodecs.blosc", "Blosc"): _blosc}
+    ("numcodecs.zstd", "Zstd"): ZstdInto, ("numcodecs.blosc", "Blosc"): _blosc}
 
 
 def direct_decoder(codec: object, nbytes: int) -> Into | None:
