@@ -1,0 +1,173 @@
+"""The old file of a replaced or deleted key is released on a background thread."""
+
+import os
+import sys
+import threading
+
+import pytest
+
+from exzarr.storage import LocalStore
+from exzarr.storage import reaper
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX only")
+
+
+def _open_fds() -> set[int]:
+    return {int(x) for x in os.listdir("/proc/self/fd")} if os.path.isdir("/proc/self/fd") \
+        else set()
+
+
+def _inode(path) -> int:
+    return os.stat(path).st_ino
+
+
+def test_replaced_file_is_held_then_closed(tmp_path, monkeypatch):
+    s = LocalStore(tmp_path / "r")
+    s.set("c/0", b"old" * 1000)
+    path = tmp_path / "r" / "c" / "0"
+    old_ino = _inode(path)
+    handed = []
+    real = reaper.close_later
+    monkeypatch.setattr(reaper, "close_later", lambda fd: (handed.append(fd), real(fd)))
+    s.set("c/0", b"new")
+    assert path.read_bytes() == b"new" and s.get("c/0") == b"new"
+    (fd,) = handed
+    assert fd is not None  # the old file was held ...
+    assert reaper.drain(10)
+    with pytest.raises(OSError):  # ... and its descriptor is closed now
+        os.fstat(fd)
+    assert _inode(path) != old_ino
+
+
+def test_old_file_held_until_closed(tmp_path, monkeypatch):
+    """While the descriptor waits, the old file lives on (unnamed) with its old bytes; the
+    key already reads the new value."""
+    s = LocalStore(tmp_path / "r")
+    s.set("k", b"A" * 4096)
+    release = threading.Event()
+    seen = []
+    real_close = reaper._close
+
+    def slow_close(fd):
+        if threading.current_thread().name == "exzarr-reaper":
+            seen.append(os.pread(fd, 4, 0))
+            release.wait(10)
+        real_close(fd)
+
+    monkeypatch.setattr(reaper, "_close", slow_close)
+    s.set("k", b"B" * 10)
+    assert s.get("k") == b"B" * 10
+    assert reaper.pending() >= 1
+    release.set()
+    assert reaper.drain(10)
+    assert seen == [b"AAAA"]
+
+
+def test_delete_hands_the_file_over(tmp_path, monkeypatch):
+    s = LocalStore(tmp_path / "r")
+    s.set("a/b", b"x" * 100)
+    handed = []
+    real = reaper.close_later
+    monkeypatch.setattr(reaper, "close_later", lambda fd: (handed.append(fd), real(fd)))
+    s.delete("a/b")
+    assert s.get("a/b") is None and not (tmp_path / "r" / "a").exists()
+    assert len(handed) == 1 and handed[0] is not None
+    s.delete("a/b")  # nothing there: nothing held
+    assert handed[1:] == [None]
+    assert reaper.drain(10)
+
+
+def test_no_descriptor_leaks(tmp_path):
+    s = LocalStore(tmp_path / "r")
+    s.set("k", b"0")
+    assert reaper.drain(10)
+    before = _open_fds()
+    for i in range(3 * reaper.MAX_PENDING):
+        s.set("k", bytes([i % 256]) * 64)
+    s.delete("k")
+    assert reaper.drain(10)
+    assert _open_fds() == before
+    assert reaper.pending() == 0
+
+
+def test_bounded_waiting_descriptors(monkeypatch, tmp_path):
+    """With the closing thread stuck, at most MAX_PENDING wait; the rest are closed by the
+    caller at once."""
+    release = threading.Event()
+    real_close = reaper._close
+
+    def stuck(fd):
+        if threading.current_thread().name == "exzarr-reaper":
+            release.wait(10)
+        real_close(fd)
+
+    monkeypatch.setattr(reaper, "_close", stuck)
+    fds = [os.open(tmp_path, os.O_RDONLY) for _ in range(reaper.MAX_PENDING + 10)]
+    try:
+        for fd in fds:
+            reaper.close_later(fd)
+        assert reaper.pending() <= reaper.MAX_PENDING
+        closed_now = 0
+        for fd in fds:
+            try:
+                os.fstat(fd)
+            except OSError:
+                closed_now += 1
+        assert closed_now >= 10
+    finally:
+        release.set()
+    assert reaper.drain(10)
+    for fd in fds:
+        with pytest.raises(OSError):
+            os.fstat(fd)
+
+
+def test_fifo_at_a_key_does_not_block(tmp_path):
+    s = LocalStore(tmp_path / "r")
+    s.set("p", b"1")
+    os.unlink(tmp_path / "r" / "p")
+    os.mkfifo(tmp_path / "r" / "p")
+    done = threading.Event()
+
+    def write():
+        s.set("p", b"2")
+        done.set()
+
+    t = threading.Thread(target=write, daemon=True)
+    t.start()
+    assert done.wait(10), "replacing a FIFO blocked"
+    assert s.get("p") == b"2"
+    assert reaper.drain(10)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin",
+                    reason="fork needed (and safe with threads)")
+def test_child_after_fork_starts_clean(tmp_path, monkeypatch):
+    release = threading.Event()
+    real_close = reaper._close
+
+    def stuck(fd):
+        if threading.current_thread().name == "exzarr-reaper":
+            release.wait(10)
+        real_close(fd)
+
+    monkeypatch.setattr(reaper, "_close", stuck)
+    reaper.close_later(os.open(tmp_path, os.O_RDONLY))
+    reaper.close_later(os.open(tmp_path, os.O_RDONLY))
+    pid = os.fork()
+    if pid == 0:  # child: inherited waiting descriptors closed, a new thread on demand
+        code = 1
+        try:
+            reaper._close = real_close  # this process's event is never set
+            if reaper.pending() == 0:
+                s = LocalStore(tmp_path / "child")
+                s.set("k", b"1")
+                s.set("k", b"2")
+                if reaper.drain(10) and s.get("k") == b"2":
+                    code = 0
+        finally:
+            os._exit(code)
+    release.set()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert reaper.drain(10)
