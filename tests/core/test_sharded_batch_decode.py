@@ -19,11 +19,12 @@ from exzarr import config
 from exzarr.codecs.direct import native_zstd
 from exzarr.errors import DecompressionError
 from exzarr.kernels import jit
-from exzarr.kernels.decode_scatter import decode_scatter, row_offsets
+from exzarr.array.gather import row_offsets
+from exzarr.kernels.decode_scatter import decode_scatter
 from exzarr.storage import MemoryStore
 from exzarr.testing.strategies import basic_keys
 
-reader = importlib.import_module("exzarr.array.reader")
+kernel_module = importlib.import_module("exzarr.kernels.decode_scatter")
 
 pytestmark = pytest.mark.skipif(
     native_zstd() is None or not jit.numba_available() or not config.get().jit,
@@ -49,13 +50,13 @@ def data(shape=SHAPE):
 def batches(monkeypatch):
     """The (frames given, frames done) of every decode_scatter call."""
     calls: list[tuple[int, int]] = []
-    real = reader.decode_scatter
+    real = kernel_module.decode_scatter
 
     def spy(*args):
         done = real(*args)
         calls.append((len(args[5]), done))
         return done
-    monkeypatch.setattr(reader, "decode_scatter", spy)
+    monkeypatch.setattr(kernel_module, "decode_scatter", spy)
     return calls
 
 
@@ -218,9 +219,10 @@ def test_kernel_refuses_spans_and_places_outside_its_buffers():
     rows = row_offsets((4, 4), out.strides)
     scratch = np.empty(64, np.uint8)
 
+    content_size, decompress, memmove = native.addresses
+
     def run(starts, stops, bases, sc=scratch):
-        return decode_scatter(native.content_size, native.decompress, native.context(),
-                              native.memmove, src, np.array(starts, np.int64),
+        return decode_scatter(content_size, decompress, native.context(), memmove, src, np.array(starts, np.int64),
                               np.array(stops, np.int64), 64, sc, flat,
                               np.array(bases, np.int64), rows, 16)
 

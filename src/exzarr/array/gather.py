@@ -14,7 +14,7 @@ from ..indexing.plan import ChunkPlan, ChunkTask, UnitKind
 from ..indexing.selection import DimKind
 from ..indexing.slices import Slice
 
-__all__ = ["basic_view", "BasicTuples", "unit_offsets"]
+__all__ = ["basic_view", "BasicTuples", "row_offsets", "unit_offsets"]
 
 
 def basic_view(plan: ChunkPlan, out: np.ndarray) -> np.ndarray:
@@ -116,3 +116,12 @@ def unit_offsets(plan: ChunkPlan, task: ChunkTask, chunk_strides, out_strides, o
 
 def elem_strides(arr: np.ndarray) -> tuple[int, ...]:
     return tuple(s // arr.itemsize for s in arr.strides)
+
+
+def row_offsets(chunk_shape: tuple[int, ...], byte_strides: tuple[int, ...]) -> np.ndarray:
+    """Byte offsets (from a chunk's first element) in an array with ``byte_strides`` of the
+    chunk's rows (its last axis) in C order."""
+    rows = np.zeros(1, dtype=np.int64)
+    for n, stride in zip(chunk_shape[:-1], byte_strides[:-1]):
+        rows = (rows[:, None] + np.arange(n, dtype=np.int64)[None, :] * stride).reshape(-1)
+    return rows

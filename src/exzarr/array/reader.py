@@ -16,11 +16,10 @@ from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from ..kernels import jit
 from ..kernels.copy import copy_offsets, fill_offsets
-from ..kernels.decode_scatter import decode_scatter, row_offsets
 from .allocator import prime
 from .fetch import fetch_chunks
 from .scratch import scratch
-from .gather import BasicTuples, basic_view, elem_strides, unit_offsets
+from .gather import BasicTuples, basic_view, elem_strides, row_offsets, unit_offsets
 from .sharded import each_part, fetch_inner_chunks
 
 __all__ = ["read_selection", "chunk_geometry"]
@@ -116,7 +115,7 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, tuples: BasicTuples,
     ``on_chunk``.  None when the kernel can never apply to this read."""
     native = state.pipeline.inner_native_zstd
     chunks = plan.chunks
-    if (native is None or not chunks or not config.get().jit or not view.flags.c_contiguous
+    if (native is None or native.addresses is None or not chunks or not config.get().jit or not view.flags.c_contiguous
             or not view.flags.writeable or view.ndim != len(chunks)):
         return None
     nbytes = math.prod(chunks) * view.dtype.itemsize
@@ -125,6 +124,7 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, tuples: BasicTuples,
     flat = view.reshape(-1).view(np.uint8)
     strides = np.array(view.strides, dtype=np.int64)
     each = each_part(on_chunk)
+    addresses = native.addresses
 
     def many(buf, parts) -> None:
         if len(parts) < BATCH_MIN or not jit.numba_available():
@@ -138,10 +138,13 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, tuples: BasicTuples,
                 whole.append(part)
                 origins.append(origin)
         if len(whole) >= BATCH_MIN:
+            from ..kernels.decode_scatter import decode_scatter  # imports Numba
+
             spans = np.array([(p[1], p[2]) for p in whole], dtype=np.int64)
             bases = np.array(origins, dtype=np.int64) @ strides
-            done = decode_scatter(native.content_size, native.decompress, native.context(),
-                                  native.memmove, np.frombuffer(buf, dtype=np.uint8),
+            content_size, decompress, memmove = addresses
+            done = decode_scatter(content_size, decompress, native.context(), memmove,
+                                  np.frombuffer(buf, dtype=np.uint8),
                                   spans[:, 0], spans[:, 1], nbytes,
                                   scratch((nbytes,), np.dtype(np.uint8)), flat, bases, rows,
                                   row_bytes)

@@ -65,8 +65,9 @@ class NativeZstd:
     """libzstd's functions inside numcodecs' zstd extension, bound with ctypes, and one
     decompression context per thread.  ``decompress``/``content_size`` are the raw ctypes
     functions (``ZSTD_decompressDCtx``, ``ZSTD_getFrameContentSize``; errors come back as
-    negative numbers), which compiled kernels can call too (with :meth:`context`), as
-    ``memmove``."""
+    negative numbers); ``addresses`` are theirs and C's ``memmove``'s, which compiled
+    kernels call (:mod:`exzarr.kernels.cfunc`, with :meth:`context`), or None where
+    pointers are not 64-bit."""
 
     def __init__(self, lib) -> None:
         import ctypes
@@ -79,8 +80,13 @@ class NativeZstd:
         self.decompress.argtypes, self.decompress.restype = [vp, vp, sz, vp, sz], ctypes.c_ssize_t
         self.content_size = lib.ZSTD_getFrameContentSize
         self.content_size.argtypes, self.content_size.restype = [vp, sz], ctypes.c_longlong
-        #: C's memmove, for compiled code that places what was decoded
-        self.memmove = ctypes.memmove
+        #: (content_size, decompress, memmove) as addresses, for compiled code
+        self.addresses: tuple[int, int, int] | None = None
+        if ctypes.sizeof(vp) == 8 and ctypes.sizeof(sz) == 8:
+            cs, dec, mm = (ctypes.cast(f, vp).value
+                           for f in (self.content_size, self.decompress, ctypes.memmove))
+            if cs and dec and mm:
+                self.addresses = (cs, dec, mm)
         self._local = threading.local()
 
     def context(self) -> int:

@@ -7,9 +7,9 @@ chunks that sit whole in a C-contiguous output, without the GIL: for each frame,
 decompressor's header check, one decompression into ``scratch`` and a copy of its rows to
 the chunk's place in the output.
 
-The decompressor comes in as two C functions (a first-class function argument to the
-compiled code, e.g. libzstd's ``ZSTD_getFrameContentSize`` and ``ZSTD_decompressDCtx``
-bound with ctypes) and its context pointer, so this module knows no codec.  A frame whose
+The decompressor comes in as the addresses of two C functions (e.g. libzstd's
+``ZSTD_getFrameContentSize`` and ``ZSTD_decompressDCtx``, called through
+:mod:`exzarr.kernels.cfunc`) and its context pointer, so this module knows no codec.  A frame whose
 header does not announce exactly ``nbytes`` or that does not decode to exactly ``nbytes``
 stops the batch: its index is returned, and the caller decodes it and the rest the checked
 way (which says what is wrong).  There is no NumPy twin: without Numba the caller takes
@@ -18,11 +18,10 @@ its per-chunk path, which gives the same result.
 
 from __future__ import annotations
 
-import numpy as np
-
+from .cfunc import call2, call3, call5
 from .jit import lazy_njit
 
-__all__ = ["decode_scatter", "row_offsets"]
+__all__ = ["decode_scatter"]
 
 
 @lazy_njit
@@ -30,8 +29,9 @@ def decode_scatter(content_size, decompress, ctx, copy, src, starts, stops, nbyt
                    out, bases, rows, row_bytes):
     """Decode ``src[starts[i]:stops[i]]`` (``nbytes`` each, into ``scratch``) and copy row
     ``r`` of it (``row_bytes`` long) to ``out[bases[i] + rows[r]:][:row_bytes]``, for each
-    ``i`` in order.  ``src``, ``scratch`` and ``out`` are flat uint8 arrays; ``copy`` is C's
-    ``memmove`` (``ctypes.memmove``: far faster than a compiled slice assignment of bytes).
+    ``i`` in order.  ``src``, ``scratch`` and ``out`` are flat uint8 arrays; ``content_size``,
+    ``decompress`` and ``copy`` are addresses of C functions, ``copy`` C's ``memmove`` (far
+    faster than a compiled slice assignment of bytes).
     Returns the number of frames done: ``len(starts)``, or the index of the first frame
     refused."""
     n = starts.shape[0]
@@ -49,19 +49,10 @@ def decode_scatter(content_size, decompress, ctx, copy, src, starts, stops, nbyt
             return i
         at = base_src + starts[i]
         size = stops[i] - starts[i]
-        if content_size(at, size) != nbytes:
+        if call2(content_size, at, size) != nbytes:
             return i
-        if decompress(ctx, dst, nbytes, at, size) != nbytes:
+        if call5(decompress, ctx, dst, nbytes, at, size) != nbytes:
             return i
         for r in range(rows.shape[0]):
-            copy(base_out + b + rows[r], dst + r * row_bytes, row_bytes)
+            call3(copy, base_out + b + rows[r], dst + r * row_bytes, row_bytes)
     return n
-
-
-def row_offsets(chunk_shape: tuple[int, ...], byte_strides: tuple[int, ...]) -> np.ndarray:
-    """Byte offsets (from a chunk's first element) in an array with ``byte_strides`` of the
-    chunk's rows (its last axis) in C order."""
-    rows = np.zeros(1, dtype=np.int64)
-    for n, stride in zip(chunk_shape[:-1], byte_strides[:-1]):
-        rows = (rows[:, None] + np.arange(n, dtype=np.int64)[None, :] * stride).reshape(-1)
-    return rows
