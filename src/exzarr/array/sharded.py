@@ -34,6 +34,7 @@ from .chunkstore import is_write_empty
 from .fetch import io_parallelism
 from .locks import chunk_lock
 from .scratch import scratch
+from .shard_encode import batch_encoder
 
 __all__ = ["group_by_shard", "fetch_inner_chunks", "write_shards"]
 
@@ -51,6 +52,11 @@ def group_by_shard(pipeline, tasks) -> dict[tuple, list]:
 
 def _local(coords, shard, cps) -> tuple[int, ...]:
     return tuple(c - s * n for c, s, n in zip(coords, shard, cps))
+
+
+def _inside(coords, chunk, shape) -> bool:
+    """Whether the (inner) chunk at ``coords`` lies wholly inside an array of ``shape``."""
+    return all((c + 1) * n <= g for c, n, g in zip(coords, chunk, shape))
 
 
 def _n_inner(cps) -> int:
@@ -231,17 +237,20 @@ def _read_ranges(state, items, on_chunk, many) -> None:
     executor.run(one, tasks, store=state.store)
 
 
-def write_shards(state, plan, put, covers) -> None:
-    """Apply ``put(task, inner_chunk_array)`` to every inner-chunk task, shard by shard."""
+def write_shards(state, plan, put, covers, source=None) -> None:
+    """Apply ``put(task, inner_chunk_array)`` to every inner-chunk task, shard by shard
+    (``source``: the writer's basic putter, whose whole inner chunks may be encoded in
+    batches, :mod:`exzarr.array.shard_encode`)."""
     prime()  # inner chunks are encoded here, not through chunkstore.store_chunk
     groups = group_by_shard(state.pipeline, plan)
     gate = executor.cpu_gate()
-    executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers, gate),
+    batch = batch_encoder(state, source)
+    executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers, gate, batch),
                  list(groups.items()), parallel=io_parallelism(state.store),
                  store=state.store)
 
 
-def _write_shard(state, shard, tasks, put, covers, gate) -> None:
+def _write_shard(state, shard, tasks, put, covers, gate, batch=None) -> None:
     p = state.pipeline
     cps = p.chunks_per_shard
     key = state.chunk_key(shard)
@@ -260,15 +269,22 @@ def _write_shard(state, shard, tasks, put, covers, gate) -> None:
                 existing = _inner_bytes(state, key, index, whole, valid)
         inner: dict = dict(existing)
         with gate:
-            for t in tasks:
+            each = tasks
+            if batch is not None:  # covered inner chunks inside the array, taken whole
+                whole = [(t, lc) for t in tasks
+                         if (lc := _local(t.coords, shard, cps)) in covered
+                         and _inside(t.coords, spec.shape, shape) and batch.origin(t) is not None]
+                encoded = batch.encode(whole)
+                inner.update(encoded)
+                each = [t for t in tasks if _local(t.coords, shard, cps) not in encoded]
+            for t in each:
                 lc = _local(t.coords, shard, cps)
                 if lc in covered:
                     # an inner chunk inside the array is overwritten whole: this thread's
                     # scratch (encoded before the next one is put); at the array's edge
                     # the part outside it keeps fill_value
-                    inside = all((c + 1) * n <= g for c, n, g in zip(t.coords, spec.shape, shape))
-                    chunk = scratch(spec.shape, spec.dtype) if inside else \
-                        np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
+                    chunk = scratch(spec.shape, spec.dtype) if _inside(t.coords, spec.shape, shape) \
+                        else np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
                 else:
                     chunk = p.decode_inner_chunk(existing.get(lc), lc, store=state.store, key=key)
                 put(t, chunk)

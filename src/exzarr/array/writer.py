@@ -50,7 +50,8 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
         put = _fancy_putter(plan, np.ascontiguousarray(arr))
     shape = tuple(meta.shape)
     if sharded:
-        write_shards(state, plan, put, lambda t: plan.covers_chunk(t, shape))
+        write_shards(state, plan, put, lambda t: plan.covers_chunk(t, shape),
+                     put if isinstance(put, _BasicPutter) else None)
         return
     executor.run(lambda task: _write_chunk(state, plan, task, put, direct), list(plan),
                  parallel=io_parallelism(state.store), store=state.store)

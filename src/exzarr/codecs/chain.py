@@ -124,6 +124,20 @@ class CodecChain:
         direct = self._direct
         return direct.native if isinstance(direct, ZstdInto) else None
 
+    @property
+    def native_zstd_encoder(self) -> "tuple[NativeZstd, int, bool] | None":
+        """(bound libzstd, level, checksum) when this chain's encoding is one zstd frame of
+        the chunk's bytes in C order and ``ZSTD_compress2`` can be called from compiled
+        code (:mod:`exzarr.kernels.encode_gather`), else None."""
+        native = self.native_zstd
+        if native is None or native.compressor.address is None:
+            return None
+        bb = self.bytes_bytes[0]
+        level, checksum = getattr(bb, "level", None), getattr(bb, "checksum", None)
+        if not isinstance(level, int) or not isinstance(checksum, bool):
+            return None
+        return native, level, checksum
+
     def decode_direct(self, data: BufferLike, out: np.ndarray) -> bool:
         """Decode ``data`` into ``out`` (C-contiguous, the spec's shape and dtype) by the
         shortest route, when there is one and the chunk takes it; False: nothing was

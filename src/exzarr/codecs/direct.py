@@ -43,15 +43,15 @@ def _attempt(decompress: Callable[[memoryview, np.ndarray], object], buf: memory
     return True
 
 
-class _DCtx:
-    """One zstd decompression context (freed with this object, i.e. with its thread)."""
+class _Ctx:
+    """One zstd (de)compression context (freed with this object, i.e. with its thread)."""
 
     __slots__ = ("ptr", "_free")
 
     def __init__(self, create: Callable[[], int | None], free: Callable[[int], object]):
         ptr = create()
         if not ptr:
-            raise MemoryError("ZSTD_createDCtx failed")
+            raise MemoryError("creating a zstd context failed")
         self.ptr, self._free = ptr, free
 
     def __del__(self) -> None:
@@ -88,12 +88,13 @@ class NativeZstd:
             if cs and dec and mm:
                 self.addresses = (cs, dec, mm)
         self._local = threading.local()
+        self.compressor = _Compressor(lib, self.addresses is not None)
 
     def context(self) -> int:
         """This thread's decompression context (made on first use, freed with the thread)."""
         ctx = getattr(self._local, "ctx", None)
         if ctx is None:
-            ctx = self._local.ctx = _DCtx(self._create, self._free)
+            ctx = self._local.ctx = _Ctx(self._create, self._free)
         return ctx.ptr
 
     def __call__(self, buf: memoryview, out: np.ndarray) -> None:
@@ -103,6 +104,59 @@ class NativeZstd:
         if self.decompress(self.context(), out.ctypes.data, out.nbytes, src.ctypes.data,
                            src.nbytes) != out.nbytes:
             raise ValueError("zstd decompression failed")
+
+
+#: ZSTD_cParameter values (zstd.h, stable API)
+_C_COMPRESSION_LEVEL = 100
+_C_CHECKSUM_FLAG = 201
+
+
+class _Compressor:
+    """libzstd's ``ZSTD_compress2`` for compiled code: its address (``address``, None
+    when it cannot be bound or pointers are not 64-bit), ``bound(n)`` and one compression
+    context per thread and (level, checksum).  Its frames are numcodecs' ``Zstd(level,
+    checksum)`` frames byte for byte: numcodecs sets the same two parameters on a fresh
+    context and calls the same function."""
+
+    def __init__(self, lib, addressable: bool) -> None:
+        import ctypes
+
+        vp, sz, c_int = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int
+        self.address: int | None = None
+        try:
+            self._create, self._free = lib.ZSTD_createCCtx, lib.ZSTD_freeCCtx
+            self._set = lib.ZSTD_CCtx_setParameter
+            self._bound = lib.ZSTD_compressBound
+            compress2 = lib.ZSTD_compress2
+        except AttributeError:
+            return
+        self._create.argtypes, self._create.restype = [], vp
+        self._free.argtypes, self._free.restype = [vp], sz
+        self._set.argtypes, self._set.restype = [vp, c_int, c_int], sz
+        self._bound.argtypes, self._bound.restype = [sz], sz
+        compress2.argtypes, compress2.restype = [vp, vp, sz, vp, sz], ctypes.c_ssize_t
+        if addressable:
+            self.address = ctypes.cast(compress2, vp).value or None
+        self._local = threading.local()
+
+    def bound(self, nbytes: int) -> int:
+        """The most bytes one frame of ``nbytes`` can take."""
+        return int(self._bound(nbytes))
+
+    def context(self, level: int, checksum: bool) -> int:
+        """This thread's compression context for ``level`` and ``checksum``."""
+        contexts = getattr(self._local, "contexts", None)
+        if contexts is None:
+            contexts = self._local.contexts = {}
+        ctx = contexts.get((level, checksum))
+        if ctx is None:
+            ctx = _Ctx(self._create, self._free)
+            for param, value in ((_C_COMPRESSION_LEVEL, level),
+                                 (_C_CHECKSUM_FLAG, int(checksum))):
+                if self._set(ctx.ptr, param, value) >= (1 << 64) - 120:  # ZSTD_isError
+                    raise ValueError(f"zstd refused parameter {param}={value}")
+            contexts[(level, checksum)] = ctx
+        return ctx.ptr
 
 
 @cache

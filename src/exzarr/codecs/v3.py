@@ -131,6 +131,12 @@ class V3CodecPipeline(PipelineBase):
         bytes in C order (see :attr:`CodecChain.native_zstd`), else None."""
         return self._shard().inner.native_zstd
 
+    @property
+    def inner_zstd_encoder(self):
+        """(bound libzstd, level, checksum) when inner chunks are encoded as plain zstd
+        frames of their bytes in C order (see :attr:`CodecChain.native_zstd_encoder`)."""
+        return self._shard().inner.native_zstd_encoder
+
     def decode_inner_chunk(self, raw, coords=None, *, store=None, key=None,
                            out: np.ndarray | None = None) -> np.ndarray:
         """Decode one inner chunk's bytes (``raw=None``: an empty inner chunk -> fill)."""

@@ -1,0 +1,123 @@
+"""Encoding the inner chunks a write covers whole, many per compiled call.
+
+A sharded write of small inner chunks spends, per chunk, Python around the copy of its
+block, the fill_value check and the call into the compressor.  When the inner chunks are
+plain zstd frames of their bytes in C order, the value written is a NumPy array whose
+chunk rows are contiguous, and Numba is on, :class:`BatchEncoder` hands every inner chunk
+of a shard that the write covers whole and that lies inside the array to
+:func:`~exzarr.kernels.encode_gather.encode_gather`: one call, without the GIL, gathers,
+checks and compresses them all into one per-thread buffer (libzstd's ``ZSTD_compress2``
+with numcodecs' parameters: the same frames byte for byte).  The rest of the shard, and a
+chunk the kernel refuses with those after it, take the per-chunk path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import config
+from ..kernels import jit
+from .gather import BasicTuples, row_offsets
+from .scratch import scratch
+
+__all__ = ["BatchEncoder", "batch_encoder"]
+
+#: inner chunks of one shard encoded in one compiled call from this many on
+BATCH_MIN = 4
+
+
+class BatchEncoder:
+    """``encode(items)`` for ``items`` ``(task, local coords)`` of one shard maps the local
+    coords of the inner chunks it encoded to their frame (a memoryview of this thread's
+    buffer, valid until this thread's next call) or None (all fill_value); the items it
+    leaves out are encoded the per-chunk way.  ``origin(task)`` is the chunk's place in the
+    source, None when the task does not take its chunk whole."""
+
+    def __init__(self, native, level: int, checksum: bool, src: np.ndarray,
+                 tuples: BasicTuples, chunk: tuple[int, ...], fill_words: np.ndarray,
+                 per_shard: int) -> None:
+        self._compressor = native.compressor
+        self._memmove = native.addresses[2]
+        self._level, self._checksum = level, checksum
+        self._src, self._tuples = src, tuples
+        self._chunk = np.array(chunk, dtype=np.int64)
+        self._limit = np.array(src.shape, dtype=np.int64) - self._chunk
+        self._strides = np.array(src.strides, dtype=np.int64)
+        self._rows = row_offsets(chunk, src.strides)
+        self._row_bytes = chunk[-1] * src.dtype.itemsize
+        self._nbytes = math.prod(chunk) * src.dtype.itemsize
+        self._fill = fill_words
+        self._capacity = per_shard * self._compressor.bound(self._nbytes)
+
+    def origin(self, task):
+        return self._tuples.whole_chunk_origin(task)
+
+    def encode(self, items: list) -> dict:
+        if len(items) < BATCH_MIN:
+            return {}
+        from ..kernels.encode_gather import encode_gather  # imports Numba
+
+        origins = np.array([self._tuples.whole_chunk_origin(t) for t, _ in items],
+                           dtype=np.int64)
+        if (origins < 0).any() or (origins > self._limit).any():
+            return {}  # not inside the source: the per-chunk path says why
+        n = len(items)
+        out = scratch((self._capacity,), np.dtype(np.uint8))
+        gathered = scratch(self._fill.shape, np.dtype(np.uint64))
+        sizes = np.empty(n, dtype=np.int64)
+        done = encode_gather(self._compressor.address,
+                             self._compressor.context(self._level, self._checksum),
+                             self._memmove, self._src, origins @ self._strides, self._rows,
+                             self._row_bytes, self._nbytes, self._fill, gathered, out, sizes)
+        view = out.data
+        encoded: dict = {}
+        pos = 0
+        for (_, lc), size in zip(items[:done], sizes[:done].tolist()):
+            if size < 0:
+                encoded[lc] = None
+            else:
+                encoded[lc] = view[pos:pos + size]
+                pos += size
+        return encoded
+
+
+def _fill_words(shape: tuple[int, ...], dtype: np.dtype, fill) -> np.ndarray | None:
+    """The bytes of a chunk entirely ``fill`` (as uint64 words, zero past its end), or None
+    when "all fill_value" is not bit equality for this dtype and fill (a NaN fill counts
+    every NaN; structured and object dtypes have their own rule)."""
+    if dtype.hasobject or dtype.kind == "V" or not dtype.isnative:
+        return None
+    try:
+        pattern = np.full(shape, fill, dtype=dtype)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if dtype.kind in "fc" and np.isnan(pattern.reshape(-1)[:1]).any():
+        return None
+    words = np.zeros(-(-pattern.nbytes // 8), dtype=np.uint64)
+    words.view(np.uint8)[:pattern.nbytes] = pattern.reshape(-1).view(np.uint8)
+    return words
+
+
+def batch_encoder(state, source) -> BatchEncoder | None:
+    """The batch encoder of a sharded write whose value is ``source`` (the writer's basic
+    putter: ``.src``, ``.tuples``; None for other selections), or None when it cannot be
+    used (see the module docstring)."""
+    p = state.pipeline
+    found = p.inner_zstd_encoder
+    if found is None or source is None or not config.get().jit or not jit.numba_available():
+        return None
+    native, level, checksum = found
+    spec = p.inner_spec
+    chunk = tuple(int(c) for c in spec.shape)
+    src = source.src
+    if (native.addresses is None or src.dtype != spec.dtype or src.ndim != len(chunk)
+            or not chunk or src.strides[-1] != src.dtype.itemsize
+            or any(s < 0 for s in src.strides)):
+        return None
+    fill = _fill_words(chunk, spec.dtype, spec.fill_value)
+    if fill is None:
+        return None
+    return BatchEncoder(native, level, checksum, src, source.tuples, chunk, fill,
+                        math.prod(p.chunks_per_shard))

@@ -1,0 +1,74 @@
+"""Gather many chunks from a source array and compress each, in one compiled call.
+
+The write-side twin of :mod:`exzarr.kernels.decode_scatter`: a write of many small chunks
+(the inner chunks of a shard) spends more time in Python per chunk (the copy of its block,
+the fill_value check, the call into the compressor, a new bytes object) than a 64 KiB
+chunk's compression leaves room for.  :func:`encode_gather` does all of it for a batch of
+chunks that sit whole in the source, without the GIL: for each chunk, a copy of its rows
+into ``scratch``, a comparison with the fill pattern (all fill: the chunk is not stored)
+and one compression into the next free bytes of ``out``.
+
+The compressor comes in as the address of a C function with the shape of libzstd's
+``ZSTD_compress2(ctx, dst, capacity, src, size)`` (called through
+:mod:`exzarr.kernels.cfunc`) and its context pointer, so this module knows no codec.  A
+result that is not a size within the capacity (an error) stops the batch: its index is
+returned and the caller encodes it and the rest the checked way.  There is no NumPy twin:
+without Numba the caller takes its per-chunk path, which gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .cfunc import call3, call5
+from .jit import lazy_njit
+
+__all__ = ["encode_gather"]
+
+
+@lazy_njit
+def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill, scratch,
+                  out, sizes):
+    """For each ``i``: copy row ``r`` (``row_bytes`` long) of the chunk at byte offset
+    ``bases[i] + rows[r]`` of ``src`` to ``scratch``; when those ``nbytes`` equal
+    ``fill``'s first ``nbytes``, ``sizes[i] = -1``; else compress them into ``out`` after
+    the previous chunk's bytes and set ``sizes[i]`` to the compressed size.  ``src`` is the
+    source array (offsets count from its first element; the caller checks every chunk lies
+    inside it); ``fill`` and ``scratch`` are uint64 arrays of at least ``nbytes``; ``out`` a
+    flat uint8 array; ``compress`` and ``copy`` (C's ``memmove``) are addresses.  Returns
+    the number of chunks done: ``len(bases)``, or the index of the first one refused."""
+    n = bases.shape[0]
+    words = nbytes // 8
+    if n and (scratch.shape[0] * 8 < nbytes or fill.shape[0] * 8 < nbytes
+              or rows.shape[0] * row_bytes != nbytes):
+        return 0
+    scratch_bytes = scratch.view(np.uint8)
+    fill_bytes = fill.view(np.uint8)
+    base_src = src.ctypes.data
+    dst = scratch.ctypes.data
+    base_out = out.ctypes.data
+    cap = out.shape[0]
+    pos = 0
+    for i in range(n):
+        b = base_src + bases[i]
+        for r in range(rows.shape[0]):
+            call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
+        same = True
+        for w in range(words):
+            if scratch[w] != fill[w]:
+                same = False
+                break
+        if same:
+            for k in range(words * 8, nbytes):
+                if scratch_bytes[k] != fill_bytes[k]:
+                    same = False
+                    break
+        if same:
+            sizes[i] = -1
+            continue
+        size = call5(compress, ctx, base_out + pos, cap - pos, dst, nbytes)
+        if size < 0 or size > cap - pos:
+            return i
+        sizes[i] = size
+        pos += size
+    return n

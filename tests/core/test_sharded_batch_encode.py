@@ -1,0 +1,287 @@
+"""Inner chunks of a sharded array encoded many at a time in one compiled call
+(``exzarr.array.shard_encode`` / ``exzarr.kernels.encode_gather``): taken for plain zstd
+inner chunks a write covers whole, inside the array, from a value whose chunk rows are
+contiguous.  The stored bytes are exactly those of the per-chunk path (numcodecs' zstd),
+all-fill inner chunks are left out as before, and the data always equals NumPy."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import exzarr as ez
+from exzarr import config
+from exzarr.codecs.direct import native_zstd
+from exzarr.kernels import jit
+from exzarr.storage import LocalStore, MemoryStore
+from exzarr.testing.strategies import basic_keys
+
+kernel_module = importlib.import_module("exzarr.kernels.encode_gather")
+shard_encode = importlib.import_module("exzarr.array.shard_encode")
+
+pytestmark = pytest.mark.skipif(
+    native_zstd() is None or native_zstd().compressor.address is None
+    or not jit.numba_available() or not config.get().jit,
+    reason="needs numcodecs' libzstd bound and Numba on (EXZARR_JIT=0 switches it off)")
+
+SHAPE, CHUNKS, SHARDS = (100, 90), (8, 6), (32, 24)   # 4 x 4 = 16 inner chunks per shard
+ZSTD = {"name": "zstd", "configuration": {"level": 1}}
+
+
+@pytest.fixture
+def batches(monkeypatch):
+    """The (chunks given, chunks done) of every encode_gather call."""
+    calls: list[tuple[int, int]] = []
+    real = kernel_module.encode_gather
+
+    def spy(*args):
+        done = real(*args)
+        calls.append((len(args[4]), done))
+        return done
+    monkeypatch.setattr(kernel_module, "encode_gather", spy)
+    return calls
+
+
+def data(shape=SHAPE, seed=7):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(shape) * 8).round(2).astype("f4")
+
+
+def contents(store) -> dict:
+    return {k: store.get(k) for k in sorted(store.list())}
+
+
+def write_both(value, key=Ellipsis, dtype="f4", prefill=None, **kw):
+    """The same write with batches and without JIT: (stores, arrays)."""
+    out = []
+    for jit_on in (True, False):
+        store = MemoryStore()
+        z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype=dtype,
+                      compressor=kw.get("compressor", ZSTD), fill_value=kw.get("fill_value", 0),
+                      **{k: v for k, v in kw.items() if k not in ("compressor", "fill_value")})
+        if prefill is not None:
+            z[...] = prefill
+        with config.set(jit=jit_on):
+            z[key] = value
+        out.append((store, z))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["memory", "local"])
+def test_whole_inner_chunks_are_encoded_in_batches(kind, tmp_path, batches):
+    d = data()
+    store = MemoryStore() if kind == "memory" else LocalStore(tmp_path / "a")
+    z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4",
+                  compressor=ZSTD, fill_value=0)
+    z[...] = d
+    assert batches and all(done == given for given, done in batches)
+    np.testing.assert_array_equal(z[...].read(), d)
+    # every inner chunk inside the array went through the kernel
+    inside = (SHAPE[0] // CHUNKS[0]) * (SHAPE[1] // CHUNKS[1])
+    assert sum(done for _, done in batches) == inside
+
+
+def test_stored_bytes_equal_the_per_chunk_path():
+    (fast, _), (slow, _) = write_both(data())
+    assert contents(fast) == contents(slow)
+
+
+@pytest.mark.parametrize("level,checksum", [(-3, False), (0, False), (3, True), (9, False)])
+def test_levels_and_checksums_match_numcodecs(level, checksum):
+    compressor = {"name": "zstd", "configuration": {"level": level, "checksum": checksum}}
+    (fast, _), (slow, _) = write_both(data(), compressor=compressor)
+    assert contents(fast) == contents(slow)
+
+
+def test_all_fill_inner_chunks_and_shards_are_left_out(batches):
+    d = data()
+    d[:32, :24] = 0          # shard (0, 0) entirely fill_value: not stored
+    d[32:40, 24:30] = 0      # one inner chunk of shard (1, 1): absent from its index
+    (fast, z), (slow, _) = write_both(d)
+    assert contents(fast) == contents(slow)
+    assert fast.get("c/0/0") is None and fast.get("c/1/1") is not None
+    np.testing.assert_array_equal(z[...].read(), d)
+    assert batches
+
+
+def test_negative_zero_is_not_fill():
+    d = np.zeros(SHAPE, "f4")
+    d[5, 5] = -0.0
+    (fast, z), (slow, _) = write_both(d)
+    assert contents(fast) == contents(slow)
+    got = z[...].read()
+    assert np.signbit(got[5, 5]) and not np.signbit(got[5, 6])
+
+
+@pytest.mark.parametrize("fill", [1.5, -7.0])
+def test_nonzero_fill(fill, batches):
+    d = data()
+    d[:32, :24] = fill
+    (fast, z), (slow, _) = write_both(d, fill_value=fill)
+    assert contents(fast) == contents(slow)
+    assert batches
+    np.testing.assert_array_equal(z[...].read(), d)
+
+
+def test_nan_fill_takes_the_per_chunk_path(batches):
+    d = data()
+    d[:32, :24] = np.nan
+    (fast, z), (slow, _) = write_both(d, fill_value=float("nan"))
+    assert batches == []
+    assert contents(fast) == contents(slow)
+    np.testing.assert_array_equal(z[...].read(), d)
+
+
+@pytest.mark.parametrize("dtype", ["i2", "u8", "c8", "?", "M8[s]", "S3"])
+def test_other_dtypes(dtype, batches):
+    base = np.arange(np.prod(SHAPE)).reshape(SHAPE)
+    d = (base % 7 == 0) if dtype == "?" else base.astype(dtype)
+    (fast, z), (slow, _) = write_both(d, dtype=dtype, fill_value=None)
+    assert contents(fast) == contents(slow)
+    np.testing.assert_array_equal(z[...].read(), d)
+    assert batches
+
+
+def test_big_endian_dtype_takes_the_per_chunk_path(batches):
+    d = data().astype(">f4")
+    (fast, z), (slow, _) = write_both(d, dtype=">f4")
+    assert contents(fast) == contents(slow)
+    np.testing.assert_array_equal(z[...].read(), d)
+
+
+def test_partial_writes_keep_the_rest_of_each_shard(batches):
+    before, d = data(seed=1), data(seed=2)
+    key = (slice(5, 93), slice(7, 80))
+    (fast, z), (slow, _) = write_both(d[key], key=key, prefill=before)
+    assert contents(fast) == contents(slow)
+    want = before.copy()
+    want[key] = d[key]
+    np.testing.assert_array_equal(z[...].read(), want)
+
+
+@pytest.mark.parametrize("view", ["transposed", "strided rows", "strided columns", "reversed"])
+def test_source_layouts(view, batches):
+    d = data((200, 200))
+    src = {"transposed": d.T[:100, :90], "strided rows": d[::2, :90],
+           "strided columns": d[:100, :180:2], "reversed": d[::-1, ::-1][:100, :90]}[view]
+    (fast, z), (slow, _) = write_both(src)
+    assert contents(fast) == contents(slow)
+    np.testing.assert_array_equal(z[...].read(), src)
+    took = bool(batches)
+    assert took == (view == "strided rows")  # rows of each chunk contiguous, strides >= 0
+
+
+def test_write_empty_chunks(batches):
+    d = np.zeros(SHAPE, "f4")
+    (fast, _), (slow, _) = write_both(d, write_empty_chunks=True)
+    assert contents(fast) == contents(slow)
+
+
+def test_scalar_broadcast_value_takes_the_per_chunk_path(batches):
+    (fast, z), (slow, _) = write_both(3.0)
+    assert contents(fast) == contents(slow)
+    assert np.all(z[...].read() == 3.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_writes_match_numpy(d):
+    a = np.zeros((70, 50), "f4")
+    store = MemoryStore()
+    z = ez.create(store, shape=a.shape, chunks=(4, 5), shards=(16, 20), dtype="f4",
+                  compressor=ZSTD, fill_value=0)
+    for seed in range(2):
+        key = d.draw(basic_keys(a.shape))
+        target = a[key]
+        value = data(np.shape(target), seed=seed)
+        a[key] = value
+        z[key] = value
+    np.testing.assert_array_equal(z[...].read(), a)
+    ref = MemoryStore()
+    zr = ez.create(ref, shape=a.shape, chunks=(4, 5), shards=(16, 20), dtype="f4",
+                   compressor=ZSTD, fill_value=0)
+    with config.set(jit=False):
+        zr[...] = a
+    fresh = MemoryStore()
+    zf = ez.create(fresh, shape=a.shape, chunks=(4, 5), shards=(16, 20), dtype="f4",
+                   compressor=ZSTD, fill_value=0)
+    zf[...] = a
+    assert contents(fresh) == contents(ref)
+
+
+def test_concurrent_writes_share_no_state(batches):
+    d = data((128, 96))
+    z = ez.create(MemoryStore(), shape=d.shape, chunks=CHUNKS, shards=SHARDS, dtype="f4",
+                  compressor=ZSTD, fill_value=0)
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(5):
+                rows = slice(32 * i, 32 * (i + 1))
+                z[rows] = d[rows]
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and batches
+    np.testing.assert_array_equal(z[...].read(), d)
+
+
+def test_kernel_refuses_what_does_not_fit():
+    native = native_zstd()
+    comp = native.compressor
+    memmove = native.addresses[2]
+    ctx = comp.context(1, False)
+    src = data((16, 16))
+    rows = np.arange(8, dtype=np.int64) * src.strides[0]
+    bases = np.array([0, 8 * 4, 8 * src.strides[0]], np.int64)
+    fill = np.zeros(32, np.uint64)
+    gathered = np.zeros(32, np.uint64)
+    sizes = np.full(3, -9, np.int64)
+    enc = kernel_module.encode_gather
+    big = np.empty(3 * comp.bound(256), np.uint8)
+    assert enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill, gathered, big,
+               sizes) == 3
+    assert (sizes > 0).all()
+    # too little room: the first frame that does not fit is refused
+    sizes[:] = -9
+    small = np.empty(int(sizes.size and comp.bound(256) + 10), np.uint8)
+    done = enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill, gathered, small,
+               sizes)
+    assert done in (1, 2) and sizes[done] == -9 and sizes[0] > 0
+    # a gather buffer or fill pattern shorter than a chunk: nothing done
+    assert enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill[:8], gathered,
+               big, sizes) == 0
+    assert enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill, gathered[:8],
+               big, sizes) == 0
+    # rows that do not make up the chunk: nothing done
+    assert enc(comp.address, ctx, memmove, src, bases, rows[:4], 32, 256, fill, gathered,
+               big, sizes) == 0
+
+
+def test_sources_outside_the_value_are_never_read(batches, monkeypatch):
+    """The encoder checks each chunk's place against the value's shape before the call."""
+    enc = shard_encode.BatchEncoder
+    calls = []
+    real = enc.encode
+
+    def spy(self, items):
+        out = real(self, items)
+        calls.append(len(out))
+        return out
+    monkeypatch.setattr(enc, "encode", spy)
+    monkeypatch.setattr(shard_encode.BasicTuples, "whole_chunk_origin",
+                        lambda self, task: (10_000, 0))
+    d = data()
+    (fast, z), (slow, _) = write_both(d)
+    assert calls and all(n == 0 for n in calls) and batches == []
+    np.testing.assert_array_equal(z[...].read(), d)
