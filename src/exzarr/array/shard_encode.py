@@ -14,6 +14,7 @@ chunk the kernel refuses with those after it, take the per-chunk path.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -31,7 +32,7 @@ BATCH_MIN = 4
 class BatchEncoder:
     """``encode(items)`` for ``items`` ``(task, local coords)`` of one shard maps the local
     coords of the inner chunks it encoded to their frame (a memoryview of this thread's
-    buffer, valid until this thread's next call) or None (all fill_value); the items it
+    buffer, valid until this thread's next call on this encoder) or None (all fill_value); the items it
     leaves out are encoded the per-chunk way.  ``origin(task)`` is the chunk's place in the
     source, None when the task does not take its chunk whole."""
 
@@ -50,6 +51,9 @@ class BatchEncoder:
         self._nbytes = math.prod(chunk) * src.dtype.itemsize
         self._fill = fill_words
         self._capacity = per_shard * self._compressor.bound(self._nbytes)
+        # one output buffer per thread for this write (its pages are faulted in once, and
+        # freed with the write: a thread-lived buffer of a shard's size would stay resident)
+        self._local = threading.local()
 
     def origin(self, task):
         return self._tuples.whole_chunk_origin(task)
@@ -64,7 +68,9 @@ class BatchEncoder:
         if (origins < 0).any() or (origins > self._limit).any():
             return {}  # not inside the source: the per-chunk path says why
         n = len(items)
-        out = scratch((self._capacity,), np.dtype(np.uint8))
+        out = getattr(self._local, "out", None)
+        if out is None:
+            out = self._local.out = np.empty(self._capacity, dtype=np.uint8)
         gathered = scratch(self._fill.shape, np.dtype(np.uint64))
         sizes = np.empty(n, dtype=np.int64)
         done = encode_gather(self._compressor.address,
