@@ -115,8 +115,9 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, tuples: BasicTuples,
     ``on_chunk``.  None when the kernel can never apply to this read."""
     native = state.pipeline.inner_native_zstd
     chunks = plan.chunks
-    if (native is None or native.addresses is None or not chunks or not config.get().jit or not view.flags.c_contiguous
-            or not view.flags.writeable or view.ndim != len(chunks)):
+    if (native is None or native.addresses is None or not chunks or not config.get().jit
+            or not view.flags.c_contiguous or not view.flags.writeable
+            or view.ndim != len(chunks)):
         return None
     nbytes = math.prod(chunks) * view.dtype.itemsize
     rows = row_offsets(chunks, view.strides)

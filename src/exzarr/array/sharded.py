@@ -34,7 +34,7 @@ from .chunkstore import is_write_empty
 from .fetch import io_parallelism
 from .locks import chunk_lock
 from .scratch import scratch
-from .shard_encode import batch_encoder
+from .batch_encode import batch_encoder
 
 __all__ = ["group_by_shard", "fetch_inner_chunks", "write_shards"]
 
@@ -240,7 +240,7 @@ def _read_ranges(state, items, on_chunk, many) -> None:
 def write_shards(state, plan, put, covers, source=None) -> None:
     """Apply ``put(task, inner_chunk_array)`` to every inner-chunk task, shard by shard
     (``source``: the writer's basic putter, whose whole inner chunks may be encoded in
-    batches, :mod:`exzarr.array.shard_encode`)."""
+    batches, :mod:`exzarr.array.batch_encode`)."""
     prime()  # inner chunks are encoded here, not through chunkstore.store_chunk
     groups = group_by_shard(state.pipeline, plan)
     gate = executor.cpu_gate()

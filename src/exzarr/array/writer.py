@@ -14,7 +14,9 @@ from ..indexing.selection import Selection
 from ..kernels.copy import copy_offsets
 from ..storage.base import Store
 from .casting import broadcast_value, coerce_value
-from .chunkstore import store_chunk, store_encoded
+from .allocator import prime
+from .batch_encode import BatchEncoder, chunk_encoder
+from .chunkstore import is_write_empty, store_chunk, store_encoded
 from .fetch import io_parallelism
 from .gather import BasicTuples, basic_view, elem_strides, unit_offsets
 from .locks import chunk_lock
@@ -41,11 +43,13 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
     inner = p.inner_chunk_shape  # not None when sharded
     chunks = tuple(inner) if sharded and inner is not None else tuple(meta.chunks)
     plan = plan_selection(sel, chunks)
-    direct = None
+    direct = encoder = None
     if plan.is_basic:
         put = _basic_putter(plan, basic_view(plan, arr))
         if not sharded and _encodes_verbatim(state):
             direct = put
+        elif not sharded:
+            encoder = chunk_encoder(state, put)
     else:
         put = _fancy_putter(plan, np.ascontiguousarray(arr))
     shape = tuple(meta.shape)
@@ -53,8 +57,8 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
         write_shards(state, plan, put, lambda t: plan.covers_chunk(t, shape),
                      put if isinstance(put, _BasicPutter) else None)
         return
-    executor.run(lambda task: _write_chunk(state, plan, task, put, direct), list(plan),
-                 parallel=io_parallelism(state.store), store=state.store)
+    executor.run(lambda task: _write_chunk(state, plan, task, put, direct, encoder),
+                 list(plan), parallel=io_parallelism(state.store), store=state.store)
 
 
 def _encodes_verbatim(state: ArrayState) -> bool:
@@ -102,6 +106,25 @@ def _fancy_putter(plan: ChunkPlan, src: np.ndarray):
     return put
 
 
+def _encoded_whole(state, key: str, task, encoder: BatchEncoder) -> bool:
+    """Encode and store a chunk the write covers whole in one compiled call (zstd chunks,
+    :mod:`exzarr.array.batch_encode`); False: not taken, nothing was stored."""
+    if state.chunk_extent(task.coords) != tuple(state.meta.chunks) \
+            or encoder.origin(task) is None:
+        return False
+    prime()
+    done = encoder.encode([(task, key)], check_fill=not is_write_empty(state), minimum=1)
+    if key not in done:
+        return False
+    frame = done[key]
+    with chunk_lock(state.store.url, key):
+        if frame is None:  # all fill_value
+            state.store.delete(key)
+        else:  # this thread's buffer: the store writes or copies it before returning
+            state.store.set_parts(key, [frame])
+    return True
+
+
 def _new_chunk(state, coords=None) -> np.ndarray:
     meta = state.meta
     shape = tuple(meta.chunks)
@@ -110,9 +133,12 @@ def _new_chunk(state, coords=None) -> np.ndarray:
     return allocate(shape, meta.dtype, meta.order, fill=state.fill)
 
 
-def _write_chunk(state, plan: ChunkPlan, task, put, direct: _BasicPutter | None = None) -> None:
+def _write_chunk(state, plan: ChunkPlan, task, put, direct: _BasicPutter | None = None,
+                 encoder: BatchEncoder | None = None) -> None:
     key = state.chunk_key(task.coords)
     covers = plan.covers_chunk(task, tuple(state.meta.shape))
+    if covers and encoder is not None and _encoded_whole(state, key, task, encoder):
+        return
     if covers and direct is not None:
         shape = tuple(state.meta.chunks)
         block = direct.block(task, shape) if state.chunk_extent(task.coords) == shape else None

@@ -32,6 +32,10 @@ class PipelineBase:
         read-only view of ``raw`` when nothing needs decoding (uncompressed chunks)."""
         raise NotImplementedError
 
+    #: (bound libzstd, level, checksum) when a chunk's encoding is one zstd frame of its
+    #: bytes in C order (compiled code may then encode it, ``exzarr.array.batch_encode``)
+    native_zstd_encoder = None
+
     #: decoding is a zero-copy view of the stored bytes (no compression, no filters,
     #: stored byte order = in-memory byte order): readers should not pass ``out``
     zero_copy = False

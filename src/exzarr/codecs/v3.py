@@ -69,6 +69,12 @@ class V3CodecPipeline(PipelineBase):
         return (not c.array_array and not c.bytes_bytes and isinstance(c.array_bytes, BytesCodec)
                 and c.array_bytes.stored_dtype(self.spec.dtype) == self.spec.dtype)
 
+    @property
+    def native_zstd_encoder(self):  # type: ignore[override]
+        """See :attr:`CodecChain.native_zstd_encoder` (None for sharded arrays: their
+        chunks are shards; see :attr:`inner_zstd_encoder`)."""
+        return None if self.is_sharded else self.chain.native_zstd_encoder
+
     # -- sharding ---------------------------------------------------------------------
     @property
     def is_sharded(self) -> bool:  # type: ignore[override]

@@ -27,11 +27,11 @@ __all__ = ["encode_gather"]
 
 
 @lazy_njit
-def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill, scratch,
-                  out, sizes):
+def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill, check_fill,
+                  scratch, out, sizes):
     """For each ``i``: copy row ``r`` (``row_bytes`` long) of the chunk at byte offset
-    ``bases[i] + rows[r]`` of ``src`` to ``scratch``; when those ``nbytes`` equal
-    ``fill``'s first ``nbytes``, ``sizes[i] = -1``; else compress them into ``out`` after
+    ``bases[i] + rows[r]`` of ``src`` to ``scratch``; when ``check_fill`` and those
+    ``nbytes`` equal ``fill``'s first ``nbytes``, ``sizes[i] = -1``; else compress them into ``out`` after
     the previous chunk's bytes and set ``sizes[i]`` to the compressed size.  ``src`` is the
     source array (offsets count from its first element; the caller checks every chunk lies
     inside it); ``fill`` and ``scratch`` are uint64 arrays of at least ``nbytes``; ``out`` a
@@ -53,8 +53,8 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
         b = base_src + bases[i]
         for r in range(rows.shape[0]):
             call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
-        same = True
-        for w in range(words):
+        same = check_fill
+        for w in range(words if check_fill else 0):
             if scratch[w] != fill[w]:
                 same = False
                 break

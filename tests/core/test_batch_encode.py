@@ -1,8 +1,9 @@
-"""Inner chunks of a sharded array encoded many at a time in one compiled call
-(``exzarr.array.shard_encode`` / ``exzarr.kernels.encode_gather``): taken for plain zstd
-inner chunks a write covers whole, inside the array, from a value whose chunk rows are
-contiguous.  The stored bytes are exactly those of the per-chunk path (numcodecs' zstd),
-all-fill inner chunks are left out as before, and the data always equals NumPy."""
+"""Chunks encoded in compiled calls (``exzarr.array.batch_encode`` /
+``exzarr.kernels.encode_gather``): the inner chunks of a shard many at a time, an
+unsharded chunk one per call; taken for plain zstd chunks a write covers whole, inside the
+array, from a value whose chunk rows are contiguous.  The stored bytes are exactly those
+of the per-chunk path (numcodecs' zstd), all-fill chunks are left out as before, and the
+data always equals NumPy."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from exzarr.storage import LocalStore, MemoryStore
 from exzarr.testing.strategies import basic_keys
 
 kernel_module = importlib.import_module("exzarr.kernels.encode_gather")
-shard_encode = importlib.import_module("exzarr.array.shard_encode")
+batch_encode = importlib.import_module("exzarr.array.batch_encode")
 
 pytestmark = pytest.mark.skipif(
     native_zstd() is None or native_zstd().compressor.address is None
@@ -181,35 +182,39 @@ def test_write_empty_chunks(batches):
     assert contents(fast) == contents(slow)
 
 
+def test_a_row_broadcast_down_the_array(batches):
+    row = data((1, SHAPE[1]))
+    (fast, z), (slow, _) = write_both(row)
+    assert batches  # the rows of every chunk are contiguous (the same source row)
+    assert contents(fast) == contents(slow)
+    np.testing.assert_array_equal(z[...].read(), np.broadcast_to(row, SHAPE))
+
+
 def test_scalar_broadcast_value_takes_the_per_chunk_path(batches):
     (fast, z), (slow, _) = write_both(3.0)
+    assert batches == []
     assert contents(fast) == contents(slow)
     assert np.all(z[...].read() == 3.0)
 
 
+@pytest.mark.parametrize("shards", [(16, 20), None])
 @settings(max_examples=40, deadline=None)
 @given(st.data())
-def test_writes_match_numpy(d):
+def test_writes_match_numpy(shards, d):
     a = np.zeros((70, 50), "f4")
-    store = MemoryStore()
-    z = ez.create(store, shape=a.shape, chunks=(4, 5), shards=(16, 20), dtype="f4",
-                  compressor=ZSTD, fill_value=0)
+    layout = dict(shape=a.shape, chunks=(4, 5), shards=shards, dtype="f4", compressor=ZSTD,
+                  fill_value=0)
+    z = ez.create(MemoryStore(), **layout)
     for seed in range(2):
         key = d.draw(basic_keys(a.shape))
-        target = a[key]
-        value = data(np.shape(target), seed=seed)
+        value = data(np.shape(a[key]), seed=seed)
         a[key] = value
         z[key] = value
     np.testing.assert_array_equal(z[...].read(), a)
-    ref = MemoryStore()
-    zr = ez.create(ref, shape=a.shape, chunks=(4, 5), shards=(16, 20), dtype="f4",
-                   compressor=ZSTD, fill_value=0)
+    ref, fresh = MemoryStore(), MemoryStore()
     with config.set(jit=False):
-        zr[...] = a
-    fresh = MemoryStore()
-    zf = ez.create(fresh, shape=a.shape, chunks=(4, 5), shards=(16, 20), dtype="f4",
-                   compressor=ZSTD, fill_value=0)
-    zf[...] = a
+        ez.create(ref, **layout)[...] = a
+    ez.create(fresh, **layout)[...] = a
     assert contents(fresh) == contents(ref)
 
 
@@ -249,28 +254,28 @@ def test_kernel_refuses_what_does_not_fit():
     sizes = np.full(3, -9, np.int64)
     enc = kernel_module.encode_gather
     big = np.empty(3 * comp.bound(256), np.uint8)
-    assert enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill, gathered, big,
+    assert enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill, True, gathered, big,
                sizes) == 3
     assert (sizes > 0).all()
     # too little room: the first frame that does not fit is refused
     sizes[:] = -9
     small = np.empty(int(sizes.size and comp.bound(256) + 10), np.uint8)
-    done = enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill, gathered, small,
+    done = enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill, True, gathered, small,
                sizes)
     assert done in (1, 2) and sizes[done] == -9 and sizes[0] > 0
     # a gather buffer or fill pattern shorter than a chunk: nothing done
-    assert enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill[:8], gathered,
+    assert enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill[:8], True, gathered,
                big, sizes) == 0
-    assert enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill, gathered[:8],
+    assert enc(comp.address, ctx, memmove, src, bases, rows, 32, 256, fill, True, gathered[:8],
                big, sizes) == 0
     # rows that do not make up the chunk: nothing done
-    assert enc(comp.address, ctx, memmove, src, bases, rows[:4], 32, 256, fill, gathered,
+    assert enc(comp.address, ctx, memmove, src, bases, rows[:4], 32, 256, fill, True, gathered,
                big, sizes) == 0
 
 
 def test_sources_outside_the_value_are_never_read(batches, monkeypatch):
     """The encoder checks each chunk's place against the value's shape before the call."""
-    enc = shard_encode.BatchEncoder
+    enc = batch_encode.BatchEncoder
     calls = []
     real = enc.encode
 
@@ -279,9 +284,77 @@ def test_sources_outside_the_value_are_never_read(batches, monkeypatch):
         calls.append(len(out))
         return out
     monkeypatch.setattr(enc, "encode", spy)
-    monkeypatch.setattr(shard_encode.BasicTuples, "whole_chunk_origin",
+    monkeypatch.setattr(batch_encode.BasicTuples, "whole_chunk_origin",
                         lambda self, task: (10_000, 0))
     d = data()
     (fast, z), (slow, _) = write_both(d)
     assert calls and all(n == 0 for n in calls) and batches == []
     np.testing.assert_array_equal(z[...].read(), d)
+
+
+# -- unsharded arrays: a chunk the write covers whole is encoded in one compiled call -----
+
+def write_plain(value, key=Ellipsis, jit_on=True, store=None, prefill=None, **kw):
+    store = MemoryStore() if store is None else store
+    z = ez.create(store, shape=SHAPE, chunks=(16, 12), dtype=kw.pop("dtype", "f4"),
+                  compressor=kw.pop("compressor", ZSTD), fill_value=kw.pop("fill_value", 0),
+                  **kw)
+    if prefill is not None:
+        z[...] = prefill
+    with config.set(jit=jit_on):
+        z[key] = value
+    return store, z
+
+
+@pytest.mark.parametrize("compressor", [ZSTD, {"name": "zstd", "configuration":
+                                              {"level": 5, "checksum": True}}])
+def test_unsharded_chunks_match_the_per_chunk_path(compressor, batches):
+    d = data()
+    d[:16, :12] = 0  # one chunk all fill_value: not stored
+    fast, z = write_plain(d, compressor=compressor)
+    slow, _ = write_plain(d, compressor=compressor, jit_on=False)
+    assert contents(fast) == contents(slow)
+    assert fast.get("c/0/0") is None
+    inside = (SHAPE[0] // 16) * (SHAPE[1] // 12)  # edge chunks take the per-chunk path
+    assert sum(done for _, done in batches) == inside
+    np.testing.assert_array_equal(z[...].read(), d)
+
+
+def test_unsharded_local_store(tmp_path, batches):
+    d = data()
+    fast, z = write_plain(d, store=LocalStore(tmp_path / "a"))
+    slow, _ = write_plain(d, store=LocalStore(tmp_path / "b"), jit_on=False)
+    assert contents(fast) == contents(slow) and batches
+    np.testing.assert_array_equal(ez.open(str(tmp_path / "a"))[...].read(), d)
+
+
+def test_unsharded_overwrite_with_fill_deletes_and_write_empty_keeps(batches):
+    d = data()
+    store, z = write_plain(np.zeros(SHAPE, "f4"), prefill=d)
+    assert [k for k in store.list() if k.startswith("c/")] == []
+    store2, z2 = write_plain(np.zeros(SHAPE, "f4"), write_empty_chunks=True)
+    slow2, _ = write_plain(np.zeros(SHAPE, "f4"), write_empty_chunks=True, jit_on=False)
+    assert contents(store2) == contents(slow2)
+    assert store2.get("c/0/0") is not None
+
+
+def test_unsharded_partial_write(batches):
+    before, d = data(seed=3), data(seed=4)
+    key = (slice(3, 97), slice(13, 90))
+    fast, z = write_plain(d[key], key=key, prefill=before)
+    slow, _ = write_plain(d[key], key=key, prefill=before, jit_on=False)
+    assert contents(fast) == contents(slow)
+    want = before.copy()
+    want[key] = d[key]
+    np.testing.assert_array_equal(z[...].read(), want)
+
+
+def test_other_layouts_take_the_per_chunk_path(batches):
+    d = data()
+    for kw in ({"compressor": {"name": "blosc", "configuration": {"cname": "lz4"}}},
+               {"zarr_format": 2, "compressor": {"id": "zstd", "level": 1}},
+               {"dtype": ">f4"}, {"fill_value": float("nan")}):
+        value = d.astype(kw["dtype"]) if "dtype" in kw else d
+        fast, z = write_plain(value, **kw)
+        np.testing.assert_array_equal(z[...].read(), value)
+    assert batches == []

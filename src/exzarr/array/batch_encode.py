@@ -1,14 +1,16 @@
-"""Encoding the inner chunks a write covers whole, many per compiled call.
+"""Encoding the chunks a write covers whole in compiled calls, without the GIL.
 
 A sharded write of small inner chunks spends, per chunk, Python around the copy of its
-block, the fill_value check and the call into the compressor.  When the inner chunks are
-plain zstd frames of their bytes in C order, the value written is a NumPy array whose
+block, the fill_value check and the call into the compressor.  When the (inner) chunks
+are plain zstd frames of their bytes in C order, the value written is a NumPy array whose
 chunk rows are contiguous, and Numba is on, :class:`BatchEncoder` hands every inner chunk
 of a shard that the write covers whole and that lies inside the array to
 :func:`~exzarr.kernels.encode_gather.encode_gather`: one call, without the GIL, gathers,
 checks and compresses them all into one per-thread buffer (libzstd's ``ZSTD_compress2``
-with numcodecs' parameters: the same frames byte for byte).  The rest of the shard, and a
-chunk the kernel refuses with those after it, take the per-chunk path.
+with numcodecs' parameters and a compression context kept per thread: the same frames
+byte for byte, without numcodecs' new context per chunk).  Unsharded chunks go the same
+way one per call (:func:`chunk_encoder`).  The rest of a shard, and a chunk the kernel
+refuses with those after it, take the per-chunk path.
 """
 
 from __future__ import annotations
@@ -23,22 +25,23 @@ from ..kernels import jit
 from .gather import BasicTuples, row_offsets
 from .scratch import scratch
 
-__all__ = ["BatchEncoder", "batch_encoder"]
+__all__ = ["BatchEncoder", "batch_encoder", "chunk_encoder"]
 
 #: inner chunks of one shard encoded in one compiled call from this many on
 BATCH_MIN = 4
 
 
 class BatchEncoder:
-    """``encode(items)`` for ``items`` ``(task, local coords)`` of one shard maps the local
-    coords of the inner chunks it encoded to their frame (a memoryview of this thread's
-    buffer, valid until this thread's next call on this encoder) or None (all fill_value); the items it
-    leaves out are encoded the per-chunk way.  ``origin(task)`` is the chunk's place in the
+    """``encode(items)`` for ``items`` ``(task, label)`` (``minimum`` or more; a shard's
+    inner chunks and their local coords) maps the labels of the chunks it encoded to their
+    frame (a memoryview of this thread's buffer, valid until this thread's next call on
+    this encoder) or None (all fill_value, when ``check_fill``); the items it leaves out
+    are encoded the per-chunk way.  ``origin(task)`` is the chunk's place in the
     source, None when the task does not take its chunk whole."""
 
     def __init__(self, native, level: int, checksum: bool, src: np.ndarray,
                  tuples: BasicTuples, chunk: tuple[int, ...], fill_words: np.ndarray,
-                 per_shard: int) -> None:
+                 per_call: int) -> None:
         self._compressor = native.compressor
         self._memmove = native.addresses[2]
         self._level, self._checksum = level, checksum
@@ -50,7 +53,7 @@ class BatchEncoder:
         self._row_bytes = chunk[-1] * src.dtype.itemsize
         self._nbytes = math.prod(chunk) * src.dtype.itemsize
         self._fill = fill_words
-        self._capacity = per_shard * self._compressor.bound(self._nbytes)
+        self._capacity = per_call * self._compressor.bound(self._nbytes)
         # one output buffer per thread for this write (its pages are faulted in once, and
         # freed with the write: a thread-lived buffer of a shard's size would stay resident)
         self._local = threading.local()
@@ -58,8 +61,9 @@ class BatchEncoder:
     def origin(self, task):
         return self._tuples.whole_chunk_origin(task)
 
-    def encode(self, items: list) -> dict:
-        if len(items) < BATCH_MIN:
+    def encode(self, items: list, *, check_fill: bool = True,
+               minimum: int = BATCH_MIN) -> dict:
+        if len(items) < minimum:
             return {}
         from ..kernels.encode_gather import encode_gather  # imports Numba
 
@@ -76,7 +80,8 @@ class BatchEncoder:
         done = encode_gather(self._compressor.address,
                              self._compressor.context(self._level, self._checksum),
                              self._memmove, self._src, origins @ self._strides, self._rows,
-                             self._row_bytes, self._nbytes, self._fill, gathered, out, sizes)
+                             self._row_bytes, self._nbytes, self._fill, check_fill, gathered,
+                             out, sizes)
         view = out.data
         encoded: dict = {}
         pos = 0
@@ -106,24 +111,41 @@ def _fill_words(shape: tuple[int, ...], dtype: np.dtype, fill) -> np.ndarray | N
     return words
 
 
-def batch_encoder(state, source) -> BatchEncoder | None:
-    """The batch encoder of a sharded write whose value is ``source`` (the writer's basic
-    putter: ``.src``, ``.tuples``; None for other selections), or None when it cannot be
-    used (see the module docstring)."""
-    p = state.pipeline
-    found = p.inner_zstd_encoder
+def _encoder(found, spec, fill_value, source, per_call: int) -> BatchEncoder | None:
     if found is None or source is None or not config.get().jit or not jit.numba_available():
         return None
     native, level, checksum = found
-    spec = p.inner_spec
     chunk = tuple(int(c) for c in spec.shape)
     src = source.src
     if (native.addresses is None or src.dtype != spec.dtype or src.ndim != len(chunk)
             or not chunk or src.strides[-1] != src.dtype.itemsize
             or any(s < 0 for s in src.strides)):
         return None
-    fill = _fill_words(chunk, spec.dtype, spec.fill_value)
+    fill = _fill_words(chunk, spec.dtype, fill_value)
     if fill is None:
         return None
-    return BatchEncoder(native, level, checksum, src, source.tuples, chunk, fill,
-                        math.prod(p.chunks_per_shard))
+    return BatchEncoder(native, level, checksum, src, source.tuples, chunk, fill, per_call)
+
+
+def batch_encoder(state, source) -> BatchEncoder | None:
+    """The batch encoder of a sharded write whose value is ``source`` (the writer's basic
+    putter: ``.src``, ``.tuples``; None for other selections), or None when it cannot be
+    used (see the module docstring)."""
+    p = state.pipeline
+    found = p.inner_zstd_encoder
+    if found is None:
+        return None
+    spec = p.inner_spec
+    return _encoder(found, spec, spec.fill_value, source, math.prod(p.chunks_per_shard))
+
+
+def chunk_encoder(state, source) -> BatchEncoder | None:
+    """The encoder of the chunks an unsharded write covers whole (one per call, with
+    ``minimum=1``), on the same conditions, for arrays whose chunks are plain zstd frames
+    of their bytes in C order; None otherwise."""
+    p = state.pipeline
+    found = p.native_zstd_encoder
+    meta = state.meta
+    if found is None or meta.order != "C" or tuple(p.spec.shape) != tuple(meta.chunks):
+        return None
+    return _encoder(found, p.spec, state.fill, source, 1)
