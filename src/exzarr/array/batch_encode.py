@@ -40,7 +40,7 @@ class BatchEncoder:
     source, None when the task does not take its chunk whole."""
 
     def __init__(self, native, level: int, checksum: bool, src: np.ndarray,
-                 tuples: BasicTuples, chunk: tuple[int, ...], fill_words: np.ndarray,
+                 tuples: BasicTuples, chunk: tuple[int, ...], fill: np.ndarray,
                  per_call: int) -> None:
         self._compressor = native.compressor
         self._memmove = native.addresses[2]
@@ -52,7 +52,9 @@ class BatchEncoder:
         self._rows = row_offsets(chunk, src.strides)
         self._row_bytes = chunk[-1] * src.dtype.itemsize
         self._nbytes = math.prod(chunk) * src.dtype.itemsize
-        self._fill = fill_words
+        self._fill_value = fill
+        self._fill: np.ndarray | None = None  # the pattern, made on the first call
+        self._shape = chunk
         self._capacity = per_call * self._compressor.bound(self._nbytes)
         # one output buffer per thread for this write (its pages are faulted in once, and
         # freed with the write: a thread-lived buffer of a shard's size would stay resident)
@@ -72,15 +74,18 @@ class BatchEncoder:
         if (origins < 0).any() or (origins > self._limit).any():
             return {}  # not inside the source: the per-chunk path says why
         n = len(items)
+        fill = self._fill
+        if fill is None:
+            fill = self._fill = _fill_words(self._shape, self._fill_value)
         out = getattr(self._local, "out", None)
         if out is None:
             out = self._local.out = np.empty(self._capacity, dtype=np.uint8)
-        gathered = scratch(self._fill.shape, np.dtype(np.uint64))
+        gathered = scratch(fill.shape, np.dtype(np.uint64))
         sizes = np.empty(n, dtype=np.int64)
         done = encode_gather(self._compressor.address,
                              self._compressor.context(self._level, self._checksum),
                              self._memmove, self._src, origins @ self._strides, self._rows,
-                             self._row_bytes, self._nbytes, self._fill, check_fill, gathered,
+                             self._row_bytes, self._nbytes, fill, check_fill, gathered,
                              out, sizes)
         view = out.data
         encoded: dict = {}
@@ -94,20 +99,28 @@ class BatchEncoder:
         return encoded
 
 
-def _fill_words(shape: tuple[int, ...], dtype: np.dtype, fill) -> np.ndarray | None:
-    """The bytes of a chunk entirely ``fill`` (as uint64 words, zero past its end), or None
-    when "all fill_value" is not bit equality for this dtype and fill (a NaN fill counts
-    every NaN; structured and object dtypes have their own rule)."""
+def _fill_scalar(dtype: np.dtype, fill) -> np.ndarray | None:
+    """``fill`` as a 0-d array of ``dtype``, or None when "all fill_value" is not bit
+    equality for this dtype and fill (a NaN fill counts every NaN; structured and object
+    dtypes have their own rule)."""
     if dtype.hasobject or dtype.kind == "V" or not dtype.isnative:
         return None
     try:
-        pattern = np.full(shape, fill, dtype=dtype)
+        value = np.full((), fill, dtype=dtype)
     except (TypeError, ValueError, OverflowError):
         return None
-    if dtype.kind in "fc" and np.isnan(pattern.reshape(-1)[:1]).any():
+    if dtype.kind in "fc" and np.isnan(value):
         return None
-    words = np.zeros(-(-pattern.nbytes // 8), dtype=np.uint64)
-    words.view(np.uint8)[:pattern.nbytes] = pattern.reshape(-1).view(np.uint8)
+    return value
+
+
+def _fill_words(shape: tuple[int, ...], value: np.ndarray) -> np.ndarray:
+    """The bytes of a chunk of ``shape`` entirely ``value``, as uint64 words (zero past
+    its end)."""
+    pattern = np.broadcast_to(value, shape)
+    nbytes = pattern.size * value.itemsize
+    words = np.zeros(-(-nbytes // 8), dtype=np.uint64)
+    words.view(np.uint8)[:nbytes] = np.ascontiguousarray(pattern).reshape(-1).view(np.uint8)
     return words
 
 
@@ -121,7 +134,7 @@ def _encoder(found, spec, fill_value, source, per_call: int) -> BatchEncoder | N
             or not chunk or src.strides[-1] != src.dtype.itemsize
             or any(s < 0 for s in src.strides)):
         return None
-    fill = _fill_words(chunk, spec.dtype, fill_value)
+    fill = _fill_scalar(spec.dtype, fill_value)
     if fill is None:
         return None
     return BatchEncoder(native, level, checksum, src, source.tuples, chunk, fill, per_call)
