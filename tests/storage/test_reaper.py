@@ -96,18 +96,28 @@ def test_no_descriptor_leaks(tmp_path):
     assert reaper.pending() == 0
 
 
-def test_bounded_waiting_descriptors(monkeypatch, tmp_path):
-    """With the closing thread stuck, at most MAX_PENDING wait; the rest are closed by the
-    caller at once."""
+@pytest.fixture
+def stuck(monkeypatch):
+    """The closing thread waits (each descriptor) until the returned event is set (its
+    ``real`` is the unpatched close); the event is set at the end of the test."""
     release = threading.Event()
     real_close = reaper._close
 
-    def stuck(fd):
+    def close(fd):
         if threading.current_thread().name == "exzarr-reaper":
             release.wait(10)
         real_close(fd)
 
-    monkeypatch.setattr(reaper, "_close", stuck)
+    monkeypatch.setattr(reaper, "_close", close)
+    release.real = real_close
+    yield release
+    release.set()
+
+
+def test_bounded_waiting_descriptors(stuck, tmp_path):
+    """With the closing thread stuck, at most MAX_PENDING wait; the rest are closed by the
+    caller at once."""
+    release = stuck
     fds = [os.open(tmp_path, os.O_RDONLY) for _ in range(reaper.MAX_PENDING + 10)]
     try:
         for fd in fds:
@@ -148,23 +158,15 @@ def test_fifo_at_a_key_does_not_block(tmp_path):
 
 @pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin",
                     reason="fork needed (and safe with threads)")
-def test_child_after_fork_starts_clean(tmp_path, monkeypatch):
-    release = threading.Event()
-    real_close = reaper._close
-
-    def stuck(fd):
-        if threading.current_thread().name == "exzarr-reaper":
-            release.wait(10)
-        real_close(fd)
-
-    monkeypatch.setattr(reaper, "_close", stuck)
+def test_child_after_fork_starts_clean(tmp_path, stuck):
+    release = stuck
     reaper.close_later(os.open(tmp_path, os.O_RDONLY))
     reaper.close_later(os.open(tmp_path, os.O_RDONLY))
     pid = os.fork()
     if pid == 0:  # child: inherited waiting descriptors closed, a new thread on demand
         code = 1
         try:
-            reaper._close = real_close  # this process's event is never set
+            reaper._close = release.real  # this process's event is never set
             if reaper.pending() == 0:
                 s = LocalStore(tmp_path / "child")
                 s.set("k", b"1")
