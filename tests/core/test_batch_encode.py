@@ -137,7 +137,7 @@ def test_nan_fill_takes_the_per_chunk_path(batches):
     np.testing.assert_array_equal(z[...].read(), d)
 
 
-@pytest.mark.parametrize("dtype", ["i2", "u8", "c8", "?", "M8[s]", "S3"])
+@pytest.mark.parametrize("dtype", ["i2", "u8", "f2", "c8", "?", "M8[s]", "S3"])
 def test_other_dtypes(dtype, batches):
     base = np.arange(np.prod(SHAPE)).reshape(SHAPE)
     d = (base % 7 == 0) if dtype == "?" else base.astype(dtype)

@@ -45,7 +45,8 @@ class BatchEncoder:
         self._compressor = native.compressor
         self._memmove = native.addresses[2]
         self._level, self._checksum = level, checksum
-        self._src, self._tuples = src, tuples
+        # the kernel needs only the first element's address: bytes (Numba has no float16)
+        self._src, self._tuples = src.view(np.uint8), tuples
         self._chunk = np.array(chunk, dtype=np.int64)
         self._limit = np.array(src.shape, dtype=np.int64) - self._chunk
         self._strides = np.array(src.strides, dtype=np.int64)
@@ -133,6 +134,10 @@ def _encoder(found, spec, fill_value, source, per_call: int) -> BatchEncoder | N
     if (native.addresses is None or src.dtype != spec.dtype or src.ndim != len(chunk)
             or not chunk or src.strides[-1] != src.dtype.itemsize
             or any(s < 0 for s in src.strides)):
+        return None
+    try:
+        src.view(np.uint8)
+    except ValueError:  # NumPy cannot view these items as bytes in place
         return None
     fill = _fill_scalar(spec.dtype, fill_value)
     if fill is None:
