@@ -358,3 +358,13 @@ def test_other_layouts_take_the_per_chunk_path(batches):
         fast, z = write_plain(value, **kw)
         np.testing.assert_array_equal(z[...].read(), value)
     assert batches == []
+
+
+def test_complex_fill_with_a_zero_part_follows_the_value_rule(batches):
+    """fill 1+0j: a chunk of 1-0j counts as fill by value (the rule), not by bits."""
+    d = np.full(SHAPE, complex(1, -0.0), "c8")
+    assert np.signbit(d.imag).all()
+    d[40:, :] = 2 + 3j
+    (fast, z), (slow, _) = write_both(d, dtype="c8", fill_value=1 + 0j)
+    assert contents(fast) == contents(slow)
+    np.testing.assert_array_equal(z[...].read(), d)

@@ -362,3 +362,32 @@ def test_plain_slice_read_does_not_import_numba(tmp_path):
             "heavy = [m for m in sys.modules if m.split('.')[0] in ('numba', 'tqdm', 'zarr')]\n"
             "assert not heavy, heavy\n")
     _run(code)
+
+
+@pytest.mark.parametrize("dtype,fill,expect_bits", [
+    ("f4", 0.0, True), ("f4", -0.0, True), ("f4", 1.5, True), ("f4", float("nan"), False),
+    ("f2", 0.0, True), ("c8", 0j, True), ("c8", 1 + 2j, True), ("c8", 1 + 0j, False),
+    ("c8", 0 + 1j, False), ("c16", complex(float("nan"), 0), False), ("i2", None, True),
+    ("u8", 7, True), ("?", True, True), ("M8[s]", "NaT", True), ("S3", b"ab", True),
+    ("U2", "x", True), ("O", 0, False), ("i4,f4", None, False)])
+def test_fill_bits_agrees_with_the_rule(dtype, fill, expect_bits):
+    """Where fill_bits gives a value, "all fill" is exactly "every element's bytes are
+    its bytes"; elsewhere it gives None."""
+    from exzarr.kernels.fill import fill_bits, is_all_fill_reference
+
+    dt = np.dtype(dtype)
+    f = fill_bits(dt, fill)
+    assert (f is not None) == expect_bits
+    if f is None:
+        return
+    same = np.full(6, f, dtype=dt)
+    assert is_all_fill_reference(same, fill)
+    candidates = [np.zeros((), dt), np.ones((), dt)]
+    if dt.kind in "fc":
+        candidates += [np.array(-0.0, dt), np.array(complex(0, -0.0) if dt.kind == "c"
+                                                     else -0.0, dt)]
+    for c in candidates:
+        arr = same.copy()
+        arr[3] = c
+        bits_equal = arr.view(np.uint8).tobytes() == same.view(np.uint8).tobytes()
+        assert is_all_fill_reference(arr, fill) == bits_equal

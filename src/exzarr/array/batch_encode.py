@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import config
 from ..kernels import jit
+from ..kernels.fill import fill_bits
 from .gather import BasicTuples, row_offsets
 from .scratch import scratch
 
@@ -40,15 +41,13 @@ class BatchEncoder:
     source, None when the task does not take its chunk whole."""
 
     def __init__(self, native, level: int, checksum: bool, src: np.ndarray,
-                 tuples: BasicTuples, chunk: tuple[int, ...], fill: np.ndarray,
-                 per_call: int) -> None:
+                 data: np.ndarray, tuples: BasicTuples, chunk: tuple[int, ...],
+                 fill: np.ndarray, per_call: int) -> None:
         self._compressor = native.compressor
         self._memmove = native.addresses[2]
         self._level, self._checksum = level, checksum
-        # the kernel needs only the first element's address: bytes (Numba has no float16)
-        self._src, self._tuples = src.view(np.uint8), tuples
-        self._chunk = np.array(chunk, dtype=np.int64)
-        self._limit = np.array(src.shape, dtype=np.int64) - self._chunk
+        self._src, self._tuples = data, tuples  # ``src`` as bytes (``src.view(np.uint8)``)
+        self._limit = np.array(src.shape, dtype=np.int64) - np.array(chunk, dtype=np.int64)
         self._strides = np.array(src.strides, dtype=np.int64)
         self._rows = row_offsets(chunk, src.strides)
         self._row_bytes = chunk[-1] * src.dtype.itemsize
@@ -100,21 +99,6 @@ class BatchEncoder:
         return encoded
 
 
-def _fill_scalar(dtype: np.dtype, fill) -> np.ndarray | None:
-    """``fill`` as a 0-d array of ``dtype``, or None when "all fill_value" is not bit
-    equality for this dtype and fill (a NaN fill counts every NaN; structured and object
-    dtypes have their own rule)."""
-    if dtype.hasobject or dtype.kind == "V" or not dtype.isnative:
-        return None
-    try:
-        value = np.full((), fill, dtype=dtype)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if dtype.kind in "fc" and np.isnan(value):
-        return None
-    return value
-
-
 def _fill_words(shape: tuple[int, ...], value: np.ndarray) -> np.ndarray:
     """The bytes of a chunk of ``shape`` entirely ``value``, as uint64 words (zero past
     its end)."""
@@ -135,14 +119,15 @@ def _encoder(found, spec, fill_value, source, per_call: int) -> BatchEncoder | N
             or not chunk or src.strides[-1] != src.dtype.itemsize
             or any(s < 0 for s in src.strides)):
         return None
-    try:
-        src.view(np.uint8)
+    try:  # the kernel needs only the first element's address (Numba has no float16)
+        data = src.view(np.uint8)
     except ValueError:  # NumPy cannot view these items as bytes in place
         return None
-    fill = _fill_scalar(spec.dtype, fill_value)
+    fill = fill_bits(spec.dtype, fill_value) if spec.dtype.isnative else None
     if fill is None:
         return None
-    return BatchEncoder(native, level, checksum, src, source.tuples, chunk, fill, per_call)
+    return BatchEncoder(native, level, checksum, src, data, source.tuples, chunk, fill,
+                        per_call)
 
 
 def batch_encoder(state, source) -> BatchEncoder | None:

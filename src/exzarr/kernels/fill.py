@@ -34,7 +34,7 @@ from . import jit
 from .copy import words_view
 from .jit import lazy_njit
 
-__all__ = ["is_all_fill", "is_all_fill_reference"]
+__all__ = ["fill_bits", "is_all_fill", "is_all_fill_reference"]
 
 _NO_NAN_RULE = "USVO"  # kinds compared with plain ==, as zarr-python does
 
@@ -82,6 +82,25 @@ def _fill_scalar(dtype: np.dtype, fill):
     if fill is None:
         return np.zeros((), dtype=dtype)
     return np.asarray(fill, dtype=dtype)
+
+
+def fill_bits(dtype: np.dtype, fill) -> np.ndarray | None:
+    """``fill`` as a 0-d array of ``dtype`` when the rule above is bit equality with it
+    (an element counts as fill exactly when its bytes are the fill's), else None: object
+    and structured dtypes, a NaN fill (any NaN counts), and a complex fill with one zero
+    part beside a non-zero one (``1-0j`` counts as ``1+0j`` by value)."""
+    if dtype.hasobject or dtype.kind == "V":
+        return None
+    try:
+        f = _fill_scalar(dtype, fill)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if dtype.kind == "f" and np.isnan(f):
+        return None
+    if dtype.kind == "c":
+        if np.isnan(f) or (f != 0 and (f.real == 0 or f.imag == 0)):
+            return None
+    return f
 
 
 def _bit_view(a: np.ndarray) -> np.ndarray:
