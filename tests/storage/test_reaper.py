@@ -1,5 +1,6 @@
 """The old file of a replaced or deleted key is released on a background thread."""
 
+import ctypes
 import os
 import sys
 import threading
@@ -7,7 +8,7 @@ import threading
 import pytest
 
 from exzarr.storage import LocalStore
-from exzarr.storage import reaper
+from exzarr.storage import reaper, rename_new
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX only")
 
@@ -179,3 +180,62 @@ def test_child_after_fork_starts_clean(tmp_path, stuck):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert reaper.drain(10)
+
+
+def test_new_name_is_renamed_without_holding(tmp_path, monkeypatch):
+    """A key written for the first time goes through the one-call rename: no old file to
+    look up, hold or hand over."""
+    if rename_new.rename_new(str(_touch(tmp_path / "probe")), str(tmp_path / "probe2")) is None:
+        pytest.skip("renameat2(RENAME_NOREPLACE) not available here")
+    held = []
+    monkeypatch.setattr(reaper, "hold", lambda path: held.append(path))
+    s = LocalStore(tmp_path / "r")
+    s.set("c/0", b"first")
+    assert held == [] and s.get("c/0") == b"first"
+    s.set("c/0", b"second")  # an existing name: the portable route, old file held
+    assert len(held) == 1 and s.get("c/0") == b"second"
+
+
+def test_replace_without_rename_new(tmp_path, monkeypatch):
+    """Where the one-call rename is unavailable every write holds and replaces."""
+    monkeypatch.setattr(rename_new, "_renameat2", None)
+    s = LocalStore(tmp_path / "r")
+    s.set("k", b"a")
+    s.set("k", b"b")
+    assert s.get("k") == b"b" and sorted(s.list()) == ["k"]  # no temporary file left
+
+
+def _touch(path):
+    path.write_bytes(b"x")
+    return path
+
+
+def test_rename_new_answers(tmp_path, monkeypatch):
+    src, dst = _touch(tmp_path / "src"), _touch(tmp_path / "dst")
+    got = rename_new.rename_new(str(src), str(dst))
+    if got is None:
+        pytest.skip("renameat2(RENAME_NOREPLACE) not available here")
+    assert got is False and src.exists() and dst.read_bytes() == b"x"  # nothing changed
+    dst.unlink()
+    assert rename_new.rename_new(str(src), str(dst)) is True
+    assert not src.exists() and dst.read_bytes() == b"x"
+    with pytest.raises(FileNotFoundError):
+        rename_new.rename_new(str(tmp_path / "missing"), str(tmp_path / "other"))
+
+
+def test_rename_new_falls_back_for_good_when_refused(tmp_path, monkeypatch):
+    """A file system that refuses the flag (EINVAL) turns the one-call rename off."""
+    import errno
+
+    calls = []
+
+    def refuse(*args):
+        calls.append(args)
+        ctypes.set_errno(errno.EINVAL)
+        return -1
+
+    monkeypatch.setattr(rename_new, "_renameat2", refuse)
+    src = _touch(tmp_path / "a")
+    assert rename_new.rename_new(str(src), str(tmp_path / "b")) is None
+    assert rename_new.rename_new(str(src), str(tmp_path / "b")) is None
+    assert len(calls) == 1 and src.exists()

@@ -178,11 +178,7 @@ class LocalStore(Store):
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            old = reaper.hold(path)  # the old file is released off this thread
-            try:
-                os.replace(tmp, path)
-            finally:
-                reaper.close_later(old)
+            reaper.replace(tmp, path)  # the old file is released off this thread
         except BaseException as exc:
             try:
                 os.unlink(tmp)

@@ -22,7 +22,9 @@ import os
 import threading
 from collections import deque
 
-__all__ = ["MAX_PENDING", "close_later", "drain", "hold", "pending"]
+from .rename_new import rename_new
+
+__all__ = ["MAX_PENDING", "close_later", "drain", "hold", "pending", "replace"]
 
 #: descriptors that may wait for the closing thread at once
 MAX_PENDING = 64
@@ -46,6 +48,19 @@ def hold(path: str) -> int | None:
         return os.open(path, _FLAGS)
     except OSError:
         return None
+
+
+def replace(src: str, dst: str) -> None:
+    """``os.replace(src, dst)``, the file it replaces (if any) released off this thread.
+    A new name is renamed in one call (:func:`~exzarr.storage.rename_new.rename_new`):
+    nothing to hold."""
+    if rename_new(src, dst):
+        return
+    old = hold(dst)
+    try:
+        os.replace(src, dst)
+    finally:
+        close_later(old)
 
 
 def close_later(fd: int | None) -> None:
