@@ -14,6 +14,7 @@ import ctypes
 import errno
 import os
 import sys
+from collections.abc import Callable
 
 __all__ = ["rename_new"]
 
@@ -21,7 +22,7 @@ _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1
 
 
-def _bind():
+def _bind() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
