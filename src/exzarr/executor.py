@@ -158,17 +158,18 @@ def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = N
     # (the shared pool may be larger, grown by an earlier call with more parallelism), the
     # workers never wait for the caller, and a slow item does not hold up a fixed batch.
     # (Tasks write into preallocated outputs or per-thread scratch, so memory is bounded.)
-    call = _with_caller_config(fn)
+    cfg = _config.get()
     it = iter(items)
     lock = threading.Lock()
 
     def work() -> None:
-        while True:
-            with lock:
-                item = next(it, _DONE)
-            if item is _DONE:
-                return
-            call(item)  # type: ignore[arg-type]
+        with _config.use(cfg):  # the caller's settings, once per worker (not per item)
+            while True:
+                with lock:
+                    item = next(it, _DONE)
+                if item is _DONE:
+                    return
+                fn(item)  # type: ignore[arg-type]
     pool = _get_pool(n)
     futures = [pool.submit(work) for _ in range(min(n, len(items)))]
     wait(futures)

@@ -65,11 +65,12 @@ class LocalStore(Store):
         super().__init__(read_only=read_only)
         self.root = Path(os.path.abspath(os.fspath(root)))
         self._root = str(self.root)
+        self._url = self.root.as_uri()  # asked per chunk (locks, messages)
         self.fsync = fsync
 
     @property
     def url(self) -> str:
-        return self.root.as_uri()
+        return self._url
 
     # -- paths ----------------------------------------------------------------
     def _path(self, key: str) -> str:
