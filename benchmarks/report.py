@@ -105,10 +105,13 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
     for e, why in meta["unavailable"].items():
         L.append(f"- {LABELS[e]}: not run ({why})")
     rounds = meta.get("rounds", 1)
-    how = (f"best of {rounds * meta['repeat']} timed run(s) per measurement: {rounds} "
-           f"round(s), each running every engine once in a fresh worker, in rotated order "
-           f"({meta['repeat']} timed run(s) per worker after its warm-up)" if rounds > 1 else
-           f"best of {meta['repeat']} timed run(s) per measurement")
+    per_worker = f"{meta['repeat']} timed run(s) per worker after its warm-up"
+    if meta.get("min_time"):
+        per_worker += (f", more while they took under {meta['min_time']:g} s in all, up to "
+                       f"{meta['max_repeat']}")
+    how = (f"best of all timed runs per measurement: {rounds} round(s), each running every "
+           f"engine once in a fresh worker, in rotated order ({per_worker})" if rounds > 1
+           else f"best of the timed runs per measurement ({per_worker})")
     L.append(f"- Threads: {meta['threads']} for every engine; {how}"
              f"{'; --quick (2048x2048) variant' if meta['quick'] else ''}")
     L.append("")

@@ -53,6 +53,13 @@ def parse_args(argv=None):
     ap.add_argument("--repeat", type=int, default=None,
                     help="timed runs per worker (default 3, --quick 1): the best of rounds x "
                          "repeat runs is reported")
+    ap.add_argument("--min-time", dest="min_time", type=float, default=None,
+                    help="after its --repeat timed runs, a worker keeps timing while its "
+                         "timed runs took less than this many seconds in all, up to "
+                         "--max-repeat runs (default 0.5, 0 with --quick): short operations "
+                         "get more tries, every engine by the same rule")
+    ap.add_argument("--max-repeat", dest="max_repeat", type=int, default=None,
+                    help="most timed runs per worker (default 4 x --repeat)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                     help="worker threads for every engine (default: cores)")
     ap.add_argument("--dir", default=None,
@@ -76,6 +83,10 @@ def parse_args(argv=None):
         a.rounds = 1 if a.quick else 3
     if a.repeat is None:
         a.repeat = 1 if a.quick else 3
+    if a.min_time is None:
+        a.min_time = 0.0 if a.quick else 0.5
+    if a.max_repeat is None:
+        a.max_repeat = 4 * a.repeat
     return a
 
 
@@ -166,7 +177,8 @@ def main(argv=None) -> int:
         shape = wls[0].layout.shape
         log(f"generating {W.fmt_shape(shape)} float32 data ...")
         data_path = os.path.join(root, "data.npy")
-        base = {"quick": a.quick, "threads": a.threads, "repeat": a.repeat, "data": data_path}
+        base = {"quick": a.quick, "threads": a.threads, "repeat": a.repeat,
+                "min_time": a.min_time, "max_repeat": a.max_repeat, "data": data_path}
         r = run_worker({**base, "engine": "-", "phase": "data", "shape": list(shape)}, a.timeout)
         if r["status"] != "ok":
             raise SystemExit(f"could not generate the data: {r.get('error')}")
@@ -245,7 +257,7 @@ def main(argv=None) -> int:
         if argv is None else "python benchmarks/run.py " + " ".join(map(shlex.quote, argv)),
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(), "threads": a.threads, "repeat": a.repeat, "rounds": a.rounds,
-        "quick": a.quick,
+        "min_time": a.min_time, "max_repeat": a.max_repeat, "quick": a.quick,
         "versions": versions, "unavailable": unavailable, "engines": a.engines,
         "elapsed_s": time.perf_counter() - t_start,
         "store_dir": f"{parent} ({fs_type(os.path.realpath(parent))})",

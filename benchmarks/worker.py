@@ -112,8 +112,19 @@ def prepare(eng, job, w: W.Workload) -> dict:
     return {}
 
 
+def runs(job, times: list[float]):
+    """Timed-run numbers for one worker: ``repeat`` runs, then more while the runs so far
+    took less than ``min_time`` seconds in all, ``max_repeat`` at most (short operations
+    get more tries at a quiet moment of the machine; every engine by the same rule)."""
+    k = 0
+    while k < job["repeat"] or (sum(times) < job.get("min_time", 0.0)
+                                and k < job.get("max_repeat", job["repeat"])):
+        yield k
+        k += 1
+
+
 def measure(eng, job, w: W.Workload) -> dict:
-    lay, loc, repeat = w.layout, job["loc"], job["repeat"]
+    lay, loc = w.layout, job["loc"]
     data_path = job["data"]
     warm_up(eng, lay, w.op, job["scratch"])
     times, peak = [], None
@@ -136,12 +147,14 @@ def measure(eng, job, w: W.Workload) -> dict:
 
     if w.op == "write_full":
         data = np.load(data_path)            # in memory before the baseline: it is the input
-        for k in range(repeat):
+        for k in runs(job, times):
             h = eng.create(lay, loc)
             timed(lambda: eng.write_full(h, data), k == 0)
             del h
-            if k == repeat - 1 or lay.store == "memory":
+            if lay.store == "memory":  # (a memory store lives until the next create)
                 check("read-back after write", eng.read_full(eng.open(lay, loc)), data)
+        if lay.store != "memory":  # the last run's files
+            check("read-back after write", eng.read_full(eng.open(lay, loc)), data)
         return {"times": times, "mem": peak}
 
     if w.op == "write_blocks":
@@ -150,7 +163,7 @@ def measure(eng, job, w: W.Workload) -> dict:
         blocks = [(int(r), int(c), np.ascontiguousarray(W.block_values(src, r, c, b)))
                   for r, c in W.block_origins(w)]
         target = job["scratch"] + "-blocks"
-        for k in range(repeat):
+        for k in runs(job, times):
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(loc, target)       # the engine's own stored zstd array
             h = eng.open(lay, target)
@@ -184,7 +197,7 @@ def measure(eng, job, w: W.Workload) -> dict:
     else:
         raise ValueError(f"unknown op {w.op}")
     ref = None
-    for k in range(repeat):
+    for k in runs(job, times):
         out = timed(fn, k == 0)
         if ref is None:
             ref = np.asarray(expect(np.load(data_path, mmap_mode="r")))
