@@ -314,3 +314,57 @@ def test_local_shard_truncated_or_deleted_mid_read_is_a_typed_error(region, tmp_
     z[...] = data()
     with ez.config.set(threads=2), pytest.raises(DecompressionError, match="c/3/1.*retry"):
         z[region].read()
+
+
+class _CountingLocal(ez.storage.LocalStore):
+    """A local store that counts ``read_into`` calls and can delete a shard right after
+    its index is read."""
+
+    def __init__(self, root, vanish=None):
+        super().__init__(root)
+        self.into_calls, self.vanish = 0, vanish
+
+    def get(self, key, byte_range=None):
+        v = super().get(key, byte_range)
+        if key == self.vanish and byte_range is not None and byte_range[0] < 0:
+            self.delete(key)
+        return v
+
+    def read_into(self, key, start, out):
+        self.into_calls += 1
+        return super().read_into(key, start, out)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_local_sharded_reads_go_into_a_reused_buffer(tmp_path, threads):
+    """Local shards' coalesced ranges are read into each thread's buffer (``read_into``),
+    decoded before the next range overwrites it: every region reads as NumPy says."""
+    store = _CountingLocal(str(tmp_path / "a.zarr"))
+    z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
+    d = data()
+    z[...] = d
+    rng = np.random.default_rng(5)
+    with ez.config.set(threads=threads):
+        for _ in range(12):
+            r0, c0 = rng.integers(0, SHAPE[0] - 1), rng.integers(0, SHAPE[1] - 1)
+            r1, c1 = rng.integers(r0 + 1, SHAPE[0] + 1), rng.integers(c0 + 1, SHAPE[1] + 1)
+            np.testing.assert_array_equal(z[r0:r1, c0:c1].read(), d[r0:r1, c0:c1])
+    assert store.into_calls > 0
+
+
+def test_memory_store_reads_ranges_with_get(monkeypatch):
+    """A store without ``reads_into`` is never asked to read into a buffer."""
+    store = MemoryStore()
+    assert not store.reads_into
+    z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
+    z[...] = data()
+    monkeypatch.setattr(MemoryStore, "read_into", lambda *a: pytest.fail("read_into called"))
+    np.testing.assert_array_equal(z[5:40, 3:90].read(), data()[5:40, 3:90])
+
+
+def test_local_shard_deleted_after_its_index_is_a_typed_error(tmp_path):
+    store = _CountingLocal(str(tmp_path / "a.zarr"), vanish="c/3/1")
+    z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
+    z[...] = data()
+    with ez.config.set(threads=2), pytest.raises(DecompressionError, match="c/3/1.*retry"):
+        z[49:51, :].read()

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ChunkTooLargeError
 
-__all__ = ["scratch", "allocate"]
+__all__ = ["scratch", "allocate", "byte_scratch", "BYTES_KEPT"]
 
 _local = threading.local()
 _MAX_BUFFERS = 4
@@ -32,6 +32,21 @@ def scratch(shape: tuple[int, ...], dtype: np.dtype, order: str = "C") -> np.nda
             cache.clear()
         buf = cache[key] = allocate(shape, dtype, order)
     return buf
+
+
+#: a thread keeps its byte buffer (:func:`byte_scratch`) between calls up to this size
+BYTES_KEPT = 4 << 20
+
+
+def byte_scratch(n: int) -> memoryview:
+    """A writable byte memoryview of ``n`` bytes: this thread's reused buffer (valid until
+    the thread asks again), or a fresh one, not kept, beyond :data:`BYTES_KEPT`."""
+    buf = getattr(_local, "bytes", None)
+    if buf is None or buf.nbytes < n:
+        if n > BYTES_KEPT:
+            return allocate((n,), np.dtype(np.uint8)).data
+        buf = _local.bytes = allocate((max(n, 1 << 20),), np.dtype(np.uint8))
+    return buf.data[:n]
 
 
 def allocate(shape: tuple[int, ...], dtype: np.dtype, order: str = "C",

@@ -33,7 +33,7 @@ from .allocator import prime
 from .chunkstore import is_write_empty
 from .fetch import io_parallelism
 from .locks import chunk_lock
-from .scratch import scratch
+from .scratch import byte_scratch, scratch
 from .batch_encode import batch_encoder
 
 __all__ = ["group_by_shard", "fetch_inner_chunks", "write_shards"]
@@ -221,13 +221,23 @@ def _read_ranges(state, items, on_chunk, many) -> None:
             tasks.append((key, None, [labelled[lc] for lc in missing]))
         tasks.extend((key, r, labelled) for r in ranges)
 
+    store = state.store
+    into = store.reads_into
+
     def one(item) -> None:
         key, rng, chunks = item
         if rng is None:  # empty inner chunks (or a missing shard): fill_value
             for t, label in chunks:
                 on_chunk(t, None, label)
             return
-        buf = _checked(state, key, rng, state.store.get(key, rng.byte_range))
+        if into:  # into this thread's buffer: decoded before the thread's next range
+            start = rng.byte_range[0]
+            out = byte_scratch(rng.nbytes)
+            got = store.read_into(key, start, out)
+            value = None if got is None else out[:got]
+        else:
+            value = store.get(key, rng.byte_range)
+        buf = _checked(state, key, rng, value)
         parts = []
         for lc, a, b in rng.parts:
             t, label = chunks[lc]

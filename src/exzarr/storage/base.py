@@ -54,6 +54,9 @@ class Store(abc.ABC):
     #: each request waits on a network round trip (object stores): writers keep more
     #: requests in flight than there are CPU threads
     high_latency: bool = False
+    #: ``read_into`` reads straight into the caller's buffer (no bytes object between):
+    #: readers that reuse a buffer call it instead of ``get``
+    reads_into: bool = False
 
     def __init__(self, *, read_only: bool = False) -> None:
         self.read_only = read_only
@@ -77,6 +80,20 @@ class Store(abc.ABC):
         missing).  Stores may return a zero-copy view (e.g. a memory map of a large file)
         that stays valid as long as it is referenced; the default is :meth:`get`."""
         return self.get(key)
+
+    def read_into(self, key: str, start: int, out: memoryview) -> int | None:
+        """Read the value at ``key`` from byte ``start`` (>= 0) into ``out`` (a writable
+        byte memoryview), at most ``len(out)`` bytes: how many were read (fewer only at the
+        value's end), or ``None`` if the key is missing.  The default copies the bytes
+        of a ranged :meth:`get`; stores with :attr:`reads_into` read without the copy."""
+        if start < 0:
+            raise ValueError(f"read_into starts at byte {start}: it takes offsets >= 0")
+        data = self.get(key, (start, start + len(out)))
+        if data is None:
+            return None
+        n = min(len(data), len(out))
+        out[:n] = memoryview(data).cast("B")[:n]
+        return n
 
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
         """Values for many keys at once (missing keys map to ``None``)."""

@@ -113,6 +113,35 @@ class LocalStore(Store):
         except OSError as exc:
             raise self._fail(exc, key, "read") from exc
 
+    reads_into = hasattr(os, "preadv")
+
+    def read_into(self, key: str, start: int, out: memoryview) -> int | None:
+        """``preadv`` into ``out``: no bytes object, no buffered file, no seek."""
+        if not self.reads_into or start < 0:
+            return super().read_into(key, start, out)
+        path = self._path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise self._fail(exc, key, "read") from exc
+        try:
+            view = out.cast("B") if out.format != "B" else out
+            done = 0
+            while done < view.nbytes:
+                n = os.preadv(fd, [view[done:]], start + done)
+                if n == 0:  # the end of the file
+                    break
+                done += n
+            return done
+        except IsADirectoryError:
+            return None
+        except OSError as exc:
+            raise self._fail(exc, key, "read") from exc
+        finally:
+            os.close(fd)
+
     #: files at least this large are memory-mapped by get_buffer instead of copied
     MMAP_THRESHOLD = 4 << 20
 

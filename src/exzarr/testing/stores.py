@@ -98,6 +98,7 @@ class ReadableStoreTests:
             pytest.skip("this back end serves directory URLs as values (listing pages)")
         self.populate(store, {"dir/child": b"1"})
         assert store.get("dir") is None
+        assert store.read_into("dir", 0, memoryview(bytearray(4))) is None
         assert store.exists("dir") is False
 
     # -- byte ranges --------------------------------------------------------------
@@ -105,6 +106,22 @@ class ReadableStoreTests:
         self.populate(store, {"v": VALUE})
         for start, stop in RANGES:
             assert store.get("v", (start, stop)) == VALUE[start:stop], (start, stop)
+
+    def test_read_into(self, store):
+        """``read_into`` gives what a ranged ``get`` gives, into the caller's buffer."""
+        self.populate(store, {"v": VALUE, "s": b"0123456789"})
+        n = len(VALUE)
+        for start, size in [(0, 16), (1000, 4000), (n - 5, 5), (n - 5, 50), (n, 8),
+                            (n + 100, 8), (0, n)]:
+            out = memoryview(bytearray(b"\xee" * (size + 3)))[:size]
+            got = store.read_into("v", start, out)
+            want = VALUE[start:start + size]
+            assert got == len(want), (start, size)
+            assert bytes(out[:got]) == want, (start, size)
+            assert bytes(out[got:]) == b"\xee" * (size - got)  # nothing past the value
+        assert store.read_into("missing", 0, memoryview(bytearray(4))) is None
+        with pytest.raises(ValueError):
+            store.read_into("s", -2, memoryview(bytearray(4)))
 
     def test_byte_range_none_is_whole_value(self, store):
         self.populate(store, {"v": VALUE})
