@@ -14,7 +14,7 @@ from ..indexing.plan import ChunkPlan, ChunkTask, UnitKind
 from ..indexing.selection import DimKind
 from ..indexing.slices import Slice
 
-__all__ = ["basic_view", "BasicTuples", "row_offsets", "unit_offsets"]
+__all__ = ["basic_view", "BasicTuples", "prefix_nbytes", "row_offsets", "unit_offsets"]
 
 
 def basic_view(plan: ChunkPlan, out: np.ndarray) -> np.ndarray:
@@ -85,6 +85,23 @@ class BasicTuples:
             inner[self._units[i][0]] = self._slices(i, p)[0]
         outer = tuple(self._slices(i, pieces[i])[1] for i in self._outer_order)
         return tuple(inner), outer
+
+
+def prefix_nbytes(inner: tuple, shape: tuple[int, ...], itemsize: int) -> int:
+    """How many bytes from the start of a C-order chunk of ``shape`` hold every element
+    that ``inner`` (one int or slice per dimension) selects: up to the last one."""
+    last, stride = 0, 1
+    for sel, n in zip(reversed(inner), reversed(shape)):
+        if isinstance(sel, slice):
+            r = range(*sel.indices(n))
+            if not r:
+                return 0
+            hi = max(r[0], r[-1])
+        else:
+            hi = int(sel) % n if n else 0
+        last += hi * stride
+        stride *= n
+    return (last + 1) * itemsize
 
 
 def unit_offsets(plan: ChunkPlan, task: ChunkTask, chunk_strides, out_strides, out_shape):

@@ -15,27 +15,31 @@ from .. import config
 from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from ..kernels import jit
+from ..codecs.zstd_prefix import PREFIX_FRACTION
 from ..kernels.copy import copy_offsets, fill_offsets
 from .allocator import prime
 from .fetch import fetch_chunks
 from .scratch import scratch
-from .gather import BasicTuples, basic_view, elem_strides, row_offsets, unit_offsets
+from .gather import (BasicTuples, basic_view, elem_strides, prefix_nbytes, row_offsets,
+                     unit_offsets)
 from .sharded import each_part, fetch_inner_chunks
 
 __all__ = ["read_selection", "chunk_geometry"]
 
 
 def chunk_geometry(state):
-    """(chunk shape the plan uses, decode function, fetch function) for this array."""
+    """(chunk shape the plan uses, decode function, fetch function, prefix decoder) for
+    this array; ``prefix(raw, out, need) -> bool`` decodes a chunk's first bytes only
+    (:meth:`~exzarr.codecs.CodecPipeline.decode_prefix`)."""
     p = state.pipeline
     if p.supports_partial_decode:
         def decode_inner(raw, key, out=None):
             return p.decode_inner_chunk(raw, store=state.store, key=key, out=out)
-        return tuple(p.inner_chunk_shape), decode_inner, fetch_inner_chunks
+        return tuple(p.inner_chunk_shape), decode_inner, fetch_inner_chunks, p.decode_inner_prefix
 
     def decode(raw, key, out=None):
         return p.decode(raw, store=state.store, key=key, out=out, readonly=True)
-    return tuple(state.meta.chunks), decode, fetch_chunks
+    return tuple(state.meta.chunks), decode, fetch_chunks, p.decode_prefix
 
 
 def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.ndarray:
@@ -51,11 +55,11 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
     if sel.broadcast_axes:  # repeated along axes no dimension depends on
         out[...] = read_selection(state, sel.collapse_broadcast())
         return out
-    chunks, decode, fetch = chunk_geometry(state)
+    chunks, decode, fetch, prefix = chunk_geometry(state)
     zero_copy = state.pipeline.zero_copy
     plan = plan_selection(sel, chunks)
     if plan.is_basic:
-        on_chunk, many = _basic_handlers(state, plan, out, decode, zero_copy)
+        on_chunk, many = _basic_handlers(state, plan, out, decode, zero_copy, prefix)
         if many is not None:
             fetch_inner_chunks(state, plan, on_chunk, many=many)
         else:
@@ -72,9 +76,12 @@ def _extent(coords, chunks, shape) -> tuple[int, ...]:
     return tuple(min(c, s - i * c) for i, c, s in zip(coords, chunks, shape))
 
 
-def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=False):
+def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=False,
+                    prefix=None):
     """``on_chunk(task, raw, label)`` for one chunk, and for the inner chunks of a sharded
-    array, ``many(buffer, parts)`` (or None) for several cut from one buffer."""
+    array, ``many(buffer, parts)`` (or None) for several cut from one buffer.  A chunk of
+    which the read takes only elements near its start is decoded only up to them
+    (``prefix``, when the encoding allows it)."""
     view = basic_view(plan, out)
     shape = tuple(state.meta.shape)
     chunks = plan.chunks
@@ -82,6 +89,17 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
     dtype = state.meta.dtype
     use_scratch = c_order and not zero_copy
     tuples = BasicTuples(plan)
+    most = int(PREFIX_FRACTION * math.prod(chunks) * dtype.itemsize) if use_scratch else 0
+
+    def decode_some(raw, key, inner):
+        """The chunk with at least the elements ``inner`` selects decoded (a scratch
+        buffer of this thread)."""
+        buf = scratch(chunks, dtype)
+        if prefix is not None and raw is not None:
+            need = prefix_nbytes(inner, chunks, dtype.itemsize)
+            if need <= most and prefix(raw, buf, need):
+                return buf
+        return decode(raw, key, out=buf)
 
     def on_chunk(task, raw, key):
         inner, outer = tuples(task)
@@ -94,7 +112,7 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
                 and all(isinstance(s, slice) and (s.step or 1) == 1 for s in inner)):
             decode(raw, key, out=region)  # straight into the output, no copy
             return
-        chunk = decode(raw, key, out=scratch(chunks, dtype) if use_scratch else None)
+        chunk = decode_some(raw, key, inner) if use_scratch else decode(raw, key)
         region[...] = chunk[inner]
 
     many = None

@@ -32,6 +32,13 @@ class PipelineBase:
         read-only view of ``raw`` when nothing needs decoding (uncompressed chunks)."""
         raise NotImplementedError
 
+    def decode_prefix(self, raw, out: np.ndarray, need: int) -> bool:
+        """Decode only the first ``need`` bytes (C order) of one stored chunk into ``out``
+        (writable, C-contiguous, the chunk's shape and dtype) when the encoding allows it
+        (a zstd frame: :mod:`exzarr.codecs.zstd_prefix`); False: nothing was decoded, call
+        :meth:`decode`."""
+        return False
+
     #: (bound libzstd, level, checksum) when a chunk's encoding is one zstd frame of its
     #: bytes in C order (compiled code may then encode it, ``exzarr.array.batch_encode``)
     native_zstd_encoder = None

@@ -148,6 +148,17 @@ class CodecChain:
             return False
         return direct(as_byte_view(data), out.reshape(-1).view(np.uint8))
 
+    def decode_prefix(self, data: BufferLike, out: np.ndarray, need: int) -> bool:
+        """Decode only the first ``need`` bytes (C order) of the chunk into ``out`` (as
+        for :meth:`decode_direct`) when the chain is one zstd frame of the chunk's bytes
+        (:mod:`exzarr.codecs.zstd_prefix`); False: nothing was decoded, decode it whole."""
+        direct = self._direct
+        if not isinstance(direct, ZstdInto) or not out.flags.c_contiguous \
+                or out.dtype != self.spec.dtype or out.shape != self.spec.shape \
+                or not out.flags.writeable:
+            return False
+        return direct.prefix(as_byte_view(data), out.reshape(-1).view(np.uint8), need)
+
     # -- encode -----------------------------------------------------------------------
     def encode(self, arr: np.ndarray) -> bytes:
         arr = np.asarray(arr)

@@ -91,6 +91,14 @@ class NativeZstd:
                 self.addresses = (cs, dec, mm)
         self._local = threading.local()
         self.compressor = _Compressor(lib, self.addresses is not None)
+        from .zstd_prefix import PrefixDecoder
+
+        #: decodes the start of a frame (:mod:`exzarr.codecs.zstd_prefix`), or None
+        self.prefix: PrefixDecoder | None
+        try:
+            self.prefix = PrefixDecoder(lib, lambda: _Ctx(self._create, self._free))
+        except AttributeError:  # a library without the streaming API
+            self.prefix = None
 
     def context(self) -> int:
         """This thread's decompression context (made on first use, freed with the thread)."""
@@ -178,6 +186,10 @@ def _numcodecs_zstd() -> Callable[[memoryview, np.ndarray], object]:
     return decompress
 
 
+#: Content_Checksum_flag in a zstd frame header's descriptor byte (the byte after the magic)
+_CHECKSUM_FLAG = 0x04
+
+
 class ZstdInto:
     """The one-call decoder of zstd chunks of ``nbytes``; ``native`` (None when the
     library could not be bound) lets a caller decode many chunks in one compiled call."""
@@ -191,6 +203,17 @@ class ZstdInto:
 
     def __call__(self, buf: memoryview, out: np.ndarray) -> bool:
         return zstd_content_size(buf) == self.nbytes and _attempt(self._decompress, buf, out)
+
+    def prefix(self, buf: memoryview, out: np.ndarray, need: int) -> bool:
+        """Decode only the first ``need`` bytes of the chunk into ``out`` (its flat uint8
+        buffer), when the frame allows it (:mod:`exzarr.codecs.zstd_prefix`); False:
+        nothing in ``out`` is to be trusted, decode the chunk whole."""
+        native = self.native
+        decoder = native.prefix if native is not None else None
+        if (decoder is None or not 0 < need < self.nbytes or buf.nbytes < 6
+                or buf[4] & _CHECKSUM_FLAG or zstd_content_size(buf) != self.nbytes):
+            return False
+        return decoder(np.frombuffer(buf, dtype=np.uint8), out, need)
 
 
 def _blosc(nbytes: int) -> Into:

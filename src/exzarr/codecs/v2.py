@@ -16,7 +16,7 @@ from ..errors import InvalidMetadataError
 from ._base import ChunkSpec, as_byte_view, max_chunk_bytes
 from ._pipeline_base import PipelineBase
 from .compressors import BloscCodec, GzipCodec, NumcodecsBackedCodec, ZstdCodec
-from .direct import direct_decoder
+from .direct import ZstdInto, direct_decoder
 from .numcodecs_adapter import nc_decode, nc_encode
 from .objects import OBJECT_IDS, decode_objects
 from .registry import to_v2
@@ -90,6 +90,15 @@ class V2CodecPipeline(PipelineBase):
     def _direct(self):
         """The compressor's one-call decoder (:mod:`exzarr.codecs.direct`), or None."""
         return direct_decoder(self.compressor, self.spec.nbytes)
+
+    def decode_prefix(self, raw, out: np.ndarray, need: int) -> bool:
+        spec = self.spec
+        direct = self._direct
+        if (not isinstance(direct, ZstdInto) or self.filters or self._object
+                or not self._c_layout or out.shape != spec.shape or out.dtype != spec.dtype
+                or not out.flags.c_contiguous or not out.flags.writeable):
+            return False
+        return direct.prefix(as_byte_view(raw), out.reshape(-1).view(np.uint8), need)
 
     def decode(self, raw, *, store=None, key=None, out: np.ndarray | None = None,
                readonly: bool = False) -> np.ndarray:

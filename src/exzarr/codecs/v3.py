@@ -63,6 +63,13 @@ class V3CodecPipeline(PipelineBase):
         arr = self.chain.decode(raw, self._ctx(store, key), out=out)
         return arr if arr.flags.writeable or readonly else arr.copy()
 
+    def decode_prefix(self, raw, out: np.ndarray, need: int) -> bool:
+        return not self.is_sharded and self.chain.decode_prefix(raw, out, need)
+
+    def decode_inner_prefix(self, raw, out: np.ndarray, need: int) -> bool:
+        """:meth:`decode_prefix` of one inner chunk of a sharded array."""
+        return self._shard().inner.decode_prefix(raw, out, need)
+
     @cached_property
     def zero_copy(self) -> bool:  # type: ignore[override]
         c = self.chain
