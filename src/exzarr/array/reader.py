@@ -15,7 +15,6 @@ from .. import config
 from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from ..kernels import jit
-from ..codecs.zstd_prefix import PREFIX_FRACTION
 from ..kernels.copy import copy_offsets, fill_offsets
 from .allocator import prime
 from .fetch import fetch_chunks
@@ -24,7 +23,11 @@ from .gather import (BasicTuples, basic_view, elem_strides, prefix_nbytes, row_o
                      unit_offsets)
 from .sharded import each_part, fetch_inner_chunks
 
-__all__ = ["read_selection", "chunk_geometry"]
+__all__ = ["read_selection", "chunk_geometry", "PREFIX_FRACTION"]
+
+#: a read decodes only the start of a chunk (where the encoding allows it,
+#: :mod:`exzarr.codecs.zstd_prefix`) when it needs at most this fraction of its bytes
+PREFIX_FRACTION = 0.75
 
 
 def chunk_geometry(state):

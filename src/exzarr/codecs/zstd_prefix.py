@@ -6,7 +6,9 @@ output each) that only look back, so streaming decompression that is handed the
 compressed bytes a piece at a time can stop once the output reaches the bytes wanted:
 decoding costs what comes before them.  Measured here on a 1 MiB float32 chunk (zstd
 level 1): the first 10% in ~0.1 ms, the first half in ~0.45 ms, the whole chunk in
-~0.85 ms, so the readers ask for a prefix only up to :data:`PREFIX_FRACTION` of a chunk.
+~0.85 ms, so the readers ask for a prefix only up to
+``exzarr.array.reader.PREFIX_FRACTION`` (3/4) of a chunk, beyond which streaming costs
+more than decoding the whole chunk in one call.
 
 Taken only for a frame that is the chunk's whole buffer (one frame, nothing after it),
 announces exactly the chunk's size and carries no content checksum (a checksum can only
@@ -25,11 +27,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PREFIX_FRACTION", "PrefixDecoder"]
-
-#: a read decodes a prefix when it needs at most this fraction of the chunk's bytes
-#: (beyond it streaming costs more than decoding the whole chunk in one call)
-PREFIX_FRACTION = 0.75
+__all__ = ["PrefixDecoder"]
 
 #: compressed bytes handed to the library per call
 _STEP = 32 << 10
