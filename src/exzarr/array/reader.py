@@ -98,7 +98,7 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
         """The chunk with at least the elements ``inner`` selects decoded (a scratch
         buffer of this thread)."""
         buf = scratch(chunks, dtype)
-        if prefix is not None and raw is not None:
+        if prefix is not None:
             need = prefix_nbytes(inner, chunks, dtype.itemsize)
             if need <= most and prefix(raw, buf, need):
                 return buf

@@ -143,21 +143,28 @@ class CodecChain:
         shortest route, when there is one and the chunk takes it; False: nothing was
         decoded, call :meth:`decode`, which checks everything and names what is wrong."""
         direct = self._direct
-        if direct is None or not out.flags.c_contiguous or out.dtype != self.spec.dtype \
-                or out.shape != self.spec.shape or not out.flags.writeable:
+        if direct is None:
             return False
-        return direct(as_byte_view(data), out.reshape(-1).view(np.uint8))
+        flat = self._flat_out(out)
+        return flat is not None and direct(as_byte_view(data), flat)
 
     def decode_prefix(self, data: BufferLike, out: np.ndarray, need: int) -> bool:
         """Decode only the first ``need`` bytes (C order) of the chunk into ``out`` (as
         for :meth:`decode_direct`) when the chain is one zstd frame of the chunk's bytes
         (:mod:`exzarr.codecs.zstd_prefix`); False: nothing was decoded, decode it whole."""
         direct = self._direct
-        if not isinstance(direct, ZstdInto) or not out.flags.c_contiguous \
-                or out.dtype != self.spec.dtype or out.shape != self.spec.shape \
-                or not out.flags.writeable:
+        if not isinstance(direct, ZstdInto):
             return False
-        return direct.prefix(as_byte_view(data), out.reshape(-1).view(np.uint8), need)
+        flat = self._flat_out(out)
+        return flat is not None and direct.prefix(as_byte_view(data), flat, need)
+
+    def _flat_out(self, out: np.ndarray) -> np.ndarray | None:
+        """``out``'s bytes as a flat uint8 array when it can take a decoded chunk in place
+        (writable, C-contiguous, the spec's shape and dtype), else None."""
+        if not out.flags.c_contiguous or out.dtype != self.spec.dtype \
+                or out.shape != self.spec.shape or not out.flags.writeable:
+            return None
+        return out.reshape(-1).view(np.uint8)
 
     # -- encode -----------------------------------------------------------------------
     def encode(self, arr: np.ndarray) -> bytes:
