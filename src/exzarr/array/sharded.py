@@ -105,6 +105,46 @@ def _inner_spans(state, key, index, whole, locals_: list[tuple]) -> list[tuple[m
     return [(_checked(state, key, r, v), list(r.parts)) for r, v in zip(ranges, values)]
 
 
+#: reads of one shard under a cached index before it is read without one (a shard that
+#: changes between every index read and the read of its inner chunks)
+TAGGED_ATTEMPTS = 3
+
+
+def _ranged_spans(state, key, locals_: list[tuple]) -> list[tuple[memoryview, list]]:
+    """:func:`_inner_spans` of the given inner chunks, read by ranges.  Through a store with
+    tagged reads, the shard's index is kept (``state.shard_indexes``) with the shard's
+    version, and the inner chunks are read only while the shard is still that version: one
+    request where the index is cached, and index and inner chunks always of one version."""
+    store = state.store
+    if store.supports_tagged_reads:
+        p = state.pipeline
+        cache = state.shard_indexes
+        for _ in range(TAGGED_ATTEMPTS):
+            hit = cache.get(key)
+            if hit is None:
+                raw, tag = store.get_tagged(key, p.index_byte_range())
+                if raw is None:
+                    return []
+                index = p.decode_index(raw, store=store, key=key)
+                if tag is None:
+                    return _inner_spans(state, key, index, None, locals_)
+                cache.put(key, index, tag)
+            else:
+                index, tag = hit
+            ranges, _ = p.plan_inner_reads(index, locals_)
+            if not ranges:
+                if hit is None:
+                    return []  # empty inner chunks, by an index just read
+                cache.discard(key, tag)  # a kept index cannot vouch for them: read it again
+                continue
+            values = store.get_ranges_tagged(key, [r.byte_range for r in ranges], tag)
+            if values is not None:
+                return [(_checked(state, key, r, v), list(r.parts)) for r, v in zip(ranges, values)]
+            cache.discard(key, tag)  # the shard changed (or went) since its index was read
+    index, _ = _read_index(state, key)
+    return [] if index is None else _inner_spans(state, key, index, None, locals_)
+
+
 def _inner_bytes(state, key, index, whole, locals_: list[tuple]) -> dict[tuple, object]:
     """Encoded bytes of the given inner chunks (absent = empty inner chunk)."""
     return {lc: buf[a:b] for buf, spans in _inner_spans(state, key, index, whole, locals_)
@@ -150,9 +190,9 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
                 or len(tasks) >= WHOLE_SHARD_FRACTION * _n_inner(cps)):
             raw = state.store.get_buffer(key)
             index, whole = _read_index(state, key, raw) if raw is not None else (None, None)
+            spans = [] if index is None else _inner_spans(state, key, index, whole, list(labelled))
         else:
-            index, whole = _read_index(state, key)
-        spans = [] if index is None else _inner_spans(state, key, index, whole, list(labelled))
+            spans = _ranged_spans(state, key, list(labelled))
         batches = []
         for buf, parts in spans:
             batch = []
@@ -301,6 +341,7 @@ def _write_shard(state, shard, tasks, put, covers, gate, batch=None) -> None:
                 inner[lc] = p.encode_inner_chunk(chunk)
             inner = {k: v for k, v in inner.items() if v is not None}
             parts = p.encode_shard_parts(inner) if inner or is_write_empty(state) else None
+        state.shard_indexes.discard(key)  # (a kept index would fail its check: save a request)
         if parts is None:  # every inner chunk is fill_value
             state.store.delete(key)
             return

@@ -22,6 +22,7 @@ from ..errors import ExzarrError, where
 from ..metadata import ArrayMetadataV2, ArrayMetadataV3
 from ..storage import Store
 from ..storage.keys import join_key
+from .index_cache import ShardIndexCache
 
 __all__ = ["ArrayState", "ArrayMetadata", "Pipeline", "MetadataHook", "on_metadata_written"]
 
@@ -51,6 +52,8 @@ class ArrayState:
         self.skip_checksum = skip_checksum
         self.write_empty_chunks = write_empty_chunks
         self.lock = threading.RLock()
+        #: shard indexes read through a store with tagged reads (see index_cache)
+        self.shard_indexes = ShardIndexCache()
         self._set(meta)
 
     # -- pickling (process pools, dask workers): the lock and the pipeline are rebuilt --
@@ -93,6 +96,7 @@ class ArrayState:
             self.store.set(join_key(self.path, ".zattrs"), meta.attrs_to_bytes())
         with self.lock:
             self._set(meta)
+            self.shard_indexes.clear()
         for hook in tuple(_hooks):
             hook(self.store, self.path, meta)
 

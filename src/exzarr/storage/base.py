@@ -17,7 +17,7 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Optional, Self, Tuple, Union
 
-from ..errors import ReadOnlyError, where
+from ..errors import ReadOnlyError, StorageError, where
 
 if TYPE_CHECKING:  # any object with the buffer protocol (collections.abc.Buffer from 3.12)
     from typing_extensions import Buffer as BytesLike
@@ -57,6 +57,11 @@ class Store(abc.ABC):
     #: ``read_into`` reads straight into the caller's buffer (no bytes object between):
     #: readers that reuse a buffer call it instead of ``get``
     reads_into: bool = False
+    #: :meth:`get_tagged` names the version of the value it read (an ETag) and
+    #: :meth:`get_ranges_tagged` reads only while the value is still that version: readers
+    #: may keep what they derived from a value (a shard's index) and check it in the request
+    #: that relies on it
+    supports_tagged_reads: bool = False
 
     def __init__(self, *, read_only: bool = False) -> None:
         self.read_only = read_only
@@ -102,6 +107,20 @@ class Store(abc.ABC):
     def get_ranges(self, requests: Iterable[tuple[str, ByteRange | None]]) -> list[bytes | None]:
         """Byte ranges of many keys at once, in request order (``None`` for missing keys)."""
         return [self.get(k, r) for k, r in requests]
+
+    def get_tagged(self, key: str,
+                   byte_range: ByteRange | None = None) -> tuple[bytes | None, str | None]:
+        """:meth:`get` and the version tag of the value read, ``None`` where the store cannot
+        name it (then nothing read from it can be checked later)."""
+        return self.get(key, byte_range), None
+
+    def get_ranges_tagged(self, key: str, ranges: list[tuple[int, int]],
+                          tag: str) -> list[bytes] | None:
+        """The byte ranges ``[start, stop)`` of the value at ``key``, read only if it is still
+        the version ``tag`` (from :meth:`get_tagged`): ``None`` when it changed or is gone."""
+        raise StorageError(f"{where(self, key)}: this store cannot make reads conditional on "
+                           "a version (supports_tagged_reads is False); read the value and "
+                           "its ranges with get()", store=self, key=key)
 
     def exists(self, key: str) -> bool:
         return self.get(key) is not None

@@ -53,6 +53,7 @@ DEFAULT_CONCURRENCY = 32
 
 _MISSING = object()   # an object that does not exist
 _RAISE = object()     # _call: no value for a missing object, raise instead
+_STALE = object()     # a conditional read of a value that is no longer that version
 
 
 # -- options ---------------------------------------------------------------------------------
@@ -180,6 +181,14 @@ def _kind(exc: BaseException) -> str:
     return classify(exc)
 
 
+def _precondition_failed(exc: BaseException) -> bool:
+    """Whether obstore's ``exc`` is the server's 412 answer to an ``If-Match`` read."""
+    if type(exc).__name__ == "PreconditionError":
+        return True
+    m = _STATUS.search(str(exc))
+    return m is not None and int(m.group(1)) == 412
+
+
 class ObstoreStore(Store):
     """Keys under ``s3://bucket/path`` through obstore.
 
@@ -188,6 +197,7 @@ class ObstoreStore(Store):
     """
 
     high_latency = True
+    supports_tagged_reads = True
 
     def __init__(self, url: str, path: str | None = None,
                  storage_options: Mapping[str, Any] | None = None, read_only: bool = False, *,
@@ -336,9 +346,8 @@ class ObstoreStore(Store):
 
     # -- reads ------------------------------------------------------------------------------
     def _get_sync(self, path: str, opts: GetOptions | None) -> tuple[tuple[int, int], int, Any]:
-        import obstore as obs
-        r = obs.get(self._client, path, options=opts)
-        return r.range, r.meta["size"], r.bytes()
+        rng, size, body, _ = self._get_sync_tagged(path, opts)
+        return rng, size, body
 
     def _get_async(self, path: str,
                    opts: GetOptions | None) -> Callable[[], Awaitable[tuple[Any, int, Any]]]:
@@ -509,6 +518,90 @@ class ObstoreStore(Store):
             else:
                 out[i] = self._checked(k, self._path(k), rng[0], rng[1], *res)
         return out
+
+    # -- reads tied to a version (ETag) ----------------------------------------------
+    def get_tagged(self, key: str,
+                   byte_range: ByteRange | None = None) -> tuple[bytes | None, str | None]:
+        path = self._path(key)
+        opts = None if byte_range is None else self._range_option(*byte_range)
+        if byte_range is not None and (opts is None or self._ranges is False):
+            return self.get(key, byte_range), None
+        try:
+            got = self._call(lambda: self._get_sync_tagged(path, opts), key, "read",
+                             missing=_MISSING)
+        except (AccessDeniedError, ThrottledError):
+            raise
+        except StorageError:
+            return self.get(key, byte_range), None  # the careful path tells what went wrong
+        if got is _MISSING:
+            return None, None
+        rng, size, body, tag = got
+        if byte_range is None:
+            return bytes(body), tag
+        start, stop = byte_range
+        a, b = resolve_range(start, stop, size)
+        exact = tuple(rng) == (a, b) and len(body) == b - a
+        value = self._checked(key, path, start, stop, rng, size, body)
+        return value, tag if exact else None  # (an inexact answer may be asked again, untagged)
+
+    def get_ranges_tagged(self, key: str, ranges: list[tuple[int, int]],
+                          tag: str) -> list[bytes] | None:
+        if any(not 0 <= a < b for a, b in ranges):
+            raise InvalidArgumentError(f"get_ranges_tagged({key!r}) takes ranges [start, stop) "
+                                       f"with 0 <= start < stop, not {ranges}")
+        path = self._path(key)
+        options: list[GetOptions] = [{"range": r, "if_match": tag} for r in ranges]
+        if len(options) == 1:
+            results = [self._call(lambda: self._if_current_sync(path, options[0], tag), key,
+                                  "read", missing=_MISSING)]
+        else:
+            calls = [self._if_current_async(path, o, tag) for o in options]
+            results = self._batch(calls, [key] * len(calls), "read")
+        out = []
+        for (a, b), res in zip(ranges, results):
+            if res is _MISSING or res is _STALE:
+                return None
+            if isinstance(res, BaseException):
+                raise res
+            value = self._checked(key, path, a, b, *res)
+            assert value is not None
+            out.append(value)
+        return out
+
+    def _get_sync_tagged(self, path: str,
+                         opts: GetOptions | None) -> tuple[tuple[int, int], int, Any, str | None]:
+        import obstore as obs
+        r = obs.get(self._client, path, options=opts)
+        return r.range, r.meta["size"], r.bytes(), r.meta.get("e_tag")
+
+    def _if_current_sync(self, path: str, opts: GetOptions, tag: str) -> Any:
+        import obstore as obs
+        try:
+            r = obs.get(self._client, path, options=opts)
+        except Exception as exc:
+            if _precondition_failed(exc):
+                return _STALE
+            raise
+        if r.meta.get("e_tag") != tag:  # a server that ignores If-Match
+            return _STALE
+        return r.range, r.meta["size"], r.bytes()
+
+    def _if_current_async(self, path: str, opts: GetOptions,
+                          tag: str) -> Callable[[], Awaitable[Any]]:
+        import obstore as obs
+        client = self._client
+
+        async def call() -> Any:
+            try:
+                r = await obs.get_async(client, path, options=opts)
+            except Exception as exc:
+                if _precondition_failed(exc):
+                    return _STALE
+                raise
+            if r.meta.get("e_tag") != tag:
+                return _STALE
+            return r.range, r.meta["size"], await r.bytes_async()
+        return call
 
     def exists(self, key: str) -> bool:
         return self._size(key, self._path(key)) is not None
