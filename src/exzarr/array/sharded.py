@@ -3,6 +3,8 @@
 The plan is made over the *inner* chunk grid and its tasks grouped by shard.  A read
 fetches, per shard, the index (one ranged read) and then only the inner chunks it needs
 (coalesced byte ranges) — or the whole shard in one request when most of it is needed.
+Through a store with tagged reads (obstore) the index is kept with the shard's ETag and
+later reads of that shard are one request conditional on it (:func:`_ranged_spans`).
 A write rebuilds each touched shard from its inner chunks: covered inner chunks are
 encoded from the new data, partially written ones are read-modify-written, untouched
 ones keep their stored bytes; a shard wholly covered is built without reading it.

@@ -20,6 +20,9 @@ raises :class:`~exzarr.errors.AccessDeniedError`, exhausted retries
 store and key.  Every ranged answer is checked against the ``Content-Range`` the server
 sent and the object's size: a server that ignores ``Range`` yields the right bytes (the
 store slices the whole object and stops asking for ranges) or an error, never wrong bytes.
+Reads can be tied to an object's version (``get_tagged`` / ``get_ranges_tagged``: the
+ETag, sent back as ``If-Match`` and compared with the answer's), which sharded arrays use
+to keep shard indexes.
 Writes never create a bucket.  The store pickles by its URL and options and builds a new
 client where it is unpickled.
 """
