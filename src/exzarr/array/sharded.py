@@ -104,6 +104,12 @@ def _inner_spans(state, key, index, whole, locals_: list[tuple]) -> list[tuple[m
     if not ranges:
         return []
     values = state.store.get_ranges([(key, r.byte_range) for r in ranges])
+    return _fetched_spans(state, key, ranges, values)
+
+
+def _fetched_spans(state, key, ranges, values) -> list[tuple[memoryview, list]]:
+    """``[(buffer, parts)]`` of coalesced ``ranges`` of shard ``key`` and the ``values``
+    fetched for them (each checked to hold its whole range)."""
     return [(_checked(state, key, r, v), list(r.parts)) for r, v in zip(ranges, values)]
 
 
@@ -141,7 +147,7 @@ def _ranged_spans(state, key, locals_: list[tuple]) -> list[tuple[memoryview, li
                 continue
             values = store.get_ranges_tagged(key, [r.byte_range for r in ranges], tag)
             if values is not None:
-                return [(_checked(state, key, r, v), list(r.parts)) for r, v in zip(ranges, values)]
+                return _fetched_spans(state, key, ranges, values)
             cache.discard(key, tag)  # the shard changed (or went) since its index was read
     index, _ = _read_index(state, key)
     return [] if index is None else _inner_spans(state, key, index, None, locals_)

@@ -578,16 +578,15 @@ class ObstoreStore(Store):
         return r.range, r.meta["size"], r.bytes(), r.meta.get("e_tag")
 
     def _if_current_sync(self, path: str, opts: GetOptions, tag: str) -> Any:
-        import obstore as obs
         try:
-            r = obs.get(self._client, path, options=opts)
+            rng, size, body, etag = self._get_sync_tagged(path, opts)
         except Exception as exc:
             if _precondition_failed(exc):
                 return _STALE
             raise
-        if r.meta.get("e_tag") != tag:  # a server that ignores If-Match
+        if etag != tag:  # a server that ignores If-Match
             return _STALE
-        return r.range, r.meta["size"], r.bytes()
+        return rng, size, body
 
     def _if_current_async(self, path: str, opts: GetOptions,
                           tag: str) -> Callable[[], Awaitable[Any]]:
