@@ -2,19 +2,20 @@
 
 A sharded write of small inner chunks spends, per chunk, Python around the copy of its
 block, the fill_value check and the call into the compressor.  When the (inner) chunks
-are plain zstd frames of their bytes in C order, the value written is a NumPy array whose
-chunk rows are contiguous, and Numba is on, :class:`BatchEncoder` hands every inner chunk
-of a shard that the write covers whole and that lies inside the array to
+are plain zstd or blosc frames of their bytes in C order, the value written is a NumPy
+array whose chunk rows are contiguous, and Numba is on, :class:`BatchEncoder` hands every
+inner chunk of a shard that the write covers whole and that lies inside the array to
 :func:`~exzarr.kernels.encode_gather.encode_gather`: one call, without the GIL, gathers,
-checks and compresses them all into one per-thread buffer (libzstd's ``ZSTD_compress2``
-with numcodecs' parameters and a compression context kept per thread: the same frames
-byte for byte, without numcodecs' new context per chunk).  Unsharded chunks go the same
-way one per call (:func:`chunk_encoder`).  The rest of a shard, and a chunk the kernel
+checks and compresses them all into one per-thread buffer (the compressor of
+:mod:`exzarr.codecs.native_encode`: the same frames as numcodecs' byte for byte, without
+numcodecs' new zstd context or new blosc output object per chunk).  Unsharded chunks go
+the same way one per call (:func:`chunk_encoder`), v2 chunks without filters included.  The rest of a shard, and a chunk the kernel
 refuses with those after it, take the per-chunk path.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from .. import config
 from ..kernels import jit
+from ..codecs.native_encode import NativeEncoder
 from ..kernels.fill import fill_bits
 from .gather import BasicTuples, row_offsets
 from .scratch import scratch
@@ -40,12 +42,10 @@ class BatchEncoder:
     are encoded the per-chunk way.  ``origin(task)`` is the chunk's place in the
     source, None when the task does not take its chunk whole."""
 
-    def __init__(self, native, level: int, checksum: bool, src: np.ndarray,
+    def __init__(self, native: NativeEncoder, src: np.ndarray,
                  data: np.ndarray, tuples: BasicTuples, chunk: tuple[int, ...],
                  fill: np.ndarray, per_call: int) -> None:
-        self._compressor = native.compressor
-        self._memmove = native.addresses[2]
-        self._level, self._checksum = level, checksum
+        self._compressor = native
         self._src, self._tuples = data, tuples  # ``src`` as bytes (``src.view(np.uint8)``)
         self._limit = np.array(src.shape, dtype=np.int64) - np.array(chunk, dtype=np.int64)
         self._strides = np.array(src.strides, dtype=np.int64)
@@ -67,8 +67,7 @@ class BatchEncoder:
                minimum: int = BATCH_MIN) -> dict:
         if len(items) < minimum:
             return {}
-        from ..kernels.encode_gather import encode_gather  # imports Numba
-
+        encode_gather = _kernels().encode_gather
         origins = np.array([self._tuples.whole_chunk_origin(t) for t, _ in items],
                            dtype=np.int64)
         if (origins < 0).any() or (origins > self._limit).any():
@@ -82,11 +81,10 @@ class BatchEncoder:
             out = self._local.out = np.empty(self._capacity, dtype=np.uint8)
         gathered = scratch(fill.shape, np.dtype(np.uint64))
         sizes = np.empty(n, dtype=np.int64)
-        done = encode_gather(self._compressor.address,
-                             self._compressor.context(self._level, self._checksum),
-                             self._memmove, self._src, origins @ self._strides, self._rows,
-                             self._row_bytes, self._nbytes, fill, check_fill, gathered,
-                             out, sizes)
+        native = self._compressor
+        done = encode_gather(native.address, native.context(), native.memmove, self._src,
+                             origins @ self._strides, self._rows, self._row_bytes,
+                             self._nbytes, fill, check_fill, gathered, out, sizes)
         view = out.data
         encoded: dict = {}
         pos = 0
@@ -99,6 +97,14 @@ class BatchEncoder:
         return encoded
 
 
+@functools.cache
+def _kernels():
+    """:mod:`exzarr.kernels.encode_gather` (its import loads Numba), looked up once: an
+    import statement per call costs more than the rest of the Python around a call."""
+    from ..kernels import encode_gather
+    return encode_gather
+
+
 def _fill_words(shape: tuple[int, ...], value: np.ndarray) -> np.ndarray:
     """The bytes of a chunk of ``shape`` entirely ``value``, as uint64 words (zero past
     its end)."""
@@ -109,13 +115,13 @@ def _fill_words(shape: tuple[int, ...], value: np.ndarray) -> np.ndarray:
     return words
 
 
-def _encoder(found, spec, fill_value, source, per_call: int) -> BatchEncoder | None:
-    if found is None or source is None or not config.get().jit or not jit.numba_available():
+def _encoder(native: NativeEncoder | None, spec, fill_value, source,
+             per_call: int) -> BatchEncoder | None:
+    if native is None or source is None or not config.get().jit or not jit.numba_available():
         return None
-    native, level, checksum = found
     chunk = tuple(int(c) for c in spec.shape)
     src = source.src
-    if (native.addresses is None or src.dtype != spec.dtype or src.ndim != len(chunk)
+    if (src.dtype != spec.dtype or src.ndim != len(chunk)
             or not chunk or src.strides[-1] != src.dtype.itemsize
             or any(s < 0 for s in src.strides)):
         return None
@@ -126,8 +132,7 @@ def _encoder(found, spec, fill_value, source, per_call: int) -> BatchEncoder | N
     fill = fill_bits(spec.dtype, fill_value) if spec.dtype.isnative else None
     if fill is None:
         return None
-    return BatchEncoder(native, level, checksum, src, data, source.tuples, chunk, fill,
-                        per_call)
+    return BatchEncoder(native, src, data, source.tuples, chunk, fill, per_call)
 
 
 def batch_encoder(state, source) -> BatchEncoder | None:
@@ -135,7 +140,7 @@ def batch_encoder(state, source) -> BatchEncoder | None:
     putter: ``.src``, ``.tuples``; None for other selections), or None when it cannot be
     used (see the module docstring)."""
     p = state.pipeline
-    found = p.inner_zstd_encoder
+    found = p.inner_encoder
     if found is None:
         return None
     spec = p.inner_spec
@@ -144,10 +149,10 @@ def batch_encoder(state, source) -> BatchEncoder | None:
 
 def chunk_encoder(state, source) -> BatchEncoder | None:
     """The encoder of the chunks an unsharded write covers whole (one per call, with
-    ``minimum=1``), on the same conditions, for arrays whose chunks are plain zstd frames
-    of their bytes in C order; None otherwise."""
+    ``minimum=1``), on the same conditions, for arrays whose chunks are plain zstd or
+    blosc frames of their bytes in C order; None otherwise."""
     p = state.pipeline
-    found = p.native_zstd_encoder
+    found = p.native_encoder
     meta = state.meta
     if found is None or meta.order != "C" or tuple(p.spec.shape) != tuple(meta.chunks):
         return None

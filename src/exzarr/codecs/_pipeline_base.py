@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._base import ChunkSpec, DecodeContext
+
+if TYPE_CHECKING:
+    from .native_encode import NativeEncoder
 
 __all__ = ["PipelineBase"]
 
@@ -39,9 +44,10 @@ class PipelineBase:
         :meth:`decode`."""
         return False
 
-    #: (bound libzstd, level, checksum) when a chunk's encoding is one zstd frame of its
-    #: bytes in C order (compiled code may then encode it, ``exzarr.array.batch_encode``)
-    native_zstd_encoder = None
+    #: the compressor as a C function for compiled code (``exzarr.codecs.native_encode``)
+    #: when a chunk's encoding is one zstd or blosc frame of its bytes in C order
+    #: (compiled code may then encode it, ``exzarr.array.batch_encode``), else None
+    native_encoder: "NativeEncoder | None" = None
 
     #: decoding is a zero-copy view of the stored bytes (no compression, no filters,
     #: stored byte order = in-memory byte order): readers should not pass ``out``

@@ -23,6 +23,7 @@ from .registry import get
 if TYPE_CHECKING:
     from ._base import BufferLike
     from .direct import NativeZstd
+    from .native_encode import NativeEncoder
 
 __all__ = ["CodecChain", "build_chain"]
 
@@ -125,18 +126,15 @@ class CodecChain:
         return direct.native if isinstance(direct, ZstdInto) else None
 
     @property
-    def native_zstd_encoder(self) -> "tuple[NativeZstd, int, bool] | None":
-        """(bound libzstd, level, checksum) when this chain's encoding is one zstd frame of
-        the chunk's bytes in C order and ``ZSTD_compress2`` can be called from compiled
-        code (:mod:`exzarr.kernels.encode_gather`), else None."""
-        native = self.native_zstd
-        if native is None or native.compressor.address is None:
+    def native_encoder(self) -> "NativeEncoder | None":
+        """The compressor as a C function compiled code calls when this chain's encoding
+        is one zstd or blosc frame of the chunk's bytes in C order
+        (:mod:`exzarr.codecs.native_encode`, :mod:`exzarr.kernels.encode_gather`), else
+        None."""
+        if self._direct is None:  # not a verbatim array -> bytes codec and one compressor
             return None
-        bb = self.bytes_bytes[0]
-        level, checksum = getattr(bb, "level", None), getattr(bb, "checksum", None)
-        if not isinstance(level, int) or not isinstance(checksum, bool):
-            return None
-        return native, level, checksum
+        make = getattr(self.bytes_bytes[0], "native_encoder", None)
+        return make() if make is not None else None
 
     def decode_direct(self, data: BufferLike, out: np.ndarray) -> bool:
         """Decode ``data`` into ``out`` (C-contiguous, the spec's shape and dtype) by the

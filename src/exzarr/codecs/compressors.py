@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import InvalidMetadataError
 from ._base import NO_CONTEXT, BytesBytesCodec, ChunkSpec, DecodeContext
 from .direct import direct_decoder
+from .native_encode import NativeEncoder, numcodecs_encoder
 from .numcodecs_adapter import nc_decode, nc_encode, nc_get_codec
 
 __all__ = ["GzipCodec", "ZstdCodec", "BloscCodec", "NumcodecsBackedCodec"]
@@ -51,6 +52,11 @@ class NumcodecsBackedCodec(BytesBytesCodec):
         the checked path (:func:`nc_decode`), which says what is wrong with it.  None: this
         codec has no such shortcut."""
         return direct_decoder(self._nc, nbytes)
+
+    def native_encoder(self) -> NativeEncoder | None:
+        """This codec as a compressor compiled code calls (:mod:`exzarr.codecs.native_encode`:
+        zstd, and blosc with its ``typesize`` set), or None."""
+        return numcodecs_encoder(self._nc, None)
 
 
 def _int(value, what: str, lo: int, hi: int) -> int:

@@ -17,6 +17,7 @@ from ._base import ChunkSpec, as_byte_view, max_chunk_bytes
 from ._pipeline_base import PipelineBase
 from .compressors import BloscCodec, GzipCodec, NumcodecsBackedCodec, ZstdCodec
 from .direct import ZstdInto, direct_decoder
+from .native_encode import numcodecs_encoder
 from .numcodecs_adapter import nc_decode, nc_encode
 from .objects import OBJECT_IDS, decode_objects
 from .registry import to_v2
@@ -90,6 +91,16 @@ class V2CodecPipeline(PipelineBase):
     def _direct(self):
         """The compressor's one-call decoder (:mod:`exzarr.codecs.direct`), or None."""
         return direct_decoder(self.compressor, self.spec.nbytes)
+
+    @cached_property
+    def native_encoder(self):  # type: ignore[override]
+        """The compressor for compiled code when a chunk is stored as one zstd or blosc
+        frame of its bytes in C order (no filters; see
+        :func:`~exzarr.codecs.native_encode.numcodecs_encoder`: the chunk array handed to
+        numcodecs has the dtype's item size), else None."""
+        if self.filters or self._object or not self._c_layout or self._direct is None:
+            return None
+        return numcodecs_encoder(self.compressor, self.spec.dtype.itemsize)
 
     def _fits(self, out: np.ndarray) -> bool:
         """Whether ``out`` can take a decoded chunk in place (writable, C-contiguous, the

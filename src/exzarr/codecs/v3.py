@@ -77,10 +77,10 @@ class V3CodecPipeline(PipelineBase):
                 and c.array_bytes.stored_dtype(self.spec.dtype) == self.spec.dtype)
 
     @property
-    def native_zstd_encoder(self):  # type: ignore[override]
-        """See :attr:`CodecChain.native_zstd_encoder` (None for sharded arrays: their
-        chunks are shards; see :attr:`inner_zstd_encoder`)."""
-        return None if self.is_sharded else self.chain.native_zstd_encoder
+    def native_encoder(self):  # type: ignore[override]
+        """See :attr:`CodecChain.native_encoder` (None for sharded arrays: their chunks
+        are shards; see :attr:`inner_encoder`)."""
+        return None if self.is_sharded else self.chain.native_encoder
 
     # -- sharding ---------------------------------------------------------------------
     @property
@@ -145,10 +145,10 @@ class V3CodecPipeline(PipelineBase):
         return self._shard().inner.native_zstd
 
     @property
-    def inner_zstd_encoder(self):
-        """(bound libzstd, level, checksum) when inner chunks are encoded as plain zstd
-        frames of their bytes in C order (see :attr:`CodecChain.native_zstd_encoder`)."""
-        return self._shard().inner.native_zstd_encoder
+    def inner_encoder(self):
+        """The inner chunks' compressor for compiled code when they are plain zstd or
+        blosc frames of their bytes in C order (see :attr:`CodecChain.native_encoder`)."""
+        return self._shard().inner.native_encoder
 
     def decode_inner_chunk(self, raw, coords=None, *, store=None, key=None,
                            out: np.ndarray | None = None) -> np.ndarray:

@@ -4,11 +4,14 @@ A kernel could receive a C function as a ctypes object (a Numba first-class func
 but Numba types such an argument afresh on every call: ~115 µs per function argument
 measured here, against ~0.3 µs to call a kernel with arrays and integers, more than the
 work of a small batch.  So kernels take plain addresses (:func:`address`) and call them
-through :func:`call2`, :func:`call3` and :func:`call5`: every argument and the result are
-64-bit integers, which is how the C ABIs of 64-bit platforms pass pointers, ``size_t`` and
-``long long`` (an unsigned result comes back as its two's complement, a ``void``
-function's as garbage).  Only for functions of that shape, on a platform where
-:data:`SUPPORTED` is True.
+through :func:`call2`, :func:`call3`, :func:`call5` and :func:`call10`: every argument and
+the result are 64-bit integers, which is how the C ABIs of 64-bit platforms pass pointers,
+``size_t`` and ``long long`` (an unsigned result comes back as its two's complement, a
+``void`` function's as garbage).  A C ``int`` argument is passed the same way (the callee
+reads its low 32 bits); an ``int`` result must be narrowed by the caller to its low 32
+bits (the upper half of the register is undefined).  Only on a platform where
+:data:`SUPPORTED` is True.  :func:`peek` reads one 64-bit integer at an address (a
+parameter block handed to a C function's adapter).
 
 This module imports Numba: import it only where a kernel that uses it is about to run.
 """
@@ -22,7 +25,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["SUPPORTED", "address", "call2", "call3", "call5"]
+__all__ = ["SUPPORTED", "address", "call2", "call3", "call5", "call10", "peek"]
 
 #: 64-bit pointers and sizes: the only platforms the calls below are written for
 SUPPORTED = ctypes.sizeof(ctypes.c_void_p) == 8 and ctypes.sizeof(ctypes.c_size_t) == 8
@@ -59,9 +62,25 @@ def _call5(typingctx, fn, a, b, c, d, e):
     return _signature(5)
 
 
+def _call10(typingctx, fn, a, b, c, d, e, f, g, h, i, j):
+    return _signature(10)
+
+
+def _peek(typingctx, addr):
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        return builder.load(builder.inttoptr(args[0], i64.as_pointer()))
+
+    return types.int64(types.int64), codegen
+
+
 #: ``call2(fn, a, b)``: the C function at address ``fn`` called with ``a, b``
 call2: Any = intrinsic(_call2)
 #: ``call3(fn, a, b, c)``
 call3: Any = intrinsic(_call3)
 #: ``call5(fn, a, b, c, d, e)``
 call5: Any = intrinsic(_call5)
+#: ``call10(fn, a, ..., j)``
+call10: Any = intrinsic(_call10)
+#: ``peek(addr)``: the 64-bit integer stored at address ``addr``
+peek: Any = intrinsic(_peek)

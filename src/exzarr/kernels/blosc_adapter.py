@@ -1,0 +1,68 @@
+"""c-blosc's ``blosc_compress_ctx`` behind the compressor shape compiled kernels call.
+
+:func:`~exzarr.kernels.encode_gather.encode_gather` calls a compressor of the shape of
+libzstd's ``ZSTD_compress2(ctx, dst, capacity, src, size) -> size`` (negative: an error).
+c-blosc's reentrant entry point takes ten arguments instead::
+
+    int blosc_compress_ctx(int clevel, int doshuffle, size_t typesize, size_t nbytes,
+                           const void *src, void *dest, size_t destsize,
+                           const char *compressor, size_t blocksize, int numinternalthreads)
+
+:func:`compress_address` is the address of a compiled C callable of the first shape whose
+``ctx`` is the address of a parameter block of six 64-bit integers, :data:`PARAMS` in that
+order: ``blosc_compress_ctx``'s own address, clevel, doshuffle, typesize, blocksize and the
+address of the compressor's NUL-terminated name.  It calls ``blosc_compress_ctx`` with one
+internal thread (the calling thread; the caller runs its own pool) and ``size + 16`` bytes
+of room, as numcodecs' ``Blosc`` does (blosc's output depends on the room it is given: a
+chunk that does not compress into it is stored verbatim), narrows its ``int`` result and
+answers -1 for anything but a frame (0: did not fit, negative: an error) and when the
+capacity is less than that room.
+
+This module imports Numba: import it only where a kernel that uses it is about to run.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numba
+from numba import types
+
+from .cfunc import call10, peek
+
+__all__ = ["PARAMS", "OVERHEAD", "compress_address"]
+
+#: c-blosc's BLOSC_MAX_OVERHEAD: a frame takes at most this many bytes beyond its data
+OVERHEAD = 16
+
+#: the parameter block's fields, in order
+PARAMS = ("function", "clevel", "doshuffle", "typesize", "blocksize", "compressor")
+
+_SIGNATURE = types.int64(types.int64, types.int64, types.int64, types.int64, types.int64)
+
+
+def _compress(ctx, dst, capacity, src, size):
+    # room for exactly what numcodecs gives: blosc stores a block verbatim (a memcpy
+    # frame) when compressing would not fit, so more room would change the frame
+    room = size + OVERHEAD
+    if capacity < room:
+        return -1
+    result = call10(peek(ctx), peek(ctx + 8), peek(ctx + 16), peek(ctx + 24), size, src, dst,
+                    room, peek(ctx + 40), peek(ctx + 32), 1)
+    result &= 0xFFFFFFFF  # a C int: the upper half of the register is undefined
+    if result == 0 or result >= 0x80000000:
+        return -1
+    return result
+
+
+@cache
+def compress_address() -> int:
+    """The address of the compiled adapter (compiled on the first call)."""
+    try:  # (a cfunc is always compiled in nopython mode)
+        compiled = numba.cfunc(_SIGNATURE, cache=True)(_compress)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        compiled = numba.cfunc(_SIGNATURE, cache=False)(_compress)
+    address = compiled.address
+    if not address:
+        raise RuntimeError("the compiled blosc adapter has no address")
+    return int(address)
