@@ -46,10 +46,14 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
     direct = encoder = None
     if plan.is_basic:
         put = _basic_putter(plan, basic_view(plan, arr))
-        if not sharded and _encodes_verbatim(state):
-            direct = put
-        elif not sharded:
-            encoder = chunk_encoder(state, put)
+        if not sharded:
+            verbatim = _encodes_verbatim(state)
+            # uncompressed chunks: gathered by the compiled encoder where the store writes
+            # the buffer as given (files), else kept as one new bytes object each
+            if not verbatim or _writes_buffers(state.store):
+                encoder = chunk_encoder(state, put)
+            if encoder is None and verbatim:
+                direct = put
     else:
         put = _fancy_putter(plan, np.ascontiguousarray(arr))
     shape = tuple(meta.shape)
@@ -68,6 +72,12 @@ def _encodes_verbatim(state: ArrayState) -> bool:
     meta = state.meta
     return (p.zero_copy and meta.order == "C" and p.spec.dtype == meta.dtype
             and tuple(p.spec.shape) == tuple(meta.chunks))
+
+
+def _writes_buffers(store: Store) -> bool:
+    """Whether the store writes the buffers given to ``set_parts`` without keeping them
+    (local files), rather than keeping a copy (memory)."""
+    return type(store).set_parts is not Store.set_parts
 
 
 class _BasicPutter:
@@ -145,7 +155,7 @@ def _write_chunk(state, plan: ChunkPlan, task, put, direct: _BasicPutter | None 
         if block is not None:
             # uncompressed: the stored value is the block's memory, copied once
             store = state.store
-            if type(store).set_parts is not Store.set_parts:
+            if _writes_buffers(store):
                 # the store writes buffers as given (local files): copy into this thread's
                 # scratch (NumPy copies without holding the GIL) and write from there
                 buf = scratch(shape, block.dtype)

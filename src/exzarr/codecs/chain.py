@@ -18,6 +18,7 @@ from ..errors import InvalidMetadataError
 from ._base import (NO_CONTEXT, ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec,
                     Codec, DecodeContext, as_byte_view)
 from .direct import ZstdInto
+from .native_encode import raw_encoder
 from .registry import get
 
 if TYPE_CHECKING:
@@ -128,9 +129,11 @@ class CodecChain:
     @property
     def native_encoder(self) -> "NativeEncoder | None":
         """The compressor as a C function compiled code calls when this chain's encoding
-        is one zstd or blosc frame of the chunk's bytes in C order
+        is the chunk's bytes in C order, or one zstd or blosc frame of them
         (:mod:`exzarr.codecs.native_encode`, :mod:`exzarr.kernels.encode_gather`), else
         None."""
+        if not self.bytes_bytes and self.decodes_into_out:  # the bytes as they are
+            return raw_encoder()
         if self._direct is None:  # not a verbatim array -> bytes codec and one compressor
             return None
         make = getattr(self.bytes_bytes[0], "native_encoder", None)

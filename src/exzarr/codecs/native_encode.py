@@ -8,6 +8,8 @@ capacity, src, size) -> size``.  A :class:`NativeEncoder` is such a function for
 configuration: its address, the context pointer to pass, the most bytes one frame can take
 and C's ``memmove`` (the kernel's copy).
 
+- no compressor: the chunk's bytes are its frame (:func:`raw_encoder`); the kernel
+  gathers them straight into its output and checks them against the fill there.
 - zstd: libzstd's ``ZSTD_compress2`` inside numcodecs' extension with one compression
   context per thread and (level, checksum) (:mod:`exzarr.codecs.direct`): numcodecs'
   ``Zstd`` frames byte for byte.
@@ -30,8 +32,8 @@ from typing import Any
 
 from .direct import native_zstd
 
-__all__ = ["NativeEncoder", "zstd_encoder", "blosc_encoder", "numcodecs_encoder",
-           "BLOSC_MAX_OVERHEAD"]
+__all__ = ["NativeEncoder", "raw_encoder", "zstd_encoder", "blosc_encoder",
+           "numcodecs_encoder", "BLOSC_MAX_OVERHEAD"]
 
 #: bytes a blosc frame adds to its data at most (c-blosc's BLOSC_MAX_OVERHEAD; the
 #: adapter, :mod:`exzarr.kernels.blosc_adapter`, needs that much room for every frame)
@@ -55,6 +57,18 @@ class NativeEncoder:
     @cached_property
     def address(self) -> int:
         return self._make_address()
+
+
+@cache
+def raw_encoder() -> NativeEncoder | None:
+    """No compression (address 0: the kernel gathers each chunk's bytes straight into
+    its output), or None where pointers are not 64-bit."""
+    import ctypes
+
+    if ctypes.sizeof(ctypes.c_void_p) != 8 or ctypes.sizeof(ctypes.c_size_t) != 8:
+        return None
+    move = ctypes.cast(ctypes.memmove, ctypes.c_void_p).value
+    return NativeEncoder(lambda: 0, lambda: 0, lambda n: n, move) if move else None
 
 
 def zstd_encoder(level: int, checksum: bool) -> NativeEncoder | None:

@@ -17,7 +17,7 @@ from ._base import ChunkSpec, as_byte_view, max_chunk_bytes
 from ._pipeline_base import PipelineBase
 from .compressors import BloscCodec, GzipCodec, NumcodecsBackedCodec, ZstdCodec
 from .direct import ZstdInto, direct_decoder
-from .native_encode import numcodecs_encoder
+from .native_encode import numcodecs_encoder, raw_encoder
 from .numcodecs_adapter import nc_decode, nc_encode
 from .objects import OBJECT_IDS, decode_objects
 from .registry import to_v2
@@ -94,11 +94,15 @@ class V2CodecPipeline(PipelineBase):
 
     @cached_property
     def native_encoder(self):  # type: ignore[override]
-        """The compressor for compiled code when a chunk is stored as one zstd or blosc
-        frame of its bytes in C order (no filters; see
+        """The compressor for compiled code when a chunk is stored as its bytes in C
+        order, or one zstd or blosc frame of them (no filters; see
         :func:`~exzarr.codecs.native_encode.numcodecs_encoder`: the chunk array handed to
         numcodecs has the dtype's item size), else None."""
-        if self.filters or self._object or not self._c_layout or self._direct is None:
+        if self.filters or self._object or not self._c_layout:
+            return None
+        if self._compressor_given is None:
+            return raw_encoder()
+        if self._direct is None:
             return None
         return numcodecs_encoder(self.compressor, self.spec.dtype.itemsize)
 

@@ -10,7 +10,9 @@ and one compression into the next free bytes of ``out``.
 
 The compressor comes in as the address of a C function with the shape of libzstd's
 ``ZSTD_compress2(ctx, dst, capacity, src, size)`` (called through
-:mod:`exzarr.kernels.cfunc`) and its context pointer, so this module knows no codec.  A
+:mod:`exzarr.kernels.cfunc`) and its context pointer, so this module knows no codec.
+Address 0 means no compression: each chunk's frame is its bytes, gathered straight into
+``out`` (uncompressed chunks: one copy, checked against the fill there).  A
 result that is not a size within the capacity (an error) stops the batch: its index is
 returned and the caller encodes it and the rest the checked way.  There is no NumPy twin:
 without Numba the caller takes its per-chunk path, which gives the same bytes.
@@ -35,40 +37,62 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     the previous chunk's bytes and set ``sizes[i]`` to the compressed size.  ``src`` is the
     source array (offsets count from its first element; the caller checks every chunk lies
     inside it); ``fill`` and ``scratch`` are uint64 arrays of at least ``nbytes``; ``out`` a
-    flat uint8 array; ``compress`` and ``copy`` (C's ``memmove``) are addresses.  Returns
+    flat uint8 array; ``compress`` (0: none, the frame is the gathered bytes, written
+    straight into ``out``) and ``copy`` (C's ``memmove``) are addresses.  Returns
     the number of chunks done: ``len(bases)``, or the index of the first one refused."""
     n = bases.shape[0]
     words = nbytes // 8
     if n and (scratch.shape[0] * 8 < nbytes or fill.shape[0] * 8 < nbytes
               or rows.shape[0] * row_bytes != nbytes):
         return 0
-    scratch_bytes = scratch.view(np.uint8)
+    raw = compress == 0
     fill_bytes = fill.view(np.uint8)
     base_src = src.ctypes.data
-    dst = scratch.ctypes.data
     base_out = out.ctypes.data
     cap = out.shape[0]
+    out_words = out[:cap - cap % 8].view(np.uint64)
     pos = 0
     for i in range(n):
+        if raw:
+            if nbytes > cap - pos:
+                return i
+            dst = base_out + pos  # the frame is the chunk's bytes: gather them in place
+            here = out[pos:pos + nbytes]
+        else:
+            dst = scratch.ctypes.data
+            here = scratch.view(np.uint8)[:nbytes]
         b = base_src + bases[i]
         for r in range(rows.shape[0]):
             call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
         same = check_fill
-        for w in range(words if check_fill else 0):
-            if scratch[w] != fill[w]:
-                same = False
-                break
+        start = 0
+        if same and not raw:
+            for w in range(words):
+                if scratch[w] != fill[w]:
+                    same = False
+                    break
+            start = words * 8
+        elif same and pos % 8 == 0:
+            first = pos // 8
+            for w in range(words):
+                if out_words[first + w] != fill[w]:
+                    same = False
+                    break
+            start = words * 8
         if same:
-            for k in range(words * 8, nbytes):
-                if scratch_bytes[k] != fill_bytes[k]:
+            for k in range(start, nbytes):
+                if here[k] != fill_bytes[k]:
                     same = False
                     break
         if same:
             sizes[i] = -1
             continue
-        size = call5(compress, ctx, base_out + pos, cap - pos, dst, nbytes)
-        if size < 0 or size > cap - pos:
-            return i
+        if raw:
+            size = nbytes
+        else:
+            size = call5(compress, ctx, base_out + pos, cap - pos, dst, nbytes)
+            if size < 0 or size > cap - pos:
+                return i
         sizes[i] = size
         pos += size
     return n

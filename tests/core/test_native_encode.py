@@ -1,8 +1,10 @@
-"""blosc chunks (v3, sharded inner chunks, v2) and v2 zstd chunks encoded in compiled
-calls (``exzarr.codecs.native_encode``, ``exzarr.kernels.blosc_adapter``): the stored
-bytes are exactly numcodecs' (the per-chunk path, JIT off), for every blosc compressor,
-shuffle, level, type size and block size; what the adapter cannot encode goes the
-per-chunk way, which raises what numcodecs raises; the data always equals NumPy."""
+"""blosc chunks (v3, sharded inner chunks, v2), v2 zstd chunks and uncompressed chunks
+encoded in compiled calls (``exzarr.codecs.native_encode``,
+``exzarr.kernels.blosc_adapter``): the stored bytes are exactly numcodecs' (the per-chunk
+path, JIT off), for every blosc compressor, shuffle, level, type size and block size;
+what the adapter cannot encode goes the per-chunk way, which raises what numcodecs
+raises; uncompressed chunks written to files are gathered straight into the buffer the
+store writes; the data always equals NumPy."""
 
 from __future__ import annotations
 
@@ -178,17 +180,73 @@ def test_adapter_refuses_what_does_not_fit():
     assert sizes[0] == -9
 
 
+# -- uncompressed chunks ------------------------------------------------------------------
+
+RAW = {"codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]}
+
+
+@pytest.mark.parametrize("layout", [RAW, {"zarr_format": 2, "compressor": None},
+                                    {"shards": (32, 24), "chunks": (8, 6), **RAW}])
+def test_uncompressed_chunks_on_files(tmp_path, layout, batches):
+    d = data((64, 48))
+    d[:8, :6] = 0  # a chunk (an inner chunk) all fill_value: not stored
+    d[8:16, 6:12] = -0.0  # not fill: the sign of zero counts
+    fast, z = write(d, jit_on=True, store=LocalStore(tmp_path / "a"), **layout)
+    slow, _ = write(d, jit_on=False, store=LocalStore(tmp_path / "b"), **layout)
+    assert fast == slow and batches
+    np.testing.assert_array_equal(z[...].read(), d)
+    assert np.signbit(z[8:16, 6:12].read()).all()
+
+
+@pytest.mark.parametrize("fill", [0, 7.5])
+def test_uncompressed_all_fill_chunks_are_left_out(tmp_path, fill, batches):
+    d = np.full((64, 48), fill, "f4")
+    d[20, 20] = 1  # one chunk that is not all fill_value
+    fast, z = write(d, jit_on=True, store=LocalStore(tmp_path / "a"), fill_value=fill,
+                    chunks=(16, 12), **RAW)
+    assert [k for k in fast if k.startswith("c/")] == ["c/1/1"] and batches
+    np.testing.assert_array_equal(z[...].read(), d)
+
+
+@pytest.mark.parametrize("dtype", ["u1", "i2", "f8", "c8", "S3"])
+def test_uncompressed_odd_item_sizes(tmp_path, dtype, batches):
+    """Chunks whose byte size is not a multiple of 8 (the fill check's word compare)."""
+    base = np.arange(63 * 45).reshape(63, 45)
+    d = base.astype(dtype)
+    d[:9, :5] = np.zeros((), dtype)
+    kw = dict(chunks=(9, 5), fill_value=None, dtype=dtype, **RAW)
+    fast, z = write(d, jit_on=True, store=LocalStore(tmp_path / "a"), **kw)
+    slow, _ = write(d, jit_on=False, store=LocalStore(tmp_path / "b"), **kw)
+    assert fast == slow and "c/0/0" not in fast and batches
+    np.testing.assert_array_equal(z[...].read(), d)
+
+
+def test_uncompressed_on_memory_keeps_one_copy(batches):
+    """A memory store keeps what it is given: a chunk is one new bytes object (the
+    block's), not gathered first."""
+    d = data()
+    stored, z = both(d, **RAW)
+    assert batches == []
+    np.testing.assert_array_equal(z[...].read(), d)
+
+
 @settings(max_examples=40, deadline=None)
 @given(shape=st.tuples(st.integers(1, 40), st.integers(1, 40)),
        chunks=st.tuples(st.integers(1, 12), st.integers(1, 12)),
        dtype=st.sampled_from(["u1", "i4", "f4", "f8"]),
        shuffle=st.sampled_from(["noshuffle", "shuffle", "bitshuffle"]),
-       v2=st.booleans(), seed=st.integers(0, 2**16))
-def test_writes_match_numpy_and_numcodecs(shape, chunks, dtype, shuffle, v2, seed):
+       v2=st.booleans(), raw=st.booleans(), seed=st.integers(0, 2**16))
+def test_writes_match_numpy_and_numcodecs(tmp_path_factory, shape, chunks, dtype, shuffle, v2,
+                                          raw, seed):
     d = data(shape, dtype, seed)
     kw: dict = ({"zarr_format": 2, "compressor": {"id": "blosc", "cname": "lz4", "clevel": 5,
                                                   "shuffle": ["noshuffle", "shuffle",
                                                               "bitshuffle"].index(shuffle)}}
                 if v2 else {"compressor": blosc(shuffle=shuffle)})
-    _, z = both(d, chunks=chunks, **kw)
+    if raw:
+        kw = {"zarr_format": 2, "compressor": None} if v2 else RAW
+    root = tmp_path_factory.mktemp("w")
+    fast, z = write(d, jit_on=True, store=LocalStore(root / "a"), chunks=chunks, **kw)
+    slow, _ = write(d, jit_on=False, store=LocalStore(root / "b"), chunks=chunks, **kw)
+    assert fast == slow
     np.testing.assert_array_equal(z[...].read(), d)
