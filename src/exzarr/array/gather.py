@@ -87,6 +87,25 @@ class BasicTuples:
         return tuple(inner), outer
 
 
+    def box(self, task: ChunkTask) -> tuple[tuple[int, ...], tuple[int, ...],
+                                            tuple[int, ...]] | None:
+        """(start in the chunk, extent, start in the basic view), per dimension, of what
+        the task takes when that is a step-1 slice along every dimension (a box), else
+        None."""
+        inner, outer = self(task)
+        if len(outer) != self._ndim:
+            return None
+        lo, n, at = [], [], []
+        for s, o in zip(inner, outer):
+            if (not isinstance(s, slice) or not isinstance(o, slice) or s.step != 1
+                    or o.step != 1 or s.stop is None or o.start is None):
+                return None
+            lo.append(s.start)
+            n.append(s.stop - s.start)
+            at.append(o.start)
+        return tuple(lo), tuple(n), tuple(at)
+
+
 def prefix_nbytes(inner: tuple, shape: tuple[int, ...], itemsize: int) -> int:
     """How many bytes from the start of a C-order chunk of ``shape`` hold every element
     that ``inner`` (one int or slice per dimension) selects: up to the last one."""
