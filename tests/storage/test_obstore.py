@@ -360,6 +360,32 @@ def test_sharded_point_reads_keep_the_index_and_see_every_rewrite(wire):
     np.testing.assert_array_equal(other[...].read(), data)
 
 
+def test_whole_shard_reads_keep_the_index_too(wire):
+    """A read that takes whole shards (one GET each) keeps each shard's index with the
+    ETag of that GET: a later point read is one conditional request, and a rewrite is seen."""
+    import exzarr as ez
+    endpoint, w = wire
+    url = f"s3://{_bucket(endpoint)}/w.zarr"
+    opts = ob_options(endpoint)
+    data = np.arange(64 * 64, dtype="float32").reshape(64, 64) + 1
+    ez.create(url, shape=(64, 64), chunks=(8, 8), shards=(32, 32), dtype="float32",
+              fill_value=0, storage_options=opts)[...] = data
+    z = ez.open(url, mode="r", storage_options=opts)
+    w.take()
+    np.testing.assert_array_equal(z[...].read(), data)
+    assert w.take() == [("GET", None)] * 4                  # 4 whole shards
+    assert len(z._state.shard_indexes) == 4
+    for i, j in ((3, 4), (40, 9), (9, 40), (50, 60)):       # one point in each shard
+        assert z[i, j].read() == data[i, j]
+    tags = w.take_conditions()
+    assert len(tags) == 4 and all(tags)                      # one conditional read each
+    data[40:48, 0:8] = -3                                    # rewritten by another handle
+    ez.open(url, mode="r+", storage_options=opts)[40:48, 0:8] = data[40:48, 0:8]
+    w.take()
+    assert z[41, 2].read() == -3                             # 412, then index + chunk
+    assert len(w.take()) == 3
+
+
 def test_kept_indexes_agree_with_numpy_under_interleaved_writers(wire):
     """Random region writes through two handles and point/region reads through both, with
     every handle keeping indexes: each read equals the NumPy oracle."""

@@ -86,6 +86,11 @@ class Store(abc.ABC):
         that stays valid as long as it is referenced; the default is :meth:`get`."""
         return self.get(key)
 
+    def get_buffer_tagged(self, key: str) -> tuple[Buffer | None, str | None]:
+        """:meth:`get_buffer` and the version tag of the value read (see
+        :meth:`get_tagged`), ``None`` where the store cannot name it."""
+        return self.get_buffer(key), None
+
     def read_into(self, key: str, start: int, out: memoryview) -> int | None:
         """Read the value at ``key`` from byte ``start`` (>= 0) into ``out`` (a writable
         byte memoryview), at most ``len(out)`` bytes: how many were read (fewer only at the

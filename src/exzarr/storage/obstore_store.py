@@ -383,6 +383,12 @@ class ObstoreStore(Store):
         got = self._call(lambda: self._get_sync(path, None), key, "read", missing=None)
         return None if got is None else memoryview(got[2])
 
+    def get_buffer_tagged(self, key: str) -> tuple[memoryview | None, str | None]:
+        """:meth:`get_buffer` and the object's ETag (one request)."""
+        path = self._path(key)
+        got = self._call(lambda: self._get_sync_tagged(path, None), key, "read", missing=None)
+        return (None, None) if got is None else (memoryview(got[2]), got[3])
+
     def _range_option(self, start: int, stop: int | None) -> GetOptions | None:
         """The request for ``[start:stop]`` when it needs no size first (else None)."""
         if stop is None:

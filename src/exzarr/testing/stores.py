@@ -80,6 +80,25 @@ class ReadableStoreTests:
             assert store.exists(k)
             assert store.getsize(k) == len(v)
 
+    def test_whole_buffer_and_its_version(self, store):
+        """get_buffer / get_buffer_tagged give the value; the tag is None unless the
+        store names versions, and then it is get_tagged's and changes with the value."""
+        self.populate(store, {"k": VALUE})
+        assert store.get_buffer("missing") is None
+        assert store.get_buffer_tagged("missing") == (None, None)
+        assert bytes(store.get_buffer("k")) == VALUE
+        buf, tag = store.get_buffer_tagged("k")
+        assert bytes(buf) == VALUE
+        if not store.supports_tagged_reads:
+            assert tag is None
+            return
+        assert isinstance(tag, str) and tag == store.get_tagged("k")[1]
+        if store.read_only or not store.supports_writes:
+            return
+        store.set("k", VALUE[::-1])
+        buf, tag2 = store.get_buffer_tagged("k")
+        assert bytes(buf) == VALUE[::-1] and tag2 and tag2 != tag
+
     def test_get_returns_bytes(self, store):
         self.populate(store, {"k": b"abc"})
         assert type(store.get("k")) is bytes
