@@ -31,17 +31,9 @@ SHAPE, CHUNKS = (70, 50), (16, 12)
 
 
 @pytest.fixture
-def batches(monkeypatch):
-    """The (chunks given, chunks done) of every encode_gather call."""
-    calls: list[tuple[int, int]] = []
-    real = kernel_module.encode_gather
-
-    def spy(*args):
-        done = real(*args)
-        calls.append((len(args[4]), done))
-        return done
-    monkeypatch.setattr(kernel_module, "encode_gather", spy)
-    return calls
+def batches(encode_calls):
+    """The (chunks given, chunks done) of every encode_gather call (conftest)."""
+    return encode_calls
 
 
 def data(shape=SHAPE, dtype="f4", seed=5):

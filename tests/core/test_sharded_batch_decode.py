@@ -7,7 +7,6 @@ so damaged chunks fail exactly as before and the data always equals NumPy."""
 from __future__ import annotations
 
 import functools
-import importlib
 import threading
 
 import numpy as np
@@ -24,7 +23,6 @@ from exzarr.kernels.decode_scatter import decode_scatter
 from exzarr.storage import MemoryStore
 from exzarr.testing.strategies import basic_keys
 
-kernel_module = importlib.import_module("exzarr.kernels.decode_scatter")
 
 pytestmark = pytest.mark.skipif(
     native_zstd() is None or not jit.numba_available() or not config.get().jit,
@@ -47,17 +45,9 @@ def data(shape=SHAPE):
 
 
 @pytest.fixture
-def batches(monkeypatch):
+def batches(spy_kernel):
     """The (frames given, frames done) of every decode_scatter call."""
-    calls: list[tuple[int, int]] = []
-    real = kernel_module.decode_scatter
-
-    def spy(*args):
-        done = real(*args)
-        calls.append((len(args[5]), done))
-        return done
-    monkeypatch.setattr(kernel_module, "decode_scatter", spy)
-    return calls
+    return spy_kernel("exzarr.kernels.decode_scatter", "decode_scatter", 5)
 
 
 def make(store, d=None, **kw):

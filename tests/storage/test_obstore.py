@@ -321,17 +321,25 @@ def test_tagged_reads_name_the_version_and_refuse_another(wire):
         s.get_ranges_tagged("v", [(5, 5)], tag)
 
 
+def _sharded_64(wire, name: str):
+    """(wire, url, storage options, data) of a new 64x64 float32 array of 4 shards of 16
+    inner chunks (fill 0, data from 1 up) named ``name`` in a new bucket."""
+    import exzarr as ez
+    endpoint, w = wire
+    url = f"s3://{_bucket(endpoint)}/{name}.zarr"
+    opts = ob_options(endpoint)
+    data = np.arange(64 * 64, dtype="float32").reshape(64, 64) + 1
+    ez.create(url, shape=(64, 64), chunks=(8, 8), shards=(32, 32), dtype="float32",
+              fill_value=0, storage_options=opts)[...] = data
+    return w, url, opts, data
+
+
 def test_sharded_point_reads_keep_the_index_and_see_every_rewrite(wire):
     """A shard's index is read once per handle; every later read of that shard is one
     request made conditional on the shard's ETag, so a rewrite by anyone (another handle,
     this one) is seen, never served from the kept index."""
     import exzarr as ez
-    endpoint, w = wire
-    url = f"s3://{_bucket(endpoint)}/p.zarr"
-    opts = ob_options(endpoint)
-    data = np.arange(64 * 64, dtype="float32").reshape(64, 64) + 1
-    ez.create(url, shape=(64, 64), chunks=(8, 8), shards=(32, 32), dtype="float32",
-              fill_value=0, storage_options=opts)[...] = data
+    w, url, opts, data = _sharded_64(wire, "p")
     z = ez.open(url, mode="r+", storage_options=opts)
     other = ez.open(url, mode="r+", storage_options=opts)
     w.take()
@@ -364,12 +372,7 @@ def test_whole_shard_reads_keep_the_index_too(wire):
     """A read that takes whole shards (one GET each) keeps each shard's index with the
     ETag of that GET: a later point read is one conditional request, and a rewrite is seen."""
     import exzarr as ez
-    endpoint, w = wire
-    url = f"s3://{_bucket(endpoint)}/w.zarr"
-    opts = ob_options(endpoint)
-    data = np.arange(64 * 64, dtype="float32").reshape(64, 64) + 1
-    ez.create(url, shape=(64, 64), chunks=(8, 8), shards=(32, 32), dtype="float32",
-              fill_value=0, storage_options=opts)[...] = data
+    w, url, opts, data = _sharded_64(wire, "w")
     z = ez.open(url, mode="r", storage_options=opts)
     w.take()
     np.testing.assert_array_equal(z[...].read(), data)
