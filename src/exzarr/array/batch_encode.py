@@ -2,15 +2,16 @@
 
 A sharded write of small inner chunks spends, per chunk, Python around the copy of its
 block, the fill_value check and the call into the compressor.  When the (inner) chunks
-are plain zstd or blosc frames of their bytes in C order, the value written is a NumPy
+are their bytes in C order or plain zstd or blosc frames of them, the value written is a NumPy
 array whose chunk rows are contiguous, and Numba is on, :class:`BatchEncoder` hands every
 inner chunk of a shard that the write covers whole and that lies inside the array to
 :func:`~exzarr.kernels.encode_gather.encode_gather`: one call, without the GIL, gathers,
 checks and compresses them all into one per-thread buffer (the compressor of
 :mod:`exzarr.codecs.native_encode`: the same frames as numcodecs' byte for byte, without
-numcodecs' new zstd context or new blosc output object per chunk).  Unsharded chunks go
-the same way one per call (:func:`chunk_encoder`), v2 chunks without filters included.  The rest of a shard, and a chunk the kernel
-refuses with those after it, take the per-chunk path.
+numcodecs' new zstd context or new blosc output object per chunk; uncompressed chunks
+are gathered straight into it).  Unsharded chunks go the same way one per call
+(:func:`chunk_encoder`), v2 chunks without filters included.  The rest of a shard, and a
+chunk the kernel refuses with those after it, take the per-chunk path.
 """
 
 from __future__ import annotations

@@ -86,7 +86,6 @@ class BasicTuples:
         outer = tuple(self._slices(i, pieces[i])[1] for i in self._outer_order)
         return tuple(inner), outer
 
-
     def box(self, task: ChunkTask) -> tuple[tuple[int, ...], tuple[int, ...],
                                             tuple[int, ...]] | None:
         """(start in the chunk, extent, start in the basic view), per dimension, of what
