@@ -146,7 +146,8 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, tuples: BasicTuples,
         return None
     item = view.dtype.itemsize
     nbytes = math.prod(chunks) * item
-    chunk_strides = np.array(_c_strides(chunks, item), dtype=np.int64)
+    c_strides = _c_strides(chunks, item)
+    chunk_strides = np.array(c_strides, dtype=np.int64)
     flat = view.reshape(-1).view(np.uint8)
     strides = np.array(view.strides, dtype=np.int64)
     each = each_part(on_chunk)
@@ -158,7 +159,7 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, tuples: BasicTuples,
         got = layouts.get(n)
         if got is None:
             got = layouts[n] = (row_offsets(n, view.strides),
-                                row_offsets(n, tuple(chunk_strides.tolist())), n[-1] * item)
+                                row_offsets(n, c_strides), n[-1] * item)
         return got
 
     def many(buf, parts) -> None:

@@ -153,14 +153,6 @@ def _ranged_spans(state, key, locals_: list[tuple]) -> list[tuple[memoryview, li
     return [] if index is None else _inner_spans(state, key, index, None, locals_)
 
 
-def _whole_shard(store, key: str):
-    """(the whole shard ``key`` or None, its version tag or None): through a store with
-    tagged reads, the tag lets the shard's index be kept (see :func:`_ranged_spans`)."""
-    if store.supports_tagged_reads:
-        return store.get_buffer_tagged(key)
-    return store.get_buffer(key), None
-
-
 def _inner_bytes(state, key, index, whole, locals_: list[tuple]) -> dict[tuple, object]:
     """Encoded bytes of the given inner chunks (absent = empty inner chunk)."""
     return {lc: buf[a:b] for buf, spans in _inner_spans(state, key, index, whole, locals_)
@@ -204,7 +196,7 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
         labelled = {_local(t.coords, shard, cps): t for t in tasks}
         if (not state.store.supports_byte_ranges
                 or len(tasks) >= WHOLE_SHARD_FRACTION * _n_inner(cps)):
-            raw, tag = _whole_shard(state.store, key)
+            raw, tag = state.store.get_buffer_tagged(key)  # tag: None without versions
             index, whole = _read_index(state, key, raw) if raw is not None else (None, None)
             if index is not None and tag is not None:  # later ranged reads: one request
                 state.shard_indexes.put(key, index, tag)

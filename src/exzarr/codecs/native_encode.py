@@ -33,11 +33,7 @@ from typing import Any
 from .direct import native_zstd
 
 __all__ = ["NativeEncoder", "raw_encoder", "zstd_encoder", "blosc_encoder",
-           "numcodecs_encoder", "BLOSC_MAX_OVERHEAD"]
-
-#: bytes a blosc frame adds to its data at most (c-blosc's BLOSC_MAX_OVERHEAD; the
-#: adapter, :mod:`exzarr.kernels.blosc_adapter`, needs that much room for every frame)
-BLOSC_MAX_OVERHEAD = 16
+           "numcodecs_encoder"]
 
 
 class NativeEncoder:
@@ -60,15 +56,22 @@ class NativeEncoder:
 
 
 @cache
-def raw_encoder() -> NativeEncoder | None:
-    """No compression (address 0: the kernel gathers each chunk's bytes straight into
-    its output), or None where pointers are not 64-bit."""
+def _memmove() -> int | None:
+    """C's ``memmove`` as an address, or None where pointers are not 64-bit (the calls of
+    :mod:`exzarr.kernels.cfunc` are written for those only)."""
     import ctypes
 
     if ctypes.sizeof(ctypes.c_void_p) != 8 or ctypes.sizeof(ctypes.c_size_t) != 8:
         return None
-    move = ctypes.cast(ctypes.memmove, ctypes.c_void_p).value
-    return NativeEncoder(lambda: 0, lambda: 0, lambda n: n, move) if move else None
+    return ctypes.cast(ctypes.memmove, ctypes.c_void_p).value or None
+
+
+@cache
+def raw_encoder() -> NativeEncoder | None:
+    """No compression (address 0: the kernel gathers each chunk's bytes straight into
+    its output), or None where pointers are not 64-bit."""
+    move = _memmove()
+    return None if move is None else NativeEncoder(lambda: 0, lambda: 0, lambda n: n, move)
 
 
 def zstd_encoder(level: int, checksum: bool) -> NativeEncoder | None:
@@ -91,7 +94,8 @@ def _blosc_functions() -> tuple[int, int] | None:
     bound or pointers are not 64-bit."""
     import ctypes
 
-    if ctypes.sizeof(ctypes.c_void_p) != 8 or ctypes.sizeof(ctypes.c_size_t) != 8:
+    move = _memmove()
+    if move is None:
         return None
     try:
         from numcodecs import blosc as module
@@ -99,13 +103,19 @@ def _blosc_functions() -> tuple[int, int] | None:
     except (ImportError, OSError, AttributeError, TypeError):
         return None
     found = ctypes.cast(compress, ctypes.c_void_p).value
-    move = ctypes.cast(ctypes.memmove, ctypes.c_void_p).value
-    return (found, move) if found and move else None
+    return (found, move) if found else None
 
 
 def _adapter() -> int:
     from ..kernels.blosc_adapter import compress_address  # imports Numba
     return compress_address()
+
+
+def _blosc_bound(nbytes: int) -> int:
+    """The room the adapter needs for a frame of ``nbytes`` (asked when a batch encoder is
+    made, with Numba loaded)."""
+    from ..kernels.blosc_adapter import OVERHEAD
+    return nbytes + OVERHEAD
 
 
 @cache
@@ -125,8 +135,7 @@ def blosc_encoder(cname: str, clevel: int, shuffle: int, typesize: int,
     params = np.array([function, clevel, shuffle, typesize, blocksize,
                        ctypes.addressof(name)], dtype=np.int64)
     ctx = int(params.ctypes.data)
-    return NativeEncoder(_adapter, lambda: ctx, lambda n: n + BLOSC_MAX_OVERHEAD, memmove,
-                         keep=(params, name))
+    return NativeEncoder(_adapter, lambda: ctx, _blosc_bound, memmove, keep=(params, name))
 
 
 #: numcodecs' AUTOSHUFFLE / BITSHUFFLE / SHUFFLE

@@ -66,16 +66,11 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
             call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
         same = check_fill
         start = 0
-        if same and not raw:
+        if same and (not raw or pos % 8 == 0):  # whole words where they are aligned
+            words_here = out_words if raw else scratch
+            first = pos // 8 if raw else 0
             for w in range(words):
-                if scratch[w] != fill[w]:
-                    same = False
-                    break
-            start = words * 8
-        elif same and pos % 8 == 0:
-            first = pos // 8
-            for w in range(words):
-                if out_words[first + w] != fill[w]:
+                if words_here[first + w] != fill[w]:
                     same = False
                     break
             start = words * 8

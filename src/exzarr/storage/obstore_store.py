@@ -379,9 +379,7 @@ class ObstoreStore(Store):
 
     def get_buffer(self, key: str) -> memoryview | None:
         """The whole value as a read-only view of obstore's buffer (no copy)."""
-        path = self._path(key)
-        got = self._call(lambda: self._get_sync(path, None), key, "read", missing=None)
-        return None if got is None else memoryview(got[2])
+        return self.get_buffer_tagged(key)[0]
 
     def get_buffer_tagged(self, key: str) -> tuple[memoryview | None, str | None]:
         """:meth:`get_buffer` and the object's ETag (one request)."""
