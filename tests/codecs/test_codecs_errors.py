@@ -142,3 +142,24 @@ def test_bad_out_buffer():
             pipe.decode(raw, out=bad)
     with pytest.raises(ValueError):
         pipe.encode(np.zeros((3, 3)))
+
+
+def test_bytes_codec_on_a_string_array_is_invalid_metadata():
+    """``bytes`` has nothing to lay out for variable-length elements: a stored array that
+    pairs it with ``string`` fails when opened, with a typed error naming the fix (it
+    used to fail with NumPy's ValueError at the first chunk read)."""
+    import json
+
+    import exzarr as ez
+    from exzarr.errors import InvalidMetadataError
+    from exzarr.storage import MemoryStore
+
+    store = MemoryStore()
+    store.set("zarr.json", json.dumps({
+        "zarr_format": 3, "node_type": "array", "shape": [10, 6], "data_type": "string",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [4, 3]}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+        "fill_value": "", "codecs": ["bytes"]}).encode())
+    store.set("c/0/0", b"x" * 96)
+    with pytest.raises(InvalidMetadataError, match="vlen-utf8"):
+        ez.open(store)[0:3, 0:3].read()

@@ -43,6 +43,11 @@ class BytesCodec(ArrayBytesCodec):
         return None if self.endian is None else {"endian": self.endian}
 
     def evolve(self, spec: ChunkSpec) -> "BytesCodec":
+        if spec.dtype.hasobject:  # no fixed size per element: nothing to lay out as bytes
+            raise InvalidMetadataError(
+                f"the bytes codec cannot serialise {spec.dtype} elements (variable-length "
+                "strings or objects); use the 'vlen-utf8' codec for strings or "
+                "'vlen-bytes' for bytes")
         if not _needs_endian(spec.dtype):
             return self if self.endian is None else BytesCodec(None)
         return self if self.endian is not None else BytesCodec("little")
