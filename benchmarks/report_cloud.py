@@ -77,7 +77,7 @@ def progress_lines(case, engine, r) -> list[str]:
 def render(cases, results, meta) -> str:
     by = {(r.get("case"), r["engine"]): r for r in results}
     engines = meta["engines"]
-    # the other libraries (exzarr's own variants, e.g. exzarr-obstore, are not anchors)
+    # the other libraries (exzarr's own variants, e.g. exzarr-s3fs, are not anchors)
     anchors = [e for e in engines if not e.startswith("exzarr")]
     rows = [(c, op) for c in cases for op in c.ops]
 
@@ -188,8 +188,10 @@ def render(cases, results, meta) -> str:
         "process. Both are Python, share the machine with the engines, and add latency of "
         "their own: absolute figures say little about real S3, the request counts and the "
         "ratios between engines (same server, same proxy, one run) are the point.\n"
-        "- Engines: exzarr (`exzarr.open(\"s3://...\", storage_options=...)`, its FsspecStore "
-        "over s3fs); zarr-python 3 on `zarr.storage.FsspecStore` (s3fs) and on "
+        "- Engines: exzarr (`exzarr.open(\"s3://...\", storage_options=...)` with s3fs's "
+        "option names and the default back end: its ObstoreStore, as the options name the "
+        "endpoint), exzarr (s3fs) (the same with `\"backend\": \"fsspec\"`: its "
+        "FsspecStore); zarr-python 3 on `zarr.storage.FsspecStore` (s3fs) and on "
         "`zarr.storage.ObjectStore` (obstore `S3Store`, `allow_http`); tensorstore `zarr3` on "
         "the `s3` kvstore driver (`endpoint`, `aws_region`, credentials from the environment), "
         "context `cache_pool` 0 bytes (no chunk cache) and `data_copy_concurrency` = threads.\n"

@@ -4,10 +4,11 @@ S3 server reached at ``endpoint`` (the counting proxy in front of moto).
 Each adapter reuses the local harness's adapter for the array part (codecs, layouts,
 reads, writes) and only replaces how it reaches storage:
 
-- ``exzarr``: ``exzarr.open("s3://bucket/path", storage_options=...)``, exzarr's
-  ``FsspecStore`` over s3fs (the default back end);
-- ``exzarr-obstore``: the same with ``storage_options={"backend": "obstore", ...}``,
-  exzarr's ``ObstoreStore`` over obstore;
+- ``exzarr``: ``exzarr.open("s3://bucket/path", storage_options=...)`` with s3fs's option
+  names and exzarr's default back end (``"auto"``: its ``ObstoreStore`` over obstore for
+  these options, which name the endpoint);
+- ``exzarr-s3fs``: the same with ``storage_options={"backend": "fsspec", ...}``, exzarr's
+  ``FsspecStore`` over s3fs;
 - ``zarr-fsspec``: zarr-python 3 on ``zarr.storage.FsspecStore`` (s3fs);
 - ``zarr-obstore``: zarr-python 3 on ``zarr.storage.ObjectStore`` over
   ``obstore.store.S3Store``;
@@ -26,7 +27,7 @@ from .base import Unavailable
 KEY = SECRET = "testing"
 REGION = "us-east-1"
 
-__all__ = ["CLOUD_ENGINES", "CLOUD_LABELS", "load_cloud", "s3fs_options", "obstore_options"]
+__all__ = ["CLOUD_ENGINES", "CLOUD_LABELS", "load_cloud", "s3fs_options"]
 
 
 def s3fs_options(endpoint: str) -> dict:
@@ -34,19 +35,13 @@ def s3fs_options(endpoint: str) -> dict:
     return {"key": KEY, "secret": SECRET, "client_kwargs": {"endpoint_url": endpoint}}
 
 
-def obstore_options(endpoint: str) -> dict:
-    """The same options for exzarr's obstore back end."""
-    return {"backend": "obstore", "key": KEY, "secret": SECRET, "endpoint_url": endpoint,
-            "region": REGION}
-
-
 #: name -> (module, class), imported only when that engine runs
 CLOUD_ENGINES = {"exzarr": ("engines.cloud_exzarr", "ExzarrS3"),
-                 "exzarr-obstore": ("engines.cloud_exzarr", "ExzarrObstoreS3"),
+                 "exzarr-s3fs": ("engines.cloud_exzarr", "ExzarrS3fs"),
                  "zarr-fsspec": ("engines.cloud_zarr", "ZarrFsspecS3"),
                  "zarr-obstore": ("engines.cloud_zarr", "ZarrObstoreS3"),
                  "tensorstore": ("engines.cloud_tensorstore", "TensorstoreS3")}
-CLOUD_LABELS = {"exzarr": "exzarr", "exzarr-obstore": "exzarr (obstore)",
+CLOUD_LABELS = {"exzarr": "exzarr", "exzarr-s3fs": "exzarr (s3fs)",
                 "zarr-fsspec": "zarr-python (fsspec/s3fs)", "zarr-obstore": "zarr-python (obstore)",
                 "tensorstore": "tensorstore (s3)"}
 

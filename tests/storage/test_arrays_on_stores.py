@@ -44,7 +44,7 @@ def _gcs(endpoint):
     return f"gs://{b}/a.zarr", opts
 
 
-@pytest.fixture(params=["memory", "local", "zip", "sqlite", "s3", "azure", "gcs"])
+@pytest.fixture(params=["memory", "local", "zip", "sqlite", "s3", "s3fs", "azure", "gcs"])
 def target(request, tmp_path):
     """(url, storage_options, closer) of a fresh location on each kind of store."""
     kind = request.param
@@ -56,8 +56,11 @@ def target(request, tmp_path):
         return str(tmp_path / "a.zip"), None
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'a.db'}", None
-    if kind == "s3":
+    if kind == "s3":  # the default back end: obstore (the options say where the bucket is)
         return _s3(request.getfixturevalue("moto_endpoint"))
+    if kind == "s3fs":
+        url, opts = _s3(request.getfixturevalue("moto_endpoint"))
+        return url, {**opts, "backend": "fsspec"}
     if kind == "azure":
         return _az(request.getfixturevalue("azurite_connection_string"))
     return _gcs(request.getfixturevalue("gcs_endpoint"))

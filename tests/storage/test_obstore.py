@@ -85,13 +85,78 @@ def test_backend_option(moto_endpoint):
     s.set("zarr.json", b"{}")
     r = open_store(f"s3://{b}/x.zarr", mode="r", storage_options=ob_options(moto_endpoint))
     assert isinstance(r, ObstoreStore) and r.read_only and r.get("zarr.json") == b"{}"
-    # fsspec stays the default, and sees the same objects
-    f = open_store(f"s3://{b}/x.zarr", mode="r", storage_options=s3_options(moto_endpoint))
-    assert isinstance(f, FsspecStore) and f.get("zarr.json") == b"{}"
+    # the default ("auto") takes s3fs-style options that say where the bucket is to obstore
+    d = open_store(f"s3://{b}/x.zarr", mode="r", storage_options=s3_options(moto_endpoint))
+    assert isinstance(d, ObstoreStore) and d.get("zarr.json") == b"{}"
+    # backend="fsspec" is s3fs, which sees the same objects
     opts = {**s3_options(moto_endpoint), "backend": "fsspec"}
-    assert isinstance(open_store(f"s3://{b}/x.zarr", mode="r", storage_options=opts), FsspecStore)
+    f = open_store(f"s3://{b}/x.zarr", mode="r", storage_options=opts)
+    assert isinstance(f, FsspecStore) and f.get("zarr.json") == b"{}"
     with pytest.raises(InvalidArgumentError, match="backend"):
         open_store(f"s3://{b}/x.zarr", storage_options={"backend": "rust"})
+
+
+@pytest.fixture
+def no_aws_setup(monkeypatch, tmp_path):
+    """No AWS_* variables and a home without ~/.aws: what a fresh machine has."""
+    import os
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+@pytest.mark.parametrize("url, options, obstore", [
+    ("s3://b/x", {"endpoint_url": "http://127.0.0.1:9", "key": "k", "secret": "s"}, True),
+    ("s3://b/x", {"key": "k", "secret": "s",
+                  "client_kwargs": {"endpoint_url": "http://127.0.0.1:9"}}, True),
+    ("s3a://b/x", {"region": "eu-west-1", "anon": True}, True),
+    ("s3://b/x", {"region": "eu-west-1"}, True),         # no profile: both ask cloud roles
+    ("s3://b/x", {"config": {"aws_region": "eu-west-1"}}, True),
+    ("s3://b/x", {"anon": True}, False),                 # the bucket's region: s3fs finds it
+    ("s3://b/x", {}, False),
+    ("s3://b/x", {"region": "eu-west-1", "profile": "science"}, False),  # s3fs-only option
+    ("s3://b/x", {"region": "eu-west-1", "default_block_size": 1 << 20}, False),
+    ("gs://b/x", {"endpoint_url": "http://127.0.0.1:9"}, False),
+])
+def test_default_backend_rule(no_aws_setup, url, options, obstore):
+    from exzarr.storage.obstore_store import serves_by_default
+    assert serves_by_default(url, options) is obstore
+
+
+def test_default_backend_leaves_aws_profiles_to_s3fs(no_aws_setup, monkeypatch):
+    from exzarr.storage.obstore_store import serves_by_default
+    opts = {"region": "eu-west-1"}
+    assert serves_by_default("s3://b/x", opts)
+    monkeypatch.setenv("AWS_PROFILE", "science")          # a profile botocore would read
+    assert not serves_by_default("s3://b/x", opts)
+    monkeypatch.delenv("AWS_PROFILE")
+    (no_aws_setup / ".aws").mkdir()
+    (no_aws_setup / ".aws" / "credentials").write_text("[default]\n")
+    assert not serves_by_default("s3://b/x", opts)
+    assert serves_by_default("s3://b/x", {**opts, "key": "k", "secret": "s"})  # given here
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")          # the environment comes first
+    assert serves_by_default("s3://b/x", opts)
+
+
+def test_default_backend_without_obstore_is_s3fs(no_aws_setup, monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "obstore" else real(name, *a))
+    opts = {"region": "eu-west-1", "anon": True}
+    assert isinstance(open_store("s3://b/x", storage_options=opts), FsspecStore)
+
+
+def test_default_backend_through_open_store(no_aws_setup):
+    opts = {"region": "eu-west-1", "anon": True}
+    assert isinstance(open_store("s3://b/x", storage_options=opts), ObstoreStore)
+    assert isinstance(open_store("s3://b/x", storage_options={**opts, "backend": "auto"}),
+                      ObstoreStore)
+    assert isinstance(open_store("s3://b/x", storage_options={**opts, "backend": "fsspec"}),
+                      FsspecStore)
+    assert isinstance(open_store("s3://b/x", storage_options={"anon": True}), FsspecStore)
 
 
 def test_options_without_equivalent_are_refused(moto_endpoint):

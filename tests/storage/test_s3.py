@@ -1,4 +1,7 @@
-"""S3 through s3fs against two independent servers: moto (in process) and s3rver (Node)."""
+"""S3 through s3fs against two independent servers: moto (in process) and s3rver (Node).
+
+(``backend="fsspec"``: with these options the default back end would be obstore,
+tests/storage/test_obstore.py.)"""
 
 import pytest
 
@@ -24,7 +27,8 @@ class TestS3Moto(StoreTests):
     @pytest.fixture
     def store(self, moto_endpoint):
         opts = s3_options(moto_endpoint)
-        return open_store(f"s3://{_bucket(opts)}/data.zarr", mode="w", storage_options=opts)
+        return open_store(f"s3://{_bucket(opts)}/data.zarr", mode="w",
+                          storage_options={**opts, "backend": "fsspec"})
 
 
 class TestS3Rver(StoreTests):
@@ -65,6 +69,7 @@ class TestS3Rver(StoreTests):
 def test_open_store_gives_fsspec_store(moto_endpoint):
     opts = s3_options(moto_endpoint)
     b = _bucket(opts)
+    opts["backend"] = "fsspec"
     s = open_store(f"s3://{b}/x.zarr", mode="a", storage_options=opts)
     assert isinstance(s, FsspecStore) and s.url == f"s3://{b}/x.zarr"
     s.set("zarr.json", b"{}")
@@ -114,6 +119,7 @@ def test_whole_chunk_reads_are_one_get_each(moto_endpoint):
     import exzarr as ez
     opts = s3_options(moto_endpoint)
     url = f"s3://{_bucket(opts)}/c.zarr"
+    opts["backend"] = "fsspec"  # (the default would be obstore)
     data = np.arange(32 * 32, dtype="float32").reshape(32, 32)
     ez.create(url, shape=(32, 32), chunks=(8, 8), dtype="float32", storage_options=opts)[...] = data
     z = ez.open(url, mode="r", storage_options=opts)
@@ -132,6 +138,7 @@ def test_sharded_region_read_coalesces_ranged_gets(moto_endpoint):
     import exzarr as ez
     opts = s3_options(moto_endpoint)
     url = f"s3://{_bucket(opts)}/s.zarr"
+    opts["backend"] = "fsspec"  # (the default would be obstore)
     data = np.arange(64 * 64, dtype="float32").reshape(64, 64)
     ez.create(url, shape=(64, 64), chunks=(8, 8), shards=(32, 32), dtype="float32",
               storage_options=opts)[...] = data

@@ -1,7 +1,9 @@
 """A store on obstore (Python bindings of the Rust ``object_store`` crate): ``s3://``.
 
 ``ObstoreStore("s3://bucket/data.zarr", storage_options={...})`` or, through any URL
-function, ``storage_options={"backend": "obstore", ...}``.  The options are those
+function, ``storage_options={"backend": "obstore", ...}``; the default back end
+(``"auto"``) takes an ``s3://`` URL here by itself when its options fit
+(:func:`serves_by_default`).  The options are those
 FsspecStore (s3fs) takes for S3 — ``key``/``secret``/``token``, ``anon``,
 ``endpoint_url``, ``region``/``region_name`` (also inside ``client_kwargs``),
 ``requester_pays`` — mapped onto obstore's ``S3Store`` configuration; ``config`` and
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
     from obstore import GetOptions
     from obstore.store import ClientConfig, S3Config, S3Store
 
-__all__ = ["ObstoreStore", "SCHEMES", "s3_config"]
+__all__ = ["ObstoreStore", "SCHEMES", "s3_config", "serves_by_default"]
 
 #: URL schemes ObstoreStore serves
 SCHEMES = ("s3", "s3a")
@@ -107,6 +109,52 @@ def s3_config(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any
     if endpoint.startswith("http://"):
         client.setdefault("allow_http", True)
     return cfg, client, concurrency
+
+
+#: storage_options that say where the bucket is: with one of them obstore needs no region
+#: discovery (which s3fs does and obstore does not)
+_PLACES = ("endpoint", "region")
+
+
+def serves_by_default(url: str, options: Mapping[str, Any]) -> bool:
+    """Whether the default back end (``backend="auto"``) takes ``url`` with ``options``
+    to obstore: an ``s3://`` URL, obstore installed, every option one it has (see
+    :func:`s3_config`), and nothing s3fs would find that obstore would not, namely
+
+    - where the bucket is: ``endpoint_url`` or ``region`` in the options (s3fs follows a
+      bucket to its region, obstore does not);
+    - the credentials: given in the options (``key``/``secret``/``token``, ``anon``), or
+      in ``AWS_ACCESS_KEY_ID``, or no AWS profile (``AWS_PROFILE``, ``~/.aws/credentials``,
+      ``~/.aws/config``) that s3fs would read and obstore would not (both then ask the
+      same cloud roles).
+
+    Otherwise the fsspec back end (s3fs) serves it, as before."""
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme.lower() not in SCHEMES:
+        return False
+    import importlib.util
+    if importlib.util.find_spec("obstore") is None:
+        return False
+    try:
+        cfg, _, _ = s3_config(options)
+    except InvalidArgumentError:
+        return False
+    keys = {str(k).lower() for k in cfg}
+    if not any(place in k for k in keys for place in _PLACES):
+        return False
+    if keys & {"access_key_id", "aws_access_key_id", "skip_signature", "aws_skip_signature"} \
+            or os.environ.get("AWS_ACCESS_KEY_ID"):
+        return True
+    return not _aws_profile_in_use()
+
+
+def _aws_profile_in_use() -> bool:
+    """Whether botocore (s3fs) would take credentials from an AWS profile."""
+    if os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE"):
+        return True
+    files = (os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+             os.environ.get("AWS_CONFIG_FILE", "~/.aws/config"))
+    return any(os.path.exists(os.path.expanduser(f)) for f in files)
 
 
 # -- the event loop that runs batches --------------------------------------------------------

@@ -134,21 +134,28 @@ def _open_sqlite(url: str, *, mode: str,
     return SQLiteStore(path, read_only=not _writable(mode))
 
 
-#: ``storage_options["backend"]`` values: who serves cloud URLs (default: fsspec)
-BACKENDS = ("fsspec", "obstore")
+#: ``storage_options["backend"]`` values: who serves cloud URLs. "auto" (the default):
+#: obstore for s3:// URLs whose options it takes whole (see
+#: :func:`~exzarr.storage.obstore_store.serves_by_default`), fsspec for everything else
+BACKENDS = ("auto", "fsspec", "obstore")
 
 
 def _open_fsspec(url: str, *, mode: str,
                  storage_options: Mapping[str, Any] | None = None) -> Store:
     options = dict(storage_options or {})
-    backend = options.pop("backend", "fsspec")
+    backend = options.pop("backend", "auto")
+    if backend == "auto":
+        from .obstore_store import serves_by_default
+        backend = "obstore" if serves_by_default(url, options) else "fsspec"
     if backend == "obstore":
         from .obstore_store import ObstoreStore
         return ObstoreStore(url, storage_options=options, read_only=not _writable(mode))
     if backend != "fsspec":
         raise InvalidArgumentError(
             f"storage_options['backend'] must be one of {', '.join(map(repr, BACKENDS))}, got "
-            f"{backend!r}: 'fsspec' (the default) serves every fsspec protocol, 'obstore' "
+            f"{backend!r}: 'auto' (the default) takes s3:// URLs to obstore when it is "
+            "installed and their options say where the bucket is (endpoint_url or region), "
+            "everything else to fsspec; 'fsspec' serves every fsspec protocol, 'obstore' "
             "serves s3:// through the obstore package")
     from .fsspec_store import FsspecStore
     return FsspecStore(url, storage_options=options, read_only=not _writable(mode))
