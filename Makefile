@@ -135,9 +135,10 @@ wheel-suite: .venv-$(PYVER)/.installed
 	@test -n "$(WHEEL_PYBIN)" || { echo "ERROR: run 'make test-py$(subst .,,$(PYVER))'" >&2; exit 1; }
 	cd / && PYTHONSAFEPATH=1 $(CURDIR)/.venv-$(PYVER)/bin/python -c "$$WHEEL_IMPORT_CHECK"
 	PYTHONSAFEPATH=1 EXZARR_TEST_WHEEL=1 HYPOTHESIS_PROFILE=$(WHEEL_HYPOTHESIS_PROFILE) \
-	  .venv-$(PYVER)/bin/python -c "$$WHEEL_PYTEST" -q $(XDIST) -o pythonpath= tests $(PYTEST_ARGS)
+	  .venv-$(PYVER)/bin/python -m pytest -q $(XDIST) -o pythonpath= tests $(PYTEST_ARGS)
 
-# Asserts that exzarr comes from the venv's site-packages, not from src/.
+# Asserts that exzarr comes from the venv's site-packages, not from src/ (checked again in
+# every pytest process of the suite, at start: EXZARR_TEST_WHEEL in tests/conftest.py).
 define WHEEL_IMPORT_CHECK
 import sys, sysconfig, exzarr
 site = sysconfig.get_paths()["purelib"]
@@ -146,16 +147,6 @@ assert "site-packages" in exzarr.__file__, exzarr.__file__
 print(f"exzarr {sys.version.split()[0]}: {exzarr.__file__}")
 endef
 export WHEEL_IMPORT_CHECK
-
-# pytest, then the same check on the exzarr module that the tests actually imported (the
-# pytest-xdist workers check their own at start: EXZARR_TEST_WHEEL in tests/conftest.py).
-define WHEEL_PYTEST
-import os, sys, pytest
-rc = pytest.main(sys.argv[1:])
-exec(os.environ["WHEEL_IMPORT_CHECK"])
-sys.exit(rc)
-endef
-export WHEEL_PYTEST
 
 # What the wheel venvs install from pyproject.toml (requires-python, dependencies, the
 # extras), rewritten only when that changes: edits elsewhere in pyproject.toml ([tool.*],

@@ -12,15 +12,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_configure(config):
-    # `make test-py312/313` run the suite against the installed wheel, in pytest-xdist
-    # worker processes: each of them checks that its exzarr is the wheel's, not src/.
+    # `make test-py312/313` run the suite against the installed wheel: the pytest process
+    # and each of its pytest-xdist workers check that their exzarr is the wheel's, not src/.
     if os.environ.get("EXZARR_TEST_WHEEL") == "1":
         import sysconfig
 
         import exzarr
         site = sysconfig.get_paths()["purelib"]
-        if not exzarr.__file__.startswith(site + os.sep):
-            raise pytest.UsageError(f"exzarr imported from {exzarr.__file__}, not from the "
+        where = exzarr.__file__
+        if not where.startswith(site + os.sep) or "site-packages" not in where:
+            raise pytest.UsageError(f"exzarr imported from {where}, not from the "
                                     f"installed wheel in {site}")
     config.addinivalue_line(
         "markers", "property: hypothesis property tests (also run with EXZARR_JIT=0, "

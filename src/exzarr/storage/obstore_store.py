@@ -123,7 +123,7 @@ def serves_by_default(url: str, options: Mapping[str, Any]) -> bool:
 
     - where the bucket is: ``endpoint_url`` or ``region`` in the options (s3fs follows a
       bucket to its region, obstore does not);
-    - the credentials: given in the options (``key``/``secret``/``token``, ``anon``), or
+    - the credentials: given in the options (``key`` and ``secret``, or ``anon``), or
       in ``AWS_ACCESS_KEY_ID``, or no AWS profile (``AWS_PROFILE``, ``~/.aws/credentials``,
       ``~/.aws/config``) that s3fs would read and obstore would not (both then ask the
       same cloud roles).
