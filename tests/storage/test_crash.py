@@ -1,11 +1,13 @@
 """kill -9 crash tests: a writer process is SIGKILLed at random moments mid-write.
 
-For each store (local, sharded on local, SQLite, zip) several writers run at once, each
+For each store (local; local with all chunks in one write, which puts its temporary files
+in a folder per thread; sharded on local, SQLite, zip) several writers run at once, each
 on its own store holding an array whose chunks were all committed (generation 0) before
 the writer started.  A writer rewrites the chunks over and over, each chunk filled with
 one value ``generation * 1000 + chunk``, and reports on stdout what is committed: every
-chunk write on local/sharded/SQLite ("chunk generation"), every ``flush()`` on zip
-("all generation").  After the kill the store must open and read, and
+chunk write on local/sharded/SQLite ("chunk generation"), every whole write of the batch
+writer and every ``flush()`` on zip ("all generation").  After the kill the store must
+open and read, and
 
 * no chunk is torn: each chunk holds one value, and that value belongs to the chunk;
 * no committed data is lost: each chunk holds the generation last reported for it, or
@@ -32,12 +34,13 @@ import pytest
 
 import exzarr as ez
 from exzarr.storage import LocalStore, ZipStore, tempfiles
+from exzarr.storage.tempfiles import TMP_MARK
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 
 NCHUNKS = 8
 CHUNK = 65_536                # int32 items: 256 KiB per chunk, uncompressed
-TRIALS = {"local": 12, "sharded": 12, "sqlite": 12, "zip": 20}
+TRIALS = {"local": 12, "batch": 12, "sharded": 12, "sqlite": 12, "zip": 20}
 KILL_AFTER = (0.005, 0.45)    # seconds after the writer's first write
 
 # One process imports exzarr once and forks a writer per trial (a fresh interpreter per
@@ -63,6 +66,13 @@ def write(kind, target, log, chunk, nchunks):
     warm[:] = 1  # the first write of a process sets up its codecs: not part of the trial
     say("ready")
     g = 1
+    if kind == "batch":  # every chunk in one write: a write batch (a folder per thread)
+        import numpy as np
+        ids = np.repeat(np.arange(nchunks, dtype="i4"), chunk)
+        while True:
+            z[:] = g * 1000 + ids
+            say(f"all {g}")
+            g += 1
     while True:
         for i in range(nchunks):
             z[i * chunk:(i + 1) * chunk] = g * 1000 + i
@@ -118,7 +128,8 @@ def _dead(pid: int) -> bool:
 
 
 def _target(kind: str, d: Path) -> str:
-    return {"local": str(d / "a.zarr"), "sharded": str(d / "s.zarr"),
+    return {"local": str(d / "a.zarr"), "batch": str(d / "b.zarr"),
+            "sharded": str(d / "s.zarr"),
             "sqlite": "sqlite://" + str(d / "a.db"), "zip": str(d / "a.zip")}[kind]
 
 
@@ -146,6 +157,7 @@ class Outcome:
     unreadable: int = 0       # stores that failed to open or read
     new_landed: int = 0       # in-flight writes (zip: flushes) that landed before the kill
     leftovers: int = 0        # temporary files found after the kill
+    in_folders: int = 0       # of which in a temporary folder (a write batch's)
     committed: list[int] = field(default_factory=list)  # writes committed per trial
 
 
@@ -217,21 +229,26 @@ def _run_trials(zygote, kind: str, base: Path, rng: random.Random) -> Outcome:
         _wait_for(lambda: _dead(pid), f"writer {pid} to die")
         out.trials += 1
         _check(kind, target, log.read_text().splitlines()[1:], out)
-        out.leftovers += len(_leftovers(kind, target))
+        left = _leftovers(kind, target)
+        out.leftovers += len(left)
+        out.in_folders += sum(TMP_MARK in os.path.basename(os.path.dirname(t.path))
+                              for t in left)
     return out
 
 
-@pytest.mark.parametrize("kind", ["local", "sharded", "sqlite", "zip"])
+@pytest.mark.parametrize("kind", ["local", "batch", "sharded", "sqlite", "zip"])
 def test_kill_9_loses_no_committed_data(zygote, kind, tmp_path):
     rng = random.Random(f"crash-{kind}-{os.getpid()}-{time.time()}")
     out = _run_trials(zygote, kind, tmp_path, rng)
     print(f"\n{kind}: {out.trials} trials, {sum(out.committed)} committed writes "
           f"(per trial {out.committed}), lost {out.lost}, torn {out.torn}, unreadable "
           f"{out.unreadable}, in-flight writes that landed {out.new_landed}, "
-          f"temporary files left {out.leftovers}")
+          f"temporary files left {out.leftovers} ({out.in_folders} in a folder)")
     assert out.trials == TRIALS[kind]
     assert (out.lost, out.torn, out.unreadable) == (0, 0, 0), out
     assert sum(out.committed) > 0, "no writer committed anything before its kill"
+    # a write of every chunk puts its temporary files in folders; one chunk at a time not
+    assert out.in_folders == (out.leftovers if kind == "batch" else 0), out
 
 
 def _age(paths, seconds: float) -> None:

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -73,6 +74,7 @@ def test_crash_mid_write_never_tears(tmp_path):
     root = tmp_path / "r"
     code = f"""
 import sys
+import threading
 from exzarr.storage import LocalStore
 s = LocalStore({str(root)!r})
 vals = [bytes([i]) * 3_000_000 for i in range(4)]
@@ -139,3 +141,102 @@ def test_killed_writer_leftover_listed_and_swept(tmp_path):
     tempfiles._swept.pop(str(root / "a"), None)
     s.set("a/k", b"whole")
     assert not left.exists() and s.temp_files() == []
+
+
+# -- write batches: a temporary folder per thread ------------------------------------------
+def _folders(d):
+    return sorted(p.name for p in d.iterdir() if p.is_dir() and p.name.startswith(TMP_PREFIX))
+
+
+def test_write_batch_writes_through_a_folder_per_thread(tmp_path):
+    root = tmp_path / "r"
+    s = LocalStore(root)
+    seen = []
+
+    def parts():  # inspects the folder while the value is half written
+        yield b"ab"
+        seen.extend((f, sorted(os.listdir(root / "c" / f))) for f in _folders(root / "c"))
+        yield b"cd"
+
+    with s.write_batch():
+        s.set_parts("c/0", parts())
+        (name, inside), = seen
+        assert name.endswith(f".{os.getpid()}.{threading.get_ident()}")
+        assert len(inside) == 1 and inside[0].startswith(TMP_PREFIX)
+        assert _folders(root / "c") == [name]  # empty now, kept for the next write
+        assert os.listdir(root / "c" / name) == []
+        assert list(s.list()) == ["c/0"] and list(s.list_dir("c/")) == ["0"]
+        assert s.temp_files() == []  # a folder is not a temporary file
+        s.set("c/1", b"x")
+    assert s.get("c/0") == b"abcd" and s.get("c/1") == b"x"
+    assert sorted(os.listdir(root / "c")) == ["0", "1"]  # folders removed with the batch
+
+
+def test_write_batch_failed_write_and_vanished_folder(tmp_path):
+    root = tmp_path / "r"
+    s = LocalStore(root)
+    s.set("c/0", b"old")
+
+    def broken():
+        yield b"new"
+        raise RuntimeError("source failed")
+
+    with s.write_batch():
+        with pytest.raises(RuntimeError):
+            s.set_parts("c/0", broken())
+        assert s.get("c/0") == b"old"
+        s.delete_prefix("c/")  # takes this thread's folder with it
+        s.set("c/1", b"y")  # made again
+        assert s.get("c/1") == b"y"
+    assert sorted(os.listdir(root)) == ["c"] and os.listdir(root / "c") == ["1"]
+
+
+def test_write_batch_leftovers_listed_and_swept(tmp_path):
+    """A writer killed inside a batch leaves its folder and file: both are listed as its
+    temporary file, never keys; the sweep removes the file once old and the folder of a
+    dead process once empty."""
+    from exzarr.storage import tempfiles
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    root = tmp_path / "r"
+    folder = root / "c" / f"{TMP_PREFIX}{tempfiles.owner_tag().rsplit('.', 1)[0]}.{dead}.7"
+    folder.mkdir(parents=True)
+    left = folder / f"{TMP_PREFIX}12"
+    left.write_bytes(b"torn")
+    old = os.path.getmtime(left) - 7200
+    os.utime(left, (old, old))
+    live = root / "c" / f"{TMP_PREFIX}{tempfiles.owner_tag()}.9"  # this process: kept
+    live.mkdir()
+    s = LocalStore(root)
+    assert [(t.path, t.stale) for t in s.temp_files()] == [(str(left), True)]
+    assert list(s.list()) == [] and list(s.list_dir("c/")) == []
+    tempfiles._swept.pop(str(root / "c"), None)
+    s.set("c/0", b"whole")
+    assert not folder.exists() and live.exists()
+    assert s.temp_files() == [] and list(s.list()) == ["c/0"]
+    assert s.remove_temp_files(max_age=0) == [] and not live.exists()
+
+
+@pytest.mark.parametrize("nchunks, batched", [(1, 0), (4, 0), (16, 1)])
+def test_array_writes_of_many_chunks_run_in_one_batch(tmp_path, monkeypatch, nchunks, batched):
+    import numpy as np
+
+    import exzarr as ez
+
+    calls = []
+    orig = LocalStore.write_batch
+    monkeypatch.setattr(LocalStore, "write_batch",
+                        lambda self: calls.append(1) or orig(self))
+    for fmt in (2, 3):
+        z = ez.create(tmp_path / f"a{fmt}", shape=(nchunks * 10, 10), chunks=(10, 10),
+                      dtype="i4", zarr_format=fmt)
+        data = np.arange(nchunks * 100, dtype="i4").reshape(-1, 10)
+        z[...] = data
+        np.testing.assert_array_equal(z[...].read(), data)
+        assert not any(TMP_PREFIX in str(p) for p in (tmp_path / f"a{fmt}").rglob("*"))
+    sh = ez.create(tmp_path / "s", shape=(nchunks * 10, 10), chunks=(10, 10), dtype="i4",
+                   shards=(10, 10))
+    sh[...] = data
+    np.testing.assert_array_equal(sh[...].read(), data)
+    assert len(calls) == 3 * batched

@@ -8,18 +8,22 @@ and decode overlap.  One chunk runs inline with no thread hop.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Callable
 
 from .. import config as _config
 from .. import executor
 from ..storage.base import Store
 
-__all__ = ["fetch_chunks", "is_batched", "io_parallelism"]
+__all__ = ["fetch_chunks", "is_batched", "io_parallelism", "write_batch"]
 
 #: chunk/shard writes (and shard reads) in flight on a high-latency (remote) store: each
 #: is mostly waiting on the network, so more than the CPU threads keep the connection pool
 #: busy; it also bounds the raw shards a read holds at once
 REMOTE_WRITES_IN_FLIGHT = 8
+#: a write of this many chunk (or shard) values or more runs as one store write batch
+#: (:meth:`~exzarr.storage.Store.write_batch`); fewer would not repay its set-up
+BATCH_WRITES_FROM = 8
 
 
 def is_batched(store) -> bool:
@@ -34,6 +38,12 @@ def io_parallelism(store) -> int | None:
         return None
     return max(executor.threads(), REMOTE_WRITES_IN_FLIGHT)
 
+
+
+def write_batch(store: Store, nvalues: int) -> contextlib.AbstractContextManager[None]:
+    """The store's write batch around a write of ``nvalues`` chunks or shards (from
+    :data:`BATCH_WRITES_FROM` on), else a context that does nothing."""
+    return store.write_batch() if nvalues >= BATCH_WRITES_FROM else contextlib.nullcontext()
 
 
 def fetch_chunks(state, plan, on_chunk: Callable) -> None:

@@ -33,7 +33,7 @@ from ..errors import DecompressionError, where
 from ..metadata.chunk_grid import grid_shape
 from .allocator import prime
 from .chunkstore import is_write_empty
-from .fetch import io_parallelism
+from .fetch import io_parallelism, write_batch
 from .locks import chunk_lock
 from .scratch import byte_scratch, scratch
 from .batch_encode import batch_encoder
@@ -305,9 +305,11 @@ def write_shards(state, plan, put, covers, source=None) -> None:
     groups = group_by_shard(state.pipeline, plan)
     gate = executor.cpu_gate()
     batch = batch_encoder(state, source)
-    executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers, gate, batch),
-                 list(groups.items()), parallel=io_parallelism(state.store),
-                 store=state.store)
+    with write_batch(state.store, len(groups)):
+        executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers, gate,
+                                               batch),
+                     list(groups.items()), parallel=io_parallelism(state.store),
+                     store=state.store)
 
 
 def _write_shard(state, shard, tasks, put, covers, gate, batch=None) -> None:

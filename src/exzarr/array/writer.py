@@ -17,7 +17,7 @@ from .casting import broadcast_value, coerce_value
 from .allocator import prime
 from .batch_encode import BatchEncoder, chunk_encoder
 from .chunkstore import is_write_empty, store_chunk, store_encoded
-from .fetch import io_parallelism
+from .fetch import io_parallelism, write_batch
 from .gather import BasicTuples, basic_view, elem_strides, unit_offsets
 from .locks import chunk_lock
 from .scratch import allocate, scratch
@@ -61,8 +61,10 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
         write_shards(state, plan, put, lambda t: plan.covers_chunk(t, shape),
                      put if isinstance(put, _BasicPutter) else None)
         return
-    executor.run(lambda task: _write_chunk(state, plan, task, put, direct, encoder),
-                 list(plan), parallel=io_parallelism(state.store), store=state.store)
+    tasks = list(plan)
+    with write_batch(state.store, len(tasks)):
+        executor.run(lambda task: _write_chunk(state, plan, task, put, direct, encoder),
+                     tasks, parallel=io_parallelism(state.store), store=state.store)
 
 
 def _encodes_verbatim(state: ArrayState) -> bool:

@@ -14,6 +14,7 @@ the value, as slicing would) and must never return more: a backend whose server 
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Optional, Self, Tuple, Union
 
@@ -172,6 +173,14 @@ class Store(abc.ABC):
     def set_many(self, items: Mapping[str, bytes]) -> None:
         for k, v in items.items():
             self.set(k, v)
+
+    def write_batch(self) -> contextlib.AbstractContextManager[None]:
+        """A context around one operation that writes many keys, possibly from several
+        threads at once (a write of many chunks): the store may hold per-thread
+        resources for its duration (:class:`~exzarr.storage.LocalStore`: a temporary
+        folder per thread).  Writes inside behave and fail exactly as outside; batches
+        may nest and overlap.  This one does nothing."""
+        return contextlib.nullcontext()
 
     def delete(self, key: str) -> None:
         self.check_writable(key)

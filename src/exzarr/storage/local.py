@@ -1,7 +1,8 @@
 """Filesystem store: key ``a/b/c`` is the file ``root/a/b/c``.
 
 Writes are atomic: the value goes to a hidden temporary file in the destination
-directory (``.exzarr-tmp-*``) which then replaces the target with ``os.replace``, so a
+directory (``.exzarr-tmp-*``; inside :meth:`LocalStore.write_batch`, in a hidden folder
+of the writing thread there) which then replaces the target with ``os.replace``, so a
 reader (or a crash) sees the old value or the new one, never a torn chunk.  Temporary
 files are never listed as keys.  A writer killed mid-write leaves its temporary file
 behind: the first write to a folder (at most once an hour per folder and process) removes
@@ -14,6 +15,7 @@ The file a write replaces or a delete removes is released on a background thread
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import mmap
 import os
@@ -28,7 +30,8 @@ from ..errors import AccessDeniedError, StorageError, where
 from . import reaper
 from .base import Buffer, ByteRange, Store
 from .keys import InvalidKeyError, resolve_range, validate_key, validate_prefix
-from .tempfiles import STALE_AFTER, TMP_MARK, TempFile, scan_dir, sweep_dir, sweep_due
+from .tempfiles import (STALE_AFTER, TMP_MARK, TempFile, TempFolders, scan_dir, sweep_dir,
+                        sweep_due)
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer as BytesLike
@@ -53,8 +56,25 @@ def _write_all(fd: int, data: BytesLike) -> None:
         view = view[n:]
 
 
+@contextlib.contextmanager
+def _batch(folders: TempFolders) -> Iterator[None]:
+    folders.enter()
+    try:
+        yield
+    finally:
+        folders.exit()
+
+
 def _is_tmp(name: str) -> bool:
     return name.startswith(TMP_PREFIX)
+
+
+def _folders_below(top: str) -> Iterator[str]:
+    """``top`` and the directories below it, not the temporary folders (whose files
+    :func:`~exzarr.storage.tempfiles.scan_dir` of their directory covers)."""
+    for d, dirs, _ in os.walk(top):
+        dirs[:] = [x for x in dirs if not _is_tmp(x)]
+        yield d
 
 
 class LocalStore(Store):
@@ -67,6 +87,7 @@ class LocalStore(Store):
         self._root = str(self.root)
         self._url = self.root.as_uri()  # asked per chunk (locks, messages)
         self.fsync = fsync
+        self._folders = TempFolders()  # shared with with_read_only() views: same files
 
     @property
     def url(self) -> str:
@@ -179,27 +200,18 @@ class LocalStore(Store):
         self.check_writable(key)
         self._write_atomic(key, parts)
 
+    def write_batch(self) -> contextlib.AbstractContextManager[None]:
+        """Inside, each thread creates its temporary files in a hidden folder of its own
+        next to their targets (:class:`~exzarr.storage.tempfiles.TempFolders`), removed
+        when the batch ends: threads writing many chunks into one folder then do not
+        queue for that folder's lock to create them (ext4 takes it for every create and
+        rename in a directory).  The renames into place are as atomic as outside."""
+        return _batch(self._folders)
+
     def _write_atomic(self, key: str, parts: Iterable[BytesLike]) -> None:
         path = self._path(key)
         parent, name = os.path.split(path)
-        tmp = os.path.join(parent, f"{TMP_PREFIX}{name}.{os.getpid()}."
-                                   f"{threading.get_ident()}.{next(_tmp_counter)}")
-        for attempt in range(5):
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                break
-            except FileNotFoundError:
-                # parent missing, or removed by a concurrent delete: (re)create it
-                try:
-                    os.makedirs(parent, exist_ok=True)
-                except OSError as exc:
-                    raise self._fail(exc, key, "write") from exc
-            except OSError as exc:
-                raise self._fail(exc, key, "write") from exc
-        else:
-            raise StorageError(f"failed to write {where(self, key)}: its directory kept "
-                               "disappearing (concurrent deletes?); retry the write",
-                               store=self, key=key)
+        fd, tmp = self._create_temp(key, parent, name)
         try:
             try:  # os.write on the descriptor: no file object, no buffer, fewer syscalls
                 for part in parts:
@@ -219,6 +231,34 @@ class LocalStore(Store):
             raise
         if sweep_due(parent):  # leftovers of killed writers: one listing per folder and hour
             sweep_dir(parent, startswith=TMP_PREFIX)
+
+    def _create_temp(self, key: str, parent: str, name: str) -> tuple[int, str]:
+        """Open a new temporary file for a write to ``parent/name``: in this thread's
+        folder during a write batch, else in ``parent`` itself (made when missing)."""
+        folders = self._folders
+        for _ in range(5):
+            folder = None
+            try:
+                folder = folders.folder(parent)
+                if folder is None:
+                    tmp = (f"{parent}/{TMP_PREFIX}{name}.{os.getpid()}."
+                           f"{threading.get_ident()}.{next(_tmp_counter)}")
+                else:
+                    tmp = f"{folder}/{TMP_PREFIX}{next(_tmp_counter)}"
+                return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+            except FileNotFoundError:
+                # parent missing, or removed by a concurrent delete: (re)create it
+                if folder is not None:
+                    folders.forget(parent)
+                try:
+                    os.makedirs(parent, exist_ok=True)
+                except OSError as exc:
+                    raise self._fail(exc, key, "write") from exc
+            except OSError as exc:
+                raise self._fail(exc, key, "write") from exc
+        raise StorageError(f"failed to write {where(self, key)}: its directory kept "
+                           "disappearing (concurrent deletes?); retry the write",
+                           store=self, key=key)
 
     def _delete(self, key: str) -> None:
         path = self._path(key)
@@ -316,7 +356,7 @@ class LocalStore(Store):
         validate_prefix(prefix, self)
         top = self._root + ("/" + prefix.rstrip("/") if prefix else "")
         out: _TempFiles = []
-        for d, _, _ in os.walk(top):
+        for d in _folders_below(top):
             out.extend(scan_dir(d, startswith=TMP_PREFIX))
         return sorted(out, key=lambda t: t.path)
 
@@ -327,7 +367,7 @@ class LocalStore(Store):
         validate_prefix(prefix, self)
         top = self._root + ("/" + prefix.rstrip("/") if prefix else "")
         removed: _Paths = []
-        for d, _, _ in os.walk(top):
+        for d in _folders_below(top):
             removed.extend(sweep_dir(d, startswith=TMP_PREFIX, max_age=max_age))
         return sorted(removed)
 

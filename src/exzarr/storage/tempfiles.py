@@ -1,12 +1,16 @@
 """Temporary files of the file-backed stores: naming, finding and removing stale ones.
 
 A writer of :class:`~exzarr.storage.LocalStore` writes each value to a hidden temporary
-file next to its target and renames it over the target; :class:`~exzarr.storage.ZipStore`
+file next to its target and renames it over the target (inside a write batch, in a hidden
+folder of the writing thread next to its target: :class:`TempFolders`);
+:class:`~exzarr.storage.ZipStore`
 writes to a hidden working copy next to the archive and renames it over the archive on
 ``flush()``/``close()``.  Every such name contains :data:`TMP_MARK` (``.exzarr-tmp-``).
 A writer killed mid-write leaves its temporary file behind; the stores remove those older
 than :data:`STALE_AFTER` seconds (cheaply: one directory listing, at most once per
 :data:`SWEEP_EVERY` seconds per directory and process), and ``exzarr verify`` lists them.
+A temporary folder is looked into as part of the directory that holds it, and removed
+once empty when it is as old or its writer process is gone.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-__all__ = ["TMP_MARK", "STALE_AFTER", "SWEEP_EVERY", "TempFile", "scan_dir", "sweep_dir",
-           "sweep_due", "owner_tag", "owner_alive"]
+__all__ = ["TMP_MARK", "STALE_AFTER", "SWEEP_EVERY", "TempFile", "TempFolders", "scan_dir",
+           "sweep_dir", "sweep_due", "owner_tag", "owner_alive"]
 
 TMP_MARK = ".exzarr-tmp-"
 #: a temporary file untouched for this many seconds belongs to a dead writer
@@ -78,24 +82,43 @@ def owner_alive(name: str) -> bool:
     return True
 
 
+def _is_folder(e: os.DirEntry) -> bool:
+    try:
+        return e.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
 def scan_dir(directory: str, *, startswith: str = "", now: float | None = None) -> list[TempFile]:
     """Temporary files directly in ``directory`` whose names start with ``startswith``
-    and contain :data:`TMP_MARK` (an unreadable or missing directory has none)."""
+    and contain :data:`TMP_MARK`, and those in its temporary folders (names alike; an
+    unreadable or missing directory has none)."""
     now = time.time() if now is None else now
     out: list[TempFile] = []
     try:
         with os.scandir(directory) as it:
-            for e in it:
-                if TMP_MARK not in e.name or not e.name.startswith(startswith):
-                    continue
-                try:
-                    st = e.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                out.append(TempFile(e.path, st.st_size, max(0.0, now - st.st_mtime)))
+            entries = [e for e in it if TMP_MARK in e.name and e.name.startswith(startswith)]
     except OSError:
         return []
+    for e in entries:
+        if _is_folder(e):
+            out.extend(scan_dir(e.path, now=now))
+            continue
+        try:
+            st = e.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        out.append(TempFile(e.path, st.st_size, max(0.0, now - st.st_mtime)))
     return out
+
+
+def _folders(directory: str, startswith: str) -> list[str]:
+    try:
+        with os.scandir(directory) as it:
+            return [e.path for e in it
+                    if TMP_MARK in e.name and e.name.startswith(startswith) and _is_folder(e)]
+    except OSError:
+        return []
 
 
 def sweep_due(directory: str) -> bool:
@@ -117,9 +140,11 @@ def sweep_due(directory: str) -> bool:
 
 def sweep_dir(directory: str, *, startswith: str = "", max_age: float = STALE_AFTER,
               check_owner: bool = False) -> list[str]:
-    """Remove the temporary files in ``directory`` untouched for ``max_age`` seconds
-    (with ``check_owner``: only those whose writer process is gone, or of another host);
-    return the removed paths.  Never raises: a file that cannot be removed stays."""
+    """Remove the temporary files in ``directory`` (and in its temporary folders)
+    untouched for ``max_age`` seconds (with ``check_owner``: only those whose writer
+    process is gone, or of another host); return the removed paths.  Then remove the
+    temporary folders left empty whose writer is gone or that are as old.  Never raises:
+    a file that cannot be removed stays."""
     removed: list[str] = []
     for t in scan_dir(directory, startswith=startswith):
         if t.age < max_age:
@@ -133,4 +158,80 @@ def sweep_dir(directory: str, *, startswith: str = "", max_age: float = STALE_AF
         except OSError:
             continue
         removed.append(t.path)
+    now = time.time()
+    for folder in _folders(directory, startswith):
+        try:
+            age = now - os.stat(folder, follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if age >= max_age or not owner_alive(os.path.basename(folder)):
+            try:
+                os.rmdir(folder)  # only when empty: a live writer's file keeps it
+            except OSError:
+                pass
     return removed
+
+
+class TempFolders:
+    """The temporary folders of one store's write batches: ``folder(parent)`` is the
+    calling thread's folder inside the directory ``parent`` while a batch is open (made
+    on first use; ``FileNotFoundError`` when ``parent`` does not exist), None otherwise.
+    Batches nest and overlap (``enter``/``exit``); when the last one ends its folders are
+    removed (each is empty by then: every temporary file in it was renamed into place or
+    removed).  A folder is named ``<TMP_MARK><host>.<pid>.<thread>``, so a sweep can tell
+    when its writer process is gone."""
+
+    __slots__ = ("_lock", "_depth", "_made")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._made: dict[tuple[str, int], str] = {}
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (TempFolders, ())  # a copy in another process has no batch open
+
+    def enter(self) -> None:
+        with self._lock:
+            self._depth += 1
+
+    def exit(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth:
+                return
+            made = list(self._made.values())
+            self._made.clear()
+        for folder in made:
+            try:
+                os.rmdir(folder)
+            except OSError:  # gone already, or a write outside the batch still in it
+                pass
+
+    def folder(self, parent: str) -> str | None:
+        if not self._depth:
+            return None
+        key = (parent, threading.get_ident())
+        found = self._made.get(key)
+        if found is not None:
+            return found
+        path = f"{parent}/{TMP_MARK}{owner_tag()}.{key[1]}"
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            pass
+        with self._lock:
+            if not self._depth:  # the batch ended meanwhile: not recorded, so remove it
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
+                return None
+            self._made[key] = path
+        return path
+
+    def forget(self, parent: str) -> None:
+        """The calling thread's folder in ``parent`` disappeared (removed with its
+        directory): make it again on the next ``folder(parent)``."""
+        with self._lock:
+            self._made.pop((parent, threading.get_ident()), None)

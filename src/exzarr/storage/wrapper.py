@@ -1,11 +1,12 @@
 """``WrapperStore``: the base of stores that wrap another store (retry, cache).
 
 It takes the inner store's capability flags, ``url`` and read-only state, and passes
-listing, ``serial_now`` and ``close`` through; subclasses override what they change.
+listing, ``serial_now``, ``write_batch`` and ``close`` through; subclasses override what they change.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Self
 
@@ -39,6 +40,9 @@ class WrapperStore(Store):
 
     def serial_now(self) -> bool:
         return self.inner.serial_now()
+
+    def write_batch(self) -> contextlib.AbstractContextManager[None]:
+        return self.inner.write_batch()
 
     def close(self) -> None:
         self.inner.close()
