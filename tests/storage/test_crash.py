@@ -1,13 +1,13 @@
 """kill -9 crash tests: a writer process is SIGKILLed at random moments mid-write.
 
 For each store (local; local with all chunks in one write, which puts its temporary files
-in a folder per thread; sharded on local, SQLite, zip) several writers run at once, each
-on its own store holding an array whose chunks were all committed (generation 0) before
-the writer started.  A writer rewrites the chunks over and over, each chunk filled with
-one value ``generation * 1000 + chunk``, and reports on stdout what is committed: every
-chunk write on local/sharded/SQLite ("chunk generation"), every whole write of the batch
-writer and every ``flush()`` on zip ("all generation").  After the kill the store must
-open and read, and
+in a folder per thread in the array's directory; sharded on local, SQLite, zip) several
+writers run at once, each on its own store holding an array whose chunks were all
+committed (generation 0) before the writer started.  A writer rewrites the chunks over
+and over, each chunk filled with one value ``generation * 1000 + chunk``, and reports on
+stdout what is committed: every chunk write on local/sharded/SQLite ("chunk
+generation"), every whole write of the batch writer and every ``flush()`` on zip ("all
+generation").  After the kill the store must open and read, and
 
 * no chunk is torn: each chunk holds one value, and that value belongs to the chunk;
 * no committed data is lost: each chunk holds the generation last reported for it, or

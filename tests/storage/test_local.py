@@ -151,25 +151,29 @@ def _folders(d):
 def test_write_batch_writes_through_a_folder_per_thread(tmp_path):
     root = tmp_path / "r"
     s = LocalStore(root)
+    s.set("a/zarr.json", b"{}")
     seen = []
 
     def parts():  # inspects the folder while the value is half written
         yield b"ab"
-        seen.extend((f, sorted(os.listdir(root / "c" / f))) for f in _folders(root / "c"))
+        seen.extend((f, sorted(os.listdir(root / "a" / f))) for f in _folders(root / "a"))
         yield b"cd"
 
-    with s.write_batch():
-        s.set_parts("c/0", parts())
+    with s.write_batch("a"):
+        s.set_parts("a/c/0/0", parts())  # its folders are made on the way
         (name, inside), = seen
         assert name.endswith(f".{os.getpid()}.{threading.get_ident()}")
         assert len(inside) == 1 and inside[0].startswith(TMP_PREFIX)
-        assert _folders(root / "c") == [name]  # empty now, kept for the next write
-        assert os.listdir(root / "c" / name) == []
-        assert list(s.list()) == ["c/0"] and list(s.list_dir("c/")) == ["0"]
+        assert _folders(root / "a") == [name]  # empty now, kept for the next write
+        assert os.listdir(root / "a" / name) == []
+        assert sorted(s.list()) == ["a/c/0/0", "a/zarr.json"]
+        assert sorted(s.list_dir("a/")) == ["c", "zarr.json"]
         assert s.temp_files() == []  # a folder is not a temporary file
-        s.set("c/1", b"x")
-    assert s.get("c/0") == b"abcd" and s.get("c/1") == b"x"
-    assert sorted(os.listdir(root / "c")) == ["0", "1"]  # folders removed with the batch
+        s.set("a/c/1/0", b"x")
+        s.set("b/k", b"outside")  # not under the batch's prefix: next to its target
+        assert not _folders(root / "b")
+    assert s.get("a/c/0/0") == b"abcd" and s.get("a/c/1/0") == b"x"
+    assert sorted(os.listdir(root / "a")) == ["c", "zarr.json"]  # removed with the batch
 
 
 def test_write_batch_failed_write_and_vanished_folder(tmp_path):
@@ -185,37 +189,81 @@ def test_write_batch_failed_write_and_vanished_folder(tmp_path):
         with pytest.raises(RuntimeError):
             s.set_parts("c/0", broken())
         assert s.get("c/0") == b"old"
-        s.delete_prefix("c/")  # takes this thread's folder with it
-        s.set("c/1", b"y")  # made again
-        assert s.get("c/1") == b"y"
-    assert sorted(os.listdir(root)) == ["c"] and os.listdir(root / "c") == ["1"]
+        s.set("c/1", b"x")
+        s.delete_prefix("")  # takes this thread's folder with it
+        s.set("c/1", b"y")  # folder and directory made again
+        assert s.get("c/1") == b"y" and s.get("c/0") is None
+        s.delete_prefix("c/")  # the directory goes, the folder stays
+        s.set("c/2", b"z")
+    assert sorted(os.listdir(root)) == ["c"] and os.listdir(root / "c") == ["2"]
+
+
+def test_write_batch_target_on_another_file_system(tmp_path, monkeypatch):
+    """A directory on another device than the batch's folder (a mount point below it)
+    gets its temporary files next to the targets: a rename across devices fails."""
+    from exzarr.storage import tempfiles
+
+    root = tmp_path / "r"
+    s = LocalStore(root)
+    mounted = str(root / "m")
+    real_stat = os.stat
+
+    def stat(path, *a, **k):
+        st = real_stat(path, *a, **k)
+        if os.fspath(path) == mounted:
+            return os.stat_result((st.st_mode, st.st_ino, st.st_dev + 1) + tuple(st)[3:])
+        return st
+
+    s.set("m/0", b"0")
+    monkeypatch.setattr(tempfiles.os, "stat", stat)
+    seen = []
+
+    def parts():
+        yield b"a"
+        seen.append(sorted(os.listdir(root / "m")))
+        yield b"b"
+
+    with s.write_batch():
+        s.set_parts("m/1", parts())
+        s.set("n/0", b"through the folder")
+    tmp, old = seen[0]  # the temporary file next to its target (named after it)
+    assert tmp.startswith(f"{TMP_PREFIX}1.{os.getpid()}.") and old == "0"
+    assert s.get("m/1") == b"ab" and s.get("n/0") == b"through the folder"
+    assert sorted(os.listdir(root)) == ["m", "n"]
 
 
 def test_write_batch_leftovers_listed_and_swept(tmp_path):
     """A writer killed inside a batch leaves its folder and file: both are listed as its
-    temporary file, never keys; the sweep removes the file once old and the folder of a
-    dead process once empty."""
+    temporary file, never keys; the next batch there (or write in that directory) removes
+    the file once old and the folder of a dead process once empty."""
     from exzarr.storage import tempfiles
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
     root = tmp_path / "r"
-    folder = root / "c" / f"{TMP_PREFIX}{tempfiles.owner_tag().rsplit('.', 1)[0]}.{dead}.7"
+    folder = root / "a" / f"{TMP_PREFIX}{tempfiles.owner_tag().rsplit('.', 1)[0]}.{dead}.7"
     folder.mkdir(parents=True)
     left = folder / f"{TMP_PREFIX}12"
     left.write_bytes(b"torn")
     old = os.path.getmtime(left) - 7200
     os.utime(left, (old, old))
-    live = root / "c" / f"{TMP_PREFIX}{tempfiles.owner_tag()}.9"  # this process: kept
+    live = root / "a" / f"{TMP_PREFIX}{tempfiles.owner_tag()}.9"  # this process: kept
     live.mkdir()
     s = LocalStore(root)
     assert [(t.path, t.stale) for t in s.temp_files()] == [(str(left), True)]
-    assert list(s.list()) == [] and list(s.list_dir("c/")) == []
-    tempfiles._swept.pop(str(root / "c"), None)
-    s.set("c/0", b"whole")
+    assert list(s.list()) == [] and list(s.list_dir("a/")) == []
+    tempfiles._swept.pop(str(root / "a"), None)
+    with s.write_batch("a"):
+        s.set("a/c/0", b"whole")
     assert not folder.exists() and live.exists()
-    assert s.temp_files() == [] and list(s.list()) == ["c/0"]
+    assert s.temp_files() == [] and list(s.list()) == ["a/c/0"]
     assert s.remove_temp_files(max_age=0) == [] and not live.exists()
+
+
+def test_write_batch_prefix_is_a_key(tmp_path):
+    s = LocalStore(tmp_path / "r")
+    with pytest.raises(InvalidKeyError):
+        s.write_batch("../outside")
 
 
 @pytest.mark.parametrize("nchunks, batched", [(1, 0), (4, 0), (16, 1)])
@@ -227,16 +275,13 @@ def test_array_writes_of_many_chunks_run_in_one_batch(tmp_path, monkeypatch, nch
     calls = []
     orig = LocalStore.write_batch
     monkeypatch.setattr(LocalStore, "write_batch",
-                        lambda self: calls.append(1) or orig(self))
-    for fmt in (2, 3):
-        z = ez.create(tmp_path / f"a{fmt}", shape=(nchunks * 10, 10), chunks=(10, 10),
-                      dtype="i4", zarr_format=fmt)
-        data = np.arange(nchunks * 100, dtype="i4").reshape(-1, 10)
+                        lambda self, prefix="": calls.append(prefix) or orig(self, prefix))
+    root = tmp_path / "g"
+    data = np.arange(nchunks * 100, dtype="i4").reshape(-1, 10)
+    for name, kw in [("v2", {"zarr_format": 2}), ("v3", {}), ("sh", {"shards": (10, 10)})]:
+        z = ez.create(LocalStore(root), path=f"grp/{name}", shape=(nchunks * 10, 10),
+                      chunks=(10, 10), dtype="i4", **kw)
         z[...] = data
         np.testing.assert_array_equal(z[...].read(), data)
-        assert not any(TMP_PREFIX in str(p) for p in (tmp_path / f"a{fmt}").rglob("*"))
-    sh = ez.create(tmp_path / "s", shape=(nchunks * 10, 10), chunks=(10, 10), dtype="i4",
-                   shards=(10, 10))
-    sh[...] = data
-    np.testing.assert_array_equal(sh[...].read(), data)
-    assert len(calls) == 3 * batched
+    assert not any(TMP_PREFIX in str(p) for p in root.rglob("*"))
+    assert calls == ["grp/v2", "grp/v3", "grp/sh"] * batched

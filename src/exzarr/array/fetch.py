@@ -40,10 +40,13 @@ def io_parallelism(store) -> int | None:
 
 
 
-def write_batch(store: Store, nvalues: int) -> contextlib.AbstractContextManager[None]:
-    """The store's write batch around a write of ``nvalues`` chunks or shards (from
-    :data:`BATCH_WRITES_FROM` on), else a context that does nothing."""
-    return store.write_batch() if nvalues >= BATCH_WRITES_FROM else contextlib.nullcontext()
+def write_batch(state, nvalues: int) -> contextlib.AbstractContextManager[None]:
+    """The store's write batch (under the array's path) around a write of ``nvalues``
+    chunks or shards from :data:`BATCH_WRITES_FROM` on, else a context that does
+    nothing."""
+    if nvalues < BATCH_WRITES_FROM:
+        return contextlib.nullcontext()
+    return state.store.write_batch(state.path)
 
 
 def fetch_chunks(state, plan, on_chunk: Callable) -> None:

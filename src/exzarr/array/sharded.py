@@ -305,7 +305,7 @@ def write_shards(state, plan, put, covers, source=None) -> None:
     groups = group_by_shard(state.pipeline, plan)
     gate = executor.cpu_gate()
     batch = batch_encoder(state, source)
-    with write_batch(state.store, len(groups)):
+    with write_batch(state, len(groups)):
         executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers, gate,
                                                batch),
                      list(groups.items()), parallel=io_parallelism(state.store),

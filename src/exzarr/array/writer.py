@@ -62,7 +62,7 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
                      put if isinstance(put, _BasicPutter) else None)
         return
     tasks = list(plan)
-    with write_batch(state.store, len(tasks)):
+    with write_batch(state, len(tasks)):
         executor.run(lambda task: _write_chunk(state, plan, task, put, direct, encoder),
                      tasks, parallel=io_parallelism(state.store), store=state.store)
 

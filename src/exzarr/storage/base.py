@@ -174,12 +174,14 @@ class Store(abc.ABC):
         for k, v in items.items():
             self.set(k, v)
 
-    def write_batch(self) -> contextlib.AbstractContextManager[None]:
-        """A context around one operation that writes many keys, possibly from several
-        threads at once (a write of many chunks): the store may hold per-thread
-        resources for its duration (:class:`~exzarr.storage.LocalStore`: a temporary
-        folder per thread).  Writes inside behave and fail exactly as outside; batches
-        may nest and overlap.  This one does nothing."""
+    def write_batch(self, prefix: str = "") -> contextlib.AbstractContextManager[None]:
+        """A context around one operation that writes many keys under ``prefix`` (a key
+        prefix without trailing ``/``, e.g. an array's path; ``""``: anywhere), possibly
+        from several threads at once (a write of many chunks): the store may hold
+        per-thread resources for its duration (:class:`~exzarr.storage.LocalStore`: a
+        temporary folder per thread).  Writes inside behave and fail exactly as
+        outside, under ``prefix`` or not; batches may nest and overlap.  This one does
+        nothing."""
         return contextlib.nullcontext()
 
     def delete(self, key: str) -> None:

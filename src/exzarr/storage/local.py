@@ -2,7 +2,8 @@
 
 Writes are atomic: the value goes to a hidden temporary file in the destination
 directory (``.exzarr-tmp-*``; inside :meth:`LocalStore.write_batch`, in a hidden folder
-of the writing thread there) which then replaces the target with ``os.replace``, so a
+of the writing thread in the batch's directory) which then replaces the target with
+``os.replace``, so a
 reader (or a crash) sees the old value or the new one, never a torn chunk.  Temporary
 files are never listed as keys.  A writer killed mid-write leaves its temporary file
 behind: the first write to a folder (at most once an hour per folder and process) removes
@@ -57,12 +58,12 @@ def _write_all(fd: int, data: BytesLike) -> None:
 
 
 @contextlib.contextmanager
-def _batch(folders: TempFolders) -> Iterator[None]:
-    folders.enter()
+def _batch(folders: TempFolders, base: str) -> Iterator[None]:
+    folders.enter(base)
     try:
         yield
     finally:
-        folders.exit()
+        folders.exit(base)
 
 
 def _is_tmp(name: str) -> bool:
@@ -200,13 +201,18 @@ class LocalStore(Store):
         self.check_writable(key)
         self._write_atomic(key, parts)
 
-    def write_batch(self) -> contextlib.AbstractContextManager[None]:
-        """Inside, each thread creates its temporary files in a hidden folder of its own
-        next to their targets (:class:`~exzarr.storage.tempfiles.TempFolders`), removed
-        when the batch ends: threads writing many chunks into one folder then do not
-        queue for that folder's lock to create them (ext4 takes it for every create and
-        rename in a directory).  The renames into place are as atomic as outside."""
-        return _batch(self._folders)
+    def write_batch(self, prefix: str = "") -> contextlib.AbstractContextManager[None]:
+        """Inside, each thread creates the temporary files of the keys under ``prefix``
+        in a hidden folder of its own in that directory
+        (:class:`~exzarr.storage.tempfiles.TempFolders`), removed when the batch ends,
+        instead of next to each target: threads writing many chunks then do not queue
+        for their directories' locks to create them (ext4 takes a directory's lock for
+        every create and rename in it).  The renames into place are as atomic as
+        outside."""
+        p = prefix.strip("/")
+        if p:
+            validate_key(p, self)
+        return _batch(self._folders, self._root + "/" + p if p else self._root)
 
     def _write_atomic(self, key: str, parts: Iterable[BytesLike]) -> None:
         path = self._path(key)
@@ -220,7 +226,13 @@ class LocalStore(Store):
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            reaper.replace(tmp, path)  # the old file is released off this thread
+            try:
+                reaper.replace(tmp, path)  # the old file is released off this thread
+            except FileNotFoundError:
+                if not os.path.exists(tmp):
+                    raise
+                os.makedirs(parent, exist_ok=True)  # removed since (a folder's file is not)
+                reaper.replace(tmp, path)
         except BaseException as exc:
             try:
                 os.unlink(tmp)

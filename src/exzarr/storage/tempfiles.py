@@ -173,65 +173,101 @@ def sweep_dir(directory: str, *, startswith: str = "", max_age: float = STALE_AF
 
 
 class TempFolders:
-    """The temporary folders of one store's write batches: ``folder(parent)`` is the
-    calling thread's folder inside the directory ``parent`` while a batch is open (made
-    on first use; ``FileNotFoundError`` when ``parent`` does not exist), None otherwise.
-    Batches nest and overlap (``enter``/``exit``); when the last one ends its folders are
-    removed (each is empty by then: every temporary file in it was renamed into place or
-    removed).  A folder is named ``<TMP_MARK><host>.<pid>.<thread>``, so a sweep can tell
-    when its writer process is gone."""
+    """The temporary folders of one store's write batches.
 
-    __slots__ = ("_lock", "_depth", "_made")
+    A batch covers the directory ``base`` (``enter(base)``/``exit(base)``; batches nest
+    and overlap).  While one is open, ``folder(parent)`` is the calling thread's folder
+    in the innermost open base that holds the directory ``parent`` (made on first use,
+    ``FileNotFoundError`` when the base or ``parent`` does not exist), or None: no batch
+    covers ``parent``, or ``parent`` is on another file system than the folder (a mount
+    point below the base: a rename between them would fail).  When the last batch of a
+    base ends its folders are removed (empty by then: every temporary file in them was
+    renamed into place or removed).  A folder is named ``<TMP_MARK><host>.<pid>.<thread>``
+    so that a sweep can tell when its writer process is gone; the first folder made in a
+    base (per process and :data:`SWEEP_EVERY`) sweeps the base's leftovers."""
+
+    __slots__ = ("_lock", "_open", "_made", "_fs")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._depth = 0
-        self._made: dict[tuple[str, int], str] = {}
+        self._open: dict[str, int] = {}                 # base -> batches open on it
+        self._made: dict[tuple[str, int], tuple[str, int]] = {}  # (base, thread) -> (folder, st_dev)
+        self._fs: dict[str, int] = {}                   # parent -> its st_dev (while open)
 
     def __reduce__(self) -> tuple[type, tuple[()]]:
         return (TempFolders, ())  # a copy in another process has no batch open
 
-    def enter(self) -> None:
+    def enter(self, base: str) -> None:
         with self._lock:
-            self._depth += 1
+            self._open[base] = self._open.get(base, 0) + 1
 
-    def exit(self) -> None:
+    def exit(self, base: str) -> None:
         with self._lock:
-            self._depth -= 1
-            if self._depth:
+            left = self._open[base] - 1
+            if left:
+                self._open[base] = left
                 return
-            made = list(self._made.values())
-            self._made.clear()
-        for folder in made:
+            del self._open[base]
+            made = [k for k in self._made if k[0] == base]
+            folders = [self._made.pop(k)[0] for k in made]
+            if not self._open:
+                self._fs.clear()
+        for folder in folders:
             try:
                 os.rmdir(folder)
             except OSError:  # gone already, or a write outside the batch still in it
                 pass
 
     def folder(self, parent: str) -> str | None:
-        if not self._depth:
+        if not self._open:
             return None
-        key = (parent, threading.get_ident())
+        base = parent
+        while base not in self._open:
+            up = os.path.dirname(base)
+            if up == base:
+                return None
+            base = up
+        key = (base, threading.get_ident())
         found = self._made.get(key)
-        if found is not None:
-            return found
-        path = f"{parent}/{TMP_MARK}{owner_tag()}.{key[1]}"
+        if found is None:
+            found = self._make(key)
+            if found is None:
+                return None
+        path, dev = found
+        if parent != base:
+            pdev = self._fs.get(parent)
+            if pdev is None:
+                pdev = self._fs[parent] = os.stat(parent).st_dev
+            if pdev != dev:
+                return None
+        return path
+
+    def _make(self, key: tuple[str, int]) -> tuple[str, int] | None:
+        base = key[0]
+        path = f"{base}/{TMP_MARK}{owner_tag()}.{key[1]}"
+        if sweep_due(base):  # leftovers of killed writers' batches here
+            sweep_dir(base, startswith=TMP_MARK)
         try:
             os.mkdir(path)
         except FileExistsError:
             pass
+        dev = os.stat(path).st_dev
         with self._lock:
-            if not self._depth:  # the batch ended meanwhile: not recorded, so remove it
+            if base not in self._open:  # the batch ended meanwhile: not recorded, remove it
                 try:
                     os.rmdir(path)
                 except OSError:
                     pass
                 return None
-            self._made[key] = path
-        return path
+            found = self._made[key] = (path, dev)
+        return found
 
     def forget(self, parent: str) -> None:
-        """The calling thread's folder in ``parent`` disappeared (removed with its
-        directory): make it again on the next ``folder(parent)``."""
+        """The calling thread's folder for ``parent``, or ``parent`` itself, disappeared
+        (removed with a directory): look both up again on the next ``folder(parent)``."""
+        tid = threading.get_ident()
         with self._lock:
-            self._made.pop((parent, threading.get_ident()), None)
+            for k in [k for k in self._made if k[1] == tid]:
+                if not os.path.isdir(self._made[k][0]):
+                    del self._made[k]
+            self._fs.pop(parent, None)

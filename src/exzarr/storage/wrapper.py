@@ -41,8 +41,8 @@ class WrapperStore(Store):
     def serial_now(self) -> bool:
         return self.inner.serial_now()
 
-    def write_batch(self) -> contextlib.AbstractContextManager[None]:
-        return self.inner.write_batch()
+    def write_batch(self, prefix: str = "") -> contextlib.AbstractContextManager[None]:
+        return self.inner.write_batch(prefix)
 
     def close(self) -> None:
         self.inner.close()

@@ -360,21 +360,23 @@ class StoreTests(ReadableStoreTests):
         assert len(list(store.list())) == n * per + 1
 
     def test_write_batch(self, store):
-        """Writes inside write_batch() (nested, and from several threads, as a write of
-        many chunks does) land like any other, and nothing but the keys is left after."""
+        """Writes inside write_batch() (nested, from several threads, as a write of many
+        chunks does, and outside its prefix) land like any other, and nothing but the
+        keys is left after."""
         errors = []
 
         def work(t):
             try:
-                with store.write_batch():  # overlapping batches of several threads
+                with store.write_batch(f"b/{t}"):  # overlapping batches of several threads
                     for i in range(6):
                         store.set(f"b/{t}/{i}", f"{t}-{i}".encode())
                     store.set_parts(f"b/{t}/parts", [b"ab", memoryview(b"cd")])
             except BaseException as exc:  # surfaced below
                 errors.append(exc)
 
-        with store.write_batch():
+        with store.write_batch("b"):
             store.set("b/first", b"1")
+            store.set("elsewhere/k", b"e")  # outside the prefix
             with store.write_batch():
                 threads = [threading.Thread(target=work, args=(t,)) for t in range(3)]
                 for th in threads:
@@ -386,7 +388,7 @@ class StoreTests(ReadableStoreTests):
         store.set("b/after", b"3")  # outside any batch
         expected = {f"b/{t}/{i}": f"{t}-{i}".encode() for t in range(3) for i in range(6)}
         expected.update({f"b/{t}/parts": b"abcd" for t in range(3)})
-        expected.update({"b/first": b"2", "b/after": b"3"})
+        expected.update({"b/first": b"2", "b/after": b"3", "elsewhere/k": b"e"})
         assert sorted(store.list()) == sorted(expected)
         assert sorted(store.list_dir("b/")) == ["0", "1", "2", "after", "first"]
         assert store.get_many(list(expected)) == expected
