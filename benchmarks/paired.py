@@ -1,0 +1,128 @@
+"""Paired comparison of engines on one workload, in one process.
+
+``make bench`` runs each engine in fresh workers and reports the best run of each; on a
+shared machine whose speed drifts from minute to minute, two engines within ~20% of each
+other then swap places from one run of the suite to the next.  This tool answers the
+narrower question "is A faster than B on this workload, here, now" with less noise: the
+engines take turns inside one process (A B, B A, A B, ...), so neighbouring runs see the
+same machine, and it reports the median over runs of the paired ratio A time / B time
+(with its quartiles and how often A was faster), next to each engine's best and median.
+It is a diagnostic beside the suite (the suite's fresh-worker numbers stay the reference):
+the engines share one interpreter, and every written or read array is checked as in the
+suite.
+
+    python benchmarks/paired.py raw.write                     # exzarr vs zarrs
+    python benchmarks/paired.py sharded.region --engines exzarr,tensorstore --runs 40
+
+Block writes (``*.blocks``) are not supported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import workloads as W  # noqa: E402
+from engines import load  # noqa: E402
+from worker import check, warm_up  # noqa: E402
+
+
+def _reader(eng, w: W.Workload, h):
+    """(timed call, expected result from the data) for a read workload."""
+    p = w.params
+    if w.op == "read_full":
+        return (lambda: eng.read_full(h)), (lambda d: d)
+    if w.op == "read_region":
+        (r0, r1), (c0, c1) = p["region"]
+        return (lambda: eng.read_region(h, p["region"])), (lambda d: d[r0:r1, c0:c1])
+    if w.op == "read_strided":
+        s0, s1 = p["steps"]
+        return (lambda: eng.read_strided(h, p["steps"])), (lambda d: d[::s0, ::s1])
+    if w.op == "read_points":
+        pts = W.points(w)
+        return (lambda: eng.read_points(h, pts)), (lambda d: d[pts[:, 0], pts[:, 1]])
+    raise ValueError(f"unknown operation {w.op}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("workload", help="one workload name (benchmarks/run.py --list)")
+    ap.add_argument("--engines", default="exzarr,zarrs",
+                    help="two or more engines; ratios are of the first to each other "
+                         "(default: exzarr,zarrs)")
+    ap.add_argument("--runs", type=int, default=20, help="timed runs per engine (default 20)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--quick", action="store_true", help="the 2048x2048 variant")
+    ap.add_argument("--dir", default=None, help="parent directory of the stores")
+    args = ap.parse_args(argv)
+
+    found = [w for w in W.make_workloads(args.quick) if w.name == args.workload]
+    if not found:
+        raise SystemExit(f"unknown workload {args.workload!r} (benchmarks/run.py --list)")
+    w = found[0]
+    if w.op == "write_blocks":
+        raise SystemExit(f"{w.name}: block writes are not supported here (benchmarks/run.py)")
+    names = args.engines.split(",")
+    if len(names) < 2:
+        raise SystemExit("--engines needs two or more engines")
+    engines = {n: load(n, args.threads) for n in names}
+    data = W.make_data(w.layout.shape)
+    root = tempfile.mkdtemp(prefix="exzarr-paired-", dir=args.dir)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    try:
+        calls = {}
+        for n, eng in engines.items():
+            warm_up(eng, w.layout, w.op, os.path.join(root, f"warm-{n}"))
+            loc = os.path.join(root, n)
+            if w.op == "write_full":
+                calls[n] = None
+            else:
+                h = eng.create(w.layout, loc)
+                eng.write_full(h, data)
+                fn, expect = _reader(eng, w, eng.open(w.layout, loc))
+                check(f"{n} {w.op}", fn(), np.asarray(expect(data)))
+                calls[n] = fn
+        for r in range(args.runs):
+            for n in (names if r % 2 == 0 else names[::-1]):
+                eng, loc = engines[n], os.path.join(root, n)
+                if w.op == "write_full":
+                    h = eng.create(w.layout, loc)
+                    os.sync()  # earlier runs' dirty pages written back, untimed
+                    t = time.perf_counter()
+                    eng.write_full(h, data)
+                    times[n].append(time.perf_counter() - t)
+                    del h
+                    if r == 0:
+                        check(f"{n} read-back", eng.read_full(eng.open(w.layout, loc)), data)
+                else:
+                    t = time.perf_counter()
+                    calls[n]()
+                    times[n].append(time.perf_counter() - t)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    print(f"{w.name}: {w.layout.describe()}; {args.runs} runs per engine, "
+          f"{args.threads} threads, taking turns in one process")
+    for n in names:
+        print(f"  {n:<12} best {min(times[n]) * 1e3:9.2f} ms   "
+              f"median {statistics.median(times[n]) * 1e3:9.2f} ms")
+    a = names[0]
+    for b in names[1:]:
+        ratios = sorted(x / y for x, y in zip(times[a], times[b]))
+        q = len(ratios)
+        print(f"  {a} time / {b} time: median {statistics.median(ratios):.3f} "
+              f"(quartiles {ratios[q // 4]:.3f}-{ratios[(3 * q) // 4]:.3f}); "
+              f"{a} faster in {sum(x < 1 for x in ratios)} of {q} pairs")
+
+
+if __name__ == "__main__":
+    main()
