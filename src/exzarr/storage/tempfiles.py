@@ -190,9 +190,10 @@ class TempFolders:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._open: dict[str, int] = {}                 # base -> batches open on it
-        self._made: dict[tuple[str, int], tuple[str, int]] = {}  # (base, thread) -> (folder, st_dev)
-        self._fs: dict[str, int] = {}                   # parent -> its st_dev (while open)
+        self._open: dict[str, int] = {}  # base -> batches open on it
+        # (base, thread) -> (folder, its st_dev)
+        self._made: dict[tuple[str, int], tuple[str, int]] = {}
+        self._fs: dict[str, int] = {}  # parent -> its st_dev (while a batch is open)
 
     def __reduce__(self) -> tuple[type, tuple[()]]:
         return (TempFolders, ())  # a copy in another process has no batch open
