@@ -1,17 +1,17 @@
 """Filesystem store: key ``a/b/c`` is the file ``root/a/b/c``.
 
-Writes are atomic: the value goes to a hidden temporary file in the destination
-directory (``.exzarr-tmp-*``; inside :meth:`LocalStore.write_batch`, in a hidden folder
-of the writing thread in the batch's directory) which then replaces the target with
-``os.replace``, so a
-reader (or a crash) sees the old value or the new one, never a torn chunk.  Temporary
-files are never listed as keys.  A writer killed mid-write leaves its temporary file
-behind: the first write to a folder (at most once an hour per folder and process) removes
-the temporary files there untouched for an hour, :meth:`LocalStore.temp_files` lists them
-and ``exzarr verify`` reports them.  Pass ``fsync=True`` to also survive power loss (slower).
-Deleting a key removes the directories it leaves empty (up to, not including, root).
-The file a write replaces or a delete removes is released on a background thread
-(:mod:`exzarr.storage.reaper`): freeing a recently written file's pages costs ~1 ms.
+Writes are atomic: the value goes to a hidden temporary file in the destination directory
+(``.exzarr-tmp-*``; inside :meth:`LocalStore.write_batch`, in a hidden folder of the
+writing thread in the batch's directory) which then replaces the target with
+``os.replace``, so a reader (or a crash) sees the old value or the new one, never a torn
+chunk.  Temporary files are never listed as keys.  A writer killed mid-write leaves its
+temporary file behind: the first write to a folder (at most once an hour per folder and
+process) removes the temporary files there untouched for an hour,
+:meth:`LocalStore.temp_files` lists them and ``exzarr verify`` reports them.  Pass
+``fsync=True`` to also survive power loss (slower).  Deleting a key removes the
+directories it leaves empty (up to, not including, root).  The file a write replaces or a
+delete removes is released on a background thread (:mod:`exzarr.storage.reaper`): freeing
+a recently written file's pages costs ~1 ms.
 """
 
 from __future__ import annotations
@@ -55,15 +55,6 @@ def _write_all(fd: int, data: BytesLike) -> None:
     while view.nbytes:
         n = os.write(fd, view)
         view = view[n:]
-
-
-@contextlib.contextmanager
-def _batch(folders: TempFolders, base: str) -> Iterator[None]:
-    folders.enter(base)
-    try:
-        yield
-    finally:
-        folders.exit(base)
 
 
 def _is_tmp(name: str) -> bool:
@@ -212,7 +203,7 @@ class LocalStore(Store):
         p = prefix.strip("/")
         if p:
             validate_key(p, self)
-        return _batch(self._folders, self._root + "/" + p if p else self._root)
+        return self._folders.batch(self._root + "/" + p if p else self._root)
 
     def _write_atomic(self, key: str, parts: Iterable[BytesLike]) -> None:
         path = self._path(key)

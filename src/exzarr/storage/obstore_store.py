@@ -111,6 +111,12 @@ def s3_config(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any
     return cfg, client, concurrency
 
 
+def _split_s3(url: str) -> tuple[str, str] | None:
+    """(scheme, the rest after ``://``) of a URL ObstoreStore serves, else None."""
+    scheme, sep, rest = url.partition("://")
+    return (scheme, rest) if sep and scheme.lower() in SCHEMES else None
+
+
 #: storage_options that say where the bucket is: with one of them obstore needs no region
 #: discovery (which s3fs does and obstore does not)
 _PLACES = ("endpoint", "region")
@@ -129,8 +135,7 @@ def serves_by_default(url: str, options: Mapping[str, Any]) -> bool:
       same cloud roles).
 
     Otherwise the fsspec back end (s3fs) serves it, as before."""
-    scheme, sep, _ = url.partition("://")
-    if not sep or scheme.lower() not in SCHEMES:
+    if _split_s3(url) is None:
         return False
     import importlib.util
     if importlib.util.find_spec("obstore") is None:
@@ -254,11 +259,12 @@ class ObstoreStore(Store):
                  storage_options: Mapping[str, Any] | None = None, read_only: bool = False, *,
                  retry: RetryPolicy | None = None) -> None:
         super().__init__(read_only=read_only)
-        scheme, sep, rest = url.partition("://")
-        if not sep or scheme.lower() not in SCHEMES:
+        split = _split_s3(url)
+        if split is None:
             raise InvalidArgumentError(
                 f"the obstore back end serves {', '.join(s + '://' for s in SCHEMES)} URLs, not "
                 f"{url!r}; leave out backend='obstore' for other URLs", store=url)
+        scheme, rest = split
         bucket, _, root = rest.strip("/").partition("/")
         if not bucket:
             raise InvalidArgumentError(f"{url!r} names no bucket (s3://bucket/path)", store=url)

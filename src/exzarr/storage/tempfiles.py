@@ -1,23 +1,25 @@
 """Temporary files of the file-backed stores: naming, finding and removing stale ones.
 
 A writer of :class:`~exzarr.storage.LocalStore` writes each value to a hidden temporary
-file next to its target and renames it over the target (inside a write batch, in a hidden
-folder of the writing thread next to its target: :class:`TempFolders`);
-:class:`~exzarr.storage.ZipStore`
-writes to a hidden working copy next to the archive and renames it over the archive on
-``flush()``/``close()``.  Every such name contains :data:`TMP_MARK` (``.exzarr-tmp-``).
-A writer killed mid-write leaves its temporary file behind; the stores remove those older
-than :data:`STALE_AFTER` seconds (cheaply: one directory listing, at most once per
-:data:`SWEEP_EVERY` seconds per directory and process), and ``exzarr verify`` lists them.
-A temporary folder is looked into as part of the directory that holds it, and removed
-once empty when it is as old or its writer process is gone.
+file next to its target and renames it over the target (inside a write batch, from a
+hidden folder of the writing thread in the batch's directory: :class:`TempFolders`);
+:class:`~exzarr.storage.ZipStore` writes to a hidden working copy next to the archive and
+renames it over the archive on ``flush()``/``close()``.  Every such name contains
+:data:`TMP_MARK` (``.exzarr-tmp-``).  A writer killed mid-write leaves its temporary file
+behind; the stores remove those older than :data:`STALE_AFTER` seconds (cheaply: one
+directory listing, at most once per :data:`SWEEP_EVERY` seconds per directory and
+process), and ``exzarr verify`` lists them.  A temporary folder is looked into as part of
+the directory that holds it, and removed once empty when it is as old or its writer
+process is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = ["TMP_MARK", "STALE_AFTER", "SWEEP_EVERY", "TempFile", "TempFolders", "scan_dir",
@@ -89,36 +91,34 @@ def _is_folder(e: os.DirEntry) -> bool:
         return False
 
 
-def scan_dir(directory: str, *, startswith: str = "", now: float | None = None) -> list[TempFile]:
-    """Temporary files directly in ``directory`` whose names start with ``startswith``
-    and contain :data:`TMP_MARK`, and those in its temporary folders (names alike; an
-    unreadable or missing directory has none)."""
-    now = time.time() if now is None else now
-    out: list[TempFile] = []
+def _scan(directory: str, startswith: str, now: float) -> tuple[list[TempFile], list[str]]:
+    """(the temporary files of :func:`scan_dir`, the paths of the temporary folders
+    directly in ``directory``), from one listing of it."""
+    files: list[TempFile] = []
+    folders: list[str] = []
     try:
         with os.scandir(directory) as it:
             entries = [e for e in it if TMP_MARK in e.name and e.name.startswith(startswith)]
     except OSError:
-        return []
+        return files, folders
     for e in entries:
         if _is_folder(e):
-            out.extend(scan_dir(e.path, now=now))
+            folders.append(e.path)
+            files.extend(_scan(e.path, "", now)[0])
             continue
         try:
             st = e.stat(follow_symlinks=False)
         except OSError:
             continue
-        out.append(TempFile(e.path, st.st_size, max(0.0, now - st.st_mtime)))
-    return out
+        files.append(TempFile(e.path, st.st_size, max(0.0, now - st.st_mtime)))
+    return files, folders
 
 
-def _folders(directory: str, startswith: str) -> list[str]:
-    try:
-        with os.scandir(directory) as it:
-            return [e.path for e in it
-                    if TMP_MARK in e.name and e.name.startswith(startswith) and _is_folder(e)]
-    except OSError:
-        return []
+def scan_dir(directory: str, *, startswith: str = "", now: float | None = None) -> list[TempFile]:
+    """Temporary files directly in ``directory`` whose names start with ``startswith``
+    and contain :data:`TMP_MARK`, and those in its temporary folders (names alike; an
+    unreadable or missing directory has none)."""
+    return _scan(directory, startswith, time.time() if now is None else now)[0]
 
 
 def sweep_due(directory: str) -> bool:
@@ -146,7 +146,9 @@ def sweep_dir(directory: str, *, startswith: str = "", max_age: float = STALE_AF
     temporary folders left empty whose writer is gone or that are as old.  Never raises:
     a file that cannot be removed stays."""
     removed: list[str] = []
-    for t in scan_dir(directory, startswith=startswith):
+    now = time.time()
+    files, folders = _scan(directory, startswith, now)
+    for t in files:
         if t.age < max_age:
             continue
         if check_owner and owner_alive(os.path.basename(t.path)):
@@ -158,8 +160,7 @@ def sweep_dir(directory: str, *, startswith: str = "", max_age: float = STALE_AF
         except OSError:
             continue
         removed.append(t.path)
-    now = time.time()
-    for folder in _folders(directory, startswith):
+    for folder in folders:
         try:
             age = now - os.stat(folder, follow_symlinks=False).st_mtime
         except OSError:
@@ -175,7 +176,7 @@ def sweep_dir(directory: str, *, startswith: str = "", max_age: float = STALE_AF
 class TempFolders:
     """The temporary folders of one store's write batches.
 
-    A batch covers the directory ``base`` (``enter(base)``/``exit(base)``; batches nest
+    A batch covers the directory ``base`` (``with folders.batch(base):``; batches nest
     and overlap).  While one is open, ``folder(parent)`` is the calling thread's folder
     in the innermost open base that holds the directory ``parent`` (made on first use,
     ``FileNotFoundError`` when the base or ``parent`` does not exist), or None: no batch
@@ -198,11 +199,17 @@ class TempFolders:
     def __reduce__(self) -> tuple[type, tuple[()]]:
         return (TempFolders, ())  # a copy in another process has no batch open
 
-    def enter(self, base: str) -> None:
+    @contextlib.contextmanager
+    def batch(self, base: str) -> Iterator[None]:
+        """A write batch covering the directory ``base``."""
         with self._lock:
             self._open[base] = self._open.get(base, 0) + 1
+        try:
+            yield
+        finally:
+            self._close(base)
 
-    def exit(self, base: str) -> None:
+    def _close(self, base: str) -> None:
         with self._lock:
             left = self._open[base] - 1
             if left:

@@ -1,7 +1,8 @@
 """``WrapperStore``: the base of stores that wrap another store (retry, cache).
 
 It takes the inner store's capability flags, ``url`` and read-only state, and passes
-listing, ``serial_now``, ``write_batch`` and ``close`` through; subclasses override what they change.
+listing, ``serial_now``, ``write_batch`` and ``close`` through; subclasses override what
+they change.
 """
 
 from __future__ import annotations
