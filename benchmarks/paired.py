@@ -33,24 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import workloads as W  # noqa: E402
 from engines import load  # noqa: E402
-from worker import check, warm_up  # noqa: E402
-
-
-def _reader(eng, w: W.Workload, h):
-    """(timed call, expected result from the data) for a read workload."""
-    p = w.params
-    if w.op == "read_full":
-        return (lambda: eng.read_full(h)), (lambda d: d)
-    if w.op == "read_region":
-        (r0, r1), (c0, c1) = p["region"]
-        return (lambda: eng.read_region(h, p["region"])), (lambda d: d[r0:r1, c0:c1])
-    if w.op == "read_strided":
-        s0, s1 = p["steps"]
-        return (lambda: eng.read_strided(h, p["steps"])), (lambda d: d[::s0, ::s1])
-    if w.op == "read_points":
-        pts = W.points(w)
-        return (lambda: eng.read_points(h, pts)), (lambda d: d[pts[:, 0], pts[:, 1]])
-    raise ValueError(f"unknown operation {w.op}")
+from worker import check, reader, warm_up  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 h = eng.create(w.layout, loc)
                 eng.write_full(h, data)
-                fn, expect = _reader(eng, w, eng.open(w.layout, loc))
+                fn, expect = reader(eng, w, eng.open(w.layout, loc))
                 check(f"{n} {w.op}", fn(), np.asarray(expect(data)))
                 calls[n] = fn
         for r in range(args.runs):

@@ -123,6 +123,24 @@ def runs(job, times: list[float]):
         k += 1
 
 
+def reader(eng, w: W.Workload, h):
+    """(the timed call, the expected result as a function of the data) of read workload
+    ``w`` on the engine's open array ``h``."""
+    p = w.params
+    if w.op == "read_full":
+        return (lambda: eng.read_full(h)), (lambda d: d)
+    if w.op == "read_region":
+        (r0, r1), (c0, c1) = p["region"]
+        return (lambda: eng.read_region(h, p["region"])), (lambda d: d[r0:r1, c0:c1])
+    if w.op == "read_strided":
+        s0, s1 = p["steps"]
+        return (lambda: eng.read_strided(h, p["steps"])), (lambda d: d[::s0, ::s1])
+    if w.op == "read_points":
+        pts = W.points(w)
+        return (lambda: eng.read_points(h, pts)), (lambda d: np.asarray(d[pts[:, 0], pts[:, 1]]))
+    raise ValueError(f"unknown op {w.op}")
+
+
 def measure(eng, job, w: W.Workload) -> dict:
     lay, loc = w.layout, job["loc"]
     data_path = job["data"]
@@ -180,22 +198,7 @@ def measure(eng, job, w: W.Workload) -> dict:
         h = eng.create(lay, loc)
         eng.write_full(h, data)
         del data, h
-    h = eng.open(lay, loc)
-    p = w.params
-    if w.op == "read_full":
-        fn, expect = (lambda: eng.read_full(h)), (lambda d: d)
-    elif w.op == "read_region":
-        (r0, r1), (c0, c1) = p["region"]
-        fn, expect = (lambda: eng.read_region(h, p["region"])), (lambda d: d[r0:r1, c0:c1])
-    elif w.op == "read_strided":
-        s0, s1 = p["steps"]
-        fn, expect = (lambda: eng.read_strided(h, p["steps"])), (lambda d: d[::s0, ::s1])
-    elif w.op == "read_points":
-        pts = W.points(w)
-        fn = lambda: eng.read_points(h, pts)  # noqa: E731
-        expect = lambda d: np.asarray(d[pts[:, 0], pts[:, 1]])  # noqa: E731
-    else:
-        raise ValueError(f"unknown op {w.op}")
+    fn, expect = reader(eng, w, eng.open(lay, loc))
     ref = None
     for k in runs(job, times):
         out = timed(fn, k == 0)
