@@ -30,7 +30,8 @@ def _prefix(frame: bytes, need: int, nbytes: int = DATA.nbytes):
     return ZstdInto(nbytes).prefix(memoryview(frame), out, need), out
 
 
-@pytest.mark.parametrize("need", [1, 4, 4097, 131072, 131073, 600_000, DATA.nbytes - 1])
+@pytest.mark.parametrize("need", [1, 4, 4097, 131072, 131073, 600_000,
+                                  DATA.nbytes - zstd_prefix.BLOCK_BYTES])
 def test_prefix_is_the_start_of_the_whole_decode(need):
     ok, out = _prefix(FRAME, need)
     assert ok
@@ -41,6 +42,7 @@ def test_prefix_is_the_start_of_the_whole_decode(need):
     (FRAME, 0, "nothing wanted"),
     (FRAME, DATA.nbytes, "all of it: one-call decode"),
     (FRAME, DATA.nbytes + 1, "more than the chunk"),
+    (FRAME, DATA.nbytes - zstd_prefix.BLOCK_BYTES + 1, "ends in the last block"),
     (zstd.Zstd(level=1, checksum=True).encode(DATA.tobytes()), 100, "a checksum to check"),
     (FRAME + FRAME, 100, "bytes after the frame"),
     (FRAME[:-100], 100, "a truncated frame"),
@@ -50,6 +52,12 @@ def test_prefix_is_the_start_of_the_whole_decode(need):
 def test_refusals_decode_nothing(frame, need, why):
     ok, out = _prefix(frame, need)
     assert not ok, why
+
+
+def test_a_chunk_of_one_block_is_never_decoded_in_part():
+    one_block = DATA[:64]  # 128 KiB: one zstd block
+    frame = zstd.compress(one_block.tobytes(), 1)
+    assert not _prefix(frame, 4, one_block.nbytes)[0]
 
 
 def test_contexts_are_per_thread():
@@ -94,6 +102,13 @@ LAYOUTS = {
 
 
 @pytest.fixture
+def any_prefix(monkeypatch):
+    """Prefixes of chunks of one block allowed, so that the small chunks of the tests
+    below take the prefix route (they would be decoded whole)."""
+    monkeypatch.setattr(zstd_prefix, "BLOCK_BYTES", 0)
+
+
+@pytest.fixture
 def prefix_calls(monkeypatch):
     calls = []
     real = zstd_prefix.PrefixDecoder.__call__
@@ -110,6 +125,12 @@ def prefix_calls(monkeypatch):
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_reads_near_chunk_starts_match_numpy(layout, data):
+    with pytest.MonkeyPatch.context() as mp:  # (what the any_prefix fixture does)
+        mp.setattr(zstd_prefix, "BLOCK_BYTES", 0)
+        _reads_near_chunk_starts_match_numpy(layout, data)
+
+
+def _reads_near_chunk_starts_match_numpy(layout, data):
     d = np.arange(80 * 120, dtype="f8").reshape(80, 120) * 1.5
     z = ez.create("memory://", shape=d.shape, chunks=(20, 30), dtype="f8", fill_value=0,
                   **LAYOUTS[layout])
@@ -126,7 +147,7 @@ def test_reads_near_chunk_starts_match_numpy(layout, data):
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-def test_point_reads_decode_a_prefix(layout, prefix_calls):
+def test_point_reads_decode_a_prefix(layout, prefix_calls, any_prefix):
     d = np.arange(80 * 120, dtype="f8").reshape(80, 120)
     z = ez.create("memory://", shape=d.shape, chunks=(20, 30), dtype="f8", fill_value=-1,
                   **LAYOUTS[layout])
@@ -137,6 +158,27 @@ def test_point_reads_decode_a_prefix(layout, prefix_calls):
     # row 5, column 10; (79, 119): its chunk's last element, decoded whole
     assert [need for need, _, ok in prefix_calls if ok] == [8, (30 + 1 + 1) * 8,
                                                             (5 * 30 + 10 + 1) * 8]
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_prefix_only_where_it_skips_a_block(layout, prefix_calls):
+    # chunks of 512 KiB (four zstd blocks) and 256 KiB (two): PREFIX_FRACTION (3/4) of
+    # the former ends in its first three blocks, of the latter in its last block
+    d = np.arange(512 * 512, dtype="f4").reshape(512, 512)
+    z = ez.create("memory://", shape=d.shape, chunks=(256, 512), dtype="f4", fill_value=0,
+                  **LAYOUTS[layout] | ({"shards": (512, 512)} if layout == "sharded" else {}))
+    z[...] = d
+    y = ez.create("memory://", shape=d.shape, chunks=(128, 512), dtype="f4", fill_value=0,
+                  **LAYOUTS[layout] | ({"shards": (512, 512)} if layout == "sharded" else {}))
+    y[...] = d
+    for a, i, j in [(z, 0, 0), (z, 140, 5), (z, 200, 0), (y, 10, 0), (y, 70, 0)]:
+        assert a[i, j].read() == d[i, j]
+    # z (0, 0) and (140, 5): prefixes within the first three blocks; (200, 0): past 3/4,
+    # decoded whole without asking; y (10, 0): first block; (70, 0): 140 KiB, in its
+    # second and last block: refused, decoded whole
+    assert [(need, ok) for need, _, ok in prefix_calls] == [
+        (4, True), ((140 * 512 + 5 + 1) * 4, True), ((10 * 512 + 1) * 4, True),
+        ((70 * 512 + 1) * 4, False)]
 
 
 def test_checksummed_chunks_are_decoded_whole(prefix_calls):

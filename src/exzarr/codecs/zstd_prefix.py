@@ -4,11 +4,15 @@ A single-element read of a zstd chunk needs the chunk's bytes up to that element
 order), not all of them.  zstd frames are a sequence of blocks (at most 128 KiB of
 output each) that only look back, so streaming decompression that is handed the
 compressed bytes a piece at a time can stop once the output reaches the bytes wanted:
-decoding costs what comes before them.  Measured here on a 1 MiB float32 chunk (zstd
-level 1): the first 10% in ~0.1 ms, the first half in ~0.45 ms, the whole chunk in
+decoding costs the blocks that come before them.  Measured here on a 1 MiB float32 chunk
+(zstd level 1): the first 10% in ~0.1 ms, the first half in ~0.45 ms, the whole chunk in
 ~0.85 ms, so the readers ask for a prefix only up to
 ``exzarr.array.reader.PREFIX_FRACTION`` (3/4) of a chunk, beyond which streaming costs
-more than decoding the whole chunk in one call.
+more than decoding the whole chunk in one call.  A prefix that ends in the chunk's last
+block (:data:`BLOCK_BYTES` from its end) saves nothing: every block is decoded, at
+streaming's extra cost (1.02-1.25x the one-call decode of a 64 KiB chunk, one block;
+1.1-1.3x for the second block of a 256 KiB chunk), so the decoder refuses it and the
+chunk is decoded whole.
 
 Taken only for a frame that is the chunk's whole buffer (one frame, nothing after it),
 announces exactly the chunk's size and carries no content checksum (a checksum can only
@@ -31,6 +35,9 @@ __all__ = ["PrefixDecoder"]
 
 #: compressed bytes handed to the library per call
 _STEP = 32 << 10
+#: the most output one zstd block holds (ZSTD_BLOCKSIZE_MAX): a prefix that ends within
+#: this many bytes of the end of the chunk is decoded whole
+BLOCK_BYTES = 128 << 10
 
 _RESET_SESSION = 1  # ZSTD_reset_session_only
 
@@ -69,7 +76,9 @@ class PrefixDecoder:
         return int(ctx.ptr)
 
     def __call__(self, src: np.ndarray, out: np.ndarray, need: int) -> bool:
-        if not 0 < need <= out.nbytes or self._frame_size(src.ctypes.data, src.nbytes) != src.nbytes:
+        if not 0 < need <= out.nbytes - BLOCK_BYTES:
+            return False  # (also) the last block: decoding the whole chunk costs less
+        if self._frame_size(src.ctypes.data, src.nbytes) != src.nbytes:
             return False  # not one frame spanning the buffer (or a library error)
         ctx = self._context()
         if self._is_error(self._reset(ctx, _RESET_SESSION)):
