@@ -251,7 +251,8 @@ def parse_args(argv=None):
 
 def merge_rounds(rounds: list[dict]) -> dict:
     """One result from the rounds of one engine on one layout: every timed run of every
-    operation; an engine or operation that failed in any round keeps its first failure."""
+    operation and its best run in each round (``round_best``); an engine or operation
+    that failed in any round keeps its first failure."""
     bad = next((r for r in rounds if r.get("status") != "ok"), None)
     if bad is not None:
         return bad
@@ -259,10 +260,13 @@ def merge_rounds(rounds: list[dict]) -> dict:
     for r in rounds:
         for op, o in r.get("ops", {}).items():
             have = ops.get(op)
+            best = [min(x["time"] for x in o["runs"])] if o.get("runs") else []
             if have is None:
-                ops[op] = {**o, "runs": list(o.get("runs", []))}
+                ops[op] = {**o, "runs": list(o.get("runs", [])), "round_best": best}
             elif have["status"] == "ok":
-                ops[op] = o if o["status"] != "ok" else {**have, "runs": have["runs"] + o["runs"]}
+                ops[op] = o if o["status"] != "ok" else {
+                    **have, "runs": have["runs"] + o["runs"],
+                    "round_best": have["round_best"] + best}
     return {**rounds[0], "ops": ops, "rounds": len(rounds),
             "wall_s": sum(r.get("wall_s", 0.0) for r in rounds)}
 

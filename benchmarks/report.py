@@ -32,6 +32,22 @@ def best(r) -> float | None:
     return min(r["times"]) if r.get("status") == "ok" and r.get("times") else None
 
 
+def round_spread(x: dict | None, a: dict | None) -> str:
+    """``lo-hi`` of exzarr time / anchor time over the rounds (``round_best`` of each,
+    round k of one against round k of the other: they ran one after the other), or ``–``
+    when there are fewer than two rounds of both."""
+    xs, ys = (x or {}).get("round_best") or [], (a or {}).get("round_best") or []
+    if min(len(xs), len(ys)) < 2:
+        return "–"
+    ratios = [p / q for p, q in zip(xs, ys)]
+    return f"{min(ratios):.2f}-{max(ratios):.2f}"
+
+
+SPREAD_TEXT = ("per round: the lowest and highest of that ratio taken round by round (each "
+               "round runs every engine once, one after the other; its best run per engine): "
+               "how far one round moves it on this machine.")
+
+
 def fmt_time(s: float) -> str:
     if s >= 1:
         return f"{s:.2f} s"
@@ -121,9 +137,9 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
         L.append("## Headline: exzarr vs the best anchor\n")
         L.append("ratio = best anchor speed / exzarr speed (= exzarr time / anchor time): "
                  "**> 1 means the anchor is faster and exzarr is behind**; <= 1 means the "
-                 "target (exzarr at or above the best anchor) is met.\n")
-        L.append("| workload | exzarr | best anchor | anchor / exzarr | |")
-        L.append("|---|---:|---:|---:|---|")
+                 "target (exzarr at or above the best anchor) is met; " + SPREAD_TEXT + "\n")
+        L.append("| workload | exzarr | best anchor | anchor / exzarr | per round | |")
+        L.append("|---|---:|---:|---:|---:|---|")
         for w in wls:
             rx = by.get((w.name, "exzarr"), {})
             tx = best(rx)
@@ -134,14 +150,14 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
             ta, ea = min(cand)
             ex = primary(w, tx) if tx else status_text(rx)
             if tx is None:
-                L.append(f"| {w.name} | {ex} | {primary(w, ta)} ({LABELS[ea]}) | – | |")
+                L.append(f"| {w.name} | {ex} | {primary(w, ta)} ({LABELS[ea]}) | – | – | |")
                 continue
             ratio = tx / ta
             verdict = (f"exzarr {ratio:.2f}x slower" if ratio > 1.0
                        else f"met (exzarr {1 / ratio:.2f}x faster)")
             L.append(f"| {w.name} | {ex} | {primary(w, ta)} ({LABELS[ea]}) | "
                      f"{'**' if ratio > 1 else ''}{ratio:.2f}{'**' if ratio > 1 else ''} | "
-                     f"{verdict} |")
+                     f"{round_spread(rx, by.get((w.name, ea)))} | {verdict} |")
         L.append("")
 
     # ---------------------------------------------------------------- ratio matrix

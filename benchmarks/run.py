@@ -92,12 +92,14 @@ def parse_args(argv=None):
 
 def merge_rounds(rounds: list[dict]) -> dict:
     """One result from the rounds of one engine on one workload: every timed run, the
-    peak memory of the first round; the first failure if any round failed."""
+    best run of each round (``round_best``), the peak memory of the first round; the first
+    failure if any round failed."""
     bad = next((r for r in rounds if r["status"] != "ok"), None)
     if bad is not None:
         return bad
     first = rounds[0]
     return {**first, "times": [t for r in rounds for t in r["times"]],
+            "round_best": [min(r["times"]) for r in rounds],
             "wall_s": sum(r.get("wall_s", 0.0) for r in rounds), "rounds": len(rounds)}
 
 
