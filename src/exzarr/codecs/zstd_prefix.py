@@ -77,7 +77,7 @@ class PrefixDecoder:
 
     def __call__(self, src: np.ndarray, out: np.ndarray, need: int) -> bool:
         if not 0 < need <= out.nbytes - BLOCK_BYTES:
-            return False  # (also) the last block: decoding the whole chunk costs less
+            return False  # nothing, or a prefix ending in the last block: decode it whole
         if self._frame_size(src.ctypes.data, src.nbytes) != src.nbytes:
             return False  # not one frame spanning the buffer (or a library error)
         ctx = self._context()
