@@ -3,6 +3,7 @@ for elements near a chunk's start."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
@@ -101,11 +102,19 @@ LAYOUTS = {
 }
 
 
-@pytest.fixture
-def any_prefix(monkeypatch):
+@contextlib.contextmanager
+def any_prefix_allowed():
     """Prefixes of chunks of one block allowed, so that the small chunks of the tests
     below take the prefix route (they would be decoded whole)."""
-    monkeypatch.setattr(zstd_prefix, "BLOCK_BYTES", 0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(zstd_prefix, "BLOCK_BYTES", 0)
+        yield
+
+
+@pytest.fixture
+def any_prefix():
+    with any_prefix_allowed():
+        yield
 
 
 @pytest.fixture
@@ -125,8 +134,7 @@ def prefix_calls(monkeypatch):
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_reads_near_chunk_starts_match_numpy(layout, data):
-    with pytest.MonkeyPatch.context() as mp:  # (what the any_prefix fixture does)
-        mp.setattr(zstd_prefix, "BLOCK_BYTES", 0)
+    with any_prefix_allowed():  # (a function-scoped fixture would span all examples)
         _reads_near_chunk_starts_match_numpy(layout, data)
 
 
@@ -165,11 +173,10 @@ def test_prefix_only_where_it_skips_a_block(layout, prefix_calls):
     # chunks of 512 KiB (four zstd blocks) and 256 KiB (two): PREFIX_FRACTION (3/4) of
     # the former ends in its first three blocks, of the latter in its last block
     d = np.arange(512 * 512, dtype="f4").reshape(512, 512)
-    z = ez.create("memory://", shape=d.shape, chunks=(256, 512), dtype="f4", fill_value=0,
-                  **LAYOUTS[layout] | ({"shards": (512, 512)} if layout == "sharded" else {}))
+    kw = LAYOUTS[layout] | ({"shards": (512, 512)} if layout == "sharded" else {})
+    z = ez.create("memory://", shape=d.shape, chunks=(256, 512), dtype="f4", fill_value=0, **kw)
     z[...] = d
-    y = ez.create("memory://", shape=d.shape, chunks=(128, 512), dtype="f4", fill_value=0,
-                  **LAYOUTS[layout] | ({"shards": (512, 512)} if layout == "sharded" else {}))
+    y = ez.create("memory://", shape=d.shape, chunks=(128, 512), dtype="f4", fill_value=0, **kw)
     y[...] = d
     for a, i, j in [(z, 0, 0), (z, 140, 5), (z, 200, 0), (y, 10, 0), (y, 70, 0)]:
         assert a[i, j].read() == d[i, j]
