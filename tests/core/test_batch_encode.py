@@ -362,3 +362,48 @@ def test_complex_fill_with_a_zero_part_follows_the_value_rule(batches):
     (fast, z), (slow, _) = write_both(d, dtype="c8", fill_value=1 + 0j)
     assert contents(fast) == contents(slow)
     np.testing.assert_array_equal(z[...].read(), d)
+
+
+def test_memory_store_keeps_the_bytes_object_the_frame_was_written_in(batches, monkeypatch):
+    fresh_bytes = importlib.import_module("exzarr.array.fresh_bytes")
+    if not fresh_bytes.available():
+        pytest.skip("bytes objects cannot be filled in place here")
+    made = []
+    real = batch_encode.BatchEncoder.encode_value
+
+    def spy(self, task, **kw):
+        taken, value = real(self, task, **kw)
+        made.append(value)
+        return taken, value
+    monkeypatch.setattr(batch_encode.BatchEncoder, "encode_value", spy)
+    d = data()
+    d[:16, :12] = 0  # all fill_value: deleted, not stored
+    fast, z = write_plain(d)
+    slow, _ = write_plain(d, jit_on=False)
+    assert contents(fast) == contents(slow)
+    inside = (SHAPE[0] // 16) * (SHAPE[1] // 12)
+    assert len(made) == inside and made.count(None) == 1
+    kept = {id(v) for v in fast._data.values()}
+    assert all(id(v) in kept for v in made if v is not None)  # the very objects, not copies
+    np.testing.assert_array_equal(z[...].read(), d)
+
+
+def test_without_in_place_bytes_the_memory_store_gets_a_copy(batches, monkeypatch):
+    fresh_bytes = importlib.import_module("exzarr.array.fresh_bytes")
+    monkeypatch.setattr(fresh_bytes, "available", lambda: False)
+    monkeypatch.setattr(batch_encode.BatchEncoder, "encode_value",
+                        lambda *a, **k: pytest.fail("no in-place bytes here"))
+    d = data()
+    fast, z = write_plain(d)
+    slow, _ = write_plain(d, jit_on=False)
+    assert contents(fast) == contents(slow) and batches
+    np.testing.assert_array_equal(z[...].read(), d)
+
+
+def test_local_store_writes_from_the_thread_buffer(tmp_path, batches, monkeypatch):
+    monkeypatch.setattr(batch_encode.BatchEncoder, "encode_value",
+                        lambda *a, **k: pytest.fail("a local store writes the buffer itself"))
+    d = data()
+    fast, z = write_plain(d, store=LocalStore(tmp_path / "a"))
+    assert batches
+    np.testing.assert_array_equal(z[...].read(), d)

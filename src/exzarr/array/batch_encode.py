@@ -26,6 +26,7 @@ from .. import config
 from ..kernels import jit
 from ..codecs.native_encode import NativeEncoder
 from ..kernels.fill import fill_bits
+from .fresh_bytes import FreshBytes
 from .gather import BasicTuples, row_offsets
 from .scratch import scratch
 
@@ -68,24 +69,10 @@ class BatchEncoder:
                minimum: int = BATCH_MIN) -> dict:
         if len(items) < minimum:
             return {}
-        encode_gather = _kernels().encode_gather
-        origins = np.array([self._tuples.whole_chunk_origin(t) for t, _ in items],
-                           dtype=np.int64)
-        if (origins < 0).any() or (origins > self._limit).any():
-            return {}  # not inside the source: the per-chunk path says why
-        n = len(items)
-        fill = self._fill
-        if fill is None:
-            fill = self._fill = _fill_words(self._shape, self._fill_value)
         out = getattr(self._local, "out", None)
         if out is None:
             out = self._local.out = np.empty(self._capacity, dtype=np.uint8)
-        gathered = scratch(fill.shape, np.dtype(np.uint64))
-        sizes = np.empty(n, dtype=np.int64)
-        native = self._compressor
-        done = encode_gather(native.address, native.context(), native.memmove, self._src,
-                             origins @ self._strides, self._rows, self._row_bytes,
-                             self._nbytes, fill, check_fill, gathered, out, sizes)
+        done, sizes = self._encode_into(out, [t for t, _ in items], check_fill)
         view = out.data
         encoded: dict = {}
         pos = 0
@@ -96,6 +83,39 @@ class BatchEncoder:
                 encoded[lc] = view[pos:pos + size]
                 pos += size
         return encoded
+
+    def encode_value(self, task, *, check_fill: bool = True) -> tuple[bool, bytes | None]:
+        """One chunk the write covers whole, its frame written straight into a new bytes
+        object (:class:`~exzarr.array.fresh_bytes.FreshBytes`: what an in-memory store
+        keeps, with no copy out of this thread's buffer): ``(True, frame)``, ``(True,
+        None)`` when it is all fill_value, ``(False, None)`` when refused (nothing made)."""
+        fresh = FreshBytes(self._capacity)
+        assert fresh.array is not None
+        done, sizes = self._encode_into(fresh.array, [task], check_fill)
+        if not done:
+            return False, None
+        size = int(sizes[0])
+        return True, (None if size < 0 else fresh.take(size))
+
+    def _encode_into(self, out: np.ndarray, tasks: list, check_fill: bool
+                     ) -> tuple[int, np.ndarray]:
+        """Encode ``tasks``' chunks one after the other into ``out``: (how many were done,
+        each one's frame size, -1 when all fill_value)."""
+        sizes = np.empty(len(tasks), dtype=np.int64)
+        origins = np.array([self._tuples.whole_chunk_origin(t) for t in tasks],
+                           dtype=np.int64)
+        if (origins < 0).any() or (origins > self._limit).any():
+            return 0, sizes  # not inside the source: the per-chunk path says why
+        fill = self._fill
+        if fill is None:
+            fill = self._fill = _fill_words(self._shape, self._fill_value)
+        gathered = scratch(fill.shape, np.dtype(np.uint64))
+        native = self._compressor
+        done = _kernels().encode_gather(
+            native.address, native.context(), native.memmove, self._src,
+            origins @ self._strides, self._rows, self._row_bytes, self._nbytes, fill,
+            check_fill, gathered, out, sizes)
+        return int(done), sizes
 
 
 @functools.cache

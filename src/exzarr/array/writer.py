@@ -15,6 +15,7 @@ from ..kernels.copy import copy_offsets
 from ..storage.base import Store
 from .casting import broadcast_value, coerce_value
 from .allocator import prime
+from . import fresh_bytes
 from .batch_encode import BatchEncoder, chunk_encoder
 from .chunkstore import is_write_empty, store_chunk, store_encoded
 from .fetch import io_parallelism, write_batch
@@ -125,15 +126,28 @@ def _encoded_whole(state, key: str, task, encoder: BatchEncoder) -> bool:
             or encoder.origin(task) is None:
         return False
     prime()
-    done = encoder.encode([(task, key)], check_fill=not is_write_empty(state), minimum=1)
+    check_fill = not is_write_empty(state)
+    store = state.store
+    if store.keeps_values and fresh_bytes.available():
+        # the frame is made in the bytes object the store keeps: no copy
+        taken, value = encoder.encode_value(task, check_fill=check_fill)
+        if not taken:
+            return False
+        with chunk_lock(store.url, key):
+            if value is None:  # all fill_value
+                store.delete(key)
+            else:
+                store.set(key, value)
+        return True
+    done = encoder.encode([(task, key)], check_fill=check_fill, minimum=1)
     if key not in done:
         return False
     frame = done[key]
-    with chunk_lock(state.store.url, key):
+    with chunk_lock(store.url, key):
         if frame is None:  # all fill_value
-            state.store.delete(key)
+            store.delete(key)
         else:  # this thread's buffer: the store writes or copies it before returning
-            state.store.set_parts(key, [frame])
+            store.set_parts(key, [frame])
     return True
 
 

@@ -58,6 +58,9 @@ class Store(abc.ABC):
     #: ``read_into`` reads straight into the caller's buffer (no bytes object between):
     #: readers that reuse a buffer call it instead of ``get``
     reads_into: bool = False
+    #: ``set`` keeps the bytes object it is given (in memory, no copy): writers may build a
+    #: value in a new bytes object for it rather than hand over a buffer to copy
+    keeps_values: bool = False
     #: :meth:`get_tagged` names the version of the value it read (an ETag) and
     #: :meth:`get_ranges_tagged` reads only while the value is still that version: readers
     #: may keep what they derived from a value (a shard's index) and check it in the request

@@ -60,6 +60,8 @@ class MemoryStore(Store):
     ``MemoryStore("x")`` and ``open_store("memory://x")`` reach the same data.
     """
 
+    keeps_values = True  # ``set`` stores the bytes object it is given
+
     def __init__(self, name: str | None = None, *, read_only: bool = False) -> None:
         super().__init__(read_only=read_only)
         if name is not None and (not isinstance(name, str) or not name.strip("/")):
