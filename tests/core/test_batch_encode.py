@@ -24,6 +24,7 @@ from exzarr.testing.strategies import basic_keys
 
 kernel_module = importlib.import_module("exzarr.kernels.encode_gather")
 batch_encode = importlib.import_module("exzarr.array.batch_encode")
+fresh_bytes = importlib.import_module("exzarr.array.fresh_bytes")
 
 pytestmark = pytest.mark.skipif(
     native_zstd() is None or native_zstd().compressor.address is None
@@ -365,7 +366,6 @@ def test_complex_fill_with_a_zero_part_follows_the_value_rule(batches):
 
 
 def test_memory_store_keeps_the_bytes_object_the_frame_was_written_in(batches, monkeypatch):
-    fresh_bytes = importlib.import_module("exzarr.array.fresh_bytes")
     if not fresh_bytes.available():
         pytest.skip("bytes objects cannot be filled in place here")
     made = []
@@ -389,7 +389,6 @@ def test_memory_store_keeps_the_bytes_object_the_frame_was_written_in(batches, m
 
 
 def test_without_in_place_bytes_the_memory_store_gets_a_copy(batches, monkeypatch):
-    fresh_bytes = importlib.import_module("exzarr.array.fresh_bytes")
     monkeypatch.setattr(fresh_bytes, "available", lambda: False)
     monkeypatch.setattr(batch_encode.BatchEncoder, "encode_value",
                         lambda *a, **k: pytest.fail("no in-place bytes here"))

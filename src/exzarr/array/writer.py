@@ -130,24 +130,21 @@ def _encoded_whole(state, key: str, task, encoder: BatchEncoder) -> bool:
     store = state.store
     if store.keeps_values and fresh_bytes.available():
         # the frame is made in the bytes object the store keeps: no copy
-        taken, value = encoder.encode_value(task, check_fill=check_fill)
-        if not taken:
-            return False
-        with chunk_lock(store.url, key):
-            if value is None:  # all fill_value
-                store.delete(key)
-            else:
-                store.set(key, value)
-        return True
-    done = encoder.encode([(task, key)], check_fill=check_fill, minimum=1)
-    if key not in done:
+        taken, frame = encoder.encode_value(task, check_fill=check_fill)
+        keep = store.set
+    else:
+        done = encoder.encode([(task, key)], check_fill=check_fill, minimum=1)
+        taken, frame = key in done, done.get(key)
+
+        def keep(k, buf) -> None:  # this thread's buffer: written or copied before returning
+            store.set_parts(k, [buf])
+    if not taken:
         return False
-    frame = done[key]
     with chunk_lock(store.url, key):
         if frame is None:  # all fill_value
             store.delete(key)
-        else:  # this thread's buffer: the store writes or copies it before returning
-            store.set_parts(key, [frame])
+        else:
+            keep(key, frame)
     return True
 
 
