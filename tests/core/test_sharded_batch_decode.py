@@ -18,7 +18,6 @@ from exzarr import config
 from exzarr.codecs.direct import native_zstd
 from exzarr.errors import DecompressionError
 from exzarr.kernels import jit
-from exzarr.array.gather import row_offsets
 from exzarr.kernels.decode_scatter import decode_scatter
 from exzarr.storage import MemoryStore
 from exzarr.testing.strategies import basic_keys
@@ -77,7 +76,17 @@ def test_whole_inner_chunks_are_decoded_in_batches(store, tmp_path, batches):
     assert batches
 
 
-@pytest.mark.parametrize("key", [(5, slice(None)), (slice(None, None, -1), slice(None)),
+@pytest.mark.parametrize("key", [(5, slice(None)), (slice(3, 97), 40), (slice(None), -1),
+                                 (50, slice(7, 61))])
+def test_ints_take_boxes_one_element_thick(key, batches):
+    """An int along a dimension is a box of extent 1 there (a row, or a column whose rows
+    are one element long), placed by the kernel too."""
+    z, d = make(MemoryStore())
+    np.testing.assert_array_equal(z[key].read(), d[key])
+    assert batches and all(done == given for given, done in batches)
+
+
+@pytest.mark.parametrize("key", [(slice(None, None, -1), slice(None)),
                                  (slice(None, None, 2), slice(None))])
 def test_selections_the_kernel_cannot_place_take_the_per_chunk_path(key, batches):
     z, d = make(MemoryStore())
@@ -89,8 +98,7 @@ def test_selections_the_kernel_cannot_place_take_the_per_chunk_path(key, batches
                                  (slice(1, 63), slice(1, 47)), (slice(9, 30), slice(2, 46))])
 def test_boxes_of_partly_read_inner_chunks_are_batched_too(key, batches):
     """A region on no inner-chunk boundary: the chunks at its edges are decoded in the
-    batch too (one call per box shape), straight into their place.  (Every shard here
-    gives at least BATCH_MIN inner chunks, in one coalesced buffer.)"""
+    batch too (boxes of every shape in one call per buffer), straight into their place."""
     z, d = make(MemoryStore())
     np.testing.assert_array_equal(z[key].read(), d[key])
     assert batches and all(done == given for given, done in batches)
@@ -108,6 +116,12 @@ def test_other_ranks(shape, chunks, shards, batches):
     z[...] = d
     np.testing.assert_array_equal(z[...].read(), d)
     assert bool(batches) == (len(shape) > 0)
+    if len(shape) == 3:  # boxes with an int in any dimension, and at the region's edges
+        for key in [(slice(1, 5), 3, slice(1, 7)), (slice(None), slice(2, 17), 5),
+                    (4, slice(1, 19), slice(None)), (slice(1, 6), slice(3, 18), slice(1, 7))]:
+            batches.clear()
+            np.testing.assert_array_equal(z[key].read(), d[key])
+            assert batches and all(done == given for given, done in batches)
 
 
 def test_no_batches_without_jit(batches):
@@ -220,18 +234,18 @@ def test_kernel_refuses_spans_and_places_outside_its_buffers():
     n = frame.size
     out = np.zeros((8, 8), "f4")
     flat = out.reshape(-1).view(np.uint8)
-    rows = row_offsets((4, 4), out.strides)
     scratch = np.empty(64, np.uint8)
-
     content_size, decompress, memmove = native.addresses
 
-    def run(starts, stops, bases, sc=scratch, skips=(0, 0), src_rows=np.arange(4) * 16,
-            out_rows=rows, row_bytes=16):
+    def run(starts, stops, bases, sc=scratch, skips=(0, 0), extents=((4, 4), (4, 4)),
+            out_strides=out.strides, chunk_strides=(16, 4)):
+        k = len(starts)
         return decode_scatter(content_size, decompress, native.context(), memmove, src,
                               np.array(starts, np.int64), np.array(stops, np.int64), 64, sc,
-                              flat, np.array(bases, np.int64), out_rows, row_bytes,
-                              np.array(skips[:len(starts)], np.int64),
-                              np.asarray(src_rows, np.int64))
+                              flat, np.array(bases, np.int64), np.array(skips[:k], np.int64),
+                              np.array(extents[:k], np.int64).reshape(k, -1),
+                              np.array(out_strides, np.int64),
+                              np.array(chunk_strides, np.int64), 4)
 
     assert run([0, n], [n, 2 * n], [0, 4 * 4 + 4 * 8 * 4]) == 2
     np.testing.assert_array_equal(out[:4, :4], chunk)
@@ -245,17 +259,24 @@ def test_kernel_refuses_spans_and_places_outside_its_buffers():
     assert run([0, 1], [n, n], [0, 16]) == 1                  # not a frame
     np.testing.assert_array_equal(out[:4, :4], chunk)       # only what was accepted
     assert not out[4:].any() and not out[:4, 4:].any()
-    # a box: rows 1-2, columns 1-3 of the chunk, placed at out[5, 2]
-    box_rows = row_offsets((2, 3), out.strides)
-    assert run([0], [n], [5 * 32 + 2 * 4], skips=(16 + 4,), src_rows=[0, 16],
-               out_rows=box_rows, row_bytes=12) == 1
+    # boxes of two shapes in one call: rows 1-2 x columns 1-3 of the chunk at out[5, 2],
+    # and column 2 (an int: rows one element long, no output axis) down out[:, 7]
+    assert run([0, n], [n, 2 * n], [5 * 32 + 2 * 4, 7 * 4], skips=(16 + 4, 8),
+               extents=((2, 3), (4, 1))) == 2
     np.testing.assert_array_equal(out[5:7, 2:5], chunk[1:3, 1:4])
-    # boxes reaching outside the decoded chunk, or rows that do not match: refused
-    assert run([0], [n], [0], skips=(16 * 3,), src_rows=[0, 16], out_rows=box_rows,
-               row_bytes=12) == 0
-    assert run([0], [n], [0], skips=(-4,), src_rows=[0, 16], out_rows=box_rows,
-               row_bytes=12) == 0
-    assert run([0], [n], [0], src_rows=[0], out_rows=box_rows, row_bytes=12) == 0
+    np.testing.assert_array_equal(out[:4, 7], chunk[:, 2])
+    # boxes reaching outside the decoded chunk or the output, or without a row: refused
+    assert run([0], [n], [0], skips=(16 * 3,), extents=((2, 3),)) == 0
+    assert run([0], [n], [0], skips=(-4,), extents=((2, 3),)) == 0
+    assert run([0], [n], [0], skips=(52,), extents=((1, 4),)) == 0
+    assert run([0], [n], [0], extents=((0, 3),)) == 0
+    assert run([0], [n], [7 * 32 + 6 * 4], extents=((1, 3),)) == 0
+    # rows that are not contiguous on either side, or strides that go backwards: refused
+    assert run([0], [n], [0], out_strides=(32, 8)) == 0
+    assert run([0], [n], [0], chunk_strides=(16, 8)) == 0
+    assert run([0], [n], [0], out_strides=(-32, 4)) == 0
+    # a box whose last dimension is one element long may take any stride there
+    assert run([0], [n], [0], extents=((4, 1),), out_strides=(32, 0), chunk_strides=(16, 4)) == 1
 
 
 def numcodecs_encode(chunk: np.ndarray) -> bytes:

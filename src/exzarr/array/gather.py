@@ -14,7 +14,7 @@ from ..indexing.plan import ChunkPlan, ChunkTask, UnitKind
 from ..indexing.selection import DimKind
 from ..indexing.slices import Slice
 
-__all__ = ["basic_view", "BasicTuples", "prefix_nbytes", "row_offsets", "unit_offsets"]
+__all__ = ["basic_view", "BasicTuples", "Boxes", "prefix_nbytes", "row_offsets", "unit_offsets"]
 
 
 def basic_view(plan: ChunkPlan, out: np.ndarray) -> np.ndarray:
@@ -86,23 +86,47 @@ class BasicTuples:
         outer = tuple(self._slices(i, pieces[i])[1] for i in self._outer_order)
         return tuple(inner), outer
 
-    def box(self, task: ChunkTask) -> tuple[tuple[int, ...], tuple[int, ...],
-                                            tuple[int, ...]] | None:
-        """(start in the chunk, extent, start in the basic view), per dimension, of what
-        the task takes when that is a step-1 slice along every dimension (a box), else
-        None."""
-        inner, outer = self(task)
-        if len(outer) != self._ndim:
-            return None
-        lo, n, at = [], [], []
-        for s, o in zip(inner, outer):
-            if (not isinstance(s, slice) or not isinstance(o, slice) or s.step != 1
-                    or o.step != 1 or s.stop is None or o.start is None):
-                return None
-            lo.append(s.start)
-            n.append(s.stop - s.start)
-            at.append(o.start)
-        return tuple(lo), tuple(n), tuple(at)
+
+class Boxes:
+    """The box each task of a basic plan takes of its chunk, as arrays indexed by
+    :attr:`ChunkTask.index` (for :mod:`exzarr.kernels.decode_scatter`): ``ok`` (the task's
+    selection is a box: a step-1 slice or an int along every dimension), ``extents``
+    (elements per dimension), ``skips`` (byte offset of the box's first element in the
+    decoded C-order chunk) and ``bases`` (in the basic view ``view``, whose byte strides
+    per dimension are ``out_strides``: 0 along an int's dimension).  Built with a few
+    NumPy operations per plan, not per task."""
+
+    __slots__ = ("ok", "extents", "skips", "bases", "out_strides", "chunk_strides")
+
+    def __init__(self, plan: ChunkPlan, view: np.ndarray):
+        m = len(plan.chunks)
+        units = plan.units
+        counts = [len(u.pieces) for u in units]
+        grids = np.indices(counts, dtype=np.int64).reshape(len(units), -1)
+        k = grids.shape[1] if units else 1
+        out_strides = np.zeros(m, dtype=np.int64)
+        slice_dims = sorted(u.dims[0] for u in units if u.kind is UnitKind.SLICE)
+        for d, stride in zip(slice_dims, view.strides):
+            out_strides[d] = stride
+        lo = np.zeros((k, m), dtype=np.int64)
+        self.extents = np.ones((k, m), dtype=np.int64)
+        self.bases = np.zeros(k, dtype=np.int64)
+        self.ok = np.full(k, m > 0 and len(slice_dims) == view.ndim)
+        for u, g in zip(units, grids):
+            d = u.dims[0]
+            if u.kind is UnitKind.INT:
+                lo[:, d] = np.array([p.inner[0] for p in u.pieces], dtype=np.int64)[g]
+                continue
+            inner = [cast(Slice, p.inner[0]) for p in u.pieces]
+            lo[:, d] = np.array([s.start for s in inner], dtype=np.int64)[g]
+            self.extents[:, d] = np.array([s.n for s in inner], dtype=np.int64)[g]
+            at = np.array([cast(Slice, p.outer).start for p in u.pieces], dtype=np.int64)
+            self.bases += at[g] * out_strides[d]
+            self.ok &= np.array([s.step == 1 for s in inner])[g]
+        self.out_strides = out_strides
+        chunk_strides = np.cumprod((plan.chunks[1:] + (1,))[::-1], dtype=np.int64)[::-1]
+        self.chunk_strides = chunk_strides * view.itemsize  # C order
+        self.skips = lo @ self.chunk_strides
 
 
 def prefix_nbytes(inner: tuple, shape: tuple[int, ...], itemsize: int) -> int:

@@ -8,6 +8,7 @@ reads (:mod:`exzarr.array.sharded`).
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -19,8 +20,7 @@ from ..kernels.copy import copy_offsets, fill_offsets
 from .allocator import prime
 from .fetch import fetch_chunks
 from .scratch import scratch
-from .gather import (BasicTuples, basic_view, elem_strides, prefix_nbytes, row_offsets,
-                     unit_offsets)
+from .gather import BasicTuples, Boxes, basic_view, elem_strides, prefix_nbytes, unit_offsets
 from .sharded import each_part, fetch_inner_chunks
 
 __all__ = ["read_selection", "chunk_geometry", "PREFIX_FRACTION"]
@@ -120,87 +120,73 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
 
     many = None
     if state.pipeline.supports_partial_decode and c_order and not zero_copy:
-        many = _many_handler(state, plan, view, tuples, on_chunk)
+        many = _many_handler(state, plan, view, on_chunk)
     return on_chunk, many
 
 
-#: inner chunks cut from one buffer are decoded in compiled calls from this many on (a
-#: region's row of inner chunks is one buffer of a few; per chunk, the Python route costs
-#: more than a kernel call: 41 -> 37.5 ms of CPU for the sharded.region workload)
+#: a read of this many inner chunks or more decodes them in compiled calls, one per buffer
+#: (per chunk, the Python route costs more than a kernel call: 41 -> 37.5 ms of CPU for the
+#: sharded.region workload); a read of one inner chunk keeps the route that can decode
+#: only its start (:mod:`exzarr.codecs.zstd_prefix`)
 BATCH_MIN = 2
 
 
-def _many_handler(state, plan: ChunkPlan, view: np.ndarray, tuples: BasicTuples, on_chunk):
+def _many_handler(state, plan: ChunkPlan, view: np.ndarray, on_chunk):
     """``many(buffer, parts)``, parts ``(task, start, stop, label)`` of ``buffer`` (a byte
-    memoryview): inner chunks of which the read takes a box (step-1 slices: the whole
-    chunk, or its part inside the region) are decoded and placed by :func:`decode_scatter`
-    (plain zstd inner chunks, a C-contiguous output, Numba on), one call per box shape,
-    when there are enough of them; the rest, and any chunk the kernel refuses and those
-    after it, go through ``on_chunk``.  None when the kernel can never apply to this
-    read."""
+    memoryview): inner chunks of which the read takes a box (step-1 slices or ints: the
+    whole chunk, or its part inside the region) are decoded and placed by
+    :func:`decode_scatter` (plain zstd inner chunks, a C-contiguous output, Numba on), in
+    one call whatever their boxes' shapes, when the read has :data:`BATCH_MIN` of them or
+    more; the rest, and any chunk the kernel refuses and those after it, go through
+    ``on_chunk``.  None when the kernel can never apply to this read."""
     native = state.pipeline.inner_native_zstd
     chunks = plan.chunks
     if (native is None or native.addresses is None or not chunks or not config.get().jit
             or not view.flags.c_contiguous or not view.flags.writeable
-            or view.ndim != len(chunks)):
+            or plan.nchunks < BATCH_MIN):
         return None
     item = view.dtype.itemsize
     nbytes = math.prod(chunks) * item
-    c_strides = _c_strides(chunks, item)
-    chunk_strides = np.array(c_strides, dtype=np.int64)
     flat = view.reshape(-1).view(np.uint8)
-    strides = np.array(view.strides, dtype=np.int64)
     each = each_part(on_chunk)
     addresses = native.addresses
-    layouts: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, int]] = {}
+    table: list[Boxes] = []  # made by the first batch (a read of one chunk needs none)
+    lock = threading.Lock()
 
-    def layout(n: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, int]:
-        """(rows in the output, rows in the chunk, row bytes) of a box of extent ``n``."""
-        got = layouts.get(n)
-        if got is None:
-            got = layouts[n] = (row_offsets(n, view.strides),
-                                row_offsets(n, c_strides), n[-1] * item)
-        return got
+    def boxes() -> Boxes:
+        if not table:
+            with lock:
+                if not table:
+                    table.append(Boxes(plan, view))
+        return table[0]
 
     def many(buf, parts) -> None:
-        if len(parts) < BATCH_MIN or not jit.numba_available():
+        if not jit.numba_available():
             return each(buf, parts)
-        boxes: dict[tuple[int, ...], list] = {}
-        rest = []
-        for part in parts:
-            box = tuples.box(part[0])
-            if box is None or 0 in box[1]:
-                rest.append(part)
-            else:
-                boxes.setdefault(box[1], []).append((part, box[0], box[2]))
-        if sum(len(b) for b in boxes.values()) < BATCH_MIN:
+        b = boxes()
+        idx = np.fromiter((p[0].index for p in parts), dtype=np.int64, count=len(parts))
+        take = b.ok[idx]
+        batch, rest = parts, []
+        if not take.all():
+            flags = take.tolist()
+            batch = [p for p, t in zip(parts, flags) if t]
+            rest = [p for p, t in zip(parts, flags) if not t]
+            idx = idx[take]
+        if not batch:
             return each(buf, parts)
         from ..kernels.decode_scatter import decode_scatter  # imports Numba
 
-        src = np.frombuffer(buf, dtype=np.uint8)
-        work = scratch((nbytes,), np.dtype(np.uint8))
+        spans = np.array([(p[1], p[2]) for p in batch], dtype=np.int64)
         content_size, decompress, memmove = addresses
-        for n, group in boxes.items():
-            rows, src_rows, row_bytes = layout(n)
-            spans = np.array([(p[1], p[2]) for p, _, _ in group], dtype=np.int64)
-            skips = np.array([lo for _, lo, _ in group], dtype=np.int64) @ chunk_strides
-            bases = np.array([at for _, _, at in group], dtype=np.int64) @ strides
-            done = decode_scatter(content_size, decompress, native.context(), memmove, src,
-                                  spans[:, 0], spans[:, 1], nbytes, work, flat, bases, rows,
-                                  row_bytes, skips, src_rows)
-            rest.extend(p for p, _, _ in group[done:])  # refused: the checked route says why
+        done = decode_scatter(content_size, decompress, native.context(), memmove,
+                              np.frombuffer(buf, dtype=np.uint8), spans[:, 0], spans[:, 1],
+                              nbytes, scratch((nbytes,), np.dtype(np.uint8)), flat,
+                              b.bases[idx], b.skips[idx], b.extents[idx], b.out_strides,
+                              b.chunk_strides, item)
+        rest.extend(batch[done:])  # refused: the checked route says why
         each(buf, rest)
 
     return many
-
-
-def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
-    """Byte strides of a C-contiguous array of ``shape``."""
-    out, step = [], itemsize
-    for n in reversed(shape):
-        out.append(step)
-        step *= n
-    return tuple(reversed(out))
 
 
 def _fancy_handler(state, plan: ChunkPlan, out: np.ndarray, decode):

@@ -53,6 +53,7 @@ class Unit:
 class ChunkTask:
     coords: tuple[int, ...]
     pieces: tuple[Piece, ...]       # one per unit, in plan.units order
+    index: int = 0                  # position in the plan's task order
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,12 +72,12 @@ class ChunkPlan:
 
     def __iter__(self):
         ndim = len(self.chunks)
-        for combo in itertools.product(*(u.pieces for u in self.units)):
+        for i, combo in enumerate(itertools.product(*(u.pieces for u in self.units))):
             coords = [0] * ndim
             for u, p in zip(self.units, combo):
                 for d, c in zip(u.dims, p.chunk):
                     coords[d] = c
-            yield ChunkTask(tuple(coords), combo)
+            yield ChunkTask(tuple(coords), combo, i)
 
     def covers_chunk(self, task: ChunkTask, shape: tuple[int, ...]) -> bool:
         """Whether the task writes every valid element of its chunk (edge chunks clipped)."""

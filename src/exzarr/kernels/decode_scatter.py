@@ -3,21 +3,25 @@
 A read of many small chunks (the inner chunks of a shard) spends more time in Python per
 chunk (the call into the decompressor, the view of the chunk's region, the copy) than
 decoding a chunk of 64 KiB takes.  :func:`decode_scatter` does all of it for a batch of
-chunks of which a read takes the same box (the whole chunk, or the same rows and columns
-of each at the edge of a region) into a C-contiguous output, without the GIL: for each
-frame, the decompressor's header check, one decompression into ``scratch`` and a copy of
-the box's rows to their place in the output.
+chunks, each with the box a read takes of it (the whole chunk, or its part inside the
+region: one start and extent per dimension, boxes of any shapes in one call) into a
+C-contiguous output, without the GIL: for each frame, the decompressor's header check,
+one decompression into ``scratch`` and a copy of the box's rows to their place in the
+output.
 
 The decompressor comes in as the addresses of two C functions (e.g. libzstd's
 ``ZSTD_getFrameContentSize`` and ``ZSTD_decompressDCtx``, called through
 :mod:`exzarr.kernels.cfunc`) and its context pointer, so this module knows no codec.  A frame whose
-header does not announce exactly ``nbytes`` or that does not decode to exactly ``nbytes``
-stops the batch: its index is returned, and the caller decodes it and the rest the checked
-way (which says what is wrong).  There is no NumPy twin: without Numba the caller takes
-its per-chunk path, which gives the same result.
+header does not announce exactly ``nbytes``, that does not decode to exactly ``nbytes``
+or whose box reaches outside the chunk or the output stops the batch: its index is
+returned, and the caller decodes it and the rest the checked way (which says what is
+wrong).  There is no NumPy twin: without Numba the caller takes its per-chunk path,
+which gives the same result.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from .cfunc import call2, call3, call5
 from .jit import lazy_njit
@@ -27,39 +31,73 @@ __all__ = ["decode_scatter"]
 
 @lazy_njit
 def decode_scatter(content_size, decompress, ctx, copy, src, starts, stops, nbytes, scratch,
-                   out, bases, rows, row_bytes, skips, src_rows):
-    """Decode ``src[starts[i]:stops[i]]`` (``nbytes`` each, into ``scratch``) and copy
-    ``row_bytes`` from ``skips[i] + src_rows[r]`` of it to ``out[bases[i] + rows[r]:]``,
-    for each row ``r`` and each ``i`` in order: a box of the chunk (all of it, or the part
-    a read takes) placed in the output.  ``src``, ``scratch`` and ``out`` are flat uint8
-    arrays; ``rows`` and ``src_rows`` ascend; ``content_size``, ``decompress`` and ``copy``
-    are addresses of C functions, ``copy`` C's ``memmove`` (far faster than a compiled
-    slice assignment of bytes).  Returns the number of frames done: ``len(starts)``, or
-    the index of the first frame refused."""
+                   out, bases, skips, extents, out_strides, chunk_strides, item):
+    """Decode ``src[starts[i]:stops[i]]`` (``nbytes`` each, into ``scratch``) and copy its
+    box of ``extents[i]`` elements per dimension, whose first element is at byte
+    ``skips[i]`` of the chunk, to byte ``bases[i]`` of ``out``, for each ``i`` in order.
+    The box is copied row by row (its last dimension: ``extents[i, -1] * item`` bytes,
+    contiguous on both sides); ``out_strides`` and ``chunk_strides`` are the byte strides
+    of each dimension in the output (0 for a dimension the output does not have) and in
+    the decoded chunk (C order).  ``src``, ``scratch`` and ``out`` are flat uint8 arrays;
+    ``content_size``, ``decompress`` and ``copy`` are addresses of C functions, ``copy``
+    C's ``memmove`` (far faster than a compiled slice assignment of bytes).  Returns the
+    number of frames done: ``len(starts)``, or the index of the first frame refused."""
     n = starts.shape[0]
-    nrows = rows.shape[0]
-    if n and (scratch.shape[0] < nbytes or src_rows.shape[0] != nrows or nrows == 0
-              or row_bytes <= 0):
+    m = out_strides.shape[0]
+    if n and (scratch.shape[0] < nbytes or m == 0 or chunk_strides.shape[0] != m
+              or extents.shape[1] != m or stops.shape[0] < n or bases.shape[0] < n
+              or skips.shape[0] < n or extents.shape[0] < n or item <= 0):
         return 0
+    for d in range(m):
+        if out_strides[d] < 0 or chunk_strides[d] < 0:
+            return 0
     base_src = src.ctypes.data
     dst = scratch.ctypes.data
     base_out = out.ctypes.data
     end_out = out.shape[0]
+    at = np.zeros(m, dtype=np.int64)
     for i in range(n):
         if starts[i] < 0 or stops[i] < starts[i] or stops[i] > src.shape[0]:
             return i
         b = bases[i]
-        if b + rows[0] < 0 or b + rows[nrows - 1] + row_bytes > end_out:
-            return i
         k = skips[i]
-        if k + src_rows[0] < 0 or k + src_rows[nrows - 1] + row_bytes > nbytes:
+        row_bytes = extents[i, m - 1] * item
+        if extents[i, m - 1] > 1 and (out_strides[m - 1] != item or chunk_strides[m - 1] != item):
+            return i  # rows not contiguous
+        end_out_row = b + row_bytes  # the end of the box's last row, in the output
+        end_src_row = k + row_bytes  # and in the chunk
+        for d in range(m - 1):
+            e = extents[i, d]
+            if e <= 0:
+                return i
+            end_out_row += (e - 1) * out_strides[d]
+            end_src_row += (e - 1) * chunk_strides[d]
+        if row_bytes <= 0 or b < 0 or k < 0 or end_out_row > end_out or end_src_row > nbytes:
             return i
-        at = base_src + starts[i]
+        frame = base_src + starts[i]
         size = stops[i] - starts[i]
-        if call2(content_size, at, size) != nbytes:
+        if call2(content_size, frame, size) != nbytes:
             return i
-        if call5(decompress, ctx, dst, nbytes, at, size) != nbytes:
+        if call5(decompress, ctx, dst, nbytes, frame, size) != nbytes:
             return i
-        for r in range(nrows):
-            call3(copy, base_out + b + rows[r], dst + k + src_rows[r], row_bytes)
+        # every row of the box: an odometer over its first m - 1 dimensions
+        for d in range(m):
+            at[d] = 0
+        o = b
+        s = k
+        while True:
+            call3(copy, base_out + o, dst + s, row_bytes)
+            d = m - 2
+            while d >= 0:
+                at[d] += 1
+                o += out_strides[d]
+                s += chunk_strides[d]
+                if at[d] < extents[i, d]:
+                    break
+                o -= at[d] * out_strides[d]
+                s -= at[d] * chunk_strides[d]
+                at[d] = 0
+                d -= 1
+            if d < 0:
+                break
     return n
