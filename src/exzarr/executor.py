@@ -1,11 +1,9 @@
 """The one place that owns threads.
 
-Every multi-chunk read or write goes through :func:`run` (side effects, all tasks),
-:func:`run_spawning` (tasks that may add tasks: a shard planned into byte ranges) or
+Every multi-chunk read or write goes through :func:`run` (side effects, all tasks) or
 :func:`imap` (results as they complete, at most ``max_inflight`` tasks in flight so
 memory stays bounded).  One task, or ``threads == 1``, runs inline on the caller's
-thread with no thread hop; otherwise the caller works beside ``threads - 1`` pool
-threads.  Tasks run with the caller's ``exzarr.config`` settings.  A
+thread with no thread hop.  Tasks run with the caller's ``exzarr.config`` settings.  A
 store that must stay on the caller's thread right now (``store.serial_now()``, e.g. a
 SQLite store inside a transaction) makes everything run inline.  Tasks must not submit
 work to the executor themselves (nested calls run inline).  A :func:`prefetch` task may
@@ -33,7 +31,7 @@ from .storage.base import Store
 T = TypeVar("T")
 R = TypeVar("R")
 
-__all__ = ["run", "run_spawning", "imap", "prefetch", "threads", "cpu_gate"]
+__all__ = ["run", "imap", "prefetch", "threads", "cpu_gate"]
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -149,8 +147,7 @@ def _with_caller_config(fn: Callable[[T], R]) -> Callable[[T], R]:
 
 def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = None,
         store: Store | None = None) -> None:
-    """Call ``fn`` on every item, in parallel; re-raise the first error once no task is
-    running (items no thread had begun by then are dropped)."""
+    """Call ``fn`` on every item, in parallel; re-raise the first error after all finish."""
     items = list(items)
     n = _n_threads(parallel, store)
     if _inline(len(items), n):
@@ -173,79 +170,14 @@ def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = N
                 if item is _DONE:
                     return
                 fn(item)  # type: ignore[arg-type]
-    _run_workers(work, min(n, len(items)))
+    pool = _get_pool(n)
+    futures = [pool.submit(work) for _ in range(min(n, len(items)))]
+    wait(futures)
+    for f in futures:
+        f.result()  # re-raise the first error
 
 
 _DONE = object()
-
-
-def _run_workers(work: Callable[[], None], n: int) -> None:
-    """Run ``work`` on ``n`` threads: the caller's and ``n - 1`` of the pool (the caller
-    starts at once, and only ``n - 1`` threads wait to be woken: a read of a few chunks is
-    over in about the time waking a thread takes here; one not started by the time the
-    caller's ``work`` returns is not waited for); re-raise the first error after all
-    finish.  Calls into the executor from the caller's ``work`` run inline, as on the
-    pool's threads."""
-    futures = [_get_pool(n).submit(work) for _ in range(n - 1)]
-    error: BaseException | None = None
-    nested = getattr(_worker, "active", False)
-    _worker.active = True
-    try:
-        work()
-    except BaseException as exc:  # raised after the other threads are done
-        error = exc
-    finally:
-        _worker.active = nested
-    for f in futures:
-        f.cancel()  # a thread not started yet: the work is done without it
-    wait(futures)
-    if error is not None:
-        raise error
-    for f in futures:
-        if not f.cancelled():
-            f.result()  # re-raise the first error
-
-
-def run_spawning(fn: Callable[[T], Iterable[T] | None], items: Iterable[T], *,
-                 store: Store | None = None) -> None:
-    """:func:`run` where ``fn(item)`` may return more items to run (a shard read planned
-    into byte ranges by whichever thread took it): they go to the front of the shared
-    queue, so threads start on them while other items are still being planned, and the
-    call returns when no item is queued and none is running.  The first error is re-raised
-    as in :func:`run`; an item that raised spawns nothing."""
-    queue: deque[T] = deque(items)
-    n = _n_threads(None, store)
-    if n <= 1 or getattr(_worker, "active", False) or not queue:
-        while queue:
-            more = fn(queue.popleft())
-            if more:
-                queue.extendleft(reversed(list(more)))
-        return
-    cfg = _config.get()
-    cond = threading.Condition()
-    busy = 0
-
-    def work() -> None:
-        nonlocal busy
-        with _config.use(cfg):
-            while True:
-                with cond:
-                    while not queue and busy:
-                        cond.wait()
-                    if not queue:
-                        return
-                    item = queue.popleft()
-                    busy += 1
-                more = None
-                try:
-                    more = fn(item)
-                finally:
-                    with cond:
-                        busy -= 1
-                        if more:
-                            queue.extendleft(reversed(list(more)))
-                        cond.notify_all()
-    _run_workers(work, n)
 
 
 def imap(fn: Callable[[T], R], items: Iterable[T], *, parallel: int | None = None,

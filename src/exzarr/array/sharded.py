@@ -252,38 +252,34 @@ RANGE_TASK_BYTES = 2 << 20
 
 
 def _read_ranges(state, items, on_chunk, many) -> None:
-    """Read the inner chunks of low-latency stores: each shard's index (one small read)
-    and the plan of its coalesced ranges, then every range as one task that reads its bytes
-    and decodes its inner chunks.  A shard is planned by the thread that takes it, its
-    ranges joining the queue the threads work from (:func:`executor.run_spawning`): the
-    threads decode the first shard's ranges while the others are planned."""
+    """Read the inner chunks of low-latency stores: each shard's index first (in order,
+    one small read each), then every coalesced range of every shard as one task that reads
+    its bytes and decodes its inner chunks."""
     p = state.pipeline
     cps = p.chunks_per_shard
-    store = state.store
-    into = store.reads_into
-
-    def plan(shard, group) -> list:
-        """The tasks of one shard: ``(key, range, inner chunks)``; ``range`` None: the
-        inner chunks (task, label) read as fill_value."""
+    tasks: list = []
+    for shard, group in items:
         key = state.chunk_key(shard)
         locals_ = [_local(t.coords, shard, cps) for t in group]
         labelled = {lc: (t, inner_chunk_label(key, lc)) for t, lc in zip(group, locals_)}
         index, _ = _read_index(state, key)
         if index is None:
-            return [(key, None, list(labelled.values()))]
+            tasks.append((key, None, list(labelled.values())))
+            continue
         ranges, missing = p.plan_inner_reads(index, locals_, max_size=RANGE_TASK_BYTES)
-        tasks = [(key, None, [labelled[lc] for lc in missing])] if missing else []
+        if missing:
+            tasks.append((key, None, [labelled[lc] for lc in missing]))
         tasks.extend((key, r, labelled) for r in ranges)
-        return tasks
 
-    def one(item) -> list | None:
-        if len(item) == 2:  # (shard, its tasks): planned here, its ranges queued
-            return plan(*item)
+    store = state.store
+    into = store.reads_into
+
+    def one(item) -> None:
         key, rng, chunks = item
         if rng is None:  # empty inner chunks (or a missing shard): fill_value
             for t, label in chunks:
                 on_chunk(t, None, label)
-            return None
+            return
         if into:  # into this thread's buffer: decoded before the thread's next range
             start = rng.byte_range[0]
             out = byte_scratch(rng.nbytes)
@@ -297,9 +293,8 @@ def _read_ranges(state, items, on_chunk, many) -> None:
             t, label = chunks[lc]
             parts.append((t, a, b, label))
         many(buf, parts)
-        return None
 
-    executor.run_spawning(one, items, store=store)
+    executor.run(one, tasks, store=state.store)
 
 
 def write_shards(state, plan, put, covers, source=None) -> None:
