@@ -23,6 +23,7 @@ compressed members) has each shard read once, whole, the next one while this one
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import floordiv
 
 import numpy as np
 
@@ -48,7 +49,7 @@ def group_by_shard(pipeline, tasks) -> dict[tuple, list]:
     cps = pipeline.chunks_per_shard
     groups: dict[tuple, list] = defaultdict(list)
     for t in tasks:
-        groups[tuple(c // n for c, n in zip(t.coords, cps))].append(t)
+        groups[tuple(map(floordiv, t.coords, cps))].append(t)
     return groups
 
 

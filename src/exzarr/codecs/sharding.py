@@ -165,15 +165,20 @@ class ShardingCodec(ArrayBytesCodec):
         and ``parts`` ``(coords, start, stop)`` within the fetched bytes; cut them with
         :func:`exzarr.codecs.byte_ranges.split`.  Empty coords read as fill_value.
         """
+        grid = index.shape[:-1]
+        coords_list = list(coords_list)
+        at = np.asarray(coords_list, dtype=np.intp).reshape(len(coords_list), len(grid))
+        # the entries looked up in one NumPy call (a lookup per inner chunk costs ~2 us)
+        flat = np.ravel_multi_index(tuple(at.T), grid) if len(grid) else np.zeros(len(at), np.intp)
+        entries = index.reshape(-1, 2)[flat].tolist()
         requests: list[tuple[tuple[int, ...], int, int]] = []
         missing: list[tuple[int, ...]] = []
-        for c in coords_list:
-            coords = tuple(int(i) for i in c)
-            rng = self.inner_byte_range(index, coords)
-            if rng is None:
+        for row, (off, n) in zip(at.tolist(), entries):
+            coords = tuple(row)
+            if off == MISSING:
                 missing.append(coords)
             else:
-                requests.append((coords, rng[0], rng[1]))
+                requests.append((coords, off, off + n))
         return coalesce(requests, max_gap=max_gap, max_size=max_size), missing
 
     def decode_inner(self, raw: BufferLike | None, ctx: DecodeContext = NO_CONTEXT, out: np.ndarray | None = None) -> np.ndarray:

@@ -72,7 +72,15 @@ class ChunkPlan:
 
     def __iter__(self):
         ndim = len(self.chunks)
-        for i, combo in enumerate(itertools.product(*(u.pieces for u in self.units))):
+        pieces = [u.pieces for u in self.units]
+        if tuple(u.dims for u in self.units) == tuple((d,) for d in range(ndim)):
+            # one unit per dimension, in order (basic selections): each task's coords are
+            # its pieces' chunks, taken from a product of ints
+            coords = itertools.product(*([p.chunk[0] for p in ps] for ps in pieces))
+            for i, (combo, at) in enumerate(zip(itertools.product(*pieces), coords)):
+                yield ChunkTask(at, combo, i)
+            return
+        for i, combo in enumerate(itertools.product(*pieces)):
             coords = [0] * ndim
             for u, p in zip(self.units, combo):
                 for d, c in zip(u.dims, p.chunk):
