@@ -76,8 +76,8 @@ class ChunkPlan:
         if tuple(u.dims for u in self.units) == tuple((d,) for d in range(ndim)):
             # one unit per dimension, in order (basic selections): each task's coords are
             # its pieces' chunks, taken from a product of ints
-            coords = itertools.product(*([p.chunk[0] for p in ps] for ps in pieces))
-            for i, (combo, at) in enumerate(zip(itertools.product(*pieces), coords)):
+            grid = itertools.product(*([p.chunk[0] for p in ps] for ps in pieces))
+            for i, (combo, at) in enumerate(zip(itertools.product(*pieces), grid)):
                 yield ChunkTask(at, combo, i)
             return
         for i, combo in enumerate(itertools.product(*pieces)):
