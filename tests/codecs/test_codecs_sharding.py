@@ -244,3 +244,31 @@ def test_sharding_config_errors():
     plain = CodecPipeline.from_v3([BYTES_LE], spec)
     assert not plain.is_sharded and plain.inner_chunk_shape is None
     assert _pipe("end").inner_chunk_shape == INNER
+
+
+BYTES_BE = {"name": "bytes", "configuration": {"endian": "big"}}
+
+
+@pytest.mark.parametrize("index_codecs", [[BYTES_LE, {"name": "crc32c"}], [BYTES_LE],
+                                          [BYTES_BE, {"name": "crc32c"}], [BYTES_BE]])
+def test_index_decoded_directly_equals_the_codec_chain(index_codecs):
+    """The usual index (little-endian, with or without crc32c) is decoded by the checksum
+    codec and a NumPy view instead of the generic chain: the same array, owned and
+    writable, and a corrupt checksum still fails; a big-endian index takes the chain."""
+    pipe = CodecPipeline.from_v3([sharding("end", index_codecs=index_codecs)],
+                                 ChunkSpec(SHARD, np.dtype("<i4"), 0))
+    shard = pipe._shard()
+    assert shard._plain_index == (index_codecs[0] is BYTES_LE)
+    raw = pipe.encode(_padded(_data(), (0, 0)))
+    index_raw = raw[-pipe.index_nbytes:]
+    got = pipe.decode_index(index_raw, key="c/0/0")
+    expected = shard.index.decode(index_raw)
+    assert got.dtype == np.uint64 and got.shape == shard.chunks_per_shard + (2,)
+    np.testing.assert_array_equal(got, expected)
+    assert got.flags.writeable and not np.shares_memory(got, np.frombuffer(index_raw, np.uint8))
+    np.testing.assert_array_equal(pipe.decode(raw), _padded(_data(), (0, 0)))
+    if len(index_codecs) == 2:
+        bad = bytearray(index_raw)
+        bad[3] ^= 0xFF
+        with pytest.raises(ChecksumMismatchError, match="c/0/0"):
+            pipe.decode_index(bytes(bad), key="c/0/0")

@@ -23,7 +23,9 @@ from ..errors import InvalidMetadataError
 from ..kernels.fill import is_all_fill
 from ._base import NO_CONTEXT, ArrayBytesCodec, ChunkSpec, Codec, DecodeContext, as_byte_view, fill_into
 from .byte_ranges import DEFAULT_MAX_GAP, CoalescedRange, coalesce
+from .array_codecs import BytesCodec
 from .chain import CodecChain, build_chain
+from .checksum import Crc32cCodec
 
 if TYPE_CHECKING:
     from ._base import BufferLike
@@ -59,6 +61,7 @@ class ShardingCodec(ArrayBytesCodec):
     inner: CodecChain
     index: CodecChain
     index_nbytes: int
+    _plain_index: bool = False
 
     def __init__(self, chunk_shape: Sequence[int], codecs: Any = _DEFAULT_CODECS,
                  index_codecs: Any = _DEFAULT_INDEX_CODECS, index_location: str = "end"):
@@ -112,6 +115,12 @@ class ShardingCodec(ArrayBytesCodec):
                 "bytes + crc32c); compressors are not allowed there"
             )
         bound.index_nbytes = index_nbytes
+        chain = bound.index
+        # the index as every writer stores it (little-endian uint64, with or without a
+        # crc32c): decoded by the checksum codec and a NumPy view, not the generic chain
+        bound._plain_index = (not chain.array_array and isinstance(chain.array_bytes, BytesCodec)
+                              and chain.array_bytes.endian == "little"
+                              and all(isinstance(c, Crc32cCodec) for c in chain.bytes_bytes))
         return bound
 
     def _require_bound(self) -> ChunkSpec:
@@ -136,7 +145,14 @@ class ShardingCodec(ArrayBytesCodec):
         if mv.nbytes != self.index_nbytes:
             raise ctx.fail(f"shard index is {mv.nbytes} bytes, expected {self.index_nbytes} "
                            "(the shard is truncated or not a shard)")
-        index = self.index.decode(mv, ctx)
+        if self._plain_index:
+            data = mv
+            for c in self.index.bytes_bytes:  # the crc32c: checked and cut off
+                data = as_byte_view(c.decode(data, self.index.bytes_spec, ctx))
+            index = np.frombuffer(data, dtype="<u8").astype(np.uint64).reshape(
+                self.chunks_per_shard + (2,))
+        else:
+            index = self.index.decode(mv, ctx)
         offsets, nbytes = index[..., 0], index[..., 1]
         missing = offsets == MISSING
         if np.any(missing != (nbytes == MISSING)):
