@@ -8,7 +8,6 @@ reads (:mod:`exzarr.array.sharded`).
 from __future__ import annotations
 
 import math
-import threading
 
 import numpy as np
 
@@ -150,22 +149,13 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, on_chunk):
     flat = view.reshape(-1).view(np.uint8)
     each = each_part(on_chunk)
     addresses = native.addresses
-    table: list[Boxes] = []  # made by the first batch (a read of one chunk needs none)
-    lock = threading.Lock()
-
-    def boxes() -> Boxes:
-        if not table:
-            with lock:
-                if not table:
-                    table.append(Boxes(plan, view))
-        return table[0]
+    boxes = Boxes(plan, view)  # (the handler exists only for reads of several chunks)
 
     def many(buf, parts) -> None:
         if not jit.numba_available():
             return each(buf, parts)
-        b = boxes()
         idx = np.fromiter((p[0].index for p in parts), dtype=np.int64, count=len(parts))
-        take = b.ok[idx]
+        take = boxes.ok[idx]
         batch, rest = parts, []
         if not take.all():
             flags = take.tolist()
@@ -181,8 +171,8 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, on_chunk):
         done = decode_scatter(content_size, decompress, native.context(), memmove,
                               np.frombuffer(buf, dtype=np.uint8), spans[:, 0], spans[:, 1],
                               nbytes, scratch((nbytes,), np.dtype(np.uint8)), flat,
-                              b.bases[idx], b.skips[idx], b.extents[idx], b.out_strides,
-                              b.chunk_strides, item)
+                              boxes.bases[idx], boxes.skips[idx], boxes.extents[idx],
+                              boxes.out_strides, boxes.chunk_strides, item)
         rest.extend(batch[done:])  # refused: the checked route says why
         each(buf, rest)
 

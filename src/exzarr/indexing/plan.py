@@ -53,7 +53,7 @@ class Unit:
 class ChunkTask:
     coords: tuple[int, ...]
     pieces: tuple[Piece, ...]       # one per unit, in plan.units order
-    index: int = 0                  # position in the plan's task order
+    index: int                      # position in the plan's task order
 
 
 @dataclass(frozen=True, eq=False)
