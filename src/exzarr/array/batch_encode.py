@@ -9,7 +9,9 @@ inner chunk of a shard that the write covers whole and that lies inside the arra
 checks and compresses them all into one per-thread buffer (the compressor of
 :mod:`exzarr.codecs.native_encode`: the same frames as numcodecs' byte for byte, without
 numcodecs' new zstd context or new blosc output object per chunk; uncompressed chunks
-are gathered straight into it).  Unsharded chunks go the same way one per call
+are gathered straight into it; blosc chunks with byte shuffle are shuffled as they are
+gathered where :meth:`~exzarr.codecs.native_encode.NativeEncoder.for_chunks` has a
+variant for their size).  Unsharded chunks go the same way one per call
 (:func:`chunk_encoder`), v2 chunks without filters included.  The rest of a shard, and a
 chunk the kernel refuses with those after it, take the per-chunk path.
 """
@@ -24,6 +26,7 @@ import numpy as np
 
 from .. import config
 from ..kernels import jit
+from ..codecs.blosc_preshuffle import Preshuffle, shuffle_blocks
 from ..codecs.native_encode import NativeEncoder
 from ..kernels.fill import fill_bits
 from .fresh_bytes import FreshBytes
@@ -47,13 +50,15 @@ class BatchEncoder:
     def __init__(self, native: NativeEncoder, src: np.ndarray,
                  data: np.ndarray, tuples: BasicTuples, chunk: tuple[int, ...],
                  fill: np.ndarray, per_call: int) -> None:
-        self._compressor = native
         self._src, self._tuples = data, tuples  # ``src`` as bytes (``src.view(np.uint8)``)
         self._limit = np.array(src.shape, dtype=np.int64) - np.array(chunk, dtype=np.int64)
         self._strides = np.array(src.strides, dtype=np.int64)
         self._rows = row_offsets(chunk, src.strides)
         self._row_bytes = chunk[-1] * src.dtype.itemsize
         self._nbytes = math.prod(chunk) * src.dtype.itemsize
+        self._compressor = native = native.for_chunks(self._nbytes, self._row_bytes)
+        pre = native.shuffle
+        self._shuffle = (pre.typesize, pre.block) if pre is not None else (0, 0)
         self._fill_value = fill
         self._fill: np.ndarray | None = None  # the pattern, made on the first call
         self._shape = chunk
@@ -108,13 +113,14 @@ class BatchEncoder:
             return 0, sizes  # not inside the source: the per-chunk path says why
         fill = self._fill
         if fill is None:
-            fill = self._fill = _fill_words(self._shape, self._fill_value)
+            fill = self._fill = _fill_words(self._shape, self._fill_value,
+                                            self._compressor.shuffle)
         gathered = scratch(fill.shape, np.dtype(np.uint64))
         native = self._compressor
         done = _kernels().encode_gather(
             native.address, native.context(), native.memmove, self._src,
             origins @ self._strides, self._rows, self._row_bytes, self._nbytes, fill,
-            check_fill, gathered, out, sizes)
+            check_fill, gathered, out, sizes, *self._shuffle)
         return int(done), sizes
 
 
@@ -126,13 +132,17 @@ def _kernels():
     return encode_gather
 
 
-def _fill_words(shape: tuple[int, ...], value: np.ndarray) -> np.ndarray:
-    """The bytes of a chunk of ``shape`` entirely ``value``, as uint64 words (zero past
-    its end)."""
+def _fill_words(shape: tuple[int, ...], value: np.ndarray,
+                shuffle: Preshuffle | None = None) -> np.ndarray:
+    """The bytes of a chunk of ``shape`` entirely ``value`` (shuffled as the kernel
+    shuffles a chunk, when ``shuffle``), as uint64 words (zero past its end)."""
     pattern = np.broadcast_to(value, shape)
     nbytes = pattern.size * value.itemsize
     words = np.zeros(-(-nbytes // 8), dtype=np.uint64)
-    words.view(np.uint8)[:nbytes] = np.ascontiguousarray(pattern).reshape(-1).view(np.uint8)
+    raw = np.ascontiguousarray(pattern).reshape(-1).view(np.uint8)
+    if shuffle is not None:
+        raw = shuffle_blocks(raw, shuffle.typesize, shuffle.block)
+    words.view(np.uint8)[:nbytes] = raw
     return words
 
 

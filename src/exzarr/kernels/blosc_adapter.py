@@ -18,6 +18,12 @@ chunk that does not compress into it is stored verbatim), narrows its ``int`` re
 answers -1 for anything but a frame (0: did not fit, negative: an error) and when the
 capacity is less than that room.
 
+:func:`preshuffled_address` is the same for chunks the caller has already shuffled
+(:mod:`exzarr.codecs.blosc_preshuffle`): its parameter block has doshuffle 0, the forced
+block size that gives the usual blocks, and a seventh field, the block size itself.  It
+sets the shuffle bit of the frame's flags and, when blosc stored the chunk verbatim,
+unshuffles the stored bytes: the frame is then the one the usual call makes.
+
 This module imports Numba: import it only where a kernel that uses it is about to run.
 """
 
@@ -27,21 +33,22 @@ from functools import cache
 
 import numba
 from numba import types
+from numba.extending import register_jitable
 
+from .blosc_frame import DOSHUFFLE, FLAGS_AT, MEMCPYED, OVERHEAD
 from .cfunc import call10, peek
+from .shuffle import bytes_at, unshuffle_into
 
-__all__ = ["PARAMS", "OVERHEAD", "compress_address"]
+__all__ = ["PARAMS", "OVERHEAD", "compress_address", "preshuffled_address"]
 
-#: c-blosc's BLOSC_MAX_OVERHEAD: a frame takes at most this many bytes beyond its data
-OVERHEAD = 16
-
-#: the parameter block's fields, in order
+#: the parameter block's fields, in order (the pre-shuffled adapter's has ``block`` too)
 PARAMS = ("function", "clevel", "doshuffle", "typesize", "blocksize", "compressor")
 
 _SIGNATURE = types.int64(types.int64, types.int64, types.int64, types.int64, types.int64)
 
 
-def _compress(ctx, dst, capacity, src, size):
+@register_jitable
+def _blosc(ctx, dst, capacity, src, size):
     # room for exactly what numcodecs gives: blosc stores a block verbatim (a memcpy
     # frame) when compressing would not fit, so more room would change the frame
     room = size + OVERHEAD
@@ -55,14 +62,42 @@ def _compress(ctx, dst, capacity, src, size):
     return result
 
 
-@cache
-def compress_address() -> int:
-    """The address of the compiled adapter (compiled on the first call)."""
+def _compress(ctx, dst, capacity, src, size):
+    return _blosc(ctx, dst, capacity, src, size)
+
+
+def _compress_preshuffled(ctx, dst, capacity, src, size):
+    result = _blosc(ctx, dst, capacity, src, size)
+    if result < OVERHEAD:
+        return -1
+    flags = bytes_at(dst + FLAGS_AT, 1)
+    if flags[0] & MEMCPYED:  # stored verbatim: the items go back in their order
+        if result != size + OVERHEAD:
+            return -1
+        unshuffle_into(bytes_at(src, size), bytes_at(dst + OVERHEAD, size), size,
+                       peek(ctx + 24), peek(ctx + 48))
+    flags[0] |= DOSHUFFLE
+    return result
+
+
+def _compiled(fn) -> int:
     try:  # (a cfunc is always compiled in nopython mode)
-        compiled = numba.cfunc(_SIGNATURE, cache=True)(_compress)
+        compiled = numba.cfunc(_SIGNATURE, cache=True)(fn)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        compiled = numba.cfunc(_SIGNATURE, cache=False)(_compress)
+        compiled = numba.cfunc(_SIGNATURE, cache=False)(fn)
     address = compiled.address
     if not address:
         raise RuntimeError("the compiled blosc adapter has no address")
     return int(address)
+
+
+@cache
+def compress_address() -> int:
+    """The address of the compiled adapter (compiled on the first call)."""
+    return _compiled(_compress)
+
+
+@cache
+def preshuffled_address() -> int:
+    """The address of the adapter for pre-shuffled chunks (compiled on the first call)."""
+    return _compiled(_compress_preshuffled)

@@ -16,6 +16,11 @@ Address 0 means no compression: each chunk's frame is its bytes, gathered straig
 result that is not a size within the capacity (an error) stops the batch: its index is
 returned and the caller encodes it and the rest the checked way.  There is no NumPy twin:
 without Numba the caller takes its per-chunk path, which gives the same bytes.
+
+A compressor that takes its input byte-shuffled (blosc's shuffle done by the caller:
+:mod:`exzarr.codecs.blosc_preshuffle`) comes with ``shuffle`` (the item size; 0: none) and
+``block``: the rows are then shuffled as they are gathered (:mod:`exzarr.kernels.shuffle`),
+in one pass, and ``fill`` is the fill pattern shuffled the same way.
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ import numpy as np
 
 from .cfunc import call3, call5
 from .jit import lazy_njit
+from .shuffle import gather_shuffle
 
 __all__ = ["encode_gather"]
 
 
 @lazy_njit
 def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill, check_fill,
-                  scratch, out, sizes):
+                  scratch, out, sizes, shuffle=0, block=0):
     """For each ``i``: copy row ``r`` (``row_bytes`` long) of the chunk at byte offset
     ``bases[i] + rows[r]`` of ``src`` to ``scratch``; when ``check_fill`` and those
     ``nbytes`` equal ``fill``'s first ``nbytes``, ``sizes[i] = -1``; else compress them into ``out`` after
@@ -38,7 +44,8 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     source array (offsets count from its first element; the caller checks every chunk lies
     inside it); ``fill`` and ``scratch`` are uint64 arrays of at least ``nbytes``; ``out`` a
     flat uint8 array; ``compress`` (0: none, the frame is the gathered bytes, written
-    straight into ``out``) and ``copy`` (C's ``memmove``) are addresses.  Returns
+    straight into ``out``) and ``copy`` (C's ``memmove``) are addresses; ``shuffle`` and
+    ``block`` (module docstring): the rows shuffled on the way into ``scratch``.  Returns
     the number of chunks done: ``len(bases)``, or the index of the first one refused."""
     n = bases.shape[0]
     words = nbytes // 8
@@ -46,6 +53,10 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
               or rows.shape[0] * row_bytes != nbytes):
         return 0
     raw = compress == 0
+    shuffled = shuffle != 0 and not raw
+    if shuffled and ((shuffle != 2 and shuffle != 4 and shuffle != 8) or block <= 0
+                     or block % shuffle or row_bytes % shuffle):
+        return 0
     fill_bytes = fill.view(np.uint8)
     base_src = src.ctypes.data
     base_out = out.ctypes.data
@@ -62,8 +73,12 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
             dst = scratch.ctypes.data
             here = scratch.view(np.uint8)[:nbytes]
         b = base_src + bases[i]
-        for r in range(rows.shape[0]):
-            call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
+        if shuffled:
+            gather_shuffle(base_src, bases[i], rows, row_bytes, nbytes, shuffle, block,
+                           scratch.view(np.uint8))
+        else:
+            for r in range(rows.shape[0]):
+                call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
         same = check_fill
         start = 0
         if same and (not raw or pos % 8 == 0):  # whole words where they are aligned

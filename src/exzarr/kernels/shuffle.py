@@ -1,0 +1,118 @@
+"""blosc's byte shuffle, fused with the gather of a chunk's rows (compiled helpers).
+
+:func:`gather_shuffle` copies a chunk's rows out of the source and shuffles them in the
+same pass: per block of ``block`` bytes of the chunk (the last block: what is left), byte
+0 of every item, then byte 1, ... (:func:`exzarr.codecs.blosc_preshuffle.shuffle_blocks`
+is the NumPy statement).  Items are read as 2-, 4- or 8-byte words and split with shifts,
+which the compiler vectorises: on this project's machine it gathers and shuffles a 1 MiB
+chunk faster than c-blosc's SSE2 shuffle alone (and the copy before it).
+:func:`unshuffle_into` undoes it, byte by byte, for the rare frame blosc stores verbatim.
+
+Numba helpers (``register_jitable``): called from compiled kernels.  This module imports
+Numba: import it only where a kernel that uses it is about to run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import carray, types
+from numba.extending import intrinsic, register_jitable
+
+__all__ = ["gather_shuffle", "unshuffle_into", "bytes_at"]
+
+
+def _pointer_to(item: Any) -> Any:
+    def impl(typingctx: Any, addr: Any) -> Any:
+        ptr = types.CPointer(item)
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            return builder.inttoptr(args[0], context.get_value_type(ptr))
+
+        return ptr(types.int64), codegen
+
+    return intrinsic(impl)
+
+
+_u8_at: Any = _pointer_to(types.uint8)
+_u16_at: Any = _pointer_to(types.uint16)
+_u32_at: Any = _pointer_to(types.uint32)
+_u64_at: Any = _pointer_to(types.uint64)
+
+
+@register_jitable
+def bytes_at(addr, n):
+    """The ``n`` bytes at address ``addr`` as a uint8 array (no copy)."""
+    return carray(_u8_at(addr), (n,))
+
+
+@register_jitable
+def _split(addr, count, typesize, out, o, n):
+    """Byte ``k`` of each of the ``count`` items at ``addr`` to ``out[o + k * n + i]``."""
+    if typesize == 4:
+        w4 = carray(_u32_at(addr), (count,))
+        a0 = out[o:o + count]
+        a1 = out[o + n:o + n + count]
+        a2 = out[o + 2 * n:o + 2 * n + count]
+        a3 = out[o + 3 * n:o + 3 * n + count]
+        for i in range(count):
+            v = w4[i]
+            a0[i] = np.uint8(v & 0xFF)
+            a1[i] = np.uint8((v >> 8) & 0xFF)
+            a2[i] = np.uint8((v >> 16) & 0xFF)
+            a3[i] = np.uint8(v >> 24)
+    elif typesize == 8:
+        w8 = carray(_u64_at(addr), (count,))
+        for k in range(0, 8, 4):  # two passes of four outputs: fewer live streams
+            b0 = out[o + k * n:o + k * n + count]
+            b1 = out[o + (k + 1) * n:o + (k + 1) * n + count]
+            b2 = out[o + (k + 2) * n:o + (k + 2) * n + count]
+            b3 = out[o + (k + 3) * n:o + (k + 3) * n + count]
+            shift = np.uint64(8 * k)
+            for i in range(count):
+                v = w8[i] >> shift
+                b0[i] = np.uint8(v & np.uint64(0xFF))
+                b1[i] = np.uint8((v >> np.uint64(8)) & np.uint64(0xFF))
+                b2[i] = np.uint8((v >> np.uint64(16)) & np.uint64(0xFF))
+                b3[i] = np.uint8((v >> np.uint64(24)) & np.uint64(0xFF))
+    else:  # 2
+        w2 = carray(_u16_at(addr), (count,))
+        c0 = out[o:o + count]
+        c1 = out[o + n:o + n + count]
+        for i in range(count):
+            v = w2[i]
+            c0[i] = np.uint8(v & 0xFF)
+            c1[i] = np.uint8(v >> 8)
+
+
+@register_jitable
+def gather_shuffle(src, base, rows, row_bytes, nbytes, typesize, block, out):
+    """Copy row ``r`` of a chunk (``row_bytes`` at address ``src + base + rows[r]``) into
+    ``out`` (uint8, ``nbytes`` or more), shuffled in blocks of ``block`` bytes, items of
+    ``typesize`` (2, 4 or 8) bytes.  The caller checks ``row_bytes``, ``block`` and
+    ``nbytes`` are multiples of ``typesize`` and every row lies in the source."""
+    pos = 0  # where the row starts in the chunk
+    for r in range(rows.shape[0]):
+        at = src + base + rows[r]
+        done = 0
+        while done < row_bytes:  # a row may cross from one block into the next
+            start = (pos // block) * block
+            size = min(block, nbytes - start)
+            take = min(row_bytes - done, start + size - pos)
+            _split(at + done, take // typesize, typesize, out,
+                   start + (pos - start) // typesize, size // typesize)
+            done += take
+            pos += take
+
+
+@register_jitable
+def unshuffle_into(src, dst, nbytes, typesize, block):
+    """The inverse: the ``nbytes`` shuffled bytes ``src`` (uint8 array) back to items in
+    ``dst`` (uint8 array)."""
+    for start in range(0, nbytes, block):
+        size = min(block, nbytes - start)
+        n = size // typesize
+        for k in range(typesize):
+            for i in range(n):
+                dst[start + i * typesize + k] = src[start + k * n + i]
