@@ -369,13 +369,13 @@ def test_memory_store_keeps_the_bytes_object_the_frame_was_written_in(batches, m
     if not fresh_bytes.available():
         pytest.skip("bytes objects cannot be filled in place here")
     made = []
-    real = batch_encode.BatchEncoder.encode_value
+    real = batch_encode.BatchEncoder.encode_values
 
-    def spy(self, task, **kw):
-        taken, value = real(self, task, **kw)
-        made.append(value)
-        return taken, value
-    monkeypatch.setattr(batch_encode.BatchEncoder, "encode_value", spy)
+    def spy(self, tasks, **kw):
+        values = real(self, tasks, **kw)
+        made.extend(values)
+        return values
+    monkeypatch.setattr(batch_encode.BatchEncoder, "encode_values", spy)
     d = data()
     d[:16, :12] = 0  # all fill_value: deleted, not stored
     fast, z = write_plain(d)
@@ -390,7 +390,7 @@ def test_memory_store_keeps_the_bytes_object_the_frame_was_written_in(batches, m
 
 def test_without_in_place_bytes_the_memory_store_gets_a_copy(batches, monkeypatch):
     monkeypatch.setattr(fresh_bytes, "available", lambda: False)
-    monkeypatch.setattr(batch_encode.BatchEncoder, "encode_value",
+    monkeypatch.setattr(batch_encode.BatchEncoder, "encode_values",
                         lambda *a, **k: pytest.fail("no in-place bytes here"))
     d = data()
     fast, z = write_plain(d)
@@ -400,9 +400,70 @@ def test_without_in_place_bytes_the_memory_store_gets_a_copy(batches, monkeypatc
 
 
 def test_local_store_writes_from_the_thread_buffer(tmp_path, batches, monkeypatch):
-    monkeypatch.setattr(batch_encode.BatchEncoder, "encode_value",
+    monkeypatch.setattr(batch_encode.BatchEncoder, "encode_values",
                         lambda *a, **k: pytest.fail("a local store writes the buffer itself"))
     d = data()
     fast, z = write_plain(d, store=LocalStore(tmp_path / "a"))
     assert batches
     np.testing.assert_array_equal(z[...].read(), d)
+
+
+# -- unsharded chunks in groups ------------------------------------------------------------
+
+writer = importlib.import_module("exzarr.array.writer")
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "local"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_unsharded_chunks_are_encoded_in_groups(store_kind, threads, tmp_path, batches):
+    """A write of many chunks encodes several per compiled call (up to GROUP_MAX); the
+    edge chunks of a group go the per-chunk way; the bytes are the per-chunk path's."""
+    shape = (16 * 20 + 5, 12 * 6)  # 120 whole chunks and an edge row
+    d = np.random.default_rng(2).standard_normal(shape).astype("f4").round(2)
+    d[:16, :12] = 0  # one chunk all fill_value
+    stores = []
+    for jit_on in (True, False):
+        store = MemoryStore() if store_kind == "memory" else LocalStore(tmp_path / str(jit_on))
+        z = ez.create(store, shape=shape, chunks=(16, 12), dtype="f4", compressor=ZSTD,
+                      fill_value=0)
+        with config.set(jit=jit_on, threads=threads):
+            z[...] = d
+        stores.append(store)
+        np.testing.assert_array_equal(z[...].read(), d)
+    assert contents(stores[0]) == contents(stores[1])
+    assert "c/0/0" not in contents(stores[0])
+    size = writer.group_size(21 * 6, threads)
+    assert size > 1 and max(given for given, _ in batches) == size
+    assert sum(done for _, done in batches) == 120
+
+
+def test_a_chunk_refused_in_a_group_and_those_after_it_go_the_per_chunk_way(
+        batches, monkeypatch):
+    real = kernel_module.encode_gather  # (the ``batches`` spy, which records the real)
+    refused = []
+
+    def refuse_the_second(*args):
+        done = real(*args)
+        refused.append(len(args[4]) - min(done, 1))
+        return min(done, 1)  # the first of each group taken, the others handed back
+    monkeypatch.setattr(kernel_module, "encode_gather", refuse_the_second)
+    shape = (16 * 16, 12 * 4)
+    d = data(shape)
+    stores = []
+    for jit_on in (True, False):
+        store = MemoryStore()
+        z = ez.create(store, shape=shape, chunks=(16, 12), dtype="f4", compressor=ZSTD,
+                      fill_value=0)
+        with config.set(jit=jit_on, threads=2):
+            z[...] = d
+        stores.append(store)
+        np.testing.assert_array_equal(z[...].read(), d)
+    assert contents(stores[0]) == contents(stores[1])
+    assert batches and all(given > 1 for given, _ in batches) and sum(refused) > 0
+
+
+def test_group_size():
+    assert writer.group_size(256, 2) == writer.GROUP_MAX
+    assert writer.group_size(16, 2) == 2
+    assert writer.group_size(3, 2) == 1
+    assert writer.group_size(0, 4) == 1

@@ -38,6 +38,8 @@ __all__ = ["BatchEncoder", "batch_encoder", "chunk_encoder"]
 #: inner chunks of one shard encoded in one compiled call from this many on
 BATCH_MIN = 4
 
+_NO_OUT = np.empty(0, dtype=np.uint8)  # ``out`` of a call whose frames go to ``dests``
+
 
 class BatchEncoder:
     """``encode(items)`` for ``items`` ``(task, label)`` (``minimum`` or more; a shard's
@@ -62,7 +64,9 @@ class BatchEncoder:
         self._fill_value = fill
         self._fill: np.ndarray | None = None  # the pattern, made on the first call
         self._shape = chunk
-        self._capacity = per_call * self._compressor.bound(self._nbytes)
+        self._room = self._compressor.bound(self._nbytes)  # one frame's
+        self.per_call = per_call
+        self._capacity = per_call * self._room
         # one output buffer per thread for this write (its pages are faulted in once, and
         # freed with the write: a thread-lived buffer of a shard's size would stay resident)
         self._local = threading.local()
@@ -89,23 +93,23 @@ class BatchEncoder:
                 pos += size
         return encoded
 
-    def encode_value(self, task, *, check_fill: bool = True) -> tuple[bool, bytes | None]:
-        """One chunk the write covers whole, its frame written straight into a new bytes
+    def encode_values(self, tasks: list, *, check_fill: bool = True) -> list[bytes | None]:
+        """Chunks the write covers whole, each frame written straight into a new bytes
         object (:class:`~exzarr.array.fresh_bytes.FreshBytes`: what an in-memory store
-        keeps, with no copy out of this thread's buffer): ``(True, frame)``, ``(True,
-        None)`` when it is all fill_value, ``(False, None)`` when refused (nothing made)."""
-        fresh = FreshBytes(self._capacity)
-        assert fresh.array is not None
-        done, sizes = self._encode_into(fresh.array, [task], check_fill)
-        if not done:
-            return False, None
-        size = int(sizes[0])
-        return True, (None if size < 0 else fresh.take(size))
+        keeps, with no copy out of this thread's buffer): the frames of the first tasks,
+        in order, None for one all fill_value; the tasks after them were refused (nothing
+        made) and go the per-chunk way."""
+        fresh = [FreshBytes(self._room) for _ in tasks]
+        dests = np.fromiter((f.address for f in fresh), dtype=np.int64, count=len(fresh))
+        done, sizes = self._encode_into(_NO_OUT, tasks, check_fill, dests)
+        return [None if size < 0 else f.take(size)
+                for f, size in zip(fresh, sizes[:done].tolist())]
 
-    def _encode_into(self, out: np.ndarray, tasks: list, check_fill: bool
-                     ) -> tuple[int, np.ndarray]:
-        """Encode ``tasks``' chunks one after the other into ``out``: (how many were done,
-        each one's frame size, -1 when all fill_value)."""
+    def _encode_into(self, out: np.ndarray, tasks: list, check_fill: bool,
+                     dests: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+        """Encode ``tasks``' chunks one after the other into ``out`` (or each into its own
+        ``dests[i]``, of ``bound(nbytes)`` bytes): (how many were done, each one's frame
+        size, -1 when all fill_value)."""
         sizes = np.empty(len(tasks), dtype=np.int64)
         origins = np.array([self._tuples.whole_chunk_origin(t) for t in tasks],
                            dtype=np.int64)
@@ -120,7 +124,8 @@ class BatchEncoder:
         done = _kernels().encode_gather(
             native.address, native.context(), native.memmove, self._src,
             origins @ self._strides, self._rows, self._row_bytes, self._nbytes, fill,
-            check_fill, gathered, out, sizes, *self._shuffle)
+            check_fill, gathered, out, sizes, *self._shuffle,
+            *(() if dests is None else (dests, self._room)))
         return int(done), sizes
 
 
@@ -178,13 +183,13 @@ def batch_encoder(state, source) -> BatchEncoder | None:
     return _encoder(found, spec, spec.fill_value, source, math.prod(p.chunks_per_shard))
 
 
-def chunk_encoder(state, source) -> BatchEncoder | None:
-    """The encoder of the chunks an unsharded write covers whole (one per call, with
-    ``minimum=1``), on the same conditions, for arrays whose chunks are plain zstd or
-    blosc frames of their bytes in C order; None otherwise."""
+def chunk_encoder(state, source, per_call: int = 1) -> BatchEncoder | None:
+    """The encoder of the chunks an unsharded write covers whole (``per_call`` or fewer
+    per call, with ``minimum=1``), on the same conditions, for arrays whose chunks are
+    plain zstd or blosc frames of their bytes in C order; None otherwise."""
     p = state.pipeline
     found = p.native_encoder
     meta = state.meta
     if found is None or meta.order != "C" or tuple(p.spec.shape) != tuple(meta.chunks):
         return None
-    return _encoder(found, p.spec, state.fill, source, 1)
+    return _encoder(found, p.spec, state.fill, source, per_call)

@@ -46,15 +46,17 @@ def available() -> bool:
 
 
 class FreshBytes:
-    """``n`` uninitialised bytes of a new bytes object: fill ``array`` (a uint8 array over
-    them), then :meth:`take` the object cut to the bytes written.  Dropped without
-    :meth:`take`, the object is freed."""
+    """``n`` uninitialised bytes of a new bytes object: fill them (at ``address``, or
+    through ``array``, a uint8 array over them), then :meth:`take` the object cut to the
+    bytes written.  Dropped without :meth:`take`, the object is freed."""
 
-    __slots__ = ("array", "_ptr")
+    __slots__ = ("address", "_ptr", "_n", "_array")
 
     def __init__(self, n: int) -> None:
         self._ptr: int | None = None
-        self.array: np.ndarray | None = None
+        self._array: np.ndarray | None = None
+        self.address: int | None = None
+        self._n = n
         api = _api()
         if api is None:
             raise RuntimeError("bytes objects cannot be filled in place in this interpreter")
@@ -63,8 +65,15 @@ class FreshBytes:
         if not ptr:
             raise MemoryError(f"cannot allocate a bytes object of {n} bytes")
         self._ptr = ptr
-        buf = (ctypes.c_ubyte * n).from_address(data(ptr))
-        self.array = np.ctypeslib.as_array(buf)
+        self.address = data(ptr)
+
+    @property
+    def array(self) -> np.ndarray | None:
+        """The bytes to fill as a uint8 array (None once taken)."""
+        if self._array is None and self.address is not None:
+            buf = (ctypes.c_ubyte * self._n).from_address(self.address)
+            self._array = np.ctypeslib.as_array(buf)
+        return self._array
 
     def take(self, size: int) -> bytes:
         """The bytes object, its first ``size`` bytes (``array`` is void from here on:
@@ -73,7 +82,8 @@ class FreshBytes:
         if ptr is None:
             raise RuntimeError("FreshBytes.take() called twice")
         _, _, resize, decref = _api()  # type: ignore[misc]
-        self.array = None
+        self._array = None
+        self.address = None
         self._ptr = None
         ref = ctypes.c_void_p(ptr)
         if resize(ctypes.byref(ref), size) != 0:  # the object is freed, an error raised
@@ -87,7 +97,8 @@ class FreshBytes:
     def __del__(self) -> None:
         ptr, self._ptr = getattr(self, "_ptr", None), None
         if ptr is not None:  # never taken: our reference goes, and with it the object
-            self.array = None
+            self._array = None
+            self.address = None
             api = _api()
             if api is not None:
                 api[3](ptr)

@@ -52,7 +52,8 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
             # uncompressed chunks: gathered by the compiled encoder where the store writes
             # the buffer as given (files), else kept as one new bytes object each
             if not verbatim or _writes_buffers(state.store):
-                encoder = chunk_encoder(state, put)
+                encoder = chunk_encoder(state, put, group_size(
+                    plan.nchunks, io_parallelism(state.store) or executor.threads()))
             if encoder is None and verbatim:
                 direct = put
     else:
@@ -63,9 +64,28 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
                      put if isinstance(put, _BasicPutter) else None)
         return
     tasks = list(plan)
+    parallel = io_parallelism(state.store)
     with write_batch(state, len(tasks)):
-        executor.run(lambda task: _write_chunk(state, plan, task, put, direct, encoder),
-                     tasks, parallel=io_parallelism(state.store), store=state.store)
+        if encoder is None:
+            executor.run(lambda task: _write_chunk(state, plan, task, put, direct),
+                         tasks, parallel=parallel, store=state.store)
+            return
+        size = encoder.per_call
+        groups = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+        executor.run(lambda group: _write_group(state, plan, group, put, direct, encoder),
+                     groups, parallel=parallel, store=state.store)
+
+
+def group_size(ntasks: int, threads: int) -> int:
+    """Chunks per compiled encoding call of an unsharded write of ``ntasks`` chunks: up to
+    :data:`GROUP_MAX`, leaving each of ``threads`` threads four groups or more to
+    balance."""
+    return max(1, min(GROUP_MAX, ntasks // (4 * max(1, threads))))
+
+
+#: the most chunks of an unsharded write encoded in one compiled call (the Python around
+#: a call, ~50 µs after a 1 MiB chunk has left the caches cold, is paid once per group)
+GROUP_MAX = 8
 
 
 def _encodes_verbatim(state: ArrayState) -> bool:
@@ -119,33 +139,51 @@ def _fancy_putter(plan: ChunkPlan, src: np.ndarray):
     return put
 
 
-def _encoded_whole(state, key: str, task, encoder: BatchEncoder) -> bool:
-    """Encode and store a chunk the write covers whole in one compiled call (zstd chunks,
-    :mod:`exzarr.array.batch_encode`); False: not taken, nothing was stored."""
-    if state.chunk_extent(task.coords) != tuple(state.meta.chunks) \
-            or encoder.origin(task) is None:
-        return False
+def _write_group(state, plan: ChunkPlan, tasks: list, put,
+                 direct: _BasicPutter | None, encoder: BatchEncoder) -> None:
+    """Write ``tasks``' chunks: those the write covers whole encoded and stored with one
+    compiled call (:mod:`exzarr.array.batch_encode`), the rest (and any the call
+    refuses) one by one."""
+    meta = state.meta
+    shape, chunks = tuple(meta.shape), tuple(meta.chunks)
+    whole, rest = [], []
+    for task in tasks:
+        if (plan.covers_chunk(task, shape) and state.chunk_extent(task.coords) == chunks
+                and encoder.origin(task) is not None):
+            whole.append(task)
+        else:
+            rest.append(task)
+    if whole:
+        rest = _encode_whole(state, whole, encoder) + rest
+    for task in rest:
+        _write_chunk(state, plan, task, put, direct)
+
+
+def _encode_whole(state, tasks: list, encoder: BatchEncoder) -> list:
+    """Encode and store chunks the write covers whole in one compiled call; the tasks it
+    left out (nothing stored for them)."""
     prime()
     check_fill = not is_write_empty(state)
     store = state.store
+    keys = [state.chunk_key(task.coords) for task in tasks]
+    frames: list
     if store.keeps_values and fresh_bytes.available():
-        # the frame is made in the bytes object the store keeps: no copy
-        taken, frame = encoder.encode_value(task, check_fill=check_fill)
+        # each frame is made in the bytes object the store keeps: no copy
+        frames = encoder.encode_values(tasks, check_fill=check_fill)
         keep = store.set
     else:
-        done = encoder.encode([(task, key)], check_fill=check_fill, minimum=1)
-        taken, frame = key in done, done.get(key)
+        done = encoder.encode(list(zip(tasks, keys)), check_fill=check_fill, minimum=1)
+        frames = [done[key] for key in keys[:len(done)]]
 
         def keep(k, buf) -> None:  # this thread's buffer: written or copied before returning
             store.set_parts(k, [buf])
-    if not taken:
-        return False
-    with chunk_lock(store.url, key):
-        if frame is None:  # all fill_value
-            store.delete(key)
-        else:
-            keep(key, frame)
-    return True
+    for key, frame in zip(keys, frames):
+        with chunk_lock(store.url, key):
+            if frame is None:  # all fill_value
+                store.delete(key)
+            else:
+                keep(key, frame)
+    return tasks[len(frames):]
 
 
 def _new_chunk(state, coords=None) -> np.ndarray:
@@ -156,12 +194,10 @@ def _new_chunk(state, coords=None) -> np.ndarray:
     return allocate(shape, meta.dtype, meta.order, fill=state.fill)
 
 
-def _write_chunk(state, plan: ChunkPlan, task, put, direct: _BasicPutter | None = None,
-                 encoder: BatchEncoder | None = None) -> None:
+def _write_chunk(state, plan: ChunkPlan, task, put,
+                 direct: _BasicPutter | None = None) -> None:
     key = state.chunk_key(task.coords)
     covers = plan.covers_chunk(task, tuple(state.meta.shape))
-    if covers and encoder is not None and _encoded_whole(state, key, task, encoder):
-        return
     if covers and direct is not None:
         shape = tuple(state.meta.chunks)
         block = direct.block(task, shape) if state.chunk_extent(task.coords) == shape else None

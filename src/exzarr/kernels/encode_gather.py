@@ -36,7 +36,7 @@ __all__ = ["encode_gather"]
 
 @lazy_njit
 def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill, check_fill,
-                  scratch, out, sizes, shuffle=0, block=0):
+                  scratch, out, sizes, shuffle=0, block=0, dests=None, room=0):
     """For each ``i``: copy row ``r`` (``row_bytes`` long) of the chunk at byte offset
     ``bases[i] + rows[r]`` of ``src`` to ``scratch``; when ``check_fill`` and those
     ``nbytes`` equal ``fill``'s first ``nbytes``, ``sizes[i] = -1``; else compress them into ``out`` after
@@ -45,8 +45,10 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     inside it); ``fill`` and ``scratch`` are uint64 arrays of at least ``nbytes``; ``out`` a
     flat uint8 array; ``compress`` (0: none, the frame is the gathered bytes, written
     straight into ``out``) and ``copy`` (C's ``memmove``) are addresses; ``shuffle`` and
-    ``block`` (module docstring): the rows shuffled on the way into ``scratch``.  Returns
-    the number of chunks done: ``len(bases)``, or the index of the first one refused."""
+    ``block`` (module docstring): the rows shuffled on the way into ``scratch``; ``dests``
+    (int64 addresses, one per chunk; compressors only): chunk ``i``'s frame goes to
+    ``dests[i]``, which has ``room`` bytes, instead of into ``out``.  Returns the number
+    of chunks done: ``len(bases)``, or the index of the first one refused."""
     n = bases.shape[0]
     words = nbytes // 8
     if n and (scratch.shape[0] * 8 < nbytes or fill.shape[0] * 8 < nbytes
@@ -56,6 +58,8 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     shuffled = shuffle != 0 and not raw
     if shuffled and ((shuffle != 2 and shuffle != 4 and shuffle != 8) or block <= 0
                      or block % shuffle or row_bytes % shuffle):
+        return 0
+    if dests is not None and (raw or dests.shape[0] < n):
         return 0
     fill_bytes = fill.view(np.uint8)
     base_src = src.ctypes.data
@@ -99,6 +103,12 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
             continue
         if raw:
             size = nbytes
+        elif dests is not None:  # a frame of its own
+            size = call5(compress, ctx, dests[i], room, dst, nbytes)
+            if size < 0 or size > room:
+                return i
+            sizes[i] = size
+            continue
         else:
             size = call5(compress, ctx, base_out + pos, cap - pos, dst, nbytes)
             if size < 0 or size > cap - pos:

@@ -32,6 +32,18 @@ class _Bucket(dict[str, bytes]):
         self.lock = threading.RLock()
 
 
+#: this process's id, kept by a fork hook instead of asked of the kernel on every call
+_pid = os.getpid()
+
+
+def _after_fork_in_child() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
 _registry_lock = threading.Lock()
 _named: dict[str, _Bucket] = {}
 _anonymous: "weakref.WeakValueDictionary[str, _Bucket]" = weakref.WeakValueDictionary()
@@ -72,7 +84,7 @@ class MemoryStore(Store):
         self._pid = os.getpid()
 
     def _check_process(self) -> None:
-        if os.getpid() != self._pid:
+        if _pid != self._pid:
             raise StoreNotSharedError(
                 f"{self.url} is an in-memory store of process {self._pid}; this is process "
                 f"{os.getpid()}, where its data is not (a forked or pickled copy would read "
