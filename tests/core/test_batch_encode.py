@@ -467,3 +467,19 @@ def test_group_size():
     assert writer.group_size(16, 2) == 2
     assert writer.group_size(3, 2) == 1
     assert writer.group_size(0, 4) == 1
+    assert writer.group_size(256, 2, 1 << 20) == 1  # buffers written: 1 MiB per call
+    assert writer.group_size(256, 2, 1 << 17) == 8
+    assert writer.group_size(256, 2, 300_000) == 3
+
+
+@pytest.mark.parametrize("cache_bytes", [0, 4 << 20])
+def test_fill_patterns_made_or_reused_leave_the_same_chunks_out(cache_bytes, batches,
+                                                                monkeypatch):
+    monkeypatch.setattr(batch_encode, "FILL_CACHE_BYTES", cache_bytes)
+    for fill in (0.0, 2.5, 0.0):  # the first pattern again: reused (or made again)
+        d = data()
+        d[:16, :12] = fill
+        fast, z = write_plain(d, fill_value=fill)  # unsharded: 16 x 12 chunks
+        slow, _ = write_plain(d, fill_value=fill, jit_on=False)
+        assert contents(fast) == contents(slow) and "c/0/0" not in contents(fast)
+        np.testing.assert_array_equal(z[...].read(), d)

@@ -140,9 +140,24 @@ def _kernels():
 def _fill_words(shape: tuple[int, ...], value: np.ndarray,
                 shuffle: Preshuffle | None = None) -> np.ndarray:
     """The bytes of a chunk of ``shape`` entirely ``value`` (shuffled as the kernel
-    shuffles a chunk, when ``shuffle``), as uint64 words (zero past its end)."""
-    pattern = np.broadcast_to(value, shape)
-    nbytes = pattern.size * value.itemsize
+    shuffles a chunk, when ``shuffle``), as uint64 words (zero past its end); made once
+    per distinct chunk up to :data:`FILL_CACHE_BYTES` (a 1 MiB pattern costs ~1 ms: every
+    write would pay it) and shared, never written."""
+    args = (shape, value.dtype.str, value.tobytes(), shuffle)
+    if math.prod(shape) * value.itemsize > FILL_CACHE_BYTES:
+        return _fill_pattern.__wrapped__(*args)
+    return _fill_pattern(*args)
+
+
+#: fill patterns of chunks up to this size are kept (the last eight)
+FILL_CACHE_BYTES = 4 << 20
+
+
+@functools.lru_cache(maxsize=8)
+def _fill_pattern(shape: tuple[int, ...], dtype: str, value: bytes,
+                  shuffle: Preshuffle | None) -> np.ndarray:
+    pattern = np.broadcast_to(np.frombuffer(value, dtype=dtype).reshape(()), shape)
+    nbytes = pattern.size * pattern.dtype.itemsize
     words = np.zeros(-(-nbytes // 8), dtype=np.uint64)
     raw = np.ascontiguousarray(pattern).reshape(-1).view(np.uint8)
     if shuffle is not None:
