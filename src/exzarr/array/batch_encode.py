@@ -53,8 +53,8 @@ class BatchEncoder:
                  data: np.ndarray, tuples: BasicTuples, chunk: tuple[int, ...],
                  fill: np.ndarray, per_call: int) -> None:
         self._src, self._tuples = data, tuples  # ``src`` as bytes (``src.view(np.uint8)``)
-        self._limit = np.array(src.shape, dtype=np.int64) - np.array(chunk, dtype=np.int64)
-        self._strides = np.array(src.strides, dtype=np.int64)
+        self._limit = tuple(n - c for n, c in zip(src.shape, chunk))
+        self._strides = tuple(src.strides)
         self._rows = row_offsets(chunk, src.strides)
         self._row_bytes = chunk[-1] * src.dtype.itemsize
         self._nbytes = math.prod(chunk) * src.dtype.itemsize
@@ -111,10 +111,15 @@ class BatchEncoder:
         ``dests[i]``, of ``bound(nbytes)`` bytes): (how many were done, each one's frame
         size, -1 when all fill_value)."""
         sizes = np.empty(len(tasks), dtype=np.int64)
-        origins = np.array([self._tuples.whole_chunk_origin(t) for t in tasks],
-                           dtype=np.int64)
-        if (origins < 0).any() or (origins > self._limit).any():
-            return 0, sizes  # not inside the source: the per-chunk path says why
+        # (plain Python: for a few chunks, cheaper than NumPy after a call leaves the
+        # caches cold)
+        bases = []
+        limit, strides, origin = self._limit, self._strides, self._tuples.whole_chunk_origin
+        for task in tasks:
+            at = origin(task)
+            if at is None or not all(0 <= o <= m for o, m in zip(at, limit)):
+                return 0, sizes  # not inside the source: the per-chunk path says why
+            bases.append(sum(o * s for o, s in zip(at, strides)))
         fill = self._fill
         if fill is None:
             fill = self._fill = _fill_words(self._shape, self._fill_value,
@@ -123,7 +128,7 @@ class BatchEncoder:
         native = self._compressor
         done = _kernels().encode_gather(
             native.address, native.context(), native.memmove, self._src,
-            origins @ self._strides, self._rows, self._row_bytes, self._nbytes, fill,
+            np.array(bases, dtype=np.int64), self._rows, self._row_bytes, self._nbytes, fill,
             check_fill, gathered, out, sizes, *self._shuffle,
             *(() if dests is None else (dests, self._room)))
         return int(done), sizes
