@@ -11,8 +11,9 @@ checks and compresses them all into one per-thread buffer (the compressor of
 numcodecs' new zstd context or new blosc output object per chunk; uncompressed chunks
 are gathered straight into it; blosc chunks with byte shuffle are shuffled as they are
 gathered where :meth:`~exzarr.codecs.native_encode.NativeEncoder.for_chunks` has a
-variant for their size).  Unsharded chunks go the same way one per call
-(:func:`chunk_encoder`), v2 chunks without filters included.  The rest of a shard, and a
+variant for their size).  Unsharded chunks go the same way a group at a time
+(:func:`chunk_encoder`; the writer picks the group size), v2 chunks without filters
+included.  The rest of a shard, and a
 chunk the kernel refuses with those after it, take the per-chunk path.
 """
 
