@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .. import config
+from .. import config, executor
 from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from ..kernels import jit
@@ -19,7 +19,8 @@ from ..kernels.copy import copy_offsets, fill_offsets
 from .allocator import prime
 from .fetch import fetch_chunks
 from .scratch import scratch
-from .gather import BasicTuples, Boxes, basic_view, elem_strides, prefix_nbytes, unit_offsets
+from .gather import (BasicTuples, Boxes, basic_view, elem_strides, prefix_nbytes, row_offsets,
+                     unit_offsets)
 from .sharded import each_part, fetch_inner_chunks
 
 __all__ = ["read_selection", "chunk_geometry", "PREFIX_FRACTION"]
@@ -62,8 +63,11 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
     plan = plan_selection(sel, chunks)
     if plan.is_basic:
         on_chunk, many = _basic_handlers(state, plan, out, decode, zero_copy, prefix)
+        rows = _row_reader(state, plan, out, on_chunk) if zero_copy else None
         if many is not None:
             fetch_inner_chunks(state, plan, on_chunk, many=many)
+        elif rows is not None:
+            executor.run(rows, list(plan), store=state.store)
         else:
             fetch(state, plan, on_chunk)
     else:
@@ -121,6 +125,48 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
     if state.pipeline.supports_partial_decode and c_order and not zero_copy:
         many = _many_handler(state, plan, view, on_chunk)
     return on_chunk, many
+
+
+def _row_reader(state, plan: ChunkPlan, out: np.ndarray, on_chunk):
+    """``one(task)`` for reads of chunks stored as their bytes in C order from a store that
+    reads a file straight into rows (``read_rows``: local files): a chunk the read takes
+    whole goes from the file into its box of ``out`` in one copy
+    (:mod:`exzarr.kernels.read_rows`), any other, or one the store did not read, through
+    ``on_chunk`` as usual.  None when that cannot apply to this read."""
+    store = state.store
+    read_rows = getattr(store, "read_rows", None)
+    chunks = plan.chunks
+    meta = state.meta
+    if (read_rows is None or not chunks or not jit.enabled() or meta.order != "C"
+            or tuple(state.pipeline.spec.shape) != chunks or not out.flags.c_contiguous
+            or not out.flags.writeable):
+        return None
+    view = basic_view(plan, out)
+    item = out.dtype.itemsize
+    if view.ndim != len(chunks) or view.strides[-1] != item or min(view.strides) < 0:
+        return None
+    flat = out.reshape(-1).view(np.uint8)
+    start = view.ctypes.data - out.ctypes.data if view.size else 0
+    strides = view.strides
+    rows = row_offsets(chunks, strides)
+    row_bytes = chunks[-1] * item
+    tuples = BasicTuples(plan)
+    shape = tuple(meta.shape)
+
+    def one(task) -> None:
+        key = state.chunk_key(task.coords)
+        at = tuples.whole_chunk_origin(task)
+        if (at is not None and plan.covers_chunk(task, shape)
+                and _extent(task.coords, chunks, shape) == chunks):
+            base = start + sum(o * s for o, s in zip(at, strides))
+            done = read_rows(key, flat, base, rows, row_bytes)
+            if done:
+                return
+            if done is None:  # no such chunk: fill_value
+                on_chunk(task, None, key)
+                return
+        on_chunk(task, store.get(key), key)
+    return one
 
 
 #: a read of this many inner chunks or more decodes them in compiled calls, one per buffer

@@ -4,7 +4,7 @@ A kernel could receive a C function as a ctypes object (a Numba first-class func
 but Numba types such an argument afresh on every call: ~115 µs per function argument
 measured here, against ~0.3 µs to call a kernel with arrays and integers, more than the
 work of a small batch.  So kernels take plain addresses (:func:`address`) and call them
-through :func:`call2`, :func:`call3`, :func:`call5` and :func:`call10`: every argument and
+through :func:`call2`, :func:`call3`, :func:`call4`, :func:`call5` and :func:`call10`: every argument and
 the result are 64-bit integers, which is how the C ABIs of 64-bit platforms pass pointers,
 ``size_t`` and ``long long`` (an unsigned result comes back as its two's complement, a
 ``void`` function's as garbage).  A C ``int`` argument is passed the same way (the callee
@@ -25,7 +25,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["SUPPORTED", "address", "call2", "call3", "call5", "call10", "peek"]
+__all__ = ["SUPPORTED", "address", "call2", "call3", "call4", "call5", "call10", "peek"]
 
 #: 64-bit pointers and sizes: the only platforms the calls below are written for
 SUPPORTED = ctypes.sizeof(ctypes.c_void_p) == 8 and ctypes.sizeof(ctypes.c_size_t) == 8
@@ -58,6 +58,10 @@ def _call3(typingctx, fn, a, b, c):
     return _signature(3)
 
 
+def _call4(typingctx, fn, a, b, c, d):
+    return _signature(4)
+
+
 def _call5(typingctx, fn, a, b, c, d, e):
     return _signature(5)
 
@@ -78,6 +82,8 @@ def _peek(typingctx, addr):
 call2: Any = intrinsic(_call2)
 #: ``call3(fn, a, b, c)``
 call3: Any = intrinsic(_call3)
+#: ``call4(fn, a, b, c, d)``
+call4: Any = intrinsic(_call4)
 #: ``call5(fn, a, b, c, d, e)``
 call5: Any = intrinsic(_call5)
 #: ``call10(fn, a, ..., j)``

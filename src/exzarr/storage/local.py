@@ -17,6 +17,7 @@ a recently written file's pages costs ~1 ms.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import mmap
 import os
@@ -36,6 +37,7 @@ from .tempfiles import (STALE_AFTER, TMP_MARK, TempFile, TempFolders, scan_dir, 
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer as BytesLike
+    import numpy as np
 
 __all__ = ["LocalStore"]
 
@@ -152,6 +154,34 @@ class LocalStore(Store):
             return None
         except OSError as exc:
             raise self._fail(exc, key, "read") from exc
+        finally:
+            os.close(fd)
+
+    def read_rows(self, key: str, out: np.ndarray, base: int, rows: np.ndarray,
+                  row_bytes: int) -> bool | None:
+        """Read the file of ``key``, which must hold exactly ``len(rows) * row_bytes``
+        bytes, straight into ``out`` (a flat uint8 array): row ``r`` at byte ``base +
+        rows[r]`` (:mod:`exzarr.kernels.read_rows`: one copy, no GIL).  None: there is no
+        such file; False: not done (another size, an error, no compiled kernel here): the
+        rows may hold part of the file, and the caller reads the chunk the usual way
+        (which says what is wrong)."""
+        address = _preadv_address()
+        if address is None:
+            return False
+        nbytes = len(rows) * row_bytes
+        try:
+            fd = os.open(self._path(key), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError:
+            return False
+        try:
+            if os.fstat(fd).st_size != nbytes:
+                return False
+            from ..kernels.read_rows import read_rows  # imports Numba
+            return bool(read_rows(address, fd, out, base, rows, row_bytes, nbytes) == nbytes)
+        except OSError:
+            return False
         finally:
             os.close(fd)
 
@@ -378,3 +408,17 @@ class LocalStore(Store):
         """Delete every key (the root directory itself stays)."""
         self.delete_prefix("")
 
+
+
+@functools.cache
+def _preadv_address() -> int | None:
+    """libc's ``preadv`` as an address for compiled code, or None (not POSIX, pointers
+    not 64-bit, not found)."""
+    import ctypes
+
+    if not hasattr(os, "preadv") or ctypes.sizeof(ctypes.c_void_p) != 8:
+        return None
+    try:
+        return ctypes.cast(ctypes.CDLL(None).preadv, ctypes.c_void_p).value or None
+    except (OSError, AttributeError, TypeError):
+        return None
