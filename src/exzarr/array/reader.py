@@ -118,26 +118,66 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
                 and all(isinstance(s, slice) and (s.step or 1) == 1 for s in inner)):
             decode(raw, key, out=region)  # straight into the output, no copy
             return
+        if (placed is not None and not (prefix is not None and prefix_nbytes(
+                inner, chunks, dtype.itemsize) <= most) and placed(task, raw)):
+            return  # decoded and placed in one compiled call
         chunk = decode_some(raw, key, inner) if use_scratch else decode(raw, key)
         region[...] = chunk[inner]
 
+    unsharded = not state.pipeline.supports_partial_decode
+    placed = _placer(state, plan, view) if use_scratch and unsharded else None
     many = None
     if state.pipeline.supports_partial_decode and c_order and not zero_copy:
         many = _many_handler(state, plan, view, on_chunk)
     return on_chunk, many
 
 
+def _placer(state, plan: ChunkPlan, view: np.ndarray):
+    """``placed(task, raw) -> bool``: an unsharded chunk that is one plain zstd frame
+    decoded and its box copied into ``view`` by :func:`decode_scatter` in one compiled
+    call, without the GIL (False: refused, nothing to trust in its box; decode it the
+    checked way, which says why).  None when that cannot apply to this read."""
+    native = state.pipeline.native_zstd
+    chunks = plan.chunks
+    if (native is None or native.addresses is None or not chunks or not config.get().jit
+            or plan.nchunks < BATCH_MIN or not view.flags.c_contiguous
+            or not view.flags.writeable):
+        return None
+    item = view.dtype.itemsize
+    nbytes = math.prod(chunks) * item
+    flat = view.reshape(-1).view(np.uint8)
+    boxes = Boxes(plan, view)
+    content_size, decompress, memmove = native.addresses
+    start = np.zeros(1, dtype=np.int64)
+
+    def placed(task, raw) -> bool:
+        i = task.index
+        if not boxes.ok[i] or not jit.numba_available():  # (Numba loads on the first)
+            return False
+        from ..kernels.decode_scatter import decode_scatter
+
+        buf = np.frombuffer(raw, dtype=np.uint8)
+        stop = np.array([buf.size], dtype=np.int64)
+        part = slice(i, i + 1)
+        return decode_scatter(content_size, decompress, native.context(), memmove, buf, start,
+                              stop, nbytes, scratch((nbytes,), np.dtype(np.uint8)), flat,
+                              boxes.bases[part], boxes.skips[part], boxes.extents[part],
+                              boxes.out_strides, boxes.chunk_strides, item) == 1
+    return placed
+
+
 def _row_reader(state, plan: ChunkPlan, out: np.ndarray, on_chunk):
-    """``one(task)`` for reads of chunks stored as their bytes in C order from a store that
-    reads a file straight into rows (``read_rows``: local files): a chunk the read takes
-    whole goes from the file into its box of ``out`` in one copy
+    """``one(task)`` for reads of two or more chunks stored as their bytes in C order from
+    a store that reads a file straight into rows (``read_rows``: local files): a chunk the
+    read takes whole goes from the file into its box of ``out`` in one copy
     (:mod:`exzarr.kernels.read_rows`), any other, or one the store did not read, through
     ``on_chunk`` as usual.  None when that cannot apply to this read."""
     store = state.store
     read_rows = getattr(store, "read_rows", None)
     chunks = plan.chunks
     meta = state.meta
-    if (read_rows is None or not chunks or not jit.enabled() or meta.order != "C"
+    if (read_rows is None or not chunks or not config.get().jit or plan.nchunks < BATCH_MIN
+            or meta.order != "C"
             or tuple(state.pipeline.spec.shape) != chunks or not out.flags.c_contiguous
             or not out.flags.writeable):
         return None
@@ -157,7 +197,8 @@ def _row_reader(state, plan: ChunkPlan, out: np.ndarray, on_chunk):
         key = state.chunk_key(task.coords)
         at = tuples.whole_chunk_origin(task)
         if (at is not None and plan.covers_chunk(task, shape)
-                and _extent(task.coords, chunks, shape) == chunks):
+                and _extent(task.coords, chunks, shape) == chunks
+                and jit.numba_available()):  # (Numba loads on the first)
             base = start + sum(o * s for o, s in zip(at, strides))
             done = read_rows(key, flat, base, rows, row_bytes)
             if done:

@@ -92,6 +92,15 @@ class V2CodecPipeline(PipelineBase):
         """The compressor's one-call decoder (:mod:`exzarr.codecs.direct`), or None."""
         return direct_decoder(self.compressor, self.spec.nbytes)
 
+    @property
+    def native_zstd(self):  # type: ignore[override]
+        """The bound libzstd when a chunk is one plain zstd frame of its bytes in C order
+        (no filters), else None."""
+        direct = self._direct
+        if self.filters or self._object or not self._c_layout or not isinstance(direct, ZstdInto):
+            return None
+        return direct.native
+
     @cached_property
     def native_encoder(self):  # type: ignore[override]
         """The compressor for compiled code when a chunk is stored as its bytes in C

@@ -1,0 +1,105 @@
+"""Unsharded chunks that are one plain zstd frame, decoded and placed in the output by one
+compiled call each (``reader._placer``, ``exzarr.kernels.decode_scatter``): every read
+equals NumPy and the usual path (Numba off); damaged chunks fail as the usual path does;
+chunks of which a read needs only the start keep the prefix route."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import exzarr as ez
+from exzarr import config
+from exzarr.kernels import jit
+from exzarr.storage import MemoryStore
+from exzarr.testing.strategies import basic_keys
+
+pytestmark = pytest.mark.skipif(not jit.numba_available() or not config.get().jit,
+                                reason="needs Numba on (EXZARR_JIT=0 switches it off)")
+
+ZSTD = {"name": "zstd", "configuration": {"level": 1}}
+
+
+@pytest.fixture
+def placed(spy_kernel):
+    """(frames given, frames done) of every decode_scatter call (conftest)."""
+    return spy_kernel("exzarr.kernels.decode_scatter", "decode_scatter", 5)
+
+
+def stored(data, chunks, **kw):
+    store = MemoryStore()
+    z = ez.create(store, shape=data.shape, chunks=chunks, dtype=data.dtype, fill_value=0,
+                  **{"compressor": ZSTD, **kw})
+    z[...] = data
+    return store, z
+
+
+def both(z, key):
+    fast = z[key].read()
+    with config.set(jit=False):
+        slow = z[key].read()
+    np.testing.assert_array_equal(fast, slow)
+    return fast
+
+
+def test_regions_ints_and_edges(placed):
+    d = np.random.default_rng(0).standard_normal((70, 50, 4)).astype("f4")
+    _, z = stored(d, (16, 12, 4))
+    for key in [(slice(3, 66), slice(5, 49)), (slice(None), 7), (20, slice(None)),
+                (slice(0, 70), slice(0, 50), 2), Ellipsis]:
+        np.testing.assert_array_equal(both(z, key), d[key])
+    assert placed and all(done == given == 1 for given, done in placed)
+
+
+@pytest.mark.parametrize("compressor", [{"id": "zstd", "level": 3},
+                                        {"id": "zstd", "level": 1, "checksum": True}])
+def test_v2_chunks(placed, compressor):
+    d = np.arange(40 * 30, dtype="i8").reshape(40, 30)
+    _, z = stored(d, (10, 10), zarr_format=2, compressor=compressor)
+    np.testing.assert_array_equal(both(z, (slice(2, 38), slice(3, 27))), d[2:38, 3:27])
+    assert placed
+
+
+def test_a_damaged_chunk_fails_as_the_usual_path_does(placed):
+    d = np.arange(32 * 32, dtype="f4").reshape(32, 32)
+    store, z = stored(d, (16, 16))
+    raw = bytearray(store.get("c/1/0"))
+    raw[len(raw) // 2] ^= 0xFF
+    raw[-1] ^= 0xFF
+    store.set("c/1/0", bytes(raw[: len(raw) - 3]))
+    errors = []
+    for jit_on in (True, False):
+        with config.set(jit=jit_on), pytest.raises(Exception) as info:
+            z[1:31, 1:31].read()
+        errors.append(type(info.value))
+    assert errors[0] is errors[1]
+    assert any(done == 0 for _, done in placed)
+
+
+def test_steps_take_the_usual_route(placed):
+    d = np.arange(40 * 40, dtype="f4").reshape(40, 40)
+    _, z = stored(d, (10, 10))
+    np.testing.assert_array_equal(both(z, (slice(0, 40, 3), slice(None))), d[::3])
+    assert not placed
+
+
+def test_reads_of_the_first_rows_keep_the_prefix_route(placed, monkeypatch):
+    reader = pytest.importorskip("exzarr.array.reader")
+    d = np.arange(64 * 24, dtype="f4").reshape(64, 24)
+    _, z = stored(d, (64, 12))
+    np.testing.assert_array_equal(both(z, (slice(0, 3), slice(None))), d[:3])
+    assert not placed  # a few rows of each chunk: only the start decoded
+    np.testing.assert_array_equal(both(z, (slice(0, 60), slice(None))), d[:60])
+    assert placed and reader.PREFIX_FRACTION < 60 / 64
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_random_reads_match_numpy(data):
+    shape = data.draw(st.tuples(st.integers(1, 30), st.integers(1, 30)))
+    chunks = data.draw(st.tuples(st.integers(1, 12), st.integers(1, 12)))
+    d = np.random.default_rng(sum(shape)).integers(-99, 99, shape).astype("i2")
+    _, z = stored(d, chunks)
+    key = data.draw(basic_keys(shape))
+    np.testing.assert_array_equal(z[key].read(), d[key])
