@@ -191,11 +191,12 @@ def test_uncompressed_chunks_on_files(tmp_path, layout, batches):
 
 
 @pytest.mark.parametrize("fill", [0, 7.5])
-def test_uncompressed_all_fill_chunks_are_left_out(tmp_path, fill, batches):
+@pytest.mark.parametrize("memory", [False, True])
+def test_uncompressed_all_fill_chunks_are_left_out(tmp_path, fill, batches, memory):
     d = np.full((64, 48), fill, "f4")
     d[20, 20] = 1  # one chunk that is not all fill_value
-    fast, z = write(d, jit_on=True, store=LocalStore(tmp_path / "a"), fill_value=fill,
-                    chunks=(16, 12), **RAW)
+    store = MemoryStore() if memory else LocalStore(tmp_path / "a")
+    fast, z = write(d, jit_on=True, store=store, fill_value=fill, chunks=(16, 12), **RAW)
     assert [k for k in fast if k.startswith("c/")] == ["c/1/1"] and batches
     np.testing.assert_array_equal(z[...].read(), d)
 
@@ -210,15 +211,21 @@ def test_uncompressed_odd_item_sizes(tmp_path, dtype, batches):
     fast, z = write(d, jit_on=True, store=LocalStore(tmp_path / "a"), **kw)
     slow, _ = write(d, jit_on=False, store=LocalStore(tmp_path / "b"), **kw)
     assert fast == slow and "c/0/0" not in fast and batches
+    held, _ = write(d, jit_on=True, **kw)  # memory: gathered into the bytes it keeps
+    assert held == slow
     np.testing.assert_array_equal(z[...].read(), d)
 
 
 def test_uncompressed_on_memory_keeps_one_copy(batches):
-    """A memory store keeps what it is given: a chunk is one new bytes object (the
-    block's), not gathered first."""
+    """A memory store keeps what it is given: each whole chunk is gathered straight into
+    the new bytes object the store keeps (one copy, without the GIL), the edge chunks are
+    one new bytes object each (the block's)."""
     d = data()
     stored, z = both(d, **RAW)
-    assert batches == []
+    assert sum(done for _, done in batches) == inside()
+    chunk_bytes = CHUNKS[0] * CHUNKS[1] * 4
+    assert all(type(v) is bytes and len(v) == chunk_bytes
+               for k, v in stored.items() if k.startswith("c/"))
     np.testing.assert_array_equal(z[...].read(), d)
 
 

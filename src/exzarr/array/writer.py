@@ -52,13 +52,17 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
         if not sharded:
             verbatim = _encodes_verbatim(state)
             # uncompressed chunks: gathered by the compiled encoder where the store writes
-            # the buffer as given (files), else kept as one new bytes object each
-            if not verbatim or _writes_buffers(state.store):
+            # the buffer as given (files) or keeps a bytes object the encoder can fill in
+            # place (memory), else kept as one new bytes object each (NumPy's copy, which
+            # holds the GIL)
+            store = state.store
+            in_place = store.keeps_values and fresh_bytes.available()
+            if not verbatim or _writes_buffers(store) or in_place:
                 encoder = chunk_encoder(state, put, group_size(
-                    plan.nchunks, io_parallelism(state.store) or executor.threads(),
-                    None if state.store.keeps_values else _chunk_nbytes(state)))
-            if encoder is None and verbatim:
-                direct = put
+                    plan.nchunks, io_parallelism(store) or executor.threads(),
+                    None if in_place else _chunk_nbytes(state)))
+            if verbatim:
+                direct = put  # (chunks the encoder does not take)
     else:
         put = _fancy_putter(plan, np.ascontiguousarray(arr))
     shape = tuple(meta.shape)

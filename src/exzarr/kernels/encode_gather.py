@@ -29,7 +29,7 @@ import numpy as np
 
 from .cfunc import call3, call5
 from .jit import lazy_njit
-from .shuffle import gather_shuffle
+from .shuffle import bytes_at, gather_shuffle, words_at
 
 __all__ = ["encode_gather"]
 
@@ -46,8 +46,8 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     flat uint8 array; ``compress`` (0: none, the frame is the gathered bytes, written
     straight into ``out``) and ``copy`` (C's ``memmove``) are addresses; ``shuffle`` and
     ``block`` (module docstring): the rows shuffled on the way into ``scratch``; ``dests``
-    (int64 addresses, one per chunk; compressors only): chunk ``i``'s frame goes to
-    ``dests[i]``, which has ``room`` bytes, instead of into ``out``.  Returns the number
+    (int64 addresses, one per chunk): chunk ``i``'s frame goes to ``dests[i]``, which has
+    ``room`` bytes, instead of into ``out`` (uncompressed: gathered straight there).  Returns the number
     of chunks done: ``len(bases)``, or the index of the first one refused."""
     n = bases.shape[0]
     words = nbytes // 8
@@ -59,7 +59,7 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     if shuffled and ((shuffle != 2 and shuffle != 4 and shuffle != 8) or block <= 0
                      or block % shuffle or row_bytes % shuffle):
         return 0
-    if dests is not None and (raw or dests.shape[0] < n):
+    if dests is not None and dests.shape[0] < n:
         return 0
     fill_bytes = fill.view(np.uint8)
     base_src = src.ctypes.data
@@ -68,14 +68,27 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     out_words = out[:cap - cap % 8].view(np.uint64)
     pos = 0
     for i in range(n):
-        if raw:
+        first = 0
+        aligned = True
+        if raw and dests is not None:  # the frame is the chunk's bytes, in its own object
+            if nbytes > room:
+                return i
+            dst = dests[i]
+            here = bytes_at(dst, nbytes)
+            words_here = words_at(dst, words)
+            aligned = dst % 8 == 0
+        elif raw:
             if nbytes > cap - pos:
                 return i
             dst = base_out + pos  # the frame is the chunk's bytes: gather them in place
             here = out[pos:pos + nbytes]
+            words_here = out_words
+            first = pos // 8
+            aligned = pos % 8 == 0
         else:
             dst = scratch.ctypes.data
             here = scratch.view(np.uint8)[:nbytes]
+            words_here = scratch
         b = base_src + bases[i]
         if shuffled:
             gather_shuffle(base_src, bases[i], rows, row_bytes, nbytes, shuffle, block,
@@ -85,9 +98,7 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
                 call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
         same = check_fill
         start = 0
-        if same and (not raw or pos % 8 == 0):  # whole words where they are aligned
-            words_here = out_words if raw else scratch
-            first = pos // 8 if raw else 0
+        if same and aligned:  # whole words where they are aligned
             for w in range(words):
                 if words_here[first + w] != fill[w]:
                     same = False
@@ -100,6 +111,9 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
                     break
         if same:
             sizes[i] = -1
+            continue
+        if raw and dests is not None:
+            sizes[i] = nbytes
             continue
         if raw:
             size = nbytes

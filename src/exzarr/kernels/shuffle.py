@@ -20,7 +20,7 @@ import numpy as np
 from numba import carray, types
 from numba.extending import intrinsic, register_jitable
 
-__all__ = ["gather_shuffle", "unshuffle_into", "bytes_at"]
+__all__ = ["gather_shuffle", "unshuffle_into", "bytes_at", "words_at"]
 
 
 def _pointer_to(item: Any) -> Any:
@@ -45,6 +45,12 @@ _u64_at: Any = _pointer_to(types.uint64)
 def bytes_at(addr, n):
     """The ``n`` bytes at address ``addr`` as a uint8 array (no copy)."""
     return carray(_u8_at(addr), (n,))
+
+
+@register_jitable
+def words_at(addr, n):
+    """The ``n`` 64-bit words at address ``addr`` as a uint64 array (no copy)."""
+    return carray(_u64_at(addr), (n,))
 
 
 @register_jitable
