@@ -1,5 +1,6 @@
-"""Unsharded chunks that are one plain zstd frame, decoded and placed in the output by one
-compiled call each (``reader._placer``, ``exzarr.kernels.decode_scatter``): every read
+"""Unsharded chunks that are one plain zstd or blosc frame, decoded and placed in the output
+by one compiled call each (``reader._placer``, ``exzarr.kernels.decode_scatter``, blosc
+through ``exzarr.kernels.blosc_adapter``'s decoding adapters): every read
 equals NumPy and the usual path (Numba off); damaged chunks fail as the usual path does;
 chunks of which a read needs only the start keep the prefix route."""
 
@@ -92,6 +93,54 @@ def test_reads_of_the_first_rows_keep_the_prefix_route(placed, monkeypatch):
     assert not placed  # a few rows of each chunk: only the start decoded
     np.testing.assert_array_equal(both(z, (slice(0, 60), slice(None))), d[:60])
     assert placed and reader.PREFIX_FRACTION < 60 / 64
+
+
+def blosc(**cfg):
+    return {"name": "blosc", "configuration": {"cname": "lz4", "clevel": 5, "shuffle": "shuffle",
+                                               **cfg}}
+
+
+@pytest.mark.parametrize("cfg", [{}, {"cname": "zstd", "shuffle": "bitshuffle"},
+                                 {"clevel": 0}, {"shuffle": "noshuffle", "blocksize": 256},
+                                 {"cname": "blosclz", "typesize": 2}])
+def test_blosc_chunks(placed, cfg):
+    d = np.random.default_rng(3).standard_normal((70, 50)).astype("f4").round(2)
+    _, z = stored(d, (16, 12), compressor=blosc(**cfg))
+    for key in [Ellipsis, (slice(3, 66), slice(5, 49)), (7, slice(None))]:
+        np.testing.assert_array_equal(both(z, key), d[key])
+    assert placed and all(done == given for given, done in placed)
+
+
+def test_v2_blosc_chunks(placed):
+    d = np.arange(40 * 30, dtype="f8").reshape(40, 30)
+    _, z = stored(d, (10, 10), zarr_format=2,
+                  compressor={"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1})
+    np.testing.assert_array_equal(both(z, (slice(2, 38), slice(3, 27))), d[2:38, 3:27])
+    assert placed
+
+
+@pytest.mark.parametrize("damage", ["length", "header", "data"])
+def test_a_damaged_blosc_chunk_fails_as_the_usual_path_does(placed, damage):
+    d = np.random.default_rng(4).standard_normal((32, 32)).astype("f4")
+    store, z = stored(d, (16, 16), compressor=blosc())
+    raw = bytearray(store.get("c/1/0"))
+    if damage == "length":
+        raw = raw[:-5]  # shorter than its header says
+    elif damage == "header":
+        raw[4] ^= 0x40  # another size of chunk
+    else:
+        for i in range(40, len(raw), 7):
+            raw[i] ^= 0x5A
+    store.set("c/1/0", bytes(raw))
+    outcomes = []
+    for jit_on in (True, False):
+        with config.set(jit=jit_on):
+            try:
+                outcomes.append(("ok", z[1:31, 1:31].read().tobytes()))
+            except Exception as exc:  # noqa: BLE001  (compared between the two routes)
+                outcomes.append(("error", type(exc)))
+    assert outcomes[0] == outcomes[1]
+    assert any(done == 0 for _, done in placed) or outcomes[0][0] == "ok"
 
 
 @settings(max_examples=40, deadline=None)

@@ -133,13 +133,13 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
 
 
 def _placer(state, plan: ChunkPlan, view: np.ndarray):
-    """``placed(task, raw) -> bool``: an unsharded chunk that is one plain zstd frame
-    decoded and its box copied into ``view`` by :func:`decode_scatter` in one compiled
+    """``placed(task, raw) -> bool``: an unsharded chunk that is one plain zstd or blosc
+    frame decoded and its box copied into ``view`` by :func:`decode_scatter` in one compiled
     call, without the GIL (False: refused, nothing to trust in its box; decode it the
     checked way, which says why).  None when that cannot apply to this read."""
-    native = state.pipeline.native_zstd
+    native = state.pipeline.native_decoder
     chunks = plan.chunks
-    if (native is None or native.addresses is None or not chunks or not config.get().jit
+    if (native is None or not chunks or not config.get().jit
             or plan.nchunks < BATCH_MIN or not view.flags.c_contiguous
             or not view.flags.writeable):
         return None
@@ -147,13 +147,16 @@ def _placer(state, plan: ChunkPlan, view: np.ndarray):
     nbytes = math.prod(chunks) * item
     flat = view.reshape(-1).view(np.uint8)
     boxes = Boxes(plan, view)
-    content_size, decompress, memmove = native.addresses
     start = np.zeros(1, dtype=np.int64)
 
     def placed(task, raw) -> bool:
         i = task.index
         if not boxes.ok[i] or not jit.numba_available():  # (Numba loads on the first)
             return False
+        addresses = native.addresses  # (blosc's adapters compile on the first)
+        if addresses is None:
+            return False
+        content_size, decompress, memmove = addresses
         from ..kernels.decode_scatter import decode_scatter
 
         buf = np.frombuffer(raw, dtype=np.uint8)

@@ -9,7 +9,7 @@ import numpy as np
 from ._base import ChunkSpec, DecodeContext
 
 if TYPE_CHECKING:
-    from .direct import NativeZstd
+    from .direct import NativeBlosc, NativeZstd
     from .native_encode import NativeEncoder
 
 __all__ = ["PipelineBase"]
@@ -50,10 +50,11 @@ class PipelineBase:
     #: (compiled code may then encode it, ``exzarr.array.batch_encode``), else None
     native_encoder: "NativeEncoder | None" = None
 
-    #: the bound libzstd when a (whole, unsharded) chunk is one plain zstd frame of its
-    #: bytes in C order: a reader may decode and place it in one compiled call
-    #: (``exzarr.kernels.decode_scatter``), else None
-    native_zstd: "NativeZstd | None" = None
+    #: the compressor's decoder for compiled code (libzstd or c-blosc) when a (whole,
+    #: unsharded) chunk is one plain zstd or blosc frame of its bytes in C order: a reader
+    #: may decode and place it in one compiled call (``exzarr.kernels.decode_scatter``),
+    #: else None
+    native_decoder: "NativeZstd | NativeBlosc | None" = None
 
     #: decoding is a zero-copy view of the stored bytes (no compression, no filters,
     #: stored byte order = in-memory byte order): readers should not pass ``out``

@@ -23,7 +23,7 @@ from .registry import get
 
 if TYPE_CHECKING:
     from ._base import BufferLike
-    from .direct import NativeZstd
+    from .direct import NativeBlosc, NativeZstd
     from .native_encode import NativeEncoder
 
 __all__ = ["CodecChain", "build_chain"]
@@ -125,6 +125,13 @@ class CodecChain:
         decode many chunks in one compiled call, :mod:`exzarr.kernels.decode_scatter`)."""
         direct = self._direct
         return direct.native if isinstance(direct, ZstdInto) else None
+
+    @property
+    def native_decoder(self) -> "NativeZstd | NativeBlosc | None":
+        """The compressor's decoder for compiled code (libzstd, or c-blosc) when this
+        chain is a verbatim array -> bytes codec and that one compressor: a reader may then
+        decode and place a chunk in one compiled call (:mod:`exzarr.kernels.decode_scatter`)."""
+        return getattr(self._direct, "native", None)
 
     @property
     def native_encoder(self) -> "NativeEncoder | None":

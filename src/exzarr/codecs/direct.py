@@ -24,13 +24,14 @@ from __future__ import annotations
 import struct
 import threading
 from collections.abc import Callable
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 
 from .bounded import zstd_content_size
 
-__all__ = ["direct_decoder", "native_zstd", "NativeZstd", "ZstdInto"]
+__all__ = ["direct_decoder", "native_zstd", "NativeZstd", "ZstdInto", "native_blosc",
+           "NativeBlosc", "BloscInto"]
 
 Into = Callable[[memoryview, np.ndarray], bool]
 
@@ -216,20 +217,67 @@ class ZstdInto:
         return decoder(np.frombuffer(buf, dtype=np.uint8), out, need)
 
 
-def _blosc(nbytes: int) -> Into:
-    from numcodecs.blosc import decompress
+class NativeBlosc:
+    """c-blosc's ``blosc_decompress_ctx`` inside numcodecs' extension for compiled code:
+    ``addresses`` (frame size, decompress, C's ``memmove``: the shapes
+    :mod:`exzarr.kernels.decode_scatter` calls, through the adapters of
+    :mod:`exzarr.kernels.blosc_adapter`, compiled on first use) and ``context()`` (the
+    address of ``blosc_decompress_ctx``)."""
 
-    def into(buf: memoryview, out: np.ndarray) -> bool:
+    def __init__(self, function: int, memmove: int) -> None:
+        self._function, self._memmove = function, memmove
+
+    def context(self) -> int:
+        return self._function
+
+    @cached_property
+    def addresses(self) -> tuple[int, int, int]:
+        from ..kernels.blosc_adapter import decode_addresses  # imports Numba
+        size, decompress = decode_addresses()
+        return size, decompress, self._memmove
+
+
+@cache
+def native_blosc() -> NativeBlosc | None:
+    """numcodecs' c-blosc decompressor for compiled code, or None (not bound, pointers not
+    64-bit)."""
+    import ctypes
+
+    if ctypes.sizeof(ctypes.c_void_p) != 8 or ctypes.sizeof(ctypes.c_size_t) != 8:
+        return None
+    try:
+        from numcodecs import blosc as module
+        function = ctypes.cast(ctypes.CDLL(module.__file__).blosc_decompress_ctx,
+                               ctypes.c_void_p).value
+        memmove = ctypes.cast(ctypes.memmove, ctypes.c_void_p).value
+    except (ImportError, OSError, AttributeError, TypeError):
+        return None
+    return NativeBlosc(function, memmove) if function and memmove else None
+
+
+class BloscInto:
+    """The one-call decoder of blosc chunks of ``nbytes``; ``native`` (None when c-blosc
+    could not be bound) lets a caller decode and place chunks in compiled calls."""
+
+    __slots__ = ("nbytes", "native", "_decompress")
+
+    def __init__(self, nbytes: int) -> None:
+        from numcodecs.blosc import decompress
+
+        self.nbytes = nbytes
+        self.native = native_blosc()
+        self._decompress = decompress
+
+    def __call__(self, buf: memoryview, out: np.ndarray) -> bool:
         # header: nbytes, blocksize, cbytes (the frame's own length) from offset 4
-        return (buf.nbytes >= 16 and struct.unpack_from("<I", buf, 4)[0] == nbytes
+        return (buf.nbytes >= 16 and struct.unpack_from("<I", buf, 4)[0] == self.nbytes
                 and struct.unpack_from("<I", buf, 12)[0] == buf.nbytes
-                and _attempt(decompress, buf, out))
-    return into
+                and _attempt(self._decompress, buf, out))
 
 
 #: numcodecs' own codec classes (module, class name) -> the decoder factory
 _FACTORIES: dict[tuple[str, str], Callable[[int], Into]] = {
-    ("numcodecs.zstd", "Zstd"): ZstdInto, ("numcodecs.blosc", "Blosc"): _blosc}
+    ("numcodecs.zstd", "Zstd"): ZstdInto, ("numcodecs.blosc", "Blosc"): BloscInto}
 
 
 def direct_decoder(codec: object, nbytes: int) -> Into | None:

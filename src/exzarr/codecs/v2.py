@@ -93,13 +93,12 @@ class V2CodecPipeline(PipelineBase):
         return direct_decoder(self.compressor, self.spec.nbytes)
 
     @property
-    def native_zstd(self):  # type: ignore[override]
-        """The bound libzstd when a chunk is one plain zstd frame of its bytes in C order
-        (no filters), else None."""
-        direct = self._direct
-        if self.filters or self._object or not self._c_layout or not isinstance(direct, ZstdInto):
+    def native_decoder(self):  # type: ignore[override]
+        """The compressor's decoder for compiled code when a chunk is one plain zstd or
+        blosc frame of its bytes in C order (no filters), else None."""
+        if self.filters or self._object or not self._c_layout:
             return None
-        return direct.native
+        return getattr(self._direct, "native", None)
 
     @cached_property
     def native_encoder(self):  # type: ignore[override]

@@ -77,10 +77,10 @@ class V3CodecPipeline(PipelineBase):
                 and c.array_bytes.stored_dtype(self.spec.dtype) == self.spec.dtype)
 
     @property
-    def native_zstd(self):  # type: ignore[override]
-        """See :attr:`CodecChain.native_zstd` (None for sharded arrays: see
+    def native_decoder(self):  # type: ignore[override]
+        """See :attr:`CodecChain.native_decoder` (None for sharded arrays: see
         :attr:`inner_native_zstd`)."""
-        return None if self.is_sharded else self.chain.native_zstd
+        return None if self.is_sharded else self.chain.native_decoder
 
     @property
     def native_encoder(self):  # type: ignore[override]

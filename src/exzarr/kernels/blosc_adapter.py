@@ -32,14 +32,16 @@ from __future__ import annotations
 from functools import cache
 
 import numba
+import numpy as np
 from numba import types
 from numba.extending import register_jitable
 
 from .blosc_frame import DOSHUFFLE, FLAGS_AT, MEMCPYED, OVERHEAD
-from .cfunc import call10, peek
+from .cfunc import call4, call10, peek
 from .shuffle import bytes_at, unshuffle_into
 
-__all__ = ["PARAMS", "OVERHEAD", "compress_address", "preshuffled_address"]
+__all__ = ["PARAMS", "OVERHEAD", "compress_address", "preshuffled_address",
+           "decode_addresses"]
 
 #: the parameter block's fields, in order (the pre-shuffled adapter's has ``block`` too)
 PARAMS = ("function", "clevel", "doshuffle", "typesize", "blocksize", "compressor")
@@ -80,11 +82,11 @@ def _compress_preshuffled(ctx, dst, capacity, src, size):
     return result
 
 
-def _compiled(fn) -> int:
+def _compiled(fn, signature=_SIGNATURE) -> int:
     try:  # (a cfunc is always compiled in nopython mode)
-        compiled = numba.cfunc(_SIGNATURE, cache=True)(fn)
+        compiled = numba.cfunc(signature, cache=True)(fn)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        compiled = numba.cfunc(_SIGNATURE, cache=False)(fn)
+        compiled = numba.cfunc(signature, cache=False)(fn)
     address = compiled.address
     if not address:
         raise RuntimeError("the compiled blosc adapter has no address")
@@ -101,3 +103,45 @@ def compress_address() -> int:
 def preshuffled_address() -> int:
     """The address of the adapter for pre-shuffled chunks (compiled on the first call)."""
     return _compiled(_compress_preshuffled)
+
+
+# -- decoding ------------------------------------------------------------------------------
+# :func:`exzarr.kernels.decode_scatter.decode_scatter` calls a frame-size function of the
+# shape of libzstd's ``ZSTD_getFrameContentSize(src, size)`` and a decompressor of the
+# shape of ``ZSTD_decompressDCtx(ctx, dst, capacity, src, size)``.  For blosc frames the
+# first reads the header (the frame must be exactly ``size`` bytes: c-blosc's 1.x
+# decompressor reads as far as the header says, so the header's length is checked against
+# the buffer's), the second calls ``blosc_decompress_ctx(src, dst, capacity, 1)`` whose
+# address is ``ctx``.
+
+_SIZE_SIGNATURE = types.int64(types.int64, types.int64)
+
+
+def _u32(h, at):  # the little-endian uint32 at byte ``at`` of ``h``
+    return (np.int64(h[at]) | (np.int64(h[at + 1]) << 8) | (np.int64(h[at + 2]) << 16)
+            | (np.int64(h[at + 3]) << 24))
+
+
+_u32_jit = register_jitable(_u32)
+
+
+def _frame_size(src, size):
+    if size < OVERHEAD:
+        return -1
+    header = bytes_at(src, OVERHEAD)
+    if _u32_jit(header, 12) != size:
+        return -1
+    return _u32_jit(header, 4)
+
+
+def _decompress(ctx, dst, capacity, src, size):
+    result = call4(ctx, src, dst, capacity, 1) & 0xFFFFFFFF  # a C int
+    if result >= 0x80000000:
+        return -1
+    return result
+
+
+@cache
+def decode_addresses() -> tuple[int, int]:
+    """(frame size, decompress) adapters' addresses (compiled on the first call)."""
+    return _compiled(_frame_size, _SIZE_SIGNATURE), _compiled(_decompress)
