@@ -224,13 +224,13 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, on_chunk):
     """``many(buffer, parts)``, parts ``(task, start, stop, label)`` of ``buffer`` (a byte
     memoryview): inner chunks of which the read takes a box (step-1 slices or ints: the
     whole chunk, or its part inside the region) are decoded and placed by
-    :func:`decode_scatter` (plain zstd inner chunks, a C-contiguous output, Numba on), in
+    :func:`decode_scatter` (plain zstd or blosc inner chunks, a C-contiguous output, Numba on), in
     one call whatever their boxes' shapes, when the read has :data:`BATCH_MIN` of them or
     more; the rest, and any chunk the kernel refuses and those after it, go through
     ``on_chunk``.  None when the kernel can never apply to this read."""
-    native = state.pipeline.inner_native_zstd
+    native = state.pipeline.inner_native_decoder
     chunks = plan.chunks
-    if (native is None or native.addresses is None or not chunks or not config.get().jit
+    if (native is None or not chunks or not config.get().jit
             or not view.flags.c_contiguous or not view.flags.writeable
             or plan.nchunks < BATCH_MIN):
         return None
@@ -238,11 +238,13 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, on_chunk):
     nbytes = math.prod(chunks) * item
     flat = view.reshape(-1).view(np.uint8)
     each = each_part(on_chunk)
-    addresses = native.addresses
     boxes = Boxes(plan, view)  # (the handler exists only for reads of several chunks)
 
     def many(buf, parts) -> None:
         if not jit.numba_available():
+            return each(buf, parts)
+        addresses = native.addresses  # (blosc's adapters compile on the first)
+        if addresses is None:
             return each(buf, parts)
         idx = np.fromiter((p[0].index for p in parts), dtype=np.int64, count=len(parts))
         take = boxes.ok[idx]

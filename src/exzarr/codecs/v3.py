@@ -79,7 +79,7 @@ class V3CodecPipeline(PipelineBase):
     @property
     def native_decoder(self):  # type: ignore[override]
         """See :attr:`CodecChain.native_decoder` (None for sharded arrays: see
-        :attr:`inner_native_zstd`)."""
+        :attr:`inner_native_decoder`)."""
         return None if self.is_sharded else self.chain.native_decoder
 
     @property
@@ -145,10 +145,10 @@ class V3CodecPipeline(PipelineBase):
         return self._shard().plan_reads(index, coords_list, max_gap=max_gap, max_size=max_size)
 
     @property
-    def inner_native_zstd(self):
-        """The bound libzstd when inner chunks are plain zstd frames of the inner chunk's
-        bytes in C order (see :attr:`CodecChain.native_zstd`), else None."""
-        return self._shard().inner.native_zstd
+    def inner_native_decoder(self):
+        """The inner chunks' decoder for compiled code when they are plain zstd or blosc
+        frames of their bytes in C order (see :attr:`CodecChain.native_decoder`)."""
+        return self._shard().inner.native_decoder
 
     @property
     def inner_encoder(self):
