@@ -24,6 +24,10 @@ block size that gives the usual blocks, and a seventh field, the block size itse
 sets the shuffle bit of the frame's flags and, when blosc stored the chunk verbatim,
 unshuffles the stored bytes: the frame is then the one the usual call makes.
 
+:func:`decode_addresses` are the two adapters that let
+:func:`~exzarr.kernels.decode_scatter.decode_scatter` decode blosc frames with
+``blosc_decompress_ctx`` (see the section at the end).
+
 This module imports Numba: import it only where a kernel that uses it is about to run.
 """
 
@@ -117,21 +121,19 @@ def preshuffled_address() -> int:
 _SIZE_SIGNATURE = types.int64(types.int64, types.int64)
 
 
+@register_jitable
 def _u32(h, at):  # the little-endian uint32 at byte ``at`` of ``h``
     return (np.int64(h[at]) | (np.int64(h[at + 1]) << 8) | (np.int64(h[at + 2]) << 16)
             | (np.int64(h[at + 3]) << 24))
-
-
-_u32_jit = register_jitable(_u32)
 
 
 def _frame_size(src, size):
     if size < OVERHEAD:
         return -1
     header = bytes_at(src, OVERHEAD)
-    if _u32_jit(header, 12) != size:
+    if _u32(header, 12) != size:
         return -1
-    return _u32_jit(header, 4)
+    return _u32(header, 4)
 
 
 def _decompress(ctx, dst, capacity, src, size):

@@ -409,7 +409,6 @@ class LocalStore(Store):
         self.delete_prefix("")
 
 
-
 @functools.cache
 def _preadv_address() -> int | None:
     """libc's ``preadv`` as an address for compiled code, or None (not POSIX, pointers
