@@ -132,40 +132,65 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
     return on_chunk, many
 
 
+class _Scatter:
+    """:func:`decode_scatter` for one read: frames of ``native``'s format decoded and their
+    boxes (:class:`~exzarr.array.gather.Boxes` of the plan) copied into ``view``.
+    :meth:`make` gives None when it can never apply to the read; ``ready()`` is False
+    until Numba and the decoder's compiled functions are there (loaded on the first
+    call that needs them)."""
+
+    __slots__ = ("native", "boxes", "flat", "nbytes", "item")
+
+    def __init__(self, native, plan: ChunkPlan, view: np.ndarray) -> None:
+        self.native = native
+        self.item = view.dtype.itemsize
+        self.nbytes = math.prod(plan.chunks) * self.item
+        self.flat = view.reshape(-1).view(np.uint8)
+        self.boxes = Boxes(plan, view)
+
+    @classmethod
+    def make(cls, native, plan: ChunkPlan, view: np.ndarray) -> _Scatter | None:
+        if (native is None or not plan.chunks or not config.get().jit
+                or plan.nchunks < BATCH_MIN or not view.flags.c_contiguous
+                or not view.flags.writeable):
+            return None
+        return cls(native, plan, view)
+
+    def ready(self) -> bool:
+        # (blosc's adapters compile on the first look at ``addresses``)
+        return jit.numba_available() and self.native.addresses is not None
+
+    def __call__(self, buf, starts: np.ndarray, stops: np.ndarray, idx) -> int:
+        """Decode ``buf[starts[k]:stops[k]]`` into the boxes of tasks ``idx``; the number
+        of frames done (the kernel's answer)."""
+        from ..kernels.decode_scatter import decode_scatter  # imports Numba
+
+        content_size, decompress, memmove = self.native.addresses
+        boxes, nbytes = self.boxes, self.nbytes
+        return decode_scatter(content_size, decompress, self.native.context(), memmove,
+                              np.frombuffer(buf, dtype=np.uint8), starts, stops, nbytes,
+                              scratch((nbytes,), np.dtype(np.uint8)), self.flat,
+                              boxes.bases[idx], boxes.skips[idx], boxes.extents[idx],
+                              boxes.out_strides, boxes.chunk_strides, self.item)
+
+
 def _placer(state, plan: ChunkPlan, view: np.ndarray):
     """``placed(task, raw) -> bool``: an unsharded chunk that is one plain zstd or blosc
     frame decoded and its box copied into ``view`` by :func:`decode_scatter` in one compiled
     call, without the GIL (False: refused, nothing to trust in its box; decode it the
     checked way, which says why).  None when that cannot apply to this read."""
-    native = state.pipeline.native_decoder
-    chunks = plan.chunks
-    if (native is None or not chunks or not config.get().jit
-            or plan.nchunks < BATCH_MIN or not view.flags.c_contiguous
-            or not view.flags.writeable):
+    scatter = _Scatter.make(state.pipeline.native_decoder, plan, view)
+    if scatter is None:
         return None
-    item = view.dtype.itemsize
-    nbytes = math.prod(chunks) * item
-    flat = view.reshape(-1).view(np.uint8)
-    boxes = Boxes(plan, view)
+    ok = scatter.boxes.ok
     start = np.zeros(1, dtype=np.int64)
 
     def placed(task, raw) -> bool:
         i = task.index
-        if not boxes.ok[i] or not jit.numba_available():  # (Numba loads on the first)
+        if not ok[i] or not scatter.ready():
             return False
-        addresses = native.addresses  # (blosc's adapters compile on the first)
-        if addresses is None:
-            return False
-        content_size, decompress, memmove = addresses
-        from ..kernels.decode_scatter import decode_scatter
-
-        buf = np.frombuffer(raw, dtype=np.uint8)
-        stop = np.array([buf.size], dtype=np.int64)
-        part = slice(i, i + 1)
-        return decode_scatter(content_size, decompress, native.context(), memmove, buf, start,
-                              stop, nbytes, scratch((nbytes,), np.dtype(np.uint8)), flat,
-                              boxes.bases[part], boxes.skips[part], boxes.extents[part],
-                              boxes.out_strides, boxes.chunk_strides, item) == 1
+        stop = np.array([memoryview(raw).nbytes], dtype=np.int64)
+        return scatter(raw, start, stop, slice(i, i + 1)) == 1
     return placed
 
 
@@ -228,26 +253,17 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, on_chunk):
     one call whatever their boxes' shapes, when the read has :data:`BATCH_MIN` of them or
     more; the rest, and any chunk the kernel refuses and those after it, go through
     ``on_chunk``.  None when the kernel can never apply to this read."""
-    native = state.pipeline.inner_native_decoder
-    chunks = plan.chunks
-    if (native is None or not chunks or not config.get().jit
-            or not view.flags.c_contiguous or not view.flags.writeable
-            or plan.nchunks < BATCH_MIN):
+    scatter = _Scatter.make(state.pipeline.inner_native_decoder, plan, view)
+    if scatter is None:
         return None
-    item = view.dtype.itemsize
-    nbytes = math.prod(chunks) * item
-    flat = view.reshape(-1).view(np.uint8)
     each = each_part(on_chunk)
-    boxes = Boxes(plan, view)  # (the handler exists only for reads of several chunks)
+    ok = scatter.boxes.ok  # (the handler exists only for reads of several chunks)
 
     def many(buf, parts) -> None:
-        if not jit.numba_available():
-            return each(buf, parts)
-        addresses = native.addresses  # (blosc's adapters compile on the first)
-        if addresses is None:
+        if not scatter.ready():
             return each(buf, parts)
         idx = np.fromiter((p[0].index for p in parts), dtype=np.int64, count=len(parts))
-        take = boxes.ok[idx]
+        take = ok[idx]
         batch, rest = parts, []
         if not take.all():
             flags = take.tolist()
@@ -256,15 +272,8 @@ def _many_handler(state, plan: ChunkPlan, view: np.ndarray, on_chunk):
             idx = idx[take]
         if not batch:
             return each(buf, parts)
-        from ..kernels.decode_scatter import decode_scatter  # imports Numba
-
         spans = np.array([(p[1], p[2]) for p in batch], dtype=np.int64)
-        content_size, decompress, memmove = addresses
-        done = decode_scatter(content_size, decompress, native.context(), memmove,
-                              np.frombuffer(buf, dtype=np.uint8), spans[:, 0], spans[:, 1],
-                              nbytes, scratch((nbytes,), np.dtype(np.uint8)), flat,
-                              boxes.bases[idx], boxes.skips[idx], boxes.extents[idx],
-                              boxes.out_strides, boxes.chunk_strides, item)
+        done = scatter(buf, spans[:, 0], spans[:, 1], idx)
         rest.extend(batch[done:])  # refused: the checked route says why
         each(buf, rest)
 

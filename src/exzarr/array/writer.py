@@ -6,8 +6,6 @@ lock.  A chunk left entirely fill_value is deleted instead of stored (unless
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import executor
@@ -60,7 +58,7 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
             if not verbatim or _writes_buffers(store) or in_place:
                 encoder = chunk_encoder(state, put, group_size(
                     plan.nchunks, io_parallelism(store) or executor.threads(),
-                    None if in_place else _chunk_nbytes(state)))
+                    None if in_place else state.pipeline.spec.nbytes))
             if verbatim:
                 direct = put  # (chunks the encoder does not take)
     else:
@@ -99,11 +97,6 @@ GROUP_MAX = 8
 #: thread's buffer: the writes copy them while they are still in the caches (groups of
 #: eight 1 MiB chunks wrote a local disk 1.1x slower, paired against zarrs)
 GROUP_BYTES = 1 << 20
-
-
-def _chunk_nbytes(state) -> int:
-    meta = state.meta
-    return math.prod(meta.chunks) * meta.dtype.itemsize
 
 
 def _encodes_verbatim(state: ArrayState) -> bool:

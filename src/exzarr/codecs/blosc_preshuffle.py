@@ -36,14 +36,14 @@ MIN_NBYTES = 4096
 
 @dataclass(frozen=True)
 class Preshuffle:
-    """How to call blosc on pre-shuffled chunks of ``nbytes``: shuffle items of
-    ``typesize`` bytes in blocks of ``block`` bytes (the last block: what is left), then
-    compress without shuffle with ``forced`` as the block size argument."""
+    """How to call blosc on pre-shuffled chunks (of the size :func:`plan` was asked
+    about): shuffle items of ``typesize`` bytes in blocks of ``block`` bytes (the last
+    block: what is left), then compress without shuffle with ``forced`` as the block size
+    argument."""
 
     typesize: int
     block: int
     forced: int
-    nbytes: int
 
 
 def shuffle_blocks(data: np.ndarray, typesize: int, block: int) -> np.ndarray:
@@ -101,5 +101,5 @@ def plan(function: int, cname: str, clevel: int, typesize: int, blocksize: int,
         patched = bytearray(frame)
         patched[FLAGS_AT] |= DOSHUFFLE
         if bytes(patched) == usual:
-            return Preshuffle(typesize, block, forced, nbytes)
+            return Preshuffle(typesize, block, forced)
     return None

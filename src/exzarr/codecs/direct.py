@@ -28,6 +28,7 @@ from functools import cache, cached_property
 
 import numpy as np
 
+from ..kernels.blosc_frame import CBYTES_AT, NBYTES_AT, OVERHEAD
 from .bounded import zstd_content_size
 
 __all__ = ["direct_decoder", "native_zstd", "NativeZstd", "ZstdInto", "native_blosc",
@@ -270,8 +271,9 @@ class BloscInto:
 
     def __call__(self, buf: memoryview, out: np.ndarray) -> bool:
         # header: nbytes, blocksize, cbytes (the frame's own length) from offset 4
-        return (buf.nbytes >= 16 and struct.unpack_from("<I", buf, 4)[0] == self.nbytes
-                and struct.unpack_from("<I", buf, 12)[0] == buf.nbytes
+        return (buf.nbytes >= OVERHEAD
+                and struct.unpack_from("<I", buf, NBYTES_AT)[0] == self.nbytes
+                and struct.unpack_from("<I", buf, CBYTES_AT)[0] == buf.nbytes
                 and _attempt(self._decompress, buf, out))
 
 

@@ -40,7 +40,7 @@ import numpy as np
 from numba import types
 from numba.extending import register_jitable
 
-from .blosc_frame import DOSHUFFLE, FLAGS_AT, MEMCPYED, OVERHEAD
+from .blosc_frame import CBYTES_AT, DOSHUFFLE, FLAGS_AT, MEMCPYED, NBYTES_AT, OVERHEAD
 from .cfunc import call4, call10, peek
 from .shuffle import bytes_at, unshuffle_into
 
@@ -131,9 +131,9 @@ def _frame_size(src, size):
     if size < OVERHEAD:
         return -1
     header = bytes_at(src, OVERHEAD)
-    if _u32(header, 12) != size:
+    if _u32(header, CBYTES_AT) != size:
         return -1
-    return _u32(header, 4)
+    return _u32(header, NBYTES_AT)
 
 
 def _decompress(ctx, dst, capacity, src, size):
