@@ -10,10 +10,13 @@ import pytest
 @pytest.fixture
 def spy_kernel(monkeypatch):
     """``spy_kernel(module, name, given)``: record ``(len(args[given]), result)`` of every
-    call of kernel ``module.name`` (how many chunks it was given, how many it did)."""
-    def install(module: str, name: str, given: int) -> list[tuple[int, int]]:
+    call of kernel ``module.name`` (how many chunks it was given, how many it did), in a
+    new list or in ``calls``."""
+    def install(module: str, name: str, given: int,
+                calls: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
         mod = importlib.import_module(module)
-        calls: list[tuple[int, int]] = []
+        if calls is None:
+            calls = []
         real = getattr(mod, name)
 
         def spy(*args):

@@ -287,9 +287,11 @@ def numcodecs_encode(chunk: np.ndarray) -> bytes:
 
 @pytest.mark.parametrize("shuffle", ["shuffle", "bitshuffle", "noshuffle"])
 def test_blosc_inner_chunks_are_decoded_in_batches(spy_kernel, shuffle):
-    """Inner chunks that are blosc frames take the compiled route too (c-blosc through
-    decode_scatter's adapters), with the usual route's result."""
+    """Inner chunks that are blosc frames take the compiled route too (read block by block
+    by blosc_place, or c-blosc through decode_scatter's adapters), with the usual route's
+    result."""
     calls = spy_kernel("exzarr.kernels.decode_scatter", "decode_scatter", 5)
+    spy_kernel("exzarr.kernels.blosc_place", "blosc_place", 6, calls)
     d = np.random.default_rng(6).standard_normal((96, 80)).astype("f4").round(2)
     store = MemoryStore()
     z = ez.create(store, shape=d.shape, chunks=(8, 10), shards=(32, 40), dtype="f4",

@@ -24,8 +24,9 @@ ZSTD = {"name": "zstd", "configuration": {"level": 1}}
 
 @pytest.fixture
 def placed(spy_kernel):
-    """(frames given, frames done) of every decode_scatter call (conftest)."""
-    return spy_kernel("exzarr.kernels.decode_scatter", "decode_scatter", 5)
+    """(frames given, frames done) of every decode_scatter or blosc_place call (conftest)."""
+    calls = spy_kernel("exzarr.kernels.decode_scatter", "decode_scatter", 5)
+    return spy_kernel("exzarr.kernels.blosc_place", "blosc_place", 6, calls)
 
 
 def stored(data, chunks, **kw):

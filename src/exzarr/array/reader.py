@@ -163,15 +163,11 @@ class _Scatter:
     def __call__(self, buf, starts: np.ndarray, stops: np.ndarray, idx) -> int:
         """Decode ``buf[starts[k]:stops[k]]`` into the boxes of tasks ``idx``; the number
         of frames done (the kernel's answer)."""
-        from ..kernels.decode_scatter import decode_scatter  # imports Numba
-
-        content_size, decompress, memmove = self.native.addresses
         boxes, nbytes = self.boxes, self.nbytes
-        return decode_scatter(content_size, decompress, self.native.context(), memmove,
-                              np.frombuffer(buf, dtype=np.uint8), starts, stops, nbytes,
-                              scratch((nbytes,), np.dtype(np.uint8)), self.flat,
-                              boxes.bases[idx], boxes.skips[idx], boxes.extents[idx],
-                              boxes.out_strides, boxes.chunk_strides, self.item)
+        return self.native.scatter(np.frombuffer(buf, dtype=np.uint8), starts, stops, nbytes,
+                                   scratch((nbytes,), np.dtype(np.uint8)), self.flat,
+                                   boxes.bases[idx], boxes.skips[idx], boxes.extents[idx],
+                                   boxes.out_strides, boxes.chunk_strides, self.item)
 
 
 def _placer(state, plan: ChunkPlan, view: np.ndarray):

@@ -109,6 +109,20 @@ class NativeZstd:
             ctx = self._local.ctx = _Ctx(self._create, self._free)
         return ctx.ptr
 
+    def scatter(self, src: np.ndarray, starts: np.ndarray, stops: np.ndarray, nbytes: int,
+                scratch: np.ndarray, out: np.ndarray, bases: np.ndarray, skips: np.ndarray,
+                extents: np.ndarray, out_strides: np.ndarray, chunk_strides: np.ndarray,
+                item: int) -> int:
+        """:func:`~exzarr.kernels.decode_scatter.decode_scatter` of zstd frames (same
+        arguments and answer, without the functions); imports Numba."""
+        from ..kernels.decode_scatter import decode_scatter
+
+        assert self.addresses is not None
+        content_size, decompress, memmove = self.addresses
+        return decode_scatter(content_size, decompress, self.context(), memmove, src, starts,
+                              stops, nbytes, scratch, out, bases, skips, extents, out_strides,
+                              chunk_strides, item)
+
     def __call__(self, buf: memoryview, out: np.ndarray) -> None:
         """Decode ``buf`` into ``out`` (a writable flat uint8 array); raises unless exactly
         ``out.nbytes`` came out."""
@@ -222,11 +236,20 @@ class NativeBlosc:
     """c-blosc's ``blosc_decompress_ctx`` inside numcodecs' extension for compiled code:
     ``addresses`` (frame size, decompress, C's ``memmove``: the shapes
     :mod:`exzarr.kernels.decode_scatter` calls, through the adapters of
-    :mod:`exzarr.kernels.blosc_adapter`, compiled on first use) and ``context()`` (the
-    address of ``blosc_decompress_ctx``)."""
+    :mod:`exzarr.kernels.blosc_adapter`, compiled on first use), ``context()`` (the
+    address of ``blosc_decompress_ctx``) and :meth:`scatter`, which reads the frames
+    block by block (:mod:`exzarr.kernels.blosc_place`) with the streams' decompressors
+    from the same extension (``streams``: the addresses of ``blosclz_decompress``,
+    ``LZ4_decompress_safe`` and ``ZSTD_decompressDCtx``, or None when one is missing;
+    with one zstd context per thread)."""
 
-    def __init__(self, function: int, memmove: int) -> None:
+    def __init__(self, function: int, memmove: int, streams: tuple[int, int, int] | None = None,
+                 zstd_context: tuple[Callable[[], int | None], Callable[[int], object]] | None
+                 = None) -> None:
         self._function, self._memmove = function, memmove
+        self.streams = streams
+        self._zstd_context = zstd_context
+        self._local = threading.local()
 
     def context(self) -> int:
         return self._function
@@ -236,6 +259,60 @@ class NativeBlosc:
         from ..kernels.blosc_adapter import decode_addresses  # imports Numba
         size, decompress = decode_addresses()
         return size, decompress, self._memmove
+
+    def _funcs(self) -> np.ndarray:
+        """This thread's ``funcs`` for :func:`~exzarr.kernels.blosc_place.blosc_place`
+        (zeros where a function is missing: those frames go c-blosc's way)."""
+        funcs = getattr(self._local, "funcs", None)
+        if funcs is None:
+            funcs = np.zeros(4, dtype=np.int64)
+            if self.streams is not None:
+                funcs[:3] = self.streams
+                if self._zstd_context is not None:
+                    try:
+                        self._local.ctx = _Ctx(*self._zstd_context)
+                        funcs[3] = self._local.ctx.ptr
+                    except MemoryError:
+                        pass  # zstd frames go c-blosc's way
+            self._local.funcs = funcs
+        return funcs
+
+    def scatter(self, src: np.ndarray, starts: np.ndarray, stops: np.ndarray, nbytes: int,
+                scratch: np.ndarray, out: np.ndarray, bases: np.ndarray, skips: np.ndarray,
+                extents: np.ndarray, out_strides: np.ndarray, chunk_strides: np.ndarray,
+                item: int) -> int:
+        """:meth:`NativeZstd.scatter` for blosc frames; imports Numba."""
+        content_size, decompress, memmove = self.addresses
+        if self.streams is None:
+            from ..kernels.decode_scatter import decode_scatter
+
+            return decode_scatter(content_size, decompress, self._function, memmove, src,
+                                  starts, stops, nbytes, scratch, out, bases, skips, extents,
+                                  out_strides, chunk_strides, item)
+        from ..kernels.blosc_place import blosc_place
+
+        return blosc_place(self._funcs(), content_size, decompress, self._function, memmove,
+                           src, starts, stops, nbytes, scratch, out, bases, skips, extents,
+                           out_strides, chunk_strides, item)
+
+
+def _blosc_streams(lib) -> tuple[tuple[int, int, int] | None, tuple | None]:
+    """The addresses of the stream decompressors inside c-blosc's extension ``lib`` and
+    its zstd context's (create, free), or Nones where one is not exported."""
+    import ctypes
+
+    vp, sz = ctypes.c_void_p, ctypes.c_size_t
+    try:
+        streams = tuple(ctypes.cast(getattr(lib, name), vp).value for name in
+                        ("blosclz_decompress", "LZ4_decompress_safe", "ZSTD_decompressDCtx"))
+        create, free = lib.ZSTD_createDCtx, lib.ZSTD_freeDCtx
+    except AttributeError:
+        return None, None
+    if not all(streams):
+        return None, None
+    create.argtypes, create.restype = [], vp
+    free.argtypes, free.restype = [vp], sz
+    return streams, (create, free)  # type: ignore[return-value]
 
 
 @cache
@@ -248,12 +325,14 @@ def native_blosc() -> NativeBlosc | None:
         return None
     try:
         from numcodecs import blosc as module
-        function = ctypes.cast(ctypes.CDLL(module.__file__).blosc_decompress_ctx,
-                               ctypes.c_void_p).value
+        lib = ctypes.CDLL(module.__file__)
+        function = ctypes.cast(lib.blosc_decompress_ctx, ctypes.c_void_p).value
         memmove = ctypes.cast(ctypes.memmove, ctypes.c_void_p).value
     except (ImportError, OSError, AttributeError, TypeError):
         return None
-    return NativeBlosc(function, memmove) if function and memmove else None
+    if not function or not memmove:
+        return None
+    return NativeBlosc(function, memmove, *_blosc_streams(lib))
 
 
 class BloscInto:

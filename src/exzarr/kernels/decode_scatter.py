@@ -22,11 +22,93 @@ which gives the same result.
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
 
 from .cfunc import call2, call3, call5
 from .jit import lazy_njit
 
-__all__ = ["decode_scatter"]
+__all__ = ["decode_scatter", "box_ok", "box_row_bytes", "copy_box", "decode_copy"]
+
+
+@register_jitable
+def box_ok(stops, bases, skips, extents, n, m, nbytes, out_strides, chunk_strides, item,
+           scratch_size):
+    """Whether the arrays of a batch of ``n`` frames are consistent (the per-call checks of
+    :func:`decode_scatter`)."""
+    if n and (scratch_size < nbytes or m == 0 or chunk_strides.shape[0] != m
+              or extents.shape[1] != m or stops.shape[0] < n or bases.shape[0] < n
+              or skips.shape[0] < n or extents.shape[0] < n or item <= 0):
+        return False
+    for d in range(m):
+        if out_strides[d] < 0 or chunk_strides[d] < 0:
+            return False
+    return True
+
+
+@register_jitable
+def box_row_bytes(i, starts, stops, bases, skips, extents, m, nbytes, out_strides,
+                  chunk_strides, item, src_size, end_out):
+    """The bytes of one row of frame ``i``'s box, or -1 when the frame's bytes or its box
+    reach outside ``src``, the chunk or the output, or its rows are not contiguous."""
+    if starts[i] < 0 or stops[i] < starts[i] or stops[i] > src_size:
+        return -1
+    b = bases[i]
+    k = skips[i]
+    row_bytes = extents[i, m - 1] * item
+    if extents[i, m - 1] > 1 and (out_strides[m - 1] != item or chunk_strides[m - 1] != item):
+        return -1  # rows not contiguous
+    end_out_row = b + row_bytes  # the end of the box's last row, in the output
+    end_src_row = k + row_bytes  # and in the chunk
+    for d in range(m - 1):
+        e = extents[i, d]
+        if e <= 0:
+            return -1
+        end_out_row += (e - 1) * out_strides[d]
+        end_src_row += (e - 1) * chunk_strides[d]
+    if row_bytes <= 0 or b < 0 or k < 0 or end_out_row > end_out or end_src_row > nbytes:
+        return -1
+    return row_bytes
+
+
+@register_jitable
+def copy_box(copy, base_out, decoded, i, bases, skips, extents, m, out_strides,
+             chunk_strides, row_bytes, at):
+    """Copy frame ``i``'s box from its decoded chunk at address ``decoded`` to the output
+    at address ``base_out``, row by row (an odometer over the first ``m - 1`` dimensions;
+    ``at``: m int64 of room)."""
+    for d in range(m):
+        at[d] = 0
+    o = bases[i]
+    s = skips[i]
+    while True:
+        call3(copy, base_out + o, decoded + s, row_bytes)
+        d = m - 2
+        while d >= 0:
+            at[d] += 1
+            o += out_strides[d]
+            s += chunk_strides[d]
+            if at[d] < extents[i, d]:
+                break
+            o -= at[d] * out_strides[d]
+            s -= at[d] * chunk_strides[d]
+            at[d] = 0
+            d -= 1
+        if d < 0:
+            break
+
+
+@register_jitable
+def decode_copy(content_size, decompress, ctx, copy, frame, size, nbytes, dst, base_out, i,
+                bases, skips, extents, m, out_strides, chunk_strides, row_bytes, at):
+    """Decode one frame whole into ``dst`` and copy its box: whether it decoded to exactly
+    ``nbytes``."""
+    if call2(content_size, frame, size) != nbytes:
+        return False
+    if call5(decompress, ctx, dst, nbytes, frame, size) != nbytes:
+        return False
+    copy_box(copy, base_out, dst, i, bases, skips, extents, m, out_strides, chunk_strides,
+             row_bytes, at)
+    return True
 
 
 @lazy_njit
@@ -44,60 +126,21 @@ def decode_scatter(content_size, decompress, ctx, copy, src, starts, stops, nbyt
     number of frames done: ``len(starts)``, or the index of the first frame refused."""
     n = starts.shape[0]
     m = out_strides.shape[0]
-    if n and (scratch.shape[0] < nbytes or m == 0 or chunk_strides.shape[0] != m
-              or extents.shape[1] != m or stops.shape[0] < n or bases.shape[0] < n
-              or skips.shape[0] < n or extents.shape[0] < n or item <= 0):
+    if not box_ok(stops, bases, skips, extents, n, m, nbytes, out_strides, chunk_strides,
+                  item, scratch.shape[0]):
         return 0
-    for d in range(m):
-        if out_strides[d] < 0 or chunk_strides[d] < 0:
-            return 0
     base_src = src.ctypes.data
     dst = scratch.ctypes.data
     base_out = out.ctypes.data
-    end_out = out.shape[0]
     at = np.zeros(m, dtype=np.int64)
     for i in range(n):
-        if starts[i] < 0 or stops[i] < starts[i] or stops[i] > src.shape[0]:
+        row_bytes = box_row_bytes(i, starts, stops, bases, skips, extents, m, nbytes,
+                                  out_strides, chunk_strides, item, src.shape[0],
+                                  out.shape[0])
+        if row_bytes < 0:
             return i
-        b = bases[i]
-        k = skips[i]
-        row_bytes = extents[i, m - 1] * item
-        if extents[i, m - 1] > 1 and (out_strides[m - 1] != item or chunk_strides[m - 1] != item):
-            return i  # rows not contiguous
-        end_out_row = b + row_bytes  # the end of the box's last row, in the output
-        end_src_row = k + row_bytes  # and in the chunk
-        for d in range(m - 1):
-            e = extents[i, d]
-            if e <= 0:
-                return i
-            end_out_row += (e - 1) * out_strides[d]
-            end_src_row += (e - 1) * chunk_strides[d]
-        if row_bytes <= 0 or b < 0 or k < 0 or end_out_row > end_out or end_src_row > nbytes:
+        if not decode_copy(content_size, decompress, ctx, copy, base_src + starts[i],
+                           stops[i] - starts[i], nbytes, dst, base_out, i, bases, skips,
+                           extents, m, out_strides, chunk_strides, row_bytes, at):
             return i
-        frame = base_src + starts[i]
-        size = stops[i] - starts[i]
-        if call2(content_size, frame, size) != nbytes:
-            return i
-        if call5(decompress, ctx, dst, nbytes, frame, size) != nbytes:
-            return i
-        # every row of the box: an odometer over its first m - 1 dimensions
-        for d in range(m):
-            at[d] = 0
-        o = b
-        s = k
-        while True:
-            call3(copy, base_out + o, dst + s, row_bytes)
-            d = m - 2
-            while d >= 0:
-                at[d] += 1
-                o += out_strides[d]
-                s += chunk_strides[d]
-                if at[d] < extents[i, d]:
-                    break
-                o -= at[d] * out_strides[d]
-                s -= at[d] * chunk_strides[d]
-                at[d] = 0
-                d -= 1
-            if d < 0:
-                break
     return n
