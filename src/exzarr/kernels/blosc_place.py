@@ -70,9 +70,10 @@ def _stream(funcs, fmt, src, size, dst, capacity):
 
 @register_jitable
 def _place_frame(funcs, copy, frame, size, nbytes, item, tmp, base_out, i, bases, skips,
-                 extents, m, out_strides, chunk_strides, row_bytes, at):
+                 extents, m, out_strides, chunk_strides, row_bytes, at, streams):
     """Decode frame ``i`` block by block into its box; False when it is not one this
-    kernel reads or it is damaged (then nothing in the box is to be trusted)."""
+    kernel reads or it is damaged (then nothing in the box is to be trusted).  ``at``: m
+    int64 of room, ``streams``: 16."""
     if size < OVERHEAD:
         return False
     h = bytes_at(frame, OVERHEAD)
@@ -132,19 +133,27 @@ def _place_frame(funcs, copy, frame, size, nbytes, item, tmp, base_out, i, bases
             off += 4
             if cb < 0 or cb > size - off:
                 return False
-            if cb == each:  # stored verbatim
-                call3(copy, scratch + k * each, frame + off, each)
+            streams[k] = scratch + k * each
+            if cb == each:  # stored verbatim: joined from the frame, else copied
+                if shuffled and splits == typesize:
+                    streams[k] = frame + off
+                else:
+                    call3(copy, scratch + k * each, frame + off, each)
             elif _stream(funcs, fmt, frame + off, cb, scratch + k * each, each) != each:
                 return False
             off += cb
+        if shuffled and splits == 1:  # one stream: the item bytes one after another
+            n_items = bsize // typesize
+            for k in range(typesize):
+                streams[k] = scratch + k * n_items
         # the parts of the box's rows inside this block, to their places
         while left > 0 and s < end:
             a = max(s, start)
             z = min(s + row_bytes, end)
             if z > a:
                 if shuffled:
-                    join_into(tmp, bsize // typesize, (a - start) // typesize,
-                              (z - a) // typesize, typesize, base_out + o + (a - s))
+                    join_into(streams, (a - start) // typesize, (z - a) // typesize,
+                              typesize, base_out + o + (a - s))
                 else:
                     call3(copy, base_out + o + (a - s), scratch + (a - start), z - a)
             if s + row_bytes > end:
@@ -182,6 +191,7 @@ def blosc_place(funcs, content_size, decompress, ctx, copy, src, starts, stops, 
     dst = scratch.ctypes.data
     base_out = out.ctypes.data
     at = np.zeros(m, dtype=np.int64)
+    streams = np.zeros(MAX_SPLITS, dtype=np.int64)  # where each stream of a block is
     for i in range(n):
         row_bytes = box_row_bytes(i, starts, stops, bases, skips, extents, m, nbytes,
                                   out_strides, chunk_strides, item, src.shape[0],
@@ -191,7 +201,8 @@ def blosc_place(funcs, content_size, decompress, ctx, copy, src, starts, stops, 
         frame = base_src + starts[i]
         size = stops[i] - starts[i]
         if _place_frame(funcs, copy, frame, size, nbytes, item, scratch, base_out, i, bases,
-                        skips, extents, m, out_strides, chunk_strides, row_bytes, at):
+                        skips, extents, m, out_strides, chunk_strides, row_bytes, at,
+                        streams):
             continue
         if not decode_copy(content_size, decompress, ctx, copy, frame, size, nbytes, dst,
                            base_out, i, bases, skips, extents, m, out_strides, chunk_strides,

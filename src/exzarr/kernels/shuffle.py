@@ -125,30 +125,30 @@ def unshuffle_into(src, dst, nbytes, typesize, block):
 
 
 @register_jitable
-def join_into(src, n, i0, count, typesize, dst):
-    """Items ``i0 .. i0 + count`` of a shuffled block (``src``: uint8 array, byte ``k`` of
-    item ``i`` at ``src[k * n + i]``, items of ``typesize`` 2, 4 or 8 bytes) to the
-    ``count`` items at address ``dst`` (aligned to the item size), in one pass: the
-    bytes are joined with shifts into words, which the compiler vectorises."""
+def join_into(streams, i0, count, typesize, dst):
+    """Items ``i0 .. i0 + count`` of a shuffled block (byte ``k`` of item ``i`` at address
+    ``streams[k] + i``, items of ``typesize`` 2, 4 or 8 bytes) to the ``count`` items at
+    address ``dst`` (aligned to the item size), in one pass: the bytes are joined with
+    shifts into words, which the compiler vectorises."""
     if typesize == 4:
         d4 = carray(_u32_at(dst), (count,))
-        a0 = src[i0:i0 + count]
-        a1 = src[n + i0:n + i0 + count]
-        a2 = src[2 * n + i0:2 * n + i0 + count]
-        a3 = src[3 * n + i0:3 * n + i0 + count]
+        a0 = carray(_u8_at(streams[0] + i0), (count,))
+        a1 = carray(_u8_at(streams[1] + i0), (count,))
+        a2 = carray(_u8_at(streams[2] + i0), (count,))
+        a3 = carray(_u8_at(streams[3] + i0), (count,))
         for i in range(count):
             d4[i] = (np.uint32(a0[i]) | (np.uint32(a1[i]) << np.uint32(8))
                      | (np.uint32(a2[i]) << np.uint32(16)) | (np.uint32(a3[i]) << np.uint32(24)))
     elif typesize == 8:
         d8 = carray(_u64_at(dst), (count,))
-        b0 = src[i0:i0 + count]
-        b1 = src[n + i0:n + i0 + count]
-        b2 = src[2 * n + i0:2 * n + i0 + count]
-        b3 = src[3 * n + i0:3 * n + i0 + count]
-        b4 = src[4 * n + i0:4 * n + i0 + count]
-        b5 = src[5 * n + i0:5 * n + i0 + count]
-        b6 = src[6 * n + i0:6 * n + i0 + count]
-        b7 = src[7 * n + i0:7 * n + i0 + count]
+        b0 = carray(_u8_at(streams[0] + i0), (count,))
+        b1 = carray(_u8_at(streams[1] + i0), (count,))
+        b2 = carray(_u8_at(streams[2] + i0), (count,))
+        b3 = carray(_u8_at(streams[3] + i0), (count,))
+        b4 = carray(_u8_at(streams[4] + i0), (count,))
+        b5 = carray(_u8_at(streams[5] + i0), (count,))
+        b6 = carray(_u8_at(streams[6] + i0), (count,))
+        b7 = carray(_u8_at(streams[7] + i0), (count,))
         for i in range(count):
             lo = (np.uint64(b0[i]) | (np.uint64(b1[i]) << np.uint64(8))
                   | (np.uint64(b2[i]) << np.uint64(16)) | (np.uint64(b3[i]) << np.uint64(24)))
@@ -157,7 +157,7 @@ def join_into(src, n, i0, count, typesize, dst):
             d8[i] = lo | (hi << np.uint64(32))
     else:  # 2
         d2 = carray(_u16_at(dst), (count,))
-        c0 = src[i0:i0 + count]
-        c1 = src[n + i0:n + i0 + count]
+        c0 = carray(_u8_at(streams[0] + i0), (count,))
+        c1 = carray(_u8_at(streams[1] + i0), (count,))
         for i in range(count):
             d2[i] = np.uint16(c0[i]) | (np.uint16(c1[i]) << np.uint16(8))
