@@ -38,7 +38,7 @@ from .blosc_frame import (
     FORMAT_SHIFT, FORMAT_VERSION, FUTURE_FLAG, LZ4_FORMAT, MAX_SPLITS, MEMCPYED,
     MIN_BUFFERSIZE, NBYTES_AT, OVERHEAD, VERSION_FORMAT, ZSTD_FORMAT)
 from .cfunc import call3, call4, call5
-from .decode_scatter import box_ok, box_row_bytes, copy_box, decode_copy
+from .decode_scatter import box_ok, box_row_bytes, copy_box, decode_copy, next_row
 from .jit import lazy_njit
 from .shuffle import bytes_at, join_into
 
@@ -159,17 +159,7 @@ def _place_frame(funcs, copy, frame, size, nbytes, item, tmp, base_out, i, bases
             if s + row_bytes > end:
                 break  # the row goes on in the next block
             left -= 1
-            d = m - 2
-            while d >= 0:
-                at[d] += 1
-                o += out_strides[d]
-                s += chunk_strides[d]
-                if at[d] < extents[i, d]:
-                    break
-                o -= at[d] * out_strides[d]
-                s -= at[d] * chunk_strides[d]
-                at[d] = 0
-                d -= 1
+            o, s, _ = next_row(at, o, s, i, extents, m, out_strides, chunk_strides)
     return left == 0
 
 

@@ -27,7 +27,8 @@ from numba.extending import register_jitable
 from .cfunc import call2, call3, call5
 from .jit import lazy_njit
 
-__all__ = ["decode_scatter", "box_ok", "box_row_bytes", "copy_box", "decode_copy"]
+__all__ = ["decode_scatter", "box_ok", "box_row_bytes", "next_row", "copy_box",
+           "decode_copy"]
 
 
 @register_jitable
@@ -71,30 +72,37 @@ def box_row_bytes(i, starts, stops, bases, skips, extents, m, nbytes, out_stride
 
 
 @register_jitable
+def next_row(at, o, s, i, extents, m, out_strides, chunk_strides):
+    """The next row of frame ``i``'s box (an odometer ``at`` over its first ``m - 1``
+    dimensions): its byte offsets in the output and in the chunk from those of the row
+    before, ``o`` and ``s``, and whether there is one."""
+    d = m - 2
+    while d >= 0:
+        at[d] += 1
+        o += out_strides[d]
+        s += chunk_strides[d]
+        if at[d] < extents[i, d]:
+            return o, s, True
+        o -= at[d] * out_strides[d]
+        s -= at[d] * chunk_strides[d]
+        at[d] = 0
+        d -= 1
+    return o, s, False
+
+
+@register_jitable
 def copy_box(copy, base_out, decoded, i, bases, skips, extents, m, out_strides,
              chunk_strides, row_bytes, at):
     """Copy frame ``i``'s box from its decoded chunk at address ``decoded`` to the output
-    at address ``base_out``, row by row (an odometer over the first ``m - 1`` dimensions;
-    ``at``: m int64 of room)."""
+    at address ``base_out``, row by row (``at``: m int64 of room)."""
     for d in range(m):
         at[d] = 0
     o = bases[i]
     s = skips[i]
-    while True:
+    more = True
+    while more:
         call3(copy, base_out + o, decoded + s, row_bytes)
-        d = m - 2
-        while d >= 0:
-            at[d] += 1
-            o += out_strides[d]
-            s += chunk_strides[d]
-            if at[d] < extents[i, d]:
-                break
-            o -= at[d] * out_strides[d]
-            s -= at[d] * chunk_strides[d]
-            at[d] = 0
-            d -= 1
-        if d < 0:
-            break
+        o, s, more = next_row(at, o, s, i, extents, m, out_strides, chunk_strides)
 
 
 @register_jitable
