@@ -195,9 +195,11 @@ def _check_hostile(kernel, chunk: np.ndarray, frame: bytes) -> None:
     (0, 1), (0, 3), (1, 9), (2, 0x29), (2, 0x3D), (2, 0xE1), (3, 0), (3, 2), (3, 200),
     (4, 0), (4, 2 ** 31), (8, 0), (8, 1), (8, 2 ** 31 - 1), (8, 2 ** 32 - 1), (12, 0),
     (16, 0), (16, 2 ** 31), (16, 7), (20, 2 ** 32 - 4), (24, 2 ** 31)])
-def test_hostile_header_and_offsets(kernel, field, value):
+@pytest.mark.parametrize("clevel", [5, 0])
+def test_hostile_header_and_offsets(kernel, field, value, clevel):
+    """clevel 0: a frame stored verbatim, whose header c-blosc checks all the same."""
     chunk = values("<f4", (64, 40), "smooth")
-    frame = bytearray(encode(chunk, blocksize=2048))
+    frame = bytearray(encode(chunk, clevel=clevel, blocksize=2048))
     if field < 4:
         frame[field] = value
     else:

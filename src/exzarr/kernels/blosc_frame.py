@@ -7,7 +7,7 @@ from __future__ import annotations
 __all__ = ["OVERHEAD", "FLAGS_AT", "NBYTES_AT", "BLOCKSIZE_AT", "CBYTES_AT", "DOSHUFFLE",
            "MEMCPYED", "VERSION_FORMAT", "DOBITSHUFFLE", "FUTURE_FLAG", "DONT_SPLIT",
            "FORMAT_SHIFT", "BLOSCLZ_FORMAT", "LZ4_FORMAT", "ZSTD_FORMAT", "FORMAT_VERSION",
-           "MAX_SPLITS", "MIN_BUFFERSIZE"]
+           "MAX_SPLITS", "MIN_BUFFERSIZE", "MAX_BUFFERSIZE", "MAX_BLOCKSIZE"]
 
 #: c-blosc's BLOSC_MAX_OVERHEAD: a frame takes at most this many bytes beyond its data
 #: (its header)
@@ -34,3 +34,6 @@ FORMAT_VERSION = 1
 #: MAX_SPLITS bytes and the block holds at least MIN_BUFFERSIZE of them (and it is not the
 #: last, shorter block, and DONT_SPLIT is not set)
 MAX_SPLITS, MIN_BUFFERSIZE = 16, 128
+#: the largest uncompressed size and block size c-blosc 1.x accepts
+MAX_BUFFERSIZE = 2 ** 31 - 1 - OVERHEAD
+MAX_BLOCKSIZE = (2 ** 31 - 1 - 255 * 4) // 3

@@ -6,12 +6,12 @@ into scratch (its streams into a block buffer, unshuffled from there into the ch
 then copies the chunk's rows into the output: on a full read of 1 MiB chunks that last
 copy costs as much as LZ4 itself.  :func:`blosc_place` reads the frame itself, as c-blosc
 1.x's decompressor does (the header, the blocks' start offsets, each block's streams),
-decodes one block at a time into a small buffer that stays in cache (a stream with the
-library's own function: ``blosclz_decompress``, ``LZ4_decompress_safe`` or
-``ZSTD_decompressDCtx``, by the frame's compressor format; a stream stored verbatim is
-copied) and joins the shuffled bytes of the block's items straight into the output rows
-the read takes of it (:func:`~exzarr.kernels.shuffle.join_into`; unshuffled blocks are
-copied).  Every block is decoded, as c-blosc does, so a damaged block anywhere refuses the
+decodes one block at a time into the start of ``scratch`` (a block is at most the chunk;
+c-blosc makes blocks of 32 KiB to 1 MiB), each stream with the library's own function
+(``blosclz_decompress``, ``LZ4_decompress_safe`` or ``ZSTD_decompressDCtx``, by the
+frame's compressor format), and joins the shuffled bytes of the block's items straight
+into the output rows the read takes of it (:func:`~exzarr.kernels.shuffle.join_into`; a
+stream stored verbatim is joined from the frame itself; unshuffled blocks are copied).  Every block is decoded, as c-blosc does, so a damaged block anywhere refuses the
 chunk whatever part of it the read takes.
 
 It checks everything c-blosc 1.21 checks before it trusts a field (format version, the
@@ -35,8 +35,8 @@ from numba.extending import register_jitable
 from .blosc_adapter import _u32
 from .blosc_frame import (
     BLOCKSIZE_AT, BLOSCLZ_FORMAT, CBYTES_AT, DOBITSHUFFLE, DONT_SPLIT, DOSHUFFLE, FLAGS_AT,
-    FORMAT_SHIFT, FORMAT_VERSION, FUTURE_FLAG, LZ4_FORMAT, MAX_SPLITS, MEMCPYED,
-    MIN_BUFFERSIZE, NBYTES_AT, OVERHEAD, VERSION_FORMAT, ZSTD_FORMAT)
+    FORMAT_SHIFT, FORMAT_VERSION, FUTURE_FLAG, LZ4_FORMAT, MAX_BLOCKSIZE, MAX_BUFFERSIZE,
+    MAX_SPLITS, MEMCPYED, MIN_BUFFERSIZE, NBYTES_AT, OVERHEAD, VERSION_FORMAT, ZSTD_FORMAT)
 from .cfunc import call3, call4, call5
 from .decode_scatter import box_ok, box_row_bytes, copy_box, decode_copy, next_row
 from .jit import lazy_njit
@@ -79,8 +79,11 @@ def _place_frame(funcs, copy, frame, size, nbytes, item, tmp, base_out, i, bases
     h = bytes_at(frame, OVERHEAD)
     flags = np.int64(h[FLAGS_AT])
     typesize = np.int64(h[3])
+    block = _u32(h, BLOCKSIZE_AT)
     if (h[0] != VERSION_FORMAT or flags & (FUTURE_FLAG | DOBITSHUFFLE) or typesize <= 0
-            or _u32(h, NBYTES_AT) != nbytes or _u32(h, CBYTES_AT) != size):
+            or _u32(h, NBYTES_AT) != nbytes or nbytes > MAX_BUFFERSIZE
+            or _u32(h, CBYTES_AT) != size or block <= 0 or block > nbytes
+            or block > MAX_BLOCKSIZE):
         return False
     if flags & MEMCPYED:  # the chunk's bytes as they are, after the header
         if size != nbytes + OVERHEAD:
@@ -88,10 +91,9 @@ def _place_frame(funcs, copy, frame, size, nbytes, item, tmp, base_out, i, bases
         copy_box(copy, base_out, frame + OVERHEAD, i, bases, skips, extents, m, out_strides,
                  chunk_strides, row_bytes, at)
         return True
-    block = _u32(h, BLOCKSIZE_AT)
     fmt = flags >> FORMAT_SHIFT
     shuffled = (flags & DOSHUFFLE) != 0 and typesize > 1
-    if (block <= 0 or block > nbytes or h[1] != FORMAT_VERSION
+    if (h[1] != FORMAT_VERSION
             or (shuffled and (typesize != item or block % typesize != 0
                               or (item != 2 and item != 4 and item != 8)
                               or base_out % item != 0))):
