@@ -242,3 +242,16 @@ def test_random_boxes_match_numpy(kernel, data):
     done, out = kernel(frame, chunk, box, fallback=True)
     assert done == 1
     np.testing.assert_array_equal(out, chunk[box])
+
+
+def test_stream_functions_are_bound_only_on_little_endian_machines(monkeypatch):
+    import ctypes
+    import sys
+
+    from exzarr.codecs.direct import _blosc_streams
+
+    lib = ctypes.CDLL(numcodecs.blosc.__file__)
+    streams, context = _blosc_streams(lib)
+    assert streams is not None and all(streams) and context is not None
+    monkeypatch.setattr(sys, "byteorder", "big")
+    assert _blosc_streams(lib) == (None, None)

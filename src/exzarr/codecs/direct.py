@@ -298,9 +298,13 @@ class NativeBlosc:
 
 def _blosc_streams(lib) -> tuple[tuple[int, int, int] | None, tuple | None]:
     """The addresses of the stream decompressors inside c-blosc's extension ``lib`` and
-    its zstd context's (create, free), or Nones where one is not exported."""
+    its zstd context's (create, free), or Nones where one is not exported or the machine
+    is big-endian (the kernel joins little-endian words)."""
     import ctypes
+    import sys
 
+    if sys.byteorder != "little":
+        return None, None
     vp, sz = ctypes.c_void_p, ctypes.c_size_t
     try:
         streams = tuple(ctypes.cast(getattr(lib, name), vp).value for name in
