@@ -94,6 +94,19 @@ class BatchEncoder:
                 pos += size
         return encoded
 
+    def encode_files(self, tasks: list, files: tuple, *,
+                     check_fill: bool = True) -> tuple[int, list[int]]:
+        """Chunks the write covers whole, each frame written to its file as soon as it
+        is made (``files``: :attr:`~exzarr.storage.direct_writes.DirectWrites.args`):
+        (how many were written, their frame sizes, -1 for one all fill_value, which
+        was not written); the tasks after them were refused or failed (nothing of them
+        left) and go the per-chunk way."""
+        out = getattr(self._local, "out", None)
+        if out is None:
+            out = self._local.out = np.empty(self._capacity, dtype=np.uint8)
+        done, sizes = self._encode_into(out, tasks, check_fill, files=files)
+        return done, sizes[:done].tolist()
+
     def encode_values(self, tasks: list, *, check_fill: bool = True) -> list[bytes | None]:
         """Chunks the write covers whole, each frame written straight into a new bytes
         object (:class:`~exzarr.array.fresh_bytes.FreshBytes`: what an in-memory store
@@ -107,10 +120,11 @@ class BatchEncoder:
                 for f, size in zip(fresh, sizes[:done].tolist())]
 
     def _encode_into(self, out: np.ndarray, tasks: list, check_fill: bool,
-                     dests: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+                     dests: np.ndarray | None = None,
+                     files: tuple | None = None) -> tuple[int, np.ndarray]:
         """Encode ``tasks``' chunks one after the other into ``out`` (or each into its own
-        ``dests[i]``, of ``bound(nbytes)`` bytes): (how many were done, each one's frame
-        size, -1 when all fill_value)."""
+        ``dests[i]``, of ``bound(nbytes)`` bytes; or each to its file, ``files``): (how
+        many were done, each one's frame size, -1 when all fill_value)."""
         sizes = np.empty(len(tasks), dtype=np.int64)
         # (plain Python: for a few chunks, cheaper than NumPy after a call leaves the
         # caches cold)
@@ -131,7 +145,8 @@ class BatchEncoder:
             native.address, native.context(), native.memmove, self._src,
             np.array(bases, dtype=np.int64), self._rows, self._row_bytes, self._nbytes, fill,
             check_fill, gathered, out, sizes, *self._shuffle,
-            *(() if dests is None else (dests, self._room)))
+            *(() if dests is None and files is None else (dests, self._room)),
+            *(() if files is None else (files,)))
         return int(done), sizes
 
 

@@ -13,6 +13,7 @@ from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from ..kernels.copy import copy_offsets
 from ..storage.base import Store
+from ..storage.direct_writes import DirectWrites
 from .casting import broadcast_value, coerce_value
 from .allocator import prime
 from . import fresh_bytes
@@ -20,7 +21,7 @@ from .batch_encode import BatchEncoder, chunk_encoder
 from .chunkstore import is_write_empty, store_chunk, store_encoded
 from .fetch import io_parallelism, write_batch
 from .gather import BasicTuples, basic_view, elem_strides, unit_offsets
-from .locks import chunk_lock
+from .locks import chunk_lock, chunk_locks
 from .scratch import allocate, scratch
 from .sharded import write_shards
 from .state import ArrayState
@@ -53,12 +54,15 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
             # the buffer as given (files) or keeps a bytes object the encoder can fill in
             # place (memory), else kept as one new bytes object each (NumPy's copy, which
             # holds the GIL)
+            # (each frame goes to its own bytes object, or to its file as it is made,
+            # or else to this thread's buffer, then written: groups of that size)
             store = state.store
             in_place = store.keeps_values and fresh_bytes.available()
             if not verbatim or _writes_buffers(store) or in_place:
                 encoder = chunk_encoder(state, put, group_size(
                     plan.nchunks, io_parallelism(store) or executor.threads(),
-                    None if in_place else state.pipeline.spec.nbytes))
+                    None if in_place or store.writes_directly
+                    else state.pipeline.spec.nbytes))
             if verbatim:
                 direct = put  # (chunks the encoder does not take)
     else:
@@ -182,6 +186,8 @@ def _encode_whole(state, tasks: list, encoder: BatchEncoder) -> list:
         # each frame is made in the bytes object the store keeps: no copy
         frames = encoder.encode_values(tasks, check_fill=check_fill)
         keep = store.set
+    elif (files := store.direct_writes(keys) if store.writes_directly else None) is not None:
+        return _write_files(store, tasks, keys, files, encoder, check_fill)
     else:
         done = encoder.encode(list(zip(tasks, keys)), check_fill=check_fill, minimum=1)
         frames = [done[key] for key in keys[:len(done)]]
@@ -195,6 +201,21 @@ def _encode_whole(state, tasks: list, encoder: BatchEncoder) -> list:
             else:
                 keep(key, frame)
     return tasks[len(frames):]
+
+
+def _write_files(store: Store, tasks: list, keys: list[str], files: DirectWrites,
+                 encoder: BatchEncoder, check_fill: bool) -> list:
+    """:func:`_encode_whole` where the compiled call writes each frame to its file (local
+    files), under the chunks' locks; the tasks it did not write."""
+    with chunk_locks(store.url, keys):
+        try:
+            written, sizes = encoder.encode_files(tasks, files.args, check_fill=check_fill)
+        finally:
+            files.finish()
+        for key, size in zip(keys, sizes):
+            if size < 0:  # all fill_value
+                store.delete(key)
+    return tasks[written:]
 
 
 def _new_chunk(state, coords=None) -> np.ndarray:

@@ -23,6 +23,8 @@ from ..errors import ReadOnlyError, StorageError, where
 if TYPE_CHECKING:  # any object with the buffer protocol (collections.abc.Buffer from 3.12)
     from typing_extensions import Buffer as BytesLike
 
+    from .direct_writes import DirectWrites
+
 ByteRange = Tuple[int, Optional[int]]
 #: what :meth:`Store.get_buffer` returns: bytes, or a read-only view (e.g. of a memory map)
 Buffer = Union[bytes, memoryview]
@@ -66,6 +68,8 @@ class Store(abc.ABC):
     #: may keep what they derived from a value (a shard's index) and check it in the request
     #: that relies on it
     supports_tagged_reads: bool = False
+    #: :meth:`direct_writes` may name files that compiled code writes itself (local files)
+    writes_directly: bool = False
 
     def __init__(self, *, read_only: bool = False) -> None:
         self.read_only = read_only
@@ -172,6 +176,12 @@ class Store(abc.ABC):
         """Store the concatenation of the buffers ``parts`` at ``key`` (atomically, like
         :meth:`set`); stores that can write the pieces without joining them override it."""
         self.set(key, b"".join(parts))
+
+    def direct_writes(self, keys: list[str]) -> DirectWrites | None:
+        """The files that writing ``keys`` atomically means, for compiled code to write
+        itself (:class:`~exzarr.storage.direct_writes.DirectWrites`), or None: write them
+        with :meth:`set_parts`.  Only where :attr:`writes_directly`."""
+        return None
 
     def set_many(self, items: Mapping[str, bytes]) -> None:
         for k, v in items.items():

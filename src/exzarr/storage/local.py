@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from ..errors import AccessDeniedError, StorageError, where
 from . import reaper
 from .base import Buffer, ByteRange, Store
+from .direct_writes import DirectWrites, functions as direct_functions
 from .keys import InvalidKeyError, resolve_range, validate_key, validate_prefix
 from .tempfiles import (STALE_AFTER, TMP_MARK, TempFile, TempFolders, scan_dir, sweep_dir,
                         sweep_due)
@@ -57,6 +58,15 @@ def _write_all(fd: int, data: BytesLike) -> None:
     while view.nbytes:
         n = os.write(fd, view)
         view = view[n:]
+
+
+def _temp_path(folder: str | None, parent: str, name: str) -> str:
+    """A new temporary file's path for a write to ``parent/name``: in ``folder`` (this
+    thread's folder of a write batch), else beside the target."""
+    if folder is None:
+        return (f"{parent}/{TMP_PREFIX}{name}.{os.getpid()}."
+                f"{threading.get_ident()}.{next(_tmp_counter)}")
+    return f"{folder}/{TMP_PREFIX}{next(_tmp_counter)}"
 
 
 def _is_tmp(name: str) -> bool:
@@ -265,6 +275,36 @@ class LocalStore(Store):
         if sweep_due(parent):  # leftovers of killed writers: one listing per folder and hour
             sweep_dir(parent, startswith=TMP_PREFIX)
 
+    @property
+    def writes_directly(self) -> bool:  # type: ignore[override]
+        """Compiled code may write this store's files (not with ``fsync``; Linux, with
+        compiled kernels on)."""
+        return not self.fsync and direct_functions() is not None
+
+    def direct_writes(self, keys: list[str]) -> DirectWrites | None:
+        """Each key's file and a new temporary file for it, as :meth:`set_parts` would
+        use (folders made when missing); None when a folder cannot be made (the
+        checked path then says why)."""
+        fs = direct_functions() if not self.fsync else None
+        if fs is None or not keys:
+            return None
+        self.check_writable(keys[0])
+        temps, targets = [], []
+        for key in keys:
+            path = self._path(key)
+            parent, name = path.rsplit("/", 1)
+            try:
+                folder = self._folders.folder(parent)
+            except FileNotFoundError:
+                try:
+                    os.makedirs(parent, exist_ok=True)
+                    folder = self._folders.folder(parent)
+                except OSError:
+                    return None
+            temps.append(_temp_path(folder, parent, name))
+            targets.append(path)
+        return DirectWrites(fs, temps, targets)
+
     def _create_temp(self, key: str, parent: str, name: str) -> tuple[int, str]:
         """Open a new temporary file for a write to ``parent/name``: in this thread's
         folder during a write batch, else in ``parent`` itself (made when missing)."""
@@ -273,11 +313,7 @@ class LocalStore(Store):
             folder = None
             try:
                 folder = folders.folder(parent)
-                if folder is None:
-                    tmp = (f"{parent}/{TMP_PREFIX}{name}.{os.getpid()}."
-                           f"{threading.get_ident()}.{next(_tmp_counter)}")
-                else:
-                    tmp = f"{folder}/{TMP_PREFIX}{next(_tmp_counter)}"
+                tmp = _temp_path(folder, parent, name)
                 return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
             except FileNotFoundError:
                 # parent missing, or removed by a concurrent delete: (re)create it

@@ -1,0 +1,128 @@
+"""Writing a chunk's file atomically from compiled code, through the C library.
+
+A local write of many chunks spends, per chunk, Python around five system calls (create
+the temporary file, write, close, rename it into place, and the bookkeeping between):
+~45 µs of interpreter time holding the GIL, so two writing threads queue for it.  These
+helpers make the same calls from a compiled kernel
+(:func:`~exzarr.kernels.encode_gather.encode_gather` with ``files``), without the GIL, in
+the same order and with the same flags as :class:`~exzarr.storage.LocalStore`'s Python
+path: the frame goes to a new temporary file (``O_CREAT | O_EXCL``, mode 0o666 less the
+umask, close-on-exec), which is closed and then renamed onto the target, with
+``renameat2(RENAME_NOREPLACE)`` first so a new chunk needs no look-up of an old file.
+When a file is replaced, the old file is opened read-only first and its descriptor
+handed back to the caller (the store's reaper closes it on its own thread: freeing a
+recently written file's pages is slow).
+
+Any failure stops the batch: the temporary file is removed, ``status`` holds the stage
+and ``errno``, and the caller writes that chunk and the rest the checked Python way,
+which raises the error with its store and key (or recovers, e.g. by making a folder a
+concurrent delete removed).  The C functions come in as the addresses of
+:func:`functions` (Linux only: ``renameat2`` and the flag values are Linux's).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import sys
+
+import numpy as np
+from numba.extending import register_jitable
+
+from .cfunc import SUPPORTED, address, c_int, call0, call1, call2, call3, call5, callv3, peek32
+
+__all__ = ["OPEN", "WRITE", "CLOSE", "RENAME", "functions", "write_file"]
+
+# ``fs[...]``: the C functions' addresses, then the flags
+_OPEN, _WRITE, _CLOSE, _RENAMEAT2, _RENAME, _UNLINK, _ERRNO = range(7)
+_CREATE_FLAGS, _HOLD_FLAGS = 7, 8
+
+#: stages of ``status[0]`` (``status[1]``: the ``errno``)
+OPEN, WRITE, CLOSE, RENAME = 1, 2, 3, 4
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+_EINTR, _EEXIST = errno.EINTR, errno.EEXIST
+#: ``renameat2`` or its flag not available here: rename the portable way
+_EINVAL, _ENOSYS, _EOPNOTSUPP = errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP
+
+
+def functions() -> np.ndarray | None:
+    """The ``fs`` argument of the helpers: the C library's file functions and the open
+    flags, or None where they are not available (not Linux, no ``renameat2``)."""
+    if not (SUPPORTED and sys.platform.startswith("linux")):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        found = [address(getattr(libc, name)) for name in
+                 ("open", "write", "close", "renameat2", "rename", "unlink",
+                  "__errno_location")]
+    except (OSError, AttributeError, ValueError):
+        return None
+    create = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    hold = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
+    return np.array(found + [create, hold], dtype=np.int64)
+
+
+@register_jitable
+def _fail(fs, names, tmp, stage, status, fd=-1):
+    """Record the failure (``errno`` first: the clean-up may change it), close ``fd``,
+    remove the temporary file; -2."""
+    status[0] = stage
+    status[1] = peek32(call0(fs[_ERRNO]))
+    if fd >= 0:
+        call1(fs[_CLOSE], fd)
+    if stage != OPEN:
+        call1(fs[_UNLINK], names.ctypes.data + tmp)
+    return -2
+
+
+@register_jitable
+def _create(fs, names, tmp, status):
+    """A new temporary file ``names[tmp:]`` open for writing, or -2."""
+    fd = c_int(callv3(fs[_OPEN], names.ctypes.data + tmp, fs[_CREATE_FLAGS], 0o666))
+    if fd < 0:
+        return _fail(fs, names, tmp, OPEN, status)
+    return fd
+
+
+@register_jitable
+def _commit(fs, names, fd, tmp, dst, status):
+    """Close ``fd`` and rename the temporary file onto the target: the descriptor of
+    the file it replaced (-1: none), or -2."""
+    if c_int(call1(fs[_CLOSE], fd)) != 0:
+        return _fail(fs, names, tmp, CLOSE, status)
+    src_path = names.ctypes.data + tmp
+    dst_path = names.ctypes.data + dst
+    if c_int(call5(fs[_RENAMEAT2], _AT_FDCWD, src_path, _AT_FDCWD, dst_path,
+                   _RENAME_NOREPLACE)) == 0:
+        return -1
+    err = peek32(call0(fs[_ERRNO]))
+    if err != _EEXIST and err != _EINVAL and err != _ENOSYS and err != _EOPNOTSUPP:
+        return _fail(fs, names, tmp, RENAME, status)
+    old = c_int(callv3(fs[_OPEN], dst_path, fs[_HOLD_FLAGS], 0))
+    if c_int(call2(fs[_RENAME], src_path, dst_path)) != 0:
+        return _fail(fs, names, tmp, RENAME, status, old)
+    return old if old >= 0 else -1
+
+
+@register_jitable
+def write_file(fs, names, tmp, dst, addr, size, status):
+    """Write the ``size`` bytes at ``addr`` to the file ``names[dst:]`` (NUL-terminated
+    paths at those offsets) through the temporary file ``names[tmp:]``: the descriptor
+    of the file it replaced (-1: none; the caller closes it), or -2 (``status`` set,
+    nothing left behind)."""
+    fd = _create(fs, names, tmp, status)
+    if fd < 0:
+        return fd
+    done = 0
+    while done < size:
+        n = call3(fs[_WRITE], fd, addr + done, size - done)
+        if n < 0 and peek32(call0(fs[_ERRNO])) == _EINTR:
+            continue
+        if n <= 0:
+            return _fail(fs, names, tmp, WRITE, status, fd)
+        done += n
+    return _commit(fs, names, fd, tmp, dst, status)
+

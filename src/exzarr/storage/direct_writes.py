@@ -1,0 +1,70 @@
+"""Files written by compiled code: the paths, and what is left to do after the call.
+
+:meth:`~exzarr.storage.LocalStore.direct_writes` names, for a group of keys, each one's
+target file and a new temporary file (in the writing thread's folder during a write
+batch, as :meth:`~exzarr.storage.LocalStore.set_parts` would), and hands them to a
+compiled kernel as one byte array of NUL-terminated paths
+(:mod:`exzarr.kernels.file_write` writes, closes and renames each file there, without the
+GIL).  :meth:`DirectWrites.finish` then does what the Python path does after each
+write: the files the writes replaced are released on the reaper's thread and each
+folder written to is swept of dead writers' leftovers (at most hourly).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+
+from ..kernels import jit
+from . import reaper
+from .tempfiles import TMP_MARK, sweep_dir, sweep_due
+
+__all__ = ["DirectWrites", "functions"]
+
+
+def functions() -> np.ndarray | None:
+    """The C library's file functions for the kernels, or None: compiled kernels are
+    off (``config.jit``, no Numba) or the functions are not available here.  The first
+    call with kernels on imports Numba."""
+    return _functions() if jit.enabled() else None
+
+
+@functools.cache
+def _functions() -> np.ndarray | None:
+    from ..kernels.file_write import functions as found
+    return found()
+
+
+class DirectWrites:
+    """One group's files: ``args`` is the kernel's ``files`` argument; call
+    :meth:`finish` once after the call, whatever it did."""
+
+    __slots__ = ("args", "_held", "_parents")
+
+    def __init__(self, fs: np.ndarray, temps: list[str], targets: list[str]) -> None:
+        encoded = []
+        at = []
+        pos = 0
+        for temp, target in zip(temps, targets):
+            for path in (temp, target):
+                b = os.fsencode(path) + b"\0"
+                at.append(pos)
+                pos += len(b)
+                encoded.append(b)
+        names = np.frombuffer(bytearray(b"".join(encoded)), dtype=np.uint8)
+        self._held = np.full(len(targets), -1, dtype=np.int64)
+        status = np.zeros(2, dtype=np.int64)
+        self.args = (fs, names, np.array(at, dtype=np.int64), self._held, status)
+        self._parents = {t.rsplit("/", 1)[0] for t in targets}
+
+    def finish(self) -> None:
+        """Release the replaced files (off this thread) and sweep the folders."""
+        for fd in self._held.tolist():
+            if fd >= 0:
+                reaper.close_later(fd)
+        self._held[:] = -1
+        for parent in self._parents:
+            if sweep_due(parent):
+                sweep_dir(parent, startswith=TMP_MARK)
