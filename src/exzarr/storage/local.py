@@ -11,7 +11,9 @@ process) removes the temporary files there untouched for an hour,
 ``fsync=True`` to also survive power loss (slower).  Deleting a key removes the
 directories it leaves empty (up to, not including, root).  The file a write replaces or a
 delete removes is released on a background thread (:mod:`exzarr.storage.reaper`): freeing
-a recently written file's pages costs ~1 ms.
+a recently written file's pages costs ~1 ms.  A write of whole chunks may have its files
+written by compiled code (:meth:`LocalStore.direct_writes`: the same temporary files,
+flags and renames, see :mod:`exzarr.storage.direct_writes`).
 """
 
 from __future__ import annotations
@@ -290,17 +292,21 @@ class LocalStore(Store):
             return None
         self.check_writable(keys[0])
         temps, targets = [], []
+        seen: set[str] = set()
         for key in keys:
             path = self._path(key)
             parent, name = path.rsplit("/", 1)
             try:
-                folder = self._folders.folder(parent)
+                folder = self._folders.folder(parent)  # (raises when parent is missing)
+                if folder is None and parent not in seen and not os.path.isdir(parent):
+                    raise FileNotFoundError(parent)
             except FileNotFoundError:
                 try:
                     os.makedirs(parent, exist_ok=True)
                     folder = self._folders.folder(parent)
                 except OSError:
                     return None
+            seen.add(parent)
             temps.append(_temp_path(folder, parent, name))
             targets.append(path)
         return DirectWrites(fs, temps, targets)

@@ -1,0 +1,246 @@
+"""Local writes of whole chunks: the compiled encoding call writes each frame to its file
+itself (kernels/file_write, storage/direct_writes).  The files are the ones the Python
+path makes (names, bytes, permissions), nothing is left behind, replaced files go to the
+reaper, and every failure falls back to the checked path, which says what failed."""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import shutil
+import signal
+import stat
+import sys
+
+import numpy as np
+import pytest
+
+import exzarr as ez
+from exzarr.errors import StorageError
+from exzarr.storage import reaper
+from exzarr.storage.direct_writes import DirectWrites, functions
+from exzarr.storage.local import LocalStore
+from exzarr.storage.tempfiles import TMP_MARK
+
+pytestmark = pytest.mark.skipif(functions() is None,
+                                reason="compiled file writes: Linux with Numba only")
+
+CODECS = {"raw": None, "zstd": "zstd", "blosc": "blosc"}
+
+
+def _create(path, codec, fmt=3, **kw):
+    return ez.create(str(path), shape=(96, 80), chunks=(32, 16), dtype="f8",
+                     compressors=CODECS[codec], zarr_format=fmt, overwrite=True, **kw)
+
+
+def _files(root) -> dict[str, tuple[bytes, int]]:
+    """Every file below ``root``: its bytes and permission bits."""
+    found = {}
+    for d, _, names in os.walk(root):
+        for name in names:
+            p = os.path.join(d, name)
+            with open(p, "rb") as f:
+                found[os.path.relpath(p, root)] = (f.read(), stat.S_IMODE(os.stat(p).st_mode))
+    return found
+
+
+def _temps(root) -> list[str]:
+    return [os.path.join(d, n) for d, dirs, names in os.walk(root)
+            for n in names + dirs if TMP_MARK in n]
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.fixture
+def groups(monkeypatch):
+    """How many groups of keys took the compiled route."""
+    made: list[int] = []
+    real = LocalStore.direct_writes
+
+    def spy(self, keys):
+        found = real(self, keys)
+        if found is not None:
+            made.append(len(keys))
+        return found
+    monkeypatch.setattr(LocalStore, "direct_writes", spy)
+    return made
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+@pytest.mark.parametrize("codec", list(CODECS))
+def test_whole_chunks_written_by_the_kernel(tmp_path, codec, fmt, groups, monkeypatch):
+    rng = np.random.default_rng(1)
+    a = rng.random((96, 80))
+    z = _create(tmp_path / "a", codec, fmt)
+    python_writes = []
+    real = LocalStore._write_atomic
+    monkeypatch.setattr(LocalStore, "_write_atomic",
+                        lambda self, key, parts: python_writes.append(key) or real(self, key, parts))
+    fds = _open_fds()
+    z[...] = a
+    assert sum(groups) == 15 and not [k for k in python_writes if "/c" in k or "." in k[:1]]
+    np.testing.assert_array_equal(z[...].read(), a)
+    z[...] = a + 1  # every chunk file replaced: the old ones go to the reaper
+    np.testing.assert_array_equal(ez.open_array(str(tmp_path / "a"))[...].read(), a + 1)
+    assert reaper.drain(10)
+    assert _open_fds() == fds
+    assert _temps(tmp_path) == []
+    assert sum(groups) == 30
+
+
+@pytest.mark.parametrize("codec", list(CODECS))
+def test_same_files_as_the_python_path(tmp_path, codec, monkeypatch):
+    a = np.random.default_rng(2).random((96, 80))
+    a[:32, :16] = 0  # one chunk all fill_value: not stored
+    _create(tmp_path / "kernel", codec)[...] = a
+    monkeypatch.setattr(LocalStore, "writes_directly", False)
+    _create(tmp_path / "python", codec)[...] = a
+    kernel, python = _files(tmp_path / "kernel"), _files(tmp_path / "python")
+    assert kernel == python
+    assert "c/0/0" not in kernel and "c/0/1" in kernel
+
+
+def test_chunks_rewritten_as_fill_are_deleted(tmp_path, groups):
+    z = _create(tmp_path / "a", "zstd")
+    z[...] = np.ones((96, 80))
+    a = np.ones((96, 80))
+    a[32:64] = 0
+    z[...] = a
+    np.testing.assert_array_equal(z[...].read(), a)
+    left = sorted(_files(tmp_path / "a"))
+    assert "c/1/0" not in left and "c/0/0" in left and "c/2/4" in left
+    assert sum(groups) == 30
+
+
+def test_a_failed_chunk_goes_the_checked_way_and_is_reported(tmp_path, groups):
+    z = _create(tmp_path / "a", "raw")
+    z[...] = np.zeros((96, 80)) + 3
+    blocker = tmp_path / "a" / "c" / "1" / "2"
+    os.unlink(blocker)
+    os.makedirs(blocker / "x")  # a non-empty folder where the chunk's file goes
+    with pytest.raises(StorageError, match="c/1/2"):
+        z[...] = np.zeros((96, 80)) + 4
+    assert groups  # the compiled route ran and gave up on that chunk
+    assert _temps(tmp_path) == []
+    assert (blocker / "x").is_dir()
+    shutil.rmtree(blocker)
+    z[...] = np.zeros((96, 80)) + 5
+    np.testing.assert_array_equal(z[...].read(), np.zeros((96, 80)) + 5)
+
+
+def test_a_folder_removed_under_the_kernel_is_made_again(tmp_path, monkeypatch):
+    z = _create(tmp_path / "a", "blosc")
+    a = np.random.default_rng(3).random((96, 80))
+    z[...] = a
+    real = LocalStore.direct_writes
+    removed = []
+
+    def racing(self, keys):  # a concurrent delete after the paths were made
+        found = real(self, keys)
+        parent = os.path.dirname(self._path(keys[0]))
+        if not removed and os.path.isdir(parent):
+            shutil.rmtree(parent)
+            removed.append(parent)
+        return found
+    monkeypatch.setattr(LocalStore, "direct_writes", racing)
+    z[...] = a * 2
+    assert removed
+    np.testing.assert_array_equal(z[...].read(), a * 2)
+    assert _temps(tmp_path) == []
+
+
+def test_fsync_and_no_jit_take_the_python_path(tmp_path):
+    assert LocalStore(str(tmp_path), fsync=True).writes_directly is False
+    assert LocalStore(str(tmp_path), fsync=True).direct_writes(["c/0"]) is None
+    with ez.config.set(jit=False):
+        assert LocalStore(str(tmp_path)).writes_directly is False
+    assert LocalStore(str(tmp_path)).writes_directly is True
+
+
+def test_temporary_files_beside_the_target_outside_a_batch(tmp_path):
+    store = LocalStore(str(tmp_path))
+    found = store.direct_writes(["x/y/c0", "x/c1"])
+    assert isinstance(found, DirectWrites)
+    names = bytes(found.args[1]).split(b"\0")[:-1]
+    temp0, target0, temp1, target1 = (os.fsdecode(n) for n in names)
+    assert target0 == f"{tmp_path}/x/y/c0" and target1 == f"{tmp_path}/x/c1"
+    assert os.path.dirname(temp0) == f"{tmp_path}/x/y" and TMP_MARK in temp0
+    assert os.path.dirname(temp1) == f"{tmp_path}/x" and TMP_MARK in temp1
+    assert (tmp_path / "x" / "y").is_dir()  # folders made for the kernel
+    found.finish()
+
+
+# ------------------------------------------------------------------ the kernel's calls
+
+@pytest.fixture(scope="module")
+def write_one():
+    """``write_one(temp, target, data)``: (result, status) of ``write_file``."""
+    import numba
+
+    from exzarr.kernels import file_write
+
+    @numba.njit
+    def call(fs, names, tmp, dst, addr, size, status):
+        return file_write.write_file(fs, names, tmp, dst, addr, size, status)
+
+    def run(temp, target, data: bytes):
+        t, d = os.fsencode(str(temp)) + b"\0", os.fsencode(str(target)) + b"\0"
+        names = np.frombuffer(bytearray(t + d), dtype=np.uint8)
+        buf = np.frombuffer(bytearray(data), dtype=np.uint8)
+        status = np.zeros(2, dtype=np.int64)
+        res = call(functions(), names, 0, len(t), buf.ctypes.data, len(data), status)
+        return res, tuple(status.tolist())
+    return run
+
+
+def test_write_file_new_and_replaced(tmp_path, write_one):
+    from exzarr.kernels import file_write
+    target = tmp_path / "f"
+    assert write_one(tmp_path / "t1", target, b"new") == (-1, (0, 0))
+    assert target.read_bytes() == b"new" and not (tmp_path / "t1").exists()
+    res, status = write_one(tmp_path / "t2", target, b"newer" * 1000)
+    assert res >= 0 and status == (0, 0)  # the replaced file, still open for the caller
+    try:
+        assert os.pread(res, 10, 0) == b"new"
+    finally:
+        os.close(res)
+    assert target.read_bytes() == b"newer" * 1000
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+    assert file_write.OPEN != file_write.RENAME
+
+
+def test_write_file_failures_leave_nothing(tmp_path, write_one):
+    from exzarr.kernels import file_write
+    (tmp_path / "busy").write_bytes(b"someone else's")
+    res, status = write_one(tmp_path / "busy", tmp_path / "f", b"x")
+    assert (res, status) == (-2, (file_write.OPEN, errno.EEXIST))
+    assert (tmp_path / "busy").read_bytes() == b"someone else's"  # not removed
+    res, status = write_one(tmp_path / "t", tmp_path / "gone" / "f", b"x")
+    assert (res, status) == (-2, (file_write.RENAME, errno.ENOENT))
+    assert not (tmp_path / "t").exists()
+    (tmp_path / "dir" / "sub").mkdir(parents=True)
+    res, status = write_one(tmp_path / "t", tmp_path / "dir", b"x")
+    assert res == -2 and status[0] == file_write.RENAME
+    assert not (tmp_path / "t").exists() and (tmp_path / "dir" / "sub").is_dir()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs RLIMIT_FSIZE")
+def test_write_file_short_and_failed_writes(tmp_path, write_one):
+    from exzarr.kernels import file_write
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))
+    try:  # the first write stops at 1000 bytes, the next one fails (EFBIG)
+        res, status = write_one(tmp_path / "t", tmp_path / "f", b"y" * 5000)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old)
+    assert (res, status) == (-2, (file_write.WRITE, errno.EFBIG))
+    assert not (tmp_path / "t").exists() and not (tmp_path / "f").exists()
+    assert sys.platform.startswith("linux")
