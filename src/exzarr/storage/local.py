@@ -288,7 +288,7 @@ class LocalStore(Store):
         use (folders made when missing); None when a folder cannot be made (the
         checked path then says why)."""
         fs = direct_functions() if not self.fsync else None
-        if fs is None or not keys:
+        if fs is None or not keys or "\0" in self._root:  # (C paths end at a NUL)
             return None
         self.check_writable(keys[0])
         temps, targets = [], []
