@@ -19,6 +19,7 @@ flags and renames, see :mod:`exzarr.storage.direct_writes`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import itertools
 import mmap
@@ -59,6 +60,8 @@ def _write_all(fd: int, data: BytesLike) -> None:
         view = view.cast("B")
     while view.nbytes:
         n = os.write(fd, view)
+        if n == 0:  # (never for a regular file; looping would never end)
+            raise OSError(errno.ENOSPC, "the file system accepted no bytes of a write")
         view = view[n:]
 
 
