@@ -72,6 +72,12 @@ def parse_args(argv=None):
     ap.add_argument("--json", default=None, help="also write the raw results as JSON here")
     ap.add_argument("--no-codec-ceiling", dest="codec_ceiling", action="store_false",
                     help="skip measuring the codecs alone (numcodecs in a thread pool)")
+    ap.add_argument("--settle", type=float, default=0.0,
+                    help="before each worker of a local-disk write, flush and wait this many "
+                         "seconds (default 0): on ext4 without a journal a new file's inode "
+                         "is found by skipping every inode freed in the last minute, so a "
+                         "write pays for the deletions just before it (the previous "
+                         "worker's); 65 lets every engine start from a settled disk")
     ap.add_argument("--timeout", type=float, default=900,
                     help="seconds before one measurement subprocess is killed")
     a = ap.parse_args(argv)
@@ -236,6 +242,9 @@ def main(argv=None) -> int:
                 for e in order:
                     if rounds[e] and rounds[e][-1]["status"] != "ok":
                         continue  # failed once: reported as is, not retried
+                    if a.settle > 0 and lay.store == "local" and w.op == "write_full":
+                        os.sync()
+                        time.sleep(a.settle)
                     t0 = time.perf_counter()
                     r = run_worker({**jobs[e], "phase": "measure"}, a.timeout)
                     r["wall_s"] = time.perf_counter() - t0
