@@ -53,9 +53,9 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
             # uncompressed chunks: gathered by the compiled encoder where the store writes
             # the buffer as given (files) or keeps a bytes object the encoder can fill in
             # place (memory), else kept as one new bytes object each (NumPy's copy, which
-            # holds the GIL)
-            # (each frame goes to its own bytes object, or to its file as it is made,
-            # or else to this thread's buffer, then written: groups of that size)
+            # holds the GIL); groups of up to 1 MiB of chunks only where the frames wait in
+            # this thread's buffer to be written (not when the store keeps them as they
+            # are made, or the compiled call writes each to its file as it is made)
             store = state.store
             in_place = store.keeps_values and fresh_bytes.available()
             if not verbatim or _writes_buffers(store) or in_place:
