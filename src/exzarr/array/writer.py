@@ -186,7 +186,7 @@ def _encode_whole(state, tasks: list, encoder: BatchEncoder) -> list:
         # each frame is made in the bytes object the store keeps: no copy
         frames = encoder.encode_values(tasks, check_fill=check_fill)
         keep = store.set
-    elif (files := store.direct_writes(keys) if store.writes_directly else None) is not None:
+    elif (files := store.direct_writes(keys)) is not None:  # (None: not a local store)
         return _write_files(store, tasks, keys, files, encoder, check_fill)
     else:
         done = encoder.encode(list(zip(tasks, keys)), check_fill=check_fill, minimum=1)

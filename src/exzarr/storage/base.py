@@ -180,7 +180,7 @@ class Store(abc.ABC):
     def direct_writes(self, keys: list[str]) -> DirectWrites | None:
         """The files that writing ``keys`` atomically means, for compiled code to write
         itself (:class:`~exzarr.storage.direct_writes.DirectWrites`), or None: write them
-        with :meth:`set_parts`.  Only where :attr:`writes_directly`."""
+        with :meth:`set_parts` (always, where not :attr:`writes_directly`)."""
         return None
 
     def set_many(self, items: Mapping[str, bytes]) -> None:

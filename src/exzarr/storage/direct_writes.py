@@ -19,7 +19,7 @@ import numpy as np
 
 from ..kernels import jit
 from . import reaper
-from .tempfiles import TMP_MARK, sweep_dir, sweep_due
+from .tempfiles import sweep_if_due
 
 __all__ = ["DirectWrites", "functions"]
 
@@ -66,5 +66,4 @@ class DirectWrites:
                 reaper.close_later(fd)
         self._held[:] = -1
         for parent in self._parents:
-            if sweep_due(parent):
-                sweep_dir(parent, startswith=TMP_MARK)
+            sweep_if_due(parent)

@@ -37,7 +37,7 @@ from .base import Buffer, ByteRange, Store
 from .direct_writes import DirectWrites, functions as direct_functions
 from .keys import InvalidKeyError, resolve_range, validate_key, validate_prefix
 from .tempfiles import (STALE_AFTER, TMP_MARK, TempFile, TempFolders, scan_dir, sweep_dir,
-                        sweep_due)
+                        sweep_if_due)
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer as BytesLike
@@ -277,8 +277,7 @@ class LocalStore(Store):
             if isinstance(exc, OSError):
                 raise self._fail(exc, key, "write") from exc
             raise
-        if sweep_due(parent):  # leftovers of killed writers: one listing per folder and hour
-            sweep_dir(parent, startswith=TMP_PREFIX)
+        sweep_if_due(parent)  # leftovers of killed writers: one listing per folder and hour
 
     @property
     def writes_directly(self) -> bool:  # type: ignore[override]

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = ["TMP_MARK", "STALE_AFTER", "SWEEP_EVERY", "TempFile", "TempFolders", "scan_dir",
-           "sweep_dir", "sweep_due", "owner_tag", "owner_alive"]
+           "sweep_dir", "sweep_due", "sweep_if_due", "owner_tag", "owner_alive"]
 
 TMP_MARK = ".exzarr-tmp-"
 #: a temporary file untouched for this many seconds belongs to a dead writer
@@ -136,6 +136,14 @@ def sweep_due(directory: str) -> bool:
             _swept.clear()
         _swept[directory] = now
     return True
+
+
+def sweep_if_due(directory: str) -> None:
+    """Remove the stale temporary files of killed writers in ``directory`` (names
+    starting with :data:`TMP_MARK`) when :func:`sweep_due`: one listing per directory
+    and :data:`SWEEP_EVERY` seconds."""
+    if sweep_due(directory):
+        sweep_dir(directory, startswith=TMP_MARK)
 
 
 def sweep_dir(directory: str, *, startswith: str = "", max_age: float = STALE_AFTER,
@@ -253,8 +261,7 @@ class TempFolders:
     def _make(self, key: tuple[str, int]) -> tuple[str, int] | None:
         base = key[0]
         path = f"{base}/{TMP_MARK}{owner_tag()}.{key[1]}"
-        if sweep_due(base):  # leftovers of killed writers' batches here
-            sweep_dir(base, startswith=TMP_MARK)
+        sweep_if_due(base)  # leftovers of killed writers' batches here
         try:
             os.mkdir(path)
         except FileExistsError:
