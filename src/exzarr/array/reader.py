@@ -18,6 +18,7 @@ from ..kernels import jit
 from ..kernels.copy import copy_offsets, fill_offsets
 from .allocator import prime
 from .fetch import fetch_chunks
+from .point_read import point_of, read_point
 from .scratch import scratch
 from .gather import (BasicTuples, Boxes, basic_view, elem_strides, prefix_nbytes, row_offsets,
                      unit_offsets)
@@ -59,6 +60,9 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
         out[...] = read_selection(state, sel.collapse_broadcast())
         return out
     chunks, decode, fetch, prefix = chunk_geometry(state)
+    point = point_of(state, sel)
+    if point is not None:
+        return read_point(state, point, out, decode, prefix, PREFIX_FRACTION)
     zero_copy = state.pipeline.zero_copy
     plan = plan_selection(sel, chunks)
     if plan.is_basic:

@@ -515,9 +515,11 @@ def _no_fields(fields: Any) -> None:
 def _read_key(key: Any) -> Any:
     """An index key with every exzarr array in it (a mask, index positions) read once,
     before the key is parsed."""
+    if type(key) is int:
+        return key
     if isinstance(key, Readable):
         return key.read()
-    if isinstance(key, tuple) and any(isinstance(k, Readable) for k in key):
+    if isinstance(key, tuple) and any(type(k) is not int and isinstance(k, Readable) for k in key):
         return tuple(k.read() if isinstance(k, Readable) else k for k in key)
     return key
 

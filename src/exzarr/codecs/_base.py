@@ -17,6 +17,8 @@ Each codec class declares:
 
 from __future__ import annotations
 
+import math
+
 import importlib.util
 import sys
 from dataclasses import dataclass, replace
@@ -63,7 +65,7 @@ class ChunkSpec:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+        return math.prod(self.shape)  # a Python int: never wraps; 1 for shape ()
 
     @property
     def nbytes(self) -> int:

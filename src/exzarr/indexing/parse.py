@@ -179,8 +179,24 @@ def _all_set(dims: list[DimMap | None]) -> tuple[DimMap, ...]:
     return out
 
 
+def _integers(key: Any, shape: tuple[int, ...]) -> Selection | None:
+    """``a[i, j, ...]`` with a Python or NumPy integer for every dimension (one element,
+    the commonest small read) without the general classification; None for any other key."""
+    items = key if type(key) is tuple else (key,)
+    if len(items) != len(shape):
+        return None
+    for k in items:
+        if type(k) is not int and not isinstance(k, np.integer):
+            return None
+    dims = tuple(DimMap.const(_check_int(k, n, d)) for d, (k, n) in enumerate(zip(items, shape)))
+    return Selection(tuple(shape), dims, ())
+
+
 def parse_key(key: Any, shape: tuple[int, ...]) -> Selection:
     """NumPy semantics: ``a[key]`` for an array of ``shape``."""
+    point = _integers(key, shape)
+    if point is not None:
+        return point
     entries = _classify(_expand(_as_tuple(key), len(shape)), shape)
     has_adv = any(e[0] == "adv" for e in entries)
     if has_adv:  # NumPy: integer scalars join the advanced group when arrays are present

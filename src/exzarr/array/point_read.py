@@ -1,0 +1,63 @@
+"""Read one element (a selection with an integer on every dimension) of an unsharded
+array: its chunk's key, one ``get``, one decode (of the chunk's start only where the
+encoding allows it), one element copied out.
+
+A read of one element is mostly fixed cost: the general route (chunk plan, handlers,
+fetch) spends ~100 µs of Python before and after the chunk's decode, which is as much
+as the decode of a 64 KiB chunk and a few percent of a request to an object store.  This
+route does the same steps as the general one for a plan of one chunk (the same key,
+the same ``store.get``, the same decode and checks, the fill value for a missing chunk),
+without building the plan.  Sharded arrays keep the general route (their inner chunk is
+found through the shard's index).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..indexing.selection import DimKind, Selection
+from .gather import prefix_nbytes
+from .scratch import scratch
+
+__all__ = ["point_of", "read_point"]
+
+
+def point_of(state, sel: Selection) -> tuple[int, ...] | None:
+    """The element ``sel`` reads when it is one element of an unsharded array in C order
+    (an integer on every dimension; new axes allowed), else None."""
+    idx = []
+    for d in sel.dims:
+        if d.kind is not DimKind.INT:
+            return None
+        idx.append(d.int_value)
+    if state.pipeline.supports_partial_decode or state.meta.order != "C":
+        return None
+    return tuple(idx)
+
+
+def read_point(state, point: tuple[int, ...], out: np.ndarray, decode, prefix,
+               fraction: float) -> np.ndarray:
+    """Read the element at ``point`` into ``out`` (any shape of one element).  ``decode``
+    and ``prefix`` are :func:`~exzarr.array.reader.chunk_geometry`'s; the chunk is decoded
+    only up to the element when that is at most ``fraction`` of its bytes."""
+    chunks = tuple(state.meta.chunks)
+    coords = tuple(i // c for i, c in zip(point, chunks))
+    inner = tuple(i - k * c for i, k, c in zip(point, coords, chunks))
+    key = state.chunk_key(coords)
+    raw = state.store.get(key)
+    if raw is None:
+        out[...] = state.fill
+        return out
+    if state.pipeline.zero_copy:  # the stored bytes are the elements: a view, no copy
+        out[...] = decode(raw, key)[inner]
+        return out
+    dtype = state.meta.dtype
+    buf = scratch(chunks, dtype)
+    need = prefix_nbytes(inner, chunks, dtype.itemsize)
+    if not (prefix is not None and need <= fraction * math.prod(chunks) * dtype.itemsize
+            and prefix(raw, buf, need)):
+        decode(raw, key, out=buf)
+    out[...] = buf[inner]
+    return out
