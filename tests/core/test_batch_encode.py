@@ -272,8 +272,8 @@ def test_sources_outside_the_value_are_never_read(batches, monkeypatch):
     calls = []
     real = enc.encode
 
-    def spy(self, items):
-        out = real(self, items)
+    def spy(self, items, **kw):
+        out = real(self, items, **kw)
         calls.append(len(out))
         return out
     monkeypatch.setattr(enc, "encode", spy)

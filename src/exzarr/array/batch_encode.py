@@ -46,8 +46,9 @@ class BatchEncoder:
     """``encode(items)`` for ``items`` ``(task, label)`` (``minimum`` or more; a shard's
     inner chunks and their local coords) maps the labels of the chunks it encoded to their
     frame (a memoryview of this thread's buffer, valid until this thread's next call on
-    this encoder) or None (all fill_value, when ``check_fill``); the items it leaves out
-    are encoded the per-chunk way.  ``origin(task)`` is the chunk's place in the
+    this encoder; or of ``out``, a buffer of at least ``room`` bytes per item) or None
+    (all fill_value, when ``check_fill``); the items it leaves out are encoded the
+    per-chunk way.  ``origin(task)`` is the chunk's place in the
     source, None when the task does not take its chunk whole."""
 
     def __init__(self, native: NativeEncoder, src: np.ndarray,
@@ -72,16 +73,25 @@ class BatchEncoder:
         # freed with the write: a thread-lived buffer of a shard's size would stay resident)
         self._local = threading.local()
 
+    @property
+    def room(self) -> int:
+        """The most bytes one frame can take."""
+        return self._room
+
     def origin(self, task):
         return self._tuples.whole_chunk_origin(task)
 
     def encode(self, items: list, *, check_fill: bool = True,
-               minimum: int = BATCH_MIN) -> dict:
+               minimum: int = BATCH_MIN, out: np.ndarray | None = None) -> dict:
         if len(items) < minimum:
             return {}
-        out = getattr(self._local, "out", None)
         if out is None:
-            out = self._local.out = np.empty(self._capacity, dtype=np.uint8)
+            out = getattr(self._local, "out", None)
+            if out is None:
+                out = self._local.out = np.empty(self._capacity, dtype=np.uint8)
+        elif out.nbytes < len(items) * self._room:
+            raise ValueError(f"out holds {out.nbytes} bytes; {len(items)} frames need "
+                             f"{len(items) * self._room}")
         done, sizes = self._encode_into(out, [t for t, _ in items], check_fill)
         view = out.data
         encoded: dict = {}

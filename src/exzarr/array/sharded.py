@@ -1,17 +1,15 @@
-"""Reads and writes of sharded arrays at inner-chunk granularity.
+"""Reads of sharded arrays at inner-chunk granularity (and what shard writes share).
 
 The plan is made over the *inner* chunk grid and its tasks grouped by shard.  A read
 fetches, per shard, the index (one ranged read) and then only the inner chunks it needs
 (coalesced byte ranges) — or the whole shard in one request when most of it is needed.
 Through a store with tagged reads (obstore) the index is kept with the shard's ETag and
 later reads of that shard are one request conditional on it (:func:`_ranged_spans`).
-A write rebuilds each touched shard from its inner chunks: covered inner chunks are
-encoded from the new data, partially written ones are read-modify-written, untouched
-ones keep their stored bytes; a shard wholly covered is built without reading it.
+Writes are in :mod:`exzarr.array.shard_write`.
 
-On a high-latency store (object stores) several shards are read or written at once
+On a high-latency store (object stores) several shards are read at once
 (:func:`~exzarr.array.fetch.io_parallelism`, which also bounds the raw shards held in
-memory); each task decodes or encodes its shard's inner chunks under an
+memory); each task decodes its shard's inner chunks under an
 :func:`~exzarr.executor.cpu_gate`, so the CPU threads work while the other shards' requests
 are in flight.  Elsewhere (local files, memory) each shard's index is read first, then
 every coalesced range of every shard is one task on the worker threads (read, then decode
@@ -31,15 +29,10 @@ from .. import executor
 from ..codecs.byte_ranges import fetched_bytes
 from ..codecs.sharding import inner_chunk_label
 from ..errors import DecompressionError, where
-from ..metadata.chunk_grid import grid_shape
-from .allocator import prime
-from .chunkstore import is_write_empty
-from .fetch import io_parallelism, write_batch
-from .locks import chunk_lock
-from .scratch import byte_scratch, scratch
-from .batch_encode import batch_encoder
+from .fetch import io_parallelism
+from .scratch import byte_scratch
 
-__all__ = ["group_by_shard", "fetch_inner_chunks", "write_shards"]
+__all__ = ["group_by_shard", "fetch_inner_chunks", "each_part"]
 
 #: fetch the whole shard when at least this fraction of its inner chunks is needed
 WHOLE_SHARD_FRACTION = 0.5
@@ -296,66 +289,3 @@ def _read_ranges(state, items, on_chunk, many) -> None:
         many(buf, parts)
 
     executor.run(one, tasks, store=state.store)
-
-
-def write_shards(state, plan, put, covers, source=None) -> None:
-    """Apply ``put(task, inner_chunk_array)`` to every inner-chunk task, shard by shard
-    (``source``: the writer's basic putter, whose whole inner chunks may be encoded in
-    batches, :mod:`exzarr.array.batch_encode`)."""
-    prime()  # inner chunks are encoded here, not through chunkstore.store_chunk
-    groups = group_by_shard(state.pipeline, plan)
-    gate = executor.cpu_gate()
-    batch = batch_encoder(state, source)
-    with write_batch(state, len(groups)):
-        executor.run(lambda item: _write_shard(state, item[0], item[1], put, covers, gate,
-                                               batch),
-                     list(groups.items()), parallel=io_parallelism(state.store),
-                     store=state.store)
-
-
-def _write_shard(state, shard, tasks, put, covers, gate, batch=None) -> None:
-    p = state.pipeline
-    cps = p.chunks_per_shard
-    key = state.chunk_key(shard)
-    spec = p.inner_spec
-    shape = tuple(state.meta.shape)
-    grid = grid_shape(shape, spec.shape)
-    valid = [lc for lc in np.ndindex(*cps)
-             if all(s * n + c < g for s, n, c, g in zip(shard, cps, lc, grid))]
-    with chunk_lock(state.store.url, key):
-        covered = {_local(t.coords, shard, cps) for t in tasks if covers(t)}
-        existing: dict = {}
-        if not all(lc in covered for lc in valid):
-            raw = state.store.get(key)
-            if raw is not None:
-                index, whole = _read_index(state, key, raw)
-                existing = _inner_bytes(state, key, index, whole, valid)
-        inner: dict = dict(existing)
-        with gate:
-            each = tasks
-            if batch is not None:  # covered inner chunks inside the array, taken whole
-                whole = [(t, lc) for t in tasks
-                         if (lc := _local(t.coords, shard, cps)) in covered
-                         and _inside(t.coords, spec.shape, shape) and batch.origin(t) is not None]
-                encoded = batch.encode(whole)
-                inner.update(encoded)
-                each = [t for t in tasks if _local(t.coords, shard, cps) not in encoded]
-            for t in each:
-                lc = _local(t.coords, shard, cps)
-                if lc in covered:
-                    # an inner chunk inside the array is overwritten whole: this thread's
-                    # scratch (encoded before the next one is put); at the array's edge
-                    # the part outside it keeps fill_value
-                    chunk = scratch(spec.shape, spec.dtype) if _inside(t.coords, spec.shape, shape) \
-                        else np.full(spec.shape, spec.fill_value, dtype=spec.dtype)
-                else:
-                    chunk = p.decode_inner_chunk(existing.get(lc), lc, store=state.store, key=key)
-                put(t, chunk)
-                inner[lc] = p.encode_inner_chunk(chunk)
-            inner = {k: v for k, v in inner.items() if v is not None}
-            parts = p.encode_shard_parts(inner) if inner or is_write_empty(state) else None
-        state.shard_indexes.discard(key)  # (a kept index would fail its check: save a request)
-        if parts is None:  # every inner chunk is fill_value
-            state.store.delete(key)
-            return
-        state.store.set_parts(key, parts)

@@ -2,7 +2,7 @@
 data outright (the selection covers the chunk) or read-modify-write under the chunk's
 lock.  A chunk left entirely fill_value is deleted instead of stored (unless
 ``write_empty_chunks``).  Sharded arrays are written shard by shard from inner chunks
-(:mod:`exzarr.array.sharded`)."""
+(:mod:`exzarr.array.shard_write`)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .fetch import io_parallelism, write_batch
 from .gather import BasicTuples, basic_view, elem_strides, unit_offsets
 from .locks import chunk_lock, chunk_locks
 from .scratch import allocate, scratch
-from .sharded import write_shards
+from .shard_write import write_shards
 from .state import ArrayState
 
 __all__ = ["write_selection"]
