@@ -68,3 +68,16 @@ def test_pools_work_in_a_forked_child():
         if p.is_alive():
             p.kill()
     assert p.exitcode == 0
+
+
+def test_tapered_groups_end_small_and_keep_every_item_once():
+    from exzarr.executor import tapered
+    items = list(range(100))
+    groups = tapered(items, 8, parallel=2)
+    assert [x for g in groups for x in g] == items
+    assert [len(g) for g in groups] == [8] * 10 + [4] + [2] * 8  # the last 2 x 8 in twos
+    assert tapered(items[:10], 8, parallel=2) == [items[i:i + 2] for i in range(0, 10, 2)]
+    assert tapered(items[:3], 1) == [[0], [1], [2]]
+    assert tapered([], 8) == []
+    with ez.config.set(threads=3):
+        assert [len(g) for g in tapered(items, 4)] == [4] * 22 + [1] * 12

@@ -68,7 +68,8 @@ def write(data, shards, chunks, key=Ellipsis, prefill=None, split=True, **kw):
 def test_the_same_bytes_as_one_task_per_shard(pieces):
     data = np.random.default_rng(1).standard_normal((64, 48)).astype("f4")
     split, z = write(data, (32, 24), (8, 6))
-    assert len(pieces) == 4 * 16 // 4 and set(pieces) == {"c/0/0", "c/0/1", "c/1/0", "c/1/1"}
+    # 16 inner chunks per shard in pieces of 4; the last shard's last 2 x 4 one by one
+    assert [pieces.count(k) for k in ("c/0/0", "c/0/1", "c/1/0", "c/1/1")] == [4, 4, 4, 10]
     pieces.clear()
     whole, _ = write(data, (32, 24), (8, 6), split=False)
     assert pieces == []
@@ -99,7 +100,7 @@ def test_write_empty_chunks_stores_an_all_fill_shard(pieces):
                   compressor=ZSTD, fill_value=0, write_empty_chunks=True)
     z[...] = data
     assert sorted(store.list()) == ["c/0/0", "c/1/0", "zarr.json"]
-    assert len(pieces) == 8
+    assert [pieces.count(k) for k in ("c/0/0", "c/1/0")] == [4, 10]
     np.testing.assert_array_equal(z[...].read(), data)
 
 

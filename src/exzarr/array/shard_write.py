@@ -9,8 +9,9 @@ the read of its old bytes to the write of the new ones.
 
 Elsewhere (local files, memory), when a write has few shards for the threads (fewer than
 :data:`SPLIT_BELOW` per thread), the inner chunks of each shard it covers wholly are
-encoded in pieces of :data:`PIECE_CHUNKS`, each piece a task of its own, and the thread
-that finishes a shard's last piece builds and stores the shard.  With one task per shard
+encoded in pieces of :data:`PIECE_CHUNKS` (smaller ones at the end,
+:func:`~exzarr.executor.tapered`), each piece a task of its own, and the thread that
+finishes a shard's last piece builds and stores the shard.  With one task per shard
 a write of 4 shards on 2 threads ran as long as the slower thread's two shards: on a
 shared machine the threads' speeds differ by 10-30 % over a write, and one thread
 waited for the other (4 shards of 64 MiB, zstd: the threads finished 50-450 ms apart).
@@ -122,13 +123,17 @@ class _Pieces:
 def _split(state, groups, covers) -> list:
     """The work items of a write: the shards it covers wholly in pieces, the others
     whole."""
-    work: list = []
+    whole, split = [], []
     for shard, tasks in groups:
         covered = _covered(state, shard, tasks, covers)
         if len(tasks) <= PIECE_CHUNKS or not all(lc in covered for lc in _valid(state, shard)):
-            work.append((None, shard, tasks))
-            continue
-        pieces = [tasks[i:i + PIECE_CHUNKS] for i in range(0, len(tasks), PIECE_CHUNKS)]
+            whole.append((None, shard, tasks))
+        else:
+            split.append((shard, tasks))
+    work: list = whole  # (first: the pieces' smaller tasks balance the threads at the end)
+    for k, (shard, tasks) in enumerate(split):
+        pieces = (executor.tapered(tasks, PIECE_CHUNKS) if k == len(split) - 1 else
+                  [tasks[j:j + PIECE_CHUNKS] for j in range(0, len(tasks), PIECE_CHUNKS)])
         gathered = _Pieces(state.chunk_key(shard), len(pieces))
         work.extend((gathered, shard, piece) for piece in pieces)
     return work

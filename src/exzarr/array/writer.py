@@ -79,8 +79,7 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
             executor.run(lambda task: _write_chunk(state, plan, task, put, direct),
                          tasks, parallel=parallel, store=state.store)
             return
-        size = encoder.per_call
-        groups = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+        groups = executor.tapered(tasks, encoder.per_call, parallel)
         executor.run(lambda group: _write_group(state, plan, group, put, direct, encoder),
                      groups, parallel=parallel, store=state.store)
 
