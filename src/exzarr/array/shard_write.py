@@ -51,16 +51,18 @@ def write_shards(state, plan, put, covers, source=None) -> None:
     batch = batch_encoder(state, source)
     parallel = io_parallelism(state.store)
     work: list = [(None, shard, tasks) for shard, tasks in groups]
+    buffers = None
     if (batch is not None and parallel is None and executor.threads() > 1
             and len(groups) < SPLIT_BELOW * executor.threads()):
         work = _split(state, groups, covers)
-    buffers = _Buffers(PIECE_CHUNKS * batch.room) if batch is not None else None
+        buffers = _Buffers(PIECE_CHUNKS * batch.room)
 
     def one(item) -> None:
         pieces, shard, tasks = item
         if pieces is None:
             _write_shard(state, shard, tasks, put, covers, gate, batch)
         else:
+            assert batch is not None and buffers is not None  # (pieces only when split)
             _write_piece(state, pieces, shard, tasks, put, batch, buffers)
 
     with write_batch(state, len(groups)):
@@ -108,7 +110,9 @@ class _Pieces:
     __slots__ = ("key", "inner", "bufs", "left", "lock")
 
     def __init__(self, key: str, n: int) -> None:
-        self.key, self.inner, self.bufs, self.left = key, {}, [], n
+        self.key, self.left = key, n
+        self.inner: dict[tuple[int, ...], object] = {}
+        self.bufs: list[np.ndarray] = []
         self.lock = threading.Lock()
 
     def add(self, encoded: dict, buf: np.ndarray) -> bool:
