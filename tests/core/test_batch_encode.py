@@ -17,19 +17,17 @@ from hypothesis import given, settings, strategies as st
 import exzarr as ez
 from exzarr import config
 from exzarr.codecs import native_encode
-from exzarr.codecs.direct import native_zstd
 from exzarr.kernels import jit
 from exzarr.storage import LocalStore, MemoryStore
 from exzarr.testing.strategies import basic_keys
+
+from .markers import needs_compiled_zstd
 
 kernel_module = importlib.import_module("exzarr.kernels.encode_gather")
 batch_encode = importlib.import_module("exzarr.array.batch_encode")
 fresh_bytes = importlib.import_module("exzarr.array.fresh_bytes")
 
-pytestmark = pytest.mark.skipif(
-    native_zstd() is None or native_zstd().compressor.address is None
-    or not jit.numba_available() or not config.get().jit,
-    reason="needs numcodecs' libzstd bound and Numba on (EXZARR_JIT=0 switches it off)")
+pytestmark = needs_compiled_zstd
 
 SHAPE, CHUNKS, SHARDS = (100, 90), (8, 6), (32, 24)   # 4 x 4 = 16 inner chunks per shard
 ZSTD = {"name": "zstd", "configuration": {"level": 1}}

@@ -14,17 +14,14 @@ from hypothesis import given, settings, strategies as st
 
 import exzarr as ez
 from exzarr import config
-from exzarr.codecs.direct import native_zstd
-from exzarr.kernels import jit
 from exzarr.storage import MemoryStore
+
+from .markers import needs_compiled_zstd
 
 shard_write = importlib.import_module("exzarr.array.shard_write")
 batch_encode = importlib.import_module("exzarr.array.batch_encode")
 
-pytestmark = pytest.mark.skipif(
-    native_zstd() is None or native_zstd().compressor.address is None
-    or not jit.numba_available() or not config.get().jit,
-    reason="needs numcodecs' libzstd bound and Numba on (EXZARR_JIT=0 switches it off)")
+pytestmark = needs_compiled_zstd
 
 ZSTD = {"name": "zstd", "configuration": {"level": 1}}
 

@@ -17,9 +17,8 @@ Each codec class declares:
 
 from __future__ import annotations
 
-import math
-
 import importlib.util
+import math
 import sys
 from dataclasses import dataclass, replace
 from collections.abc import Mapping
