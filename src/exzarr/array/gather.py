@@ -13,8 +13,10 @@ import numpy as np
 from ..indexing.plan import ChunkPlan, ChunkTask, UnitKind
 from ..indexing.selection import DimKind
 from ..indexing.slices import Slice
+from .scratch import scratch
 
-__all__ = ["basic_view", "BasicTuples", "Boxes", "prefix_nbytes", "row_offsets", "unit_offsets"]
+__all__ = ["basic_view", "BasicTuples", "Boxes", "prefix_nbytes", "decode_start", "row_offsets",
+           "unit_offsets"]
 
 
 def basic_view(plan: ChunkPlan, out: np.ndarray) -> np.ndarray:
@@ -144,6 +146,19 @@ def prefix_nbytes(inner: tuple, shape: tuple[int, ...], itemsize: int) -> int:
         last += hi * stride
         stride *= n
     return (last + 1) * itemsize
+
+
+def decode_start(raw, key: str, inner: tuple, chunks: tuple[int, ...], dtype: np.dtype,
+                 decode, prefix, most: int) -> np.ndarray:
+    """Chunk ``raw`` (at ``key``) decoded into this thread's scratch buffer, at least up to
+    the elements ``inner`` selects: only its start (``prefix(raw, buf, need)``, where the
+    encoding allows it) when that is at most ``most`` bytes, else whole (``decode``)."""
+    buf = scratch(chunks, dtype)
+    if prefix is not None:
+        need = prefix_nbytes(inner, chunks, dtype.itemsize)
+        if need <= most and prefix(raw, buf, need):
+            return buf
+    return decode(raw, key, out=buf)
 
 
 def unit_offsets(plan: ChunkPlan, task: ChunkTask, chunk_strides, out_strides, out_shape):

@@ -13,13 +13,10 @@ found through the shard's index).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..indexing.selection import DimKind, Selection
-from .gather import prefix_nbytes
-from .scratch import scratch
+from .gather import decode_start
 
 __all__ = ["point_of", "read_point"]
 
@@ -38,10 +35,10 @@ def point_of(state, sel: Selection) -> tuple[int, ...] | None:
 
 
 def read_point(state, point: tuple[int, ...], out: np.ndarray, decode, prefix,
-               fraction: float) -> np.ndarray:
+               most: int) -> np.ndarray:
     """Read the element at ``point`` into ``out`` (any shape of one element).  ``decode``
     and ``prefix`` are :func:`~exzarr.array.reader.chunk_geometry`'s; the chunk is decoded
-    only up to the element when that is at most ``fraction`` of its bytes."""
+    only up to the element when that is at most ``most`` bytes."""
     chunks = tuple(state.meta.chunks)
     coords = tuple(i // c for i, c in zip(point, chunks))
     inner = tuple(i - k * c for i, k, c in zip(point, coords, chunks))
@@ -53,11 +50,6 @@ def read_point(state, point: tuple[int, ...], out: np.ndarray, decode, prefix,
     if state.pipeline.zero_copy:  # the stored bytes are the elements: a view, no copy
         out[...] = decode(raw, key)[inner]
         return out
-    dtype = state.meta.dtype
-    buf = scratch(chunks, dtype)
-    need = prefix_nbytes(inner, chunks, dtype.itemsize)
-    if not (prefix is not None and need <= fraction * math.prod(chunks) * dtype.itemsize
-            and prefix(raw, buf, need)):
-        decode(raw, key, out=buf)
-    out[...] = buf[inner]
+    chunk = decode_start(raw, key, inner, chunks, state.meta.dtype, decode, prefix, most)
+    out[...] = chunk[inner]
     return out

@@ -20,8 +20,8 @@ from .allocator import prime
 from .fetch import fetch_chunks
 from .point_read import point_of, read_point
 from .scratch import scratch
-from .gather import (BasicTuples, Boxes, basic_view, elem_strides, prefix_nbytes, row_offsets,
-                     unit_offsets)
+from .gather import (BasicTuples, Boxes, basic_view, decode_start, elem_strides, prefix_nbytes,
+                     row_offsets, unit_offsets)
 from .sharded import each_part, fetch_inner_chunks
 
 __all__ = ["read_selection", "chunk_geometry", "PREFIX_FRACTION"]
@@ -29,6 +29,11 @@ __all__ = ["read_selection", "chunk_geometry", "PREFIX_FRACTION"]
 #: a read decodes only the start of a chunk (where the encoding allows it,
 #: :mod:`exzarr.codecs.zstd_prefix`) when it needs at most this fraction of its bytes
 PREFIX_FRACTION = 0.75
+
+
+def prefix_most(chunks: tuple[int, ...], dtype: np.dtype) -> int:
+    """The most bytes of a chunk a read decodes only the start of (:data:`PREFIX_FRACTION`)."""
+    return int(PREFIX_FRACTION * math.prod(chunks) * dtype.itemsize)
 
 
 def chunk_geometry(state):
@@ -62,7 +67,7 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
     chunks, decode, fetch, prefix = chunk_geometry(state)
     point = point_of(state, sel)
     if point is not None:
-        return read_point(state, point, out, decode, prefix, PREFIX_FRACTION)
+        return read_point(state, point, out, decode, prefix, prefix_most(chunks, state.meta.dtype))
     zero_copy = state.pipeline.zero_copy
     plan = plan_selection(sel, chunks)
     if plan.is_basic:
@@ -99,17 +104,7 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
     dtype = state.meta.dtype
     use_scratch = c_order and not zero_copy
     tuples = BasicTuples(plan)
-    most = int(PREFIX_FRACTION * math.prod(chunks) * dtype.itemsize) if use_scratch else 0
-
-    def decode_some(raw, key, inner):
-        """The chunk with at least the elements ``inner`` selects decoded (a scratch
-        buffer of this thread)."""
-        buf = scratch(chunks, dtype)
-        if prefix is not None:
-            need = prefix_nbytes(inner, chunks, dtype.itemsize)
-            if need <= most and prefix(raw, buf, need):
-                return buf
-        return decode(raw, key, out=buf)
+    most = prefix_most(chunks, dtype) if use_scratch else 0
 
     def on_chunk(task, raw, key):
         inner, outer = tuples(task)
@@ -125,7 +120,8 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
         if (placed is not None and not (prefix is not None and prefix_nbytes(
                 inner, chunks, dtype.itemsize) <= most) and placed(task, raw)):
             return  # decoded and placed in one compiled call
-        chunk = decode_some(raw, key, inner) if use_scratch else decode(raw, key)
+        chunk = (decode_start(raw, key, inner, chunks, dtype, decode, prefix, most)
+                 if use_scratch else decode(raw, key))
         region[...] = chunk[inner]
 
     unsharded = not state.pipeline.supports_partial_decode
