@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     data = W.make_data(w.layout.shape)
     root = tempfile.mkdtemp(prefix="exzarr-paired-", dir=args.dir)
     times: dict[str, list[float]] = {n: [] for n in names}
+    cpus: dict[str, list[float]] = {n: [] for n in names}  # process CPU time of each run
     try:
         calls = {}
         for n, eng in engines.items():
@@ -80,16 +82,18 @@ def main(argv: list[str] | None = None) -> None:
                 if w.op == "write_full":
                     h = eng.create(w.layout, loc)
                     os.sync()  # earlier runs' dirty pages written back, untimed
-                    t = time.perf_counter()
+                    c, t = _cpu(), time.perf_counter()
                     eng.write_full(h, data)
                     times[n].append(time.perf_counter() - t)
+                    cpus[n].append(_cpu() - c)
                     del h
                     if r == 0:
                         check(f"{n} read-back", eng.read_full(eng.open(w.layout, loc)), data)
                 else:
-                    t = time.perf_counter()
+                    c, t = _cpu(), time.perf_counter()
                     calls[n]()
                     times[n].append(time.perf_counter() - t)
+                    cpus[n].append(_cpu() - c)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -97,7 +101,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.threads} threads, taking turns in one process")
     for n in names:
         print(f"  {n:<12} best {min(times[n]) * 1e3:9.2f} ms   "
-              f"median {statistics.median(times[n]) * 1e3:9.2f} ms")
+              f"median {statistics.median(times[n]) * 1e3:9.2f} ms   "
+              f"CPU median {statistics.median(cpus[n]) * 1e3:9.2f} ms")
     a = names[0]
     for b in names[1:]:
         ratios = sorted(x / y for x, y in zip(times[a], times[b]))
@@ -105,6 +110,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {a} time / {b} time: median {statistics.median(ratios):.3f} "
               f"(quartiles {ratios[q // 4]:.3f}-{ratios[(3 * q) // 4]:.3f}); "
               f"{a} faster in {sum(x < 1 for x in ratios)} of {q} pairs")
+
+
+def _cpu() -> float:
+    """CPU time of this process so far (all threads, user + system), in seconds."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 if __name__ == "__main__":

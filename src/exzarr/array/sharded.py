@@ -21,7 +21,7 @@ compressed members) has each shard read once, whole, the next one while this one
 from __future__ import annotations
 
 from collections import defaultdict
-from operator import floordiv
+from operator import floordiv, mul, sub
 
 import numpy as np
 
@@ -253,26 +253,28 @@ def _read_ranges(state, items, on_chunk, many) -> None:
     cps = p.chunks_per_shard
     tasks: list = []
     for shard, group in items:
+        # (the labels for messages are made by the workers, not here: this loop runs
+        # before any thread starts decoding)
         key = state.chunk_key(shard)
-        locals_ = [_local(t.coords, shard, cps) for t in group]
-        labelled = {lc: (t, inner_chunk_label(key, lc)) for t, lc in zip(group, locals_)}
+        base = tuple(map(mul, shard, cps))
+        tasks_at = {tuple(map(sub, t.coords, base)): t for t in group}
         index, _ = _read_index(state, key)
         if index is None:
-            tasks.append((key, None, list(labelled.values())))
+            tasks.append((key, None, tasks_at))
             continue
-        ranges, missing = p.plan_inner_reads(index, locals_, max_size=RANGE_TASK_BYTES)
+        ranges, missing = p.plan_inner_reads(index, list(tasks_at), max_size=RANGE_TASK_BYTES)
         if missing:
-            tasks.append((key, None, [labelled[lc] for lc in missing]))
-        tasks.extend((key, r, labelled) for r in ranges)
+            tasks.append((key, None, {lc: tasks_at[lc] for lc in missing}))
+        tasks.extend((key, r, tasks_at) for r in ranges)
 
     store = state.store
     into = store.reads_into
 
     def one(item) -> None:
-        key, rng, chunks = item
+        key, rng, tasks_at = item
         if rng is None:  # empty inner chunks (or a missing shard): fill_value
-            for t, label in chunks:
-                on_chunk(t, None, label)
+            for lc, t in tasks_at.items():
+                on_chunk(t, None, inner_chunk_label(key, lc))
             return
         if into:  # into this thread's buffer: decoded before the thread's next range
             start = rng.byte_range[0]
@@ -282,10 +284,6 @@ def _read_ranges(state, items, on_chunk, many) -> None:
         else:
             value = store.get(key, rng.byte_range)
         buf = _checked(state, key, rng, value)
-        parts = []
-        for lc, a, b in rng.parts:
-            t, label = chunks[lc]
-            parts.append((t, a, b, label))
-        many(buf, parts)
+        many(buf, [(tasks_at[lc], a, b, inner_chunk_label(key, lc)) for lc, a, b in rng.parts])
 
     executor.run(one, tasks, store=state.store)

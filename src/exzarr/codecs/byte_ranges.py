@@ -41,25 +41,29 @@ def coalesce(requests: Iterable[tuple[Hashable, int, int]], *, max_gap: int = DE
     ranges always merge) and the merged range stays ``<= max_size`` bytes (when given).
     Result ranges are sorted by start.
     """
-    reqs = sorted(((int(s), int(e), tag) for tag, s, e in requests), key=lambda r: (r[0], r[1]))
-    groups: list[list] = []
-    for start, stop, tag in reqs:
+    reqs = list(requests)
+    tags = [r[0] for r in reqs]
+    # sorted by (start, stop), ties in the order given (the index breaks them: tags need
+    # not be comparable)
+    order = sorted((int(start), int(stop), i) for i, (_, start, stop) in enumerate(reqs))
+    out: list[CoalescedRange] = []
+    g_start = g_stop = 0
+    parts: list[tuple[Any, int, int]] = []
+    for start, stop, i in order:
         if stop < start:
-            raise ValueError(f"invalid byte range ({start}, {stop}) for {tag!r}")
-        if groups:
-            g = groups[-1]
-            g_start, g_stop = g[0], g[1]
-            new_stop = max(g_stop, stop)
+            raise ValueError(f"invalid byte range ({start}, {stop}) for {tags[i]!r}")
+        if parts:
+            new_stop = stop if stop > g_stop else g_stop
             if start - g_stop <= max_gap and (max_size is None or new_stop - g_start <= max_size
                                               or start < g_stop):
-                g[1] = new_stop
-                g[2].append((tag, start, stop))
+                g_stop = new_stop
+                parts.append((tags[i], start - g_start, stop - g_start))
                 continue
-        groups.append([start, stop, [(tag, start, stop)]])
-    return [
-        CoalescedRange((g_start, g_stop), tuple((tag, s - g_start, e - g_start) for tag, s, e in parts))
-        for g_start, g_stop, parts in groups
-    ]
+            out.append(CoalescedRange((g_start, g_stop), tuple(parts)))
+        g_start, g_stop, parts = start, stop, [(tags[i], 0, stop - start)]
+    if parts:
+        out.append(CoalescedRange((g_start, g_stop), tuple(parts)))
+    return out
 
 
 def fetched_bytes(fetched: CoalescedRange, data) -> memoryview:

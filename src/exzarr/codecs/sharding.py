@@ -189,8 +189,8 @@ class ShardingCodec(ArrayBytesCodec):
         entries = index.reshape(-1, 2)[flat].tolist()
         requests: list[tuple[tuple[int, ...], int, int]] = []
         missing: list[tuple[int, ...]] = []
-        for row, (off, n) in zip(at.tolist(), entries):
-            coords = tuple(row)
+        for row, (off, n) in zip(coords_list, entries):
+            coords = row if type(row) is tuple else tuple(int(c) for c in row)
             if off == MISSING:
                 missing.append(coords)
             else:
