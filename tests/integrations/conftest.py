@@ -27,6 +27,10 @@ class RecordingLocalStore(LocalStore):
         self._record(key)
         return super().get_buffer(key)
 
+    def read_into(self, key, start, out):
+        self._record(key)
+        return super().read_into(key, start, out)
+
     def get_ranges(self, requests):
         requests = list(requests)
         for k, _ in requests:

@@ -18,6 +18,7 @@ from ..kernels import jit
 from ..kernels.copy import copy_offsets, fill_offsets
 from .allocator import prime
 from .fetch import fetch_chunks
+from .group_read import group_reader
 from .point_read import point_of, read_point
 from .scratch import scratch
 from .gather import (BasicTuples, Boxes, basic_view, decode_start, elem_strides, prefix_nbytes,
@@ -71,12 +72,18 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
     zero_copy = state.pipeline.zero_copy
     plan = plan_selection(sel, chunks)
     if plan.is_basic:
-        on_chunk, many = _basic_handlers(state, plan, out, decode, zero_copy, prefix)
+        on_chunk, many, alone = _basic_handlers(state, plan, out, decode, zero_copy, prefix)
         rows = _row_reader(state, plan, out, on_chunk) if zero_copy else None
-        if many is not None:
+        sharded = state.pipeline.supports_partial_decode
+        groups = (group_reader(state, on_chunk, many, alone)
+                  if not sharded and rows is None else None)
+        if sharded and many is not None:
             fetch_inner_chunks(state, plan, on_chunk, many=many)
         elif rows is not None:
             executor.run(rows, list(plan), store=state.store)
+        elif groups is not None:
+            one, size = groups
+            executor.run(one, executor.tapered(list(plan), size), store=state.store)
         else:
             fetch(state, plan, on_chunk)
     else:
@@ -106,6 +113,12 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
     tuples = BasicTuples(plan)
     most = prefix_most(chunks, dtype) if use_scratch else 0
 
+    def alone(task) -> bool:
+        """Whether the read takes only the start of the task's chunk and decodes just
+        that (the route of ``on_chunk``, not the compiled calls)."""
+        return prefix is not None and prefix_nbytes(tuples(task)[0], chunks,
+                                                    dtype.itemsize) <= most
+
     def on_chunk(task, raw, key):
         inner, outer = tuples(task)
         if raw is None:
@@ -117,19 +130,20 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
                 and all(isinstance(s, slice) and (s.step or 1) == 1 for s in inner)):
             decode(raw, key, out=region)  # straight into the output, no copy
             return
-        if (placed is not None and not (prefix is not None and prefix_nbytes(
-                inner, chunks, dtype.itemsize) <= most) and placed(task, raw)):
+        if placed is not None and not alone(task) and placed(task, raw):
             return  # decoded and placed in one compiled call
         chunk = (decode_start(raw, key, inner, chunks, dtype, decode, prefix, most)
                  if use_scratch else decode(raw, key))
         region[...] = chunk[inner]
 
-    unsharded = not state.pipeline.supports_partial_decode
-    placed = _placer(state, plan, view) if use_scratch and unsharded else None
-    many = None
-    if state.pipeline.supports_partial_decode and c_order and not zero_copy:
-        many = _many_handler(state, plan, view, on_chunk)
-    return on_chunk, many
+    p = state.pipeline
+    unsharded = not p.supports_partial_decode
+    scatter = _Scatter.make(p.native_decoder if unsharded else p.inner_native_decoder,
+                            plan, view) if use_scratch else None
+    placed = _placer(scatter) if unsharded else None
+    # (unsharded chunks go through ``many`` only when read in groups: group_read)
+    many = _many_handler(scatter, on_chunk) if not unsharded or state.store.reads_into else None
+    return on_chunk, many, alone
 
 
 class _Scatter:
@@ -170,12 +184,11 @@ class _Scatter:
                                    boxes.out_strides, boxes.chunk_strides, self.item)
 
 
-def _placer(state, plan: ChunkPlan, view: np.ndarray):
+def _placer(scatter: _Scatter | None):
     """``placed(task, raw) -> bool``: an unsharded chunk that is one plain zstd or blosc
-    frame decoded and its box copied into ``view`` by :func:`decode_scatter` in one compiled
-    call, without the GIL (False: refused, nothing to trust in its box; decode it the
-    checked way, which says why).  None when that cannot apply to this read."""
-    scatter = _Scatter.make(state.pipeline.native_decoder, plan, view)
+    frame decoded and its box copied into the output by :func:`decode_scatter` in one
+    compiled call, without the GIL (False: refused, nothing to trust in its box; decode
+    it the checked way, which says why).  None when that cannot apply to this read."""
     if scatter is None:
         return None
     ok = scatter.boxes.ok
@@ -241,33 +254,31 @@ def _row_reader(state, plan: ChunkPlan, out: np.ndarray, on_chunk):
 BATCH_MIN = 2
 
 
-def _many_handler(state, plan: ChunkPlan, view: np.ndarray, on_chunk):
+def _many_handler(scatter: _Scatter | None, on_chunk):
     """``many(buffer, parts)``, parts ``(task, start, stop, label)`` of ``buffer`` (a byte
-    memoryview): inner chunks of which the read takes a box (step-1 slices or ints: the
-    whole chunk, or its part inside the region) are decoded and placed by
-    :func:`decode_scatter` (plain zstd or blosc inner chunks, a C-contiguous output, Numba on), in
-    one call whatever their boxes' shapes, when the read has :data:`BATCH_MIN` of them or
-    more; the rest, and any chunk the kernel refuses and those after it, go through
+    memoryview): chunks (inner chunks of a shard, or an unsharded array's chunks read in
+    groups, :mod:`exzarr.array.group_read`) of which the read takes a box (step-1 slices
+    or ints: the whole chunk, or its part inside the region) are decoded and placed by
+    :func:`decode_scatter` (plain zstd or blosc chunks, a C-contiguous output, Numba on),
+    in one call whatever their boxes' shapes, when the read has :data:`BATCH_MIN` of them
+    or more; the rest, and any chunk the kernel refuses and those after it, go through
     ``on_chunk``.  None when the kernel can never apply to this read."""
-    scatter = _Scatter.make(state.pipeline.inner_native_decoder, plan, view)
     if scatter is None:
         return None
     each = each_part(on_chunk)
     ok = scatter.boxes.ok  # (the handler exists only for reads of several chunks)
 
     def many(buf, parts) -> None:
-        if not scatter.ready():
-            return each(buf, parts)
         idx = np.fromiter((p[0].index for p in parts), dtype=np.int64, count=len(parts))
         take = ok[idx]
+        if not take.any() or not scatter.ready():  # (ready() loads Numba: only if needed)
+            return each(buf, parts)
         batch, rest = parts, []
         if not take.all():
             flags = take.tolist()
             batch = [p for p, t in zip(parts, flags) if t]
             rest = [p for p, t in zip(parts, flags) if not t]
             idx = idx[take]
-        if not batch:
-            return each(buf, parts)
         spans = np.array([(p[1], p[2]) for p in batch], dtype=np.int64)
         done = scatter(buf, spans[:, 0], spans[:, 1], idx)
         rest.extend(batch[done:])  # refused: the checked route says why
