@@ -18,6 +18,8 @@ from exzarr.kernels import jit
 from exzarr.storage import LocalStore
 from exzarr.testing.strategies import basic_keys
 
+from .routes import read_both
+
 pytestmark = pytest.mark.skipif(not jit.numba_available() or not config.get().jit,
                                 reason="needs Numba on (EXZARR_JIT=0 switches it off)")
 
@@ -58,14 +60,6 @@ def stored(path, data, chunks, **kw):
     return store, z
 
 
-def both(z, key):
-    fast = z[key].read()
-    with config.set(jit=False):
-        slow = z[key].read()
-    np.testing.assert_array_equal(fast, slow)
-    return fast
-
-
 @pytest.mark.parametrize("threads", [1, 2])
 def test_reads_go_in_groups_and_equal_numpy(tmp_path, batches, threads):
     d = np.random.default_rng(0).standard_normal((64, 50)).astype("f4")
@@ -78,7 +72,7 @@ def test_reads_go_in_groups_and_equal_numpy(tmp_path, batches, threads):
             assert not [k for k in store.gets if k.startswith("c/")]  # all read into buffers
     assert batches and max(given for given, _ in batches) > 1
     assert all(done == given for given, done in batches)
-    np.testing.assert_array_equal(both(z, (slice(3, 62), slice(5, 49))), d[3:62, 5:49])
+    np.testing.assert_array_equal(read_both(z, (slice(3, 62), slice(5, 49))), d[3:62, 5:49])
 
 
 @pytest.mark.parametrize("codec", [
@@ -96,7 +90,7 @@ def test_codecs_and_formats(tmp_path, batches, codec):
         store.gets.clear()
         np.testing.assert_array_equal(z[key].read(), d[key])
         assert store.gets == [] and store.into  # every chunk read into the buffer
-        np.testing.assert_array_equal(both(z, key), d[key])
+        np.testing.assert_array_equal(read_both(z, key), d[key])
     assert batches and all(done == given for given, done in batches)
 
 
@@ -107,8 +101,8 @@ def test_missing_chunks_read_as_fill_value(tmp_path, batches):
         store.delete(key)
     want = d.copy()
     want[10:20, 20:30] = want[30:40, 0:10] = want[0:10, 0:10] = 0
-    np.testing.assert_array_equal(both(z, Ellipsis), want)
-    np.testing.assert_array_equal(both(z, (slice(5, 35), slice(5, 35))), want[5:35, 5:35])
+    np.testing.assert_array_equal(read_both(z, Ellipsis), want)
+    np.testing.assert_array_equal(read_both(z, (slice(5, 35), slice(5, 35))), want[5:35, 5:35])
 
 
 def test_a_chunk_larger_than_its_room_is_read_whole(tmp_path, batches, monkeypatch):
@@ -144,10 +138,10 @@ def test_first_rows_keep_the_prefix_route(tmp_path, batches):
     reader = pytest.importorskip("exzarr.array.reader")
     d = np.arange(64 * 48, dtype="f4").reshape(64, 48)
     store, z = stored(tmp_path / "a", d, (64, 12))
-    np.testing.assert_array_equal(both(z, (slice(0, 3), slice(None))), d[:3])
+    np.testing.assert_array_equal(read_both(z, (slice(0, 3), slice(None))), d[:3])
     assert not batches  # a few rows of each chunk: only the start decoded, one by one
     assert len({k for k in store.gets if k.startswith("c/")}) == 4
-    np.testing.assert_array_equal(both(z, (slice(0, 60), slice(None))), d[:60])
+    np.testing.assert_array_equal(read_both(z, (slice(0, 60), slice(None))), d[:60])
     assert batches and reader.PREFIX_FRACTION < 60 / 64
 
 

@@ -15,6 +15,8 @@ from exzarr.kernels import jit
 from exzarr.storage import LocalStore
 from exzarr.testing.strategies import basic_keys
 
+from .routes import read_both
+
 pytestmark = pytest.mark.skipif(not jit.numba_available() or not config.get().jit,
                                 reason="needs Numba on (EXZARR_JIT=0 switches it off)")
 
@@ -40,20 +42,12 @@ def stored(tmp_path, data, chunks, **kw):
     return ez.open(str(tmp_path / "a"))
 
 
-def both(z, key=Ellipsis):
-    fast = z[key].read()
-    with config.set(jit=False):
-        slow = z[key].read()
-    np.testing.assert_array_equal(fast, slow)
-    return fast
-
-
 @pytest.mark.parametrize("threads", [1, 2])
 def test_full_reads(tmp_path, row_reads, threads):
     d = np.arange(96 * 70, dtype="f4").reshape(96, 70)
     z = stored(tmp_path, d, (16, 14))
     with config.set(threads=threads):
-        np.testing.assert_array_equal(both(z), d)
+        np.testing.assert_array_equal(read_both(z), d)
     assert row_reads.count(True) == (96 // 16) * (70 // 14)
 
 
@@ -62,7 +56,7 @@ def test_regions_edges_ints_and_steps(tmp_path, row_reads):
     z = stored(tmp_path, d, (10, 9, 6))
     for key in [(slice(3, 47), slice(0, 45)), (slice(10, 30), slice(9, 36)), (5, slice(None)),
                 (slice(None), 4), (slice(0, 50, 2),), (slice(10, 20), slice(9, 18), 3)]:
-        np.testing.assert_array_equal(both(z, key), d[key])
+        np.testing.assert_array_equal(read_both(z, key), d[key])
     assert True in row_reads  # whole chunks of the regions: straight into the output
 
 
@@ -70,7 +64,7 @@ def test_missing_chunks_read_as_fill(tmp_path, row_reads):
     d = np.full((40, 40), 7, dtype="i4")
     d[:20, :20] = 0  # all fill: not stored
     z = stored(tmp_path, d, (20, 20))
-    np.testing.assert_array_equal(both(z), d)
+    np.testing.assert_array_equal(read_both(z), d)
     assert None in row_reads
 
 
@@ -78,7 +72,7 @@ def test_missing_chunks_read_as_fill(tmp_path, row_reads):
 def test_formats_and_byte_orders(tmp_path, row_reads, zarr_format, dtype):
     d = (np.arange(60 * 32) % 1000).astype(dtype).reshape(60, 32)
     z = stored(tmp_path, d, (20, 16), zarr_format=zarr_format)
-    out = both(z)
+    out = read_both(z)
     np.testing.assert_array_equal(out, d)
     assert out.dtype == np.dtype(dtype) and row_reads.count(True) == 6
 

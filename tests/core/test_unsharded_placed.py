@@ -16,6 +16,8 @@ from exzarr.kernels import jit
 from exzarr.storage import MemoryStore
 from exzarr.testing.strategies import basic_keys
 
+from .routes import read_both
+
 pytestmark = pytest.mark.skipif(not jit.numba_available() or not config.get().jit,
                                 reason="needs Numba on (EXZARR_JIT=0 switches it off)")
 
@@ -37,20 +39,12 @@ def stored(data, chunks, **kw):
     return store, z
 
 
-def both(z, key):
-    fast = z[key].read()
-    with config.set(jit=False):
-        slow = z[key].read()
-    np.testing.assert_array_equal(fast, slow)
-    return fast
-
-
 def test_regions_ints_and_edges(placed):
     d = np.random.default_rng(0).standard_normal((70, 50, 4)).astype("f4")
     _, z = stored(d, (16, 12, 4))
     for key in [(slice(3, 66), slice(5, 49)), (slice(None), 7), (20, slice(None)),
                 (slice(0, 70), slice(0, 50), 2), Ellipsis]:
-        np.testing.assert_array_equal(both(z, key), d[key])
+        np.testing.assert_array_equal(read_both(z, key), d[key])
     assert placed and all(done == given == 1 for given, done in placed)
 
 
@@ -59,7 +53,7 @@ def test_regions_ints_and_edges(placed):
 def test_v2_chunks(placed, compressor):
     d = np.arange(40 * 30, dtype="i8").reshape(40, 30)
     _, z = stored(d, (10, 10), zarr_format=2, compressor=compressor)
-    np.testing.assert_array_equal(both(z, (slice(2, 38), slice(3, 27))), d[2:38, 3:27])
+    np.testing.assert_array_equal(read_both(z, (slice(2, 38), slice(3, 27))), d[2:38, 3:27])
     assert placed
 
 
@@ -82,7 +76,7 @@ def test_a_damaged_chunk_fails_as_the_usual_path_does(placed):
 def test_steps_take_the_usual_route(placed):
     d = np.arange(40 * 40, dtype="f4").reshape(40, 40)
     _, z = stored(d, (10, 10))
-    np.testing.assert_array_equal(both(z, (slice(0, 40, 3), slice(None))), d[::3])
+    np.testing.assert_array_equal(read_both(z, (slice(0, 40, 3), slice(None))), d[::3])
     assert not placed
 
 
@@ -90,9 +84,9 @@ def test_reads_of_the_first_rows_keep_the_prefix_route(placed, monkeypatch):
     reader = pytest.importorskip("exzarr.array.reader")
     d = np.arange(64 * 24, dtype="f4").reshape(64, 24)
     _, z = stored(d, (64, 12))
-    np.testing.assert_array_equal(both(z, (slice(0, 3), slice(None))), d[:3])
+    np.testing.assert_array_equal(read_both(z, (slice(0, 3), slice(None))), d[:3])
     assert not placed  # a few rows of each chunk: only the start decoded
-    np.testing.assert_array_equal(both(z, (slice(0, 60), slice(None))), d[:60])
+    np.testing.assert_array_equal(read_both(z, (slice(0, 60), slice(None))), d[:60])
     assert placed and reader.PREFIX_FRACTION < 60 / 64
 
 
@@ -108,7 +102,7 @@ def test_blosc_chunks(placed, cfg):
     d = np.random.default_rng(3).standard_normal((70, 50)).astype("f4").round(2)
     _, z = stored(d, (16, 12), compressor=blosc(**cfg))
     for key in [Ellipsis, (slice(3, 66), slice(5, 49)), (7, slice(None))]:
-        np.testing.assert_array_equal(both(z, key), d[key])
+        np.testing.assert_array_equal(read_both(z, key), d[key])
     assert placed and all(done == given for given, done in placed)
 
 
@@ -116,7 +110,7 @@ def test_v2_blosc_chunks(placed):
     d = np.arange(40 * 30, dtype="f8").reshape(40, 30)
     _, z = stored(d, (10, 10), zarr_format=2,
                   compressor={"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1})
-    np.testing.assert_array_equal(both(z, (slice(2, 38), slice(3, 27))), d[2:38, 3:27])
+    np.testing.assert_array_equal(read_both(z, (slice(2, 38), slice(3, 27))), d[2:38, 3:27])
     assert placed
 
 
