@@ -113,11 +113,13 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
     tuples = BasicTuples(plan)
     most = prefix_most(chunks, dtype) if use_scratch else 0
 
+    def prefix_only(inner) -> bool:
+        """Whether the read takes only the start of the chunk (``inner``: its part) and
+        decodes just that (the route of ``on_chunk``, not the compiled calls)."""
+        return prefix is not None and prefix_nbytes(inner, chunks, dtype.itemsize) <= most
+
     def alone(task) -> bool:
-        """Whether the read takes only the start of the task's chunk and decodes just
-        that (the route of ``on_chunk``, not the compiled calls)."""
-        return prefix is not None and prefix_nbytes(tuples(task)[0], chunks,
-                                                    dtype.itemsize) <= most
+        return prefix_only(tuples(task)[0])
 
     def on_chunk(task, raw, key):
         inner, outer = tuples(task)
@@ -130,7 +132,7 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
                 and all(isinstance(s, slice) and (s.step or 1) == 1 for s in inner)):
             decode(raw, key, out=region)  # straight into the output, no copy
             return
-        if placed is not None and not alone(task) and placed(task, raw):
+        if placed is not None and not prefix_only(inner) and placed(task, raw):
             return  # decoded and placed in one compiled call
         chunk = (decode_start(raw, key, inner, chunks, dtype, decode, prefix, most)
                  if use_scratch else decode(raw, key))
