@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -269,8 +270,18 @@ class _Wire:
         self.ignore_ranges = False
         self.ignore_if_match = False
         self.if_match: list[str | None] = []  # the If-Match header of each request
+        self.delay = 0.0      # seconds each request is held before it is answered
+        self.in_flight = 0
+        self.most_in_flight = 0
 
     def __call__(self, environ, start_response):
+        if self.delay:
+            with self.lock:
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            time.sleep(self.delay)
+            with self.lock:
+                self.in_flight -= 1
         with self.lock:
             self.sent.append((environ["REQUEST_METHOD"], environ.get("HTTP_RANGE")))
             self.if_match.append(environ.get("HTTP_IF_MATCH"))
@@ -333,6 +344,29 @@ def test_whole_chunk_reads_are_one_get_each(wire):
     assert z[3, 4].read() == data[3, 4]                 # one chunk
     assert z.store.get("zarr.json") is not None         # a whole value
     assert w.take() == [("GET", None)] * 18
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_batches_keep_at_most_concurrency_requests_in_flight(wire, concurrency):
+    endpoint, w = wire
+    url = f"s3://{_bucket(endpoint)}/f"
+    opts = ob_options(endpoint)
+    del opts["backend"]
+    s = ObstoreStore(url, storage_options={**opts, "concurrency": concurrency})
+    values = {f"k{i}": bytes([i]) * (100 + i) for i in range(12)}
+    s.set_many(values)
+    w.take()
+    w.delay, w.most_in_flight = 0.03, 0
+    try:
+        got = s.get_many(list(values) + ["absent"])
+        ranged = s.get_ranges([(k, (1, 50)) for k in values])
+    finally:
+        w.delay = 0.0
+    assert got == {**values, "absent": None}
+    assert ranged == [v[1:50] for v in values.values()]
+    assert len(w.take()) == 25
+    assert w.most_in_flight <= concurrency
+    assert w.most_in_flight >= min(concurrency, 2)
 
 
 def test_sharded_region_read_coalesces_ranged_gets(wire):

@@ -12,8 +12,9 @@ requests in flight per batch.  Options obstore has no equivalent for (``profile`
 are refused with a typed error: use the fsspec back end for them.
 
 Guarantees, as :class:`~exzarr.storage.fsspec_store.FsspecStore`: batched reads and writes
-run concurrently (obstore's async API on one private event-loop thread per process);
-single reads go straight through obstore's blocking calls.  Retries follow the store's
+run concurrently, ``concurrency`` requests at a time (obstore's blocking calls, on a
+process-wide pool of I/O threads: :mod:`exzarr.storage.io_threads`); single reads go
+straight through obstore's blocking calls on the caller's thread.  Retries follow the store's
 :class:`~exzarr.storage.retry.RetryPolicy` (obstore's own retries are switched off so that
 attempts are not multiplied) and only the throttled or failed items of a batch are
 repeated; ``retry_stats`` counts them.  Missing objects read as ``None``; denied access
@@ -34,18 +35,18 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import (AccessDeniedError, ExzarrError, InvalidArgumentError, StorageError,
                       ThrottledError, TransientStorageError, where)
 from .base import ByteRange, Store
 from .failures import classify
+from .io_threads import run_all
 from .keys import resolve_range, validate_key, validate_prefix
 from .retry import RetryPolicy, RetryStats, call_with_retry, retry_batch
 
 if TYPE_CHECKING:
-    import asyncio
     from obstore import GetOptions
     from obstore.store import ClientConfig, S3Config, S3Store
 
@@ -162,37 +163,9 @@ def _aws_profile_in_use() -> bool:
     return any(os.path.exists(os.path.expanduser(f)) for f in files)
 
 
-# -- the event loop that runs batches --------------------------------------------------------
+# -- the clients ---------------------------------------------------------------------------
 _clients_lock = threading.Lock()
 _clients: dict[tuple[int, str, str, str], S3Store] = {}
-_loop_lock = threading.Lock()
-_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
-
-
-def _event_loop() -> asyncio.AbstractEventLoop:
-    """This process's private event loop (a daemon thread; recreated after a fork)."""
-    global _loop
-    import asyncio  # loaded with the first batch: `import exzarr` does not pay for it
-    with _loop_lock:
-        if _loop is None or _loop[0] != os.getpid():
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="exzarr-obstore", daemon=True).start()
-            _loop = (os.getpid(), loop)
-        return _loop[1]
-
-
-async def _gather(calls: list[Callable[[], Awaitable[Any]]], limit: int) -> list[Any]:
-    import asyncio
-    sem = asyncio.Semaphore(limit)
-
-    async def one(call: Callable[[], Awaitable[Any]]) -> Any:
-        async with sem:
-            try:
-                return await call()
-            except Exception as exc:  # noqa: BLE001 - returned, classified by the caller
-                return exc
-
-    return list(await asyncio.gather(*(one(c) for c in calls)))
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -381,16 +354,12 @@ class ObstoreStore(Store):
                                    store=self, key=key) from exc
             return missing
 
-    def _batch(self, calls: list[Callable[[], Awaitable[Any]]], keys: list[str],
-               action: str) -> list[Any]:
-        """Run the coroutines concurrently; retry throttled/transient items under the policy.
-        Items are results, ``_MISSING`` or (other failures) exzarr exceptions."""
-        loop = _event_loop()
-        import asyncio
-
+    def _batch(self, calls: list[Callable[[], Any]], keys: list[str], action: str) -> list[Any]:
+        """Run the blocking calls side by side (``concurrency`` at a time); retry
+        throttled/transient items under the policy.  Items are results, ``_MISSING`` or
+        (other failures) exzarr exceptions."""
         def run(pending: list[int]) -> list[Any]:
-            return asyncio.run_coroutine_threadsafe(
-                _gather([calls[i] for i in pending], self.concurrency), loop).result()
+            return run_all([calls[i] for i in pending], self.concurrency)
 
         def judge(i: int, r: BaseException) -> tuple[Any, BaseException | None]:
             err = self._error(r, keys[i], action)
@@ -403,18 +372,12 @@ class ObstoreStore(Store):
 
     # -- reads ------------------------------------------------------------------------------
     def _get_sync(self, path: str, opts: GetOptions | None) -> tuple[tuple[int, int], int, Any]:
-        rng, size, body, _ = self._get_sync_tagged(path, opts)
-        return rng, size, body
-
-    def _get_async(self, path: str,
-                   opts: GetOptions | None) -> Callable[[], Awaitable[tuple[Any, int, Any]]]:
         import obstore as obs
-        client = self._client
+        r = obs.get(self._client, path, options=opts)
+        return r.range, r.meta["size"], r.bytes()
 
-        async def call() -> tuple[tuple[int, int], int, Any]:
-            r = await obs.get_async(client, path, options=opts)
-            return r.range, r.meta["size"], await r.bytes_async()
-        return call
+    def _getter(self, path: str, opts: GetOptions | None) -> Callable[[], Any]:
+        return lambda: self._get_sync(path, opts)
 
     def _size(self, key: str, path: str) -> int | None:
         import obstore as obs
@@ -536,7 +499,7 @@ class ObstoreStore(Store):
         keys = list(dict.fromkeys(keys))
         if len(keys) <= 1:
             return {k: self.get(k) for k in keys}
-        calls = [self._get_async(self._path(k), None) for k in keys]
+        calls = [self._getter(self._path(k), None) for k in keys]
         out: dict[str, bytes | None] = {}
         for k, r in zip(keys, self._batch(calls, keys, "read")):
             if isinstance(r, BaseException):
@@ -565,7 +528,7 @@ class ObstoreStore(Store):
             else:
                 todo.append((i, opts))
         keys = [reqs[i][0] for i, _ in todo]
-        calls = [self._get_async(self._path(k), o) for k, (_, o) in zip(keys, todo)]
+        calls = [self._getter(self._path(k), o) for k, (_, o) in zip(keys, todo)]
         for (i, _), k, res in zip(todo, keys, self._batch(calls, keys, "read")):
             rng = reqs[i][1]
             if res is _MISSING:
@@ -616,7 +579,7 @@ class ObstoreStore(Store):
             results = [self._call(lambda: self._if_current_sync(path, options[0], tag), key,
                                   "read", missing=_MISSING)]
         else:
-            calls = [self._if_current_async(path, o, tag) for o in options]
+            calls = [self._if_current(path, o, tag) for o in options]
             results = self._batch(calls, [key] * len(calls), "read")
         out = []
         for (a, b), res in zip(ranges, results):
@@ -646,22 +609,8 @@ class ObstoreStore(Store):
             return _STALE
         return rng, size, body
 
-    def _if_current_async(self, path: str, opts: GetOptions,
-                          tag: str) -> Callable[[], Awaitable[Any]]:
-        import obstore as obs
-        client = self._client
-
-        async def call() -> Any:
-            try:
-                r = await obs.get_async(client, path, options=opts)
-            except Exception as exc:
-                if _precondition_failed(exc):
-                    return _STALE
-                raise
-            if r.meta.get("e_tag") != tag:
-                return _STALE
-            return r.range, r.meta["size"], await r.bytes_async()
-        return call
+    def _if_current(self, path: str, opts: GetOptions, tag: str) -> Callable[[], Any]:
+        return lambda: self._if_current_sync(path, opts, tag)
 
     def exists(self, key: str) -> bool:
         return self._size(key, self._path(key)) is not None
@@ -696,8 +645,8 @@ class ObstoreStore(Store):
             return
         client = self._client
 
-        def put(path: str, value: bytes) -> Callable[[], Awaitable[Any]]:
-            return lambda: obs.put_async(client, path, value)
+        def put(path: str, value: bytes) -> Callable[[], Any]:
+            return lambda: obs.put(client, path, value)
         calls = [put(self._path(k), bytes(items[k])) for k in keys]
         for r in self._batch(calls, keys, "write"):
             if r is _MISSING:
