@@ -184,6 +184,10 @@ def canonical_text(value: Any) -> str:
                       allow_nan=False)
 
 
+#: the exact types of JSON scalars (no children; ``jsonable`` keeps all but floats as they are)
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
 def check_depth(value: Any, what: str = "attributes") -> None:
     """Fail with MetadataNestingError if ``value`` (lists/tuples/dicts) nests deeper than
     ``config.max_metadata_depth``; iterative, so it cannot itself exhaust the stack."""
@@ -191,8 +195,15 @@ def check_depth(value: Any, what: str = "attributes") -> None:
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         v, d = stack.pop()
-        if isinstance(v, Mapping):
+        t = type(v)
+        if t is dict:  # (exact types first: an ABC check costs ~1 us a value)
             children: Any = v.values()
+        elif t is list or t is tuple:
+            children = v
+        elif t in _SCALARS:
+            continue
+        elif isinstance(v, Mapping):
+            children = v.values()
         elif isinstance(v, (list, tuple)):
             children = v
         else:
@@ -214,7 +225,11 @@ def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "
     cannot hold raises :class:`InvalidMetadataError`; so does nesting deeper than
     ``config.max_metadata_depth`` (:class:`MetadataNestingError`).
     """
-    if not _path and isinstance(value, (Mapping, list, tuple)):
+    t = type(value)
+    if t in _SCALARS and t is not float:  # what json.loads gives (exact types: fast)
+        return value
+    if not _path and (t is dict or t is list or t is tuple
+                      or isinstance(value, (Mapping, list, tuple))):
         check_depth(value, "the values")
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -231,7 +246,7 @@ def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "
         return jsonable(value.item(), special_floats_as_text=special_floats_as_text, _path=_path)
     if isinstance(value, np.ndarray):
         return jsonable(value.tolist(), special_floats_as_text=special_floats_as_text, _path=_path)
-    if isinstance(value, Mapping):
+    if t is dict or isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
@@ -242,7 +257,7 @@ def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "
             out[k] = jsonable(v, special_floats_as_text=special_floats_as_text,
                               _path=f"{_path}/{k}")
         return out
-    if isinstance(value, (list, tuple)):
+    if t is list or t is tuple or isinstance(value, (list, tuple)):
         return [jsonable(v, special_floats_as_text=special_floats_as_text, _path=f"{_path}[{i}]")
                 for i, v in enumerate(value)]
     _not_jsonable(value, _path)
