@@ -1,8 +1,9 @@
-"""Reads of one element (an integer on every dimension) of an unsharded array take the
-short route of :mod:`exzarr.array.point_read` (no chunk plan): every such read equals
-NumPy and the general route, for every codec, dtype, fill value, missing chunk, edge
-chunk, view and index type; sharded and Fortran-order arrays keep the general route;
-bad indices and damaged chunks fail as they do there."""
+"""Reads of one element (an integer on every dimension) take the short route of
+:mod:`exzarr.array.point_read` (no chunk plan): every such read equals NumPy and the
+general route, for every codec, dtype, fill value, missing chunk, edge chunk, view and
+index type, sharded or not (missing shards, empty inner chunks, indexes at either end);
+Fortran-order arrays keep the general route; bad indices and damaged chunks fail as they
+do there."""
 
 from __future__ import annotations
 
@@ -57,15 +58,37 @@ def stored_arrays(draw):
     data = draw(array_data(shape, dtype))
     fill = draw(st.sampled_from([None, 0, 1]))
     written = draw(st.booleans())  # False: only the first half of axis 0 written
-    return shape, chunks, dtype, codec, data, fill, written
+    return shape, chunks, dtype, codec, data, fill, written, None
+
+
+@st.composite
+def sharded_arrays(draw):
+    """As :func:`stored_arrays`, sharded: (shards, index location) last."""
+    shape, chunks, dtype, codec, data, fill, written, _ = draw(stored_arrays())
+    if codec.startswith("v2"):
+        codec = "zstd"
+    shards = tuple(c * draw(st.integers(1, 3)) for c in chunks)
+    return (shape, chunks, dtype, codec, data, fill, written,
+            (shards, draw(st.sampled_from(["end", "start"]))))
 
 
 @settings(max_examples=150, deadline=None)
-@given(case=stored_arrays(), picks=st.data())
+@given(case=st.one_of(stored_arrays(), sharded_arrays()), picks=st.data())
 def test_every_point_equals_numpy_and_the_general_route(case, picks):
-    shape, chunks, dtype, codec, data, fill, written = case
+    shape, chunks, dtype, codec, data, fill, written, sharding = case
+    kw = dict(CODECS[codec])
+    if sharding is not None:  # the sharding codec spelled out, for the index's location
+        shards, location = sharding
+        inner = [{"name": "bytes", "configuration": {"endian": "little"}}]
+        if "compressor" in kw:
+            inner.append(kw.pop("compressor"))
+        kw["codecs"] = [{"name": "sharding_indexed", "configuration": {
+            "chunk_shape": list(chunks), "codecs": inner, "index_location": location,
+            "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}},
+                             {"name": "crc32c"}]}}]
+        chunks = shards
     z = ez.create(MemoryStore(), shape=shape, chunks=chunks, dtype=dtype, fill_value=fill,
-                  **CODECS[codec])
+                  **kw)
     expect = np.full(shape, z.fill_value if z.fill_value is not None else 0, dtype=dtype)
     if written:
         z[...] = data
@@ -119,14 +142,35 @@ def test_a_zero_dimensional_array():
     assert z[()].read() == 7.0 and z[...].read() == 7.0
 
 
-@pytest.mark.parametrize("kw", [{"shards": (8, 8)}, {"order": "F", "zarr_format": 2}])
-def test_sharded_and_fortran_arrays_keep_the_general_route(plans, kw):
+def test_fortran_arrays_keep_the_general_route(plans):
     data = np.arange(16 * 16, dtype="u2").reshape(16, 16)
-    z = ez.create(MemoryStore(), shape=data.shape, chunks=(4, 4), dtype="u2", **kw)
+    z = ez.create(MemoryStore(), shape=data.shape, chunks=(4, 4), dtype="u2", order="F",
+                  zarr_format=2)
     z[...] = data
     plans.clear()
     assert z[9, 14].read() == data[9, 14]
     assert len(plans) == 1
+
+
+def test_sharded_points_read_the_index_and_one_range_without_a_plan(plans):
+    data = np.arange(16 * 16, dtype="u2").reshape(16, 16)
+    store = MemoryStore()
+    z = ez.create(store, shape=data.shape, chunks=(4, 4), shards=(8, 8), dtype="u2",
+                  fill_value=7, **CODECS["zstd"])
+    z[:8] = data[:8]  # shards c/1/* are missing
+    z[0:4, 0:4] = 7   # all fill value: inner chunk (0, 0) of shard c/0/0 is empty
+    reads = []
+    real_get = store.get
+    store.get = lambda key, byte_range=None: (reads.append((key, byte_range)),
+                                               real_get(key, byte_range))[1]
+    assert z[5, 14].read() == data[5, 14]
+    assert reads[0] == ("c/0/1", (-(4 * 16 + 4), None))  # the index (and its crc32c)
+    assert reads[1][0] == "c/0/1" and reads[1][1][0] >= 0 and len(reads) == 2
+    reads.clear()
+    assert z[2, 3].read() == 7 and len(reads) == 1      # an empty inner chunk: index only
+    reads.clear()
+    assert z[12, 1].read() == 7 and reads == [("c/1/0", (-(4 * 16 + 4), None))]
+    assert plans == []
 
 
 def test_bad_indices_fail_as_numpy_says():

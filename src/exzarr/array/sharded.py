@@ -32,7 +32,7 @@ from ..errors import DecompressionError, where
 from .fetch import io_parallelism
 from .scratch import byte_scratch
 
-__all__ = ["group_by_shard", "fetch_inner_chunks", "each_part"]
+__all__ = ["group_by_shard", "fetch_inner_chunks", "each_part", "inner_chunk_bytes"]
 
 #: fetch the whole shard when at least this fraction of its inner chunks is needed
 WHOLE_SHARD_FRACTION = 0.5
@@ -99,7 +99,10 @@ def _inner_spans(state, key, index, whole, locals_: list[tuple]) -> list[tuple[m
     ranges, _ = p.plan_inner_reads(index, locals_)
     if not ranges:
         return []
-    values = state.store.get_ranges([(key, r.byte_range) for r in ranges])
+    if len(ranges) == 1:  # (one inner chunk, or one run of them: a plain ranged read)
+        values = [state.store.get(key, ranges[0].byte_range)]
+    else:
+        values = state.store.get_ranges([(key, r.byte_range) for r in ranges])
     return _fetched_spans(state, key, ranges, values)
 
 
@@ -176,6 +179,34 @@ def each_part(on_chunk):
     return many
 
 
+def _shard_spans(state, key, locals_: list[tuple]) -> list[tuple[memoryview, list]]:
+    """:func:`_inner_spans` of the given inner chunks of shard ``key``: the whole shard read
+    when the store has no ranged reads or most of its inner chunks are wanted (its index
+    then kept for later ranged reads, through a store with versions), else by ranges."""
+    if (not state.store.supports_byte_ranges
+            or len(locals_) >= WHOLE_SHARD_FRACTION * _n_inner(state.pipeline.chunks_per_shard)):
+        raw, tag = state.store.get_buffer_tagged(key)  # tag: None without versions
+        index, whole = _read_index(state, key, raw) if raw is not None else (None, None)
+        if index is not None and tag is not None:  # later ranged reads: one request
+            state.shard_indexes.put(key, index, tag)
+        return [] if index is None else _inner_spans(state, key, index, whole, locals_)
+    return _ranged_spans(state, key, locals_)
+
+
+def inner_chunk_bytes(state, coords: tuple[int, ...]) -> tuple[memoryview | None, str]:
+    """One inner chunk's encoded bytes (None: an empty inner chunk or a missing shard),
+    read as :func:`fetch_inner_chunks` reads it, and its label for messages."""
+    cps = state.pipeline.chunks_per_shard
+    shard = tuple(map(floordiv, coords, cps))
+    key = state.chunk_key(shard)
+    lc = _local(coords, shard, cps)
+    label = inner_chunk_label(key, lc)
+    for buf, parts in _shard_spans(state, key, [lc]):
+        for _, a, b in parts:
+            return buf[a:b], label
+    return None, label
+
+
 def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
     """Call ``on_chunk(task, raw_inner_or_None, label)`` for every inner-chunk task, or
     ``many(buffer, [(task, start, stop, label)])`` for those cut from one fetched buffer
@@ -190,15 +221,7 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
         shard, tasks = item
         key = state.chunk_key(shard)
         labelled = {_local(t.coords, shard, cps): t for t in tasks}
-        if (not state.store.supports_byte_ranges
-                or len(tasks) >= WHOLE_SHARD_FRACTION * _n_inner(cps)):
-            raw, tag = state.store.get_buffer_tagged(key)  # tag: None without versions
-            index, whole = _read_index(state, key, raw) if raw is not None else (None, None)
-            if index is not None and tag is not None:  # later ranged reads: one request
-                state.shard_indexes.put(key, index, tag)
-            spans = [] if index is None else _inner_spans(state, key, index, whole, list(labelled))
-        else:
-            spans = _ranged_spans(state, key, list(labelled))
+        spans = _shard_spans(state, key, list(labelled))
         batches = []
         for buf, parts in spans:
             batch = []
