@@ -289,7 +289,8 @@ def test_array_writes_of_many_chunks_run_in_one_batch(tmp_path, monkeypatch, nch
 
 @pytest.mark.parametrize("rng", [(1 << 62, None), (1 << 62, (1 << 62) + 5), (3, 1 << 63),
                                  (1 << 70, None), (2, 1 << 70), (-(1 << 70), 4), (0, 0),
-                                 (5, None), (-3, None), (4, 9), (9, 4), (-6, -2)])
+                                 (5, None), (-3, None), (4, 9), (9, 4), (-6, -2),
+                                 (0, 1 << 40), (7, (64 << 20) + 7)])
 def test_ranged_reads_as_slicing_even_past_any_file_size(tmp_path, rng):
     """Ranged reads go through pread on a bare descriptor; offsets no file reaches read
     as slicing would, never an error."""

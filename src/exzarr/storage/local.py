@@ -86,6 +86,11 @@ def _folders_below(top: str) -> Iterator[str]:
         yield d
 
 
+#: a ranged read of at most this many bytes asks ``pread`` for them all without asking
+#: the file's size first (``pread`` allocates what it is asked for, then reads)
+_UNSIZED_READ_MOST = 64 << 20
+
+
 class LocalStore(Store):
     """Keys stored as files under ``root`` (created on the first write)."""
 
@@ -156,9 +161,9 @@ class LocalStore(Store):
         except OSError as exc:
             raise self._fail(exc, key, "read") from exc
         try:
-            if start >= 0 and stop is not None and 0 <= stop < 1 << 62:
+            if start >= 0 and stop is not None and 0 <= stop - start <= _UNSIZED_READ_MOST:
                 a, b = start, max(start, stop)  # (pread stops at the end of the file)
-            else:
+            else:  # from or to the end, or more than is worth allocating before the read
                 a, b = resolve_range(start, stop, os.fstat(fd).st_size)
             if a >= b or a >= 1 << 62:  # nothing to read (is it a value at all?)
                 return None if stat.S_ISDIR(os.fstat(fd).st_mode) else b""
