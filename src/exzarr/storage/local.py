@@ -27,9 +27,9 @@ import os
 import shutil
 import stat
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import AccessDeniedError, StorageError, where
 from . import reaper
@@ -85,6 +85,8 @@ def _folders_below(top: str) -> Iterator[str]:
         dirs[:] = [x for x in dirs if not _is_tmp(x)]
         yield d
 
+
+T = TypeVar("T")
 
 #: a ranged read of at most this many bytes asks ``pread`` for them all without asking
 #: the file's size first (``pread`` allocates what it is asked for, then reads)
@@ -150,10 +152,9 @@ class LocalStore(Store):
         except OSError as exc:
             raise self._fail(exc, key, "read") from exc
 
-    def _get_range(self, key: str, path: str, start: int, stop: int | None) -> bytes | None:
-        """A byte range through ``pread`` on a bare descriptor (no buffered file object, no
-        seek; the file's size is asked only for ranges from its end or to it): the
-        ranged reads of sharded arrays (the index, then the inner chunks)."""
+    def _on_descriptor(self, key: str, path: str, read: Callable[[int], T]) -> T | None:
+        """``read(fd)`` on the file of ``key`` opened read-only (closed after); None when
+        there is no such file (or it is a directory); other failures as typed errors."""
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
@@ -161,6 +162,19 @@ class LocalStore(Store):
         except OSError as exc:
             raise self._fail(exc, key, "read") from exc
         try:
+            return read(fd)
+        except IsADirectoryError:
+            return None
+        except OSError as exc:
+            raise self._fail(exc, key, "read") from exc
+        finally:
+            os.close(fd)
+
+    def _get_range(self, key: str, path: str, start: int, stop: int | None) -> bytes | None:
+        """A byte range through ``pread`` on a bare descriptor (no buffered file object, no
+        seek; the file's size is asked only for ranges from its end or to it): the
+        ranged reads of sharded arrays (the index, then the inner chunks)."""
+        def read(fd: int) -> bytes | None:
             if start >= 0 and stop is not None and 0 <= stop - start <= _UNSIZED_READ_MOST:
                 a, b = start, max(start, stop)  # (pread stops at the end of the file)
             else:  # from or to the end, or more than is worth allocating before the read
@@ -175,12 +189,7 @@ class LocalStore(Store):
                 parts.append(got)
                 a += len(got)
             return parts[0] if len(parts) == 1 else b"".join(parts)
-        except IsADirectoryError:
-            return None
-        except OSError as exc:
-            raise self._fail(exc, key, "read") from exc
-        finally:
-            os.close(fd)
+        return self._on_descriptor(key, path, read)
 
     reads_into = hasattr(os, "preadv")
 
@@ -188,15 +197,9 @@ class LocalStore(Store):
         """``preadv`` into ``out``: no bytes object, no buffered file, no seek."""
         if not self.reads_into or start < 0:
             return super().read_into(key, start, out)
-        path = self._path(key)
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            return None
-        except OSError as exc:
-            raise self._fail(exc, key, "read") from exc
-        try:
-            view = out.cast("B") if out.format != "B" else out
+        view = out.cast("B") if out.format != "B" else out
+
+        def read(fd: int) -> int:
             done = 0
             while done < view.nbytes:
                 n = os.preadv(fd, [view[done:]], start + done)
@@ -204,12 +207,7 @@ class LocalStore(Store):
                     break
                 done += n
             return done
-        except IsADirectoryError:
-            return None
-        except OSError as exc:
-            raise self._fail(exc, key, "read") from exc
-        finally:
-            os.close(fd)
+        return self._on_descriptor(key, self._path(key), read)
 
     def read_rows(self, key: str, out: np.ndarray, base: int, rows: np.ndarray,
                   row_bytes: int) -> bool | None:

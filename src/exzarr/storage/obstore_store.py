@@ -372,9 +372,8 @@ class ObstoreStore(Store):
 
     # -- reads ------------------------------------------------------------------------------
     def _get_sync(self, path: str, opts: GetOptions | None) -> tuple[tuple[int, int], int, Any]:
-        import obstore as obs
-        r = obs.get(self._client, path, options=opts)
-        return r.range, r.meta["size"], r.bytes()
+        rng, size, body, _ = self._get_sync_tagged(path, opts)
+        return rng, size, body
 
     def _getter(self, path: str, opts: GetOptions | None) -> Callable[[], Any]:
         return lambda: self._get_sync(path, opts)
