@@ -350,9 +350,9 @@ def test_whole_chunk_reads_are_one_get_each(wire):
 def test_batches_keep_at_most_concurrency_requests_in_flight(wire, concurrency):
     endpoint, w = wire
     url = f"s3://{_bucket(endpoint)}/f"
-    opts = ob_options(endpoint)
-    del opts["backend"]
-    s = ObstoreStore(url, storage_options={**opts, "concurrency": concurrency})
+    s = open_store(url, mode="a", storage_options={**ob_options(endpoint),
+                                                   "concurrency": concurrency})
+    assert isinstance(s, ObstoreStore) and s.concurrency == concurrency
     values = {f"k{i}": bytes([i]) * (100 + i) for i in range(12)}
     s.set_many(values)
     w.take()
