@@ -31,7 +31,7 @@ from .storage.base import Store
 T = TypeVar("T")
 R = TypeVar("R")
 
-__all__ = ["run", "imap", "prefetch", "threads", "cpu_gate", "tapered"]
+__all__ = ["run", "run_fed", "imap", "prefetch", "threads", "cpu_gate", "tapered"]
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -178,6 +178,76 @@ def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = N
 
 
 _DONE = object()
+
+
+def run_fed(fn: Callable[[T], None], items: Iterable[T], *, store: Store | None = None) -> None:
+    """:func:`run` of items that take work to make (e.g. a generator that reads a shard's
+    index before it yields that shard's tasks): the caller makes them while
+    ``threads - 1`` workers already take the first ones, then takes its share of the rest,
+    so the threads start on the first item instead of waiting for the last one to be made.
+    The first error, of an item or of making them, stops the rest (items not yet taken
+    are dropped, none is made after it) and is re-raised once the running items finish."""
+    n = _n_threads(None, store)
+    if n <= 1 or getattr(_worker, "active", False):
+        for item in items:
+            fn(item)
+        return
+    cfg = _config.get()
+    queue: deque[T] = deque()
+    ready = threading.Condition()
+    made = failed = False
+
+    def take() -> Any:
+        with ready:
+            while not queue and not made and not failed:
+                ready.wait()
+            return queue.popleft() if queue and not failed else _DONE
+
+    def stop() -> None:
+        nonlocal failed
+        with ready:
+            failed = True
+            ready.notify_all()
+
+    def work() -> None:
+        with _config.use(cfg):
+            while (item := take()) is not _DONE:
+                try:
+                    fn(item)
+                except BaseException:
+                    stop()
+                    raise
+
+    pool = _get_pool(n)
+    helpers = [pool.submit(work) for _ in range(n - 1)]
+    try:
+        try:
+            for item in items:
+                with ready:
+                    if failed:
+                        break
+                    queue.append(item)
+                    ready.notify()
+        except BaseException:
+            stop()
+            raise
+        finally:
+            with ready:
+                made = True
+                ready.notify_all()
+        _worker.active = True  # (the caller runs its share as a worker: nested calls inline)
+        try:
+            work()
+        finally:
+            _worker.active = False
+    finally:
+        # a helper not started yet (the pool busy with other calls) has nothing left to
+        # do: withdrawn, not waited for (a cancelled future counts as done only once a
+        # pool thread has dequeued it)
+        started = [f for f in helpers if not f.cancel()]
+        wait(started)
+    for f in started:
+        f.result()  # re-raise a helper's error
 
 
 def tapered(items: list[T], size: int, parallel: int | None = None) -> list[list[T]]:

@@ -20,7 +20,6 @@ compressed members) has each shard read once, whole, the next one while this one
 
 from __future__ import annotations
 
-from collections import defaultdict
 from operator import floordiv, mul, sub
 
 import numpy as np
@@ -38,12 +37,9 @@ __all__ = ["group_by_shard", "fetch_inner_chunks", "each_part", "inner_chunk_byt
 WHOLE_SHARD_FRACTION = 0.5
 
 
-def group_by_shard(pipeline, tasks) -> dict[tuple, list]:
-    cps = pipeline.chunks_per_shard
-    groups: dict[tuple, list] = defaultdict(list)
-    for t in tasks:
-        groups[tuple(map(floordiv, t.coords, cps))].append(t)
-    return groups
+def group_by_shard(pipeline, plan) -> dict[tuple, list]:
+    """``{shard coordinates: its inner-chunk tasks}`` of a plan over inner chunks."""
+    return dict(plan.by_block(pipeline.chunks_per_shard))
 
 
 def _local(coords, shard, cps) -> tuple[int, ...]:
@@ -213,8 +209,11 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
     (a memoryview of bytes) when ``many`` is given."""
     p = state.pipeline
     cps = p.chunks_per_shard
-    groups = group_by_shard(p, plan)
     many = many or each_part(on_chunk)
+    in_flight = io_parallelism(state.store)
+    if in_flight is None and state.store.supports_byte_ranges:
+        _read_ranges(state, plan.by_block(cps), on_chunk, many)
+        return
 
     def fetch(item):
         """(key, the empty inner chunks' (task, label), [(buffer, parts)]) of one shard."""
@@ -242,11 +241,8 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
                          for i in range(0, len(parts), step))
         return calls
 
-    items = list(groups.items())
-    in_flight = io_parallelism(state.store)
-    if in_flight is None and state.store.supports_byte_ranges:
-        _read_ranges(state, items, on_chunk, many)
-    elif in_flight is None or len(items) == 1:
+    items = list(plan.by_block(cps))
+    if in_flight is None or len(items) == 1:
         # stores whose ranged reads cost whole reads (each shard read whole, the next while
         # this one decodes on all threads), or one shard of a remote store (inline)
         for fetched in executor.prefetch(fetch, items, ahead=1, store=state.store):
@@ -271,25 +267,29 @@ RANGE_TASK_BYTES = 2 << 20
 
 
 def _read_ranges(state, items, on_chunk, many) -> None:
-    """Read the inner chunks of low-latency stores: each shard's index first (in order,
-    one small read each), then every coalesced range of every shard as one task that reads
-    its bytes and decodes its inner chunks."""
+    """Read the inner chunks of low-latency stores: each shard's index (in order, one
+    small read each), then every coalesced range of that shard as one task that reads its
+    bytes and decodes its inner chunks.  ``items``, ``(shard, tasks)``, may be made as they
+    are taken (:meth:`~exzarr.indexing.plan.ChunkPlan.by_block`): the threads start on the
+    first shard's ranges while the next shards are planned and their indexes read
+    (:func:`~exzarr.executor.run_fed`)."""
     p = state.pipeline
     cps = p.chunks_per_shard
-    tasks: list = []
-    for shard, group in items:
-        # (the labels for messages are made by the workers, not here: this loop runs
-        # before any thread starts decoding)
-        key = state.chunk_key(shard)
-        tasks_at = {_local(t.coords, shard, cps): t for t in group}
-        index, _ = _read_index(state, key)
-        if index is None:
-            tasks.append((key, None, tasks_at))
-            continue
-        ranges, missing = p.plan_inner_reads(index, list(tasks_at), max_size=RANGE_TASK_BYTES)
-        if missing:
-            tasks.append((key, None, {lc: tasks_at[lc] for lc in missing}))
-        tasks.extend((key, r, tasks_at) for r in ranges)
+
+    def ranges():
+        for shard, group in items:
+            # (the labels for messages are made by the workers, not here)
+            key = state.chunk_key(shard)
+            tasks_at = {_local(t.coords, shard, cps): t for t in group}
+            index, _ = _read_index(state, key)
+            if index is None:
+                yield key, None, tasks_at
+                continue
+            found, missing = p.plan_inner_reads(index, list(tasks_at), max_size=RANGE_TASK_BYTES)
+            if missing:
+                yield key, None, {lc: tasks_at[lc] for lc in missing}
+            for r in found:
+                yield key, r, tasks_at
 
     store = state.store
     into = store.reads_into
@@ -310,4 +310,4 @@ def _read_ranges(state, items, on_chunk, many) -> None:
         buf = _checked(state, key, rng, value)
         many(buf, [(tasks_at[lc], a, b, inner_chunk_label(key, lc)) for lc, a, b in rng.parts])
 
-    executor.run(one, tasks, store=state.store)
+    executor.run_fed(one, ranges(), store=state.store)

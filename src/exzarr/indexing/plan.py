@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
+from operator import floordiv
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -49,11 +51,14 @@ class Unit:
     pieces: tuple[Piece, ...]
 
 
-@dataclass(frozen=True, eq=False)
-class ChunkTask:
+class ChunkTask(NamedTuple):
+    """One chunk's part of a plan (immutable; a named tuple: a read or write makes one
+    per chunk before its threads start, ~0.7 against ~1.4 us for a frozen dataclass)."""
+
     coords: tuple[int, ...]
     pieces: tuple[Piece, ...]       # one per unit, in plan.units order
-    index: int                      # position in the plan's task order
+    # position in the plan's task order (it hides tuple.index, which nothing calls on a task)
+    index: int  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +92,36 @@ class ChunkPlan:
                     coords[d] = c
             yield ChunkTask(tuple(coords), combo, i)
 
+    def by_block(self, block: tuple[int, ...]) -> Iterator[tuple[tuple[int, ...], list[ChunkTask]]]:
+        """The tasks grouped by block of ``block`` chunks per dimension (the shards of a
+        plan over inner chunks): ``(block coordinates, its tasks in plan order)``, the
+        blocks in the order of their first task in the plan.  For basic plans each
+        block's tasks are made when it is reached (a product of each dimension's pieces
+        in that block), so a consumer can start on the first block before the last
+        one's tasks exist."""
+        ndim = len(self.chunks)
+        if not ndim or tuple(u.dims for u in self.units) != tuple((d,) for d in range(ndim)):
+            groups: dict[tuple[int, ...], list[ChunkTask]] = {}
+            for t in self:
+                groups.setdefault(tuple(map(floordiv, t.coords, block)), []).append(t)
+            yield from groups.items()
+            return
+        counts = [len(u.pieces) for u in self.units]
+        stride = 1
+        runs = []  # per dimension: [(block index, [(chunk, piece, index step)])]
+        for d in reversed(range(ndim)):
+            by: dict[int, list[tuple[int, Piece, int]]] = {}
+            for k, piece in enumerate(self.units[d].pieces):
+                c = piece.chunk[0]
+                by.setdefault(c // block[d], []).append((c, piece, k * stride))
+            runs.append(list(by.items()))
+            stride *= counts[d]
+        runs.reverse()
+        for combo in itertools.product(*runs):
+            tasks = [ChunkTask(cs, ps, sum(steps)) for cs, ps, steps in
+                     map(_transposed, itertools.product(*(parts for _, parts in combo)))]
+            yield tuple(b for b, _ in combo), tasks
+
     def covers_chunk(self, task: ChunkTask, shape: tuple[int, ...]) -> bool:
         """Whether the task writes every valid element of its chunk (edge chunks clipped)."""
         for u, p in zip(self.units, task.pieces):
@@ -101,6 +136,10 @@ class ChunkPlan:
                 elif extent != 1:
                     return False
         return True
+
+
+def _transposed(at):
+    return tuple(zip(*at))
 
 
 def _slice_pieces(s: Slice, cs: int) -> list[Piece]:
