@@ -228,8 +228,11 @@ def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "
     t = type(value)
     if t in _SCALARS and t is not float:  # what json.loads gives (exact types: fast)
         return value
-    if not _path and (t is dict or t is list or t is tuple
-                      or isinstance(value, (Mapping, list, tuple))):
+    if t is dict or t is list or t is tuple:  # (exact types before the ABC checks below)
+        if not _path:
+            check_depth(value, "the values")
+        return _container(value, t is dict, special_floats_as_text, _path)
+    if not _path and isinstance(value, (Mapping, list, tuple)):
         check_depth(value, "the values")
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -246,21 +249,32 @@ def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "
         return jsonable(value.item(), special_floats_as_text=special_floats_as_text, _path=_path)
     if isinstance(value, np.ndarray):
         return jsonable(value.tolist(), special_floats_as_text=special_floats_as_text, _path=_path)
-    if t is dict or isinstance(value, Mapping):
+    if isinstance(value, (Mapping, list, tuple)):
+        return _container(value, isinstance(value, Mapping), special_floats_as_text, _path)
+    _not_jsonable(value, _path)
+
+
+def _container(value: Any, mapping: bool, special: bool, path: str) -> Any:
+    """:func:`jsonable` of a mapping (``mapping``) or a list or tuple: its members', each
+    a plain string, int, bool or None kept as it is without a call (or a path)."""
+    if mapping:
         out = {}
         for k, v in value.items():
-            if not isinstance(k, str):
+            if type(k) is not str and not isinstance(k, str):
                 fail(
-                    f"attribute key {k!r} at {_path or 'top level'} is a {type(k).__name__}",
+                    f"attribute key {k!r} at {path or 'top level'} is a {type(k).__name__}",
                     "JSON object keys must be strings",
                 )
-            out[k] = jsonable(v, special_floats_as_text=special_floats_as_text,
-                              _path=f"{_path}/{k}")
+            t = type(v)
+            out[k] = (v if t in _SCALARS and t is not float
+                      else jsonable(v, special_floats_as_text=special, _path=f"{path}/{k}"))
         return out
-    if t is list or t is tuple or isinstance(value, (list, tuple)):
-        return [jsonable(v, special_floats_as_text=special_floats_as_text, _path=f"{_path}[{i}]")
-                for i, v in enumerate(value)]
-    _not_jsonable(value, _path)
+    items = []
+    for i, v in enumerate(value):
+        t = type(v)
+        items.append(v if t in _SCALARS and t is not float
+                     else jsonable(v, special_floats_as_text=special, _path=f"{path}[{i}]"))
+    return items
 
 
 def _not_jsonable(value: Any, path: str) -> NoReturn:
