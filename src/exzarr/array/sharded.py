@@ -11,10 +11,11 @@ On a high-latency store (object stores) several shards are read at once
 (:func:`~exzarr.array.fetch.io_parallelism`, which also bounds the raw shards held in
 memory); each task decodes its shard's inner chunks under an
 :func:`~exzarr.executor.cpu_gate`, so the CPU threads work while the other shards' requests
-are in flight.  Elsewhere (local files, memory) each shard's index is read first, then
-every coalesced range of every shard is one task on the worker threads (read, then decode
-its inner chunks): no pause between shards, and the encoded bytes held beside the output
-are one bounded range per thread.  A store whose ranged reads cost whole reads (a zip of
+are in flight.  Elsewhere (local files, memory) every coalesced range of every shard is
+one task on the worker threads (read, then decode its inner chunks): no pause between
+shards, and the encoded bytes held beside the output are one bounded range per thread.
+The caller plans the shards one by one and reads their indexes while the threads already
+decode the first shard's ranges (:func:`~exzarr.executor.run_fed`).  A store whose ranged reads cost whole reads (a zip of
 compressed members) has each shard read once, whole, the next one while this one decodes.
 """
 
