@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from operator import floordiv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import floordiv
 from typing import NamedTuple
 
 import numpy as np
@@ -139,6 +139,7 @@ class ChunkPlan:
 
 
 def _transposed(at):
+    """``((chunk, piece, index step), ...)`` per dimension -> (chunks, pieces, steps)."""
     return tuple(zip(*at))
 
 
