@@ -31,7 +31,7 @@ from .batch_encode import BatchEncoder, batch_encoder
 from .chunkstore import is_write_empty
 from .fetch import io_parallelism, write_batch
 from .locks import chunk_lock
-from .sharded import _inner_bytes, _inside, _local, _read_index, group_by_shard
+from .sharded import _inner_bytes, _inside, _local, _read_index
 
 __all__ = ["write_shards", "PIECE_CHUNKS", "SPLIT_BELOW"]
 
@@ -46,7 +46,7 @@ def write_shards(state, plan, put, covers, source=None) -> None:
     (``source``: the writer's basic putter, whose whole inner chunks may be encoded in
     batches, :mod:`exzarr.array.batch_encode`)."""
     prime()  # inner chunks are encoded here, not through chunkstore.store_chunk
-    groups = list(group_by_shard(state.pipeline, plan).items())
+    groups = list(plan.by_block(state.pipeline.chunks_per_shard))
     gate = executor.cpu_gate()
     batch = batch_encoder(state, source)
     parallel = io_parallelism(state.store)

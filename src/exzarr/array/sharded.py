@@ -15,8 +15,9 @@ are in flight.  Elsewhere (local files, memory) every coalesced range of every s
 one task on the worker threads (read, then decode its inner chunks): no pause between
 shards, and the encoded bytes held beside the output are one bounded range per thread.
 The caller plans the shards one by one and reads their indexes while the threads already
-decode the first shard's ranges (:func:`~exzarr.executor.run_fed`).  A store whose ranged reads cost whole reads (a zip of
-compressed members) has each shard read once, whole, the next one while this one decodes.
+decode the first shard's ranges (:func:`~exzarr.executor.run_fed`).  A store whose ranged
+reads cost whole reads (a zip of compressed members) has each shard read once, whole, the
+next one while this one decodes.
 """
 
 from __future__ import annotations
@@ -32,15 +33,10 @@ from ..errors import DecompressionError, where
 from .fetch import io_parallelism
 from .scratch import byte_scratch
 
-__all__ = ["group_by_shard", "fetch_inner_chunks", "each_part", "inner_chunk_bytes"]
+__all__ = ["fetch_inner_chunks", "each_part", "inner_chunk_bytes"]
 
 #: fetch the whole shard when at least this fraction of its inner chunks is needed
 WHOLE_SHARD_FRACTION = 0.5
-
-
-def group_by_shard(pipeline, plan) -> dict[tuple, list]:
-    """``{shard coordinates: its inner-chunk tasks}`` of a plan over inner chunks."""
-    return dict(plan.by_block(pipeline.chunks_per_shard))
 
 
 def _local(coords, shard, cps) -> tuple[int, ...]:

@@ -228,12 +228,12 @@ def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "
     t = type(value)
     if t in _SCALARS and t is not float:  # what json.loads gives (exact types: fast)
         return value
-    if t is dict or t is list or t is tuple:  # (exact types before the ABC checks below)
+    # (exact container types before the ABC checks; nothing else is a Mapping, list or tuple)
+    if t is dict or t is list or t is tuple or isinstance(value, (Mapping, list, tuple)):
         if not _path:
             check_depth(value, "the values")
-        return _container(value, t is dict, special_floats_as_text, _path)
-    if not _path and isinstance(value, (Mapping, list, tuple)):
-        check_depth(value, "the values")
+        return _container(value, t is dict or isinstance(value, Mapping),
+                          special_floats_as_text, _path)
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -249,8 +249,6 @@ def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "
         return jsonable(value.item(), special_floats_as_text=special_floats_as_text, _path=_path)
     if isinstance(value, np.ndarray):
         return jsonable(value.tolist(), special_floats_as_text=special_floats_as_text, _path=_path)
-    if isinstance(value, (Mapping, list, tuple)):
-        return _container(value, isinstance(value, Mapping), special_floats_as_text, _path)
     _not_jsonable(value, _path)
 
 
