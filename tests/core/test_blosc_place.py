@@ -37,13 +37,15 @@ def kernel():
         return -1
 
     def place(frame: bytes, chunk: np.ndarray, box: tuple[slice, ...], fallback: bool):
-        """Place ``box`` of the chunk encoded in ``frame``; (frames done, output)."""
+        """Place ``box`` (slices with positive steps) of the chunk encoded in ``frame``;
+        (frames done, output)."""
         item = chunk.dtype.itemsize
-        starts = [(s.start or 0) for s in box]
-        extents = [(s.stop if s.stop is not None else n) - a
-                   for s, a, n in zip(box, starts, chunk.shape)]
+        ranges = [range(*s.indices(n)) for s, n in zip(box, chunk.shape)]
+        starts = [r.start for r in ranges]
+        extents = [len(r) for r in ranges]
         out = np.zeros(extents, dtype=chunk.dtype)
         cstrides = np.array(chunk.strides, dtype=np.int64)
+        steps = np.array([r.step for r in ranges], dtype=np.int64)
         size, decompress, memmove = native.addresses
         if not fallback:
             size = refuse.address
@@ -54,7 +56,7 @@ def kernel():
                            out.reshape(-1).view(np.uint8), np.array([0]),
                            np.array([int(np.dot(starts, cstrides))]),
                            np.array([extents], dtype=np.int64),
-                           np.array(out.strides, dtype=np.int64), cstrides, item)
+                           np.array(out.strides, dtype=np.int64), cstrides * steps, item)
         return done, out
     return place
 
@@ -237,8 +239,8 @@ def test_random_boxes_match_numpy(kernel, data):
                    data.draw(st.sampled_from([0, 128, 256, 1024])))
     r0 = data.draw(st.integers(0, rows - 1))
     c0 = data.draw(st.integers(0, cols - 1))
-    box = (slice(r0, data.draw(st.integers(r0 + 1, rows))),
-           slice(c0, data.draw(st.integers(c0 + 1, cols))))
+    box = (slice(r0, data.draw(st.integers(r0 + 1, rows)), data.draw(st.integers(1, 4))),
+           slice(c0, data.draw(st.integers(c0 + 1, cols)), data.draw(st.integers(1, 4))))
     done, out = kernel(frame, chunk, box, fallback=True)
     assert done == 1
     np.testing.assert_array_equal(out, chunk[box])

@@ -87,7 +87,7 @@ def test_ints_take_boxes_one_element_thick(key, batches):
 
 
 @pytest.mark.parametrize("key", [(slice(None, None, -1), slice(None)),
-                                 (slice(None, None, 2), slice(None))])
+                                 (slice(None), slice(None, None, -2))])
 def test_selections_the_kernel_cannot_place_take_the_per_chunk_path(key, batches):
     z, d = make(MemoryStore())
     np.testing.assert_array_equal(z[key].read(), d[key])
@@ -95,10 +95,13 @@ def test_selections_the_kernel_cannot_place_take_the_per_chunk_path(key, batches
 
 
 @pytest.mark.parametrize("key", [(slice(0, 15), slice(0, 72)), (slice(3, 61), slice(5, 43)),
-                                 (slice(1, 63), slice(1, 47)), (slice(9, 30), slice(2, 46))])
+                                 (slice(1, 63), slice(1, 47)), (slice(9, 30), slice(2, 46)),
+                                 (slice(None, None, 2), slice(None)),
+                                 (slice(1, 90, 7), slice(2, 70, 3))])
 def test_boxes_of_partly_read_inner_chunks_are_batched_too(key, batches):
-    """A region on no inner-chunk boundary: the chunks at its edges are decoded in the
-    batch too (boxes of every shape in one call per buffer), straight into their place."""
+    """A region on no inner-chunk boundary, with or without steps: the chunks at its edges
+    are decoded in the batch too (boxes of every shape in one call per buffer), straight
+    into their place."""
     z, d = make(MemoryStore())
     np.testing.assert_array_equal(z[key].read(), d[key])
     assert batches and all(done == given for given, done in batches)
@@ -271,9 +274,16 @@ def test_kernel_refuses_spans_and_places_outside_its_buffers():
     assert run([0], [n], [0], skips=(52,), extents=((1, 4),)) == 0
     assert run([0], [n], [0], extents=((0, 3),)) == 0
     assert run([0], [n], [7 * 32 + 6 * 4], extents=((1, 3),)) == 0
-    # rows that are not contiguous on either side, or strides that go backwards: refused
-    assert run([0], [n], [0], out_strides=(32, 8)) == 0
+    # rows that are not contiguous (a step along the last dimension): placed item by item
+    out[...] = 0
+    assert run([0], [n], [0], out_strides=(32, 8)) == 1
+    np.testing.assert_array_equal(out[:4, 0:8:2], chunk)
+    assert not out[:4, 1:8:2].any()
+    assert run([0], [n], [4], extents=((4, 2),), chunk_strides=(16, 8)) == 1
+    np.testing.assert_array_equal(out[:4, 1:3], chunk[:, ::2])
+    # ... but not past the chunk's end or the output's, and strides go forwards only
     assert run([0], [n], [0], chunk_strides=(16, 8)) == 0
+    assert run([0], [n], [7 * 32], extents=((1, 4),), out_strides=(32, 12)) == 0
     assert run([0], [n], [0], out_strides=(-32, 4)) == 0
     # a box whose last dimension is one element long may take any stride there
     assert run([0], [n], [0], extents=((4, 1),), out_strides=(32, 0), chunk_strides=(16, 4)) == 1

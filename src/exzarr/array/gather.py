@@ -92,11 +92,13 @@ class BasicTuples:
 class Boxes:
     """The box each task of a basic plan takes of its chunk, as arrays indexed by
     :attr:`ChunkTask.index` (for :mod:`exzarr.kernels.decode_scatter`): ``ok`` (the task's
-    selection is a box: a step-1 slice or an int along every dimension), ``extents``
-    (elements per dimension), ``skips`` (byte offset of the box's first element in the
-    decoded C-order chunk) and ``bases`` (in the basic view ``view``, whose byte strides
-    per dimension are ``out_strides``: 0 along an int's dimension).  Built with a few
-    NumPy operations per plan, not per task."""
+    selection is a box: a slice with a positive step or an int along every dimension),
+    ``extents`` (elements per dimension), ``skips`` (byte offset of the box's first
+    element in the decoded C-order chunk), ``chunk_strides`` (bytes from one of the box's
+    elements to the next along each dimension in the chunk: the C-order strides times the
+    dimension's step) and ``bases`` (in the basic view ``view``, whose byte strides per
+    dimension are ``out_strides``: 0 along an int's dimension).  Built with a few NumPy
+    operations per plan, not per task."""
 
     __slots__ = ("ok", "extents", "skips", "bases", "out_strides", "chunk_strides")
 
@@ -111,6 +113,7 @@ class Boxes:
         for d, stride in zip(slice_dims, view.strides):
             out_strides[d] = stride
         lo = np.zeros((k, m), dtype=np.int64)
+        steps = np.ones(m, dtype=np.int64)
         self.extents = np.ones((k, m), dtype=np.int64)
         self.bases = np.zeros(k, dtype=np.int64)
         self.ok = np.full(k, m > 0 and len(slice_dims) == view.ndim)
@@ -124,11 +127,14 @@ class Boxes:
             self.extents[:, d] = np.array([s.n for s in inner], dtype=np.int64)[g]
             at = np.array([cast(Slice, p.outer).start for p in u.pieces], dtype=np.int64)
             self.bases += at[g] * out_strides[d]
-            self.ok &= np.array([s.step == 1 for s in inner])[g]
+            # one step per dimension (a slice's pieces share it); a backward one is no box
+            steps[d] = inner[0].step if inner else 1
+            self.ok &= np.array([s.step == steps[d] > 0 for s in inner])[g]
         self.out_strides = out_strides
-        chunk_strides = np.cumprod((plan.chunks[1:] + (1,))[::-1], dtype=np.int64)[::-1]
-        self.chunk_strides = chunk_strides * view.itemsize  # C order
-        self.skips = lo @ self.chunk_strides
+        c_strides = np.cumprod((plan.chunks[1:] + (1,))[::-1], dtype=np.int64)[::-1]
+        c_strides *= view.itemsize  # C order
+        self.skips = lo @ c_strides
+        self.chunk_strides = c_strides * steps
 
 
 def prefix_nbytes(inner: tuple, shape: tuple[int, ...], itemsize: int) -> int:

@@ -42,7 +42,8 @@ from numba.extending import register_jitable
 
 from .blosc_frame import CBYTES_AT, DOSHUFFLE, FLAGS_AT, MEMCPYED, NBYTES_AT, OVERHEAD
 from .cfunc import call4, call10, peek
-from .shuffle import bytes_at, unshuffle_into
+from .pointers import bytes_at
+from .shuffle import unshuffle_into
 
 __all__ = ["PARAMS", "OVERHEAD", "compress_address", "preshuffled_address",
            "decode_addresses"]

@@ -38,9 +38,11 @@ from .blosc_frame import (
     FORMAT_SHIFT, FORMAT_VERSION, FUTURE_FLAG, LZ4_FORMAT, MAX_BLOCKSIZE, MAX_BUFFERSIZE,
     MAX_SPLITS, MEMCPYED, MIN_BUFFERSIZE, NBYTES_AT, OVERHEAD, VERSION_FORMAT, ZSTD_FORMAT)
 from .cfunc import call3, call4, call5
-from .decode_scatter import box_ok, box_row_bytes, copy_box, decode_copy, next_row
+from .decode_scatter import (box_ok, box_row_bytes, copy_box, decode_copy, next_row,
+                             rows_contiguous)
 from .jit import lazy_njit
-from .shuffle import bytes_at, join_into
+from .pointers import bytes_at
+from .shuffle import join_into
 
 __all__ = ["blosc_place", "BLOSCLZ", "LZ4", "ZSTD", "ZSTD_CTX"]
 
@@ -89,7 +91,7 @@ def _place_frame(funcs, copy, frame, size, nbytes, item, tmp, base_out, i, bases
         if size != nbytes + OVERHEAD:
             return False
         copy_box(copy, base_out, frame + OVERHEAD, i, bases, skips, extents, m, out_strides,
-                 chunk_strides, row_bytes, at)
+                 chunk_strides, row_bytes, at, item)
         return True
     fmt = flags >> FORMAT_SHIFT
     shuffled = (flags & DOSHUFFLE) != 0 and typesize > 1
@@ -192,12 +194,12 @@ def blosc_place(funcs, content_size, decompress, ctx, copy, src, starts, stops, 
             return i
         frame = base_src + starts[i]
         size = stops[i] - starts[i]
-        if _place_frame(funcs, copy, frame, size, nbytes, item, scratch, base_out, i, bases,
-                        skips, extents, m, out_strides, chunk_strides, row_bytes, at,
-                        streams):
-            continue
+        if rows_contiguous(i, extents, m, out_strides, chunk_strides, item) and _place_frame(
+                funcs, copy, frame, size, nbytes, item, scratch, base_out, i, bases, skips,
+                extents, m, out_strides, chunk_strides, row_bytes, at, streams):
+            continue  # (a box of strided rows: decoded whole, then copied item by item)
         if not decode_copy(content_size, decompress, ctx, copy, frame, size, nbytes, dst,
                            base_out, i, bases, skips, extents, m, out_strides, chunk_strides,
-                           row_bytes, at):
+                           row_bytes, at, item):
             return i
     return n

@@ -4,8 +4,9 @@ A read of many small chunks (the inner chunks of a shard) spends more time in Py
 chunk (the call into the decompressor, the view of the chunk's region, the copy) than
 decoding a chunk of 64 KiB takes.  :func:`decode_scatter` does all of it for a batch of
 chunks, each with the box a read takes of it (the whole chunk, or its part inside the
-region: one start and extent per dimension, boxes of any shapes in one call) into a
-C-contiguous output, without the GIL: for each frame, the decompressor's header check,
+region, every ``step``-th element along a dimension where the read has a step: one
+start and extent per dimension, boxes of any shapes in one call) into a C-contiguous
+output, without the GIL: for each frame, the decompressor's header check,
 one decompression into ``scratch`` and a copy of the box's rows to their place in the
 output.
 
@@ -22,13 +23,15 @@ which gives the same result.
 from __future__ import annotations
 
 import numpy as np
+from numba import carray
 from numba.extending import register_jitable
 
 from .cfunc import call2, call3, call5
 from .jit import lazy_njit
+from .pointers import u8_at, u16_at, u32_at, u64_at
 
-__all__ = ["decode_scatter", "box_ok", "box_row_bytes", "next_row", "copy_box",
-           "decode_copy"]
+__all__ = ["decode_scatter", "box_ok", "box_row_bytes", "rows_contiguous", "copy_items",
+           "next_row", "copy_box", "decode_copy"]
 
 
 @register_jitable
@@ -49,26 +52,67 @@ def box_ok(stops, bases, skips, extents, n, m, nbytes, out_strides, chunk_stride
 @register_jitable
 def box_row_bytes(i, starts, stops, bases, skips, extents, m, nbytes, out_strides,
                   chunk_strides, item, src_size, end_out):
-    """The bytes of one row of frame ``i``'s box, or -1 when the frame's bytes or its box
-    reach outside ``src``, the chunk or the output, or its rows are not contiguous."""
+    """The bytes of the items of one row of frame ``i``'s box (its last dimension), or -1
+    when the frame's bytes or its box reach outside ``src``, the chunk or the output.
+    The row's items are contiguous on both sides or not (:func:`rows_contiguous`)."""
     if starts[i] < 0 or stops[i] < starts[i] or stops[i] > src_size:
         return -1
     b = bases[i]
     k = skips[i]
-    row_bytes = extents[i, m - 1] * item
-    if extents[i, m - 1] > 1 and (out_strides[m - 1] != item or chunk_strides[m - 1] != item):
-        return -1  # rows not contiguous
-    end_out_row = b + row_bytes  # the end of the box's last row, in the output
-    end_src_row = k + row_bytes  # and in the chunk
-    for d in range(m - 1):
+    end_out_item = b + item  # the end of the box's last item, in the output
+    end_src_item = k + item  # and in the chunk
+    for d in range(m):
         e = extents[i, d]
         if e <= 0:
             return -1
-        end_out_row += (e - 1) * out_strides[d]
-        end_src_row += (e - 1) * chunk_strides[d]
-    if row_bytes <= 0 or b < 0 or k < 0 or end_out_row > end_out or end_src_row > nbytes:
+        end_out_item += (e - 1) * out_strides[d]
+        end_src_item += (e - 1) * chunk_strides[d]
+    if b < 0 or k < 0 or end_out_item > end_out or end_src_item > nbytes:
         return -1
-    return row_bytes
+    return extents[i, m - 1] * item
+
+
+@register_jitable
+def rows_contiguous(i, extents, m, out_strides, chunk_strides, item):
+    """Whether each row of frame ``i``'s box is one run of bytes in the chunk and in the
+    output (a step-1 slice of the last dimension, or one item)."""
+    return extents[i, m - 1] == 1 or (out_strides[m - 1] == item
+                                       and chunk_strides[m - 1] == item)
+
+
+@register_jitable
+def copy_items(copy, dst, dst_step, src, src_step, n, item):
+    """Copy ``n`` items of ``item`` bytes from ``src``, ``src + src_step``, ... to
+    ``dst``, ``dst + dst_step``, ... (addresses and steps in bytes, steps > 0): as 1-,
+    2-, 4- or 8-byte words where the addresses and steps are multiples of the item
+    size, otherwise one ``copy`` (C's ``memmove``) per item."""
+    aligned = (dst % item == 0 and src % item == 0 and dst_step % item == 0
+               and src_step % item == 0)
+    dk = dst_step // item
+    sk = src_step // item
+    if aligned and item == 4:
+        d4 = carray(u32_at(dst), ((n - 1) * dk + 1,))
+        s4 = carray(u32_at(src), ((n - 1) * sk + 1,))
+        for j in range(n):
+            d4[j * dk] = s4[j * sk]
+    elif aligned and item == 8:
+        d8 = carray(u64_at(dst), ((n - 1) * dk + 1,))
+        s8 = carray(u64_at(src), ((n - 1) * sk + 1,))
+        for j in range(n):
+            d8[j * dk] = s8[j * sk]
+    elif aligned and item == 2:
+        d2 = carray(u16_at(dst), ((n - 1) * dk + 1,))
+        s2 = carray(u16_at(src), ((n - 1) * sk + 1,))
+        for j in range(n):
+            d2[j * dk] = s2[j * sk]
+    elif item == 1:
+        d1 = carray(u8_at(dst), ((n - 1) * dst_step + 1,))
+        s1 = carray(u8_at(src), ((n - 1) * src_step + 1,))
+        for j in range(n):
+            d1[j * dst_step] = s1[j * src_step]
+    else:
+        for j in range(n):
+            call3(copy, dst + j * dst_step, src + j * src_step, item)
 
 
 @register_jitable
@@ -92,22 +136,29 @@ def next_row(at, o, s, i, extents, m, out_strides, chunk_strides):
 
 @register_jitable
 def copy_box(copy, base_out, decoded, i, bases, skips, extents, m, out_strides,
-             chunk_strides, row_bytes, at):
+             chunk_strides, row_bytes, at, item):
     """Copy frame ``i``'s box from its decoded chunk at address ``decoded`` to the output
-    at address ``base_out``, row by row (``at``: m int64 of room)."""
+    at address ``base_out``, row by row (``at``: m int64 of room): a row of contiguous
+    items in one ``copy`` (C's ``memmove``), a strided one item by item."""
     for d in range(m):
         at[d] = 0
     o = bases[i]
     s = skips[i]
+    contiguous = rows_contiguous(i, extents, m, out_strides, chunk_strides, item)
+    n = extents[i, m - 1]
     more = True
     while more:
-        call3(copy, base_out + o, decoded + s, row_bytes)
+        if contiguous:
+            call3(copy, base_out + o, decoded + s, row_bytes)
+        else:
+            copy_items(copy, base_out + o, out_strides[m - 1], decoded + s,
+                       chunk_strides[m - 1], n, item)
         o, s, more = next_row(at, o, s, i, extents, m, out_strides, chunk_strides)
 
 
 @register_jitable
 def decode_copy(content_size, decompress, ctx, copy, frame, size, nbytes, dst, base_out, i,
-                bases, skips, extents, m, out_strides, chunk_strides, row_bytes, at):
+                bases, skips, extents, m, out_strides, chunk_strides, row_bytes, at, item):
     """Decode one frame whole into ``dst`` and copy its box: whether it decoded to exactly
     ``nbytes``."""
     if call2(content_size, frame, size) != nbytes:
@@ -115,7 +166,7 @@ def decode_copy(content_size, decompress, ctx, copy, frame, size, nbytes, dst, b
     if call5(decompress, ctx, dst, nbytes, frame, size) != nbytes:
         return False
     copy_box(copy, base_out, dst, i, bases, skips, extents, m, out_strides, chunk_strides,
-             row_bytes, at)
+             row_bytes, at, item)
     return True
 
 
@@ -125,10 +176,11 @@ def decode_scatter(content_size, decompress, ctx, copy, src, starts, stops, nbyt
     """Decode ``src[starts[i]:stops[i]]`` (``nbytes`` each, into ``scratch``) and copy its
     box of ``extents[i]`` elements per dimension, whose first element is at byte
     ``skips[i]`` of the chunk, to byte ``bases[i]`` of ``out``, for each ``i`` in order.
-    The box is copied row by row (its last dimension: ``extents[i, -1] * item`` bytes,
-    contiguous on both sides); ``out_strides`` and ``chunk_strides`` are the byte strides
-    of each dimension in the output (0 for a dimension the output does not have) and in
-    the decoded chunk (C order).  ``src``, ``scratch`` and ``out`` are flat uint8 arrays;
+    The box is copied row by row (its last dimension: one run of bytes where its items
+    are contiguous on both sides, else item by item); ``out_strides`` and
+    ``chunk_strides`` are the byte steps between the box's neighbouring elements along
+    each dimension in the output (0 for a dimension the output does not have) and in
+    the decoded chunk (its C-order strides times the selection's step, > 0).  ``src``, ``scratch`` and ``out`` are flat uint8 arrays;
     ``content_size``, ``decompress`` and ``copy`` are addresses of C functions, ``copy``
     C's ``memmove`` (far faster than a compiled slice assignment of bytes).  Returns the
     number of frames done: ``len(starts)``, or the index of the first frame refused."""
@@ -149,6 +201,6 @@ def decode_scatter(content_size, decompress, ctx, copy, src, starts, stops, nbyt
             return i
         if not decode_copy(content_size, decompress, ctx, copy, base_src + starts[i],
                            stops[i] - starts[i], nbytes, dst, base_out, i, bases, skips,
-                           extents, m, out_strides, chunk_strides, row_bytes, at):
+                           extents, m, out_strides, chunk_strides, row_bytes, at, item):
             return i
     return n

@@ -37,7 +37,8 @@ import numpy as np
 from .cfunc import call3, call5
 from .file_write import write_file
 from .jit import lazy_njit
-from .shuffle import bytes_at, gather_shuffle, words_at
+from .pointers import bytes_at, words_at
+from .shuffle import gather_shuffle
 
 __all__ = ["encode_gather"]
 

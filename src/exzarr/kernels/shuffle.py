@@ -14,50 +14,20 @@ Numba: import it only where a kernel that uses it is about to run.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from numba import carray, types
-from numba.extending import intrinsic, register_jitable
+from numba import carray
+from numba.extending import register_jitable
 
-__all__ = ["gather_shuffle", "unshuffle_into", "join_into", "bytes_at", "words_at"]
+from .pointers import u8_at, u16_at, u32_at, u64_at
 
-
-def _pointer_to(item: Any) -> Any:
-    def impl(typingctx: Any, addr: Any) -> Any:
-        ptr = types.CPointer(item)
-
-        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-            return builder.inttoptr(args[0], context.get_value_type(ptr))
-
-        return ptr(types.int64), codegen
-
-    return intrinsic(impl)
-
-
-_u8_at: Any = _pointer_to(types.uint8)
-_u16_at: Any = _pointer_to(types.uint16)
-_u32_at: Any = _pointer_to(types.uint32)
-_u64_at: Any = _pointer_to(types.uint64)
-
-
-@register_jitable
-def bytes_at(addr, n):
-    """The ``n`` bytes at address ``addr`` as a uint8 array (no copy)."""
-    return carray(_u8_at(addr), (n,))
-
-
-@register_jitable
-def words_at(addr, n):
-    """The ``n`` 64-bit words at address ``addr`` as a uint64 array (no copy)."""
-    return carray(_u64_at(addr), (n,))
+__all__ = ["gather_shuffle", "unshuffle_into", "join_into"]
 
 
 @register_jitable
 def _split(addr, count, typesize, out, o, n):
     """Byte ``k`` of each of the ``count`` items at ``addr`` to ``out[o + k * n + i]``."""
     if typesize == 4:
-        w4 = carray(_u32_at(addr), (count,))
+        w4 = carray(u32_at(addr), (count,))
         a0 = out[o:o + count]
         a1 = out[o + n:o + n + count]
         a2 = out[o + 2 * n:o + 2 * n + count]
@@ -69,7 +39,7 @@ def _split(addr, count, typesize, out, o, n):
             a2[i] = np.uint8((v >> 16) & 0xFF)
             a3[i] = np.uint8(v >> 24)
     elif typesize == 8:
-        w8 = carray(_u64_at(addr), (count,))
+        w8 = carray(u64_at(addr), (count,))
         for k in range(0, 8, 4):  # two passes of four outputs: fewer live streams
             b0 = out[o + k * n:o + k * n + count]
             b1 = out[o + (k + 1) * n:o + (k + 1) * n + count]
@@ -83,7 +53,7 @@ def _split(addr, count, typesize, out, o, n):
                 b2[i] = np.uint8((v >> np.uint64(16)) & np.uint64(0xFF))
                 b3[i] = np.uint8((v >> np.uint64(24)) & np.uint64(0xFF))
     else:  # 2
-        w2 = carray(_u16_at(addr), (count,))
+        w2 = carray(u16_at(addr), (count,))
         c0 = out[o:o + count]
         c1 = out[o + n:o + n + count]
         for i in range(count):
@@ -131,24 +101,24 @@ def join_into(streams, i0, count, typesize, dst):
     address ``dst`` (aligned to the item size), in one pass: the bytes are joined with
     shifts into words, which the compiler vectorises."""
     if typesize == 4:
-        d4 = carray(_u32_at(dst), (count,))
-        a0 = carray(_u8_at(streams[0] + i0), (count,))
-        a1 = carray(_u8_at(streams[1] + i0), (count,))
-        a2 = carray(_u8_at(streams[2] + i0), (count,))
-        a3 = carray(_u8_at(streams[3] + i0), (count,))
+        d4 = carray(u32_at(dst), (count,))
+        a0 = carray(u8_at(streams[0] + i0), (count,))
+        a1 = carray(u8_at(streams[1] + i0), (count,))
+        a2 = carray(u8_at(streams[2] + i0), (count,))
+        a3 = carray(u8_at(streams[3] + i0), (count,))
         for i in range(count):
             d4[i] = (np.uint32(a0[i]) | (np.uint32(a1[i]) << np.uint32(8))
                      | (np.uint32(a2[i]) << np.uint32(16)) | (np.uint32(a3[i]) << np.uint32(24)))
     elif typesize == 8:
-        d8 = carray(_u64_at(dst), (count,))
-        b0 = carray(_u8_at(streams[0] + i0), (count,))
-        b1 = carray(_u8_at(streams[1] + i0), (count,))
-        b2 = carray(_u8_at(streams[2] + i0), (count,))
-        b3 = carray(_u8_at(streams[3] + i0), (count,))
-        b4 = carray(_u8_at(streams[4] + i0), (count,))
-        b5 = carray(_u8_at(streams[5] + i0), (count,))
-        b6 = carray(_u8_at(streams[6] + i0), (count,))
-        b7 = carray(_u8_at(streams[7] + i0), (count,))
+        d8 = carray(u64_at(dst), (count,))
+        b0 = carray(u8_at(streams[0] + i0), (count,))
+        b1 = carray(u8_at(streams[1] + i0), (count,))
+        b2 = carray(u8_at(streams[2] + i0), (count,))
+        b3 = carray(u8_at(streams[3] + i0), (count,))
+        b4 = carray(u8_at(streams[4] + i0), (count,))
+        b5 = carray(u8_at(streams[5] + i0), (count,))
+        b6 = carray(u8_at(streams[6] + i0), (count,))
+        b7 = carray(u8_at(streams[7] + i0), (count,))
         for i in range(count):
             lo = (np.uint64(b0[i]) | (np.uint64(b1[i]) << np.uint64(8))
                   | (np.uint64(b2[i]) << np.uint64(16)) | (np.uint64(b3[i]) << np.uint64(24)))
@@ -156,8 +126,8 @@ def join_into(streams, i0, count, typesize, dst):
                   | (np.uint64(b6[i]) << np.uint64(16)) | (np.uint64(b7[i]) << np.uint64(24)))
             d8[i] = lo | (hi << np.uint64(32))
     else:  # 2
-        d2 = carray(_u16_at(dst), (count,))
-        c0 = carray(_u8_at(streams[0] + i0), (count,))
-        c1 = carray(_u8_at(streams[1] + i0), (count,))
+        d2 = carray(u16_at(dst), (count,))
+        c0 = carray(u8_at(streams[0] + i0), (count,))
+        c1 = carray(u8_at(streams[1] + i0), (count,))
         for i in range(count):
             d2[i] = np.uint16(c0[i]) | (np.uint16(c1[i]) << np.uint16(8))
