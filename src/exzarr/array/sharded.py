@@ -27,7 +27,7 @@ from operator import floordiv, mul, sub
 import numpy as np
 
 from .. import executor
-from ..codecs.byte_ranges import fetched_bytes
+from ..codecs.byte_ranges import CoalescedRange, fetched_bytes
 from ..codecs.sharding import inner_chunk_label
 from ..errors import DecompressionError, where
 from .fetch import io_parallelism
@@ -262,6 +262,39 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
 #: between shards) and the encoded bytes held beside the output stay ``threads`` ranges
 RANGE_TASK_BYTES = 2 << 20
 
+#: ... but the last ``TAIL_CHUNKS x threads`` inner chunks of such a read are read one per
+#: task, so that the threads finish together instead of one waiting for the other's last
+#: range (a range of a region's row of inner chunks is several of them), when an inner
+#: chunk holds ``TAIL_MIN_BYTES`` or more (decoding it costs more than a task)
+TAIL_CHUNKS = 2
+TAIL_MIN_BYTES = 64 << 10
+
+
+def _tail_start(found: list[CoalescedRange], n: int) -> int:
+    """Where the ranges begin that hold the last ``n`` or more parts of ``found``."""
+    cut, parts = len(found), 0
+    while cut and parts < n:
+        cut -= 1
+        parts += len(found[cut].parts)
+    return cut
+
+
+def _split_tail(found: list[CoalescedRange], n: int) -> list[CoalescedRange]:
+    """``found`` with its last ``n`` parts (inner chunks) in ranges of one part each, in
+    the same order (a range they start inside keeps its first parts)."""
+    head = list(found)
+    singles: list[CoalescedRange] = []
+    while head and len(singles) < n:
+        r = head.pop()
+        keep = max(0, len(r.parts) - (n - len(singles)))
+        start = r.byte_range[0]
+        singles[:0] = [CoalescedRange((start + a, start + b), ((tag, 0, b - a),))
+                       for tag, a, b in r.parts[keep:]]
+        if keep:
+            head.append(CoalescedRange(
+                (start, start + max(b for _, _, b in r.parts[:keep])), r.parts[:keep]))
+    return head + singles
+
 
 def _read_ranges(state, items, on_chunk, many) -> None:
     """Read the inner chunks of low-latency stores: each shard's index (in order, one
@@ -269,23 +302,34 @@ def _read_ranges(state, items, on_chunk, many) -> None:
     bytes and decodes its inner chunks.  ``items``, ``(shard, tasks)``, may be made as they
     are taken (:meth:`~exzarr.indexing.plan.ChunkPlan.by_block`): the threads start on the
     first shard's ranges while the next shards are planned and their indexes read
-    (:func:`~exzarr.executor.run_fed`)."""
+    (:func:`~exzarr.executor.run_fed`).  The last shard's last inner chunks are read one
+    per task (:data:`TAIL_CHUNKS`)."""
     p = state.pipeline
     cps = p.chunks_per_shard
+    tail = TAIL_CHUNKS * executor.threads() if p.inner_spec.nbytes >= TAIL_MIN_BYTES else 0
 
     def ranges():
-        for shard, group in items:
+        blocks = iter(items)
+        block = next(blocks, None)
+        while block is not None:
+            shard, group = block
             # (the labels for messages are made by the workers, not here)
             key = state.chunk_key(shard)
             tasks_at = {_local(t.coords, shard, cps): t for t in group}
             index, _ = _read_index(state, key)
             if index is None:
+                block = next(blocks, None)
                 yield key, None, tasks_at
                 continue
             found, missing = p.plan_inner_reads(index, list(tasks_at), max_size=RANGE_TASK_BYTES)
             if missing:
                 yield key, None, {lc: tasks_at[lc] for lc in missing}
-            for r in found:
+            cut = _tail_start(found, tail)
+            for r in found[:cut]:
+                yield key, r, tasks_at
+            block = next(blocks, None)  # (the next shard's tasks: made here, when needed)
+            last = found[cut:] if block is not None else _split_tail(found[cut:], tail)
+            for r in last:
                 yield key, r, tasks_at
 
     store = state.store
