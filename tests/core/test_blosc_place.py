@@ -37,7 +37,7 @@ def kernel():
         return -1
 
     def place(frame: bytes, chunk: np.ndarray, box: tuple[slice, ...], fallback: bool):
-        """Place ``box`` (slices with positive steps) of the chunk encoded in ``frame``;
+        """Place ``box`` (slices, with steps either way) of the chunk encoded in ``frame``;
         (frames done, output)."""
         item = chunk.dtype.itemsize
         ranges = [range(*s.indices(n)) for s, n in zip(box, chunk.shape)]
@@ -239,8 +239,13 @@ def test_random_boxes_match_numpy(kernel, data):
                    data.draw(st.sampled_from([0, 128, 256, 1024])))
     r0 = data.draw(st.integers(0, rows - 1))
     c0 = data.draw(st.integers(0, cols - 1))
-    box = (slice(r0, data.draw(st.integers(r0 + 1, rows)), data.draw(st.integers(1, 4))),
-           slice(c0, data.draw(st.integers(c0 + 1, cols)), data.draw(st.integers(1, 4))))
+    box = tuple(slice(a, data.draw(st.integers(a + 1, n)), data.draw(st.integers(1, 4)))
+                for a, n in ((r0, rows), (c0, cols)))
+    if data.draw(st.booleans()):  # the same elements, backwards along a dimension
+        d = data.draw(st.integers(0, 1))
+        r = range(*box[d].indices(chunk.shape[d]))[::-1]
+        box = tuple(slice(r.start, r.stop if r.stop >= 0 else None, r.step) if k == d else s
+                    for k, s in enumerate(box))
     done, out = kernel(frame, chunk, box, fallback=True)
     assert done == 1
     np.testing.assert_array_equal(out, chunk[box])

@@ -86,21 +86,22 @@ def test_ints_take_boxes_one_element_thick(key, batches):
     assert batches and all(done == given for given, done in batches)
 
 
-@pytest.mark.parametrize("key", [(slice(None, None, -1), slice(None)),
-                                 (slice(None), slice(None, None, -2))])
-def test_selections_the_kernel_cannot_place_take_the_per_chunk_path(key, batches):
-    z, d = make(MemoryStore())
-    np.testing.assert_array_equal(z[key].read(), d[key])
+def test_chunks_the_kernel_cannot_place_take_the_per_chunk_path(batches):
+    """F-order chunks: their bytes are not the C-order boxes the kernel copies."""
+    z, d = make(MemoryStore(), order="F")
+    np.testing.assert_array_equal(z[3:97, 5:80].read(), d[3:97, 5:80])
     assert batches == []
 
 
 @pytest.mark.parametrize("key", [(slice(0, 15), slice(0, 72)), (slice(3, 61), slice(5, 43)),
                                  (slice(1, 63), slice(1, 47)), (slice(9, 30), slice(2, 46)),
                                  (slice(None, None, 2), slice(None)),
-                                 (slice(1, 90, 7), slice(2, 70, 3))])
+                                 (slice(1, 90, 7), slice(2, 70, 3)),
+                                 (slice(None, None, -1), slice(None)),
+                                 (slice(90, 1, -3), slice(None, None, -2))])
 def test_boxes_of_partly_read_inner_chunks_are_batched_too(key, batches):
-    """A region on no inner-chunk boundary, with or without steps: the chunks at its edges
-    are decoded in the batch too (boxes of every shape in one call per buffer), straight
+    """A region on no inner-chunk boundary, with or without steps (either way): the chunks
+    at its edges are decoded in the batch too (boxes of every shape in one call per buffer), straight
     into their place."""
     z, d = make(MemoryStore())
     np.testing.assert_array_equal(z[key].read(), d[key])
@@ -281,7 +282,16 @@ def test_kernel_refuses_spans_and_places_outside_its_buffers():
     assert not out[:4, 1:8:2].any()
     assert run([0], [n], [4], extents=((4, 2),), chunk_strides=(16, 8)) == 1
     np.testing.assert_array_equal(out[:4, 1:3], chunk[:, ::2])
-    # ... but not past the chunk's end or the output's, and strides go forwards only
+    # backwards in the chunk (a negative step): the first element is the box's last
+    out[...] = 0
+    assert run([0], [n], [0], skips=(48,), chunk_strides=(-16, 4)) == 1
+    np.testing.assert_array_equal(out[:4, :4], chunk[::-1])
+    assert run([0], [n], [8 * 4], skips=(60,), chunk_strides=(-16, -4)) == 1
+    np.testing.assert_array_equal(out[1:5, :4], chunk[::-1, ::-1])
+    # ... but not before the chunk's start, past its end or the output's, and the
+    # output's strides go forwards only
+    assert run([0], [n], [0], skips=(32,), chunk_strides=(-16, 4)) == 0
+    assert run([0], [n], [0], skips=(12,), extents=((1, 4),), chunk_strides=(16, -8)) == 0
     assert run([0], [n], [0], chunk_strides=(16, 8)) == 0
     assert run([0], [n], [7 * 32], extents=((1, 4),), out_strides=(32, 12)) == 0
     assert run([0], [n], [0], out_strides=(-32, 4)) == 0

@@ -92,11 +92,11 @@ class BasicTuples:
 class Boxes:
     """The box each task of a basic plan takes of its chunk, as arrays indexed by
     :attr:`ChunkTask.index` (for :mod:`exzarr.kernels.decode_scatter`): ``ok`` (the task's
-    selection is a box: a slice with a positive step or an int along every dimension),
-    ``extents`` (elements per dimension), ``skips`` (byte offset of the box's first
-    element in the decoded C-order chunk), ``chunk_strides`` (bytes from one of the box's
-    elements to the next along each dimension in the chunk: the C-order strides times the
-    dimension's step) and ``bases`` (in the basic view ``view``, whose byte strides per
+    selection is a box: a slice or an int along every dimension), ``extents`` (elements
+    per dimension), ``skips`` (byte offset of the box's first element in the decoded
+    C-order chunk), ``chunk_strides`` (bytes from one of the box's elements to the next
+    along each dimension in the chunk: the C-order strides times the dimension's step,
+    negative for a backward step) and ``bases`` (in the basic view ``view``, whose byte strides per
     dimension are ``out_strides``: 0 along an int's dimension).  Built with a few NumPy
     operations per plan, not per task."""
 
@@ -127,9 +127,8 @@ class Boxes:
             self.extents[:, d] = np.array([s.n for s in inner], dtype=np.int64)[g]
             at = np.array([cast(Slice, p.outer).start for p in u.pieces], dtype=np.int64)
             self.bases += at[g] * out_strides[d]
-            # one step per dimension (a slice's pieces share it); a backward one is no box
-            steps[d] = inner[0].step if inner else 1
-            self.ok &= np.array([s.step == steps[d] > 0 for s in inner])[g]
+            steps[d] = inner[0].step if inner else 1  # (a slice's pieces share its step)
+            self.ok &= np.array([s.step == steps[d] for s in inner], dtype=bool)[g]
         self.out_strides = out_strides
         c_strides = np.cumprod((plan.chunks[1:] + (1,))[::-1], dtype=np.int64)[::-1]
         c_strides *= view.itemsize  # C order

@@ -38,8 +38,8 @@ from .blosc_frame import (
     FORMAT_SHIFT, FORMAT_VERSION, FUTURE_FLAG, LZ4_FORMAT, MAX_BLOCKSIZE, MAX_BUFFERSIZE,
     MAX_SPLITS, MEMCPYED, MIN_BUFFERSIZE, NBYTES_AT, OVERHEAD, VERSION_FORMAT, ZSTD_FORMAT)
 from .cfunc import call3, call4, call5
-from .decode_scatter import (box_ok, box_row_bytes, copy_box, decode_copy, next_row,
-                             rows_contiguous)
+from .decode_scatter import (box_ok, box_row_bytes, copy_box, decode_copy, forward,
+                             next_row, rows_contiguous)
 from .jit import lazy_njit
 from .pointers import bytes_at
 from .shuffle import join_into
@@ -186,6 +186,7 @@ def blosc_place(funcs, content_size, decompress, ctx, copy, src, starts, stops, 
     base_out = out.ctypes.data
     at = np.zeros(m, dtype=np.int64)
     streams = np.zeros(MAX_SPLITS, dtype=np.int64)  # where each stream of a block is
+    in_order = forward(chunk_strides, m)  # (block by block: the rows in the frame's order)
     for i in range(n):
         row_bytes = box_row_bytes(i, starts, stops, bases, skips, extents, m, nbytes,
                                   out_strides, chunk_strides, item, src.shape[0],
@@ -194,10 +195,11 @@ def blosc_place(funcs, content_size, decompress, ctx, copy, src, starts, stops, 
             return i
         frame = base_src + starts[i]
         size = stops[i] - starts[i]
-        if rows_contiguous(i, extents, m, out_strides, chunk_strides, item) and _place_frame(
-                funcs, copy, frame, size, nbytes, item, scratch, base_out, i, bases, skips,
-                extents, m, out_strides, chunk_strides, row_bytes, at, streams):
-            continue  # (a box of strided rows: decoded whole, then copied item by item)
+        if in_order and rows_contiguous(i, extents, m, out_strides, chunk_strides, item) \
+                and _place_frame(funcs, copy, frame, size, nbytes, item, scratch, base_out,
+                                 i, bases, skips, extents, m, out_strides, chunk_strides,
+                                 row_bytes, at, streams):
+            continue  # (strided or backward boxes: decoded whole, then copied)
         if not decode_copy(content_size, decompress, ctx, copy, frame, size, nbytes, dst,
                            base_out, i, bases, skips, extents, m, out_strides, chunk_strides,
                            row_bytes, at, item):

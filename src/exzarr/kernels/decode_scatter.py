@@ -30,8 +30,8 @@ from .cfunc import call2, call3, call5
 from .jit import lazy_njit
 from .pointers import u8_at, u16_at, u32_at, u64_at
 
-__all__ = ["decode_scatter", "box_ok", "box_row_bytes", "rows_contiguous", "copy_items",
-           "next_row", "copy_box", "decode_copy"]
+__all__ = ["decode_scatter", "box_ok", "box_row_bytes", "rows_contiguous", "forward",
+           "copy_items", "next_row", "copy_box", "decode_copy"]
 
 
 @register_jitable
@@ -44,7 +44,7 @@ def box_ok(stops, bases, skips, extents, n, m, nbytes, out_strides, chunk_stride
               or skips.shape[0] < n or extents.shape[0] < n or item <= 0):
         return False
     for d in range(m):
-        if out_strides[d] < 0 or chunk_strides[d] < 0:
+        if out_strides[d] < 0:
             return False
     return True
 
@@ -54,20 +54,25 @@ def box_row_bytes(i, starts, stops, bases, skips, extents, m, nbytes, out_stride
                   chunk_strides, item, src_size, end_out):
     """The bytes of the items of one row of frame ``i``'s box (its last dimension), or -1
     when the frame's bytes or its box reach outside ``src``, the chunk or the output.
-    The row's items are contiguous on both sides or not (:func:`rows_contiguous`)."""
+    The row's items are contiguous on both sides or not (:func:`rows_contiguous`); in
+    the chunk the box may run backwards along a dimension (a negative stride)."""
     if starts[i] < 0 or stops[i] < starts[i] or stops[i] > src_size:
         return -1
     b = bases[i]
-    k = skips[i]
     end_out_item = b + item  # the end of the box's last item, in the output
-    end_src_item = k + item  # and in the chunk
+    low_src = skips[i]       # the box's lowest byte in the chunk
+    end_src_item = low_src + item  # and the end of its highest item
     for d in range(m):
         e = extents[i, d]
         if e <= 0:
             return -1
         end_out_item += (e - 1) * out_strides[d]
-        end_src_item += (e - 1) * chunk_strides[d]
-    if b < 0 or k < 0 or end_out_item > end_out or end_src_item > nbytes:
+        span = (e - 1) * chunk_strides[d]
+        if span < 0:
+            low_src += span
+        else:
+            end_src_item += span
+    if b < 0 or low_src < 0 or end_out_item > end_out or end_src_item > nbytes:
         return -1
     return extents[i, m - 1] * item
 
@@ -81,35 +86,49 @@ def rows_contiguous(i, extents, m, out_strides, chunk_strides, item):
 
 
 @register_jitable
+def forward(chunk_strides, m):
+    """Whether the boxes run forwards along every dimension of the chunk (their rows in
+    the order of the chunk's bytes)."""
+    for d in range(m):
+        if chunk_strides[d] < 0:
+            return False
+    return True
+
+
+@register_jitable
 def copy_items(copy, dst, dst_step, src, src_step, n, item):
     """Copy ``n`` items of ``item`` bytes from ``src``, ``src + src_step``, ... to
-    ``dst``, ``dst + dst_step``, ... (addresses and steps in bytes, steps > 0): as 1-,
-    2-, 4- or 8-byte words where the addresses and steps are multiples of the item
-    size, otherwise one ``copy`` (C's ``memmove``) per item."""
+    ``dst``, ``dst + dst_step``, ... (addresses and steps in bytes; ``src_step`` may be
+    negative): as 1-, 2-, 4- or 8-byte words where the addresses and steps are multiples
+    of the item size, otherwise one ``copy`` (C's ``memmove``) per item."""
     aligned = (dst % item == 0 and src % item == 0 and dst_step % item == 0
                and src_step % item == 0)
     dk = dst_step // item
     sk = src_step // item
+    # the items as words from the source's lowest one: item j is word s0 + j * sk
+    s_low = src + min(0, (n - 1) * src_step)
+    s0 = (src - s_low) // item
+    words = (n - 1) * abs(sk) + 1
     if aligned and item == 4:
         d4 = carray(u32_at(dst), ((n - 1) * dk + 1,))
-        s4 = carray(u32_at(src), ((n - 1) * sk + 1,))
+        s4 = carray(u32_at(s_low), (words,))
         for j in range(n):
-            d4[j * dk] = s4[j * sk]
+            d4[j * dk] = s4[s0 + j * sk]
     elif aligned and item == 8:
         d8 = carray(u64_at(dst), ((n - 1) * dk + 1,))
-        s8 = carray(u64_at(src), ((n - 1) * sk + 1,))
+        s8 = carray(u64_at(s_low), (words,))
         for j in range(n):
-            d8[j * dk] = s8[j * sk]
+            d8[j * dk] = s8[s0 + j * sk]
     elif aligned and item == 2:
         d2 = carray(u16_at(dst), ((n - 1) * dk + 1,))
-        s2 = carray(u16_at(src), ((n - 1) * sk + 1,))
+        s2 = carray(u16_at(s_low), (words,))
         for j in range(n):
-            d2[j * dk] = s2[j * sk]
+            d2[j * dk] = s2[s0 + j * sk]
     elif item == 1:
         d1 = carray(u8_at(dst), ((n - 1) * dst_step + 1,))
-        s1 = carray(u8_at(src), ((n - 1) * src_step + 1,))
+        s1 = carray(u8_at(s_low), (words,))
         for j in range(n):
-            d1[j * dst_step] = s1[j * src_step]
+            d1[j * dst_step] = s1[s0 + j * src_step]
     else:
         for j in range(n):
             call3(copy, dst + j * dst_step, src + j * src_step, item)
@@ -180,7 +199,8 @@ def decode_scatter(content_size, decompress, ctx, copy, src, starts, stops, nbyt
     are contiguous on both sides, else item by item); ``out_strides`` and
     ``chunk_strides`` are the byte steps between the box's neighbouring elements along
     each dimension in the output (0 for a dimension the output does not have) and in
-    the decoded chunk (its C-order strides times the selection's step, > 0).  ``src``, ``scratch`` and ``out`` are flat uint8 arrays;
+    the decoded chunk (its C-order strides times the selection's step: negative for a
+    backward step; ``skips[i]`` then is the first element's, not the lowest).  ``src``, ``scratch`` and ``out`` are flat uint8 arrays;
     ``content_size``, ``decompress`` and ``copy`` are addresses of C functions, ``copy``
     C's ``memmove`` (far faster than a compiled slice assignment of bytes).  Returns the
     number of frames done: ``len(starts)``, or the index of the first frame refused."""
