@@ -96,9 +96,9 @@ class Boxes:
     per dimension), ``skips`` (byte offset of the box's first element in the decoded
     C-order chunk), ``chunk_strides`` (bytes from one of the box's elements to the next
     along each dimension in the chunk: the C-order strides times the dimension's step,
-    negative for a backward step) and ``bases`` (in the basic view ``view``, whose byte strides per
-    dimension are ``out_strides``: 0 along an int's dimension).  Built with a few NumPy
-    operations per plan, not per task."""
+    negative for a backward step) and ``bases`` (in the basic view ``view``, whose byte
+    strides per dimension are ``out_strides``: 0 along an int's dimension).  Built with
+    a few NumPy operations per plan, not per task."""
 
     __slots__ = ("ok", "extents", "skips", "bases", "out_strides", "chunk_strides")
 
