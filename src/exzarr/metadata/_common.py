@@ -184,8 +184,10 @@ def canonical_text(value: Any) -> str:
                       allow_nan=False)
 
 
-#: the exact types of JSON scalars (no children; ``jsonable`` keeps all but floats as they are)
+#: the exact types of JSON scalars (no children)
 _SCALARS = frozenset({str, int, bool, float, type(None)})
+#: those ``jsonable`` keeps as they are, without a call (floats may become text)
+_KEPT = _SCALARS - {float}
 
 
 def check_depth(value: Any, what: str = "attributes") -> None:
@@ -226,7 +228,7 @@ def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "
     ``config.max_metadata_depth`` (:class:`MetadataNestingError`).
     """
     t = type(value)
-    if t in _SCALARS and t is not float:  # what json.loads gives (exact types: fast)
+    if t in _KEPT:  # what json.loads gives (exact types: fast)
         return value
     # (exact container types before the ABC checks; nothing else is a Mapping, list or tuple)
     if t is dict or t is list or t is tuple or isinstance(value, (Mapping, list, tuple)):
@@ -258,19 +260,17 @@ def _container(value: Any, mapping: bool, special: bool, path: str) -> Any:
     if mapping:
         out = {}
         for k, v in value.items():
-            if type(k) is not str and not isinstance(k, str):
+            if not isinstance(k, str):
                 fail(
                     f"attribute key {k!r} at {path or 'top level'} is a {type(k).__name__}",
                     "JSON object keys must be strings",
                 )
-            t = type(v)
-            out[k] = (v if t in _SCALARS and t is not float
+            out[k] = (v if type(v) in _KEPT
                       else jsonable(v, special_floats_as_text=special, _path=f"{path}/{k}"))
         return out
     items = []
     for i, v in enumerate(value):
-        t = type(v)
-        items.append(v if t in _SCALARS and t is not float
+        items.append(v if type(v) in _KEPT
                      else jsonable(v, special_floats_as_text=special, _path=f"{path}[{i}]"))
     return items
 
