@@ -135,6 +135,13 @@ class Boxes:
         self.skips = lo @ c_strides
         self.chunk_strides = c_strides * steps
 
+    def ends(self, itemsize: int) -> np.ndarray:
+        """Per task, the byte just past its box's last element in the decoded chunk: for
+        a box (``ok``), what :func:`prefix_nbytes` gives for its selection, for every
+        task at once."""
+        reach = (self.extents - 1) * np.maximum(self.chunk_strides, 0)
+        return self.skips + reach.sum(axis=1) + itemsize
+
 
 def prefix_nbytes(inner: tuple, shape: tuple[int, ...], itemsize: int) -> int:
     """How many bytes from the start of a C-order chunk of ``shape`` hold every element

@@ -119,6 +119,9 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
         return prefix is not None and prefix_nbytes(inner, chunks, dtype.itemsize) <= most
 
     def alone(task) -> bool:
+        i = task.index
+        if short is not None and boxes_ok[i]:
+            return short[i]
         return prefix_only(tuples(task)[0])
 
     def on_chunk(task, raw, key):
@@ -143,6 +146,10 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
     scatter = _Scatter.make(p.native_decoder if unsharded else p.inner_native_decoder,
                             plan, view) if use_scratch else None
     placed = _placer(scatter) if unsharded else None
+    # which boxes the read takes only the start of, for every task at once
+    boxes_ok = scatter.boxes.ok.tolist() if scatter is not None else None
+    short = ((scatter.boxes.ends(dtype.itemsize) <= most).tolist()
+             if scatter is not None and prefix is not None else None)
     # (unsharded chunks go through ``many`` only when read in groups: group_read)
     many = _many_handler(scatter, on_chunk) if not unsharded or state.store.reads_into else None
     return on_chunk, many, alone
@@ -269,9 +276,18 @@ def _many_handler(scatter: _Scatter | None, on_chunk):
         return None
     each = each_part(on_chunk)
     ok = scatter.boxes.ok  # (the handler exists only for reads of several chunks)
+    every = bool(ok.all())
 
     def many(buf, parts) -> None:
-        idx = np.fromiter((p[0].index for p in parts), dtype=np.int64, count=len(parts))
+        n = len(parts)
+        if every and n and scatter.ready():  # (every box placeable: no sorting out)
+            done = scatter(buf, np.fromiter((p[1] for p in parts), dtype=np.int64, count=n),
+                           np.fromiter((p[2] for p in parts), dtype=np.int64, count=n),
+                           np.fromiter((p[0].index for p in parts), dtype=np.int64, count=n))
+            if done < n:
+                each(buf, parts[done:])  # refused: the checked route says why
+            return
+        idx = np.fromiter((p[0].index for p in parts), dtype=np.int64, count=n)
         take = ok[idx]
         if not take.any() or not scatter.ready():  # (ready() loads Numba: only if needed)
             return each(buf, parts)
