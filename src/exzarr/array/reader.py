@@ -119,10 +119,8 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
         return prefix is not None and prefix_nbytes(inner, chunks, dtype.itemsize) <= most
 
     def alone(task) -> bool:
-        i = task.index
-        if short is not None and boxes_ok[i]:
-            return short[i]
-        return prefix_only(tuples(task)[0])
+        known = short[task.index] if short is not None else None
+        return prefix_only(tuples(task)[0]) if known is None else known
 
     def on_chunk(task, raw, key):
         inner, outer = tuples(task)
@@ -146,10 +144,13 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
     scatter = _Scatter.make(p.native_decoder if unsharded else p.inner_native_decoder,
                             plan, view) if use_scratch else None
     placed = _placer(scatter) if unsharded else None
-    # which boxes the read takes only the start of, for every task at once
-    boxes_ok = scatter.boxes.ok.tolist() if scatter is not None else None
-    short = ((scatter.boxes.ends(dtype.itemsize) <= most).tolist()
-             if scatter is not None and prefix is not None else None)
+    # per task, whether the read takes only the start of its chunk, for every box at once
+    # (None: not a box, asked of its selection)
+    short: list[bool | None] | None = None
+    if scatter is not None and prefix is not None:
+        boxes = scatter.boxes
+        short = [s if o else None for s, o in zip((boxes.ends(dtype.itemsize) <= most).tolist(),
+                                                  boxes.ok.tolist())]
     # (unsharded chunks go through ``many`` only when read in groups: group_read)
     many = _many_handler(scatter, on_chunk) if not unsharded or state.store.reads_into else None
     return on_chunk, many, alone
