@@ -133,7 +133,7 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
                 and all(isinstance(s, slice) and (s.step or 1) == 1 for s in inner)):
             decode(raw, key, out=region)  # straight into the output, no copy
             return
-        if placed is not None and not prefix_only(inner) and placed(task, raw):
+        if placed is not None and not alone(task) and placed(task, raw):
             return  # decoded and placed in one compiled call
         chunk = (decode_start(raw, key, inner, chunks, dtype, decode, prefix, most)
                  if use_scratch else decode(raw, key))
