@@ -325,3 +325,32 @@ def test_blosc_inner_chunks_are_decoded_in_batches(spy_kernel, shuffle):
         np.testing.assert_array_equal(fast, slow)
         np.testing.assert_array_equal(fast, d[key])
     assert calls and any(given > 1 and done == given for given, done in calls)
+
+
+def test_batches_of_neighbouring_tasks_pass_their_boxes_as_views(tmp_path, monkeypatch):
+    """A batch whose tasks are side by side in the plan hands the kernel views of the
+    read's box arrays (a slice); any other batch, the boxes picked out (an index array).
+    Both equal NumPy."""
+    reader = pytest.importorskip("exzarr.array.reader")
+    kinds: list[str] = []
+    real = reader._Scatter.__call__
+
+    def spy(self, buf, starts, stops, idx):
+        kinds.append("slice" if isinstance(idx, slice) else "indices")
+        return real(self, buf, starts, stops, idx)
+
+    monkeypatch.setattr(reader._Scatter, "__call__", spy)
+    z, d = make(str(tmp_path / "a.zarr"))
+    # whole shards: a range runs on past the end of a row of inner chunks to the next row,
+    # whose tasks are not next to it in the plan of a read wider than one shard
+    for key in [Ellipsis, (slice(3, 97), slice(2, 88)), (slice(0, 32), slice(0, 24))]:
+        kinds.clear()
+        with config.set(threads=1):
+            np.testing.assert_array_equal(z[key].read(), d[key])
+        assert kinds
+    kinds.clear()
+    np.testing.assert_array_equal(z[0:32, 0:24].read(), d[0:32, 0:24])  # one shard
+    assert set(kinds) == {"slice"}
+    kinds.clear()
+    np.testing.assert_array_equal(z[...].read(), d)  # every shard, rows run on
+    assert "indices" in kinds

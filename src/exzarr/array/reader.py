@@ -163,12 +163,13 @@ class _Scatter:
     until Numba and the decoder's compiled functions are there (loaded on the first
     call that needs them)."""
 
-    __slots__ = ("native", "boxes", "flat", "nbytes", "item")
+    __slots__ = ("native", "boxes", "flat", "nbytes", "item", "room")
 
     def __init__(self, native, plan: ChunkPlan, view: np.ndarray) -> None:
         self.native = native
         self.item = view.dtype.itemsize
         self.nbytes = math.prod(plan.chunks) * self.item
+        self.room = (self.nbytes,)  # (the shape of the thread's decode buffer)
         self.flat = view.reshape(-1).view(np.uint8)
         self.boxes = Boxes(plan, view)
 
@@ -185,11 +186,11 @@ class _Scatter:
         return jit.numba_available() and self.native.addresses is not None
 
     def __call__(self, buf, starts: np.ndarray, stops: np.ndarray, idx) -> int:
-        """Decode ``buf[starts[k]:stops[k]]`` into the boxes of tasks ``idx``; the number
-        of frames done (the kernel's answer)."""
+        """Decode ``buf[starts[k]:stops[k]]`` into the boxes of tasks ``idx`` (indices, or
+        a slice of tasks side by side); the number of frames done (the kernel's answer)."""
         boxes, nbytes = self.boxes, self.nbytes
         return self.native.scatter(np.frombuffer(buf, dtype=np.uint8), starts, stops, nbytes,
-                                   scratch((nbytes,), np.dtype(np.uint8)), self.flat,
+                                   scratch(self.room, _BYTE), self.flat,
                                    boxes.bases[idx], boxes.skips[idx], boxes.extents[idx],
                                    boxes.out_strides, boxes.chunk_strides, self.item)
 
@@ -257,6 +258,8 @@ def _row_reader(state, plan: ChunkPlan, out: np.ndarray, on_chunk):
     return one
 
 
+_BYTE = np.dtype(np.uint8)
+
 #: a read of this many inner chunks or more decodes them in compiled calls, one per buffer
 #: (per chunk, the Python route costs more than a kernel call: 41 -> 37.5 ms of CPU for the
 #: sharded.region workload); a read of one inner chunk keeps the route that can decode
@@ -282,9 +285,14 @@ def _many_handler(scatter: _Scatter | None, on_chunk):
     def many(buf, parts) -> None:
         n = len(parts)
         if every and n and scatter.ready():  # (every box placeable: no sorting out)
+            tasks = [p[0].index for p in parts]
+            first = tasks[0]
+            # tasks side by side in the plan (a group, or a range of a shard's row): their
+            # boxes as views, not copies picked out of the read's
+            at = (slice(first, first + n) if tasks == list(range(first, first + n))
+                  else np.array(tasks, dtype=np.int64))
             done = scatter(buf, np.fromiter((p[1] for p in parts), dtype=np.int64, count=n),
-                           np.fromiter((p[2] for p in parts), dtype=np.int64, count=n),
-                           np.fromiter((p[0].index for p in parts), dtype=np.int64, count=n))
+                           np.fromiter((p[2] for p in parts), dtype=np.int64, count=n), at)
             if done < n:
                 each(buf, parts[done:])  # refused: the checked route says why
             return
