@@ -31,6 +31,8 @@ __all__ = ["read_selection", "chunk_geometry", "PREFIX_FRACTION"]
 #: :mod:`exzarr.codecs.zstd_prefix`) when it needs at most this fraction of its bytes
 PREFIX_FRACTION = 0.75
 
+_BYTE = np.dtype(np.uint8)  # (the thread's decode buffer's dtype, made once)
+
 
 def prefix_most(chunks: tuple[int, ...], dtype: np.dtype) -> int:
     """The most bytes of a chunk a read decodes only the start of (:data:`PREFIX_FRACTION`)."""
@@ -163,13 +165,12 @@ class _Scatter:
     until Numba and the decoder's compiled functions are there (loaded on the first
     call that needs them)."""
 
-    __slots__ = ("native", "boxes", "flat", "nbytes", "item", "room")
+    __slots__ = ("native", "boxes", "flat", "nbytes", "item")
 
     def __init__(self, native, plan: ChunkPlan, view: np.ndarray) -> None:
         self.native = native
         self.item = view.dtype.itemsize
         self.nbytes = math.prod(plan.chunks) * self.item
-        self.room = (self.nbytes,)  # (the shape of the thread's decode buffer)
         self.flat = view.reshape(-1).view(np.uint8)
         self.boxes = Boxes(plan, view)
 
@@ -190,7 +191,7 @@ class _Scatter:
         a slice of tasks side by side); the number of frames done (the kernel's answer)."""
         boxes, nbytes = self.boxes, self.nbytes
         return self.native.scatter(np.frombuffer(buf, dtype=np.uint8), starts, stops, nbytes,
-                                   scratch(self.room, _BYTE), self.flat,
+                                   scratch((nbytes,), _BYTE), self.flat,
                                    boxes.bases[idx], boxes.skips[idx], boxes.extents[idx],
                                    boxes.out_strides, boxes.chunk_strides, self.item)
 
@@ -257,8 +258,6 @@ def _row_reader(state, plan: ChunkPlan, out: np.ndarray, on_chunk):
         on_chunk(task, store.get(key), key)
     return one
 
-
-_BYTE = np.dtype(np.uint8)
 
 #: a read of this many inner chunks or more decodes them in compiled calls, one per buffer
 #: (per chunk, the Python route costs more than a kernel call: 41 -> 37.5 ms of CPU for the
