@@ -1,4 +1,5 @@
-"""Unsharded chunks read from local files in groups (``exzarr.array.group_read``): each
+"""Unsharded chunks read from local files in groups (``exzarr.array.group_read``, where
+the store has no files for compiled code to read, or the decoder is blosc's by blocks): each
 group's encoded chunks read side by side into the thread's buffer, then decoded and
 placed by one compiled call.  Every read equals NumPy and the usual path (Numba off);
 missing chunks read as fill_value; a chunk larger than its room in the buffer, a chunk
@@ -35,7 +36,9 @@ def batches(spy_kernel):
 
 
 class Counting(LocalStore):
-    """A local store that counts whole reads (``get``) and reads into a buffer."""
+    """A local store that counts whole reads (``get``) and reads into a buffer, and has
+    no files for compiled code to read itself (those reads take the route of
+    ``exzarr.array.file_scatter``, tested in ``test_file_scatter.py``)."""
 
     def __init__(self, root):
         super().__init__(root)
@@ -49,6 +52,9 @@ class Counting(LocalStore):
     def read_into(self, key, start, out):
         self.into.append(key)
         return super().read_into(key, start, out)
+
+    def direct_reads(self, keys):
+        return None
 
 
 def stored(path, data, chunks, **kw):

@@ -18,6 +18,7 @@ from ..kernels import jit
 from ..kernels.copy import copy_offsets, fill_offsets
 from .allocator import prime
 from .fetch import fetch_chunks
+from .file_scatter import read_files
 from .group_read import group_reader
 from .point_read import point_of, read_point
 from .scratch import scratch
@@ -74,7 +75,8 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
     zero_copy = state.pipeline.zero_copy
     plan = plan_selection(sel, chunks)
     if plan.is_basic:
-        on_chunk, many, alone = _basic_handlers(state, plan, out, decode, zero_copy, prefix)
+        on_chunk, many, alone, scatter = _basic_handlers(state, plan, out, decode, zero_copy,
+                                                         prefix)
         rows = _row_reader(state, plan, out, on_chunk) if zero_copy else None
         sharded = state.pipeline.supports_partial_decode
         groups = (group_reader(state, on_chunk, many, alone)
@@ -84,8 +86,10 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
         elif rows is not None:
             executor.run(rows, list(plan), store=state.store)
         elif groups is not None:
-            one, size = groups
-            executor.run(one, executor.tapered(list(plan), size), store=state.store)
+            tasks = list(plan)
+            if not read_files(state, tasks, scatter, on_chunk, alone):
+                one, size = groups
+                executor.run(one, executor.tapered(tasks, size), store=state.store)
         else:
             fetch(state, plan, on_chunk)
     else:
@@ -102,8 +106,10 @@ def _extent(coords, chunks, shape) -> tuple[int, ...]:
 
 def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=False,
                     prefix=None):
-    """``on_chunk(task, raw, label)`` for one chunk, and for the inner chunks of a sharded
-    array, ``many(buffer, parts)`` (or None) for several cut from one buffer.  A chunk of
+    """``on_chunk(task, raw, label)`` for one chunk, for the inner chunks of a sharded
+    array ``many(buffer, parts)`` (or None) for several cut from one buffer, ``alone(task)``
+    (whether a chunk goes through ``on_chunk`` on its own) and the read's :class:`_Scatter`
+    (or None).  A chunk of
     which the read takes only elements near its start is decoded only up to them
     (``prefix``, when the encoding allows it)."""
     view = basic_view(plan, out)
@@ -155,7 +161,7 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
                                                   boxes.ok.tolist())]
     # (unsharded chunks go through ``many`` only when read in groups: group_read)
     many = _many_handler(scatter, on_chunk) if not unsharded or state.store.reads_into else None
-    return on_chunk, many, alone
+    return on_chunk, many, alone, scatter
 
 
 class _Scatter:

@@ -109,6 +109,16 @@ class NativeZstd:
             ctx = self._local.ctx = _Ctx(self._create, self._free)
         return ctx.ptr
 
+    def frame_functions(self) -> tuple[int, int, int, int] | None:
+        """(content size, decompress, this thread's context, C's ``memmove``): what
+        compiled kernels call to decode one frame whole
+        (:func:`~exzarr.kernels.decode_scatter.decode_copy`), or None where pointers are
+        not 64-bit."""
+        if self.addresses is None:
+            return None
+        content_size, decompress, memmove = self.addresses
+        return content_size, decompress, self.context(), memmove
+
     def scatter(self, src: np.ndarray, starts: np.ndarray, stops: np.ndarray, nbytes: int,
                 scratch: np.ndarray, out: np.ndarray, bases: np.ndarray, skips: np.ndarray,
                 extents: np.ndarray, out_strides: np.ndarray, chunk_strides: np.ndarray,
@@ -276,6 +286,15 @@ class NativeBlosc:
                         pass  # zstd frames go c-blosc's way
             self._local.funcs = funcs
         return funcs
+
+    def frame_functions(self) -> tuple[int, int, int, int] | None:
+        """:meth:`NativeZstd.frame_functions` for c-blosc's whole-frame route, or None
+        when the frames go block by block (:meth:`scatter`, faster where the streams'
+        decompressors are there); imports Numba."""
+        if self.streams is not None:
+            return None
+        content_size, decompress, memmove = self.addresses
+        return content_size, decompress, self._function, memmove
 
     def scatter(self, src: np.ndarray, starts: np.ndarray, stops: np.ndarray, nbytes: int,
                 scratch: np.ndarray, out: np.ndarray, bases: np.ndarray, skips: np.ndarray,

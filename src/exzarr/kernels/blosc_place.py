@@ -178,8 +178,9 @@ def blosc_place(funcs, content_size, decompress, ctx, copy, src, starts, stops, 
     of frames done: ``len(starts)``, or the index of the first frame refused."""
     n = starts.shape[0]
     m = out_strides.shape[0]
-    if funcs.shape[0] < 4 or not box_ok(stops, bases, skips, extents, n, m, nbytes,
-                                        out_strides, chunk_strides, item, scratch.shape[0]):
+    if funcs.shape[0] < 4 or n and stops.shape[0] < n or not box_ok(
+            bases, skips, extents, n, m, nbytes, out_strides, chunk_strides, item,
+            scratch.shape[0]):
         return 0
     base_src = src.ctypes.data
     dst = scratch.ctypes.data
@@ -188,7 +189,7 @@ def blosc_place(funcs, content_size, decompress, ctx, copy, src, starts, stops, 
     streams = np.zeros(MAX_SPLITS, dtype=np.int64)  # where each stream of a block is
     in_order = forward(chunk_strides, m)  # (block by block: the rows in the frame's order)
     for i in range(n):
-        row_bytes = box_row_bytes(i, starts, stops, bases, skips, extents, m, nbytes,
+        row_bytes = box_row_bytes(i, starts[i], stops[i], bases, skips, extents, m, nbytes,
                                   out_strides, chunk_strides, item, src.shape[0],
                                   out.shape[0])
         if row_bytes < 0:

@@ -35,12 +35,12 @@ __all__ = ["decode_scatter", "box_ok", "box_row_bytes", "rows_contiguous", "forw
 
 
 @register_jitable
-def box_ok(stops, bases, skips, extents, n, m, nbytes, out_strides, chunk_strides, item,
+def box_ok(bases, skips, extents, n, m, nbytes, out_strides, chunk_strides, item,
            scratch_size):
-    """Whether the arrays of a batch of ``n`` frames are consistent (the per-call checks of
-    :func:`decode_scatter`)."""
+    """Whether the box arrays of ``n`` frames are consistent (the per-call checks of
+    :func:`decode_scatter`; the caller checks its own arrays of frames)."""
     if n and (scratch_size < nbytes or m == 0 or chunk_strides.shape[0] != m
-              or extents.shape[1] != m or stops.shape[0] < n or bases.shape[0] < n
+              or extents.shape[1] != m or bases.shape[0] < n
               or skips.shape[0] < n or extents.shape[0] < n or item <= 0):
         return False
     for d in range(m):
@@ -50,13 +50,14 @@ def box_ok(stops, bases, skips, extents, n, m, nbytes, out_strides, chunk_stride
 
 
 @register_jitable
-def box_row_bytes(i, starts, stops, bases, skips, extents, m, nbytes, out_strides,
+def box_row_bytes(i, start, stop, bases, skips, extents, m, nbytes, out_strides,
                   chunk_strides, item, src_size, end_out):
     """The bytes of the items of one row of frame ``i``'s box (its last dimension), or -1
-    when the frame's bytes or its box reach outside ``src``, the chunk or the output.
+    when the frame's bytes (``start:stop`` of ``src``) or its box reach outside ``src``,
+    the chunk or the output.
     The row's items are contiguous on both sides or not (:func:`rows_contiguous`); in
     the chunk the box may run backwards along a dimension (a negative stride)."""
-    if starts[i] < 0 or stops[i] < starts[i] or stops[i] > src_size:
+    if start < 0 or stop < start or stop > src_size:
         return -1
     b = bases[i]
     end_out_item = b + item  # the end of the box's last item, in the output
@@ -206,15 +207,15 @@ def decode_scatter(content_size, decompress, ctx, copy, src, starts, stops, nbyt
     number of frames done: ``len(starts)``, or the index of the first frame refused."""
     n = starts.shape[0]
     m = out_strides.shape[0]
-    if not box_ok(stops, bases, skips, extents, n, m, nbytes, out_strides, chunk_strides,
-                  item, scratch.shape[0]):
+    if n and stops.shape[0] < n or not box_ok(bases, skips, extents, n, m, nbytes, out_strides,
+                                              chunk_strides, item, scratch.shape[0]):
         return 0
     base_src = src.ctypes.data
     dst = scratch.ctypes.data
     base_out = out.ctypes.data
     at = np.zeros(m, dtype=np.int64)
     for i in range(n):
-        row_bytes = box_row_bytes(i, starts, stops, bases, skips, extents, m, nbytes,
+        row_bytes = box_row_bytes(i, starts[i], stops[i], bases, skips, extents, m, nbytes,
                                   out_strides, chunk_strides, item, src.shape[0],
                                   out.shape[0])
         if row_bytes < 0:

@@ -23,6 +23,7 @@ from ..errors import ReadOnlyError, StorageError, where
 if TYPE_CHECKING:  # any object with the buffer protocol (collections.abc.Buffer from 3.12)
     from typing_extensions import Buffer as BytesLike
 
+    from .direct_reads import DirectReads
     from .direct_writes import DirectWrites
 
 ByteRange = Tuple[int, Optional[int]]
@@ -181,6 +182,12 @@ class Store(abc.ABC):
         """The files that writing ``keys`` atomically means, for compiled code to write
         itself (:class:`~exzarr.storage.direct_writes.DirectWrites`), or None: write them
         with :meth:`set_parts` (always, where not :attr:`writes_directly`)."""
+        return None
+
+    def direct_reads(self, keys: list[str]) -> DirectReads | None:
+        """The files of ``keys``, for compiled code to read itself
+        (:class:`~exzarr.storage.direct_reads.DirectReads`), or None: read them with
+        :meth:`get` or :meth:`read_into`."""
         return None
 
     def set_many(self, items: Mapping[str, bytes]) -> None:

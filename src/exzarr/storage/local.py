@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ..errors import AccessDeniedError, StorageError, where
 from . import reaper
 from .base import Buffer, ByteRange, Store
+from .direct_reads import DirectReads, functions as direct_read_functions
 from .direct_writes import DirectWrites, functions as direct_functions
 from .keys import InvalidKeyError, resolve_range, validate_key, validate_prefix
 from .tempfiles import (STALE_AFTER, TMP_MARK, TempFile, TempFolders, scan_dir, sweep_dir,
@@ -208,6 +209,14 @@ class LocalStore(Store):
                 done += n
             return done
         return self._on_descriptor(key, self._path(key), read)
+
+    def direct_reads(self, keys: list[str]) -> DirectReads | None:
+        """Each key's file (:mod:`exzarr.storage.direct_reads`); None where compiled code
+        cannot read them (kernels off, no C functions, a root whose path C cannot take)."""
+        fs = direct_read_functions() if self.reads_into else None
+        if fs is None or "\0" in self._root:  # (C paths end at a NUL)
+            return None
+        return DirectReads(fs, [self._path(key) for key in keys])
 
     def read_rows(self, key: str, out: np.ndarray, base: int, rows: np.ndarray,
                   row_bytes: int) -> bool | None:
