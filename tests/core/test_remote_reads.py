@@ -18,6 +18,7 @@ from exzarr import executor
 from exzarr.array import sharded
 from exzarr.array.fetch import REMOTE_WRITES_IN_FLIGHT
 from exzarr.errors import DecompressionError, StorageError
+from exzarr.kernels import jit
 from exzarr.storage import MemoryStore
 
 SHAPE, CHUNKS, SHARDS = (96, 128), (4, 8), (16, 32)   # 6 x 4 = 24 shards of 4 x 4 inner chunks
@@ -318,11 +319,15 @@ def test_local_shard_truncated_or_deleted_mid_read_is_a_typed_error(region, tmp_
 
 class _CountingLocal(ez.storage.LocalStore):
     """A local store that counts ``read_into`` calls and can delete a shard right after
-    its index is read."""
+    its index is read; ``direct=False``: no files for compiled code to read (the Python
+    route of ``array/sharded``, not that of ``array/shard_files``)."""
 
-    def __init__(self, root, vanish=None):
+    def __init__(self, root, vanish=None, direct=True):
         super().__init__(root)
-        self.into_calls, self.vanish = 0, vanish
+        self.into_calls, self.vanish, self.direct = 0, vanish, direct
+
+    def direct_reads(self, keys):
+        return super().direct_reads(keys) if self.direct else None
 
     def get(self, key, byte_range=None):
         v = super().get(key, byte_range)
@@ -335,11 +340,13 @@ class _CountingLocal(ez.storage.LocalStore):
         return super().read_into(key, start, out)
 
 
+@pytest.mark.parametrize("direct", [True, False])
 @pytest.mark.parametrize("threads", [1, 3])
-def test_local_sharded_reads_go_into_a_reused_buffer(tmp_path, threads):
-    """Local shards' coalesced ranges are read into each thread's buffer (``read_into``),
-    decoded before the next range overwrites it: every region reads as NumPy says."""
-    store = _CountingLocal(str(tmp_path / "a.zarr"))
+def test_local_sharded_reads_go_into_a_reused_buffer(tmp_path, threads, direct):
+    """Local shards' coalesced ranges are read into each thread's buffer (by compiled code,
+    or by ``read_into`` from Python), decoded before the next range overwrites it: every
+    region reads as NumPy says."""
+    store = _CountingLocal(str(tmp_path / "a.zarr"), direct=direct)
     z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
     d = data()
     z[...] = d
@@ -349,7 +356,7 @@ def test_local_sharded_reads_go_into_a_reused_buffer(tmp_path, threads):
             r0, c0 = rng.integers(0, SHAPE[0] - 1), rng.integers(0, SHAPE[1] - 1)
             r1, c1 = rng.integers(r0 + 1, SHAPE[0] + 1), rng.integers(c0 + 1, SHAPE[1] + 1)
             np.testing.assert_array_equal(z[r0:r1, c0:c1].read(), d[r0:r1, c0:c1])
-    assert store.into_calls > 0
+    assert (store.into_calls == 0) == (direct and jit.enabled())
 
 
 def test_memory_store_reads_ranges_with_get(monkeypatch):
@@ -362,8 +369,9 @@ def test_memory_store_reads_ranges_with_get(monkeypatch):
     np.testing.assert_array_equal(z[5:40, 3:90].read(), data()[5:40, 3:90])
 
 
-def test_local_shard_deleted_after_its_index_is_a_typed_error(tmp_path):
-    store = _CountingLocal(str(tmp_path / "a.zarr"), vanish="c/3/1")
+@pytest.mark.parametrize("direct", [True, False])
+def test_local_shard_deleted_after_its_index_is_a_typed_error(tmp_path, direct):
+    store = _CountingLocal(str(tmp_path / "a.zarr"), vanish="c/3/1", direct=direct)
     z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
     z[...] = data()
     with ez.config.set(threads=2), pytest.raises(DecompressionError, match="c/3/1.*retry"):

@@ -19,7 +19,7 @@ from exzarr.codecs.direct import native_zstd
 from exzarr.errors import DecompressionError
 from exzarr.kernels import jit
 from exzarr.kernels.decode_scatter import decode_scatter
-from exzarr.storage import MemoryStore
+from exzarr.storage import LocalStore, MemoryStore
 from exzarr.testing.strategies import basic_keys
 
 
@@ -62,18 +62,24 @@ STORES = {"memory": lambda tmp: MemoryStore(), "local": lambda tmp: str(tmp / "a
 
 
 @pytest.mark.parametrize("store", sorted(STORES))
-def test_whole_inner_chunks_are_decoded_in_batches(store, tmp_path, batches):
+def test_whole_inner_chunks_are_decoded_in_batches(store, tmp_path, batches, spy_kernel):
+    # (local files: read and decoded by the threads' compiled calls, array/shard_files)
+    files = spy_kernel("exzarr.kernels.read_scatter", "read_scatter", 8)
     z, d = make(STORES[store](tmp_path))
     np.testing.assert_array_equal(z.read(), d)
-    assert batches and all(done == given for given, done in batches)
     every = -(-100 // 8) * -(-90 // 6)  # the array's edge chunks too: boxes of them
+    if store == "local":
+        assert not batches and sum(done for _, done in files) == every
+    else:
+        assert batches and all(done == given for given, done in batches) and not files
     if store == "no-ranges":  # each shard's inner chunks are shared among the threads
         assert sum(done for _, done in batches) >= every // 2
-    else:
+    elif store != "local":
         assert sum(done for _, done in batches) == every
     batches.clear()
+    files.clear()
     np.testing.assert_array_equal(z[3:97, 5:80].read(), d[3:97, 5:80])
-    assert batches
+    assert batches or (files and store == "local")
 
 
 @pytest.mark.parametrize("key", [(5, slice(None)), (slice(3, 97), 40), (slice(None), -1),
@@ -340,6 +346,8 @@ def test_batches_of_neighbouring_tasks_pass_their_boxes_as_views(tmp_path, monke
         return real(self, buf, starts, stops, idx)
 
     monkeypatch.setattr(reader._Scatter, "__call__", spy)
+    # (a local store without files for compiled code: the Python route, array/sharded)
+    monkeypatch.setattr(LocalStore, "direct_reads", lambda self, keys: None)
     z, d = make(str(tmp_path / "a.zarr"))
     # whole shards: a range runs on past the end of a row of inner chunks to the next row,
     # whose tasks are not next to it in the plan of a read wider than one shard

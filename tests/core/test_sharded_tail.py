@@ -1,6 +1,9 @@
 """The end of a sharded read from a local directory: the last inner chunks are read one
 per task (``sharded.TAIL_CHUNKS`` per thread), not in the coalesced ranges of several,
-so the threads finish together; the data is the same."""
+so the threads finish together; the data is the same.  Both routes: the compiled one
+(``array/shard_files``: each range a job of ``read_scatter``) and the Python one (each
+range a task that reads it and calls ``decode_scatter``: a store without files for
+compiled code)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import pytest
 
 import exzarr as ez
 from exzarr import config
+from exzarr.storage import LocalStore
 from exzarr.codecs.byte_ranges import CoalescedRange
 from exzarr.codecs.direct import native_zstd
 from exzarr.kernels import jit
@@ -68,41 +72,66 @@ needs_kernel = pytest.mark.skipif(
     reason="needs numcodecs' libzstd bound and Numba on")
 
 
+class NoDirect(LocalStore):
+    """Local files without compiled reads: the Python route."""
+
+    def direct_reads(self, keys):
+        return None
+
+
+@pytest.fixture(params=["compiled", "python"])
+def route(request, spy_kernel, monkeypatch):
+    """(store class, sizes()): the parts per range (inner chunks per job or task) of the
+    reads made since, on the route asked for."""
+    if request.param == "python":
+        calls = spy_kernel("exzarr.kernels.decode_scatter", "decode_scatter", 5)
+        assert_all = lambda: all(done == given for given, done in calls)  # noqa: E731
+        return NoDirect, lambda: (assert_all() and None) or [g for g, _ in calls]
+    mod = importlib.import_module("exzarr.kernels.read_scatter")
+    real = mod.read_scatter
+    jobs: dict[int, list[int]] = {}  # per shard's jobs (each thread's call sees them all)
+
+    def spy(*args):
+        jobs[id(args[5])] = np.diff(args[5]).tolist()  # (first: frames per job)
+        return real(*args)
+    monkeypatch.setattr(mod, "read_scatter", spy)
+    return LocalStore, lambda: [n for sizes in jobs.values() for n in sizes]
+
+
 @needs_kernel
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_the_last_inner_chunks_are_read_one_per_task(tmp_path, spy_kernel, monkeypatch,
-                                                     threads):
+def test_the_last_inner_chunks_are_read_one_per_task(tmp_path, route, monkeypatch, threads):
     monkeypatch.setattr(sharded, "TAIL_MIN_BYTES", 256)  # (inner chunks of 8x8 float32)
-    calls = spy_kernel("exzarr.kernels.decode_scatter", "decode_scatter", 5)
-    z, d = stored(tmp_path)
+    store, sizes_of = route
+    z, d = stored(tmp_path, store)
     with config.set(threads=threads):
         np.testing.assert_array_equal(z[KEY].read(), d[KEY])
-    sizes = [given for given, done in calls]
-    assert all(done == given for given, done in calls)
+    sizes = sizes_of()
     assert sum(sizes) == 8 * 12
     tail = sharded.TAIL_CHUNKS * threads
     assert sizes.count(1) == tail  # the end, one inner chunk per task
     assert len(sizes) == 4 + tail  # the rest in one range per shard
-    if threads == 1:  # one thread takes the ranges in the order they are made
+    if threads == 1 or store is LocalStore:  # (the jobs: in the order they are made)
         assert sizes[-tail:] == [1] * tail
 
 
 @needs_kernel
-def test_small_inner_chunks_stay_in_their_ranges(tmp_path, spy_kernel):
+def test_small_inner_chunks_stay_in_their_ranges(tmp_path, route):
     """Below ``TAIL_MIN_BYTES`` an inner chunk decodes faster than a task costs: the
     ranges stay whole (here one per shard)."""
-    calls = spy_kernel("exzarr.kernels.decode_scatter", "decode_scatter", 5)
-    z, d = stored(tmp_path)
+    store, sizes_of = route
+    z, d = stored(tmp_path, store)
     np.testing.assert_array_equal(z[KEY].read(), d[KEY])
-    assert sorted(given for given, _ in calls) == [24, 24, 24, 24]
+    assert sorted(sizes_of()) == [24, 24, 24, 24]
 
 
 KEY = (slice(3, 61), slice(5, 90))  # 8 rows of 12 inner chunks of 8x8, across 4 shards
 
 
-def stored(tmp_path):
+def stored(tmp_path, store=LocalStore):
     d = (np.random.default_rng(1).standard_normal((64, 96)) * 9).round(1).astype("f4")
-    z = ez.create(str(tmp_path / "a.zarr"), shape=d.shape, chunks=(8, 8), shards=(32, 48),
-                  dtype="f4", compressor={"name": "zstd", "configuration": {"level": 1}})
+    z = ez.create(store(str(tmp_path / "a.zarr")), shape=d.shape, chunks=(8, 8),
+                  shards=(32, 48), dtype="f4",
+                  compressor={"name": "zstd", "configuration": {"level": 1}})
     z[...] = d
     return z, d

@@ -300,3 +300,14 @@ def test_ranged_reads_as_slicing_even_past_any_file_size(tmp_path, rng):
     assert s.get("missing", rng) is None
     os.mkdir(tmp_path / "d")
     assert s.get("d", rng) is None  # a directory is no value
+
+
+@pytest.mark.parametrize("start", [1 << 62, (1 << 63) - 3, 1 << 63, (1 << 64) - 2, 1 << 70])
+def test_reads_into_a_buffer_from_past_any_file_size(tmp_path, start):
+    """``read_into`` from an offset no file reaches (a damaged shard index may ask for
+    one) reads nothing, as slicing would, never an OverflowError."""
+    s = LocalStore(str(tmp_path))
+    s.set("v", b"0123456789")
+    out = memoryview(bytearray(b"\xee" * 8))
+    assert s.read_into("v", start, out) == 0 and bytes(out) == b"\xee" * 8
+    assert s.read_into("missing", start, out) is None

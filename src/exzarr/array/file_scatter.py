@@ -1,17 +1,19 @@
-"""Unsharded reads of several chunks from local files, done by compiled code on every
-thread at once: each thread runs :func:`~exzarr.kernels.read_scatter.read_scatter`, which
-takes the next chunk, reads its file, decodes it and places its box in the output,
-without the GIL, until none is left.  Read in groups from Python instead
-(:mod:`exzarr.array.group_read`), the interpreter's share was ~5 % of a one-thread read
-of 25 zstd chunks of 1 MiB, under the GIL the threads queue for.
+"""Reads of several chunks from local files, done by compiled code on every thread at
+once: each thread runs :func:`~exzarr.kernels.read_scatter.read_scatter`, which takes the
+next job (a chunk's file, or a range of a shard holding several inner chunks), reads its
+bytes, decodes its chunks and places their boxes in the output, without the GIL, until
+none is left.  Read from Python instead (in groups, :mod:`exzarr.array.group_read`, or a
+shard's ranges one by one, :mod:`exzarr.array.sharded`), the interpreter's share was
+~5 % of a one-thread read of 25 zstd chunks of 1 MiB and ~10 % of one of 144 inner chunks
+of 256 KiB, under the GIL the threads queue for.
 
 It takes the chunks whose frames compiled code decodes whole (zstd, or blosc where its
-streams' decompressors are missing; the decoder's ``frame_functions``) when every chunk's
-box can be placed.  A chunk the read takes only the start of (``alone(task)``: decoded
-only up to what is needed), a missing chunk (fill_value) and any chunk the kernel did not
-do (a file it could not read, larger than the thread's buffer, a frame it refused) go
-through ``on_chunk`` afterwards, which reads the chunk through the store and says what is
-wrong.
+streams' decompressors are missing: the decoder's ``frame_functions``) when every chunk's
+box can be placed (:func:`usable`).  A chunk the read takes only the start of
+(``alone(task)``: decoded only up to what is needed), a missing chunk (fill_value) and
+any chunk the kernel did not do (a file it could not read, larger than the thread's
+buffer, a frame it refused) go through ``on_chunk`` afterwards, the checked way, which
+says what is wrong.
 """
 
 from __future__ import annotations
@@ -24,19 +26,63 @@ from .. import executor
 from .group_read import slot_bytes
 from .scratch import byte_scratch, scratch
 
-__all__ = ["read_files"]
+__all__ = ["usable", "Jobs", "read_files"]
 
 _BYTE = np.dtype(np.uint8)
 _I64 = np.dtype(np.int64)
 
 
+def usable(state, scatter) -> bool:
+    """Whether reads of this array's chunks (``scatter``: the read's ``_Scatter``, or
+    None) can go this way: a store whose files compiled code reads, a decoder that
+    decodes frames whole, every box placeable.  Loads Numba."""
+    return (scatter is not None and state.store.reads_into and scatter.ready()
+            and scatter.native.frame_functions() is not None
+            and bool(scatter.boxes.ok.all()))
+
+
+class Jobs:
+    """Jobs for :func:`~exzarr.kernels.read_scatter.read_scatter` (its arrays; ``files``:
+    the store's :class:`~exzarr.storage.direct_reads.DirectReads`; ``room``: the bytes
+    of each thread's buffer), with their shared counter and each frame's ``status``.
+    Every thread that calls :meth:`work` takes jobs until none is left."""
+
+    __slots__ = ("files", "scatter", "args", "room", "counter", "status")
+
+    def __init__(self, files, scatter, paths: np.ndarray, starts: np.ndarray,
+                 lengths: np.ndarray, first: np.ndarray, frame_starts: np.ndarray,
+                 frame_stops: np.ndarray, boxes: np.ndarray, room: int) -> None:
+        self.files, self.scatter, self.room = files, scatter, room
+        self.args = (paths, starts, lengths, first, frame_starts, frame_stops, boxes)
+        self.counter = np.zeros(1, dtype=_I64)
+        self.status = np.zeros(len(boxes), dtype=np.int8)
+
+    def work(self, _: object = None) -> None:
+        """Take jobs on this thread until none is left."""
+        from ..kernels.read_scatter import read_scatter  # (Numba: loaded by ready())
+
+        sc, files = self.scatter, self.files
+        b, nbytes = sc.boxes, sc.nbytes
+        content_size, decompress, ctx, copy = sc.native.frame_functions()
+        read_scatter(files.fs, files.names, *self.args, self.counter, self.status,
+                     content_size, decompress, ctx, copy,
+                     np.frombuffer(byte_scratch(self.room), dtype=_BYTE), nbytes,
+                     scratch((nbytes,), _BYTE), sc.flat, b.bases, b.skips, b.extents,
+                     b.out_strides, b.chunk_strides, sc.item)
+
+    def run(self, store) -> np.ndarray:
+        """Do every job on as many threads as the read has; each frame's status."""
+        executor.run(self.work, range(min(executor.threads(), len(self.args[0]))),
+                     store=store)
+        return self.status
+
+
 def read_files(state, tasks: list, scatter, on_chunk: Callable,
                alone: Callable[[Any], bool]) -> bool:
-    """Read ``tasks`` (every task of a basic read of two or more chunks) this way; False
-    when it cannot apply (nothing done: read them the usual way)."""
+    """Read ``tasks`` (every task of a basic read of two or more unsharded chunks) this
+    way; False when it cannot apply (nothing done: read them the usual way)."""
     store = state.store
-    if (scatter is None or not store.reads_into or not scatter.ready()
-            or scatter.native.frame_functions() is None or not scatter.boxes.ok.all()):
+    if not usable(state, scatter):
         return False
     rest: list = []
     lone: list = []
@@ -47,26 +93,12 @@ def read_files(state, tasks: list, scatter, on_chunk: Callable,
     if files is None:
         return False
     n = len(rest)
-    native, boxes, nbytes = scatter.native, scatter.boxes, scatter.nbytes
-    room = slot_bytes(nbytes)
     whole = np.full(n, -1, dtype=_I64)  # (lengths and frame stops: the whole file)
     zeros = np.zeros(n, dtype=_I64)
-    first = np.arange(n + 1, dtype=_I64)  # (one frame per file)
-    index = np.fromiter((t.index for t in rest), dtype=_I64, count=n)
-    status = np.zeros(n, dtype=np.int8)
-    counter = np.zeros(1, dtype=_I64)
-
-    def work(_: int) -> None:
-        from ..kernels.read_scatter import read_scatter  # (Numba: loaded by ready())
-
-        content_size, decompress, ctx, copy = native.frame_functions()
-        read_scatter(files.fs, files.names, files.paths, zeros, whole, first, zeros, whole,
-                     index, counter, status, content_size, decompress, ctx, copy,
-                     np.frombuffer(byte_scratch(room), dtype=_BYTE), nbytes,
-                     scratch((nbytes,), _BYTE), scatter.flat, boxes.bases, boxes.skips,
-                     boxes.extents, boxes.out_strides, boxes.chunk_strides, scatter.item)
-
-    executor.run(work, range(min(executor.threads(), n)), store=store)
+    status = Jobs(files, scatter, files.paths, zeros, whole,
+                  np.arange(n + 1, dtype=_I64),  # (one frame per file)
+                  zeros, whole, np.fromiter((t.index for t in rest), dtype=_I64, count=n),
+                  slot_bytes(scatter.nbytes)).run(store)
     from ..kernels.read_scatter import DONE, MISSING
 
     late = [(t, state.chunk_key(t.coords), False) for t in lone]

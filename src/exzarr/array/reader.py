@@ -22,6 +22,7 @@ from .file_scatter import read_files
 from .group_read import group_reader
 from .point_read import point_of, read_point
 from .scratch import scratch
+from .shard_files import read_shard_files
 from .gather import (BasicTuples, Boxes, basic_view, decode_start, elem_strides, prefix_nbytes,
                      row_offsets, unit_offsets)
 from .sharded import each_part, fetch_inner_chunks
@@ -82,7 +83,8 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
         groups = (group_reader(state, on_chunk, many, alone)
                   if not sharded and rows is None else None)
         if sharded and many is not None:
-            fetch_inner_chunks(state, plan, on_chunk, many=many)
+            if not read_shard_files(state, plan, scatter, on_chunk):
+                fetch_inner_chunks(state, plan, on_chunk, many=many)
         elif rows is not None:
             executor.run(rows, list(plan), store=state.store)
         elif groups is not None:

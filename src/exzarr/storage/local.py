@@ -202,7 +202,9 @@ class LocalStore(Store):
 
         def read(fd: int) -> int:
             done = 0
-            while done < view.nbytes:
+            # (no file reaches 2**62 bytes: a start beyond is past its end, not an offset
+            # the system call could take, as a damaged shard index may ask for)
+            while done < view.nbytes and start + done < 1 << 62:
                 n = os.preadv(fd, [view[done:]], start + done)
                 if n == 0:  # the end of the file
                     break

@@ -1,0 +1,125 @@
+"""Reads of a sharded array's inner chunks from local files, done by compiled code
+(:mod:`exzarr.array.file_scatter`).  The caller reads each shard's index and plans its
+coalesced ranges (:data:`~exzarr.array.sharded.RANGE_TASK_BYTES` at most, the last
+shard's last inner chunks one per range so that the threads finish together) and hands
+the shard over as soon as it is planned, once per thread
+(:func:`~exzarr.executor.run_fed`): every thread that takes it joins the shard's jobs
+(range after range: read it, decode its inner chunks, place their boxes) and then takes
+the next shard, while the caller plans the rest and then joins too.
+Empty inner chunks and missing shards read as fill_value; any inner chunk the kernel did
+not do is read again the checked way (its range through the store, then ``on_chunk``),
+which says what is wrong (a truncated shard, a damaged frame).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .. import executor
+from ..codecs.sharding import inner_chunk_label
+from .file_scatter import Jobs, usable
+from . import sharded
+from .sharded import _checked, _local, _read_index, _split_tail
+
+__all__ = ["read_shard_files"]
+
+_I64 = np.dtype(np.int64)
+
+
+def read_shard_files(state, plan, scatter, on_chunk: Callable) -> bool:
+    """Read every inner-chunk task of ``plan`` this way; False when it cannot apply
+    (nothing done: read them the usual way)."""
+    store = state.store
+    if not usable(state, scatter) or store.direct_reads([]) is None:
+        return False
+    p = state.pipeline
+    cps = p.chunks_per_shard
+    threads = executor.threads()
+    # (the route of :mod:`~exzarr.array.sharded`'s settings, as that module has them now)
+    tail = sharded.TAIL_CHUNKS * threads if p.inner_spec.nbytes >= sharded.TAIL_MIN_BYTES else 0
+    shards: list[_Shard] = []
+    empty: list[tuple] = []  # (task, None, label): fill_value
+
+    def items():
+        blocks = iter(plan.by_block(cps))
+        block = next(blocks, None)
+        while block is not None:
+            shard, group = block
+            key = state.chunk_key(shard)
+            tasks_at = {_local(t.coords, shard, cps): t for t in group}
+            index, _ = _read_index(state, key)
+            block = next(blocks, None)  # (the next shard's tasks: made here, when needed)
+            if index is None:
+                empty.extend((t, None, inner_chunk_label(key, lc)) for lc, t in tasks_at.items())
+                continue
+            found, missing = p.plan_inner_reads(index, list(tasks_at),
+                                                max_size=sharded.RANGE_TASK_BYTES)
+            empty.extend((tasks_at[lc], None, inner_chunk_label(key, lc)) for lc in missing)
+            if block is None:
+                found = _split_tail(found, tail)
+            if found:
+                one = _Shard(store, key, found, tasks_at, scatter)
+                shards.append(one)
+                if one.jobs is not None:
+                    for _ in range(threads):  # (each thread that takes it joins its jobs)
+                        yield one.jobs
+
+    executor.run_fed(Jobs.work, items(), store=store)
+    late = empty + [job for one in shards for job in one.not_done(state)]
+    if late:
+        executor.run(lambda job: on_chunk(*job), late, store=store)
+    return True
+
+
+#: a range that ends this far into its shard or further goes the checked way (an index
+#: pointing there is damaged or hostile; its offsets do not fit the kernel's integers)
+_FAR = 1 << 62
+
+
+class _Shard:
+    """One shard's coalesced ranges as :class:`~exzarr.array.file_scatter.Jobs` (None
+    when there are none the kernel can take)."""
+
+    __slots__ = ("key", "ranges", "tasks_at", "jobs")
+
+    def __init__(self, store, key: str, ranges: list, tasks_at: dict, scatter) -> None:
+        near = [r for r in ranges if r.byte_range[1] < _FAR]
+        self.key, self.tasks_at = key, tasks_at
+        self.ranges = near + [r for r in ranges if r.byte_range[1] >= _FAR]
+        self.jobs: Jobs | None = None
+        n = len(near)
+        if not n:
+            return
+        first = np.zeros(n + 1, dtype=_I64)
+        np.cumsum([len(r.parts) for r in near], out=first[1:])
+        spans = np.array([r.byte_range for r in near], dtype=_I64)
+        frames = np.array([(a, b, tasks_at[lc].index) for r in near for lc, a, b in r.parts],
+                          dtype=_I64)
+        lengths = spans[:, 1] - spans[:, 0]
+        self.jobs = Jobs(store.direct_reads([key]), scatter, np.zeros(n, dtype=_I64),
+                         spans[:, 0], lengths, first, frames[:, 0], frames[:, 1],
+                         frames[:, 2], int(lengths.max()))
+
+    def not_done(self, state) -> list[tuple]:
+        """``(task, bytes, label)`` of every inner chunk the kernel did not do, its range
+        read again through the store (a short or vanished range raises here, as it does
+        read from Python)."""
+        from ..kernels.read_scatter import DONE
+
+        flags = [] if self.jobs is None else (self.jobs.status != DONE).tolist()
+        flags += [True] * (sum(len(r.parts) for r in self.ranges) - len(flags))
+        if not any(flags):
+            return []
+        redo: list[tuple] = []
+        j = 0
+        key = self.key
+        for r in self.ranges:
+            todo = [part for part, f in zip(r.parts, flags[j:j + len(r.parts)]) if f]
+            j += len(r.parts)
+            if todo:
+                buf = _checked(state, key, r, state.store.get(key, r.byte_range))
+                redo.extend((self.tasks_at[lc], buf[a:b], inner_chunk_label(key, lc))
+                            for lc, a, b in todo)
+        return redo
