@@ -214,7 +214,7 @@ def _run(native, files, starts, lengths, first, fstarts, fstops, boxes, n_out, n
 
 
 def test_every_job_is_taken_by_one_thread(tmp_path):
-    from exzarr.kernels.read_scatter import DONE
+    from exzarr.kernels.job_status import DONE
 
     native, chunks, paths = _frames(tmp_path, 200)
     files = DirectReads(functions(), paths)
@@ -227,7 +227,7 @@ def test_every_job_is_taken_by_one_thread(tmp_path):
 
 
 def test_ranges_of_several_frames_and_what_is_refused(tmp_path):
-    from exzarr.kernels.read_scatter import DONE, MISSING, REFUSED, WAITING
+    from exzarr.kernels.job_status import DONE, MISSING, REFUSED, WAITING
 
     native, chunks, paths = _frames(tmp_path, 3)
     blobs = [open(p, "rb").read() for p in paths]
@@ -257,7 +257,7 @@ def test_ranges_of_several_frames_and_what_is_refused(tmp_path):
 
 
 def test_a_whole_file_as_large_as_the_buffer_is_refused(tmp_path):
-    from exzarr.kernels.read_scatter import REFUSED
+    from exzarr.kernels.job_status import REFUSED
 
     native, _, paths = _frames(tmp_path, 1)
     size = os.path.getsize(paths[0])

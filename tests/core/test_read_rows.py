@@ -1,9 +1,12 @@
 """Uncompressed chunks read from local files straight into the output's rows
-(``LocalStore.read_rows``, ``exzarr.kernels.read_rows``): every read equals NumPy and the
+(``exzarr.kernels.read_rows``: every thread's compiled call taking chunk after chunk, or
+``LocalStore.read_rows`` per chunk from Python): every read equals NumPy and the
 usual path (Numba off); chunks the read takes in part, missing chunks, and files of the
 wrong size go the usual way, which says what is wrong."""
 
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 import pytest
@@ -21,17 +24,52 @@ pytestmark = pytest.mark.skipif(not jit.numba_available() or not config.get().ji
                                 reason="needs Numba on (EXZARR_JIT=0 switches it off)")
 
 
-@pytest.fixture
-def row_reads(monkeypatch):
-    """The results of every ``read_rows`` call."""
-    seen: list[bool | None] = []
-    real = LocalStore.read_rows
+class Outcomes:
+    """What became of each chunk sent straight into its rows: True (read), None (no such
+    file), False (not done: read the usual way)."""
 
-    def spy(self, *args):
-        done = real(self, *args)
-        seen.append(done)
-        return done
-    monkeypatch.setattr(LocalStore, "read_rows", spy)
+    def __init__(self) -> None:
+        self.calls: list[bool | None] = []  # per ``read_rows`` call (the Python route)
+        self.statuses: dict[int, np.ndarray] = {}  # per read (the compiled route)
+
+    def append(self, done: bool | None) -> None:
+        self.calls.append(done)
+
+    def all(self) -> list:
+        names = {1: True, 2: None, 3: False}
+        return self.calls + [names.get(v, "waiting") for a in self.statuses.values()
+                             for v in a.tolist()]
+
+    def count(self, value) -> int:
+        return self.all().count(value)
+
+    def __contains__(self, value) -> bool:
+        return value in self.all()
+
+
+@pytest.fixture(params=["compiled", "python"])
+def row_reads(request, monkeypatch):
+    """The outcome of every chunk read into its rows: by the threads' compiled calls
+    (``read_rows_files``, array/row_read), or one ``LocalStore.read_rows`` call per chunk
+    (a store without files for compiled code)."""
+    seen = Outcomes()
+    if request.param == "python":
+        monkeypatch.setattr(LocalStore, "direct_reads", lambda self, keys: None)
+        real = LocalStore.read_rows
+
+        def spy(self, *args):
+            done = real(self, *args)
+            seen.append(done)
+            return done
+        monkeypatch.setattr(LocalStore, "read_rows", spy)
+        return seen
+    mod = importlib.import_module("exzarr.kernels.read_rows")
+    kernel = mod.read_rows_files
+
+    def spy_kernel(*args):
+        seen.statuses[id(args[5])] = args[5]  # (status: shared by the read's threads)
+        return kernel(*args)
+    monkeypatch.setattr(mod, "read_rows_files", spy_kernel)
     return seen
 
 

@@ -23,10 +23,11 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import executor
+from ..kernels.job_status import DONE, MISSING
 from .group_read import slot_bytes
 from .scratch import byte_scratch, scratch
 
-__all__ = ["usable", "Jobs", "read_files"]
+__all__ = ["usable", "Jobs", "read_files", "read_late"]
 
 _BYTE = np.dtype(np.uint8)
 _I64 = np.dtype(np.int64)
@@ -99,12 +100,17 @@ def read_files(state, tasks: list, scatter, on_chunk: Callable,
                   np.arange(n + 1, dtype=_I64),  # (one frame per file)
                   zeros, whole, np.fromiter((t.index for t in rest), dtype=_I64, count=n),
                   slot_bytes(scatter.nbytes)).run(store)
-    from ..kernels.read_scatter import DONE, MISSING
-
     late = [(t, state.chunk_key(t.coords), False) for t in lone]
     late.extend((rest[j], keys[j], s == MISSING)
                 for j, s in enumerate(status.tolist()) if s != DONE)
+    read_late(store, on_chunk, late)
+    return True
+
+
+def read_late(store, on_chunk: Callable, late: list[tuple[Any, str, bool]]) -> None:
+    """``on_chunk(task, bytes, key)`` for each ``(task, key, missing)`` the compiled calls
+    did not do (or were not given), the chunk read through the store (None where it is
+    known to be missing: fill_value), on the read's threads."""
     if late:
         executor.run(lambda job: on_chunk(job[0], None if job[2] else store.get(job[1]),
                                           job[1]), late, store=store)
-    return True

@@ -21,10 +21,11 @@ from .fetch import fetch_chunks
 from .file_scatter import read_files
 from .group_read import group_reader
 from .point_read import point_of, read_point
+from .row_read import RowReader
 from .scratch import scratch
 from .shard_files import read_shard_files
 from .gather import (BasicTuples, Boxes, basic_view, decode_start, elem_strides, prefix_nbytes,
-                     row_offsets, unit_offsets)
+                     unit_offsets)
 from .sharded import each_part, fetch_inner_chunks
 
 __all__ = ["read_selection", "chunk_geometry", "PREFIX_FRACTION"]
@@ -78,7 +79,7 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
     if plan.is_basic:
         on_chunk, many, alone, scatter = _basic_handlers(state, plan, out, decode, zero_copy,
                                                          prefix)
-        rows = _row_reader(state, plan, out, on_chunk) if zero_copy else None
+        rows = RowReader.make(state, plan, out, on_chunk, BATCH_MIN) if zero_copy else None
         sharded = state.pipeline.supports_partial_decode
         groups = (group_reader(state, on_chunk, many, alone)
                   if not sharded and rows is None else None)
@@ -86,7 +87,7 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
             if not read_shard_files(state, plan, scatter, on_chunk):
                 fetch_inner_chunks(state, plan, on_chunk, many=many)
         elif rows is not None:
-            executor.run(rows, list(plan), store=state.store)
+            rows.run(list(plan))
         elif groups is not None:
             tasks = list(plan)
             if not read_files(state, tasks, scatter, on_chunk, alone):
@@ -221,50 +222,6 @@ def _placer(scatter: _Scatter | None):
         stop = np.array([memoryview(raw).nbytes], dtype=np.int64)
         return scatter(raw, start, stop, slice(i, i + 1)) == 1
     return placed
-
-
-def _row_reader(state, plan: ChunkPlan, out: np.ndarray, on_chunk):
-    """``one(task)`` for reads of two or more chunks stored as their bytes in C order from
-    a store that reads a file straight into rows (``read_rows``: local files): a chunk the
-    read takes whole goes from the file into its box of ``out`` in one copy
-    (:mod:`exzarr.kernels.read_rows`), any other, or one the store did not read, through
-    ``on_chunk`` as usual.  None when that cannot apply to this read."""
-    store = state.store
-    read_rows = getattr(store, "read_rows", None)
-    chunks = plan.chunks
-    meta = state.meta
-    if (read_rows is None or not chunks or not config.get().jit or plan.nchunks < BATCH_MIN
-            or meta.order != "C"
-            or tuple(state.pipeline.spec.shape) != chunks or not out.flags.c_contiguous
-            or not out.flags.writeable):
-        return None
-    view = basic_view(plan, out)
-    item = out.dtype.itemsize
-    if view.ndim != len(chunks) or view.strides[-1] != item or min(view.strides) < 0:
-        return None
-    flat = out.reshape(-1).view(np.uint8)
-    start = view.ctypes.data - out.ctypes.data if view.size else 0
-    strides = view.strides
-    rows = row_offsets(chunks, strides)
-    row_bytes = chunks[-1] * item
-    tuples = BasicTuples(plan)
-    shape = tuple(meta.shape)
-
-    def one(task) -> None:
-        key = state.chunk_key(task.coords)
-        at = tuples.whole_chunk_origin(task)
-        if (at is not None and plan.covers_chunk(task, shape)
-                and _extent(task.coords, chunks, shape) == chunks
-                and jit.numba_available()):  # (Numba loads on the first)
-            base = start + sum(o * s for o, s in zip(at, strides))
-            done = read_rows(key, flat, base, rows, row_bytes)
-            if done:
-                return
-            if done is None:  # no such chunk: fill_value
-                on_chunk(task, None, key)
-                return
-        on_chunk(task, store.get(key), key)
-    return one
 
 
 #: a read of this many inner chunks or more decodes them in compiled calls, one per buffer

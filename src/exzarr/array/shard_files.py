@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import executor
 from ..codecs.sharding import inner_chunk_label
+from ..kernels.job_status import DONE
 from .file_scatter import Jobs, usable
 from . import sharded
 from .sharded import _checked, _local, _read_index, _split_tail
@@ -106,8 +107,6 @@ class _Shard:
         """``(task, bytes, label)`` of every inner chunk the kernel did not do, its range
         read again through the store (a short or vanished range raises here, as it does
         read from Python)."""
-        from ..kernels.read_scatter import DONE
-
         flags = [] if self.jobs is None else (self.jobs.status != DONE).tolist()
         flags += [True] * (sum(len(r.parts) for r in self.ranges) - len(flags))
         if not any(flags):

@@ -13,9 +13,9 @@ thread of the read runs it at once: each takes the next job from a shared counte
 output as ``decode_scatter`` does (the same checks; a frame whose decoder is not given
 by addresses goes the caller's way).
 
-Nothing is raised here: each frame's ``status`` says what happened (:data:`DONE`,
-:data:`MISSING`: no such file, :data:`REFUSED`: anything else, from a read that failed to
-a frame that does not decode to exactly the chunk), and the caller takes every frame not
+Nothing is raised here: each frame's ``status`` says what happened
+(:mod:`exzarr.kernels.job_status`: done, its file missing, or refused, from a read that
+failed to a frame that does not decode to exactly the chunk), and the caller takes every frame not
 done its own checked way, which fills a missing chunk or says what is wrong.  A frame's
 box in the output is written only by a frame that decoded whole.
 
@@ -32,12 +32,9 @@ from .file_read import FAILED as _FAILED
 from .file_read import MISSING as _GONE
 from .file_read import read_range
 from .jit import lazy_njit
+from .job_status import DONE, MISSING, REFUSED
 
-__all__ = ["read_scatter", "WAITING", "DONE", "MISSING", "REFUSED"]
-
-#: a frame's ``status``: not taken (the call stopped early), decoded and placed, its
-#: file missing, or anything else (read failed, refused): for the caller to do
-WAITING, DONE, MISSING, REFUSED = 0, 1, 2, 3
+__all__ = ["read_scatter"]
 
 
 @lazy_njit
