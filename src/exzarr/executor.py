@@ -180,11 +180,17 @@ def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = N
 _DONE = object()
 
 
+#: how long :func:`run_fed`'s caller waits for a helper to take the first item (a pool
+#: busy with other calls may not start one soon: then the caller goes on making items)
+_HANDOFF_WAIT = 0.002
+
+
 def run_fed(fn: Callable[[T], None], items: Iterable[T], *, store: Store | None = None) -> None:
     """:func:`run` of items that take work to make (e.g. a generator that reads a shard's
     index before it yields that shard's tasks): the caller makes them while
     ``threads - 1`` workers already take the first ones, then takes its share of the rest,
-    so the threads start on the first item instead of waiting for the last one to be made.
+    so the threads start on the first item instead of waiting for the last one to be made
+    (the caller waits until a helper has taken the first item before it makes the next).
     The first error, of an item or of making them, stops the rest (items not yet taken
     are dropped, none is made after it) and is re-raised once the running items finish."""
     n = _n_threads(None, store)
@@ -201,7 +207,10 @@ def run_fed(fn: Callable[[T], None], items: Iterable[T], *, store: Store | None 
         with ready:
             while not queue and not made and not failed:
                 ready.wait()
-            return queue.popleft() if queue and not failed else _DONE
+            if not queue or failed:
+                return _DONE
+            ready.notify_all()  # (the caller may wait for its first item to be taken)
+            return queue.popleft()
 
     def stop() -> None:
         nonlocal failed
@@ -222,12 +231,19 @@ def run_fed(fn: Callable[[T], None], items: Iterable[T], *, store: Store | None 
     helpers = [pool.submit(work) for _ in range(n - 1)]
     try:
         try:
+            first = True
             for item in items:
                 with ready:
                     if failed:
                         break
                     queue.append(item)
                     ready.notify()
+                    if first:
+                        # the first item starts now, not when this thread next lets go of
+                        # the GIL (a helper woken to take it needs it), while the next
+                        # items are made
+                        ready.wait_for(lambda: not queue or failed, timeout=_HANDOFF_WAIT)
+                        first = False
         except BaseException:
             stop()
             raise

@@ -1,5 +1,7 @@
 """Unsharded reads of several chunks from a store that reads a file into a given buffer
-(local files): the chunks are read in groups, each group's encoded chunks side by side in
+(local files), where the threads' compiled calls cannot read them
+(:mod:`exzarr.array.file_scatter`: blosc chunks decoded block by block, a store without
+files for compiled code): the chunks are read in groups, each group's encoded chunks side by side in
 the thread's byte buffer (:func:`~exzarr.array.scratch.byte_scratch`), then decoded and
 placed by one compiled call (``many``, the handler the inner chunks of a shard go
 through).  One chunk at a time, the Python around each chunk's read and kernel call cost

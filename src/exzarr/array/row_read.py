@@ -67,10 +67,8 @@ class RowReader:
         """Where in the output (its bytes) the task's chunk starts when the read takes it
         whole, else None."""
         at = self.tuples.whole_chunk_origin(task)
-        chunks = self.plan.chunks
         if (at is None or not self.plan.covers_chunk(task, self.shape)
-                or any(min(c, s - i * c) != c
-                       for i, c, s in zip(task.coords, chunks, self.shape))):
+                or self.state.chunk_extent(task.coords) != self.plan.chunks):
             return None
         return self.start + sum(o * s for o, s in zip(at, self.strides))
 

@@ -13,6 +13,7 @@ which says what is wrong (a truncated shard, a damaged frame).
 
 from __future__ import annotations
 
+import itertools
 from typing import Callable
 
 import numpy as np
@@ -93,8 +94,7 @@ class _Shard:
         n = len(near)
         if not n:
             return
-        first = np.zeros(n + 1, dtype=_I64)
-        np.cumsum([len(r.parts) for r in near], out=first[1:])
+        first = np.array([0, *itertools.accumulate(len(r.parts) for r in near)], dtype=_I64)
         spans = np.array([r.byte_range for r in near], dtype=_I64)
         frames = np.array([(a, b, tasks_at[lc].index) for r in near for lc, a, b in r.parts],
                           dtype=_I64)

@@ -11,7 +11,9 @@ On a high-latency store (object stores) several shards are read at once
 (:func:`~exzarr.array.fetch.io_parallelism`, which also bounds the raw shards held in
 memory); each task decodes its shard's inner chunks under an
 :func:`~exzarr.executor.cpu_gate`, so the CPU threads work while the other shards' requests
-are in flight.  Elsewhere (local files, memory) every coalesced range of every shard is
+are in flight.  From local files whose inner chunks compiled code decodes whole, the threads'
+compiled calls read and decode the ranges themselves (:mod:`exzarr.array.shard_files`).
+Elsewhere (other local files, memory) every coalesced range of every shard is
 one task on the worker threads (read, then decode its inner chunks): no pause between
 shards, and the encoded bytes held beside the output are one bounded range per thread.
 The caller plans the shards one by one and reads their indexes while the threads already

@@ -10,6 +10,7 @@ the caller then reads that key through the store, which says what is wrong.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 
 import numpy as np
@@ -43,5 +44,6 @@ class DirectReads:
         encoded = [os.fsencode(f) + b"\0" for f in files]
         self.fs = fs
         self.names = np.frombuffer(bytearray(b"".join(encoded) or b"\0"), dtype=np.uint8)
-        ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
-        self.paths = ends - np.array([len(e) for e in encoded], dtype=np.int64)
+        # (made once per shard of a read, before its threads start: no NumPy on lists)
+        self.paths = np.array([0, *itertools.accumulate(len(e) for e in encoded[:-1])]
+                              if encoded else [], dtype=np.int64)
