@@ -6,6 +6,7 @@ the store and key.  (Counts and bounds only: no timing is asserted.)"""
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 import weakref
@@ -20,6 +21,8 @@ from exzarr.array.fetch import REMOTE_WRITES_IN_FLIGHT
 from exzarr.errors import DecompressionError, StorageError
 from exzarr.kernels import jit
 from exzarr.storage import MemoryStore
+
+shard_files = importlib.import_module("exzarr.array.shard_files")
 
 SHAPE, CHUNKS, SHARDS = (96, 128), (4, 8), (16, 32)   # 6 x 4 = 24 shards of 4 x 4 inner chunks
 
@@ -342,10 +345,11 @@ class _CountingLocal(ez.storage.LocalStore):
 
 @pytest.mark.parametrize("direct", [True, False])
 @pytest.mark.parametrize("threads", [1, 3])
-def test_local_sharded_reads_go_into_a_reused_buffer(tmp_path, threads, direct):
+def test_local_sharded_reads_go_into_a_reused_buffer(tmp_path, threads, direct, monkeypatch):
     """Local shards' coalesced ranges are read into each thread's buffer (by compiled code,
     or by ``read_into`` from Python), decoded before the next range overwrites it: every
     region reads as NumPy says."""
+    monkeypatch.setattr(shard_files, "MIN_INNER_BYTES", 0)  # (small inner chunks here)
     store = _CountingLocal(str(tmp_path / "a.zarr"), direct=direct)
     z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
     d = data()
@@ -370,7 +374,8 @@ def test_memory_store_reads_ranges_with_get(monkeypatch):
 
 
 @pytest.mark.parametrize("direct", [True, False])
-def test_local_shard_deleted_after_its_index_is_a_typed_error(tmp_path, direct):
+def test_local_shard_deleted_after_its_index_is_a_typed_error(tmp_path, direct, monkeypatch):
+    monkeypatch.setattr(shard_files, "MIN_INNER_BYTES", 0)
     store = _CountingLocal(str(tmp_path / "a.zarr"), vanish="c/3/1", direct=direct)
     z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
     z[...] = data()

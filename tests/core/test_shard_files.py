@@ -8,6 +8,8 @@ errors of the Python route."""
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -20,6 +22,8 @@ from exzarr.storage import LocalStore
 from exzarr.storage.direct_reads import functions
 from exzarr.testing.strategies import basic_keys
 
+shard_files = importlib.import_module("exzarr.array.shard_files")
+
 from .routes import read_both
 
 pytestmark = pytest.mark.skipif(functions() is None,
@@ -27,6 +31,12 @@ pytestmark = pytest.mark.skipif(functions() is None,
 
 ZSTD = {"name": "zstd", "configuration": {"level": 1}}
 SHAPE, CHUNKS, SHARDS = (60, 50), (6, 5), (24, 20)  # shards of 4 x 4 inner chunks
+
+
+@pytest.fixture(autouse=True)
+def small_inner_chunks_too(monkeypatch):
+    """The inner chunks here are small: take the route whatever their size."""
+    monkeypatch.setattr(shard_files, "MIN_INNER_BYTES", 0)
 
 
 @pytest.fixture
@@ -127,3 +137,17 @@ def test_random_reads_equal_numpy(tmp_path_factory, data):
     key = data.draw(basic_keys(SHAPE))
     with config.set(threads=data.draw(st.sampled_from([1, 2]))):
         np.testing.assert_array_equal(z[key].read(), want[key])
+
+
+@pytest.mark.parametrize("chunks, kernel", [((32, 32), False), ((128, 128), True)])
+def test_small_inner_chunks_keep_the_python_route(tmp_path, frames, monkeypatch, chunks,
+                                                  kernel):
+    """Below ``MIN_INNER_BYTES`` (64 KiB) the jobs cost more to set up than the Python
+    route's few ranges: 4 KiB inner chunks go that way, 64 KiB ones to the kernel."""
+    monkeypatch.setattr(shard_files, "MIN_INNER_BYTES", 64 << 10)
+    d = np.random.default_rng(6).standard_normal((256, 256)).astype("f4")
+    z = ez.create(LocalStore(str(tmp_path / "a")), shape=d.shape, chunks=chunks,
+                  shards=(256, 256), dtype="f4", compressor=ZSTD)
+    z[...] = d
+    np.testing.assert_array_equal(z[5:250, 3:200].read(), d[5:250, 3:200])
+    assert bool(frames) is kernel

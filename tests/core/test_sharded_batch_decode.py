@@ -7,6 +7,7 @@ so damaged chunks fail exactly as before and the data always equals NumPy."""
 from __future__ import annotations
 
 import functools
+import importlib
 import threading
 
 import numpy as np
@@ -62,8 +63,12 @@ STORES = {"memory": lambda tmp: MemoryStore(), "local": lambda tmp: str(tmp / "a
 
 
 @pytest.mark.parametrize("store", sorted(STORES))
-def test_whole_inner_chunks_are_decoded_in_batches(store, tmp_path, batches, spy_kernel):
-    # (local files: read and decoded by the threads' compiled calls, array/shard_files)
+def test_whole_inner_chunks_are_decoded_in_batches(store, tmp_path, batches, spy_kernel,
+                                                   monkeypatch):
+    # (local files: read and decoded by the threads' compiled calls, array/shard_files,
+    # whatever the size of the inner chunks)
+    monkeypatch.setattr(importlib.import_module("exzarr.array.shard_files"),
+                        "MIN_INNER_BYTES", 0)
     files = spy_kernel("exzarr.kernels.read_scatter", "read_scatter", 8)
     z, d = make(STORES[store](tmp_path))
     np.testing.assert_array_equal(z.read(), d)

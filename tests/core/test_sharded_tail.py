@@ -87,6 +87,8 @@ def route(request, spy_kernel, monkeypatch):
         calls = spy_kernel("exzarr.kernels.decode_scatter", "decode_scatter", 5)
         assert_all = lambda: all(done == given for given, done in calls)  # noqa: E731
         return NoDirect, lambda: (assert_all() and None) or [g for g, _ in calls]
+    monkeypatch.setattr(importlib.import_module("exzarr.array.shard_files"),
+                        "MIN_INNER_BYTES", 0)  # (small inner chunks here)
     mod = importlib.import_module("exzarr.kernels.read_scatter")
     real = mod.read_scatter
     jobs: dict[int, list[int]] = {}  # per shard's jobs (each thread's call sees them all)

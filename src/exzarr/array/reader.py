@@ -156,9 +156,10 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
                             plan, view) if use_scratch else None
     placed = _placer(scatter) if unsharded else None
     # per task, whether the read takes only the start of its chunk, for every box at once
-    # (None: not a box, asked of its selection)
+    # (None: not a box, asked of its selection); asked only of unsharded chunks (the inner
+    # chunks of a shard go in batches, :func:`_many_handler`, or one by one, ``on_chunk``)
     short: list[bool | None] | None = None
-    if scatter is not None and prefix is not None:
+    if scatter is not None and prefix is not None and unsharded:
         boxes = scatter.boxes
         short = [s if o else None for s, o in zip((boxes.ends(dtype.itemsize) <= most).tolist(),
                                                   boxes.ok.tolist())]
