@@ -14,6 +14,7 @@ which says what is wrong (a truncated shard, a damaged frame).
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Callable
 
 import numpy as np
@@ -51,22 +52,23 @@ def read_shard_files(state, plan, scatter, on_chunk: Callable) -> bool:
     shards: list[_Shard] = []
     empty: list[tuple] = []  # (task, None, label): fill_value
 
+    # shards in the read (a basic plan: one unit per dimension), so that the last one is
+    # known before it is planned, while each shard's tasks are made only when it is reached
+    n_shards = math.prod(len({piece.chunk[0] // cps[u.dims[0]] for piece in u.pieces})
+                         for u in plan.units)
+
     def items():
-        blocks = iter(plan.by_block(cps))
-        block = next(blocks, None)
-        while block is not None:
-            shard, group = block
+        for b, (shard, group) in enumerate(plan.by_block(cps)):
             key = state.chunk_key(shard)
             tasks_at = {_local(t.coords, shard, cps): t for t in group}
             index, _ = _read_index(state, key)
-            block = next(blocks, None)  # (the next shard's tasks: made here, when needed)
             if index is None:
                 empty.extend((t, None, inner_chunk_label(key, lc)) for lc, t in tasks_at.items())
                 continue
             found, missing = p.plan_inner_reads(index, list(tasks_at),
                                                 max_size=sharded.RANGE_TASK_BYTES)
             empty.extend((tasks_at[lc], None, inner_chunk_label(key, lc)) for lc in missing)
-            if block is None:
+            if b == n_shards - 1:
                 found = _split_tail(found, tail)
             if found:
                 one = _Shard(store, key, found, tasks_at, scatter)
