@@ -1,6 +1,6 @@
 """A MemoryStore that records every call (for tests that count store round trips)."""
 
-from exzarr.storage import MemoryStore
+from exzarr.storage import LocalStore, MemoryStore
 
 
 class CountingStore(MemoryStore):
@@ -44,3 +44,40 @@ class CountingStore(MemoryStore):
 
     def writes(self):
         return sum(1 for c in self.calls if c[0] == "set")
+
+
+class CountingLocal(LocalStore):
+    """A local store that counts whole reads (``get``) and reads into a buffer
+    (``read_into``); ``direct=False``: no files for compiled code to read itself (the
+    Python routes, not those of ``array/file_scatter`` and ``array/row_read``)."""
+
+    def __init__(self, root, direct=True):
+        super().__init__(root)
+        self.gets: list[str] = []
+        self.into: list[str] = []
+        self.direct = direct
+
+    def get(self, key, byte_range=None):
+        self.gets.append(key)
+        return super().get(key, byte_range)
+
+    def read_into(self, key, start, out):
+        self.into.append(key)
+        return super().read_into(key, start, out)
+
+    def direct_reads(self, keys):
+        return super().direct_reads(keys) if self.direct else None
+
+
+def stored_local(path, data, chunks, direct=True, **kw):
+    """(store, array): ``data`` written to a new zstd :class:`CountingLocal` array of
+    ``chunks`` (fill_value 0; ``kw`` as for ``exzarr.create``), its reads not counted."""
+    import exzarr as ez
+
+    store = CountingLocal(str(path), direct=direct)
+    z = ez.create(store, shape=data.shape, chunks=chunks, dtype=data.dtype, fill_value=0,
+                  **{"compressor": {"name": "zstd", "configuration": {"level": 1}}, **kw})
+    z[...] = data
+    store.gets.clear()
+    store.into.clear()
+    return store, z

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import exzarr as ez
 from exzarr import config
 from exzarr.errors import CodecError
-from exzarr.storage import LocalStore
 from exzarr.storage.direct_reads import DirectReads, functions
 from exzarr.testing.strategies import basic_keys
 
+from .counting import CountingLocal, stored_local
 from .routes import read_both
 
 pytestmark = pytest.mark.skipif(functions() is None,
@@ -36,25 +36,7 @@ def jobs(spy_kernel):
     return spy_kernel("exzarr.kernels.read_scatter", "read_scatter", 2)
 
 
-class Counting(LocalStore):
-    """A local store that counts whole reads (``get``): what the kernel did not do."""
-
-    def __init__(self, root):
-        super().__init__(root)
-        self.gets: list[str] = []
-
-    def get(self, key, byte_range=None):
-        self.gets.append(key)
-        return super().get(key, byte_range)
-
-
-def stored(path, data, chunks, **kw):
-    store = Counting(str(path))
-    z = ez.create(store, shape=data.shape, chunks=chunks, dtype=data.dtype, fill_value=0,
-                  **{"compressor": ZSTD, **kw})
-    z[...] = data
-    store.gets.clear()
-    return store, z
+stored = stored_local
 
 
 def chunk_gets(store) -> list[str]:
@@ -81,7 +63,7 @@ def test_reads_are_done_by_the_kernel_and_equal_numpy(tmp_path, jobs, threads):
 @pytest.mark.parametrize("fmt", [2, 3])
 def test_missing_chunks_and_the_start_of_chunks_go_the_checked_way(tmp_path, jobs, fmt):
     d = np.random.default_rng(1).standard_normal((40, 36)).astype("f8")
-    store = Counting(str(tmp_path / "a"))
+    store = CountingLocal(str(tmp_path / "a"))
     z = ez.create(store, shape=d.shape, chunks=(10, 9), dtype=d.dtype, fill_value=-1.5,
                   compressor=ZSTD, zarr_format=fmt)
     z[...] = d

@@ -16,9 +16,9 @@ import exzarr as ez
 from exzarr import config
 from exzarr.array import group_read
 from exzarr.kernels import jit
-from exzarr.storage import LocalStore
 from exzarr.testing.strategies import basic_keys
 
+from .counting import stored_local
 from .routes import read_both
 
 pytestmark = pytest.mark.skipif(not jit.numba_available() or not config.get().jit,
@@ -35,35 +35,10 @@ def batches(spy_kernel):
     return spy_kernel("exzarr.kernels.blosc_place", "blosc_place", 6, calls)
 
 
-class Counting(LocalStore):
-    """A local store that counts whole reads (``get``) and reads into a buffer, and has
-    no files for compiled code to read itself (those reads take the route of
-    ``exzarr.array.file_scatter``, tested in ``test_file_scatter.py``)."""
-
-    def __init__(self, root):
-        super().__init__(root)
-        self.gets: list[str] = []
-        self.into: list[str] = []
-
-    def get(self, key, byte_range=None):
-        self.gets.append(key)
-        return super().get(key, byte_range)
-
-    def read_into(self, key, start, out):
-        self.into.append(key)
-        return super().read_into(key, start, out)
-
-    def direct_reads(self, keys):
-        return None
-
-
 def stored(path, data, chunks, **kw):
-    store = Counting(str(path))
-    z = ez.create(store, shape=data.shape, chunks=chunks, dtype=data.dtype, fill_value=0,
-                  **{"compressor": ZSTD, **kw})
-    z[...] = data
-    store.gets.clear()
-    return store, z
+    """A local array whose store has no files for compiled code to read itself (reads
+    take the group route; the compiled one is tested in ``test_file_scatter.py``)."""
+    return stored_local(path, data, chunks, direct=False, **kw)
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -16,11 +16,13 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from .. import config as _config
 
-__all__ = ["enabled", "numba_available", "lazy_njit"]
+__all__ = ["enabled", "numba_available", "lazy_njit", "when_enabled"]
+
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _numba_ok: bool | None = None  # None: not tried yet
@@ -44,6 +46,17 @@ def numba_available() -> bool:
 def enabled() -> bool:
     """Run compiled kernels now?  (``config.jit`` on this thread and Numba importable.)"""
     return _config.get().jit and numba_available()
+
+
+def when_enabled(find: Callable[[], T]) -> Callable[[], T | None]:
+    """Decorator: ``find()`` (which may import Numba) called once and kept, and its answer
+    given while compiled kernels are on (:func:`enabled`), None while they are off."""
+    found = functools.cache(find)
+
+    @functools.wraps(find)
+    def get() -> T | None:
+        return found() if enabled() else None
+    return get
 
 
 class LazyKernel(Protocol):

@@ -9,7 +9,6 @@ the caller then reads that key through the store, which says what is wrong.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import os
 
@@ -20,15 +19,11 @@ from ..kernels import jit
 __all__ = ["DirectReads", "functions"]
 
 
+@jit.when_enabled
 def functions() -> np.ndarray | None:
     """The C library's file functions for the kernels, or None: compiled kernels are
     off (``config.jit``, no Numba) or the functions are not available here.  The first
     call with kernels on imports Numba."""
-    return _functions() if jit.enabled() else None
-
-
-@functools.cache
-def _functions() -> np.ndarray | None:
     from ..kernels.file_read import functions as found
     return found()
 

@@ -12,7 +12,6 @@ folder written to is swept of dead writers' leftovers (at most hourly).
 
 from __future__ import annotations
 
-import functools
 import os
 
 import numpy as np
@@ -24,15 +23,10 @@ from .tempfiles import sweep_if_due
 __all__ = ["DirectWrites", "functions"]
 
 
+@jit.when_enabled
 def functions() -> np.ndarray | None:
-    """The C library's file functions for the kernels, or None: compiled kernels are
-    off (``config.jit``, no Numba) or the functions are not available here.  The first
-    call with kernels on imports Numba."""
-    return _functions() if jit.enabled() else None
-
-
-@functools.cache
-def _functions() -> np.ndarray | None:
+    """The C library's functions that write files from compiled code
+    (:mod:`exzarr.kernels.file_write`), or None: kernels off, or not available here."""
     from ..kernels.file_write import functions as found
     return found()
 
