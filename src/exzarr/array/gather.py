@@ -130,8 +130,7 @@ class Boxes:
             steps[d] = inner[0].step if inner else 1  # (a slice's pieces share its step)
             self.ok &= np.array([s.step == steps[d] for s in inner], dtype=bool)[g]
         self.out_strides = out_strides
-        c_strides = np.cumprod((plan.chunks[1:] + (1,))[::-1], dtype=np.int64)[::-1]
-        c_strides *= view.itemsize  # C order
+        c_strides = np.array(c_order_strides(plan.chunks, view.itemsize), dtype=np.int64)
         self.skips = lo @ c_strides
         self.chunk_strides = c_strides * steps
 
@@ -141,6 +140,15 @@ class Boxes:
         task at once."""
         reach = (self.extents - 1) * np.maximum(self.chunk_strides, 0)
         return self.skips + reach.sum(axis=1) + itemsize
+
+
+def c_order_strides(shape: tuple[int, ...], itemsize: int) -> list[int]:
+    """The byte strides of a C-order array of ``shape`` (plain ints: made once per read,
+    where NumPy's ``cumprod`` of a tuple costs more than the loop)."""
+    strides = [itemsize] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * shape[d + 1]
+    return strides
 
 
 def prefix_nbytes(inner: tuple, shape: tuple[int, ...], itemsize: int) -> int:
