@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 import exzarr as ez
 from exzarr import config
 from exzarr.kernels import jit
+from exzarr.kernels.job_status import DONE, MISSING, REFUSED
 from exzarr.storage import LocalStore
 from exzarr.testing.strategies import basic_keys
 
@@ -36,7 +37,7 @@ class Outcomes:
         self.calls.append(done)
 
     def all(self) -> list:
-        names = {1: True, 2: None, 3: False}
+        names = {DONE: True, MISSING: None, REFUSED: False}
         return self.calls + [names.get(v, "waiting") for a in self.statuses.values()
                              for v in a.tolist()]
 
