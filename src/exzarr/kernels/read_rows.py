@@ -71,14 +71,16 @@ def _preadv_rows(preadv, fd, addr, rows, row_bytes, nbytes, iov):
 
 
 @lazy_njit
-def read_rows(preadv, fd, out, base, rows, row_bytes, nbytes):
+def read_rows(fs, fd, out, base, rows, row_bytes, nbytes):
     """Read the first ``nbytes`` bytes of file ``fd`` into ``out`` (a flat uint8 array):
-    row ``r`` (``row_bytes`` long) at byte ``base + rows[r]``.  Returns the bytes read
-    (``nbytes`` when all were), or -1 when a row lies outside ``out`` (nothing read)."""
+    row ``r`` (``row_bytes`` long) at byte ``base + rows[r]``, with ``fs``'s ``preadv``
+    (:func:`~exzarr.kernels.file_read.functions`).  Returns the bytes read (``nbytes``
+    when all were), or -1 when a row lies outside ``out`` (nothing read)."""
     if not _rows_inside(out.shape[0], base, rows, row_bytes, nbytes):
         return -1
     iov = np.empty((min(rows.shape[0], IOV_MAX), 2), dtype=np.int64)
-    return _preadv_rows(preadv, fd, out.ctypes.data + base, rows, row_bytes, nbytes, iov)
+    return _preadv_rows(preadv_of(fs), fd, out.ctypes.data + base, rows, row_bytes, nbytes,
+                        iov)
 
 
 @lazy_njit

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import itertools
 import mmap
 import os
@@ -228,8 +227,8 @@ class LocalStore(Store):
         such file; False: not done (another size, an error, no compiled kernel here): the
         rows may hold part of the file, and the caller reads the chunk the usual way
         (which says what is wrong)."""
-        address = _preadv_address()
-        if address is None:
+        fs = direct_read_functions()  # (C's preadv among them; looked up once)
+        if fs is None:
             return False
         nbytes = len(rows) * row_bytes
         try:
@@ -242,7 +241,7 @@ class LocalStore(Store):
             if os.fstat(fd).st_size != nbytes:
                 return False
             from ..kernels.read_rows import read_rows  # imports Numba
-            return bool(read_rows(address, fd, out, base, rows, row_bytes, nbytes) == nbytes)
+            return bool(read_rows(fs, fd, out, base, rows, row_bytes, nbytes) == nbytes)
         except OSError:
             return False
         finally:
@@ -499,17 +498,3 @@ class LocalStore(Store):
     def clear(self) -> None:
         """Delete every key (the root directory itself stays)."""
         self.delete_prefix("")
-
-
-@functools.cache
-def _preadv_address() -> int | None:
-    """libc's ``preadv`` as an address for compiled code, or None (not POSIX, pointers
-    not 64-bit, not found)."""
-    import ctypes
-
-    if not hasattr(os, "preadv") or ctypes.sizeof(ctypes.c_void_p) != 8:
-        return None
-    try:
-        return ctypes.cast(ctypes.CDLL(None).preadv, ctypes.c_void_p).value or None
-    except (OSError, AttributeError, TypeError):
-        return None
