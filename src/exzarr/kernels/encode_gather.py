@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from numba.extending import register_jitable
+
 from .cfunc import call3, call5
 from .file_write import write_file
 from .jit import lazy_njit
 from .pointers import bytes_at, words_at
+from .stream import store_fence, stream_copy
 from .shuffle import gather_shuffle
 
 __all__ = ["encode_gather"]
@@ -80,6 +83,9 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
                      or files[3].shape[0] < n or files[4].shape[0] < 2):
         return 0
     fill_bytes = fill.view(np.uint8)
+    if raw and dests is not None:
+        return _raw_to_dests(copy, src.ctypes.data, bases, rows, row_bytes, nbytes, fill,
+                             fill_bytes, check_fill, sizes, dests, room)
     base_src = src.ctypes.data
     base_out = out.ctypes.data
     cap = out.shape[0]
@@ -88,14 +94,7 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     for i in range(n):
         first = 0
         aligned = True
-        if raw and dests is not None:  # the frame is the chunk's bytes, in its own object
-            if nbytes > room:
-                return i
-            dst = dests[i]
-            here = bytes_at(dst, nbytes)
-            words_here = words_at(dst, words)
-            aligned = dst % 8 == 0
-        elif raw:
+        if raw:
             if nbytes > cap - pos:
                 return i
             dst = base_out + pos  # the frame is the chunk's bytes: gather them in place
@@ -130,9 +129,6 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
         if same:
             sizes[i] = -1
             continue
-        if raw and dests is not None:
-            sizes[i] = nbytes
-            continue
         if raw:
             size = nbytes
         elif dests is not None:  # a frame of its own
@@ -157,3 +153,50 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
         sizes[i] = size
         pos += size
     return n
+
+
+@register_jitable
+def _raw_to_dests(copy, base_src, bases, rows, row_bytes, nbytes, fill, fill_bytes,
+                  check_fill, sizes, dests, room):
+    """:func:`encode_gather` without compression, each chunk's bytes into its own
+    ``dests[i]``: the source's rows checked against the fill pattern where they are (no
+    gathered copy to read back), then copied past the caches
+    (:func:`~exzarr.kernels.stream.stream_copy`: these bytes go into a store, not to be
+    read soon), fenced before returning."""
+    n = bases.shape[0]
+    if nbytes > room:
+        return 0
+    for i in range(n):
+        b = base_src + bases[i]
+        if check_fill and _rows_are_fill(b, rows, row_bytes, fill, fill_bytes):
+            sizes[i] = -1
+            continue
+        dst = dests[i]
+        for r in range(rows.shape[0]):
+            stream_copy(copy, dst + r * row_bytes, b + rows[r], row_bytes)
+        sizes[i] = nbytes
+    store_fence()
+    return n
+
+
+@register_jitable
+def _rows_are_fill(b, rows, row_bytes, fill, fill_bytes):
+    """Whether the rows at ``b + rows[r]`` (``row_bytes`` each) hold the fill pattern's
+    bytes (``fill``: its words, ``fill_bytes``: the same as bytes), row after row."""
+    words = row_bytes // 8
+    by_words = row_bytes % 8 == 0
+    for r in range(rows.shape[0]):
+        at = b + rows[r]
+        if by_words and at % 8 == 0:
+            here = words_at(at, words)
+            first = r * words
+            for w in range(words):
+                if here[w] != fill[first + w]:
+                    return False
+        else:
+            raw = bytes_at(at, row_bytes)
+            first = r * row_bytes
+            for k in range(row_bytes):
+                if raw[k] != fill_bytes[first + k]:
+                    return False
+    return True
