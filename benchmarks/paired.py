@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     root = tempfile.mkdtemp(prefix="exzarr-paired-", dir=args.dir)
     times: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}  # process CPU time of each run
+    syss: dict[str, list[float]] = {n: [] for n in names}  # ... of it in the kernel
     try:
         calls = {}
         for n, eng in engines.items():
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
                     c, t = _cpu(), time.perf_counter()
                     eng.write_full(h, data)
                     times[n].append(time.perf_counter() - t)
-                    cpus[n].append(_cpu() - c)
+                    _took(cpus[n], syss[n], c)
                     del h
                     if r == 0:
                         check(f"{n} read-back", eng.read_full(eng.open(w.layout, loc)), data)
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
                     c, t = _cpu(), time.perf_counter()
                     calls[n]()
                     times[n].append(time.perf_counter() - t)
-                    cpus[n].append(_cpu() - c)
+                    _took(cpus[n], syss[n], c)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     for n in names:
         print(f"  {n:<12} best {min(times[n]) * 1e3:9.2f} ms   "
               f"median {statistics.median(times[n]) * 1e3:9.2f} ms   "
-              f"CPU median {statistics.median(cpus[n]) * 1e3:9.2f} ms")
+              f"CPU median {statistics.median(cpus[n]) * 1e3:9.2f} ms "
+              f"(system {statistics.median(syss[n]) * 1e3:.2f} ms)")
     a = names[0]
     for b in names[1:]:
         ratios = sorted(x / y for x, y in zip(times[a], times[b]))
@@ -112,10 +114,16 @@ def main(argv: list[str] | None = None) -> None:
               f"{a} faster in {sum(x < 1 for x in ratios)} of {q} pairs")
 
 
-def _cpu() -> float:
-    """CPU time of this process so far (all threads, user + system), in seconds."""
+def _cpu() -> tuple[float, float]:
+    """CPU time of this process so far (all threads): (user + system, system), seconds."""
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    return r.ru_utime + r.ru_stime, r.ru_stime
+
+
+def _took(cpus: list[float], syss: list[float], before: tuple[float, float]) -> None:
+    now = _cpu()
+    cpus.append(now[0] - before[0])
+    syss.append(now[1] - before[1])
 
 
 if __name__ == "__main__":
