@@ -12,7 +12,9 @@ The compressor comes in as the address of a C function with the shape of libzstd
 ``ZSTD_compress2(ctx, dst, capacity, src, size)`` (called through
 :mod:`exzarr.kernels.cfunc`) and its context pointer, so this module knows no codec.
 Address 0 means no compression: each chunk's frame is its bytes, gathered straight into
-``out`` (uncompressed chunks: one copy, checked against the fill there).  A
+``out`` (uncompressed chunks: one copy, checked against the fill there), or with
+``dests`` checked in the source and copied into each chunk's own object with
+non-temporal stores (:mod:`exzarr.kernels.stream`: an in-memory store's values).  A
 result that is not a size within the capacity (an error) stops the batch: its index is
 returned and the caller encodes it and the rest the checked way.  There is no NumPy twin:
 without Numba the caller takes its per-chunk path, which gives the same bytes.
@@ -59,7 +61,7 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     straight into ``out``) and ``copy`` (C's ``memmove``) are addresses; ``shuffle`` and
     ``block`` (module docstring): the rows shuffled on the way into ``scratch``; ``dests``
     (int64 addresses, one per chunk): chunk ``i``'s frame goes to ``dests[i]``, which has
-    ``room`` bytes, instead of into ``out`` (uncompressed: gathered straight there);
+    ``room`` bytes, instead of into ``out`` (uncompressed: copied straight there);
     ``files`` (``(fs, names, name_at, held, status)``): chunk ``i``'s frame is written to
     the file ``names[name_at[2 * i + 1]:]`` through the temporary file
     ``names[name_at[2 * i]:]`` (:func:`~exzarr.kernels.file_write.write_file`; ``held[i]``:
