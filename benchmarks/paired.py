@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     root = tempfile.mkdtemp(prefix="exzarr-paired-", dir=args.dir)
     times: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}  # process CPU time of each run
-    syss: dict[str, list[float]] = {n: [] for n in names}  # ... of it in the kernel
+    syss: dict[str, list[float]] = {n: [] for n in names}  # ... of it in the operating system
     try:
         calls = {}
         for n, eng in engines.items():

@@ -69,7 +69,6 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     the batch).  Returns the number of chunks done: ``len(bases)``, or the index of the
     first one refused (or, with ``files``, not written: nothing of it is left)."""
     n = bases.shape[0]
-    words = nbytes // 8
     if n and (scratch.shape[0] * 8 < nbytes or fill.shape[0] * 8 < nbytes
               or rows.shape[0] * row_bytes != nbytes):
         return 0
@@ -91,23 +90,14 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     base_src = src.ctypes.data
     base_out = out.ctypes.data
     cap = out.shape[0]
-    out_words = out[:cap - cap % 8].view(np.uint64)
     pos = 0
     for i in range(n):
-        first = 0
-        aligned = True
         if raw:
             if nbytes > cap - pos:
                 return i
             dst = base_out + pos  # the frame is the chunk's bytes: gather them in place
-            here = out[pos:pos + nbytes]
-            words_here = out_words
-            first = pos // 8
-            aligned = pos % 8 == 0
         else:
             dst = scratch.ctypes.data
-            here = scratch.view(np.uint8)[:nbytes]
-            words_here = scratch
         b = base_src + bases[i]
         if shuffled:
             gather_shuffle(base_src, bases[i], rows, row_bytes, nbytes, shuffle, block,
@@ -115,19 +105,7 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
         else:
             for r in range(rows.shape[0]):
                 call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
-        same = check_fill
-        start = 0
-        if same and aligned:  # whole words where they are aligned
-            for w in range(words):
-                if words_here[first + w] != fill[w]:
-                    same = False
-                    break
-            start = words * 8
-        if same:
-            for k in range(start, nbytes):
-                if here[k] != fill_bytes[k]:
-                    same = False
-                    break
+        same = check_fill and _is_fill(dst, nbytes, fill, fill_bytes, 0)
         if same:
             sizes[i] = -1
             continue
@@ -185,20 +163,29 @@ def _raw_to_dests(copy, base_src, bases, rows, row_bytes, nbytes, fill, fill_byt
 def _rows_are_fill(b, rows, row_bytes, fill, fill_bytes):
     """Whether the rows at ``b + rows[r]`` (``row_bytes`` each) hold the fill pattern's
     bytes (``fill``: its words, ``fill_bytes``: the same as bytes), row after row."""
-    words = row_bytes // 8
-    by_words = row_bytes % 8 == 0
     for r in range(rows.shape[0]):
-        at = b + rows[r]
-        if by_words and at % 8 == 0:
-            here = words_at(at, words)
-            first = r * words
-            for w in range(words):
-                if here[w] != fill[first + w]:
-                    return False
-        else:
-            raw = bytes_at(at, row_bytes)
-            first = r * row_bytes
-            for k in range(row_bytes):
-                if raw[k] != fill_bytes[first + k]:
-                    return False
+        if not _is_fill(b + rows[r], row_bytes, fill, fill_bytes, r * row_bytes):
+            return False
+    return True
+
+
+@register_jitable
+def _is_fill(addr, size, fill, fill_bytes, at):
+    """Whether the ``size`` bytes at address ``addr`` equal the fill pattern's from its
+    byte ``at`` (``fill``: its words, ``fill_bytes``: the same as bytes): whole words
+    where both sides are aligned, the rest byte by byte."""
+    start = 0
+    if addr % 8 == 0 and at % 8 == 0:
+        words = size // 8
+        here = words_at(addr, words)
+        first = at // 8
+        for w in range(words):
+            if here[w] != fill[first + w]:
+                return False
+        start = words * 8
+    if start < size:
+        raw = bytes_at(addr, size)
+        for k in range(start, size):
+            if raw[k] != fill_bytes[at + k]:
+                return False
     return True
