@@ -35,15 +35,14 @@ measured on ext4 and tmpfs.)
 from __future__ import annotations
 
 import numpy as np
-
 from numba.extending import register_jitable
 
 from .cfunc import call3, call5
 from .file_write import write_file
 from .jit import lazy_njit
 from .pointers import bytes_at, words_at
-from .stream import store_fence, stream_copy
 from .shuffle import gather_shuffle
+from .stream import store_fence, stream_copy
 
 __all__ = ["encode_gather"]
 
