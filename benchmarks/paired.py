@@ -88,13 +88,18 @@ def main(argv: list[str] | None = None) -> None:
         for r in range(args.runs):
             for n in (names if r % 2 == 0 else names[::-1]):
                 eng, loc = engines[n], os.path.join(root, n)
+
+                def timed(fn) -> None:
+                    """Run ``fn`` on the clock: its wall and CPU time go to engine n's."""
+                    c, t = _cpu(), time.perf_counter()
+                    fn()
+                    times[n].append(time.perf_counter() - t)
+                    _took(cpus[n], syss[n], c)
+
                 if w.op == "write_full":
                     h = eng.create(w.layout, loc)
                     os.sync()  # earlier runs' dirty pages written back, untimed
-                    c, t = _cpu(), time.perf_counter()
-                    eng.write_full(h, data)
-                    times[n].append(time.perf_counter() - t)
-                    _took(cpus[n], syss[n], c)
+                    timed(lambda: eng.write_full(h, data))
                     del h
                     if r == 0:
                         check(f"{n} read-back", eng.read_full(eng.open(w.layout, loc)), data)
@@ -104,19 +109,13 @@ def main(argv: list[str] | None = None) -> None:
                     shutil.copytree(loc, target)
                     h = eng.open(w.layout, target)
                     os.sync()
-                    c, t = _cpu(), time.perf_counter()
-                    eng.write_blocks(h, blocks)
-                    times[n].append(time.perf_counter() - t)
-                    _took(cpus[n], syss[n], c)
+                    timed(lambda: eng.write_blocks(h, blocks))
                     del h
                     if r == 0:
                         check(f"{n} read-back after block writes",
                               eng.read_full(eng.open(w.layout, target)), expected)
                 else:
-                    c, t = _cpu(), time.perf_counter()
-                    calls[n]()
-                    times[n].append(time.perf_counter() - t)
-                    _took(cpus[n], syss[n], c)
+                    timed(calls[n])
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
