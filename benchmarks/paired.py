@@ -60,10 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     engines = {n: load(n, args.threads) for n in names}
     data = W.make_data(w.layout.shape)
     blocks = expected = None
-    if w.op == "write_blocks":  # as the suite's worker makes them (worker.measure)
-        b = w.params["block"]
-        blocks = [(int(r), int(c), np.ascontiguousarray(W.block_values(data, r, c, b)))
-                  for r, c in W.block_origins(w)]
+    if w.op == "write_blocks":  # the blocks the suite writes (workloads.block_writes)
+        blocks = W.block_writes(data, w)
         expected = W.expected_after_blocks(data, w)
     root = tempfile.mkdtemp(prefix="exzarr-paired-", dir=args.dir)
     times: dict[str, list[float]] = {n: [] for n in names}

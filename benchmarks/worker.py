@@ -177,9 +177,7 @@ def measure(eng, job, w: W.Workload) -> dict:
 
     if w.op == "write_blocks":
         src = np.load(data_path, mmap_mode="r")
-        b = w.params["block"]
-        blocks = [(int(r), int(c), np.ascontiguousarray(W.block_values(src, r, c, b)))
-                  for r, c in W.block_origins(w)]
+        blocks = W.block_writes(src, w)
         target = job["scratch"] + "-blocks"
         for k in runs(job, times):
             shutil.rmtree(target, ignore_errors=True)

@@ -173,6 +173,13 @@ def block_values(data: np.ndarray, r: int, c: int, b: int) -> np.ndarray:
     return -data[r:r + b, c:c + b] + np.float32(0.5)
 
 
+def block_writes(data: np.ndarray, w: Workload) -> list[tuple[int, int, np.ndarray]]:
+    """``write_blocks``' argument: (row, column, values) of every block, values contiguous."""
+    b = w.params["block"]
+    return [(int(r), int(c), np.ascontiguousarray(block_values(data, r, c, b)))
+            for r, c in block_origins(w)]
+
+
 def expected_after_blocks(data: np.ndarray, w: Workload) -> np.ndarray:
     out = data.copy()
     b = w.params["block"]
