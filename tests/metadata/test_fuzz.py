@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 
 import exzarr as ez
 from exzarr import errors
+from exzarr.metadata._common import jsonable
 from exzarr.storage import MemoryStore
 
 SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
@@ -344,6 +345,14 @@ def test_nesting_limit_is_configurable():
     with ez.config.set(max_metadata_depth=10**6):
         assert open_and_read(_store("zarr.json", _dumps(deep).encode(), deep)) \
             == "MetadataNestingError"
+        # ... and so do attributes set from Python objects nested that deep
+        nested: list = []
+        for _ in range(50000):
+            nested = [nested]
+        with pytest.raises(errors.MetadataNestingError, match="stack allows"):
+            z.attrs["deep"] = nested
+        with pytest.raises(errors.MetadataNestingError, match="stack allows"):
+            jsonable({"deep": nested})
 
 
 @pytest.mark.parametrize("shape,chunks", [

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, Protocol
 
-from ..errors import InvalidMetadataError
+from ..errors import InvalidMetadataError, MetadataNestingError
 
 __all__ = ["Attributes", "check_json"]
 
@@ -19,6 +19,10 @@ def check_json(value: object, where: str) -> None:
             f"attribute values must be JSON values (str, int, float, bool, None, lists and "
             f"dicts of them; no NaN/Infinity, NumPy arrays or other objects) at {where}: {e}; "
             f"convert values with .tolist()/float()/str() first") from None
+    except RecursionError:
+        raise MetadataNestingError(
+            f"attribute values at {where} nest more deeply than the interpreter's stack "
+            "allows; store them flatter") from None
 
 
 class AttributesOwner(Protocol):

@@ -100,8 +100,8 @@ class ShardingCodec(ArrayBytesCodec):
                 f"sharding_indexed: inner chunk_shape {list(self.chunk_shape)} must have the shard's "
                 f"dimensionality and divide the shard shape {list(spec.shape)} evenly"
             )
-        bound = ShardingCodec(self.chunk_shape, self.codecs_json, self.index_codecs_json,
-                              self.index_location)
+        bound = object.__new__(type(self))  # this codec's fields (checked once, in __init__)
+        bound.__dict__.update(self.__dict__)
         bound.spec = spec
         bound.chunks_per_shard = tuple(s // c for s, c in zip(spec.shape, self.chunk_shape))
         bound.inner_spec = ChunkSpec(self.chunk_shape, spec.dtype, spec.fill_value, "C")

@@ -25,7 +25,6 @@ __all__ = [
     "located",
     "loads_document",
     "loads_json",
-    "check_depth",
     "dumps_document",
     "jsonable",
     "canonical_text",
@@ -33,6 +32,8 @@ __all__ = [
     "parse_attributes",
     "require_keys",
     "is_int",
+    "is_mapping",
+    "is_list_like",
 ]
 
 # JSON text exactly as zarr-python writes metadata documents: two-space indent,
@@ -190,89 +191,82 @@ _SCALARS = frozenset({str, int, bool, float, type(None)})
 _KEPT = _SCALARS - {float}
 
 
-def check_depth(value: Any, what: str = "attributes") -> None:
-    """Fail with MetadataNestingError if ``value`` (lists/tuples/dicts) nests deeper than
-    ``config.max_metadata_depth``; iterative, so it cannot itself exhaust the stack."""
-    limit = config.get().max_metadata_depth
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        v, d = stack.pop()
-        t = type(v)
-        if t is dict:  # (exact types first: an ABC check costs ~1 us a value)
-            children: Any = v.values()
-        elif t is list or t is tuple:
-            children = v
-        elif t in _SCALARS:
-            continue
-        elif isinstance(v, Mapping):
-            children = v.values()
-        elif isinstance(v, (list, tuple)):
-            children = v
-        else:
-            continue
-        if d > limit:
-            fail(f"{what} nest more than {limit} levels of lists and objects",
-                 "store them flatter, or raise the limit with "
-                 "exzarr.config.set(max_metadata_depth=...) if you trust the data",
-                 MetadataNestingError)
-        stack.extend((c, d + 1) for c in children)
-
-
-def jsonable(value: Any, *, special_floats_as_text: bool = False, _path: str = "") -> Any:
+def jsonable(value: Any, *, special_floats_as_text: bool = False) -> Any:
     """A deep copy of ``value`` made of plain JSON types.
 
     NumPy scalars and arrays become Python numbers and lists, tuples become lists.  With
     ``special_floats_as_text`` non-finite floats become the strings ``"NaN"``,
     ``"Infinity"``, ``"-Infinity"`` (otherwise they stay floats).  Anything else that JSON
     cannot hold raises :class:`InvalidMetadataError`; so does nesting deeper than
-    ``config.max_metadata_depth`` (:class:`MetadataNestingError`).
+    ``config.max_metadata_depth`` (:class:`MetadataNestingError`), found on the way down
+    (one walk: the copy counts the levels), so the copy never recurses past the limit.
     """
     t = type(value)
     if t in _KEPT:  # what json.loads gives (exact types: fast)
         return value
+    limit = config.get().max_metadata_depth
+    try:
+        return _jsonable(value, special_floats_as_text, "", 1, limit)
+    except RecursionError:  # a limit raised past what the interpreter's stack allows
+        fail("the values nest more deeply than the interpreter's stack allows (the limit, "
+             f"config max_metadata_depth, is {limit})", "store them flatter",
+             MetadataNestingError)
+
+
+def _too_deep(limit: int) -> NoReturn:
+    fail(f"the values nest more than {limit} levels of lists and objects",
+         "store them flatter, or raise the limit with "
+         "exzarr.config.set(max_metadata_depth=...) if you trust the data",
+         MetadataNestingError)
+
+
+def _jsonable(value: Any, special: bool, path: str, depth: int, limit: int) -> Any:
+    """:func:`jsonable` of ``value`` found ``depth`` levels down, at ``path``."""
+    t = type(value)
+    if t in _KEPT:
+        return value
     # (exact container types before the ABC checks; nothing else is a Mapping, list or tuple)
     if t is dict or t is list or t is tuple or isinstance(value, (Mapping, list, tuple)):
-        if not _path:
-            check_depth(value, "the values")
-        return _container(value, t is dict or isinstance(value, Mapping),
-                          special_floats_as_text, _path)
+        if depth > limit:
+            _too_deep(limit)
+        return _container(value, t is dict or isinstance(value, Mapping), special, path,
+                          depth, limit)
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        if special_floats_as_text and not math.isfinite(value):
+        if special and not math.isfinite(value):
             return _SPECIAL_FLOAT_TEXT[repr(float(value))]
         return float(value)
     if isinstance(value, np.generic):
         if isinstance(value, (np.bytes_, np.void, np.datetime64, np.timedelta64,
                               np.complexfloating)):
-            _not_jsonable(value, _path)
-        return jsonable(value.item(), special_floats_as_text=special_floats_as_text, _path=_path)
+            _not_jsonable(value, path)
+        return _jsonable(value.item(), special, path, depth, limit)
     if isinstance(value, np.ndarray):
-        return jsonable(value.tolist(), special_floats_as_text=special_floats_as_text, _path=_path)
-    _not_jsonable(value, _path)
+        return _jsonable(value.tolist(), special, path, depth, limit)
+    _not_jsonable(value, path)
 
 
-def _container(value: Any, mapping: bool, special: bool, path: str) -> Any:
-    """:func:`jsonable` of a mapping (``mapping``) or a list or tuple: its members', each
-    a plain string, int, bool or None kept as it is without a call (or a path)."""
+def _container(value: Any, mapping: bool, special: bool, path: str, depth: int,
+               limit: int) -> Any:
+    """:func:`jsonable` of a mapping (``mapping``) or a list or tuple at ``depth``: its
+    members', each a plain string, int, bool or None kept as it is without a call."""
+    below = depth + 1
     if mapping:
         out = {}
         for k, v in value.items():
-            if not isinstance(k, str):
+            if type(k) is not str and not isinstance(k, str):
                 fail(
                     f"attribute key {k!r} at {path or 'top level'} is a {type(k).__name__}",
                     "JSON object keys must be strings",
                 )
             out[k] = (v if type(v) in _KEPT
-                      else jsonable(v, special_floats_as_text=special, _path=f"{path}/{k}"))
+                      else _jsonable(v, special, f"{path}/{k}", below, limit))
         return out
-    items = []
-    for i, v in enumerate(value):
-        items.append(v if type(v) in _KEPT
-                     else jsonable(v, special_floats_as_text=special, _path=f"{path}[{i}]"))
-    return items
+    return [v if type(v) in _KEPT else _jsonable(v, special, f"{path}[{i}]", below, limit)
+            for i, v in enumerate(value)]
 
 
 def _not_jsonable(value: Any, path: str) -> NoReturn:
@@ -286,12 +280,28 @@ def _not_jsonable(value: Any, path: str) -> NoReturn:
 def is_int(x: Any) -> bool:
     """True for Python/NumPy integers (bool and timedelta64 excluded)."""
     # np.timedelta64 subclasses np.signedinteger but is not a plain integer
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_, np.timedelta64))
+    return type(x) is int or (isinstance(x, (int, np.integer))
+                              and not isinstance(x, (bool, np.bool_, np.timedelta64)))
+
+
+def is_mapping(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, the exact ``dict`` of parsed JSON checked first (an
+    ABC check costs about a microsecond, and opening an array makes dozens)."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def is_list_like(value: Any) -> bool:
+    """A list or tuple, or another Sequence that is not text, bytes or a mapping (exact
+    types first, as :func:`is_mapping`)."""
+    t = type(value)
+    if t is list or t is tuple:
+        return True
+    return not isinstance(value, (str, bytes, Mapping)) and isinstance(value, Sequence)
 
 
 def parse_int_tuple(value: Any, field: str, *, minimum: int) -> tuple[int, ...]:
     """Validate a list of integers >= ``minimum`` (shape: 0, chunks: 1)."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+    if not is_list_like(value) and not isinstance(value, np.ndarray):
         if is_int(value):
             value = (value,)
         else:
@@ -314,7 +324,7 @@ def parse_attributes(value: Any, field: str = "attributes") -> dict:
     """Validate an attributes object and return a JSON-clean deep copy."""
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         fail(f"{field} must be a JSON object (dict), got {type(value).__name__}",
              "store user attributes as a dict with string keys")
     return jsonable(value)
@@ -322,7 +332,7 @@ def parse_attributes(value: Any, field: str = "attributes") -> dict:
 
 def require_object(doc: Any) -> None:
     """Fail unless ``doc`` is a JSON object (a mapping)."""
-    if not isinstance(doc, Mapping):
+    if not is_mapping(doc):
         fail(f"expected a JSON object, got {type(doc).__name__}",
              "the document must be a JSON object")
 

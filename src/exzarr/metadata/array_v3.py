@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -12,7 +12,8 @@ import numpy as np
 
 from exzarr.errors import UnsupportedExtensionError
 
-from ._common import fail, located, parse_attributes, parse_int_tuple, require_keys, require_object
+from ._common import (fail, is_list_like, located, parse_attributes, parse_int_tuple,
+                      require_keys, require_object)
 from ._document import ArrayMetadataBase
 from .chunk_grid import chunk_grid_to_json, parse_chunk_grid
 from .chunk_key_encoding import ChunkKeyEncoding
@@ -37,19 +38,18 @@ _NESTED_CODEC_LISTS = ("codecs", "index_codecs")
 
 def normalize_codecs(codecs: Any, field_name: str = "codecs") -> tuple[dict, ...]:
     """Codec list in the form zarr-python writes: objects, empty configuration omitted."""
-    if isinstance(codecs, (str, Mapping)) or not isinstance(codecs, Sequence):
+    if not is_list_like(codecs):
         fail(f"{field_name} must be a list of codec objects, got {codecs!r}",
              'write e.g. [{"name": "bytes", "configuration": {"endian": "little"}}]')
-    out = []
-    for c in codecs:
-        d = normalize_named_config(c, "codec")
-        config = d.get("configuration")
-        if config:
-            for k in _NESTED_CODEC_LISTS:
-                if isinstance(config.get(k), list):
-                    config[k] = list(normalize_codecs(config[k], f"{d['name']}.{k}"))
-        out.append(d)
-    return tuple(out)
+    return tuple(normalize_named_config(c, "codec", _nested_codecs) for c in codecs)
+
+
+def _nested_codecs(name: str, key: str, value: Any) -> list[dict] | None:
+    """A codec configuration's nested codec list (sharding_indexed's), normalised; None
+    for other members."""
+    if key in _NESTED_CODEC_LISTS and type(value) is list:
+        return list(normalize_codecs(value, f"{name}.{key}"))
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,7 +175,7 @@ def _check_format_and_type(doc: Mapping, node_type: str) -> None:
 def _parse_dimension_names(value: Any, ndim: int) -> tuple[str | None, ...] | None:
     if value is None:
         return None
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+    if not is_list_like(value):
         fail(f"dimension_names must be a list of strings or nulls, got {value!r}",
              'write e.g. ["x", "y"] (one entry per dimension)')
     names = tuple(value)
@@ -192,7 +192,7 @@ def _parse_dimension_names(value: Any, ndim: int) -> tuple[str | None, ...] | No
 def _parse_storage_transformers(value: Any) -> tuple[dict, ...]:
     if value is None:
         return ()
-    if isinstance(value, (str, Mapping)) or not isinstance(value, Sequence):
+    if not is_list_like(value):
         fail(f"storage_transformers must be a list, got {value!r}",
              "write a JSON array of storage transformer objects (or [])")
     out = []
