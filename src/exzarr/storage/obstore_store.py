@@ -384,8 +384,10 @@ class ObstoreStore(Store):
         return None if meta is None else int(meta["size"])
 
     def _whole(self, key: str, path: str) -> bytes | None:
-        got = self._call(lambda: self._get_sync(path, None), key, "read", missing=None)
-        return None if got is None else bytes(got[2])
+        import obstore as obs
+        # the body alone: no range, size or metadata dict (with its datetime) to build
+        got = self._call(lambda: obs.get(self._client, path).bytes(), key, "read", missing=None)
+        return None if got is None else bytes(got)
 
     def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
         path = self._path(key)
@@ -595,7 +597,8 @@ class ObstoreStore(Store):
                          opts: GetOptions | None) -> tuple[tuple[int, int], int, Any, str | None]:
         import obstore as obs
         r = obs.get(self._client, path, options=opts)
-        return r.range, r.meta["size"], r.bytes(), r.meta.get("e_tag")
+        meta = r.meta  # (a new dict at every access)
+        return r.range, meta["size"], r.bytes(), meta.get("e_tag")
 
     def _if_current_sync(self, path: str, opts: GetOptions, tag: str) -> Any:
         try:
