@@ -20,7 +20,9 @@ EXTRAS := test,cloud,test-cloud,snappy
 # cached kernel only when its own file changes, not when a helper it inlines from another
 # module does, so a kernel compiled against an older helper would otherwise run on (and
 # the tests pass against code that is no longer there).
-KERNELS_KEY := $(shell cat src/exzarr/kernels/*.py 2>/dev/null | sha1sum | cut -c1-12)
+# (benchmarks/numba_cache.py computes the same key for the benchmark scripts run by hand:
+# the files in byte order of their names, whatever the locale)
+KERNELS_KEY := $(shell ls src/exzarr/kernels/*.py 2>/dev/null | LC_ALL=C sort | xargs cat | sha1sum | cut -c1-12)
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache/$(KERNELS_KEY)
 
 # The wheel is rebuilt only when something that goes into it changes.
@@ -53,7 +55,7 @@ XDIST := -n $(PYTEST_WORKERS)
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
 find_python = $(or $(shell ls -d $(PYENV_ROOT)/versions/$(1).*/bin/python$(1) 2>/dev/null | sort -V | tail -n 1),$(shell python$(1) -c 'import sys; print(sys.executable)' 2>/dev/null))
 
-.PHONY: demo test check bench bench-quick bench-cloud venv clean wheel ci test-wheels test-py312 test-py313 wheel-suite
+.PHONY: numba-cache-dir demo test check bench bench-quick bench-cloud venv clean wheel ci test-wheels test-py312 test-py313 wheel-suite
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -199,3 +201,8 @@ $(DEPS_KEY): pyproject.toml $(STAMP)
 
 clean:
 	rm -rf $(VENV) .node .numba-cache dist .venv-3.12 .venv-3.13
+
+# Numba's cache folder (tests/test_numba_cache_key.py checks that the benchmark scripts
+# compute the same one)
+numba-cache-dir:
+	@echo $(NUMBA_CACHE_DIR)

@@ -37,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from engines.cloud_s3 import CLOUD_ENGINES, CLOUD_LABELS  # noqa: E402
+from numba_cache import use_numba_cache  # noqa: E402
 
 BUCKET = "exzarr-cloud-bench"
 OPS = ("write", "open", "read", "region", "points")
@@ -273,7 +274,7 @@ def merge_rounds(rounds: list[dict]) -> dict:
 
 def run_worker(job: dict, timeout: float) -> dict:
     env = {**os.environ, **ENV}
-    env.setdefault("NUMBA_CACHE_DIR", str(HERE.parent / ".numba-cache"))
+    use_numba_cache(env)  # the Makefile's folder, keyed by the kernels' sources
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(job)]
     ids = {"engine": job["engine"], "case": job["case"]["name"]}
     try:

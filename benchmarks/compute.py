@@ -41,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from rss import machine, maxrss, reset_peak, rss_now  # noqa: E402  (shared with worker/run)
+from numba_cache import use_numba_cache  # noqa: E402
 
 CHUNK = 1024
 ZSTD_LEVEL = 1
@@ -428,7 +429,7 @@ def worker(job: dict) -> dict:
 def run_worker(job: dict, timeout: float) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(job)]
     env = dict(os.environ)
-    env.setdefault("NUMBA_CACHE_DIR", str(HERE.parent / ".numba-cache"))
+    use_numba_cache(env)  # the Makefile's folder, keyed by the kernels' sources
     ids = {"engine": job["engine"], "workload": job["workload"]}
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)

@@ -33,6 +33,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from numba_cache import use_numba_cache  # noqa: E402
+
+use_numba_cache()  # before Numba is imported: the Makefile's folder, keyed by the kernels
+
 import workloads as W  # noqa: E402
 from engines import load  # noqa: E402
 from worker import check, reader, warm_up  # noqa: E402

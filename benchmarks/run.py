@@ -32,6 +32,7 @@ import report  # noqa: E402
 from rss import machine  # noqa: E402
 import workloads as W  # noqa: E402
 from engines import ENGINES, LABELS  # noqa: E402
+from numba_cache import use_numba_cache  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -112,7 +113,7 @@ def merge_rounds(rounds: list[dict]) -> dict:
 def run_worker(job: dict, timeout: float) -> dict:
     cmd = [sys.executable, str(HERE / "worker.py"), json.dumps(job)]
     env = dict(os.environ)
-    env.setdefault("NUMBA_CACHE_DIR", str(HERE.parent / ".numba-cache"))
+    use_numba_cache(env)  # the Makefile's folder, keyed by the kernels' sources
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
