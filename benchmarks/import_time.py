@@ -6,8 +6,12 @@ first import to the end of the snippet (interpreter start-up is not counted); th
 untimed warm-up process per row writes the ``.pyc`` files), as in an installed package.
 
 The ``open + read`` rows open a local v3 zstd array (1024x1024 float32, 256x256 chunks,
-written once by this script) and read its first chunk.  A measurement, not a test: nothing
-asserts on timings.
+written once by this script) and read its first chunk.  The ``warm open`` rows time
+``open()`` alone in a process that has imported the library and opened the array once
+(what opening many arrays costs: a group's members, a dataset's variables): the median of
+``--opens`` opens per process, then the median over ``--warm-runs`` processes, for that
+array and for a sharded one (4096x4096 float32, shards 1024x1024 of 128x128 zstd chunks,
+the cloud benchmark's layout).  A measurement, not a test: nothing asserts on timings.
 
     python benchmarks/import_time.py              # 15 processes per row
     python benchmarks/import_time.py --runs 31
@@ -49,6 +53,39 @@ def _open_snippets(path: str) -> dict[str, str]:
     }
 
 
+_WARM = ("import time, statistics\n{setup}\n{open}\n_ts = []\n"
+         "for _ in range({n}):\n    _t = time.perf_counter()\n    {open}\n"
+         "    _ts.append(time.perf_counter() - _t)\nprint(statistics.median(_ts))")
+
+
+def _warm_snippets(paths: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """(setup, one open) per row: exzarr, zarr-python and tensorstore opening each array."""
+    rows = {}
+    for label, path in paths.items():
+        spec = json.dumps({"driver": "zarr3", "kvstore": {"driver": "file", "path": path + "/"}})
+        rows[f"exzarr warm open, {label}"] = ("import exzarr as ez",
+                                              f"ez.open({path!r}, mode='r')")
+        rows[f"zarr warm open, {label}"] = ("import zarr", f"zarr.open_array({path!r}, mode='r')")
+        rows[f"tensorstore warm open, {label}"] = ("import tensorstore as ts",
+                                                   f"ts.open({spec}, open=True).result()")
+    return rows
+
+
+def _warm_median_us(setup: str, one: str, opens: int, runs: int) -> float | None:
+    """The median over ``runs`` fresh processes of each one's median time of ``one``
+    (after ``setup`` and one untimed ``one``), in microseconds."""
+    code = _WARM.format(setup=setup, open=one, n=opens)
+    medians = []
+    for _ in range(runs):
+        p = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True,
+                           text=True)
+        if p.returncode != 0:
+            print(f"  failed: {one}: {p.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            return None
+        medians.append(float(p.stdout.strip().splitlines()[-1]) * 1e6)
+    return statistics.median(medians)
+
+
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return env
@@ -77,14 +114,27 @@ def _write_array(path: str) -> None:
     z[...] = np.arange(1024 * 1024, dtype="float32").reshape(1024, 1024)
 
 
+def _write_sharded(path: str) -> None:
+    import exzarr as ez
+    z = ez.create(path, shape=(4096, 4096), chunks=(128, 128), shards=(1024, 1024),
+                  dtype="float32",
+                  compressor={"name": "zstd", "configuration": {"level": 1, "checksum": False}})
+    z[:1024, :1024] = np.arange(1024 * 1024, dtype="float32").reshape(1024, 1024)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15, help="fresh processes per row (median)")
+    ap.add_argument("--warm-runs", dest="warm_runs", type=int, default=5,
+                    help="processes per warm open row (median of their medians)")
+    ap.add_argument("--opens", type=int, default=300, help="timed opens per warm process")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="exzarr-import-")
     try:
         path = os.path.join(tmp, "a.zarr")
         _write_array(path)
+        sharded = os.path.join(tmp, "s.zarr")
+        _write_sharded(sharded)
         rows = {**_IMPORTS, **_open_snippets(path)}
         print(f"Python {platform.python_version()}, {os.cpu_count()} cores, "
               f"median of {args.runs} fresh processes (bytecode cached)\n")
@@ -96,6 +146,17 @@ def main() -> None:
         ez_open, ts_open = results["exzarr open + read"], results["tensorstore open + read"]
         if ez_open and ts_open:
             print(f"\nexzarr open + read / tensorstore open + read: {ez_open / ts_open:.2f}x")
+        print(f"\nWarm open: median of {args.opens} opens per process, median of "
+              f"{args.warm_runs} processes\n\n| what | median µs |\n|---|---:|")
+        for name, (setup, one) in _warm_snippets({"chunked": path, "sharded": sharded}).items():
+            us = _warm_median_us(setup, one, args.opens, args.warm_runs)
+            results[name] = None if us is None else us / 1000
+            print(f"| `{name}` | {'failed' if us is None else f'{us:.0f}'} |", flush=True)
+        for label in ("chunked", "sharded"):
+            ez_w = results[f"exzarr warm open, {label}"]
+            ts_w = results[f"tensorstore warm open, {label}"]
+            if ez_w and ts_w:
+                print(f"\nexzarr / tensorstore warm open, {label}: {ez_w / ts_w:.2f}x")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

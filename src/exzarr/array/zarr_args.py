@@ -52,6 +52,8 @@ def zarr_kwargs(kw: dict[str, Any], fn: str) -> dict[str, Any]:
     """zarr-python's spellings of :func:`create`'s arguments turned into exzarr's:
     ``attrs``, ``chunk_shape``, ``zarr_version``, ``config``, ``"auto"``, tuple chunk key
     encodings; caching hints dropped; what exzarr cannot honour refused."""
+    if not kw:  # (an open without keywords: nothing to translate)
+        return kw
     if "attrs" in kw:
         attrs = kw.pop("attrs")
         if kw.get("attributes") is not None and attrs is not None:

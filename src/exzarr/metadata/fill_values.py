@@ -64,6 +64,8 @@ def _kind(dtype: np.dtype) -> str:
 
 def normalize_fill_value(value: Any, dtype: np.dtype) -> np.generic:
     """Convert a Python/NumPy value to a scalar of ``dtype``, refusing lossy conversions."""
+    if type(value) is dtype.type and dtype.isnative and value.dtype == dtype:
+        return value  # already one (e.g. parsed from the document): kept as it is
     converter = _NORMALIZERS.get(_kind(dtype), _to_exact_bytes)
     return converter(value, dtype)
 

@@ -27,6 +27,7 @@ import shutil
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -99,15 +100,20 @@ class LocalStore(Store):
     def __init__(self, root: str | os.PathLike[str], *, read_only: bool = False,
                  fsync: bool = False) -> None:
         super().__init__(read_only=read_only)
-        self.root = Path(os.path.abspath(os.fspath(root)))
-        self._root = str(self.root)
-        self._url = self.root.as_uri()  # asked per chunk (locks, messages)
+        self._root = os.path.abspath(os.fspath(root))
         self.fsync = fsync
         self._folders = TempFolders()  # shared with with_read_only() views: same files
 
-    @property
+    @cached_property
+    def root(self) -> Path:
+        """The store's directory (absolute)."""
+        return Path(self._root)
+
+    @cached_property
     def url(self) -> str:
-        return self._url
+        """``file://`` URL of the directory: made on first use (an open that reads one
+        document never asks), then kept (asked per chunk: locks, messages)."""
+        return self.root.as_uri()
 
     # -- paths ----------------------------------------------------------------
     def _path(self, key: str) -> str:
