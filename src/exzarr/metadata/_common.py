@@ -301,6 +301,9 @@ def is_list_like(value: Any) -> bool:
 
 def parse_int_tuple(value: Any, field: str, *, minimum: int) -> tuple[int, ...]:
     """Validate a list of integers >= ``minimum`` (shape: 0, chunks: 1)."""
+    t = type(value)
+    if (t is tuple or t is list) and all(type(v) is int and v >= minimum for v in value):
+        return tuple(value)  # parsed JSON, or a tuple checked before: nothing to convert
     if not is_list_like(value) and not isinstance(value, np.ndarray):
         if is_int(value):
             value = (value,)
