@@ -9,7 +9,8 @@ The ``open + read`` rows open a local v3 zstd array (1024x1024 float32, 256x256 
 written once by this script) and read its first chunk.  The ``warm open`` rows time
 ``open()`` alone in a process that has imported the library and opened the array once
 (what opening many arrays costs: a group's members, a dataset's variables): the median of
-``--opens`` opens per process, then the median over ``--warm-runs`` processes, for that
+``--opens`` opens per process, then the median over ``--warm-runs`` processes (the rows
+taking turns, one process each), for that
 array and for a sharded one (4096x4096 float32, shards 1024x1024 of 128x128 zstd chunks,
 the cloud benchmark's layout).  A measurement, not a test: nothing asserts on timings.
 
@@ -71,19 +72,27 @@ def _warm_snippets(paths: dict[str, str]) -> dict[str, tuple[str, str]]:
     return rows
 
 
-def _warm_median_us(setup: str, one: str, opens: int, runs: int) -> float | None:
-    """The median over ``runs`` fresh processes of each one's median time of ``one``
-    (after ``setup`` and one untimed ``one``), in microseconds."""
-    code = _WARM.format(setup=setup, open=one, n=opens)
-    medians = []
+def _warm_medians_us(rows: dict[str, tuple[str, str]], opens: int,
+                     runs: int) -> dict[str, float | None]:
+    """Per row, the median over ``runs`` fresh processes of each one's median time of its
+    open (after its setup and one untimed open), in microseconds; the rows take turns,
+    one process each, so a machine that drifts moves them alike."""
+    medians: dict[str, list[float] | None] = {name: [] for name in rows}
     for _ in range(runs):
-        p = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True,
-                           text=True)
-        if p.returncode != 0:
-            print(f"  failed: {one}: {p.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-            return None
-        medians.append(float(p.stdout.strip().splitlines()[-1]) * 1e6)
-    return statistics.median(medians)
+        for name, (setup, one) in rows.items():
+            got = medians[name]
+            if got is None:
+                continue
+            p = subprocess.run([sys.executable, "-c", _WARM.format(setup=setup, open=one,
+                                                                   n=opens)],
+                               env=_env(), capture_output=True, text=True)
+            if p.returncode != 0:
+                print(f"  failed: {one}: {p.stderr.strip().splitlines()[-1:]}",
+                      file=sys.stderr)
+                medians[name] = None
+                continue
+            got.append(float(p.stdout.strip().splitlines()[-1]) * 1e6)
+    return {name: None if m is None else statistics.median(m) for name, m in medians.items()}
 
 
 def _env() -> dict[str, str]:
@@ -148,8 +157,9 @@ def main() -> None:
             print(f"\nexzarr open + read / tensorstore open + read: {ez_open / ts_open:.2f}x")
         print(f"\nWarm open: median of {args.opens} opens per process, median of "
               f"{args.warm_runs} processes\n\n| what | median µs |\n|---|---:|")
-        for name, (setup, one) in _warm_snippets({"chunked": path, "sharded": sharded}).items():
-            us = _warm_median_us(setup, one, args.opens, args.warm_runs)
+        warm = _warm_medians_us(_warm_snippets({"chunked": path, "sharded": sharded}),
+                                args.opens, args.warm_runs)
+        for name, us in warm.items():
             results[name] = None if us is None else us / 1000
             print(f"| `{name}` | {'failed' if us is None else f'{us:.0f}'} |", flush=True)
         for label in ("chunked", "sharded"):
