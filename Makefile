@@ -25,6 +25,9 @@ EXTRAS := test,cloud,test-cloud,snappy
 KERNELS_KEY := $(shell ls src/exzarr/kernels/*.py 2>/dev/null | LC_ALL=C sort | xargs cat | sha1sum | cut -c1-12)
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache/$(KERNELS_KEY)
 
+# What the wheel venvs install (its rule is below, with theirs).
+DEPS_KEY := $(VENV)/.wheel-deps-key
+
 # The wheel is rebuilt only when something that goes into it changes.
 WHEEL_STAMP := dist/.built
 PKG_FILES := pyproject.toml README.md \
@@ -136,7 +139,9 @@ wheel: $(WHEEL_STAMP)
 
 test-py312: PYVER := 3.12
 test-py313: PYVER := 3.13
-test-py312 test-py313: $(WHEEL_STAMP) $(NODE_STAMP)
+# ($(DEPS_KEY) made here, once: the two suites' sub-makes run side by side and would
+# both write it, racing on its temporary file)
+test-py312 test-py313: $(WHEEL_STAMP) $(NODE_STAMP) $(DEPS_KEY)
 	@py="$(call find_python,$(PYVER))"; \
 	if [ -z "$$py" ]; then \
 	  msg="Python $(PYVER) not found (looked for $(PYENV_ROOT)/versions/$(PYVER).*/bin/python$(PYVER) and a working python$(PYVER) on PATH); install it, e.g. 'pyenv install $(PYVER)'"; \
@@ -174,13 +179,12 @@ export WHEEL_IMPORT_CHECK
 # What the wheel venvs install from pyproject.toml (requires-python, dependencies, the
 # extras), rewritten only when that changes: edits elsewhere in pyproject.toml ([tool.*],
 # other extras) rebuild the wheel but do not remake the venvs.
-DEPS_KEY := $(VENV)/.wheel-deps-key
 $(DEPS_KEY): pyproject.toml $(STAMP)
 	@$(PY) -c 'import json, sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
 	  extras = p.get("optional-dependencies", {}); \
 	  print(json.dumps([p.get("requires-python"), p.get("dependencies"), \
-	                    {e: extras.get(e) for e in "$(EXTRAS)".split(",")}], sort_keys=True))' > $@.tmp
-	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "$@: wheel venv dependencies changed"; fi
+	                    {e: extras.get(e) for e in "$(EXTRAS)".split(",")}], sort_keys=True))' > $@.tmp.$$PPID
+	@if cmp -s $@.tmp.$$PPID $@; then rm -f $@.tmp.$$PPID; else mv $@.tmp.$$PPID $@; echo "$@: wheel venv dependencies changed"; fi
 
 # A venv per Python version, stamped with the sha256 of the wheel installed in it. Made
 # afresh when it is new, when $(DEPS_KEY) (the dependencies) changes or when the
