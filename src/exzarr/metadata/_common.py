@@ -257,7 +257,7 @@ def _container(value: Any, mapping: bool, special: bool, path: str, depth: int,
     if mapping:
         out = {}
         for k, v in value.items():
-            if type(k) is not str and not isinstance(k, str):
+            if not isinstance(k, str):
                 fail(
                     f"attribute key {k!r} at {path or 'top level'} is a {type(k).__name__}",
                     "JSON object keys must be strings",
