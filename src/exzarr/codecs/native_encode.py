@@ -10,9 +10,11 @@ and C's ``memmove`` (the kernel's copy).
 
 - no compressor: the chunk's bytes are its frame (:func:`raw_encoder`); the kernel
   gathers them straight into its output and checks them against the fill there.
-- zstd: libzstd's ``ZSTD_compress2`` inside numcodecs' extension with one compression
-  context per thread and (level, checksum) (:mod:`exzarr.codecs.direct`): numcodecs'
-  ``Zstd`` frames byte for byte.
+- zstd: libzstd's ``ZSTD_compress2`` (the newest libzstd at hand, :mod:`exzarr.codecs.direct`)
+  with one compression context per thread and (level, checksum): numcodecs' ``Zstd``
+  frames (byte for byte where its libzstd is the one bound).  A chunk encoded alone takes
+  the same function (:func:`zstd_frame`), so both routes write the same bytes; numcodecs'
+  own ``encode`` makes and frees a context for every chunk.
 - blosc: c-blosc's ``blosc_compress_ctx`` inside numcodecs' extension, through a compiled
   adapter (:mod:`exzarr.kernels.blosc_adapter`), with the arguments numcodecs' ``Blosc``
   passes (one internal thread, as numcodecs does off the main thread; blosc's internal
@@ -39,7 +41,7 @@ from .blosc_preshuffle import Preshuffle
 from .direct import native_zstd
 
 __all__ = ["NativeEncoder", "raw_encoder", "zstd_encoder", "blosc_encoder",
-           "numcodecs_encoder"]
+           "numcodecs_encoder", "zstd_frame"]
 
 
 class NativeEncoder:
@@ -106,6 +108,31 @@ def zstd_encoder(level: int, checksum: bool) -> NativeEncoder | None:
         return None
     return NativeEncoder(lambda: address, lambda: comp.context(level, checksum), comp.bound,
                          native.addresses[2])
+
+
+def zstd_frame(codec: Any, data: Any) -> bytes | None:
+    """``codec.encode(data)`` through the bound libzstd with this thread's context, when
+    ``codec`` is numcodecs' own ``Zstd`` and ``data`` a contiguous buffer of plain items;
+    None otherwise (the caller asks ``codec``)."""
+    cls = type(codec)
+    if cls.__name__ != "Zstd" or cls.__module__ != "numcodecs.zstd":
+        return None
+    level, checksum = getattr(codec, "level", None), getattr(codec, "checksum", False)
+    if type(level) is not int or type(checksum) is not bool:
+        return None
+    native = native_zstd()
+    if native is None or not native.compressor.callable:
+        return None
+    import numpy as np
+
+    if isinstance(data, np.ndarray):
+        if data.dtype.hasobject or not data.flags.c_contiguous:
+            return None
+    elif isinstance(data, (bytes, bytearray)):
+        data = np.frombuffer(data, dtype=np.uint8)
+    else:
+        return None
+    return native.compressor.compress(data, level, checksum)
 
 
 @cache

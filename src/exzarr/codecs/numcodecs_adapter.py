@@ -30,6 +30,7 @@ from ..errors import (ChecksumMismatchError, CodecNotAvailableError, Decompressi
                       InvalidMetadataError, UnknownCodecError)
 from . import snappy
 from .bounded import BOUNDED_IDS, bounded_decode, zstd_content_size
+from .native_encode import zstd_frame
 from .pco import pco_decode
 from .zfp import check_zfp, zfpy_decode
 from ._base import (NO_CONTEXT, ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, ChunkSpec,
@@ -237,7 +238,12 @@ def nc_decode(codec, data, ctx: DecodeContext = NO_CONTEXT, out: memoryview | No
 
 
 def nc_encode(codec: Any, data: Any) -> bytes | np.ndarray:
-    """``codec.encode(data)`` as bytes (an object array when the codec makes one)."""
+    """``codec.encode(data)`` as bytes (an object array when the codec makes one); zstd
+    through libzstd with a context kept per thread (:func:`~exzarr.codecs.native_encode.
+    zstd_frame`: the frames the batched route writes)."""
+    frame = zstd_frame(codec, data)
+    if frame is not None:
+        return frame
     res = codec.encode(data)
     if isinstance(res, bytes):
         return res
