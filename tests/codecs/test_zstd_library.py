@@ -51,6 +51,7 @@ def test_bytes_in_and_many_threads_give_the_same_frame():
     d = data()
     want = zstd_frame(codec, d)
     assert zstd_frame(codec, d.tobytes()) == zstd_frame(codec, bytearray(d.tobytes())) == want
+    assert zstd_frame(codec, memoryview(d).cast("B")) == want
     got: list = []
 
     def work():
@@ -73,15 +74,17 @@ def test_what_it_does_not_take_goes_to_the_codec():
     strided = data()[::2]
     assert zstd_frame(codec, strided) is None
     assert zstd_frame(codec, np.array(["a", 1], dtype=object)) is None
-    assert zstd_frame(codec, memoryview(b"abc")) is None
+    assert zstd_frame(codec, memoryview(strided)) is None
+    assert zstd_frame(codec, [1, 2]) is None
     assert zstd_frame(numcodecs.GZip(1), data()) is None
 
     class Mine(numcodecs.Zstd):  # a subclass may encode differently: asked itself
         pass
 
     assert zstd_frame(Mine(level=1), data()) is None
-    # nc_encode still encodes what zstd_frame declines
-    assert codec.decode(nc_encode(codec, memoryview(b"abc"))) == b"abc"
+    # nc_encode asks the codec for what zstd_frame declines
+    d = data()
+    assert codec.decode(nc_encode(Mine(level=1), d)) == d.tobytes()
 
 
 def test_the_newest_library_compresses():

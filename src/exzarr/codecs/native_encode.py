@@ -112,8 +112,9 @@ def zstd_encoder(level: int, checksum: bool) -> NativeEncoder | None:
 
 def zstd_frame(codec: Any, data: Any) -> bytes | None:
     """``codec.encode(data)`` through the bound libzstd with this thread's context, when
-    ``codec`` is numcodecs' own ``Zstd`` and ``data`` a contiguous buffer of plain items;
-    None otherwise (the caller asks ``codec``)."""
+    ``codec`` is numcodecs' own ``Zstd`` and ``data`` a contiguous buffer of plain items
+    (an array, bytes, a bytearray or a memoryview); None otherwise (the caller asks
+    ``codec``)."""
     cls = type(codec)
     if cls.__name__ != "Zstd" or cls.__module__ != "numcodecs.zstd":
         return None
@@ -128,7 +129,8 @@ def zstd_frame(codec: Any, data: Any) -> bytes | None:
     if isinstance(data, np.ndarray):
         if data.dtype.hasobject or not data.flags.c_contiguous:
             return None
-    elif isinstance(data, (bytes, bytearray)):
+    elif isinstance(data, (bytes, bytearray)) or (isinstance(data, memoryview)
+                                                  and data.c_contiguous):
         data = np.frombuffer(data, dtype=np.uint8)
     else:
         return None
