@@ -112,3 +112,23 @@ def test_zstandard_is_found_without_importing_it():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["True", "False"]  # (zstandard is a dependency: installed)
+
+
+def test_a_thread_keeps_no_buffer_for_big_chunks(monkeypatch):
+    monkeypatch.setattr(direct, "KEEP_OUT_BYTES", 1 << 16)
+    codec = numcodecs.Zstd(level=1)
+    result = {}
+
+    def work():  # a fresh thread: no buffer yet
+        small, big = data(1000), data(100_000)
+        result["frames"] = [zstd_frame(codec, small), zstd_frame(codec, big)]
+        result["kept"] = native.compressor._local.out.nbytes
+        result["back"] = [np.frombuffer(codec.decode(f), "f4") for f in result["frames"]]
+        result["want"] = [small, big]
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert result["kept"] <= 1 << 16  # the small chunk's buffer, not the big one's
+    for got, want in zip(result["back"], result["want"]):
+        np.testing.assert_array_equal(got, want)

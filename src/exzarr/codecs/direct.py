@@ -154,6 +154,11 @@ _C_COMPRESSION_LEVEL = 100
 _C_CHECKSUM_FLAG = 201
 
 
+#: the largest output buffer a thread keeps for :meth:`_Compressor.compress` (bigger
+#: chunks get one of their own per call)
+KEEP_OUT_BYTES = 8 << 20
+
+
 class _Compressor:
     """libzstd's ``ZSTD_compress2`` for compiled code: its address (``address``, None
     when it cannot be bound or pointers are not 64-bit), ``bound(n)`` and one compression
@@ -211,13 +216,16 @@ class _Compressor:
 
     def compress(self, data: np.ndarray, level: int, checksum: bool) -> bytes:
         """One frame of ``data`` (a C-contiguous array) with this thread's context: the
-        frame is made in this thread's buffer of the bound's size (reused: its pages stay
-        mapped) and copied out at its size."""
+        frame is made in a buffer of the bound's size, this thread's own up to
+        :data:`KEEP_OUT_BYTES` (reused: its pages stay mapped), and copied out at its
+        size."""
         assert self._compress is not None
         need = self.bound(data.nbytes)
         out = getattr(self._local, "out", None)
         if out is None or out.nbytes < need:
-            out = self._local.out = np.empty(need, dtype=np.uint8)
+            out = np.empty(need, dtype=np.uint8)
+            if need <= KEEP_OUT_BYTES:
+                self._local.out = out
         n = self._compress(self.context(level, checksum), out.ctypes.data, need,
                            data.ctypes.data, data.nbytes)
         if n < 0:  # ZSTD_isError: cannot happen with a buffer of the bound's size

@@ -239,8 +239,8 @@ def nc_decode(codec, data, ctx: DecodeContext = NO_CONTEXT, out: memoryview | No
 
 def nc_encode(codec: Any, data: Any) -> bytes | np.ndarray:
     """``codec.encode(data)`` as bytes (an object array when the codec makes one); zstd
-    through libzstd with a context kept per thread (:func:`~exzarr.codecs.native_encode.
-    zstd_frame`: the frames the batched route writes)."""
+    through libzstd with a context kept per thread (:func:`.native_encode.zstd_frame`:
+    the frames the batched route writes)."""
     frame = zstd_frame(codec, data)
     if frame is not None:
         return frame
