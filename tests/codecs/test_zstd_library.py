@@ -1,5 +1,6 @@
-"""The libzstd exzarr compresses with: the newest at hand (zstandard's or numcodecs'), one
-context per thread, for chunks encoded alone (``nc_encode``) and in batches alike."""
+"""The libzstds exzarr compresses with (numcodecs', and for small frames the newest at
+hand: zstandard's where it is newer), one context per thread, for chunks encoded alone
+(``nc_encode``) and in batches alike."""
 
 from __future__ import annotations
 
@@ -15,14 +16,12 @@ from exzarr.codecs.native_encode import zstd_frame
 from exzarr.codecs.numcodecs_adapter import nc_encode
 
 native = direct.native_zstd()
-pytestmark = pytest.mark.skipif(native is None or not native.compressor.callable,
+pytestmark = pytest.mark.skipif(native is None or not native.compressor.callable
+                                or not native.small_compressor.callable,
                                 reason="libzstd not bindable")
 
 
-def _version(lib) -> int:
-    f = lib.ZSTD_versionNumber
-    f.restype = ctypes.c_uint
-    return int(f())
+_version = direct._version
 
 
 def data(n: int = 50_000) -> np.ndarray:
@@ -42,7 +41,7 @@ def test_frames_decode_with_numcodecs_and_match_its_parameters(level, checksum):
     # the frame is what the bound library makes with these two parameters on a fresh
     # context: where that library is numcodecs' own, numcodecs' frame byte for byte
     from numcodecs import zstd as module
-    if _version(ctypes.CDLL(module.__file__)) == _version(native.compressor._lib):
+    if _version(ctypes.CDLL(module.__file__)) == _version(native.compressor_for(d.nbytes)._lib):
         assert frame == codec.encode(d)
 
 
@@ -96,7 +95,8 @@ def test_the_newest_library_compresses():
     if other is not None:
         newest = direct._newest(mine, other)
         assert _version(newest) == max(_version(mine), _version(other))
-        assert _version(native.compressor._lib) == _version(newest)
+        assert _version(native.small_compressor._lib) == _version(newest)
+    assert _version(native.compressor._lib) == _version(mine)
 
     class NoVersion:  # a library that cannot say: the default stays
         pass
@@ -120,9 +120,9 @@ def test_a_thread_keeps_no_buffer_for_big_chunks(monkeypatch):
     result = {}
 
     def work():  # a fresh thread: no buffer yet
-        small, big = data(1000), data(100_000)
+        small, big = data(1000), data(60_000)  # (both small frames: one compressor)
         result["frames"] = [zstd_frame(codec, small), zstd_frame(codec, big)]
-        result["kept"] = native.compressor._local.out.nbytes
+        result["kept"] = native.small_compressor._local.out.nbytes
         result["back"] = [np.frombuffer(codec.decode(f), "f4") for f in result["frames"]]
         result["want"] = [small, big]
 
@@ -132,3 +132,52 @@ def test_a_thread_keeps_no_buffer_for_big_chunks(monkeypatch):
     assert result["kept"] <= 1 << 16  # the small chunk's buffer, not the big one's
     for got, want in zip(result["back"], result["want"]):
         np.testing.assert_array_equal(got, want)
+
+
+def mixed(n: int = 1 << 20) -> np.ndarray:
+    """``n`` bytes whose statistics change block by block (what the pre-splitter of
+    libzstd 1.5.7 ends blocks early for)."""
+    rng = np.random.default_rng(7)
+    parts = [np.cumsum(rng.normal(size=n // 16)).astype("f4").view(np.uint8),
+             rng.integers(0, 256, n // 4, dtype=np.uint8),
+             np.repeat(np.arange(n // 64, dtype=np.uint8), 16)]
+    return np.concatenate(parts * 8)[:n]
+
+
+def test_the_pre_splitter_is_off_where_the_library_has_one():
+    from numcodecs import zstd as module
+    comp = native.small_compressor
+    if _version(comp._lib) < direct._PRESPLIT_SINCE:
+        assert comp._params == []
+        pytest.skip("this libzstd has no pre-splitter")
+    assert comp._params == [(direct._C_BLOCK_SPLITTER_LEVEL, direct._NO_PRESPLIT)]
+    d = mixed()
+    codec = numcodecs.Zstd(level=1)
+    frame = comp.compress(d, 1, False)
+    assert codec.decode(frame) == d.tobytes()
+    # with it on (the library's default), the blocks end elsewhere: other bytes
+    default = direct._Compressor(comp._lib, False)
+    default._params = []
+    on = default.compress(d, 1, False)
+    assert codec.decode(on) == d.tobytes() and on != frame
+    # numcodecs' 1.5.6 has no pre-splitter: at level 1 its frames are these
+    if _version(ctypes.CDLL(module.__file__)) == 10506 and _version(comp._lib) == 10507:
+        assert frame == codec.encode(d)
+
+
+def test_small_frames_take_the_small_compressor_on_both_routes():
+    from exzarr.codecs.native_encode import zstd_encoder
+    small = direct.SMALL_FRAME_BYTES
+    assert native.compressor_for(small) is native.small_compressor
+    assert native.compressor_for(small + 1) is native.compressor
+    enc = zstd_encoder(3, False)
+    if enc is None:
+        pytest.skip("libzstd not callable from compiled code")
+    assert enc.for_chunks(small + 4, 64).address == native.compressor.address
+    assert enc.for_chunks(small, 64).address == native.small_compressor.address
+    # the per-chunk route makes the frame the small compressor makes
+    codec = numcodecs.Zstd(level=3)
+    d = mixed(small)
+    assert zstd_frame(codec, d) == native.small_compressor.compress(d, 3, False)
+    big = mixed(small + 4096)
+    assert zstd_frame(codec, big) == native.compressor.compress(big, 3, False)

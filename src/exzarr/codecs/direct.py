@@ -17,11 +17,17 @@ against ~55 µs to decode a 64 KiB inner chunk).  Where that library cannot be b
 numcodecs' ``decompress`` is called instead.  The same binding carries libzstd's
 ``ZSTD_compress2`` with one compression context per thread (``NativeZstd.compressor``),
 which compiled kernels call to encode chunks (:mod:`exzarr.array.batch_encode`) and
-:func:`~exzarr.codecs.numcodecs_adapter.nc_encode` calls for one chunk.  It is taken from
-the newest libzstd at hand: the one bundled with the ``zstandard`` package (a dependency;
-1.5.7 here) when it is newer than numcodecs' (1.5.6 here), whose fast levels encode the
-small chunks of sharded arrays 10-20 % faster (64 KiB chunks, level 1 and 3; measured by
-``ZSTD_compress2`` with one context in a loop).  Decoding stays with numcodecs' library
+:func:`~exzarr.codecs.numcodecs_adapter.nc_encode` calls for one chunk.
+
+Frames of up to :data:`SMALL_FRAME_BYTES` are compressed with the newest libzstd at hand
+(``NativeZstd.compressor_for``): the one bundled with the ``zstandard`` package (a
+dependency; 1.5.7 here) when it is newer than numcodecs' (1.5.6 here).  It encodes the
+small chunks of sharded arrays faster: 10-20 % for 64 KiB at levels 1 and 3, 7-10 % for
+256 KiB (``ZSTD_compress2`` with one context in a loop), but 1 MiB chunks at level 1
+4-10 % slower (in a loop, and writing an array of them taking turns in one process), so
+larger frames keep numcodecs' library.  Its new pre-splitter (which looks for where to
+end each 128 KiB block early) is turned off: it cost time at every size, and without it
+the level-1 frames are 1.5.6's byte for byte.  Decoding stays with numcodecs' library
 (1.5.7 decodes no faster).
 """
 
@@ -79,7 +85,7 @@ class NativeZstd:
     kernels call (:mod:`exzarr.kernels.cfunc`, with :meth:`context`), or None where
     pointers are not 64-bit."""
 
-    def __init__(self, lib, compress_lib=None) -> None:
+    def __init__(self, lib, small_lib=None) -> None:
         import ctypes
 
         vp, sz = ctypes.c_void_p, ctypes.c_size_t
@@ -98,8 +104,11 @@ class NativeZstd:
             if cs and dec and mm:
                 self.addresses = (cs, dec, mm)
         self._local = threading.local()
-        #: ``ZSTD_compress2`` of ``compress_lib`` (default: ``lib``)
-        self.compressor = _Compressor(compress_lib or lib, self.addresses is not None)
+        #: ``ZSTD_compress2`` of ``lib``, and of ``small_lib`` for frames of up to
+        #: :data:`SMALL_FRAME_BYTES` (:meth:`compressor_for`)
+        self.compressor = _Compressor(lib, self.addresses is not None)
+        self.small_compressor = self.compressor if small_lib is None or small_lib is lib \
+            else _Compressor(small_lib, self.addresses is not None)
         from .zstd_prefix import PrefixDecoder
 
         #: decodes the start of a frame (:mod:`exzarr.codecs.zstd_prefix`), or None
@@ -108,6 +117,10 @@ class NativeZstd:
             self.prefix = PrefixDecoder(lib, lambda: _Ctx(self._create, self._free))
         except AttributeError:  # a library without the streaming API
             self.prefix = None
+
+    def compressor_for(self, nbytes: int) -> _Compressor:
+        """The compressor for frames of ``nbytes``."""
+        return self.small_compressor if nbytes <= SMALL_FRAME_BYTES else self.compressor
 
     def context(self) -> int:
         """This thread's decompression context (made on first use, freed with the thread)."""
@@ -152,7 +165,13 @@ class NativeZstd:
 #: ZSTD_cParameter values (zstd.h, stable API)
 _C_COMPRESSION_LEVEL = 100
 _C_CHECKSUM_FLAG = 201
+#: ZSTD_c_blockSplitterLevel (zstd.h, experimental: ZSTD_c_experimentalParam20, from
+#: libzstd 1.5.7 on) and its value that turns the pre-splitter off
+_C_BLOCK_SPLITTER_LEVEL, _NO_PRESPLIT, _PRESPLIT_SINCE = 1017, 1, 10507
 
+
+#: the largest frame (of uncompressed bytes) the newest libzstd compresses
+SMALL_FRAME_BYTES = 256 << 10
 
 #: the largest output buffer a thread keeps for :meth:`_Compressor.compress` (bigger
 #: chunks get one of their own per call)
@@ -186,6 +205,8 @@ class _Compressor:
         self._bound.argtypes, self._bound.restype = [sz], sz
         compress2.argtypes, compress2.restype = [vp, vp, sz, vp, sz], ctypes.c_ssize_t
         self._compress, self._lib = compress2, lib
+        self._params = [(_C_BLOCK_SPLITTER_LEVEL, _NO_PRESPLIT)] \
+            if _version(lib) >= _PRESPLIT_SINCE else []
         if addressable:
             self.address = ctypes.cast(compress2, vp).value or None
         self._local = threading.local()
@@ -203,7 +224,7 @@ class _Compressor:
         if ctx is None:
             ctx = _Ctx(self._create, self._free)
             for param, value in ((_C_COMPRESSION_LEVEL, level),
-                                 (_C_CHECKSUM_FLAG, int(checksum))):
+                                 (_C_CHECKSUM_FLAG, int(checksum)), *self._params):
                 if self._set(ctx.ptr, param, value) >= (1 << 64) - 120:  # ZSTD_isError
                     raise ValueError(f"zstd refused parameter {param}={value}")
             contexts[(level, checksum)] = ctx
@@ -235,8 +256,8 @@ class _Compressor:
 
 @cache
 def native_zstd() -> NativeZstd | None:
-    """numcodecs' libzstd bound with ctypes (compressing with the newest libzstd at hand,
-    :func:`_newest`), or None when its functions cannot be bound."""
+    """numcodecs' libzstd bound with ctypes (small frames compressed with the newest
+    libzstd at hand, :func:`_newest`), or None when its functions cannot be bound."""
     import ctypes  # here: opening an array does not pay for it
 
     try:
@@ -273,20 +294,22 @@ def _zstandard_library():
     return None
 
 
+def _version(lib) -> int:
+    """A libzstd's ``ZSTD_versionNumber()`` (10507 for 1.5.7), or -1 when it cannot say."""
+    import ctypes
+
+    try:
+        f = lib.ZSTD_versionNumber
+    except AttributeError:
+        return -1
+    f.argtypes, f.restype = [], ctypes.c_uint
+    return int(f())
+
+
 def _newest(lib, other):
     """Whichever of two libzstds reports the higher version (``lib`` on a tie, or when
     ``other`` is None or cannot say)."""
-    import ctypes
-
-    def version(library) -> int:
-        try:
-            f = library.ZSTD_versionNumber
-        except AttributeError:
-            return -1
-        f.argtypes, f.restype = [], ctypes.c_uint
-        return int(f())
-
-    return other if other is not None and version(other) > version(lib) else lib
+    return other if other is not None and _version(other) > _version(lib) else lib
 
 
 def _numcodecs_zstd() -> Callable[[memoryview, np.ndarray], object]:

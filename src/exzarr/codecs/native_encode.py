@@ -10,9 +10,9 @@ and C's ``memmove`` (the kernel's copy).
 
 - no compressor: the chunk's bytes are its frame (:func:`raw_encoder`); the kernel
   gathers them straight into its output and checks them against the fill there.
-- zstd: libzstd's ``ZSTD_compress2`` (the newest libzstd at hand, :mod:`exzarr.codecs.direct`)
-  with one compression context per thread and (level, checksum): numcodecs' ``Zstd``
-  frames (byte for byte where its libzstd is the one bound).  A chunk encoded alone takes
+- zstd: libzstd's ``ZSTD_compress2`` (numcodecs', or for small chunks the newest at hand:
+  :mod:`exzarr.codecs.direct`) with one compression context per thread and (level,
+  checksum): numcodecs' ``Zstd`` frames (byte for byte where its libzstd is the one bound).  A chunk encoded alone takes
   the same function (:func:`zstd_frame`), so both routes write the same bytes; numcodecs'
   own ``encode`` makes and frees a context for every chunk.
 - blosc: c-blosc's ``blosc_compress_ctx`` inside numcodecs' extension, through a compiled
@@ -69,10 +69,11 @@ class NativeEncoder:
 
     def for_chunks(self, nbytes: int, row_bytes: int) -> NativeEncoder:
         """The encoder for chunks of ``nbytes`` gathered in rows of ``row_bytes``: the
-        pre-shuffled variant where there is one for that size and the rows split into
-        whole items, else this one."""
+        variant for that size where there is one (a pre-shuffled one only when the rows
+        split into whole items), else this one."""
         found = None if self._variant is None else self._variant(nbytes)
-        if found is None or found.shuffle is None or row_bytes % found.shuffle.typesize:
+        if found is None or (found.shuffle is not None
+                             and row_bytes % found.shuffle.typesize):
             return self
         return found
 
@@ -97,17 +98,24 @@ def raw_encoder() -> NativeEncoder | None:
 
 
 def zstd_encoder(level: int, checksum: bool) -> NativeEncoder | None:
-    """numcodecs' ``Zstd(level, checksum)`` for compiled code, or None when libzstd's
+    """numcodecs' ``Zstd(level, checksum)`` for compiled code (a variant for small chunks:
+    :meth:`~exzarr.codecs.direct.NativeZstd.compressor_for`), or None when libzstd's
     ``ZSTD_compress2`` cannot be bound or called from compiled code."""
     native = native_zstd()
     if native is None or native.addresses is None:
         return None
-    comp = native.compressor
-    address = comp.address
-    if address is None:
-        return None
-    return NativeEncoder(lambda: address, lambda: comp.context(level, checksum), comp.bound,
-                         native.addresses[2])
+    memmove = native.addresses[2]
+
+    def encoder(comp, variant=None) -> NativeEncoder | None:
+        address = comp.address
+        if address is None:
+            return None
+        return NativeEncoder(lambda: address, lambda: comp.context(level, checksum),
+                             comp.bound, memmove, variant=variant)
+
+    small = encoder(native.small_compressor)
+    return encoder(native.compressor, lambda nbytes: small if native.compressor_for(nbytes)
+                   is not native.compressor else None)
 
 
 def zstd_frame(codec: Any, data: Any) -> bytes | None:
@@ -122,7 +130,7 @@ def zstd_frame(codec: Any, data: Any) -> bytes | None:
     if type(level) is not int or type(checksum) is not bool:
         return None
     native = native_zstd()
-    if native is None or not native.compressor.callable:
+    if native is None:
         return None
     import numpy as np
 
@@ -134,7 +142,8 @@ def zstd_frame(codec: Any, data: Any) -> bytes | None:
         data = np.frombuffer(data, dtype=np.uint8)
     else:
         return None
-    return native.compressor.compress(data, level, checksum)
+    comp = native.compressor_for(data.nbytes)
+    return comp.compress(data, level, checksum) if comp.callable else None
 
 
 @cache
