@@ -51,6 +51,7 @@ def test_bytes_in_and_many_threads_give_the_same_frame():
     want = zstd_frame(codec, d)
     assert zstd_frame(codec, d.tobytes()) == zstd_frame(codec, bytearray(d.tobytes())) == want
     assert zstd_frame(codec, memoryview(d).cast("B")) == want
+    assert zstd_frame(codec, memoryview(d)) == want  # (items of 4 bytes: the same bytes)
     got: list = []
 
     def work():

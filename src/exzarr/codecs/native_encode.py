@@ -12,9 +12,10 @@ and C's ``memmove`` (the kernel's copy).
   gathers them straight into its output and checks them against the fill there.
 - zstd: libzstd's ``ZSTD_compress2`` (numcodecs', or for small chunks the newest at hand:
   :mod:`exzarr.codecs.direct`) with one compression context per thread and (level,
-  checksum): numcodecs' ``Zstd`` frames (byte for byte where its libzstd is the one bound).  A chunk encoded alone takes
-  the same function (:func:`zstd_frame`), so both routes write the same bytes; numcodecs'
-  own ``encode`` makes and frees a context for every chunk.
+  checksum): numcodecs' ``Zstd`` frames (byte for byte where its libzstd is the one
+  bound).  A chunk encoded alone takes the same function (:func:`zstd_frame`), so both
+  routes write the same bytes; numcodecs' own ``encode`` makes and frees a context for
+  every chunk.
 - blosc: c-blosc's ``blosc_compress_ctx`` inside numcodecs' extension, through a compiled
   adapter (:mod:`exzarr.kernels.blosc_adapter`), with the arguments numcodecs' ``Blosc``
   passes (one internal thread, as numcodecs does off the main thread; blosc's internal
