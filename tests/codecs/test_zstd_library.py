@@ -182,3 +182,52 @@ def test_small_frames_take_the_small_compressor_on_both_routes():
     assert zstd_frame(codec, d) == native.small_compressor.compress(d, 3, False)
     big = mixed(small + 4096)
     assert zstd_frame(codec, big) == native.compressor.compress(big, 3, False)
+
+
+@pytest.mark.parametrize("route", ["python", "compiled"])
+def test_a_thread_keeps_no_context_grown_too_big(monkeypatch, route):
+    """A context is kept for the thread's next chunk unless its workspace has grown
+    beyond KEEP_CONTEXT_BYTES (high levels on big chunks), after either route's call."""
+    import exzarr as ez
+    from exzarr import config
+
+    kernel_calls: list = []
+    if route == "compiled":
+        from exzarr.array import batch_encode
+        from exzarr.codecs.native_encode import zstd_encoder
+        if zstd_encoder(1, False) is None:
+            pytest.skip("libzstd not callable from compiled code")
+        kernels = batch_encode._kernels()
+
+        class Counted:  # the compiled call, counted
+            def encode_gather(self, *args):
+                kernel_calls.append(args[0])
+                return kernels.encode_gather(*args)
+
+        monkeypatch.setattr(batch_encode, "_kernels", Counted)
+    monkeypatch.setattr(direct, "KEEP_CONTEXT_BYTES", 4 << 20)
+    d = data(300_000)  # 1.2 MiB: past the small compressor
+    result: dict = {}
+
+    def work():  # a fresh thread: no contexts yet
+        for level in (1, 19):
+            if route == "python":
+                frame = zstd_frame(numcodecs.Zstd(level=level), d)
+                assert np.array_equal(np.frombuffer(numcodecs.Zstd().decode(frame), "f4"), d)
+            else:
+                with config.set(threads=1):  # the kernel runs on this thread
+                    z = ez.create("memory://", shape=d.shape, chunks=d.shape, dtype="f4",
+                                  compressor={"name": "zstd",
+                                              "configuration": {"level": level}})
+                    z[...] = d
+                    np.testing.assert_array_equal(z[...].read(), d)
+        result["kept"] = dict(getattr(native.compressor._local, "contexts", {}))
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    kept = result["kept"]
+    assert len(kernel_calls) == (2 if route == "compiled" else 0)
+    assert (1, False) in kept  # small: kept for the next chunk
+    assert (19, False) not in kept  # ~30 MiB at level 19: freed after the call
+    assert native.compressor._sizeof(kept[(1, False)].ptr) <= 4 << 20

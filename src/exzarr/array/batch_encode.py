@@ -151,12 +151,15 @@ class BatchEncoder:
                                             self._compressor.shuffle)
         gathered = scratch(fill.shape, np.dtype(np.uint64))
         native = self._compressor
-        done = _kernels().encode_gather(
-            native.address, native.context(), native.memmove, self._src,
-            np.array(bases, dtype=np.int64), self._rows, self._row_bytes, self._nbytes, fill,
-            check_fill, gathered, out, sizes, *self._shuffle,
-            *(() if dests is None and files is None else (dests, self._room)),
-            *(() if files is None else (files,)))
+        try:
+            done = _kernels().encode_gather(
+                native.address, native.context(), native.memmove, self._src,
+                np.array(bases, dtype=np.int64), self._rows, self._row_bytes, self._nbytes,
+                fill, check_fill, gathered, out, sizes, *self._shuffle,
+                *(() if dests is None and files is None else (dests, self._room)),
+                *(() if files is None else (files,)))
+        finally:
+            native.release()
         return int(done), sizes
 
 

@@ -47,7 +47,8 @@ __all__ = ["NativeEncoder", "raw_encoder", "zstd_encoder", "blosc_encoder",
 
 class NativeEncoder:
     """One codec configuration as a C compressor for compiled code.  ``address`` (made
-    on first use), ``context()`` (the ``ctx`` argument for the calling thread),
+    on first use), ``context()`` (the ``ctx`` argument for the calling thread, and
+    ``release()`` to call once that call has returned),
     ``bound(nbytes)`` (the most bytes a frame of ``nbytes`` takes), ``memmove`` (C's, for
     the kernel's copies).  ``shuffle``: None, or how the kernel must shuffle a chunk
     before it calls this compressor (a variant from :meth:`for_chunks`)."""
@@ -55,9 +56,13 @@ class NativeEncoder:
     def __init__(self, make_address: Callable[[], int], context: Callable[[], int],
                  bound: Callable[[int], int], memmove: int, keep: Any = None,
                  variant: Callable[[int], NativeEncoder | None] | None = None,
-                 shuffle: Preshuffle | None = None) -> None:
+                 shuffle: Preshuffle | None = None,
+                 release: Callable[[], None] | None = None) -> None:
         self._make_address = make_address
         self.context = context
+        #: call after a call with ``context()`` returns: frees a context grown too big
+        #: to keep (:meth:`~exzarr.codecs.direct._Compressor.release`)
+        self.release = release or _keep
         self.bound = bound
         self.memmove = memmove
         self.shuffle = shuffle
@@ -77,6 +82,10 @@ class NativeEncoder:
                              and row_bytes % found.shuffle.typesize):
             return self
         return found
+
+
+def _keep() -> None:
+    """``release`` of an encoder whose contexts are all kept."""
 
 
 @cache
@@ -112,7 +121,8 @@ def zstd_encoder(level: int, checksum: bool) -> NativeEncoder | None:
         if address is None:
             return None
         return NativeEncoder(lambda: address, lambda: comp.context(level, checksum),
-                             comp.bound, memmove, variant=variant)
+                             comp.bound, memmove, variant=variant,
+                             release=lambda: comp.release(level, checksum))
 
     small = encoder(native.small_compressor)
     return encoder(native.compressor, lambda nbytes: small if native.compressor_for(nbytes)
