@@ -129,17 +129,27 @@ def zstd_encoder(level: int, checksum: bool) -> NativeEncoder | None:
                    is not native.compressor else None)
 
 
+def _zstd_settings(codec: Any) -> tuple[int, bool] | None:
+    """(level, checksum) of numcodecs' own ``Zstd`` (other classes, even under that id,
+    or settings of other types: None)."""
+    cls = type(codec)
+    if cls.__name__ != "Zstd" or cls.__module__ != "numcodecs.zstd":
+        return None
+    level, checksum = getattr(codec, "level", None), getattr(codec, "checksum", False)
+    if not isinstance(level, int) or not isinstance(checksum, bool):
+        return None
+    return level, checksum
+
+
 def zstd_frame(codec: Any, data: Any) -> bytes | None:
     """``codec.encode(data)`` through the bound libzstd with this thread's context, when
     ``codec`` is numcodecs' own ``Zstd`` and ``data`` a contiguous buffer of plain items
     (an array, bytes, a bytearray or a memoryview); None otherwise (the caller asks
     ``codec``)."""
-    cls = type(codec)
-    if cls.__name__ != "Zstd" or cls.__module__ != "numcodecs.zstd":
+    settings = _zstd_settings(codec)
+    if settings is None:
         return None
-    level, checksum = getattr(codec, "level", None), getattr(codec, "checksum", False)
-    if type(level) is not int or type(checksum) is not bool:
-        return None
+    level, checksum = settings
     native = native_zstd()
     if native is None:
         return None
@@ -237,10 +247,8 @@ def numcodecs_encoder(codec: Any, itemsize: int | None) -> NativeEncoder | None:
     cls = type(codec)
     kind = (cls.__module__, cls.__name__)
     if kind == ("numcodecs.zstd", "Zstd"):
-        level, checksum = getattr(codec, "level", None), getattr(codec, "checksum", False)
-        if not isinstance(level, int) or not isinstance(checksum, bool):
-            return None
-        return zstd_encoder(level, checksum)
+        settings = _zstd_settings(codec)
+        return None if settings is None else zstd_encoder(*settings)
     if kind == ("numcodecs.blosc", "Blosc"):
         # numcodecs: items of the given typesize, else of the buffer's; AUTOSHUFFLE is
         # bit shuffle for 1-byte items, byte shuffle otherwise
