@@ -5,8 +5,9 @@ The write-side twin of :mod:`exzarr.kernels.decode_scatter`: a write of many sma
 the fill_value check, the call into the compressor, a new bytes object) than a 64 KiB
 chunk's compression leaves room for.  :func:`encode_gather` does all of it for a batch of
 chunks that sit whole in the source, without the GIL: for each chunk, a copy of its rows
-into ``scratch``, a comparison with the fill pattern (all fill: the chunk is not stored)
-and one compression into the next free bytes of ``out``.
+into ``scratch`` (the next rows prefetched as it goes: :mod:`exzarr.kernels.prefetch`),
+a comparison with the fill pattern (all fill: the chunk is not stored) and one
+compression into the next free bytes of ``out``.
 
 The compressor comes in as the address of a C function with the shape of libzstd's
 ``ZSTD_compress2(ctx, dst, capacity, src, size)`` (called through
@@ -41,6 +42,7 @@ from .cfunc import call3, call5
 from .file_write import write_file
 from .jit import lazy_njit
 from .pointers import bytes_at, words_at
+from .prefetch import AHEAD, prefetch_rows
 from .shuffle import gather_shuffle
 from .stream import store_fence, stream_copy
 
@@ -102,7 +104,9 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
             gather_shuffle(base_src, bases[i], rows, row_bytes, nbytes, shuffle, block,
                            scratch.view(np.uint8))
         else:
+            prefetch_rows(b, rows, 0, AHEAD, row_bytes)
             for r in range(rows.shape[0]):
+                prefetch_rows(b, rows, r + AHEAD, 1, row_bytes)
                 call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
         same = check_fill and _is_fill(dst, nbytes, fill, fill_bytes, 0)
         if same:
@@ -151,7 +155,9 @@ def _raw_to_dests(copy, base_src, bases, rows, row_bytes, nbytes, fill, fill_byt
             sizes[i] = -1
             continue
         dst = dests[i]
+        prefetch_rows(b, rows, 0, AHEAD, row_bytes)
         for r in range(rows.shape[0]):
+            prefetch_rows(b, rows, r + AHEAD, 1, row_bytes)
             stream_copy(copy, dst + r * row_bytes, b + rows[r], row_bytes)
         sizes[i] = nbytes
     store_fence()
