@@ -39,9 +39,10 @@ from .blosc_frame import (
     MAX_SPLITS, MEMCPYED, MIN_BUFFERSIZE, NBYTES_AT, OVERHEAD, VERSION_FORMAT, ZSTD_FORMAT)
 from .cfunc import call3, call4, call5
 from .decode_scatter import (box_ok, box_row_bytes, copy_box, decode_copy, forward,
-                             next_row, rows_contiguous)
+                             next_row, prefetch_box_rows, rows_contiguous)
 from .jit import lazy_njit
 from .pointers import bytes_at
+from .prefetch import AHEAD
 from .shuffle import join_into
 
 __all__ = ["blosc_place", "BLOSCLZ", "LZ4", "ZSTD", "ZSTD_CTX"]
@@ -118,6 +119,7 @@ def _place_frame(funcs, copy, frame, size, nbytes, item, tmp, base_out, i, bases
     left = np.int64(1)  # rows not yet placed whole
     for d in range(m - 1):
         left *= extents[i, d]
+    prefetch_box_rows(base_out, o, at, i, extents, m, out_strides, row_bytes, 0, AHEAD)
     for j in range(nblocks):
         start = j * block
         bsize = min(block, nbytes - start)
@@ -155,6 +157,8 @@ def _place_frame(funcs, copy, frame, size, nbytes, item, tmp, base_out, i, bases
             a = max(s, start)
             z = min(s + row_bytes, end)
             if z > a:
+                prefetch_box_rows(base_out, o, at, i, extents, m, out_strides, row_bytes,
+                                  AHEAD, 1)
                 if shuffled:
                     join_into(streams, (a - start) // typesize, (z - a) // typesize,
                               typesize, base_out + o + (a - s))

@@ -29,9 +29,10 @@ from numba.extending import register_jitable
 from .cfunc import call2, call3, call5
 from .jit import lazy_njit
 from .pointers import u8_at, u16_at, u32_at, u64_at
+from .prefetch import AHEAD, prefetch_for_write
 
 __all__ = ["decode_scatter", "box_ok", "box_row_bytes", "rows_contiguous", "forward",
-           "copy_items", "next_row", "copy_box", "decode_copy"]
+           "copy_items", "next_row", "prefetch_box_rows", "copy_box", "decode_copy"]
 
 
 @register_jitable
@@ -155,6 +156,18 @@ def next_row(at, o, s, i, extents, m, out_strides, chunk_strides):
 
 
 @register_jitable
+def prefetch_box_rows(base_out, o, at, i, extents, m, out_strides, row_bytes, first, count):
+    """Ask for the output rows ``first .. first + count`` after the current one (at byte
+    ``o``, ``at`` its odometer) of frame ``i``'s box, to write them: those in the same
+    run of its next-to-last dimension (:mod:`exzarr.kernels.prefetch`)."""
+    if m < 2:
+        return
+    d = m - 2
+    for k in range(first, min(first + count, extents[i, d] - at[d])):
+        prefetch_for_write(base_out + o + k * out_strides[d], row_bytes)
+
+
+@register_jitable
 def copy_box(copy, base_out, decoded, i, bases, skips, extents, m, out_strides,
              chunk_strides, row_bytes, at, item):
     """Copy frame ``i``'s box from its decoded chunk at address ``decoded`` to the output
@@ -166,9 +179,12 @@ def copy_box(copy, base_out, decoded, i, bases, skips, extents, m, out_strides,
     s = skips[i]
     contiguous = rows_contiguous(i, extents, m, out_strides, chunk_strides, item)
     n = extents[i, m - 1]
+    if contiguous:  # (the output rows' lines asked for ahead of the copies)
+        prefetch_box_rows(base_out, o, at, i, extents, m, out_strides, row_bytes, 0, AHEAD)
     more = True
     while more:
         if contiguous:
+            prefetch_box_rows(base_out, o, at, i, extents, m, out_strides, row_bytes, AHEAD, 1)
             call3(copy, base_out + o, decoded + s, row_bytes)
         else:
             copy_items(copy, base_out + o, out_strides[m - 1], decoded + s,

@@ -1,4 +1,4 @@
-"""Software prefetch of the source rows a gather is about to read (compiled helpers).
+"""Software prefetch of the rows a gather or a scatter is about to touch (compiled helpers).
 
 A chunk gathered out of a larger array reads one row of the chunk at a time, each row
 in another part of the source (a 512-wide float32 chunk of an 8192-wide array: 2 KiB
@@ -7,11 +7,15 @@ guess the jump to the next row, so every row starts with misses to memory.  Aski
 the next rows' lines while the current one is processed (:func:`prefetch_rows`) hides
 that wait: on this project's 2-core VM the fused gather and byte shuffle of a 256 MiB
 array into 1 MiB chunks took 31 ms instead of 48 on one thread, 16 instead of 22 on two,
-and the plain row-by-row copy 10 instead of 12 ms on two.
+and the plain row-by-row copy 10 instead of 12 ms on two.  The same holds for the rows
+a read copies decoded chunks into (:func:`prefetch_for_write`: lines fetched to be
+written): 1 MiB chunks copied into the 2 KiB rows of a 256 MiB output, 27 instead of
+45 ms on one thread, 13 instead of 21 on two (30 instead of 38 into a new output, whose
+pages are mapped as they are first written).
 
-:func:`prefetch` is LLVM's ``llvm.prefetch`` (a read, kept in every cache level): a hint
-that never faults, so an address past the end of a buffer is harmless, and on a target
-without prefetch instructions it compiles to nothing.
+:func:`prefetch` and :func:`prefetch_write` are LLVM's ``llvm.prefetch`` (kept in every
+cache level): a hint that never faults, so an address past the end of a buffer is
+harmless, and on a target without prefetch instructions it compiles to nothing.
 
 This module imports Numba: import it only where a kernel that uses it is about to run.
 """
@@ -24,7 +28,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, register_jitable
 
-__all__ = ["prefetch", "prefetch_rows", "AHEAD", "SPAN", "LINE"]
+__all__ = ["prefetch", "prefetch_write", "prefetch_rows", "prefetch_for_write", "AHEAD",
+           "SPAN", "LINE"]
 
 #: rows asked for ahead of the one being read
 AHEAD = 2
@@ -37,28 +42,40 @@ _I32 = ir.IntType(32)
 _PTR = ir.IntType(8).as_pointer()
 
 
-def _prefetch(typingctx: Any, addr: Any) -> Any:
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        fnty = ir.FunctionType(ir.VoidType(), [_PTR, _I32, _I32, _I32])
-        fn = builder.module.declare_intrinsic("llvm.prefetch", [_PTR], fnty)
-        # (address, 0: read, 3: keep in all cache levels, 1: data cache)
-        builder.call(fn, [builder.inttoptr(args[0], _PTR), ir.Constant(_I32, 0),
-                          ir.Constant(_I32, 3), ir.Constant(_I32, 1)])
-        return context.get_dummy_value()
+def _hint(write: int) -> Any:
+    def impl(typingctx: Any, addr: Any) -> Any:
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            fnty = ir.FunctionType(ir.VoidType(), [_PTR, _I32, _I32, _I32])
+            fn = builder.module.declare_intrinsic("llvm.prefetch", [_PTR], fnty)
+            # (address, 0: read / 1: write, 3: keep in all cache levels, 1: data cache)
+            builder.call(fn, [builder.inttoptr(args[0], _PTR), ir.Constant(_I32, write),
+                              ir.Constant(_I32, 3), ir.Constant(_I32, 1)])
+            return context.get_dummy_value()
 
-    return types.void(types.int64), codegen
+        return types.void(types.int64), codegen
+
+    return intrinsic(impl)
 
 
-#: ``prefetch(addr)``: ask for the cache line holding the int64 address ``addr``
-prefetch: Any = intrinsic(_prefetch)
+#: ``prefetch(addr)``: ask for the cache line holding the int64 address ``addr``, to read
+prefetch: Any = _hint(0)
+#: ``prefetch_write(addr)``: the same, to write it (the line is fetched to be owned)
+prefetch_write: Any = _hint(1)
 
 
 @register_jitable
 def prefetch_rows(base, rows, first, count, row_bytes):
     """Ask for rows ``first .. first + count`` (those that exist) of the rows at
-    ``base + rows[r]``, ``row_bytes`` long: their first :data:`SPAN` bytes."""
+    ``base + rows[r]``, ``row_bytes`` long, to read: their first :data:`SPAN` bytes."""
     span = min(row_bytes, SPAN)
     for r in range(first, min(first + count, rows.shape[0])):
         at = base + rows[r]
         for line in range(0, span, LINE):
             prefetch(at + line)
+
+
+@register_jitable
+def prefetch_for_write(addr, nbytes):
+    """Ask for the first :data:`SPAN` of the ``nbytes`` at ``addr``, to write them."""
+    for line in range(0, min(nbytes, SPAN), LINE):
+        prefetch_write(addr + line)
