@@ -191,11 +191,12 @@ def write_one():
     def call(fs, names, tmp, dst, addr, size, status):
         return file_write.write_file(fs, names, tmp, dst, addr, size, status)
 
-    def run(temp, target, data: bytes):
+    def run(temp, target, data: bytes, replacing: int = 0):
         t, d = os.fsencode(str(temp)) + b"\0", os.fsencode(str(target)) + b"\0"
         names = np.frombuffer(bytearray(t + d), dtype=np.uint8)
         buf = np.frombuffer(bytearray(data), dtype=np.uint8)
-        status = np.zeros(2, dtype=np.int64)
+        status = np.zeros(file_write.STATUS, dtype=np.int64)
+        status[file_write.REPLACING] = replacing
         res = call(functions(), names, 0, len(t), buf.ctypes.data, len(data), status)
         return res, tuple(status.tolist())
     return run
@@ -204,10 +205,11 @@ def write_one():
 def test_write_file_new_and_replaced(tmp_path, write_one):
     from exzarr.kernels import file_write
     target = tmp_path / "f"
-    assert write_one(tmp_path / "t1", target, b"new") == (-1, (0, 0))
+    assert write_one(tmp_path / "t1", target, b"new") == (-1, (0, 0, 0))
     assert target.read_bytes() == b"new" and not (tmp_path / "t1").exists()
     res, status = write_one(tmp_path / "t2", target, b"newer" * 1000)
-    assert res >= 0 and status == (0, 0)  # the replaced file, still open for the caller
+    # the replaced file, still open for the caller; the hint: the next may replace one too
+    assert res >= 0 and status == (0, 0, 1)
     try:
         assert os.pread(res, 10, 0) == b"new"
     finally:
@@ -220,14 +222,54 @@ def test_write_file_new_and_replaced(tmp_path, write_one):
     assert file_write.OPEN != file_write.RENAME
 
 
+def test_write_file_looks_for_the_old_file_first_while_replacing(tmp_path, write_one):
+    """With the hint on (the last file replaced one) the old file is opened before the
+    rename; where there is none the usual route takes over and the hint goes off."""
+    from exzarr.kernels import file_write
+    target = tmp_path / "f"
+    target.write_bytes(b"old")
+    fds = len(os.listdir("/proc/self/fd"))
+    res, status = write_one(tmp_path / "t1", target, b"new", replacing=1)
+    assert res >= 0 and status == (0, 0, 1)
+    try:
+        assert os.pread(res, 10, 0) == b"old"
+    finally:
+        os.close(res)
+    assert target.read_bytes() == b"new" and not (tmp_path / "t1").exists()
+    other = tmp_path / "g"
+    assert write_one(tmp_path / "t2", other, b"first", replacing=1) == (-1, (0, 0, 0))
+    assert other.read_bytes() == b"first" and not (tmp_path / "t2").exists()
+    res, status = write_one(tmp_path / "t3", tmp_path / "gone" / "f", b"x", replacing=1)
+    assert (res, status) == (-2, (file_write.RENAME, errno.ENOENT, 0))
+    (tmp_path / "dir" / "sub").mkdir(parents=True)  # opens, but cannot be replaced
+    res, status = write_one(tmp_path / "t4", tmp_path / "dir", b"x", replacing=1)
+    assert res == -2 and status[0] == file_write.RENAME
+    assert not (tmp_path / "t3").exists() and not (tmp_path / "t4").exists()
+    assert (tmp_path / "dir" / "sub").is_dir()
+    assert len(os.listdir("/proc/self/fd")) == fds  # the failed route closed what it opened
+
+
+def test_a_rewrite_replaces_every_file_and_new_chunks_still_appear(tmp_path):
+    """A rewrite (the hint on from the second file) and then a write that adds chunks
+    where none were (the hint wrong: the usual route) give the right array."""
+    a = _create(tmp_path / "a", "zstd")
+    data = np.arange(96 * 80, dtype="f8").reshape(96, 80)
+    a[:64] = data[:64]
+    assert not (tmp_path / "a" / "c" / "2").exists()
+    a[:64] = data[:64] + 1  # every file replaced
+    a[:] = data * 2  # rows 0-63 replaced, rows 64-95 new
+    assert np.array_equal(a[:], data * 2)
+    assert not [p for p in (tmp_path / "a").rglob("*") if TMP_MARK in p.name]
+
+
 def test_write_file_failures_leave_nothing(tmp_path, write_one):
     from exzarr.kernels import file_write
     (tmp_path / "busy").write_bytes(b"someone else's")
     res, status = write_one(tmp_path / "busy", tmp_path / "f", b"x")
-    assert (res, status) == (-2, (file_write.OPEN, errno.EEXIST))
+    assert (res, status) == (-2, (file_write.OPEN, errno.EEXIST, 0))
     assert (tmp_path / "busy").read_bytes() == b"someone else's"  # not removed
     res, status = write_one(tmp_path / "t", tmp_path / "gone" / "f", b"x")
-    assert (res, status) == (-2, (file_write.RENAME, errno.ENOENT))
+    assert (res, status) == (-2, (file_write.RENAME, errno.ENOENT, 0))
     assert not (tmp_path / "t").exists()
     (tmp_path / "dir" / "sub").mkdir(parents=True)
     res, status = write_one(tmp_path / "t", tmp_path / "dir", b"x")
@@ -246,6 +288,6 @@ def test_write_file_short_and_failed_writes(tmp_path, write_one):
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, old)
-    assert (res, status) == (-2, (file_write.WRITE, errno.EFBIG))
+    assert (res, status) == (-2, (file_write.WRITE, errno.EFBIG, 0))
     assert not (tmp_path / "t").exists() and not (tmp_path / "f").exists()
     assert sys.platform.startswith("linux")

@@ -67,7 +67,7 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     the file ``names[name_at[2 * i + 1]:]`` through the temporary file
     ``names[name_at[2 * i]:]`` (:func:`~exzarr.kernels.file_write.write_file`; ``held[i]``:
     the descriptor of the file it replaced, or -1; ``status``: the failure that stopped
-    the batch).  Returns the number of chunks done: ``len(bases)``, or the index of the
+    the batch, and room for :mod:`~exzarr.kernels.file_write`'s hint).  Returns the number of chunks done: ``len(bases)``, or the index of the
     first one refused (or, with ``files``, not written: nothing of it is left)."""
     n = bases.shape[0]
     if n and (scratch.shape[0] * 8 < nbytes or fill.shape[0] * 8 < nbytes
@@ -82,7 +82,7 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
         return 0
     to_files = files is not None
     if to_files and (dests is not None or files[2].shape[0] < 2 * n
-                     or files[3].shape[0] < n or files[4].shape[0] < 2):
+                     or files[3].shape[0] < n or files[4].shape[0] < 3):
         return 0
     fill_bytes = fill.view(np.uint8)
     if raw and dests is not None:

@@ -11,7 +11,10 @@ umask, close-on-exec), which is closed and then renamed onto the target, with
 ``renameat2(RENAME_NOREPLACE)`` first so a new chunk needs no look-up of an old file.
 When a file is replaced, the old file is opened read-only first and its descriptor
 handed back to the caller (the store's reaper closes it on its own thread: freeing a
-recently written file's pages is slow).
+recently written file's pages is slow).  Once a file of the batch has replaced one, the
+next ones look for an old file first (a rewrite of an array replaces every file; a
+``renameat2`` bound to fail is one system call per chunk saved), and go back to
+``renameat2`` first at the first file that has none.
 
 Any failure stops the batch: the temporary file is removed, ``status`` holds the stage
 and ``errno``, and the caller writes that chunk and the rest the checked Python way,
@@ -32,7 +35,7 @@ from numba.extending import register_jitable
 
 from .cfunc import SUPPORTED, address, c_int, call0, call1, call2, call3, call5, callv3, peek32
 
-__all__ = ["OPEN", "WRITE", "CLOSE", "RENAME", "functions", "write_file"]
+__all__ = ["OPEN", "WRITE", "CLOSE", "RENAME", "REPLACING", "STATUS", "functions", "write_file"]
 
 # ``fs[...]``: the C functions' addresses, then the flags
 _OPEN, _WRITE, _CLOSE, _RENAMEAT2, _RENAME, _UNLINK, _ERRNO = range(7)
@@ -40,6 +43,10 @@ _CREATE_FLAGS, _HOLD_FLAGS = 7, 8
 
 #: stages of ``status[0]`` (``status[1]``: the ``errno``)
 OPEN, WRITE, CLOSE, RENAME = 1, 2, 3, 4
+#: ``status[2]``: 1 while the files written replace existing ones (then the old file is
+#: looked up first, sparing the ``renameat2`` that would fail); :data:`STATUS` entries
+REPLACING = 2
+STATUS = 3
 
 _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1
@@ -95,6 +102,14 @@ def _commit(fs, names, fd, tmp, dst, status):
         return _fail(fs, names, tmp, CLOSE, status)
     src_path = names.ctypes.data + tmp
     dst_path = names.ctypes.data + dst
+    hint = status.shape[0] > REPLACING
+    if hint and status[REPLACING]:  # the last file replaced one: this one likely does too
+        old = c_int(callv3(fs[_OPEN], dst_path, fs[_HOLD_FLAGS], 0))
+        if old >= 0:
+            if c_int(call2(fs[_RENAME], src_path, dst_path)) != 0:
+                return _fail(fs, names, tmp, RENAME, status, old)
+            return old
+        status[REPLACING] = 0  # (no file there, or not one to hold: the usual way)
     if c_int(call5(fs[_RENAMEAT2], _AT_FDCWD, src_path, _AT_FDCWD, dst_path,
                    _RENAME_NOREPLACE)) == 0:
         return -1
@@ -104,6 +119,8 @@ def _commit(fs, names, fd, tmp, dst, status):
     old = c_int(callv3(fs[_OPEN], dst_path, fs[_HOLD_FLAGS], 0))
     if c_int(call2(fs[_RENAME], src_path, dst_path)) != 0:
         return _fail(fs, names, tmp, RENAME, status, old)
+    if hint:
+        status[REPLACING] = err == _EEXIST
     return old if old >= 0 else -1
 
 

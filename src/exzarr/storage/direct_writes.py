@@ -13,6 +13,7 @@ folder written to is swept of dead writers' leftovers (at most hourly).
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -21,6 +22,10 @@ from . import reaper
 from .tempfiles import sweep_if_due
 
 __all__ = ["DirectWrites", "functions"]
+
+#: per thread: whether the last group's files replaced existing ones (the kernel's hint,
+#: carried from one group to the next: see :mod:`exzarr.kernels.file_write`)
+_last = threading.local()
 
 
 @jit.when_enabled
@@ -35,7 +40,7 @@ class DirectWrites:
     """One group's files: ``args`` is the kernel's ``files`` argument; call
     :meth:`finish` once after the call, whatever it did."""
 
-    __slots__ = ("args", "_held", "_parents")
+    __slots__ = ("args", "_held", "_parents", "_status")
 
     def __init__(self, fs: np.ndarray, temps: list[str], targets: list[str]) -> None:
         encoded = []
@@ -49,12 +54,17 @@ class DirectWrites:
                 encoded.append(b)
         names = np.frombuffer(bytearray(b"".join(encoded)), dtype=np.uint8)
         self._held = np.full(len(targets), -1, dtype=np.int64)
-        status = np.zeros(2, dtype=np.int64)
+        from ..kernels.file_write import REPLACING, STATUS
+        status = np.zeros(STATUS, dtype=np.int64)
+        status[REPLACING] = getattr(_last, "replacing", 0)  # this thread's last group's
+        self._status = status
         self.args = (fs, names, np.array(at, dtype=np.int64), self._held, status)
         self._parents = {t.rsplit("/", 1)[0] for t in targets}
 
     def finish(self) -> None:
         """Release the replaced files (off this thread) and sweep the folders."""
+        from ..kernels.file_write import REPLACING
+        _last.replacing = int(self._status[REPLACING])
         for fd in self._held.tolist():
             if fd >= 0:
                 reaper.close_later(fd)
