@@ -67,8 +67,9 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     the file ``names[name_at[2 * i + 1]:]`` through the temporary file
     ``names[name_at[2 * i]:]`` (:func:`~exzarr.kernels.file_write.write_file`; ``held[i]``:
     the descriptor of the file it replaced, or -1; ``status``: the failure that stopped
-    the batch, and room for :mod:`~exzarr.kernels.file_write`'s hint).  Returns the number of chunks done: ``len(bases)``, or the index of the
-    first one refused (or, with ``files``, not written: nothing of it is left)."""
+    the batch, and room for :mod:`~exzarr.kernels.file_write`'s hint).  Returns the
+    number of chunks done: ``len(bases)``, or the index of the first one refused (or,
+    with ``files``, not written: nothing of it is left)."""
     n = bases.shape[0]
     if n and (scratch.shape[0] * 8 < nbytes or fill.shape[0] * 8 < nbytes
               or rows.shape[0] * row_bytes != nbytes):
