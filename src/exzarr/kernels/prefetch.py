@@ -54,6 +54,7 @@ def _hint(write: int) -> Any:
 
         return types.void(types.int64), codegen
 
+    impl.__name__ = impl.__qualname__ = "prefetch_write" if write else "prefetch"  # (apart)
     return intrinsic(impl)
 
 
