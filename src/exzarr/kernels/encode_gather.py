@@ -42,7 +42,7 @@ from .cfunc import call3, call5
 from .file_write import write_file
 from .jit import lazy_njit
 from .pointers import bytes_at, words_at
-from .prefetch import AHEAD, prefetch_rows
+from .prefetch import prefetch_ahead
 from .shuffle import gather_shuffle
 from .stream import store_fence, stream_copy
 
@@ -105,9 +105,8 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
             gather_shuffle(base_src, bases[i], rows, row_bytes, nbytes, shuffle, block,
                            scratch.view(np.uint8))
         else:
-            prefetch_rows(b, rows, 0, AHEAD, row_bytes)
             for r in range(rows.shape[0]):
-                prefetch_rows(b, rows, r + AHEAD, 1, row_bytes)
+                prefetch_ahead(b, rows, r, row_bytes)
                 call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
         same = check_fill and _is_fill(dst, nbytes, fill, fill_bytes, 0)
         if same:
@@ -156,9 +155,8 @@ def _raw_to_dests(copy, base_src, bases, rows, row_bytes, nbytes, fill, fill_byt
             sizes[i] = -1
             continue
         dst = dests[i]
-        prefetch_rows(b, rows, 0, AHEAD, row_bytes)
         for r in range(rows.shape[0]):
-            prefetch_rows(b, rows, r + AHEAD, 1, row_bytes)
+            prefetch_ahead(b, rows, r, row_bytes)
             stream_copy(copy, dst + r * row_bytes, b + rows[r], row_bytes)
         sizes[i] = nbytes
     store_fence()

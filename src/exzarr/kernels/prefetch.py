@@ -4,7 +4,7 @@ A chunk gathered out of a larger array reads one row of the chunk at a time, eac
 in another part of the source (a 512-wide float32 chunk of an 8192-wide array: 2 KiB
 rows 32 KiB apart).  The CPU's own prefetchers follow a stream inside a page but do not
 guess the jump to the next row, so every row starts with misses to memory.  Asking for
-the next rows' lines while the current one is processed (:func:`prefetch_rows`) hides
+the next rows' lines while the current one is processed (:func:`prefetch_ahead`) hides
 that wait: on this project's 2-core VM the fused gather and byte shuffle of a 256 MiB
 array into 1 MiB chunks took 31 ms instead of 48 on one thread, 16 instead of 22 on two,
 and the plain row-by-row copy 10 instead of 12 ms on two.  The same holds for the rows
@@ -28,8 +28,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, register_jitable
 
-__all__ = ["prefetch", "prefetch_write", "prefetch_rows", "prefetch_for_write", "AHEAD",
-           "SPAN", "LINE"]
+__all__ = ["prefetch", "prefetch_write", "prefetch_rows", "prefetch_ahead",
+           "prefetch_for_write", "AHEAD", "SPAN", "LINE"]
 
 #: rows asked for ahead of the one being read
 AHEAD = 2
@@ -73,6 +73,17 @@ def prefetch_rows(base, rows, first, count, row_bytes):
         at = base + rows[r]
         for line in range(0, span, LINE):
             prefetch(at + line)
+
+
+@register_jitable
+def prefetch_ahead(base, rows, r, row_bytes):
+    """Call before reading row ``r`` of the rows at ``base + rows[r]``: asks for row
+    ``r + AHEAD`` (at the first row, for rows ``0 .. AHEAD``), so each row is asked for
+    :data:`AHEAD` rows before it is read."""
+    if r == 0:
+        prefetch_rows(base, rows, 0, AHEAD + 1, row_bytes)
+    else:
+        prefetch_rows(base, rows, r + AHEAD, 1, row_bytes)
 
 
 @register_jitable

@@ -20,7 +20,7 @@ from numba import carray
 from numba.extending import register_jitable
 
 from .pointers import u8_at, u16_at, u32_at, u64_at
-from .prefetch import AHEAD, prefetch_rows
+from .prefetch import prefetch_ahead
 
 __all__ = ["gather_shuffle", "unshuffle_into", "join_into"]
 
@@ -71,9 +71,8 @@ def gather_shuffle(src, base, rows, row_bytes, nbytes, typesize, block, out):
     ``typesize`` (2, 4 or 8) bytes.  The caller checks ``row_bytes``, ``block`` and
     ``nbytes`` are multiples of ``typesize`` and every row lies in the source."""
     pos = 0  # where the row starts in the chunk
-    prefetch_rows(src + base, rows, 0, AHEAD, row_bytes)
     for r in range(rows.shape[0]):
-        prefetch_rows(src + base, rows, r + AHEAD, 1, row_bytes)
+        prefetch_ahead(src + base, rows, r, row_bytes)
         at = src + base + rows[r]
         done = 0
         while done < row_bytes:  # a row may cross from one block into the next
