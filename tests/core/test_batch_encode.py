@@ -275,8 +275,8 @@ def test_sources_outside_the_value_are_never_read(batches, monkeypatch):
         calls.append(len(out))
         return out
     monkeypatch.setattr(enc, "encode", spy)
-    monkeypatch.setattr(batch_encode.BasicTuples, "whole_chunk_origin",
-                        lambda self, task: (10_000, 0))
+    # every piece claims a whole chunk starting far outside the value
+    monkeypatch.setattr(batch_encode.BasicTuples, "_whole_start", lambda self, i, p: 10_000)
     d = data()
     (fast, z), (slow, _) = write_both(d)
     assert calls and all(n == 0 for n in calls) and batches == []
@@ -481,3 +481,42 @@ def test_fill_patterns_made_or_reused_leave_the_same_chunks_out(cache_bytes, bat
         slow, _ = write_plain(d, fill_value=fill, jit_on=False)
         assert contents(fast) == contents(slow) and "c/0/0" not in contents(fast)
         np.testing.assert_array_equal(z[...].read(), d)
+
+
+# -- every task's place in the value, looked up in one table per write -----------------
+
+@st.composite
+def _plans(draw):
+    ndim = draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(0, 30), min_size=ndim, max_size=ndim)))
+    chunks = tuple(draw(st.lists(st.integers(1, 9), min_size=ndim, max_size=ndim)))
+    return shape, chunks, draw(basic_keys(shape))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_plans())
+def test_the_table_of_whole_chunks_agrees_with_each_task(case):
+    """``BasicTuples.whole_bases`` gives, for every task, what ``whole_chunk_origin``
+    gives it (as a byte offset in the value, -1 where it is None or past the value's
+    end), and a task it calls whole covers a chunk that lies inside the array (the
+    unsharded writer takes such tasks without checking again)."""
+    from exzarr.array.gather import BasicTuples, basic_view
+    from exzarr.indexing.parse import parse_key
+    from exzarr.indexing.plan import plan_selection
+    shape, chunks, key = case
+    plan = plan_selection(parse_key(key, shape), chunks)
+    view = basic_view(plan, np.empty(plan.selection.out_shape, dtype="f4"))
+    tuples = BasicTuples(plan)
+    full = view.ndim == len(chunks)
+    limit = (tuple(n - c for n, c in zip(view.shape, chunks)) if full
+             else (0,) * view.ndim)
+    table = tuples.whole_bases(view.strides, limit)
+    assert table.shape == (plan.nchunks,)
+    for task in plan:
+        at = tuples.whole_chunk_origin(task)
+        inside = at is not None and all(0 <= o <= m for o, m in zip(at, limit))
+        expected = sum(o * s for o, s in zip(at, view.strides)) if inside else -1
+        assert table[task.index] == expected
+        if expected >= 0:
+            assert plan.covers_chunk(task, shape)
+            assert all(min(c, n - k * c) == c for c, n, k in zip(chunks, shape, task.coords))

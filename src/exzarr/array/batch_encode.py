@@ -65,6 +65,7 @@ class BatchEncoder:
         self._shuffle = (pre.typesize, pre.block) if pre is not None else (0, 0)
         self._fill_value = fill
         self._fill: np.ndarray | None = None  # the pattern, made on the first call
+        self._bases: np.ndarray | None = None  # every task's, made on the first call
         self._shape = chunk
         self._room = self._compressor.bound(self._nbytes)  # one frame's
         self.per_call = per_call
@@ -80,6 +81,15 @@ class BatchEncoder:
 
     def origin(self, task):
         return self._tuples.whole_chunk_origin(task)
+
+    def bases(self, tasks: list) -> np.ndarray:
+        """Per task, where its chunk starts in the source (bytes from its first element)
+        when the task takes its chunk whole, else -1 (the chunk then goes the per-chunk
+        way): looked up in a table of the plan's tasks made once per write."""
+        table = self._bases
+        if table is None:  # (two threads may both make it: the same table)
+            table = self._bases = self._tuples.whole_bases(self._strides, self._limit)
+        return table[np.fromiter((t.index for t in tasks), dtype=np.int64, count=len(tasks))]
 
     def encode(self, items: list, *, check_fill: bool = True,
                minimum: int = BATCH_MIN, out: np.ndarray | None = None) -> dict:
@@ -104,17 +114,18 @@ class BatchEncoder:
                 pos += size
         return encoded
 
-    def encode_files(self, tasks: list, files: tuple, *,
-                     check_fill: bool = True) -> tuple[int, list[int]]:
+    def encode_files(self, tasks: list, files: tuple, *, check_fill: bool = True,
+                     bases: np.ndarray | None = None) -> tuple[int, list[int]]:
         """Chunks the write covers whole, each frame written to its file as soon as it
         is made (``files``: :attr:`~exzarr.storage.direct_writes.DirectWrites.args`):
         (how many were written, their frame sizes, -1 for one all fill_value, which
         was not written); the tasks after them were refused or failed (nothing of them
-        left) and go the per-chunk way."""
+        left) and go the per-chunk way.  ``bases``: the tasks' :meth:`bases`, when the
+        caller has them."""
         out = getattr(self._local, "out", None)
         if out is None:
             out = self._local.out = np.empty(self._capacity, dtype=np.uint8)
-        done, sizes = self._encode_into(out, tasks, check_fill, files=files)
+        done, sizes = self._encode_into(out, tasks, check_fill, files=files, bases=bases)
         return done, sizes[:done].tolist()
 
     def encode_values(self, tasks: list, *, check_fill: bool = True) -> list[bytes | None]:
@@ -130,21 +141,16 @@ class BatchEncoder:
                 for f, size in zip(fresh, sizes[:done].tolist())]
 
     def _encode_into(self, out: np.ndarray, tasks: list, check_fill: bool,
-                     dests: np.ndarray | None = None,
-                     files: tuple | None = None) -> tuple[int, np.ndarray]:
+                     dests: np.ndarray | None = None, files: tuple | None = None,
+                     bases: np.ndarray | None = None) -> tuple[int, np.ndarray]:
         """Encode ``tasks``' chunks one after the other into ``out`` (or each into its own
         ``dests[i]``, of ``bound(nbytes)`` bytes; or each to its file, ``files``): (how
         many were done, each one's frame size, -1 when all fill_value)."""
         sizes = np.empty(len(tasks), dtype=np.int64)
-        # (plain Python: for a few chunks, cheaper than NumPy after a call leaves the
-        # caches cold)
-        bases = []
-        limit, strides, origin = self._limit, self._strides, self._tuples.whole_chunk_origin
-        for task in tasks:
-            at = origin(task)
-            if at is None or not all(0 <= o <= m for o, m in zip(at, limit)):
-                return 0, sizes  # not inside the source: the per-chunk path says why
-            bases.append(sum(o * s for o, s in zip(at, strides)))
+        if bases is None:
+            bases = self.bases(tasks)
+        if len(bases) and bases.min() < 0:
+            return 0, sizes  # not whole, or not inside the source: the per-chunk path says why
         fill = self._fill
         if fill is None:
             fill = self._fill = _fill_words(self._shape, self._fill_value,
@@ -154,7 +160,7 @@ class BatchEncoder:
         try:
             done = _kernels().encode_gather(
                 native.address, native.context(), native.memmove, self._src,
-                np.array(bases, dtype=np.int64), self._rows, self._row_bytes, self._nbytes,
+                bases, self._rows, self._row_bytes, self._nbytes,
                 fill, check_fill, gathered, out, sizes, *self._shuffle,
                 *(() if dests is None and files is None else (dests, self._room)),
                 *(() if files is None else (files,)))

@@ -39,11 +39,12 @@ class BasicTuples:
     tasks of one basic plan; each piece's Python slices are made once (a piece is shared by
     every task of its row or column of chunks)."""
 
-    __slots__ = ("_units", "_outer_order", "_ndim", "_memo", "_chunks", "_whole")
+    __slots__ = ("_units", "_outer_order", "_ndim", "_memo", "_chunks", "_whole", "_pieces")
 
     def __init__(self, plan: ChunkPlan):
         self._ndim = len(plan.chunks)
         self._chunks = plan.chunks
+        self._pieces = [u.pieces for u in plan.units]
         # id(piece) -> its output start when it selects its whole chunk along its dimension
         # (step 1, every element), else -1
         self._whole: dict[int, int] = {}
@@ -62,23 +63,52 @@ class BasicTuples:
                 cast(Slice, p.outer).as_python_slice() if self._units[i][1] else None)
         return got
 
+    def _whole_start(self, i: int, p) -> int:
+        """Where piece ``p`` of unit ``i`` starts in the basic view when it takes its
+        chunk's every element along its dimension in order (a step-1 slice), else -1."""
+        start = self._whole.get(id(p))
+        if start is None:
+            inner, outer = p.inner[0], p.outer
+            dim, is_slice = self._units[i]
+            start = self._whole[id(p)] = (
+                cast(Slice, outer).start
+                if is_slice and isinstance(inner, Slice) and inner.step == 1
+                and inner.start == 0 and inner.n == self._chunks[dim] else -1)
+        return start
+
     def whole_chunk_origin(self, task: ChunkTask) -> tuple[int, ...] | None:
         """Where the task's chunk starts in the basic view when the task takes the whole
         chunk in order (every dimension a step-1 slice of all its elements), else None."""
         origin = []
         for i, p in enumerate(task.pieces):
-            start = self._whole.get(id(p))
-            if start is None:
-                inner, outer = p.inner[0], p.outer
-                dim, is_slice = self._units[i]
-                start = self._whole[id(p)] = (
-                    cast(Slice, outer).start
-                    if is_slice and isinstance(inner, Slice) and inner.step == 1
-                    and inner.start == 0 and inner.n == self._chunks[dim] else -1)
+            start = self._whole_start(i, p)
             if start < 0:
                 return None
             origin.append(start)
         return tuple(origin[i] for i in self._outer_order)
+
+    def whole_bases(self, strides: tuple[int, ...], limit: tuple[int, ...]) -> np.ndarray:
+        """:meth:`whole_chunk_origin` of every task at once, as a byte offset in the
+        basic view (``strides``: its byte strides), indexed by :attr:`ChunkTask.index`:
+        -1 where the task does not take its chunk whole or its origin is past ``limit``
+        (per axis of the view: the last start a whole chunk fits at).  A few NumPy
+        operations per plan, where the per-task look-up costs a write of many small
+        chunks microseconds per chunk under the GIL."""
+        counts = [len(pieces) for pieces in self._pieces]
+        at = {unit: axis for axis, unit in enumerate(self._outer_order)}
+        bases = np.zeros(counts, dtype=np.int64)
+        ok = np.ones(counts, dtype=bool)
+        for i, pieces in enumerate(self._pieces):
+            axis = at.get(i)
+            if axis is None:  # an int: never a whole chunk here
+                ok[...] = False
+                continue
+            starts = np.array([self._whole_start(i, p) for p in pieces], dtype=np.int64)
+            along = [1] * len(counts)
+            along[i] = len(pieces)
+            ok &= ((starts >= 0) & (starts <= limit[axis])).reshape(along)
+            bases += (starts * strides[axis]).reshape(along)
+        return np.where(ok, bases, -1).reshape(-1)
 
     def __call__(self, task: ChunkTask) -> tuple[tuple, tuple]:
         inner: list[object] = [None] * self._ndim

@@ -158,24 +158,26 @@ def _write_group(state, plan: ChunkPlan, tasks: list, put,
     """Write ``tasks``' chunks: those the write covers whole encoded and stored with one
     compiled call (:mod:`exzarr.array.batch_encode`), the rest (and any the call
     refuses) one by one."""
-    meta = state.meta
-    shape, chunks = tuple(meta.shape), tuple(meta.chunks)
-    whole, rest = [], []
-    for task in tasks:
-        if (plan.covers_chunk(task, shape) and state.chunk_extent(task.coords) == chunks
-                and encoder.origin(task) is not None):
-            whole.append(task)
-        else:
-            rest.append(task)
+    # a task that takes its chunk whole (every element, in order) covers a chunk inside
+    # the array: an edge chunk the array's end clips has fewer elements to take
+    bases = encoder.bases(tasks)
+    if bases.min() >= 0:
+        whole, rest = tasks, []
+    else:
+        taken = bases >= 0
+        whole = [t for t, w in zip(tasks, taken.tolist()) if w]
+        rest = [t for t, w in zip(tasks, taken.tolist()) if not w]
+        bases = bases[taken]
     if whole:
-        rest = _encode_whole(state, whole, encoder) + rest
+        rest = _encode_whole(state, whole, encoder, bases) + rest
     for task in rest:
         _write_chunk(state, plan, task, put, direct)
 
 
-def _encode_whole(state, tasks: list, encoder: BatchEncoder) -> list:
-    """Encode and store chunks the write covers whole in one compiled call; the tasks it
-    left out (nothing stored for them)."""
+def _encode_whole(state, tasks: list, encoder: BatchEncoder, bases: np.ndarray) -> list:
+    """Encode and store chunks the write covers whole (``bases``: their
+    :meth:`~exzarr.array.batch_encode.BatchEncoder.bases`) in one compiled call; the
+    tasks it left out (nothing stored for them)."""
     prime()
     check_fill = not is_write_empty(state)
     store = state.store
@@ -186,7 +188,7 @@ def _encode_whole(state, tasks: list, encoder: BatchEncoder) -> list:
         frames = encoder.encode_values(tasks, check_fill=check_fill)
         keep = store.set
     elif (files := store.direct_writes(keys)) is not None:  # (None: not a local store)
-        return _write_files(store, tasks, keys, files, encoder, check_fill)
+        return _write_files(store, tasks, keys, files, encoder, check_fill, bases)
     else:
         done = encoder.encode(list(zip(tasks, keys)), check_fill=check_fill, minimum=1)
         frames = [done[key] for key in keys[:len(done)]]
@@ -203,12 +205,13 @@ def _encode_whole(state, tasks: list, encoder: BatchEncoder) -> list:
 
 
 def _write_files(store: Store, tasks: list, keys: list[str], files: DirectWrites,
-                 encoder: BatchEncoder, check_fill: bool) -> list:
+                 encoder: BatchEncoder, check_fill: bool, bases: np.ndarray) -> list:
     """:func:`_encode_whole` where the compiled call writes each frame to its file (local
     files), under the chunks' locks; the tasks it did not write."""
     with chunk_locks(store.url, keys):
         try:
-            written, sizes = encoder.encode_files(tasks, files.args, check_fill=check_fill)
+            written, sizes = encoder.encode_files(tasks, files.args, check_fill=check_fill,
+                                                  bases=bases)
         finally:
             files.finish()
         for key, size in zip(keys, sizes):

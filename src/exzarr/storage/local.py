@@ -347,21 +347,24 @@ class LocalStore(Store):
             return None
         self.check_writable(keys[0])
         temps, targets = [], []
-        seen: set[str] = set()
+        folders: dict[str, str | None] = {}  # parent -> its temporary files' folder
         for key in keys:
             path = self._path(key)
             parent, name = path.rsplit("/", 1)
-            try:
-                folder = self._folders.folder(parent)  # (raises when parent is missing)
-                if folder is None and parent not in seen and not os.path.isdir(parent):
-                    raise FileNotFoundError(parent)
-            except FileNotFoundError:
+            if parent in folders:
+                folder = folders[parent]
+            else:
                 try:
-                    os.makedirs(parent, exist_ok=True)
-                    folder = self._folders.folder(parent)
-                except OSError:
-                    return None
-            seen.add(parent)
+                    folder = self._folders.folder(parent)  # (raises when parent is missing)
+                    if folder is None and not os.path.isdir(parent):
+                        raise FileNotFoundError(parent)
+                except FileNotFoundError:
+                    try:
+                        os.makedirs(parent, exist_ok=True)
+                        folder = self._folders.folder(parent)
+                    except OSError:
+                        return None
+                folders[parent] = folder
             temps.append(_temp_path(folder, parent, name))
             targets.append(path)
         return DirectWrites(fs, temps, targets)
