@@ -520,3 +520,24 @@ def test_the_table_of_whole_chunks_agrees_with_each_task(case):
         if expected >= 0:
             assert plan.covers_chunk(task, shape)
             assert all(min(c, n - k * c) == c for c, n, k in zip(chunks, shape, task.coords))
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+def test_a_plan_too_large_for_the_table_takes_each_tasks_own_place(sharded, monkeypatch,
+                                                                    batches):
+    """Past ``TABLE_MAX`` tasks the encoder looks each task's place up on its own (no
+    table of the whole plan): the same chunks batched, the same bytes stored."""
+    before, d = data(seed=3), data(seed=4)
+    key = (slice(3, 97), slice(13, 90))  # edge and partly covered chunks among them
+    write = (lambda **kw: write_both(d[key], key=key, prefill=before, **kw)[0]) if sharded \
+        else (lambda **kw: write_plain(d[key], key=key, prefill=before, **kw))
+    table, z = write()
+    with_table = list(batches)
+    batches.clear()
+    monkeypatch.setattr(batch_encode, "TABLE_MAX", 0)
+    own, _ = write()
+    assert contents(own) == contents(table)
+    assert sorted(batches) == sorted(with_table) and sum(done for _, done in batches) > 0
+    want = before.copy()
+    want[key] = d[key]
+    np.testing.assert_array_equal(z[...].read(), want)

@@ -38,6 +38,10 @@ __all__ = ["BatchEncoder", "batch_encoder", "chunk_encoder"]
 
 #: inner chunks of one shard encoded in one compiled call from this many on
 BATCH_MIN = 4
+#: the most tasks of a write whose places :meth:`BatchEncoder.bases` keeps in a table
+#: (16 bytes per task while it is made; a sharded write of many tiny inner chunks has
+#: more, taken shard by shard, and looks each task's place up on its own)
+TABLE_MAX = 1 << 20
 
 _NO_OUT = np.empty(0, dtype=np.uint8)  # ``out`` of a call whose frames go to ``dests``
 
@@ -85,11 +89,25 @@ class BatchEncoder:
     def bases(self, tasks: list) -> np.ndarray:
         """Per task, where its chunk starts in the source (bytes from its first element)
         when the task takes its chunk whole, else -1 (the chunk then goes the per-chunk
-        way): looked up in a table of the plan's tasks made once per write."""
+        way): looked up in a table of the plan's tasks made once per write (of up to
+        :data:`TABLE_MAX` tasks; beyond, the tasks' own)."""
         table = self._bases
-        if table is None:  # (two threads may both make it: the same table)
+        if table is None:
+            if self._tuples.ntasks > TABLE_MAX:
+                return self._own_bases(tasks)
+            # (two threads may both make it: the same table)
             table = self._bases = self._tuples.whole_bases(self._strides, self._limit)
         return table[np.fromiter((t.index for t in tasks), dtype=np.int64, count=len(tasks))]
+
+    def _own_bases(self, tasks: list) -> np.ndarray:
+        """:meth:`bases` task by task (a plan too large for a table)."""
+        limit, strides, origin = self._limit, self._strides, self._tuples.whole_chunk_origin
+        bases = np.full(len(tasks), -1, dtype=np.int64)
+        for k, task in enumerate(tasks):
+            at = origin(task)
+            if at is not None and all(0 <= o <= m for o, m in zip(at, limit)):
+                bases[k] = sum(o * s for o, s in zip(at, strides))
+        return bases
 
     def encode(self, items: list, *, check_fill: bool = True,
                minimum: int = BATCH_MIN, out: np.ndarray | None = None) -> dict:

@@ -6,6 +6,7 @@ fancy selections use the Numba offset kernels of :mod:`exzarr.kernels.copy`.
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 import numpy as np
@@ -86,6 +87,11 @@ class BasicTuples:
                 return None
             origin.append(start)
         return tuple(origin[i] for i in self._outer_order)
+
+    @property
+    def ntasks(self) -> int:
+        """How many tasks the plan has."""
+        return math.prod(len(pieces) for pieces in self._pieces)
 
     def whole_bases(self, strides: tuple[int, ...], limit: tuple[int, ...]) -> np.ndarray:
         """:meth:`whole_chunk_origin` of every task at once, as a byte offset in the
