@@ -52,8 +52,9 @@ class BatchEncoder:
     frame (a memoryview of this thread's buffer, valid until this thread's next call on
     this encoder; or of ``out``, a buffer of at least ``room`` bytes per item) or None
     (all fill_value, when ``check_fill``); the items it leaves out are encoded the
-    per-chunk way.  ``origin(task)`` is the chunk's place in the
-    source, None when the task does not take its chunk whole."""
+    per-chunk way.  ``bases(tasks)`` is each task's chunk's place in the source, -1
+    when the task does not take its chunk whole; the encoding calls take them
+    (``bases=``) when the caller has them already."""
 
     def __init__(self, native: NativeEncoder, src: np.ndarray,
                  data: np.ndarray, tuples: BasicTuples, chunk: tuple[int, ...],
@@ -83,9 +84,6 @@ class BatchEncoder:
         """The most bytes one frame can take."""
         return self._room
 
-    def origin(self, task):
-        return self._tuples.whole_chunk_origin(task)
-
     def bases(self, tasks: list) -> np.ndarray:
         """Per task, where its chunk starts in the source (bytes from its first element)
         when the task takes its chunk whole, else -1 (the chunk then goes the per-chunk
@@ -109,8 +107,8 @@ class BatchEncoder:
                 bases[k] = sum(o * s for o, s in zip(at, strides))
         return bases
 
-    def encode(self, items: list, *, check_fill: bool = True,
-               minimum: int = BATCH_MIN, out: np.ndarray | None = None) -> dict:
+    def encode(self, items: list, *, check_fill: bool = True, minimum: int = BATCH_MIN,
+               out: np.ndarray | None = None, bases: np.ndarray | None = None) -> dict:
         if len(items) < minimum:
             return {}
         if out is None:
@@ -120,7 +118,7 @@ class BatchEncoder:
         elif out.nbytes < len(items) * self._room:
             raise ValueError(f"out holds {out.nbytes} bytes; {len(items)} frames need "
                              f"{len(items) * self._room}")
-        done, sizes = self._encode_into(out, [t for t, _ in items], check_fill)
+        done, sizes = self._encode_into(out, [t for t, _ in items], check_fill, bases=bases)
         view = out.data
         encoded: dict = {}
         pos = 0
@@ -146,7 +144,8 @@ class BatchEncoder:
         done, sizes = self._encode_into(out, tasks, check_fill, files=files, bases=bases)
         return done, sizes[:done].tolist()
 
-    def encode_values(self, tasks: list, *, check_fill: bool = True) -> list[bytes | None]:
+    def encode_values(self, tasks: list, *, check_fill: bool = True,
+                      bases: np.ndarray | None = None) -> list[bytes | None]:
         """Chunks the write covers whole, each frame written straight into a new bytes
         object (:class:`~exzarr.array.fresh_bytes.FreshBytes`: what an in-memory store
         keeps, with no copy out of this thread's buffer): the frames of the first tasks,
@@ -154,7 +153,7 @@ class BatchEncoder:
         made) and go the per-chunk way."""
         fresh = [FreshBytes(self._room) for _ in tasks]
         dests = np.fromiter((f.address for f in fresh), dtype=np.int64, count=len(fresh))
-        done, sizes = self._encode_into(_NO_OUT, tasks, check_fill, dests)
+        done, sizes = self._encode_into(_NO_OUT, tasks, check_fill, dests, bases=bases)
         return [None if size < 0 else f.take(size)
                 for f, size in zip(fresh, sizes[:done].tolist())]
 

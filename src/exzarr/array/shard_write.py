@@ -193,10 +193,11 @@ def _encode(state, shard, tasks, covered, existing, put, batch, out=None) -> dic
     inner: dict = {}
     each = tasks
     if batch is not None:  # covered inner chunks inside the array, taken whole
-        whole = [(t, lc) for t in tasks
-                 if (lc := _local(t.coords, shard, cps)) in covered
-                 and _inside(t.coords, spec.shape, shape) and batch.origin(t) is not None]
-        inner.update(batch.encode(whole, out=out))
+        picked = [(t, lc, at) for t, at in zip(tasks, batch.bases(tasks).tolist())
+                  if at >= 0 and (lc := _local(t.coords, shard, cps)) in covered
+                  and _inside(t.coords, spec.shape, shape)]
+        inner.update(batch.encode([(t, lc) for t, lc, _ in picked], out=out,
+                                  bases=np.array([at for *_, at in picked], dtype=np.int64)))
         each = [t for t in tasks if _local(t.coords, shard, cps) not in inner]
     for t in each:
         lc = _local(t.coords, shard, cps)

@@ -185,12 +185,13 @@ def _encode_whole(state, tasks: list, encoder: BatchEncoder, bases: np.ndarray) 
     frames: list
     if store.keeps_values and fresh_bytes.available():
         # each frame is made in the bytes object the store keeps: no copy
-        frames = encoder.encode_values(tasks, check_fill=check_fill)
+        frames = encoder.encode_values(tasks, check_fill=check_fill, bases=bases)
         keep = store.set
     elif (files := store.direct_writes(keys)) is not None:  # (None: not a local store)
         return _write_files(store, tasks, keys, files, encoder, check_fill, bases)
     else:
-        done = encoder.encode(list(zip(tasks, keys)), check_fill=check_fill, minimum=1)
+        done = encoder.encode(list(zip(tasks, keys)), check_fill=check_fill, minimum=1,
+                              bases=bases)
         frames = [done[key] for key in keys[:len(done)]]
 
         def keep(k, buf) -> None:  # this thread's buffer: written or copied before returning
