@@ -170,8 +170,9 @@ def test_temporary_files_beside_the_target_outside_a_batch(tmp_path):
     found = store.direct_writes(["x/y/c0", "x/c1"])
     assert isinstance(found, DirectWrites)
     names = bytes(found.args[1]).split(b"\0")[:-1]
-    temp0, target0, temp1, target1 = (os.fsdecode(n) for n in names)
+    temp0, target0, folder0, temp1, target1, folder1 = (os.fsdecode(n) for n in names)
     assert target0 == f"{tmp_path}/x/y/c0" and target1 == f"{tmp_path}/x/c1"
+    assert folder0 == f"{tmp_path}/x/y" and folder1 == f"{tmp_path}/x"
     assert os.path.dirname(temp0) == f"{tmp_path}/x/y" and TMP_MARK in temp0
     assert os.path.dirname(temp1) == f"{tmp_path}/x" and TMP_MARK in temp1
     assert (tmp_path / "x" / "y").is_dir()  # folders made for the kernel
@@ -188,17 +189,21 @@ def write_one():
     from exzarr.kernels import file_write
 
     @numba.njit
-    def call(fs, names, tmp, dst, addr, size, status):
-        return file_write.write_file(fs, names, tmp, dst, addr, size, status)
+    def call(fs, names, tmp, dst, folder, addr, size, status):
+        return file_write.write_file(fs, names, tmp, dst, folder, addr, size, status)
 
-    def run(temp, target, data: bytes, replacing: int = 0):
+    def run(temp, target, data: bytes, replacing: int = 0, unnamed: int = 0, fs=None):
+        """(result, status[:3]) or, with ``unnamed``, (result, status)."""
         t, d = os.fsencode(str(temp)) + b"\0", os.fsencode(str(target)) + b"\0"
-        names = np.frombuffer(bytearray(t + d), dtype=np.uint8)
+        f = os.fsencode(os.path.dirname(str(target))) + b"\0"
+        names = np.frombuffer(bytearray(t + d + f), dtype=np.uint8)
         buf = np.frombuffer(bytearray(data), dtype=np.uint8)
         status = np.zeros(file_write.STATUS, dtype=np.int64)
         status[file_write.REPLACING] = replacing
-        res = call(functions(), names, 0, len(t), buf.ctypes.data, len(data), status)
-        return res, tuple(status.tolist())
+        status[file_write.UNNAMED] = unnamed
+        res = call(functions() if fs is None else fs, names, 0, len(t), len(t) + len(d),
+                   buf.ctypes.data, len(data), status)
+        return res, tuple(status.tolist()[:3 if not unnamed else None])
     return run
 
 
@@ -291,3 +296,129 @@ def test_write_file_short_and_failed_writes(tmp_path, write_one):
     assert (res, status) == (-2, (file_write.WRITE, errno.EFBIG, 0))
     assert not (tmp_path / "t").exists() and not (tmp_path / "f").exists()
     assert sys.platform.startswith("linux")
+
+
+# ------------------------------------------------- new files made unnamed, then linked
+
+def test_links_unnamed_probe(tmp_path):
+    from exzarr.storage.unnamed import links_unnamed
+    probe = tmp_path / f"{TMP_MARK}probe"
+    assert links_unnamed(str(tmp_path), str(probe)) is True  # (tmp_path: ext4 or tmpfs)
+    assert os.listdir(tmp_path) == []  # the probe's file removed again
+    (tmp_path / "f").write_bytes(b"")
+    assert links_unnamed(str(tmp_path / "f"), str(probe)) is False  # not a folder
+    assert links_unnamed(str(tmp_path / "gone"), str(tmp_path / "gone" / "p")) is False
+    assert os.listdir(tmp_path) == ["f"]
+
+
+def test_write_file_unnamed_new_file_needs_no_temporary_name(tmp_path, write_one):
+    """A new file is made unnamed in its folder and linked into place: the temporary
+    name (here in a folder that does not exist) is never used."""
+    from exzarr.kernels import file_write
+    target = tmp_path / "f"
+    res, status = write_one(tmp_path / "none" / "t", target, b"new" * 100, unnamed=1)
+    assert (res, status) == (-1, (0, 0, 0, 1))
+    assert target.read_bytes() == b"new" * 100
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o666 & ~umask  # as a named one's
+    assert os.listdir(tmp_path) == ["f"]
+    assert file_write.LINK not in (file_write.OPEN, file_write.RENAME)
+
+
+def test_write_file_unnamed_replaces_through_the_temporary_name(tmp_path, write_one):
+    """A file is there: the unnamed file is linked under the temporary name and renamed
+    onto it (atomic replacement), the old file handed back, the hint turned on."""
+    target = tmp_path / "f"
+    target.write_bytes(b"old")
+    fds = _open_fds()
+    res, status = write_one(tmp_path / "t", target, b"new", unnamed=1)
+    assert res >= 0 and status == (0, 0, 1, 1)
+    try:
+        assert os.pread(res, 10, 0) == b"old"
+    finally:
+        os.close(res)
+    assert target.read_bytes() == b"new" and sorted(os.listdir(tmp_path)) == ["f"]
+    assert _open_fds() == fds
+    # with the hint on the next file goes the named way at once (nothing unnamed made)
+    res, status = write_one(tmp_path / "t2", target, b"newer", replacing=1, unnamed=1)
+    assert res >= 0 and status == (0, 0, 1, 1)
+    os.close(res)
+    assert target.read_bytes() == b"newer"
+
+
+def test_write_file_unnamed_failures_leave_nothing(tmp_path, write_one):
+    from exzarr.kernels import file_write
+    fds = _open_fds()
+    # the folder is gone: the open fails (the checked way then says so)
+    res, status = write_one(tmp_path / "t", tmp_path / "gone" / "f", b"x", unnamed=1)
+    assert (res, status) == (-2, (file_write.OPEN, errno.ENOENT, 0, 1))
+    # a file is there and the temporary name cannot be made: nothing linked anywhere
+    (tmp_path / "f").write_bytes(b"old")
+    res, status = write_one(tmp_path / "none" / "t", tmp_path / "f", b"x", unnamed=1)
+    assert (res, status) == (-2, (file_write.LINK, errno.ENOENT, 0, 1))
+    assert (tmp_path / "f").read_bytes() == b"old"
+    # a folder where the file goes: linked under the temporary name, the rename fails,
+    # the temporary name removed again
+    (tmp_path / "dir" / "sub").mkdir(parents=True)
+    res, status = write_one(tmp_path / "t", tmp_path / "dir", b"x", unnamed=1)
+    assert res == -2 and status[0] == file_write.RENAME
+    assert sorted(os.listdir(tmp_path)) == ["dir", "f"] and (tmp_path / "dir" / "sub").is_dir()
+    assert _open_fds() == fds
+
+
+def test_write_file_unnamed_refused_goes_the_named_way(tmp_path, write_one):
+    """A file system without ``O_TMPFILE`` (its refusal imitated: the flags without it
+    make the open of a folder fail with EISDIR, as an old kernel's does): the named
+    route writes the file, and the group stops trying."""
+    from exzarr.kernels import file_write
+    fs = functions().copy()
+    fs[10] = os.O_WRONLY | os.O_DIRECTORY | os.O_CLOEXEC
+    res, status = write_one(tmp_path / "t", tmp_path / "f", b"named", unnamed=1, fs=fs)
+    assert (res, status) == (-1, (0, 0, 0, 0))
+    assert (tmp_path / "f").read_bytes() == b"named" and os.listdir(tmp_path) == ["f"]
+    assert file_write.UNNAMED == 3
+
+
+def test_array_writes_link_new_chunks_unnamed(tmp_path, monkeypatch, groups):
+    """The store found that its file system links unnamed files: a write of new whole
+    chunks names no temporary file at all (the temporary names here point into a folder
+    that does not exist, so any named route would fail); rewrites still replace through
+    them."""
+    import exzarr.storage.local as local
+    a = np.random.default_rng(4).random((96, 80))
+    z = _create(tmp_path / "a", "raw")  # (a frame larger than its room goes per chunk)
+    monkeypatch.setattr(local, "_temp_path",
+                        lambda folder, parent, name: f"{tmp_path}/none/{TMP_MARK}{name}")
+    monkeypatch.setattr(local, "links_unnamed", lambda folder, probe: True)
+    z[...] = a
+    assert sum(groups) == 15
+    assert z.store._unnamed is True
+    np.testing.assert_array_equal(ez.open_array(str(tmp_path / "a"))[...].read(), a)
+    assert _temps(tmp_path) == []
+
+
+def test_store_without_unnamed_files_writes_named(tmp_path, monkeypatch, groups):
+    import exzarr.storage.local as local
+    monkeypatch.setattr(local, "links_unnamed", lambda folder, probe: False)
+    a = np.random.default_rng(5).random((96, 80))
+    z = _create(tmp_path / "a", "blosc")
+    z[...] = a
+    assert z.store._unnamed is False and sum(groups) == 15
+    np.testing.assert_array_equal(z[...].read(), a)
+    assert _temps(tmp_path) == []
+
+
+def test_the_replacing_hint_carries_within_one_store_only(tmp_path):
+    """The hint that the files replace existing ones goes from one group of a store to
+    the next on the same thread, not to another store's groups (whose files are new)."""
+    from exzarr.kernels.file_write import REPLACING
+    fs = functions()
+    first = DirectWrites(fs, [str(tmp_path / "t")], [str(tmp_path / "f")], scope="A")
+    first.args[4][REPLACING] = 1  # as after a rewrite
+    first.finish()
+    same = DirectWrites(fs, [str(tmp_path / "t")], [str(tmp_path / "f")], scope="A")
+    other = DirectWrites(fs, [str(tmp_path / "t")], [str(tmp_path / "f")], scope="B")
+    assert same.args[4][REPLACING] == 1 and other.args[4][REPLACING] == 0
+    other.finish()
+    same.finish()

@@ -320,3 +320,101 @@ def test_verify_reports_leftovers(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     assert f"leftover {t} (3 bytes" in p.stdout
     assert "1 leftover temporary file(s)" in p.stdout
+
+
+# ------------------------------------- whole writes of new chunks by the compiled route
+
+# A zygote with compiled kernels on: it compiles (or loads) the whole-chunk write kernels
+# once, on one thread (no pool before the fork), and forks a writer per trial that writes
+# one new array after another, each in one write of every chunk on two threads.
+FRESH_ZYGOTE = r"""
+import os, signal, sys
+import numpy as np
+import exzarr as ez
+
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+with ez.config.set(threads=1):  # the kernels ready before any fork
+    w = ez.create(sys.argv[1], shape=(4, 64), chunks=(2, 64), dtype="i4", compressors=None)
+    w[...] = np.arange(256, dtype="i4").reshape(4, 64)
+
+
+def write(root, log, chunk, nchunks):
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def say(line):
+        os.write(fd, (line + "\n").encode())
+
+    ids = np.repeat(np.arange(nchunks, dtype="i4"), chunk).reshape(nchunks, chunk)
+    say("ready")
+    g = 1
+    while True:
+        z = ez.create(f"{root}/g{g}", shape=(nchunks, chunk), chunks=(1, chunk), dtype="i4",
+                      compressors=None)
+        z[...] = g * 1000 + ids
+        say(f"all {g} {z.store._unnamed}")
+        g += 1
+
+
+for line in sys.stdin:
+    root, log, chunk, nchunks = line.rstrip("\n").split("\t")
+    pid = os.fork()
+    if pid == 0:
+        try:
+            write(root, log, int(chunk), int(nchunks))
+        finally:
+            os._exit(1)
+    print(pid, flush=True)
+"""
+
+FRESH_TRIALS = 8
+
+
+def test_kill_9_during_compiled_writes_of_new_chunks_leaves_nothing(tmp_path):
+    """New chunks written by the compiled route are unnamed files linked into place
+    where the file system allows it: a writer killed mid-write leaves each chunk of the
+    array in flight whole or absent, every array it reported complete, and no
+    temporary file at all."""
+    from exzarr.storage.direct_writes import functions
+    from exzarr.storage.unnamed import links_unnamed
+    if functions() is None:
+        pytest.skip("compiled file writes: Linux with Numba only")
+    unnamed = links_unnamed(str(tmp_path), str(tmp_path / f"{TMP_MARK}probe"))
+    p = subprocess.Popen([sys.executable, "-c", FRESH_ZYGOTE, str(tmp_path / "warm")],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "EXZARR_JIT": "1"})
+    rng = random.Random(f"crash-fresh-{os.getpid()}-{time.time()}")
+    complete = in_flight = whole_in_flight = 0
+    try:
+        for t in range(FRESH_TRIALS):
+            root, log = tmp_path / f"t{t}", tmp_path / f"t{t}.log"
+            root.mkdir()
+            p.stdin.write(f"{root}\t{log}\t{CHUNK}\t{NCHUNKS}\n")
+            p.stdin.flush()
+            pid = int(p.stdout.readline())
+            _wait_for(lambda: log.exists() and log.read_text().startswith("ready"),
+                      f"writer {pid} to start", timeout=60)
+            time.sleep(rng.uniform(0.02, 0.3))
+            os.kill(pid, signal.SIGKILL)
+            _wait_for(lambda: _dead(pid), f"writer {pid} to die")
+            done = [line.split() for line in log.read_text().splitlines()[1:]]
+            assert all(d[2] == str(unnamed) for d in done)  # the store's own probe agrees
+            ids = np.repeat(np.arange(NCHUNKS, dtype="i4"), CHUNK).reshape(NCHUNKS, CHUNK)
+            for g in range(1, len(done) + 1):
+                got = ez.open(str(root / f"g{g}"), mode="r")[...].read()
+                np.testing.assert_array_equal(got, g * 1000 + ids)
+            complete += len(done)
+            nxt = root / f"g{len(done) + 1}"
+            if (nxt / "zarr.json").exists():  # the array in flight: chunks whole or absent
+                got = ez.open(str(nxt), mode="r")[...].read()
+                for i in range(NCHUNKS):
+                    assert np.unique(got[i]).tolist() in ([0], [(len(done) + 1) * 1000 + i])
+                in_flight += 1
+                whole_in_flight += sum(int(got[i, 0] != 0) for i in range(NCHUNKS))
+            if unnamed:
+                assert LocalStore(str(root), read_only=True).temp_files() == []
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
+    print(f"\nfresh: {FRESH_TRIALS} trials, {complete} arrays complete, {in_flight} in flight "
+          f"({whole_in_flight} of their chunks landed), unnamed files: {unnamed}")
+    assert complete > 0

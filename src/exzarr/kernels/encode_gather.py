@@ -64,8 +64,9 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     (int64 addresses, one per chunk): chunk ``i``'s frame goes to ``dests[i]``, which has
     ``room`` bytes, instead of into ``out`` (uncompressed: copied straight there);
     ``files`` (``(fs, names, name_at, held, status)``): chunk ``i``'s frame is written to
-    the file ``names[name_at[2 * i + 1]:]`` through the temporary file
-    ``names[name_at[2 * i]:]`` (:func:`~exzarr.kernels.file_write.write_file`; ``held[i]``:
+    the file ``names[name_at[3 * i + 1]:]`` in the folder ``names[name_at[3 * i + 2]:]``
+    through the temporary file ``names[name_at[3 * i]:]``
+    (:func:`~exzarr.kernels.file_write.write_file`; ``held[i]``:
     the descriptor of the file it replaced, or -1; ``status``: the failure that stopped
     the batch, and room for :mod:`~exzarr.kernels.file_write`'s hint).  Returns the
     number of chunks done: ``len(bases)``, or the index of the first one refused (or,
@@ -82,7 +83,7 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     if dests is not None and dests.shape[0] < n:
         return 0
     to_files = files is not None
-    if to_files and (dests is not None or files[2].shape[0] < 2 * n
+    if to_files and (dests is not None or files[2].shape[0] < 3 * n
                      or files[3].shape[0] < n or files[4].shape[0] < 3):
         return 0
     fill_bytes = fill.view(np.uint8)
@@ -126,8 +127,9 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
                 return i
         if to_files:  # written now, from the start of ``out``: the next frame goes there
             fs, names, name_at, held, status = files
-            done = write_file(fs, names, name_at[2 * i], name_at[2 * i + 1], base_out + pos,
-                              size, status)
+            at = 3 * i
+            done = write_file(fs, names, name_at[at], name_at[at + 1], name_at[at + 2],
+                              base_out + pos, size, status)
             if done == -2:
                 return i
             held[i] = done

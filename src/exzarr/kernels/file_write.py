@@ -9,6 +9,12 @@ the same order and with the same flags as :class:`~exzarr.storage.LocalStore`'s 
 path: the frame goes to a new temporary file (``O_CREAT | O_EXCL``, mode 0o666 less the
 umask, close-on-exec), which is closed and then renamed onto the target, with
 ``renameat2(RENAME_NOREPLACE)`` first so a new chunk needs no look-up of an old file.
+A new chunk's file is made without a name first where the file system allows it
+(``O_TMPFILE`` in the target's own folder: a crash leaves nothing behind, and the file's
+inode is allocated in its folder's group, not all of a write's in the writing thread's
+folder), written, and linked into place (``linkat`` of ``/proc/self/fd/N``: fails when a
+file is there, so a new chunk still appears whole or not at all); where a file is there
+already it is linked under the temporary name and renamed onto the target as above.
 When a file is replaced, the old file is opened read-only first and its descriptor
 handed back to the caller (the store's reaper closes it on its own thread: freeing a
 recently written file's pages is slow).  Once a file of the batch has replaced one, the
@@ -35,24 +41,34 @@ from numba.extending import register_jitable
 
 from .cfunc import SUPPORTED, address, c_int, call0, call1, call2, call3, call5, callv3, peek32
 
-__all__ = ["OPEN", "WRITE", "CLOSE", "RENAME", "REPLACING", "STATUS", "functions", "write_file"]
+__all__ = ["OPEN", "WRITE", "CLOSE", "RENAME", "LINK", "REPLACING", "UNNAMED", "STATUS",
+           "functions", "write_file"]
 
 # ``fs[...]``: the C functions' addresses, then the flags
 _OPEN, _WRITE, _CLOSE, _RENAMEAT2, _RENAME, _UNLINK, _ERRNO = range(7)
 _CREATE_FLAGS, _HOLD_FLAGS = 7, 8
+_LINKAT, _UNNAMED_FLAGS = 9, 10
 
 #: stages of ``status[0]`` (``status[1]``: the ``errno``)
-OPEN, WRITE, CLOSE, RENAME = 1, 2, 3, 4
+OPEN, WRITE, CLOSE, RENAME, LINK = 1, 2, 3, 4, 5
 #: ``status[2]``: 1 while the files written replace existing ones (then the old file is
-#: looked up first, sparing the ``renameat2`` that would fail); :data:`STATUS` entries
+#: looked up first, sparing the ``renameat2`` that would fail)
 REPLACING = 2
-STATUS = 3
+#: ``status[3]``: 1 where a new file may be made unnamed in its folder and linked into
+#: place (the caller checked that this file system and ``/proc`` allow it; reset to 0
+#: when the file system refuses); :data:`STATUS` entries
+UNNAMED = 3
+STATUS = 4
 
 _AT_FDCWD = -100
+_AT_SYMLINK_FOLLOW = 0x400
+_PROC_FD = np.frombuffer(b"/proc/self/fd/", dtype=np.uint8)
 _RENAME_NOREPLACE = 1
 _EINTR, _EEXIST = errno.EINTR, errno.EEXIST
 #: ``renameat2`` or its flag not available here: rename the portable way
 _EINVAL, _ENOSYS, _EOPNOTSUPP = errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP
+#: ``O_TMPFILE`` refused (a file system without it; an old kernel takes it as a directory)
+_EISDIR = errno.EISDIR
 
 
 def functions() -> np.ndarray | None:
@@ -64,12 +80,14 @@ def functions() -> np.ndarray | None:
         libc = ctypes.CDLL(None)
         found = [address(getattr(libc, name)) for name in
                  ("open", "write", "close", "renameat2", "rename", "unlink",
-                  "__errno_location")]
+                  "__errno_location", "linkat")]
     except (OSError, AttributeError, ValueError):
         return None
     create = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     hold = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
-    return np.array(found + [create, hold], dtype=np.int64)
+    unnamed = os.O_WRONLY | getattr(os, "O_TMPFILE", 0) | os.O_CLOEXEC
+    linkat, found = found[-1], found[:-1]
+    return np.array(found + [create, hold, linkat, unnamed], dtype=np.int64)
 
 
 @register_jitable
@@ -125,21 +143,82 @@ def _commit(fs, names, fd, tmp, dst, status):
 
 
 @register_jitable
-def write_file(fs, names, tmp, dst, addr, size, status):
-    """Write the ``size`` bytes at ``addr`` to the file ``names[dst:]`` (NUL-terminated
-    paths at those offsets) through the temporary file ``names[tmp:]``: the descriptor
-    of the file it replaced (-1: none; the caller closes it), or -2 (``status`` set,
-    nothing left behind)."""
-    fd = _create(fs, names, tmp, status)
-    if fd < 0:
-        return fd
+def _write_all(fs, fd, addr, size):
+    """Write the ``size`` bytes at ``addr`` to ``fd``: True when all went."""
     done = 0
     while done < size:
         n = call3(fs[_WRITE], fd, addr + done, size - done)
         if n < 0 and peek32(call0(fs[_ERRNO])) == _EINTR:
             continue
         if n <= 0:
-            return _fail(fs, names, tmp, WRITE, status, fd)
+            return False
         done += n
+    return True
+
+
+@register_jitable
+def _proc_path(fd):
+    """``/proc/self/fd/<fd>``, NUL-terminated: the open file's name for ``linkat``."""
+    digits = 1
+    v = fd
+    while v >= 10:
+        v //= 10
+        digits += 1
+    k = _PROC_FD.shape[0]
+    path = np.zeros(k + digits + 1, dtype=np.uint8)
+    path[:k] = _PROC_FD
+    v = fd
+    for j in range(digits):
+        path[k + digits - 1 - j] = 48 + v % 10
+        v //= 10
+    return path
+
+
+@register_jitable
+def _write_unnamed(fs, names, tmp, dst, folder, addr, size, status):
+    """:func:`write_file` through an unnamed file in ``names[folder:]`` (the target's
+    folder): -1 (a new file), the replaced file's descriptor, -2 (failed, ``status``
+    set, nothing left behind), or -3 (the file system refuses unnamed files: nothing
+    done, ``status[UNNAMED]`` reset)."""
+    fd = c_int(callv3(fs[_OPEN], names.ctypes.data + folder, fs[_UNNAMED_FLAGS], 0o666))
+    if fd < 0:
+        err = peek32(call0(fs[_ERRNO]))
+        if err == _EOPNOTSUPP or err == _EISDIR or err == _EINVAL:
+            status[UNNAMED] = 0
+            return -3
+        return _fail(fs, names, tmp, OPEN, status)
+    if not _write_all(fs, fd, addr, size):
+        return _fail(fs, names, tmp, WRITE, status, fd)
+    proc = _proc_path(fd)
+    if c_int(call5(fs[_LINKAT], _AT_FDCWD, proc.ctypes.data, _AT_FDCWD,
+                   names.ctypes.data + dst, _AT_SYMLINK_FOLLOW)) == 0:
+        if c_int(call1(fs[_CLOSE], fd)) != 0:  # (in place already: as a failed rename's)
+            return _fail(fs, names, tmp, CLOSE, status)
+        return -1
+    if peek32(call0(fs[_ERRNO])) != _EEXIST:
+        return _fail(fs, names, tmp, LINK, status, fd)
+    # a file is there: name this one and replace it the usual way
+    if c_int(call5(fs[_LINKAT], _AT_FDCWD, proc.ctypes.data, _AT_FDCWD,
+                   names.ctypes.data + tmp, _AT_SYMLINK_FOLLOW)) != 0:
+        return _fail(fs, names, tmp, LINK, status, fd)
+    status[REPLACING] = 1
     return _commit(fs, names, fd, tmp, dst, status)
 
+
+@register_jitable
+def write_file(fs, names, tmp, dst, folder, addr, size, status):
+    """Write the ``size`` bytes at ``addr`` to the file ``names[dst:]`` (NUL-terminated
+    paths at those offsets; ``names[folder:]`` its folder) through the temporary file
+    ``names[tmp:]``, or through an unnamed file in the folder (``status[UNNAMED]`` on,
+    not while replacing): the descriptor of the file it replaced (-1: none; the caller
+    closes it), or -2 (``status`` set, nothing left behind)."""
+    if status.shape[0] > UNNAMED and status[UNNAMED] != 0 and status[REPLACING] == 0:
+        done = _write_unnamed(fs, names, tmp, dst, folder, addr, size, status)
+        if done != -3:
+            return done
+    fd = _create(fs, names, tmp, status)
+    if fd < 0:
+        return fd
+    if not _write_all(fs, fd, addr, size):
+        return _fail(fs, names, tmp, WRITE, status, fd)
+    return _commit(fs, names, fd, tmp, dst, status)

@@ -36,6 +36,7 @@ from . import reaper
 from .base import Buffer, ByteRange, Store
 from .direct_reads import DirectReads, functions as direct_read_functions
 from .direct_writes import DirectWrites, functions as direct_functions
+from .unnamed import links_unnamed
 from .keys import InvalidKeyError, resolve_range, validate_key, validate_prefix
 from .tempfiles import (STALE_AFTER, TMP_MARK, TempFile, TempFolders, scan_dir, sweep_dir,
                         sweep_if_due)
@@ -103,6 +104,7 @@ class LocalStore(Store):
         self._root = os.path.abspath(os.fspath(root))
         self.fsync = fsync
         self._folders = TempFolders()  # shared with with_read_only() views: same files
+        self._unnamed: bool | None = None  # links_unnamed() in the root, once asked
 
     @cached_property
     def root(self) -> Path:
@@ -367,7 +369,10 @@ class LocalStore(Store):
                 folders[parent] = folder
             temps.append(_temp_path(folder, parent, name))
             targets.append(path)
-        return DirectWrites(fs, temps, targets)
+        if self._unnamed is None:
+            parent = targets[0].rsplit("/", 1)[0]
+            self._unnamed = links_unnamed(parent, _temp_path(None, parent, "probe"))
+        return DirectWrites(fs, temps, targets, unnamed=self._unnamed, scope=self._root)
 
     def _create_temp(self, key: str, parent: str, name: str) -> tuple[int, str]:
         """Open a new temporary file for a write to ``parent/name``: in this thread's
