@@ -45,9 +45,8 @@ __all__ = ["OPEN", "WRITE", "CLOSE", "RENAME", "LINK", "REPLACING", "UNNAMED", "
            "functions", "write_file"]
 
 # ``fs[...]``: the C functions' addresses, then the flags
-_OPEN, _WRITE, _CLOSE, _RENAMEAT2, _RENAME, _UNLINK, _ERRNO = range(7)
-_CREATE_FLAGS, _HOLD_FLAGS = 7, 8
-_LINKAT, _UNNAMED_FLAGS = 9, 10
+_OPEN, _WRITE, _CLOSE, _RENAMEAT2, _RENAME, _UNLINK, _ERRNO, _LINKAT = range(8)
+_CREATE_FLAGS, _HOLD_FLAGS, _UNNAMED_FLAGS = 8, 9, 10
 
 #: stages of ``status[0]`` (``status[1]``: the ``errno``)
 OPEN, WRITE, CLOSE, RENAME, LINK = 1, 2, 3, 4, 5
@@ -86,8 +85,7 @@ def functions() -> np.ndarray | None:
     create = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     hold = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
     unnamed = os.O_WRONLY | getattr(os, "O_TMPFILE", 0) | os.O_CLOEXEC
-    linkat, found = found[-1], found[:-1]
-    return np.array(found + [create, hold, linkat, unnamed], dtype=np.int64)
+    return np.array(found + [create, hold, unnamed], dtype=np.int64)
 
 
 @register_jitable

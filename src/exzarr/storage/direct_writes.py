@@ -5,8 +5,8 @@ target file, its folder and a new temporary file (in the writing thread's folder
 a write batch, as :meth:`~exzarr.storage.LocalStore.set_parts` would), and hands them to
 a compiled kernel as one byte array of NUL-terminated paths
 (:mod:`exzarr.kernels.file_write` writes, closes and renames or links each file there,
-without the GIL; ``unnamed``: the folders' file system takes ``O_TMPFILE`` files).  :meth:`DirectWrites.finish` then does what the Python path does after each
-write: the files the writes replaced are released on the reaper's thread and each
+without the GIL).  :meth:`DirectWrites.finish` then does what the Python path does after
+each write: the files the writes replaced are released on the reaper's thread and each
 folder written to is swept of dead writers' leftovers (at most hourly).
 """
 

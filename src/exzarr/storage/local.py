@@ -36,10 +36,10 @@ from . import reaper
 from .base import Buffer, ByteRange, Store
 from .direct_reads import DirectReads, functions as direct_read_functions
 from .direct_writes import DirectWrites, functions as direct_functions
-from .unnamed import links_unnamed
 from .keys import InvalidKeyError, resolve_range, validate_key, validate_prefix
 from .tempfiles import (STALE_AFTER, TMP_MARK, TempFile, TempFolders, scan_dir, sweep_dir,
                         sweep_if_due)
+from .unnamed import links_unnamed
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer as BytesLike
