@@ -163,3 +163,21 @@ def test_bytes_codec_on_a_string_array_is_invalid_metadata():
     store.set("c/0/0", b"x" * 96)
     with pytest.raises(InvalidMetadataError, match="vlen-utf8"):
         ez.open(store)[0:3, 0:3].read()
+
+
+def test_a_codec_configuration_numpy_cannot_parse_is_invalid_metadata():
+    """A v2 filter whose dtype string NumPy parses as a Python literal and fails on (it
+    raises SyntaxError): a typed error naming the codec (found by the metadata fuzzer)."""
+    import json
+
+    import exzarr as ez
+    from exzarr.errors import InvalidMetadataError
+    from exzarr.storage import MemoryStore
+
+    store = MemoryStore()
+    store.set(".zarray", json.dumps({
+        "zarr_format": 2, "shape": [10], "chunks": [4], "dtype": "<i4", "fill_value": 0,
+        "order": "F", "filters": [{"id": "delta", "dtype": ","}],
+        "compressor": {"id": "zlib", "level": 1}}).encode())
+    with pytest.raises(InvalidMetadataError, match="delta"):
+        ez.open(store)

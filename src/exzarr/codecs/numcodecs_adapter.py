@@ -149,7 +149,8 @@ def nc_get_codec(config: Mapping[str, Any]) -> Any:
             f"codec {codec_id!r} needs a library that is not installed ({e}). "
             f"Install it: pip install {OPTIONAL_IDS.get(codec_id, codec_id)}"
         ) from None
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, SyntaxError) as e:
+        # (SyntaxError: NumPy parses a dtype string such as "," as a Python literal)
         raise InvalidMetadataError(f"invalid configuration for codec {codec_id!r}: {config!r} ({e})") from None
 
 
