@@ -24,6 +24,7 @@ import json
 import os
 import shlex
 import subprocess
+import resource
 import sys
 import tempfile
 import time
@@ -124,6 +125,13 @@ def check(name, got, expected) -> None:
                         f"{tuple(int(i) for i in bad[0])}")
 
 
+def _cpu() -> float:
+    """CPU seconds this (client) process has used so far, all its threads, user + system:
+    what the engine takes from the cores it shares with the server and the proxy."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def worker(job: dict) -> dict:
     """Run every selected workload of one (engine, layout) in this process."""
     from cloud_server import read_stats, reset_stats
@@ -165,10 +173,11 @@ def worker(job: dict) -> dict:
         runs = []
         for _ in range(job["repeat"]):
             reset_stats(proxy)
+            c0 = _cpu()
             t0 = time.perf_counter()
             out = fn()
             t = time.perf_counter() - t0
-            runs.append({"time": t, **read_stats(proxy)})
+            runs.append({"time": t, "cpu": _cpu() - c0, **read_stats(proxy)})
             if verify is not None:
                 verify(out)
         res["ops"][op] = {"status": "ok", "runs": runs}

@@ -16,6 +16,11 @@ def best_run(o: dict | None) -> dict | None:
     return min(o["runs"], key=lambda r: r["time"])
 
 
+def cpu_text(run: dict) -> str:
+    """The client CPU time of one run (older results have none)."""
+    return fmt_time(run["cpu"]) if "cpu" in run else "–"
+
+
 def describe(case, op) -> str:
     if op == "region":
         (r0, r1), (c0, c1) = case.region
@@ -155,10 +160,13 @@ def render(cases, results, meta) -> str:
     L.append("## All measurements\n")
     L.append("Requests and bytes are counted by the proxy on the client side of the wire: "
              "request line + headers + body up, status line + headers + body down (1 MB = "
-             "10^6 bytes). `GET range` = GET with a `Range` header, `LIST` = bucket listing.\n")
+             "10^6 bytes). `GET range` = GET with a `Range` header, `LIST` = bucket listing. "
+             "Client CPU = CPU time (user + system, all threads) of the engine's process "
+             "during that run: what it took from the cores it shares with the server and "
+             "the proxy.\n")
     L.append("| workload | engine | time | requests | MB down | MB up | request kinds | "
-             "vs exzarr | runs (s) |")
-    L.append("|---|---|---:|---:|---:|---:|---|---:|---|")
+             "client CPU | vs exzarr | runs (s) |")
+    L.append("|---|---|---:|---:|---:|---:|---|---:|---:|---|")
     for c, op in rows:
         bx = best_run(op_of(c, op, "exzarr"))
         for e in engines:
@@ -168,13 +176,13 @@ def render(cases, results, meta) -> str:
             b = best_run(o)
             if b is None:
                 why = (o.get("error") or "").replace("|", "/").replace("\n", " ")[:200]
-                L.append(f"| {c.name}.{op} | {CLOUD_LABELS[e]} | {status_text(o)} | | | | | | "
+                L.append(f"| {c.name}.{op} | {CLOUD_LABELS[e]} | {status_text(o)} | | | | | | | "
                          f"{why} |")
                 continue
             rel = f"{bx['time'] / b['time']:.2f}" if bx else "–"
             L.append(f"| {c.name}.{op} | {CLOUD_LABELS[e]} | {primary(c, op, b['time'])} | "
                      f"{b['requests']} | {fmt_mb(b['bytes_down'])} | {fmt_mb(b['bytes_up'])} | "
-                     f"{kinds(b)} | {rel} | "
+                     f"{kinds(b)} | {cpu_text(b)} | {rel} | "
                      f"{runs_text(o)} |")
     L.append("")
 
