@@ -22,9 +22,9 @@ import datetime as dt
 import fnmatch
 import json
 import os
+import resource
 import shlex
 import subprocess
-import resource
 import sys
 import tempfile
 import time
