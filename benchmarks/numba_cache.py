@@ -11,9 +11,10 @@ shares the Makefile's compiled kernels.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
+
+from exzarr.kernels.jit import kernels_key
 
 __all__ = ["numba_cache_dir", "use_numba_cache"]
 
@@ -23,12 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def numba_cache_dir(root: Path = ROOT) -> str:
     """``<root>/.numba-cache/<key>``, the key the first 12 hex digits of the SHA-1 of
     ``src/exzarr/kernels/*.py`` concatenated in byte order of their names (the
-    Makefile's ``KERNELS_KEY``)."""
-    digest = hashlib.sha1()
-    for path in sorted((root / "src" / "exzarr" / "kernels").glob("*.py"),
-                       key=lambda p: p.name.encode()):
-        digest.update(path.read_bytes())
-    return str(root / ".numba-cache" / digest.hexdigest()[:12])
+    Makefile's ``KERNELS_KEY``, :func:`exzarr.kernels.jit.kernels_key`)."""
+    return str(root / ".numba-cache" / kernels_key(root / "src" / "exzarr" / "kernels"))
 
 
 def use_numba_cache(env: dict[str, str] | None = None) -> None:
