@@ -5,8 +5,8 @@ Numba invalidates a cached kernel only when its own file changes, not when a hel
 inlines from another module does; a cache shared across edits of ``src/exzarr/kernels``
 can run a kernel compiled against a helper that is no longer there.  The Makefile
 therefore keys the folder by a hash of the kernels' sources (``KERNELS_KEY``); this
-module computes the same key, so a script run by hand times the code in the tree and
-shares the Makefile's compiled kernels.
+module takes the same key from :func:`exzarr.kernels.jit.kernels_key`, so a script run by
+hand times the code in the tree and shares the Makefile's compiled kernels.
 """
 
 from __future__ import annotations

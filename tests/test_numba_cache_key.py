@@ -4,6 +4,7 @@ so neither can run a kernel compiled against an edited helper."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,7 +46,7 @@ def test_the_key_follows_the_kernels(tmp_path):
 
 
 PROBE = """
-import json, sys
+import json
 from numba.core import config
 from exzarr.kernels import jit
 import kern
@@ -66,7 +67,6 @@ def _probe(tmp_path, numba_cache_dir=None):
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT / "src")])
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
                          text=True, check=True)
-    import json
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
