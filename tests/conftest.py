@@ -32,3 +32,27 @@ def pytest_configure(config):
 def mem():
     from exzarr.storage.memory import MemoryStore
     return MemoryStore()
+
+
+def _fds_under(folder) -> list[str]:
+    """What this process's open descriptors point at under ``folder`` (an unnamed file
+    reads ``folder/#inode (deleted)``). Only these: counting every descriptor would also
+    see other threads' sockets and pools open or close meanwhile."""
+    root = os.path.realpath(folder) + os.sep
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:  # closed since the listing (the listing's own descriptor too)
+            continue
+        if target.startswith(root):
+            found.append(target)
+    return found
+
+
+@pytest.fixture
+def fds_under():
+    """``fds_under(folder)``: the open descriptors of this process into ``folder``."""
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc/self/fd")
+    return _fds_under

@@ -50,10 +50,6 @@ def _temps(root) -> list[str]:
             for n in names + dirs if TMP_MARK in n]
 
 
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 @pytest.fixture
 def groups(monkeypatch):
     """How many groups of keys took the compiled route."""
@@ -71,7 +67,7 @@ def groups(monkeypatch):
 
 @pytest.mark.parametrize("fmt", [2, 3])
 @pytest.mark.parametrize("codec", list(CODECS))
-def test_whole_chunks_written_by_the_kernel(tmp_path, codec, fmt, groups, monkeypatch):
+def test_whole_chunks_written_by_the_kernel(tmp_path, codec, fmt, groups, monkeypatch, fds_under):
     rng = np.random.default_rng(1)
     a = rng.random((96, 80))
     z = _create(tmp_path / "a", codec, fmt)
@@ -79,14 +75,13 @@ def test_whole_chunks_written_by_the_kernel(tmp_path, codec, fmt, groups, monkey
     real = LocalStore._write_atomic
     monkeypatch.setattr(LocalStore, "_write_atomic",
                         lambda self, key, parts: python_writes.append(key) or real(self, key, parts))
-    fds = _open_fds()
     z[...] = a
     assert sum(groups) == 15 and not [k for k in python_writes if "/c" in k or "." in k[:1]]
     np.testing.assert_array_equal(z[...].read(), a)
     z[...] = a + 1  # every chunk file replaced: the old ones go to the reaper
     np.testing.assert_array_equal(ez.open_array(str(tmp_path / "a"))[...].read(), a + 1)
     assert reaper.drain(10)
-    assert _open_fds() == fds
+    assert fds_under(tmp_path) == []
     assert _temps(tmp_path) == []
     assert sum(groups) == 30
 
@@ -227,13 +222,12 @@ def test_write_file_new_and_replaced(tmp_path, write_one):
     assert file_write.OPEN != file_write.RENAME
 
 
-def test_write_file_looks_for_the_old_file_first_while_replacing(tmp_path, write_one):
+def test_write_file_looks_for_the_old_file_first_while_replacing(tmp_path, write_one, fds_under):
     """With the hint on (the last file replaced one) the old file is opened before the
     rename; where there is none the usual route takes over and the hint goes off."""
     from exzarr.kernels import file_write
     target = tmp_path / "f"
     target.write_bytes(b"old")
-    fds = len(os.listdir("/proc/self/fd"))
     res, status = write_one(tmp_path / "t1", target, b"new", replacing=1)
     assert res >= 0 and status == (0, 0, 1)
     try:
@@ -251,7 +245,7 @@ def test_write_file_looks_for_the_old_file_first_while_replacing(tmp_path, write
     assert res == -2 and status[0] == file_write.RENAME
     assert not (tmp_path / "t3").exists() and not (tmp_path / "t4").exists()
     assert (tmp_path / "dir" / "sub").is_dir()
-    assert len(os.listdir("/proc/self/fd")) == fds  # the failed route closed what it opened
+    assert fds_under(tmp_path) == []  # the failed route closed what it opened
 
 
 def test_a_rewrite_replaces_every_file_and_new_chunks_still_appear(tmp_path):
@@ -326,12 +320,11 @@ def test_write_file_unnamed_new_file_needs_no_temporary_name(tmp_path, write_one
     assert file_write.LINK not in (file_write.OPEN, file_write.RENAME)
 
 
-def test_write_file_unnamed_replaces_through_the_temporary_name(tmp_path, write_one):
+def test_write_file_unnamed_replaces_through_the_temporary_name(tmp_path, write_one, fds_under):
     """A file is there: the unnamed file is linked under the temporary name and renamed
     onto it (atomic replacement), the old file handed back, the hint turned on."""
     target = tmp_path / "f"
     target.write_bytes(b"old")
-    fds = _open_fds()
     res, status = write_one(tmp_path / "t", target, b"new", unnamed=1)
     assert res >= 0 and status == (0, 0, 1, 1)
     try:
@@ -339,7 +332,7 @@ def test_write_file_unnamed_replaces_through_the_temporary_name(tmp_path, write_
     finally:
         os.close(res)
     assert target.read_bytes() == b"new" and sorted(os.listdir(tmp_path)) == ["f"]
-    assert _open_fds() == fds
+    assert fds_under(tmp_path) == []
     # with the hint on the next file goes the named way at once (nothing unnamed made)
     res, status = write_one(tmp_path / "t2", target, b"newer", replacing=1, unnamed=1)
     assert res >= 0 and status == (0, 0, 1, 1)
@@ -347,9 +340,8 @@ def test_write_file_unnamed_replaces_through_the_temporary_name(tmp_path, write_
     assert target.read_bytes() == b"newer"
 
 
-def test_write_file_unnamed_failures_leave_nothing(tmp_path, write_one):
+def test_write_file_unnamed_failures_leave_nothing(tmp_path, write_one, fds_under):
     from exzarr.kernels import file_write
-    fds = _open_fds()
     # the folder is gone: the open fails (the checked way then says so)
     res, status = write_one(tmp_path / "t", tmp_path / "gone" / "f", b"x", unnamed=1)
     assert (res, status) == (-2, (file_write.OPEN, errno.ENOENT, 0, 1))
@@ -364,7 +356,7 @@ def test_write_file_unnamed_failures_leave_nothing(tmp_path, write_one):
     res, status = write_one(tmp_path / "t", tmp_path / "dir", b"x", unnamed=1)
     assert res == -2 and status[0] == file_write.RENAME
     assert sorted(os.listdir(tmp_path)) == ["dir", "f"] and (tmp_path / "dir" / "sub").is_dir()
-    assert _open_fds() == fds
+    assert fds_under(tmp_path) == []
 
 
 def test_write_file_unnamed_refused_goes_the_named_way(tmp_path, write_one):

@@ -13,19 +13,6 @@ from exzarr.storage import reaper, rename_new
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX only")
 
 
-def _fds_into(folder) -> list[str]:
-    """What this process's open descriptors under ``folder`` point at."""
-    found = []
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{name}")
-        except OSError:  # closed meanwhile (the listing's own descriptor, other threads)
-            continue
-        if target.startswith(str(folder)):
-            found.append(target)
-    return found
-
-
 def _inode(path) -> int:
     return os.stat(path).st_ino
 
@@ -86,14 +73,13 @@ def test_delete_hands_the_file_over(tmp_path, monkeypatch):
     assert reaper.drain(10)
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
-def test_no_descriptor_leaks(tmp_path):
+def test_no_descriptor_leaks(tmp_path, fds_under):
     s = LocalStore(tmp_path / "r")
     for i in range(3 * reaper.MAX_PENDING):
         s.set("k", bytes([i % 256]) * 64)
     s.delete("k")
     assert reaper.drain(10)
-    assert _fds_into(tmp_path) == []  # no replaced or deleted file is still held
+    assert fds_under(tmp_path) == []  # no replaced or deleted file is still held
     assert reaper.pending() == 0
 
 
