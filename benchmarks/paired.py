@@ -39,6 +39,7 @@ use_numba_cache()  # before Numba is imported: the Makefile's folder, keyed by t
 
 import workloads as W  # noqa: E402
 from engines import load  # noqa: E402
+from fsplace import spread_children  # noqa: E402
 from worker import check, reader, warm_up  # noqa: E402
 
 
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         blocks = W.block_writes(data, w)
         expected = W.expected_after_blocks(data, w)
     root = tempfile.mkdtemp(prefix="exzarr-paired-", dir=args.dir)
+    placement = spread_children(root)  # each engine's array in groups of its own
     times: dict[str, list[float]] = {n: [] for n in names}
     cpus: dict[str, list[float]] = {n: [] for n in names}  # process CPU time of each run
     syss: dict[str, list[float]] = {n: [] for n in names}  # ... of it in the operating system
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
     print(f"{w.name}: {w.layout.describe()}; {args.runs} runs per engine, "
-          f"{args.threads} threads, taking turns in one process")
+          f"{args.threads} threads, taking turns in one process; {placement}")
     for n in names:
         print(f"  {n:<12} best {min(times[n]) * 1e3:9.2f} ms   "
               f"median {statistics.median(times[n]) * 1e3:9.2f} ms   "

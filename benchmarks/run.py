@@ -32,6 +32,7 @@ import report  # noqa: E402
 from rss import machine  # noqa: E402
 import workloads as W  # noqa: E402
 from engines import ENGINES, LABELS  # noqa: E402
+from fsplace import spread_children  # noqa: E402
 from numba_cache import use_numba_cache  # noqa: E402
 
 
@@ -179,6 +180,7 @@ def main(argv=None) -> int:
     parent = a.dir or tempfile.gettempdir()
     Path(parent).mkdir(parents=True, exist_ok=True)
     root = tempfile.mkdtemp(prefix="exzarr-bench-", dir=parent)
+    placement = spread_children(root)  # each engine's folder in groups of its own
     load_start = loadavg()
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     results, versions, unavailable, sizes, ceilings = [], {}, {}, {}, {}
@@ -272,7 +274,7 @@ def main(argv=None) -> int:
         "min_time": a.min_time, "max_repeat": a.max_repeat, "quick": a.quick,
         "versions": versions, "unavailable": unavailable, "engines": a.engines,
         "elapsed_s": time.perf_counter() - t_start,
-        "store_dir": f"{parent} ({fs_type(os.path.realpath(parent))})",
+        "store_dir": f"{parent} ({fs_type(os.path.realpath(parent))}; {placement})",
         "load": (load_start, loadavg()),
     }
     md = report.render(wls, results, meta, sizes, ceilings)
