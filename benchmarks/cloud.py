@@ -22,7 +22,6 @@ import datetime as dt
 import fnmatch
 import json
 import os
-import resource
 import shlex
 import subprocess
 import sys
@@ -39,6 +38,7 @@ sys.path.insert(0, str(HERE))
 
 from engines.cloud_s3 import CLOUD_ENGINES, CLOUD_LABELS  # noqa: E402
 from numba_cache import use_numba_cache  # noqa: E402
+from rss import cpu_times  # noqa: E402
 
 BUCKET = "exzarr-cloud-bench"
 OPS = ("write", "open", "read", "region", "points")
@@ -125,13 +125,6 @@ def check(name, got, expected) -> None:
                         f"{tuple(int(i) for i in bad[0])}")
 
 
-def _cpu() -> float:
-    """CPU seconds this (client) process has used so far, all its threads, user + system:
-    what the engine takes from the cores it shares with the server and the proxy."""
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
 def worker(job: dict) -> dict:
     """Run every selected workload of one (engine, layout) in this process."""
     from cloud_server import read_stats, reset_stats
@@ -173,11 +166,12 @@ def worker(job: dict) -> dict:
         runs = []
         for _ in range(job["repeat"]):
             reset_stats(proxy)
-            c0 = _cpu()
+            c0 = cpu_times()[0]  # the client's CPU: what it takes from the cores it
+            # shares with the server and the proxy
             t0 = time.perf_counter()
             out = fn()
             t = time.perf_counter() - t0
-            runs.append({"time": t, "cpu": _cpu() - c0, **read_stats(proxy)})
+            runs.append({"time": t, "cpu": cpu_times()[0] - c0, **read_stats(proxy)})
             if verify is not None:
                 verify(out)
         res["ops"][op] = {"status": "ok", "runs": runs}

@@ -29,17 +29,19 @@ FS_IOC_SETFLAGS = 0x40086602
 FS_TOPDIR_FL = 0x00020000
 
 
+def _flags(fd: int) -> int:
+    buf = bytearray(4)
+    fcntl.ioctl(fd, FS_IOC_GETFLAGS, buf)
+    return int(struct.unpack("I", buf)[0])
+
+
 def spread_children(folder: str) -> str:
     """Mark ``folder`` so that the file system spreads the folders made in it; return what
     was done, for the log (a file system without the flag leaves it as it was)."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        buf = bytearray(4)
-        fcntl.ioctl(fd, FS_IOC_GETFLAGS, buf)
-        flags = struct.unpack("I", buf)[0]
-        fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("I", flags | FS_TOPDIR_FL))
-        fcntl.ioctl(fd, FS_IOC_GETFLAGS, buf)
-        if not struct.unpack("I", buf)[0] & FS_TOPDIR_FL:
+        fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("I", _flags(fd) | FS_TOPDIR_FL))
+        if not _flags(fd) & FS_TOPDIR_FL:
             return "the file system kept no top-folder flag: engines' folders placed as usual"
     except OSError as exc:
         return f"no top-folder flag here ({exc.strerror}): engines' folders placed as usual"

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import sys
@@ -40,6 +39,7 @@ use_numba_cache()  # before Numba is imported: the Makefile's folder, keyed by t
 import workloads as W  # noqa: E402
 from engines import load  # noqa: E402
 from fsplace import spread_children  # noqa: E402
+from rss import cpu_times  # noqa: E402
 from worker import check, reader, warm_up  # noqa: E402
 
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
 
                 def timed(fn) -> None:
                     """Run ``fn`` on the clock: its wall and CPU time go to engine n's."""
-                    c, t = _cpu(), time.perf_counter()
+                    c, t = cpu_times(), time.perf_counter()
                     fn()
                     times[n].append(time.perf_counter() - t)
                     _took(cpus[n], syss[n], c)
@@ -139,14 +139,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{a} faster in {sum(x < 1 for x in ratios)} of {q} pairs")
 
 
-def _cpu() -> tuple[float, float]:
-    """CPU time of this process so far (all threads): (user + system, system), seconds."""
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime, r.ru_stime
-
-
 def _took(cpus: list[float], syss: list[float], before: tuple[float, float]) -> None:
-    now = _cpu()
+    now = cpu_times()
     cpus.append(now[0] - before[0])
     syss.append(now[1] - before[1])
 

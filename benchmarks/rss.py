@@ -1,5 +1,5 @@
 """Shared by the benchmarks: resident memory of this process (peak, resettable on Linux;
-now) and a description of the machine."""
+now), its CPU time and a description of the machine."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ import os
 import resource
 import sys
 
-__all__ = ["maxrss", "reset_peak", "rss_now", "machine"]
+__all__ = ["maxrss", "reset_peak", "rss_now", "cpu_times", "machine"]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def cpu_times() -> tuple[float, float]:
+    """CPU time of this process so far, all its threads: (user + system, system), seconds."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime, r.ru_stime
 
 
 def rss_now() -> int | None:
