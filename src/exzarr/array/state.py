@@ -45,7 +45,10 @@ def on_metadata_written(hook: MetadataHook) -> MetadataHook:
 
 class ArrayState:
     def __init__(self, store: Store, path: str, meta: ArrayMetadata, *, read_only: bool = False,
-                 skip_checksum: bool = False, write_empty_chunks: bool | None = None) -> None:
+                 skip_checksum: bool = False, write_empty_chunks: bool | None = None,
+                 memo: dict[Any, Any] | None = None) -> None:
+        """``memo``: a dict shared by arrays opened from one stored document (the
+        hierarchy's parsed documents), where the pipeline built from ``meta`` is kept."""
         self.store = store
         self.path = path.strip("/")
         self.read_only = read_only
@@ -54,7 +57,7 @@ class ArrayState:
         self.lock = threading.RLock()
         #: shard indexes read through a store with tagged reads (see index_cache)
         self.shard_indexes = ShardIndexCache()
-        self._set(meta)
+        self._set(meta, memo)
 
     # -- pickling (process pools, dask workers): the lock and the pipeline are rebuilt --
     def __getstate__(self) -> dict[str, Any]:
@@ -68,13 +71,22 @@ class ArrayState:
                             write_empty_chunks=state["write_empty_chunks"])
 
     # -- metadata -------------------------------------------------------------------
-    def _set(self, meta: ArrayMetadata) -> None:
+    def _set(self, meta: ArrayMetadata, memo: dict[Any, Any] | None = None) -> None:
         self.meta = meta
         fill = meta.fill_value_or_default
         self.fill: Any = np.asarray(fill, dtype=meta.dtype)[()]
+        self.pipeline: Pipeline
+        kept = None if memo is None else memo.get(("pipeline", self.skip_checksum))
+        if kept is not None:
+            self.pipeline = kept
+            return
+        self._build_pipeline(meta)
+        if memo is not None:
+            memo[("pipeline", self.skip_checksum)] = self.pipeline
+
+    def _build_pipeline(self, meta: ArrayMetadata) -> None:
         spec = ChunkSpec(shape=tuple(meta.chunks), dtype=meta.dtype, fill_value=self.fill,
                          order=meta.order)
-        self.pipeline: Pipeline
         try:
             if isinstance(meta, ArrayMetadataV3):
                 self.pipeline = CodecPipeline.from_v3(list(meta.codecs), spec,

@@ -19,9 +19,10 @@ from ._base import Codec
 from .numcodecs_adapter import (OPTIONAL_IDS, PREFIX, id_available, nc_get_codec,
                                 numcodecs_registry, numcodecs_v3_codec, register_numcodec)
 
-__all__ = ["available", "register", "get", "codec_class", "to_v3", "to_v2"]
+__all__ = ["available", "register", "get", "codec_class", "to_v3", "to_v2", "generation"]
 
 _v3: dict[str, type[Codec]] = {}  # v3 name -> exzarr codec class
+_generation = 0  # how many times register() has been called
 _KINDS = ("array_array", "array_bytes", "bytes_bytes")
 
 _T = TypeVar("_T", bound=type)
@@ -94,6 +95,12 @@ def available() -> dict[str, bool]:
     return dict(sorted(out.items()))
 
 
+def generation() -> int:
+    """A number that changes whenever :func:`register` is called: what was built from
+    codec names before (a kept codec pipeline) may name other classes since."""
+    return _generation
+
+
 def register(codec_cls: _T, *, name: str | None = None) -> _T:
     """Register a codec class (usable as a decorator); returns it.
 
@@ -101,6 +108,8 @@ def register(codec_cls: _T, *, name: str | None = None) -> _T:
     numcodecs codec class under its ``codec_id`` in numcodecs' registry (it then works
     in v2 metadata and as ``numcodecs.<codec_id>`` in v3).
     """
+    global _generation
+    _generation += 1
     if isinstance(codec_cls, type) and issubclass(codec_cls, Codec):
         key = name or codec_cls.name
         if not key or codec_cls.kind not in _KINDS:

@@ -154,7 +154,7 @@ class Group(Mapping[str, "ZArray | Group"]):
 
     def _array_node(self, rel: str, info: NodeInfo) -> ZArray:
         return ZArray(ArrayState(self._store, join_key(self._path, rel), info.meta,
-                                 read_only=self._read_only))
+                                 read_only=self._read_only, memo=info.memo))
 
     def __getitem__(self, name: str) -> ZArray | Group:
         rel = check_name(name, self._where())

@@ -9,6 +9,7 @@ from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupM
 from ..metadata import loads_json as metadata_loads_json
 from ..storage import Store
 from ..storage.keys import join_key
+from . import parsed
 
 __all__ = ["NodeInfo", "find_node", "node_exists", "delete_node", "load_v2_attrs", "loads_json",
            "node_from_v3_doc", "node_from_v2_docs", "GroupMetadata", "NodeMetadata"]
@@ -19,13 +20,17 @@ NodeMetadata = ArrayMetadataV2 | ArrayMetadataV3 | GroupMetadataV2 | GroupMetada
 
 
 class NodeInfo:
-    __slots__ = ("kind", "zarr_format", "meta")
+    __slots__ = ("kind", "zarr_format", "meta", "memo")
 
-    def __init__(self, kind: str, zarr_format: int, meta: Any) -> None:
+    def __init__(self, kind: str, zarr_format: int, meta: Any,
+                 memo: dict[Any, Any] | None = None) -> None:
         #: "array" or "group"; ``meta`` is the matching metadata (ArrayMetadata for an
         #: array, GroupMetadata for a group; typed Any so callers need not narrow it)
         self.kind, self.zarr_format = kind, zarr_format
         self.meta: Any = meta
+        #: for an array read from a stored document: what is built from its metadata
+        #: alone, shared by every array opened from the same bytes (:mod:`.parsed`)
+        self.memo = memo
 
 
 _V3_KINDS: dict[str, type[ArrayMetadataV3] | type[GroupMetadataV3]] = {
@@ -84,7 +89,13 @@ def find_node(store: Store, path: str, zarr_format: int | None = None) -> NodeIn
         key = join_key(path, "zarr.json")
         raw = store.get(key)
         if raw is not None:
-            return node_from_v3_doc(loads_json(raw, store, key), store, key)
+            hit = parsed.lookup(raw)
+            if hit is not None:
+                return NodeInfo("array", 3, *hit)
+            info = node_from_v3_doc(loads_json(raw, store, key), store, key)
+            if info.kind == "array":
+                info = NodeInfo("array", 3, *parsed.keep(raw, info.meta))
+            return info
     if zarr_format in (None, 2):
         key = join_key(path, ".zarray")
         raw = store.get(key)

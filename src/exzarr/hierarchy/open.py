@@ -47,7 +47,7 @@ def open_node(s: Store, path: str, *, mode: str, zarr_format: int | None = None,
         from .group import Group
         return Group._from_info(s, path, info, read_only=mode == "r")
     return ZArray(ArrayState(s, path, info.meta, read_only=mode == "r",
-                             skip_checksum=skip_checksum))
+                             skip_checksum=skip_checksum, memo=info.memo))
 
 
 def open_array_node(s: Store, path: str, *, mode: str, zarr_format: int | None = None,
@@ -60,7 +60,7 @@ def open_array_node(s: Store, path: str, *, mode: str, zarr_format: int | None =
             msg = f"{where(s, path or '/')} holds a group, not an array; open it with exzarr.open_group()"
         raise ArrayNotFoundError(msg, store=s, key=path)
     return ZArray(ArrayState(s, path, info.meta, read_only=mode == "r",
-                             skip_checksum=skip_checksum))
+                             skip_checksum=skip_checksum, memo=info.memo))
 
 
 def create_array_at(s: Store, path: str, meta: ArrayMetadata, *, overwrite: bool,
