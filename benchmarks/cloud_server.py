@@ -6,8 +6,8 @@
 - :class:`CountingProxy` listens on 127.0.0.1 (a free port), forwards every request to
   moto over keep-alive connections and counts, per HTTP method, the requests and the bytes
   on the client side of the wire in each direction (request line + headers + body up,
-  status line + headers + body down).  Every engine talks to the proxy, so every engine
-  is counted the same way.
+  status line + headers + body down), and the CPU time moto's process and its own used
+  meanwhile.  Every engine talks to the proxy, so every engine is counted the same way.
 
 The counters are read and reset over HTTP by the measuring process itself:
 ``GET /_counting-proxy/reset`` and ``GET /_counting-proxy/stats`` (JSON).  These control
@@ -22,6 +22,7 @@ import http.server
 import json
 import logging
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -36,16 +37,41 @@ _HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te
 __all__ = ["MotoProcess", "CountingProxy", "read_stats", "reset_stats"]
 
 
+def process_cpu(pid: int | None = None) -> float | None:
+    """CPU time (user + system, all threads) of process ``pid`` (None: this one) so far,
+    in seconds: this process's from ``getrusage`` (microseconds), another's from Linux's
+    ``/proc`` (in clock ticks, 10 ms here); None where ``/proc`` cannot tell."""
+    if pid is None:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class _Counts:
-    def __init__(self) -> None:
+    """Requests and bytes since the last reset, and the CPU the S3 server's process
+    (``server_pid``) and this process (the proxy: the benchmark's parent does nothing else
+    while a worker runs) used meanwhile."""
+
+    def __init__(self, server_pid: int | None = None) -> None:
         self.lock = threading.Lock()
+        self.server_pid = server_pid
         self.reset()
+
+    def _cpu(self) -> tuple[float | None, float | None]:
+        return (None if self.server_pid is None else process_cpu(self.server_pid),
+                process_cpu())
 
     def reset(self) -> None:
         with getattr(self, "lock", threading.Lock()):
             self.requests: Counter[str] = Counter()
             self.up = 0
             self.down = 0
+            self.cpu0 = self._cpu()
 
     def add(self, kind: str, up: int, down: int) -> None:
         with self.lock:
@@ -55,8 +81,12 @@ class _Counts:
 
     def snapshot(self) -> dict:
         with self.lock:
-            return {"requests": sum(self.requests.values()), "by_kind": dict(self.requests),
-                    "bytes_up": self.up, "bytes_down": self.down}
+            out = {"requests": sum(self.requests.values()), "by_kind": dict(self.requests),
+                   "bytes_up": self.up, "bytes_down": self.down}
+            for name, t0, t1 in zip(("server_cpu", "proxy_cpu"), self.cpu0, self._cpu()):
+                if t0 is not None and t1 is not None:
+                    out[name] = t1 - t0
+            return out
 
 
 def _kind(method: str, path: str, headers) -> str:
@@ -174,18 +204,19 @@ class _ProxyServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(self, upstream: tuple[str, int], server_pid: int | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.upstream = upstream
         self.local = threading.local()
-        self.counts = _Counts()
+        self.counts = _Counts(server_pid)
 
 
 class CountingProxy:
-    """``with CountingProxy(("127.0.0.1", moto_port)) as p: p.url`` — stopped on exit."""
+    """``with CountingProxy(("127.0.0.1", moto_port), moto_pid) as p: p.url`` — stopped on
+    exit; the counts include the CPU of the server's process ``server_pid`` if given."""
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self._srv = _ProxyServer(upstream)
+    def __init__(self, upstream: tuple[str, int], server_pid: int | None = None) -> None:
+        self._srv = _ProxyServer(upstream, server_pid)
         self._thread = threading.Thread(target=self._srv.serve_forever, daemon=True,
                                         name="counting-proxy")
 
@@ -246,6 +277,10 @@ class MotoProcess:
     @property
     def address(self) -> tuple[str, int]:
         return ("127.0.0.1", self.port)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
 
     def stop(self) -> None:
         p, self.proc = self.proc, None

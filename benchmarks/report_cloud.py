@@ -16,9 +16,10 @@ def best_run(o: dict | None) -> dict | None:
     return min(o["runs"], key=lambda r: r["time"])
 
 
-def cpu_text(run: dict) -> str:
-    """The client CPU time of one run (older results have none)."""
-    return fmt_time(run["cpu"]) if "cpu" in run else "–"
+def cpu_text(run: dict, name: str = "cpu") -> str:
+    """A CPU time of one run: the client's (``cpu``), the S3 server's (``server_cpu``) or
+    the proxy's (``proxy_cpu``); older results have none."""
+    return fmt_time(run[name]) if name in run else "–"
 
 
 def describe(case, op) -> str:
@@ -27,6 +28,8 @@ def describe(case, op) -> str:
         return f"region read [{r0}:{r1}, {c0}:{c1}]"
     if op == "points":
         return f"{case.npoints} single-element reads at random positions (seed 1), one call each"
+    if op == "open" and getattr(case, "opens", 1) > 1:
+        return f"{OP_TEXT[op]}, per open: {case.opens} opens in a row per timed run"
     return OP_TEXT[op]
 
 
@@ -50,8 +53,13 @@ def fmt_mb(b: int) -> str:
     return f"{b / 1e6:.2f}" if b < 10e6 else f"{b / 1e6:.1f}"
 
 
+def fmt_count(v) -> str:
+    """A request count: whole, or per operation (``cloud.per_op``) with two decimals."""
+    return str(v) if isinstance(v, int) else f"{v:.2f}"
+
+
 def kinds(run) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(run.get("by_kind", {}).items()))
+    return ", ".join(f"{k} {fmt_count(v)}" for k, v in sorted(run.get("by_kind", {}).items()))
 
 
 def runs_text(o) -> str:
@@ -74,7 +82,7 @@ def progress_lines(case, engine, r) -> list[str]:
             lines.append(f"{head} {op:7s} {o['status'].upper()}: {o.get('error', '')}")
         else:
             lines.append(f"{head} {op:7s} {primary(case, op, b['time']):>22s}  "
-                         f"{b['requests']:5d} req  down {fmt_mb(b['bytes_down'])} MB  "
+                         f"{fmt_count(b['requests']):>5} req  down {fmt_mb(b['bytes_down'])} MB  "
                          f"up {fmt_mb(b['bytes_up'])} MB  [{kinds(b)}]")
     return lines
 
@@ -132,14 +140,14 @@ def render(cases, results, meta) -> str:
             other = f"{primary(c, op, ba['time'])} ({CLOUD_LABELS[ea]})"
             if bx is None:
                 L.append(f"| {c.name}.{op} | {status_text(op_of(c, op, 'exzarr'))} | | "
-                         f"{other} | {ba['requests']} | – | – | |")
+                         f"{other} | {fmt_count(ba['requests'])} | – | – | |")
                 continue
             ratio = bx["time"] / ba["time"]
             verdict = (f"exzarr {ratio:.2f}x slower" if ratio > 1
                        else f"met (exzarr {1 / ratio:.2f}x faster)")
             star = "**" if ratio > 1 else ""
-            L.append(f"| {c.name}.{op} | {primary(c, op, bx['time'])} | {bx['requests']} | "
-                     f"{other} | {ba['requests']} | {star}{ratio:.2f}{star} | "
+            L.append(f"| {c.name}.{op} | {primary(c, op, bx['time'])} | {fmt_count(bx['requests'])} | "
+                     f"{other} | {fmt_count(ba['requests'])} | {star}{ratio:.2f}{star} | "
                      f"{round_spread(op_of(c, op, 'exzarr'), op_of(c, op, ea))} | {verdict} |")
         L.append("")
 
@@ -163,10 +171,13 @@ def render(cases, results, meta) -> str:
              "10^6 bytes). `GET range` = GET with a `Range` header, `LIST` = bucket listing. "
              "Client CPU = CPU time (user + system, all threads) of the engine's process "
              "during that run: what it took from the cores it shares with the server and "
-             "the proxy.\n")
+             "the proxy. Server CPU = the same of moto's process (counted in clock ticks "
+             "of 10 ms), proxy CPU of the benchmark's own process (the proxy). Where the "
+             "server's CPU is close to the time, the run waited on the server, whichever "
+             "engine made the requests. Opens are per open (see Workloads).\n")
     L.append("| workload | engine | time | requests | MB down | MB up | request kinds | "
-             "client CPU | vs exzarr | runs (s) |")
-    L.append("|---|---|---:|---:|---:|---:|---|---:|---:|---|")
+             "client CPU | server CPU | proxy CPU | vs exzarr | runs (s) |")
+    L.append("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
     for c, op in rows:
         bx = best_run(op_of(c, op, "exzarr"))
         for e in engines:
@@ -177,12 +188,13 @@ def render(cases, results, meta) -> str:
             if b is None:
                 why = (o.get("error") or "").replace("|", "/").replace("\n", " ")[:200]
                 L.append(f"| {c.name}.{op} | {CLOUD_LABELS[e]} | {status_text(o)} | | | | | | | "
-                         f"{why} |")
+                         f"| | {why} |")
                 continue
             rel = f"{bx['time'] / b['time']:.2f}" if bx else "–"
             L.append(f"| {c.name}.{op} | {CLOUD_LABELS[e]} | {primary(c, op, b['time'])} | "
-                     f"{b['requests']} | {fmt_mb(b['bytes_down'])} | {fmt_mb(b['bytes_up'])} | "
-                     f"{kinds(b)} | {cpu_text(b)} | {rel} | "
+                     f"{fmt_count(b['requests'])} | {fmt_mb(b['bytes_down'])} | {fmt_mb(b['bytes_up'])} | "
+                     f"{kinds(b)} | {cpu_text(b)} | {cpu_text(b, 'server_cpu')} | "
+                     f"{cpu_text(b, 'proxy_cpu')} | {rel} | "
                      f"{runs_text(o)} |")
     L.append("")
 
