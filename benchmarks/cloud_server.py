@@ -22,13 +22,14 @@ import http.server
 import json
 import logging
 import os
-import resource
 import socket
 import subprocess
 import sys
 import threading
 import urllib.request
 from collections import Counter
+
+from rss import cpu_times
 
 CONTROL = "/_counting-proxy/"
 _HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
@@ -39,11 +40,10 @@ __all__ = ["MotoProcess", "CountingProxy", "read_stats", "reset_stats"]
 
 def process_cpu(pid: int | None = None) -> float | None:
     """CPU time (user + system, all threads) of process ``pid`` (None: this one) so far,
-    in seconds: this process's from ``getrusage`` (microseconds), another's from Linux's
-    ``/proc`` (in clock ticks, 10 ms here); None where ``/proc`` cannot tell."""
+    in seconds: this process's from :func:`rss.cpu_times` (microseconds), another's from
+    Linux's ``/proc`` (in clock ticks, 10 ms here); None where ``/proc`` cannot tell."""
     if pid is None:
-        r = resource.getrusage(resource.RUSAGE_SELF)
-        return r.ru_utime + r.ru_stime
+        return cpu_times()[0]
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
