@@ -4,6 +4,7 @@ obstore) and tensorstore on a local S3 server, with every request counted on the
     python benchmarks/cloud.py                 # 4096x4096 float32, best of 3 (minutes)
     python benchmarks/cloud.py --quick         # 512x512, 100 points, best of 1 (~30 s)
     python benchmarks/cloud.py --engines exzarr,tensorstore --workloads 'sharded.*' --repeat 5
+    python benchmarks/cloud.py --latency 20   # every request 20 ms later, like a network
 
 The benchmark starts moto's ``ThreadedMotoServer`` on 127.0.0.1 (a child process) and a
 counting HTTP proxy in front of it (``cloud_server.py``); every engine talks to the proxy,
@@ -259,6 +260,9 @@ def parse_args(argv=None):
                     help="CPU threads for every engine (default: cores)")
     ap.add_argument("--out", default=None, help="Markdown output (default: results/cloud.md "
                     "for a full run, results/cloud-last-run.md otherwise)")
+    ap.add_argument("--latency", type=float, default=0.0,
+                    help="milliseconds every request waits in the proxy before it goes on to "
+                         "the server, like a network's round trip (default 0: loopback)")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON here")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per worker")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -337,7 +341,7 @@ def main(argv=None) -> int:
 
     cases = select(make_cases(a.n, a.chunk, a.points), a.workloads)
     full = (not a.quick and a.n == 4096 and a.chunk == 128 and a.points == 1000
-            and a.workloads is None and a.engines == list(CLOUD_ENGINES))
+            and a.workloads is None and a.engines == list(CLOUD_ENGINES) and not a.latency)
     out = Path(a.out) if a.out else HERE / "results" / ("cloud.md" if full else "cloud-last-run.md")
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     started = dt.datetime.now(dt.timezone.utc)
@@ -351,7 +355,7 @@ def main(argv=None) -> int:
         data_path = os.path.join(tmp.name, "data.npy")
         np.save(data_path, make_data((a.n, a.n)))
         moto.start()
-        proxy = CountingProxy(moto.address, moto.pid).start()
+        proxy = CountingProxy(moto.address, moto.pid, latency=a.latency / 1000).start()
         log(f"moto on 127.0.0.1:{moto.port}, counting proxy on {proxy.url}")
         import s3fs
         s3fs.S3FileSystem(key="testing", secret="testing",
@@ -385,7 +389,7 @@ def main(argv=None) -> int:
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
         "elapsed_s": time.perf_counter() - t_start, "machine": machine(),
         "threads": a.threads, "repeat": a.repeat, "rounds": a.rounds, "engines": a.engines,
-        "load": (load0, _loadavg()), "versions": _versions(),
+        "load": (load0, _loadavg()), "versions": _versions(), "latency_ms": a.latency,
     }
     md = report_cloud.render(cases, results, meta)
     md = md.replace("## All measurements",

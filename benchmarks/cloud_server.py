@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections import Counter
 
@@ -140,9 +141,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._control()
         body, body_wire = self._body()
         head_up = len(self.raw_requestline) + len(self.headers.as_bytes())
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+        # (the length is set anew below: a client's own ``content-length`` kept beside it
+        # would go upstream twice, which servers stricter than moto refuse with a 400)
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in _HOP and k.lower() != "content-length"}
         if body or self.command in ("PUT", "POST"):
             headers["Content-Length"] = str(len(body))
+        if self.server.delay:
+            time.sleep(self.server.delay)  # a network's round trip (``--latency``)
         for attempt in (1, 2):
             conn = self._upstream()
             try:
@@ -204,19 +210,24 @@ class _ProxyServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, upstream: tuple[str, int], server_pid: int | None = None) -> None:
+    def __init__(self, upstream: tuple[str, int], server_pid: int | None = None,
+                 delay: float = 0.0) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.upstream = upstream
+        self.delay = delay
         self.local = threading.local()
         self.counts = _Counts(server_pid)
 
 
 class CountingProxy:
     """``with CountingProxy(("127.0.0.1", moto_port), moto_pid) as p: p.url`` — stopped on
-    exit; the counts include the CPU of the server's process ``server_pid`` if given."""
+    exit; the counts include the CPU of the server's process ``server_pid`` if given.
+    ``latency`` (seconds): each request waits that long before it is forwarded, like a
+    network's round trip (requests in flight wait side by side)."""
 
-    def __init__(self, upstream: tuple[str, int], server_pid: int | None = None) -> None:
-        self._srv = _ProxyServer(upstream, server_pid)
+    def __init__(self, upstream: tuple[str, int], server_pid: int | None = None,
+                 latency: float = 0.0) -> None:
+        self._srv = _ProxyServer(upstream, server_pid, latency)
         self._thread = threading.Thread(target=self._srv.serve_forever, daemon=True,
                                         name="counting-proxy")
 

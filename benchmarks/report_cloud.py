@@ -117,6 +117,10 @@ def render(cases, results, meta) -> str:
              f"({rounds} round(s), each running every engine once in a fresh worker, in "
              f"rotated order; {meta['repeat']} timed run(s) per worker), requests and bytes "
              f"of that run")
+    if meta.get("latency_ms"):
+        L.append(f"- Latency: every request waited {meta['latency_ms']:g} ms in the proxy "
+                 f"before it went on to the server (`--latency`), like a network's round "
+                 f"trip; requests in flight wait side by side")
     for r in results:
         if r.get("status") == "unavailable":
             L.append(f"- {CLOUD_LABELS[r['engine']]} ({r.get('case')}): not run ({r.get('error')})")

@@ -33,8 +33,9 @@ R = TypeVar("R")
 
 __all__ = ["run", "run_fed", "imap", "prefetch", "threads", "cpu_gate", "tapered"]
 
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
+#: the worker pools: "cpu" for runs of up to :func:`threads` tasks, "wide" for runs with
+#: more tasks than threads (each mostly waiting on a high-latency store): (pool, size)
+_pools: dict[str, tuple[ThreadPoolExecutor, int]] = {}
 _pool_lock = threading.Lock()
 _worker = threading.local()
 
@@ -53,16 +54,22 @@ def cpu_gate() -> threading.BoundedSemaphore:
 
 
 def _get_pool(n: int) -> ThreadPoolExecutor:
-    global _pool, _pool_size
+    """A pool of at least ``n`` worker threads.  Runs of more tasks than :func:`threads`
+    get a wide pool of their own, so CPU-bound runs keep landing on the few threads of the
+    CPU pool: each thread keeps its own scratch buffers and codec contexts
+    (:mod:`exzarr.array.scratch`), which would otherwise pile up on every thread of the
+    wide pool."""
+    kind = "wide" if n > threads() else "cpu"
     with _pool_lock:
-        if _pool is None or _pool_size < n:
-            old = _pool
-            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="exzarr",
-                                       initializer=_mark_worker)
-            _pool_size = n
+        pool, size = _pools.get(kind, (None, 0))
+        if pool is None or size < n:
+            old = pool
+            pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"exzarr-{kind}",
+                                      initializer=_mark_worker)
+            _pools[kind] = (pool, n)
             if old is not None:
                 old.shutdown(wait=False)
-        return _pool
+        return pool
 
 
 _io_pool: ThreadPoolExecutor | None = None
@@ -116,8 +123,9 @@ def _mark_io() -> None:
 def _reset_after_fork() -> None:
     """In a forked child the parent's pool threads do not exist: forget the pools (and a
     lock some parent thread may have held at fork time) so first use creates new ones."""
-    global _pool, _pool_size, _io_pool, _pool_lock
-    _pool, _pool_size, _io_pool = None, 0, None
+    global _io_pool, _pool_lock
+    _pools.clear()
+    _io_pool = None
     _pool_lock = threading.Lock()
 
 

@@ -81,3 +81,26 @@ def test_tapered_groups_end_small_and_keep_every_item_once():
     assert tapered([], 8) == []
     with ez.config.set(threads=3):
         assert [len(g) for g in tapered(items, 4)] == [4] * 22 + [1] * 12
+
+
+def test_wide_runs_get_their_own_pool_and_cpu_runs_stay_on_the_threads():
+    """Runs with more tasks than threads (uploads to a high-latency store) run on a wide
+    pool of their own; a later CPU-bound run still lands only on the CPU pool's threads
+    (each thread keeps its own scratch buffers, which must not pile up on the wide pool's
+    many threads)."""
+    def names(parallel, n=64):
+        seen, lock = set(), threading.Lock()
+
+        def task(_):
+            time.sleep(0.002)
+            with lock:
+                seen.add(threading.current_thread().name)
+        with ez.config.set(threads=2):
+            executor.run(task, range(n), parallel=parallel)
+        return seen
+
+    wide = names(parallel=16)
+    assert 2 < len(wide) <= 16 and all(n.startswith("exzarr-wide") for n in wide)
+    cpu = set().union(*(names(parallel=None) for _ in range(5)))
+    assert cpu and all(n.startswith("exzarr-cpu") for n in cpu)
+    assert not cpu & wide

@@ -17,7 +17,7 @@ import pytest
 import exzarr as ez
 from exzarr import executor
 from exzarr.array import sharded
-from exzarr.array.fetch import REMOTE_WRITES_IN_FLIGHT
+from exzarr.array import fetch
 from exzarr.errors import DecompressionError, StorageError
 from exzarr.kernels import jit
 from exzarr.storage import MemoryStore
@@ -110,8 +110,27 @@ def test_full_sharded_read_has_several_shards_in_flight_and_bounded_memory():
         np.testing.assert_array_equal(z.read(), data())
     assert [w for w, _, _ in s.requests] == ["get_buffer"] * 24   # one GET per shard
     assert s.most > 2                           # more requests in flight than CPU threads
-    assert s.most <= REMOTE_WRITES_IN_FLIGHT
-    assert 1 <= s.most_live <= REMOTE_WRITES_IN_FLIGHT   # raw shards held at once: bounded
+    assert s.most <= s.requests_in_flight
+    assert 1 <= s.most_live <= s.requests_in_flight   # raw shards held at once: bounded
+
+
+def test_sharded_read_keeps_the_stores_limit_and_the_byte_budget(monkeypatch):
+    s = RemoteLike()
+    z = make(s)
+    s.requests_in_flight = 3                    # a store that takes 3 requests at a time
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z.read(), data())
+    assert 2 <= s.most <= 3
+    assert s.most_live <= 3
+    # shards of 16 x 32 float32 (2 KiB raw): a budget of two shards' bytes leaves the
+    # threads' count (2), however many requests the store would take
+    s.requests_in_flight = 32
+    s.most = s.most_live = 0
+    monkeypatch.setattr(fetch, "REMOTE_BYTES_IN_FLIGHT", 2 * 16 * 32 * 4)
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z.read(), data())
+    assert s.most <= 2
+    assert s.most_live <= 2
 
 
 def test_partial_reads_across_shards_are_concurrent_and_coalesced():

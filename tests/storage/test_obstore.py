@@ -18,6 +18,7 @@ import pytest
 
 from exzarr.errors import AccessDeniedError, InvalidArgumentError, StorageError, ThrottledError
 from exzarr.storage import FsspecStore, ObstoreStore, RetryPolicy, open_store
+from exzarr.storage.retry import RetryingStore
 from exzarr.testing.stores import StoreTests
 
 from ._helpers import s3_options, unique_name
@@ -367,6 +368,30 @@ def test_batches_keep_at_most_concurrency_requests_in_flight(wire, concurrency):
     assert len(w.take()) == 25
     assert w.most_in_flight <= concurrency
     assert w.most_in_flight >= min(concurrency, 2)
+
+
+@pytest.mark.parametrize("concurrency", [3, 12])
+def test_array_writes_keep_the_stores_concurrency_of_uploads_in_flight(wire, concurrency):
+    """A write of many chunks keeps as many uploads going as the store's ``concurrency``
+    (more than the CPU threads), and no more; a wrapping store passes the limit on."""
+    import exzarr as ez
+    endpoint, w = wire
+    url = f"s3://{_bucket(endpoint)}/w{concurrency}.zarr"
+    opts = {**ob_options(endpoint), "concurrency": concurrency}
+    data = np.arange(64 * 64, dtype="float32").reshape(64, 64)
+    z = ez.create(url, shape=(64, 64), chunks=(4, 64), dtype="float32", storage_options=opts)
+    assert z.store.requests_in_flight == concurrency
+    assert RetryingStore(z.store).requests_in_flight == concurrency
+    w.take()
+    w.delay, w.most_in_flight = 0.02, 0
+    try:
+        with ez.config.set(threads=2):
+            z[...] = data
+    finally:
+        w.delay = 0.0
+    assert len(w.take()) == 16                          # one PUT per chunk
+    assert 2 < w.most_in_flight <= concurrency
+    assert np.array_equal(ez.open(url, mode="r", storage_options=opts)[...].read(), data)
 
 
 def test_sharded_region_read_coalesces_ranged_gets(wire):

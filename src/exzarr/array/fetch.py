@@ -15,12 +15,13 @@ from .. import config as _config
 from .. import executor
 from ..storage.base import Store
 
-__all__ = ["fetch_chunks", "is_batched", "io_parallelism", "write_batch"]
+__all__ = ["fetch_chunks", "is_batched", "io_parallelism", "write_batch",
+           "REMOTE_BYTES_IN_FLIGHT"]
 
-#: chunk/shard writes (and shard reads) in flight on a high-latency (remote) store: each
-#: is mostly waiting on the network, so more than the CPU threads keep the connection pool
-#: busy; it also bounds the raw shards a read holds at once
-REMOTE_WRITES_IN_FLIGHT = 8
+#: the most bytes of chunk (or shard) values a write or a sharded read keeps in flight on
+#: a high-latency store (each task holds one chunk group or shard): with large chunks
+#: fewer requests run at once than the store would take, so memory stays bounded
+REMOTE_BYTES_IN_FLIGHT = 128 << 20
 #: a write of this many chunk (or shard) values or more runs as one store write batch
 #: (:meth:`~exzarr.storage.Store.write_batch`); fewer would not repay its set-up
 BATCH_WRITES_FROM = 8
@@ -30,14 +31,20 @@ def is_batched(store) -> bool:
     return type(store).get_many is not Store.get_many
 
 
-def io_parallelism(store) -> int | None:
+def io_parallelism(store, item_bytes: int | None = None) -> int | None:
     """How many chunk (or shard) writes, or shard reads, to run at once: ``None`` (the
-    configured threads) for local stores, at least :data:`REMOTE_WRITES_IN_FLIGHT` for
-    high-latency ones (whose tasks hold an :func:`executor.cpu_gate` while they compute)."""
+    configured threads) for local stores; for high-latency ones as many as the store
+    keeps requests in flight (:attr:`~exzarr.storage.Store.requests_in_flight`, e.g. an
+    object store's ``concurrency``), fewer where that many items of ``item_bytes`` would
+    hold more than :data:`REMOTE_BYTES_IN_FLIGHT`, never fewer than the threads (tasks hold
+    an :func:`executor.cpu_gate` while they compute, so the CPU work runs on the configured
+    threads while the other tasks' requests are in flight)."""
     if not getattr(store, "high_latency", False) or store.serial_now():
         return None
-    return max(executor.threads(), REMOTE_WRITES_IN_FLIGHT)
-
+    n = max(1, int(getattr(store, "requests_in_flight", 1)))
+    if item_bytes:
+        n = min(n, max(1, REMOTE_BYTES_IN_FLIGHT // int(item_bytes)))
+    return max(executor.threads(), n)
 
 
 def write_batch(state, nvalues: int) -> contextlib.AbstractContextManager[None]:

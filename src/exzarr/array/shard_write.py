@@ -49,7 +49,7 @@ def write_shards(state, plan, put, covers, source=None) -> None:
     groups = list(plan.by_block(state.pipeline.chunks_per_shard))
     gate = executor.cpu_gate()
     batch = batch_encoder(state, source)
-    parallel = io_parallelism(state.store)
+    parallel = io_parallelism(state.store, state.pipeline.spec.nbytes)
     work: list = [(None, shard, tasks) for shard, tasks in groups]
     buffers = None
     if (batch is not None and parallel is None and executor.threads() > 1

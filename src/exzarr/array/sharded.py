@@ -209,7 +209,7 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
     p = state.pipeline
     cps = p.chunks_per_shard
     many = many or each_part(on_chunk)
-    in_flight = io_parallelism(state.store)
+    in_flight = io_parallelism(state.store, p.spec.nbytes)
     if in_flight is None and state.store.supports_byte_ranges:
         _read_ranges(state, plan.by_block(cps), on_chunk, many)
         return

@@ -6,6 +6,9 @@ lock.  A chunk left entirely fill_value is deleted instead of stored (unless
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
 
 from .. import executor
@@ -60,9 +63,8 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
             in_place = store.keeps_values and fresh_bytes.available()
             if not verbatim or _writes_buffers(store) or in_place:
                 encoder = chunk_encoder(state, put, group_size(
-                    plan.nchunks, io_parallelism(store) or executor.threads(),
-                    None if in_place or store.writes_directly
-                    else state.pipeline.spec.nbytes))
+                    plan.nchunks, io_parallelism(store, p.spec.nbytes) or executor.threads(),
+                    None if in_place or store.writes_directly else p.spec.nbytes))
             if verbatim:
                 direct = put  # (chunks the encoder does not take)
     else:
@@ -73,14 +75,18 @@ def write_selection(state: ArrayState, sel: Selection, value: object) -> None:
                      put if isinstance(put, _BasicPutter) else None)
         return
     tasks = list(plan)
-    parallel = io_parallelism(state.store)
+    parallel = io_parallelism(state.store, p.spec.nbytes)
     with write_batch(state, len(tasks)):
         if encoder is None:
             executor.run(lambda task: _write_chunk(state, plan, task, put, direct),
                          tasks, parallel=parallel, store=state.store)
             return
+        # more tasks than threads (uploads in flight): the encoding runs on the threads,
+        # one group at a time each, while the other tasks' uploads wait on the network
+        gate = executor.cpu_gate() if parallel is not None else None
         groups = executor.tapered(tasks, encoder.per_call, parallel)
-        executor.run(lambda group: _write_group(state, plan, group, put, direct, encoder),
+        executor.run(lambda group: _write_group(state, plan, group, put, direct, encoder,
+                                                gate),
                      groups, parallel=parallel, store=state.store)
 
 
@@ -154,10 +160,11 @@ def _fancy_putter(plan: ChunkPlan, src: np.ndarray):
 
 
 def _write_group(state, plan: ChunkPlan, tasks: list, put,
-                 direct: _BasicPutter | None, encoder: BatchEncoder) -> None:
+                 direct: _BasicPutter | None, encoder: BatchEncoder,
+                 gate: threading.BoundedSemaphore | None = None) -> None:
     """Write ``tasks``' chunks: those the write covers whole encoded and stored with one
-    compiled call (:mod:`exzarr.array.batch_encode`), the rest (and any the call
-    refuses) one by one."""
+    compiled call (:mod:`exzarr.array.batch_encode`; under ``gate`` if given), the rest
+    (and any the call refuses) one by one."""
     # a task that takes its chunk whole (every element, in order) covers a chunk inside
     # the array: an edge chunk the array's end clips has fewer elements to take
     bases = encoder.bases(tasks)
@@ -169,15 +176,16 @@ def _write_group(state, plan: ChunkPlan, tasks: list, put,
         rest = [t for t, w in zip(tasks, taken.tolist()) if not w]
         bases = bases[taken]
     if whole:
-        rest = _encode_whole(state, whole, encoder, bases) + rest
+        rest = _encode_whole(state, whole, encoder, bases, gate) + rest
     for task in rest:
         _write_chunk(state, plan, task, put, direct)
 
 
-def _encode_whole(state, tasks: list, encoder: BatchEncoder, bases: np.ndarray) -> list:
+def _encode_whole(state, tasks: list, encoder: BatchEncoder, bases: np.ndarray,
+                  gate: threading.BoundedSemaphore | None = None) -> list:
     """Encode and store chunks the write covers whole (``bases``: their
-    :meth:`~exzarr.array.batch_encode.BatchEncoder.bases`) in one compiled call; the
-    tasks it left out (nothing stored for them)."""
+    :meth:`~exzarr.array.batch_encode.BatchEncoder.bases`) in one compiled call (under
+    ``gate``, not the uploads); the tasks it left out (nothing stored for them)."""
     prime()
     check_fill = not is_write_empty(state)
     store = state.store
@@ -185,13 +193,15 @@ def _encode_whole(state, tasks: list, encoder: BatchEncoder, bases: np.ndarray) 
     frames: list
     if store.keeps_values and fresh_bytes.available():
         # each frame is made in the bytes object the store keeps: no copy
-        frames = encoder.encode_values(tasks, check_fill=check_fill, bases=bases)
+        with gate or contextlib.nullcontext():
+            frames = encoder.encode_values(tasks, check_fill=check_fill, bases=bases)
         keep = store.set
     elif (files := store.direct_writes(keys)) is not None:  # (None: not a local store)
         return _write_files(store, tasks, keys, files, encoder, check_fill, bases)
     else:
-        done = encoder.encode(list(zip(tasks, keys)), check_fill=check_fill, minimum=1,
-                              bases=bases)
+        with gate or contextlib.nullcontext():
+            done = encoder.encode(list(zip(tasks, keys)), check_fill=check_fill, minimum=1,
+                                  bases=bases)
         frames = [done[key] for key in keys[:len(done)]]
 
         def keep(k, buf) -> None:  # this thread's buffer: written or copied before returning

@@ -58,6 +58,10 @@ class Store(abc.ABC):
     #: each request waits on a network round trip (object stores): writers keep more
     #: requests in flight than there are CPU threads
     high_latency: bool = False
+    #: on a high-latency store, how many requests to keep in flight at once: a write of
+    #: many chunks keeps up to this many uploads going (a request mostly waits on the
+    #: network), as many as the connection pool of an object store takes
+    requests_in_flight: int = 32
     #: ``read_into`` reads straight into the caller's buffer (no bytes object between):
     #: readers that reuse a buffer call it instead of ``get``
     reads_into: bool = False

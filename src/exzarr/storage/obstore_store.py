@@ -8,7 +8,7 @@ FsspecStore (s3fs) takes for S3 — ``key``/``secret``/``token``, ``anon``,
 ``endpoint_url``, ``region``/``region_name`` (also inside ``client_kwargs``),
 ``requester_pays`` — mapped onto obstore's ``S3Store`` configuration; ``config`` and
 ``client_options`` pass obstore's own settings through and ``concurrency`` bounds the
-requests in flight per batch.  Options obstore has no equivalent for (``profile``, ...)
+requests in flight per batch, and the uploads a write of many chunks keeps going.  Options obstore has no equivalent for (``profile``, ...)
 are refused with a typed error: use the fsspec back end for them.
 
 Guarantees, as :class:`~exzarr.storage.fsspec_store.FsspecStore`: batched reads and writes
@@ -246,6 +246,7 @@ class ObstoreStore(Store):
         self._url = f"{scheme}://{bucket}" + (f"/{root}" if root else "")
         self._options = dict(storage_options or {})
         self._config, self._client_options, self.concurrency = s3_config(self._options)
+        self.requests_in_flight = self.concurrency
         self.retry_policy = retry if retry is not None else RetryPolicy()
         self.retry_stats = RetryStats()
         #: None: not known yet; True: the server honours ranges; False: it ignores them

@@ -25,6 +25,7 @@ class WrapperStore(Store):
         self.supports_listing = inner.supports_listing
         self.supports_byte_ranges = inner.supports_byte_ranges
         self.high_latency = inner.high_latency
+        self.requests_in_flight = inner.requests_in_flight
 
     @property
     def url(self) -> str:
