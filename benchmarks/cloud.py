@@ -5,6 +5,7 @@ obstore) and tensorstore on a local S3 server, with every request counted on the
     python benchmarks/cloud.py --quick         # 512x512, 100 points, best of 1 (~30 s)
     python benchmarks/cloud.py --engines exzarr,tensorstore --workloads 'sharded.*' --repeat 5
     python benchmarks/cloud.py --latency 20   # every request 20 ms later, like a network
+    python benchmarks/cloud.py --latency 20 --jitter   # 20 ms on average, a long tail
 
 The benchmark starts moto's ``ThreadedMotoServer`` on 127.0.0.1 (a child process) and a
 counting HTTP proxy in front of it (``cloud_server.py``); every engine talks to the proxy,
@@ -263,6 +264,9 @@ def parse_args(argv=None):
     ap.add_argument("--latency", type=float, default=0.0,
                     help="milliseconds every request waits in the proxy before it goes on to "
                          "the server, like a network's round trip (default 0: loopback)")
+    ap.add_argument("--jitter", action="store_true",
+                    help="with --latency: each request's wait drawn from an exponential "
+                         "distribution of that mean (capped at 10x), a long tail as on S3")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON here")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per worker")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -271,6 +275,8 @@ def parse_args(argv=None):
     bad = [e for e in a.engines if e not in CLOUD_ENGINES]
     if bad:
         ap.error(f"unknown engine(s) {bad}; known: {','.join(CLOUD_ENGINES)}")
+    if a.jitter and not a.latency:
+        ap.error("--jitter needs --latency (its mean)")
     a.n = a.n or (512 if a.quick else 4096)
     a.points = a.points or (100 if a.quick else 1000)
     a.rounds = a.rounds or (1 if a.quick else 3)
@@ -355,7 +361,8 @@ def main(argv=None) -> int:
         data_path = os.path.join(tmp.name, "data.npy")
         np.save(data_path, make_data((a.n, a.n)))
         moto.start()
-        proxy = CountingProxy(moto.address, moto.pid, latency=a.latency / 1000).start()
+        proxy = CountingProxy(moto.address, moto.pid, latency=a.latency / 1000,
+                              jitter=a.jitter).start()
         log(f"moto on 127.0.0.1:{moto.port}, counting proxy on {proxy.url}")
         import s3fs
         s3fs.S3FileSystem(key="testing", secret="testing",
@@ -390,6 +397,7 @@ def main(argv=None) -> int:
         "elapsed_s": time.perf_counter() - t_start, "machine": machine(),
         "threads": a.threads, "repeat": a.repeat, "rounds": a.rounds, "engines": a.engines,
         "load": (load0, _loadavg()), "versions": _versions(), "latency_ms": a.latency,
+        "jitter": a.jitter,
     }
     md = report_cloud.render(cases, results, meta)
     md = md.replace("## All measurements",

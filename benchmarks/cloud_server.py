@@ -22,6 +22,7 @@ import http.server
 import json
 import logging
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -148,7 +149,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if body or self.command in ("PUT", "POST"):
             headers["Content-Length"] = str(len(body))
         if self.server.delay:
-            time.sleep(self.server.delay)  # a network's round trip (``--latency``)
+            time.sleep(self.server.wait())  # a network's round trip (``--latency``)
         for attempt in (1, 2):
             conn = self._upstream()
             try:
@@ -211,10 +212,19 @@ class _ProxyServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, upstream: tuple[str, int], server_pid: int | None = None,
-                 delay: float = 0.0) -> None:
+                 delay: float = 0.0, jitter: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.upstream = upstream
         self.delay = delay
+        self.jitter = random.Random(0) if jitter else None
+
+    def wait(self) -> float:
+        """A request's added latency: ``delay``, or with ``jitter`` drawn from an
+        exponential distribution of that mean (capped at 10x): most requests quick, a few
+        slow, as an object store's are."""
+        if self.jitter is None:
+            return self.delay
+        return min(10 * self.delay, self.jitter.expovariate(1 / self.delay))
         self.local = threading.local()
         self.counts = _Counts(server_pid)
 
@@ -223,11 +233,12 @@ class CountingProxy:
     """``with CountingProxy(("127.0.0.1", moto_port), moto_pid) as p: p.url`` — stopped on
     exit; the counts include the CPU of the server's process ``server_pid`` if given.
     ``latency`` (seconds): each request waits that long before it is forwarded, like a
-    network's round trip (requests in flight wait side by side)."""
+    network's round trip (requests in flight wait side by side); with ``jitter`` that is
+    the mean of an exponential distribution (a long tail, capped at 10x)."""
 
     def __init__(self, upstream: tuple[str, int], server_pid: int | None = None,
-                 latency: float = 0.0) -> None:
-        self._srv = _ProxyServer(upstream, server_pid, latency)
+                 latency: float = 0.0, jitter: bool = False) -> None:
+        self._srv = _ProxyServer(upstream, server_pid, latency, jitter)
         self._thread = threading.Thread(target=self._srv.serve_forever, daemon=True,
                                         name="counting-proxy")
 

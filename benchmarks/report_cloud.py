@@ -118,9 +118,12 @@ def render(cases, results, meta) -> str:
              f"rotated order; {meta['repeat']} timed run(s) per worker), requests and bytes "
              f"of that run")
     if meta.get("latency_ms"):
-        L.append(f"- Latency: every request waited {meta['latency_ms']:g} ms in the proxy "
-                 f"before it went on to the server (`--latency`), like a network's round "
-                 f"trip; requests in flight wait side by side")
+        how = (f"on average {meta['latency_ms']:g} ms (drawn from an exponential "
+               f"distribution, capped at 10x: `--jitter`)" if meta.get("jitter")
+               else f"{meta['latency_ms']:g} ms")
+        L.append(f"- Latency: every request waited {how} in the proxy before it went on to "
+                 f"the server (`--latency`), like a network's round trip; requests in "
+                 f"flight wait side by side")
     for r in results:
         if r.get("status") == "unavailable":
             L.append(f"- {CLOUD_LABELS[r['engine']]} ({r.get('case')}): not run ({r.get('error')})")

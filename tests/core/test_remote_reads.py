@@ -255,6 +255,72 @@ def test_chunked_read_fetches_batches_ahead_one_at_a_time():
     assert s.most <= 2   # fetched ahead on the I/O threads, at most two batches at once
 
 
+class Streaming(MemoryStore):
+    """A high-latency store that streams (``get_stream`` of its own, as obstore's): every
+    chunk waits a little, one chunk a long time; records what was asked."""
+
+    high_latency = True
+
+    def __init__(self, *a, slow: str = "", **kw):
+        super().__init__(*a, **kw)
+        self.slow = slow
+        self.streams: list[list[str]] = []
+        self.fail: dict[str, BaseException] = {}
+
+    def get_many(self, keys):
+        raise AssertionError("a streaming store's chunks are read as a stream")
+
+    def get_stream(self, keys):
+        from exzarr.storage.io_threads import stream_all
+        keys = list(keys)
+        self.streams.append(keys)
+
+        def one(k):
+            def run():
+                if k in self.fail:
+                    raise self.fail[k]
+                time.sleep(0.2 if k == self.slow else 0.002)
+                return self.get(k)
+            return run
+        for k, v in stream_all(((k, one(k)) for k in keys), 8):
+            if isinstance(v, BaseException):
+                raise v
+            yield k, v
+
+
+def test_chunked_read_of_a_streaming_store_decodes_chunks_as_they_arrive(monkeypatch):
+    s = Streaming(slow="c/0/0")
+    a = data()
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, dtype="f4", fill_value=-1)
+    z[...] = a
+    s.delete("c/5/5")                           # a missing chunk reads as fill_value
+    a[20:24, 40:48] = -1
+    decoded = []
+
+    def spy(state, plan, on_chunk):
+        def seen(task, raw, key):
+            decoded.append(key)
+            return on_chunk(task, raw, key)
+        return fetch.fetch_chunks(state, plan, seen)
+    monkeypatch.setattr(importlib.import_module("exzarr.array.reader"), "fetch_chunks", spy)
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z.read(), a)
+    n = (SHAPE[0] // CHUNKS[0]) * (SHAPE[1] // CHUNKS[1])
+    assert len(s.streams) == 1 and len(s.streams[0]) == n   # one stream, every chunk once
+    assert len(decoded) == n
+    assert decoded[-1] == "c/0/0"               # the slow one held up none of the others
+
+
+def test_a_failed_request_in_a_stream_is_a_typed_error():
+    s = Streaming()
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, dtype="f4")
+    z[...] = data()
+    s.fail["c/3/2"] = StorageError("read of store 'x', key 'c/3/2' failed", store=s,
+                                   key="c/3/2")
+    with ez.config.set(threads=2), pytest.raises(StorageError, match="c/3/2"):
+        z.read()
+
+
 class RangeTracking(MemoryStore):
     """A local-like store (not high latency) whose ranged reads of inner chunks come back
     as buffers the test can see alive: how many fetched ranges are held at once, and how

@@ -90,3 +90,77 @@ def test_a_forked_child_makes_its_own_pool(monkeypatch):
     assert io_threads._pool == (os.getpid(), child)
     assert run_all([lambda: 1, lambda: 2], 2) == [1, 2]
     child.shutdown()
+
+
+# -- stream_all ---------------------------------------------------------------------------
+def test_stream_hands_results_over_as_they_finish_not_in_order():
+    """A slow call holds up only itself: the fast ones come out first."""
+    def call(i, secs):
+        def run():
+            time.sleep(secs)
+            return i
+        return run
+    calls = [(0, call(0, 0.3))] + [(i, call(i, 0.01)) for i in range(1, 9)]
+    t0 = time.perf_counter()
+    got = []
+    for tag, r in io_threads.stream_all(calls, 3):
+        got.append((tag, r, time.perf_counter() - t0))
+    assert sorted(t for t, _, _ in got) == list(range(9))
+    assert all(tag == r for tag, r, _ in got)
+    assert got[-1][0] == 0                      # the slow one last
+    assert max(at for tag, _, at in got if tag) < got[-1][2]   # the rest did not wait
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_stream_keeps_limit_in_flight_and_returns_failures(limit):
+    f = _InFlight()
+    calls = ((i, f.call(i, fail=(i == 4))) for i in range(10))
+    out = dict(io_threads.stream_all(calls, limit))
+    assert sorted(out) == list(range(10))
+    assert isinstance(out[4], KeyError) and out[4].args == (4,)
+    assert all(out[i] == i * 10 for i in range(10) if i != 4)
+    assert f.most <= limit
+    assert f.most >= min(limit, 2)
+    assert threading.current_thread().name not in f.threads   # the consumer only consumes
+
+
+def test_stream_starts_no_more_than_twice_the_limit_ahead_of_a_slow_consumer():
+    started = []
+
+    def call(i):
+        def run():
+            started.append(i)
+            return i
+        return run
+    it = io_threads.stream_all(((i, call(i)) for i in range(100)), 4)
+    next(it)
+    time.sleep(0.1)                             # the consumer dawdles
+    assert len(started) <= 2 * 4 + 1
+    rest = [tag for tag, _ in it]
+    assert len(rest) == 99 and len(started) == 100
+
+
+def test_closing_a_stream_early_starts_nothing_more():
+    f = _InFlight()
+    started = []
+
+    def call(i):
+        def run():
+            started.append(i)
+            return f.call(i)()
+        return run
+    it = io_threads.stream_all(((i, call(i)) for i in range(50)), 3)
+    next(it)
+    it.close()                                  # waits for the running calls
+    n = len(started)
+    assert n <= 2 * 3 + 1
+    time.sleep(0.05)
+    assert len(started) == n and f.now == 0
+
+
+def test_an_error_making_the_calls_is_raised_after_the_running_ones():
+    def calls():
+        yield 0, lambda: 0
+        raise ValueError("no more")
+    with pytest.raises(ValueError, match="no more"):
+        list(io_threads.stream_all(calls(), 2))

@@ -370,6 +370,49 @@ def test_batches_keep_at_most_concurrency_requests_in_flight(wire, concurrency):
     assert w.most_in_flight >= min(concurrency, 2)
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_streams_keep_at_most_concurrency_requests_in_flight(wire, concurrency):
+    endpoint, w = wire
+    url = f"s3://{_bucket(endpoint)}/st"
+    s = open_store(url, mode="a", storage_options={**ob_options(endpoint),
+                                                   "concurrency": concurrency})
+    values = {f"k{i}": bytes([i]) * (100 + i) for i in range(12)}
+    s.set_many(values)
+    w.take()
+    w.delay, w.most_in_flight = 0.02, 0
+    try:
+        got = list(s.get_stream(list(values) + ["absent", "k3"]))   # k3 asked twice
+    finally:
+        w.delay = 0.0
+    assert dict(got) == {**values, "absent": None} and len(got) == 13
+    assert len(w.take()) == 13                  # one GET per key
+    assert w.most_in_flight <= concurrency
+    assert w.most_in_flight >= min(concurrency, 2)
+
+
+def test_chunked_array_reads_are_streamed(wire, monkeypatch):
+    import exzarr as ez
+    endpoint, w = wire
+    url = f"s3://{_bucket(endpoint)}/sa.zarr"
+    opts = ob_options(endpoint)
+    data = np.arange(64 * 64, dtype="float32").reshape(64, 64)
+    ez.create(url, shape=(64, 64), chunks=(8, 8), dtype="float32", storage_options=opts)[...] = data
+    z = ez.open(url, mode="r", storage_options=opts)
+    calls = []
+    orig = ObstoreStore.get_stream
+
+    def spy(self, keys):
+        keys = list(keys)
+        calls.append(len(keys))
+        return orig(self, keys)
+    monkeypatch.setattr(ObstoreStore, "get_stream", spy)
+    w.take()
+    assert np.array_equal(z[...].read(), data)
+    assert np.array_equal(z[4:20, 50:].read(), data[4:20, 50:])
+    assert calls == [64, 6]
+    assert w.take() == [("GET", None)] * 70
+
+
 @pytest.mark.parametrize("concurrency", [3, 12])
 def test_array_writes_keep_the_stores_concurrency_of_uploads_in_flight(wire, concurrency):
     """A write of many chunks keeps as many uploads going as the store's ``concurrency``

@@ -1,9 +1,11 @@
 """Fetch the stored chunks of a plan and hand each to a callback, in parallel.
 
-Stores that batch (``get_many`` overridden, e.g. remote object stores) get many keys per
-round trip, the next batch in flight while this one decodes (at most two batches of raw
-chunks in memory); other stores are read one key per task on the worker threads so fetch
-and decode overlap.  One chunk runs inline with no thread hop.
+High-latency stores that stream (``get_stream`` overridden, e.g. S3 through obstore) hand
+each chunk to a worker thread as soon as it arrives, many requests in flight; other
+stores that batch (``get_many`` overridden, e.g. fsspec's object stores, SQLite) get many
+keys per round trip, the next batch in flight while this one decodes (at most two batches
+of raw chunks in memory); other stores are read one key per task on the worker threads so
+fetch and decode overlap.  One chunk runs inline with no thread hop.
 """
 
 from __future__ import annotations
@@ -56,6 +58,13 @@ def write_batch(state, nvalues: int) -> contextlib.AbstractContextManager[None]:
     return state.store.write_batch(state.path)
 
 
+def streams(store) -> bool:
+    """Whether the store hands values over as they arrive
+    (:meth:`~exzarr.storage.Store.get_stream` of its own) and waits on the network."""
+    return (getattr(store, "high_latency", False)
+            and type(store).get_stream is not Store.get_stream)
+
+
 def fetch_chunks(state, plan, on_chunk: Callable) -> None:
     """Call ``on_chunk(task, raw_or_None, key)`` for every task of ``plan``."""
     store = state.store
@@ -63,6 +72,20 @@ def fetch_chunks(state, plan, on_chunk: Callable) -> None:
     if len(tasks) == 1:
         key = state.chunk_key(tasks[0].coords)
         on_chunk(tasks[0], store.get(key), key)
+        return
+    if streams(store):
+        # each chunk decoded as soon as it arrives: one slow request holds up nothing
+        # else (a batch waits for its slowest request); the store bounds the raw chunks
+        # in flight and waiting
+        by_key: dict[str, list] = {}
+        for t in tasks:
+            by_key.setdefault(state.chunk_key(t.coords), []).append(t)
+
+        def arrived(item: tuple) -> None:
+            key, raw = item
+            for t in by_key[key]:
+                on_chunk(t, raw, key)
+        executor.run_stream(arrived, store.get_stream(list(by_key)), store=store)
         return
     if is_batched(store):
         size = max(1, _config.get().batch_size)

@@ -122,6 +122,15 @@ class Store(abc.ABC):
         """Values for many keys at once (missing keys map to ``None``)."""
         return {k: self.get(k) for k in keys}
 
+    def get_stream(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
+        """``(key, value)`` for every key (``None`` for a missing one), in the order the
+        values arrive.  Stores that keep many requests in flight (object stores) hand each
+        value over as soon as it is read, so one slow request holds up nothing else; this
+        one reads them :meth:`get_many` batch by batch (64 keys)."""
+        keys = list(dict.fromkeys(keys))
+        for i in range(0, len(keys), 64):
+            yield from self.get_many(keys[i:i + 64]).items()
+
     def get_ranges(self, requests: Iterable[tuple[str, ByteRange | None]]) -> list[bytes | None]:
         """Byte ranges of many keys at once, in request order (``None`` for missing keys)."""
         return [self.get(k, r) for k, r in requests]
