@@ -217,6 +217,8 @@ class _ProxyServer(http.server.ThreadingHTTPServer):
         self.upstream = upstream
         self.delay = delay
         self.jitter = random.Random(0) if jitter else None
+        self.local = threading.local()
+        self.counts = _Counts(server_pid)
 
     def wait(self) -> float:
         """A request's added latency: ``delay``, or with ``jitter`` drawn from an
@@ -225,8 +227,6 @@ class _ProxyServer(http.server.ThreadingHTTPServer):
         if self.jitter is None:
             return self.delay
         return min(10 * self.delay, self.jitter.expovariate(1 / self.delay))
-        self.local = threading.local()
-        self.counts = _Counts(server_pid)
 
 
 class CountingProxy:
