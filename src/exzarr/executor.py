@@ -1,7 +1,8 @@
 """The one place that owns threads.
 
-Every multi-chunk read or write goes through :func:`run` (side effects, all tasks) or
-:func:`imap` (results as they complete, at most ``max_inflight`` tasks in flight so
+Every multi-chunk read or write goes through :func:`run` (side effects, all tasks),
+:func:`run_stream` (items as an iterator yields them, e.g. chunks arriving from a store)
+or :func:`imap` (results as they complete, at most ``max_inflight`` tasks in flight so
 memory stays bounded).  One task, or ``threads == 1``, runs inline on the caller's
 thread with no thread hop.  Tasks run with the caller's ``exzarr.config`` settings.  A
 store that must stay on the caller's thread right now (``store.serial_now()``, e.g. a
@@ -11,7 +12,8 @@ call :func:`run`/:func:`imap` (they use the worker threads); a :func:`prefetch` 
 a prefetch task runs inline, so the I/O threads never wait on each other.  Work that runs
 with more tasks than CPU threads (uploads or downloads to a high-latency store) holds a
 :func:`cpu_gate` around its CPU-bound part, so the CPU threads stay busy while the other
-tasks wait on the network.
+tasks wait on the network; such wide runs have a pool of their own, so the CPU pool's
+few threads (each with its own scratch buffers) do the CPU-bound runs.
 
 The pools are fork-safe: a child process created by ``os.fork`` (e.g. a PyTorch
 ``DataLoader`` worker) starts with no pools and creates its own on first use.

@@ -265,15 +265,17 @@ class Streaming(MemoryStore):
         super().__init__(*a, **kw)
         self.slow = slow
         self.streams: list[list[str]] = []
+        self.limits: list[int | None] = []
         self.fail: dict[str, BaseException] = {}
 
     def get_many(self, keys):
         raise AssertionError("a streaming store's chunks are read as a stream")
 
-    def get_stream(self, keys):
+    def get_stream(self, keys, limit=None):
         from exzarr.storage.io_threads import stream_all
         keys = list(keys)
         self.streams.append(keys)
+        self.limits.append(limit)
 
         def one(k):
             def run():
@@ -282,7 +284,7 @@ class Streaming(MemoryStore):
                 time.sleep(0.2 if k == self.slow else 0.002)
                 return self.get(k)
             return run
-        for k, v in stream_all(((k, one(k)) for k in keys), 8):
+        for k, v in stream_all(((k, one(k)) for k in keys), min(8, limit or 8)):
             if isinstance(v, BaseException):
                 raise v
             yield k, v
@@ -309,6 +311,23 @@ def test_chunked_read_of_a_streaming_store_decodes_chunks_as_they_arrive(monkeyp
     assert len(s.streams) == 1 and len(s.streams[0]) == n   # one stream, every chunk once
     assert len(decoded) == n
     assert decoded[-1] == "c/0/0"               # the slow one held up none of the others
+
+
+def test_a_stream_of_large_chunks_keeps_fewer_in_flight(monkeypatch):
+    """The raw chunks a streamed read holds stay within the byte budget: with chunks of
+    4 x 8 float32 (128 B) and a budget of 4 chunks, 4 requests at most (and the threads'
+    count at least)."""
+    s = Streaming()
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, dtype="f4")
+    z[...] = data()
+    s.requests_in_flight = 32
+    with ez.config.set(threads=2):
+        z.read()
+        monkeypatch.setattr(fetch, "REMOTE_BYTES_IN_FLIGHT", 4 * 4 * 8 * 4)
+        np.testing.assert_array_equal(z.read(), data())
+        monkeypatch.setattr(fetch, "REMOTE_BYTES_IN_FLIGHT", 1)
+        z.read()
+    assert s.limits == [32, 4, 2]
 
 
 def test_a_failed_request_in_a_stream_is_a_typed_error():

@@ -401,10 +401,10 @@ def test_chunked_array_reads_are_streamed(wire, monkeypatch):
     calls = []
     orig = ObstoreStore.get_stream
 
-    def spy(self, keys):
+    def spy(self, keys, limit=None):
         keys = list(keys)
         calls.append(len(keys))
-        return orig(self, keys)
+        return orig(self, keys, limit)
     monkeypatch.setattr(ObstoreStore, "get_stream", spy)
     w.take()
     assert np.array_equal(z[...].read(), data)

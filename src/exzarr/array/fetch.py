@@ -75,8 +75,9 @@ def fetch_chunks(state, plan, on_chunk: Callable) -> None:
         return
     if streams(store):
         # each chunk decoded as soon as it arrives: one slow request holds up nothing
-        # else (a batch waits for its slowest request); the store bounds the raw chunks
-        # in flight and waiting
+        # else (a batch waits for its slowest request); the raw chunks in flight and
+        # waiting: twice the requests in flight, which large chunks make fewer
+        limit = io_parallelism(store, state.pipeline.spec.nbytes)
         by_key: dict[str, list] = {}
         for t in tasks:
             by_key.setdefault(state.chunk_key(t.coords), []).append(t)
@@ -85,7 +86,7 @@ def fetch_chunks(state, plan, on_chunk: Callable) -> None:
             key, raw = item
             for t in by_key[key]:
                 on_chunk(t, raw, key)
-        executor.run_stream(arrived, store.get_stream(list(by_key)), store=store)
+        executor.run_stream(arrived, store.get_stream(list(by_key), limit), store=store)
         return
     if is_batched(store):
         size = max(1, _config.get().batch_size)

@@ -509,10 +509,11 @@ class ObstoreStore(Store):
             out[k] = None if r is _MISSING else bytes(r[2])
         return out
 
-    def get_stream(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
-        """Whole values as they arrive, ``concurrency`` requests in flight (each retried
-        alone under the store's policy): a slow request holds up only itself, where a
-        :meth:`get_many` batch waits for its slowest one."""
+    def get_stream(self, keys: Iterable[str],
+                   limit: int | None = None) -> Iterator[tuple[str, bytes | None]]:
+        """Whole values as they arrive, ``concurrency`` (or fewer: ``limit``) requests in
+        flight, each retried alone under the store's policy: a slow request holds up only
+        itself, where a :meth:`get_many` batch waits for its slowest one."""
         import obstore as obs
         client = self._client
 
@@ -521,7 +522,7 @@ class ObstoreStore(Store):
             return lambda: self._call(lambda: obs.get(client, path).bytes(), key, "read",
                                       missing=None)
         for key, got in stream_all(((k, one(k)) for k in dict.fromkeys(keys)),
-                                   self.concurrency):
+                                   min(self.concurrency, limit or self.concurrency)):
             if isinstance(got, BaseException):
                 raise got
             yield key, None if got is None else bytes(got)
