@@ -332,7 +332,7 @@ def wire(moto_endpoint):
         t.join(10)
 
 
-def test_whole_chunk_reads_are_one_get_each(wire):
+def test_whole_chunk_reads_are_one_get_each_and_streamed(wire, monkeypatch):
     import exzarr as ez
     endpoint, w = wire
     url = f"s3://{_bucket(endpoint)}/c.zarr"
@@ -340,15 +340,25 @@ def test_whole_chunk_reads_are_one_get_each(wire):
     data = np.arange(32 * 32, dtype="float32").reshape(32, 32)
     ez.create(url, shape=(32, 32), chunks=(8, 8), dtype="float32", storage_options=opts)[...] = data
     z = ez.open(url, mode="r", storage_options=opts)
+    streams = []
+    orig = ObstoreStore.get_stream
+
+    def spy(self, keys, limit=None):
+        keys = list(keys)
+        streams.append(len(keys))
+        return orig(self, keys, limit)
+    monkeypatch.setattr(ObstoreStore, "get_stream", spy)
     w.take()
-    assert np.array_equal(z[...].read(), data)          # 16 chunks, batched
+    assert np.array_equal(z[...].read(), data)          # 16 chunks, streamed
+    assert np.array_equal(z[4:12, 20:].read(), data[4:12, 20:])   # 4 chunks
+    assert streams == [16, 4]
     assert z[3, 4].read() == data[3, 4]                 # one chunk
     assert z.store.get("zarr.json") is not None         # a whole value
-    assert w.take() == [("GET", None)] * 18
+    assert w.take() == [("GET", None)] * 22
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
-def test_batches_keep_at_most_concurrency_requests_in_flight(wire, concurrency):
+def test_batches_and_streams_keep_at_most_concurrency_requests_in_flight(wire, concurrency):
     endpoint, w = wire
     url = f"s3://{_bucket(endpoint)}/f"
     s = open_store(url, mode="a", storage_options={**ob_options(endpoint),
@@ -361,56 +371,15 @@ def test_batches_keep_at_most_concurrency_requests_in_flight(wire, concurrency):
     try:
         got = s.get_many(list(values) + ["absent"])
         ranged = s.get_ranges([(k, (1, 50)) for k in values])
+        streamed = list(s.get_stream(list(values) + ["absent", "k3"]))   # k3 asked twice
     finally:
         w.delay = 0.0
     assert got == {**values, "absent": None}
     assert ranged == [v[1:50] for v in values.values()]
-    assert len(w.take()) == 25
+    assert dict(streamed) == got and len(streamed) == 13
+    assert len(w.take()) == 25 + 13
     assert w.most_in_flight <= concurrency
     assert w.most_in_flight >= min(concurrency, 2)
-
-
-@pytest.mark.parametrize("concurrency", [1, 4])
-def test_streams_keep_at_most_concurrency_requests_in_flight(wire, concurrency):
-    endpoint, w = wire
-    url = f"s3://{_bucket(endpoint)}/st"
-    s = open_store(url, mode="a", storage_options={**ob_options(endpoint),
-                                                   "concurrency": concurrency})
-    values = {f"k{i}": bytes([i]) * (100 + i) for i in range(12)}
-    s.set_many(values)
-    w.take()
-    w.delay, w.most_in_flight = 0.02, 0
-    try:
-        got = list(s.get_stream(list(values) + ["absent", "k3"]))   # k3 asked twice
-    finally:
-        w.delay = 0.0
-    assert dict(got) == {**values, "absent": None} and len(got) == 13
-    assert len(w.take()) == 13                  # one GET per key
-    assert w.most_in_flight <= concurrency
-    assert w.most_in_flight >= min(concurrency, 2)
-
-
-def test_chunked_array_reads_are_streamed(wire, monkeypatch):
-    import exzarr as ez
-    endpoint, w = wire
-    url = f"s3://{_bucket(endpoint)}/sa.zarr"
-    opts = ob_options(endpoint)
-    data = np.arange(64 * 64, dtype="float32").reshape(64, 64)
-    ez.create(url, shape=(64, 64), chunks=(8, 8), dtype="float32", storage_options=opts)[...] = data
-    z = ez.open(url, mode="r", storage_options=opts)
-    calls = []
-    orig = ObstoreStore.get_stream
-
-    def spy(self, keys, limit=None):
-        keys = list(keys)
-        calls.append(len(keys))
-        return orig(self, keys, limit)
-    monkeypatch.setattr(ObstoreStore, "get_stream", spy)
-    w.take()
-    assert np.array_equal(z[...].read(), data)
-    assert np.array_equal(z[4:20, 50:].read(), data[4:20, 50:])
-    assert calls == [64, 6]
-    assert w.take() == [("GET", None)] * 70
 
 
 @pytest.mark.parametrize("concurrency", [3, 12])
