@@ -19,8 +19,8 @@ every call withdraws them), and live as long as the process.  A child made by
 from __future__ import annotations
 
 import os
-import threading
 import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar

@@ -8,8 +8,9 @@ FsspecStore (s3fs) takes for S3 — ``key``/``secret``/``token``, ``anon``,
 ``endpoint_url``, ``region``/``region_name`` (also inside ``client_kwargs``),
 ``requester_pays`` — mapped onto obstore's ``S3Store`` configuration; ``config`` and
 ``client_options`` pass obstore's own settings through and ``concurrency`` bounds the
-requests in flight per batch, and the uploads a write of many chunks keeps going.  Options obstore has no equivalent for (``profile``, ...)
-are refused with a typed error: use the fsspec back end for them.
+requests in flight per batch or stream, and the uploads a write of many chunks keeps
+going.  Options obstore has no equivalent for (``profile``, ...) are refused with a typed
+error: use the fsspec back end for them.
 
 Guarantees, as :class:`~exzarr.storage.fsspec_store.FsspecStore`: batched reads and writes
 run concurrently, ``concurrency`` requests at a time (obstore's blocking calls, on a
