@@ -515,18 +515,14 @@ class ObstoreStore(Store):
         """Whole values as they arrive, ``concurrency`` (or fewer: ``limit``) requests in
         flight, each retried alone under the store's policy: a slow request holds up only
         itself, where a :meth:`get_many` batch waits for its slowest one."""
-        import obstore as obs
-        client = self._client
-
-        def one(key: str) -> Callable[[], Any]:
+        def one(key: str) -> Callable[[], bytes | None]:
             path = self._path(key)
-            return lambda: self._call(lambda: obs.get(client, path).bytes(), key, "read",
-                                      missing=None)
+            return lambda: self._whole(key, path)
         for key, got in stream_all(((k, one(k)) for k in dict.fromkeys(keys)),
                                    min(self.concurrency, limit or self.concurrency)):
             if isinstance(got, BaseException):
                 raise got
-            yield key, None if got is None else bytes(got)
+            yield key, got
 
     def get_ranges(self, requests: Iterable[tuple[str, ByteRange | None]]) -> list[bytes | None]:
         reqs = [(k, None if r is None or (r[0] == 0 and r[1] is None) else r)
