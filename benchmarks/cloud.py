@@ -41,6 +41,7 @@ sys.path.insert(0, str(HERE))
 from engines.cloud_s3 import CLOUD_ENGINES, CLOUD_LABELS  # noqa: E402
 from numba_cache import use_numba_cache  # noqa: E402
 from rss import cpu_times  # noqa: E402
+from timing import runs as timed_runs  # noqa: E402
 
 BUCKET = "exzarr-cloud-bench"
 OPS = ("write", "open", "read", "region", "points")
@@ -183,16 +184,19 @@ def worker(job: dict) -> dict:
     del h
 
     def timed(op, fn, verify=None, per=1):
-        """``fn`` timed ``repeat`` times; with ``per`` > 1 (``fn`` does the operation that
-        many times), every figure of a run is per operation."""
-        runs = []
-        for _ in range(job["repeat"]):
+        """``fn`` timed ``repeat`` times or more (:func:`timing.runs`); with ``per`` > 1
+        (``fn`` does the operation that many times), every figure of a run is per
+        operation."""
+        runs: list[dict] = []
+        times: list[float] = []
+        for _ in timed_runs(job, times):
             reset_stats(proxy)
             c0 = cpu_times()[0]  # the client's CPU: what it takes from the cores it
             # shares with the server and the proxy
             t0 = time.perf_counter()
             out = fn()
             t = time.perf_counter() - t0
+            times.append(t)
             runs.append(per_op({"time": t, "cpu": cpu_times()[0] - c0, **read_stats(proxy)},
                                per))
             if verify is not None:
@@ -252,6 +256,12 @@ def parse_args(argv=None):
     ap.add_argument("--repeat", type=int, default=None,
                     help="timed runs per workload and worker (default 3, --quick 1): the "
                          "fastest of rounds x repeat runs is reported")
+    ap.add_argument("--min-time", dest="min_time", type=float, default=None,
+                    help="after --repeat runs, a worker times an operation again while its "
+                         "runs took under this many seconds in all (default 1, --quick 0): "
+                         "short operations get as many tries at a quiet moment as long ones")
+    ap.add_argument("--max-repeat", dest="max_repeat", type=int, default=None,
+                    help="the most timed runs per workload and worker (default 4x --repeat)")
     ap.add_argument("--engines", default=",".join(CLOUD_ENGINES),
                     help=f"comma-separated subset of {','.join(CLOUD_ENGINES)}")
     ap.add_argument("--workloads", default=None,
@@ -281,6 +291,10 @@ def parse_args(argv=None):
     a.points = a.points or (100 if a.quick else 1000)
     a.rounds = a.rounds or (1 if a.quick else 3)
     a.repeat = a.repeat or (1 if a.quick else 3)
+    if a.min_time is None:
+        a.min_time = 0.0 if a.quick else 1.0
+    if a.max_repeat is None:
+        a.max_repeat = 4 * a.repeat
     return a
 
 
@@ -376,7 +390,8 @@ def main(argv=None) -> int:
                     if rounds[e] and rounds[e][-1].get("status") != "ok":
                         continue  # unavailable or broken: said once
                     job = {"engine": e, "case": {**case.__dict__}, "proxy": proxy.url,
-                           "data": data_path, "threads": a.threads, "repeat": a.repeat}
+                           "data": data_path, "threads": a.threads, "repeat": a.repeat,
+                           "min_time": a.min_time, "max_repeat": a.max_repeat}
                     t0 = time.perf_counter()
                     r = run_worker(job, a.timeout)
                     r["wall_s"] = time.perf_counter() - t0
@@ -396,6 +411,7 @@ def main(argv=None) -> int:
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
         "elapsed_s": time.perf_counter() - t_start, "machine": machine(),
         "threads": a.threads, "repeat": a.repeat, "rounds": a.rounds, "engines": a.engines,
+        "min_time": a.min_time, "max_repeat": a.max_repeat,
         "load": (load0, _loadavg()), "versions": _versions(), "latency_ms": a.latency,
         "jitter": a.jitter,
     }

@@ -3,6 +3,8 @@ workload and engine, and speed ratios engine / exzarr (as ``report.py`` does loc
 
 from __future__ import annotations
 
+import numpy as np
+
 from engines.cloud_s3 import CLOUD_LABELS
 from report import SPREAD_TEXT, fmt_time, round_spread
 
@@ -63,7 +65,17 @@ def kinds(run) -> str:
 
 
 def runs_text(o) -> str:
-    return ", ".join(f"{x['time']:.3g}" for x in o["runs"])
+    """Every run's time, or for more than :data:`RUNS_LISTED` of them their count, the
+    fastest, the median and the slowest."""
+    t = [x["time"] for x in o["runs"]]
+    if len(t) <= RUNS_LISTED:
+        return ", ".join(f"{x:.3g}" for x in t)
+    return (f"{len(t)} runs: fastest {min(t):.3g}, median {float(np.median(t)):.3g}, "
+            f"slowest {max(t):.3g}")
+
+
+#: the most runs listed one by one in the table of all measurements
+RUNS_LISTED = 9
 
 
 def status_text(o) -> str:
@@ -112,11 +124,14 @@ def render(cases, results, meta) -> str:
              f"{meta['load'][0]}, at end {meta['load'][1]}")
     L.append("- Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
     rounds = meta.get("rounds", 1)
+    per_worker = f"{meta['repeat']} timed run(s) per worker"
+    if meta.get("min_time"):
+        per_worker += (f", more while they took under {meta['min_time']:g} s in all, up to "
+                       f"{meta['max_repeat']}")
     L.append(f"- Threads: {meta['threads']} CPU threads for every engine; each engine's own "
-             f"default I/O concurrency; the fastest of {rounds * meta['repeat']} timed run(s) "
-             f"({rounds} round(s), each running every engine once in a fresh worker, in "
-             f"rotated order; {meta['repeat']} timed run(s) per worker), requests and bytes "
-             f"of that run")
+             f"default I/O concurrency; the fastest of all timed runs ({rounds} round(s), "
+             f"each running every engine once in a fresh worker, in rotated order; "
+             f"{per_worker}), requests and bytes of that run")
     if meta.get("latency_ms"):
         how = (f"on average {meta['latency_ms']:g} ms (drawn from an exponential "
                f"distribution, capped at 10x: `--jitter`)" if meta.get("jitter")

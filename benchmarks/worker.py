@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import workloads as W  # noqa: E402
 from rss import maxrss, reset_peak, rss_now  # noqa: E402
+from timing import runs  # noqa: E402
 from engines import Unavailable, load  # noqa: E402
 
 
@@ -110,17 +111,6 @@ def prepare(eng, job, w: W.Workload) -> dict:
     eng.write_full(h, data)
     check("prepare read-back", eng.read_full(eng.open(w.layout, job["loc"])), data)
     return {}
-
-
-def runs(job, times: list[float]):
-    """Timed-run numbers for one worker: ``repeat`` runs, then more while the runs so far
-    took less than ``min_time`` seconds in all, ``max_repeat`` at most (short operations
-    get more tries at a quiet moment of the machine; every engine by the same rule)."""
-    k = 0
-    while k < job["repeat"] or (sum(times) < job.get("min_time", 0.0)
-                                and k < job.get("max_repeat", job["repeat"])):
-        yield k
-        k += 1
 
 
 def reader(eng, w: W.Workload, h):
