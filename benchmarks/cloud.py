@@ -20,6 +20,7 @@ anywhere: this is a measurement, not a test.  The servers are stopped on every e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import fnmatch
 import json
@@ -147,12 +148,59 @@ def check(name, got, expected) -> None:
                         f"{tuple(int(i) for i in bad[0])}")
 
 
+def warm_up(eng, case: Case, name: str) -> None:
+    """A write and reads of a tiny array of ``case``'s layout (at ``<name>/warmup-...``):
+    imports, JIT, thread pools and connections, untimed."""
+    from workloads import make_data
+    lay = case.layout
+    c = lay.chunks
+    small = replace(lay, shape=(2 * c[0], 2 * c[1]),
+                    shards=(2 * c[0], 2 * c[1]) if lay.shards else None)
+    sdata = make_data(small.shape)
+    h = eng.create(small, f"{name}/warmup-{case.name}.zarr")
+    eng.write_full(h, sdata)
+    h = eng.open(small, f"{name}/warmup-{case.name}.zarr")
+    check("warm-up read", eng.read_full(h), sdata)
+    eng.read_region(h, ((1, c[0] + 1), (2, c[1] + 2)))
+    eng.read_points(h, np.array([[1, 2], [c[0] + 1, 3]]))
+
+
+def read_calls(eng, case: Case, loc: str, data: np.ndarray) -> dict:
+    """``op -> (fn, verify, per)`` of the reading workloads of the array at ``loc``
+    (``per``: operations per call of ``fn``, figures reported per operation)."""
+    lay = case.layout
+    (r0, r1), (c0, c1) = case.region
+    pts = points(case)
+    h = eng.open(lay, loc)
+    return {
+        "open": (lambda: [eng.open(lay, loc) for _ in range(case.opens)], None, case.opens),
+        "read": (lambda: eng.read_full(h), lambda out: check("full read", out, data), 1),
+        "region": (lambda: eng.read_region(h, case.region),
+                   lambda out: check("region read", out, data[r0:r1, c0:c1]), 1),
+        "points": (lambda: eng.read_points(h, pts),
+                   lambda out: check("point reads", out, data[pts[:, 0], pts[:, 1]]), 1)}
+
+
+def timed_run(proxy: str, fn, verify=None, per: int = 1) -> dict:
+    """One timed call of ``fn``: wall time, the client's CPU (what it takes from the cores
+    it shares with the server and the proxy) and the proxy's counts, per operation when
+    ``per`` > 1; ``verify(result)`` afterwards, untimed."""
+    from cloud_server import read_stats, reset_stats
+    reset_stats(proxy)
+    c0 = cpu_times()[0]
+    t0 = time.perf_counter()
+    out = fn()
+    t = time.perf_counter() - t0
+    run = per_op({"time": t, "cpu": cpu_times()[0] - c0, **read_stats(proxy)}, per)
+    if verify is not None:
+        verify(out)
+    return run
+
+
 def worker(job: dict) -> dict:
     """Run every selected workload of one (engine, layout) in this process."""
-    from cloud_server import read_stats, reset_stats
     from engines.base import Unavailable
     from engines.cloud_s3 import load_cloud
-    from workloads import make_data
 
     proxy = job["proxy"]
     case = Case(**{**job["case"], "region": tuple(map(tuple, job["case"]["region"])),
@@ -167,47 +215,19 @@ def worker(job: dict) -> dict:
     data = np.load(job["data"], mmap_mode="r")
     data = np.ascontiguousarray(data)
     loc = f"{job['engine']}/{case.name}.zarr"
-    (r0, r1), (c0, c1) = case.region
-    pts = points(case)
-
-    # warm-up on a tiny array of the same layout: imports, JIT, thread pools, connections
-    c = lay.chunks
-    small = replace(lay, shape=(2 * c[0], 2 * c[1]),
-                    shards=(2 * c[0], 2 * c[1]) if lay.shards else None)
-    sdata = make_data(small.shape)
-    h = eng.create(small, f"{job['engine']}/warmup-{case.name}.zarr")
-    eng.write_full(h, sdata)
-    h = eng.open(small, f"{job['engine']}/warmup-{case.name}.zarr")
-    check("warm-up read", eng.read_full(h), sdata)
-    eng.read_region(h, ((1, c[0] + 1), (2, c[1] + 2)))
-    eng.read_points(h, np.array([[1, 2], [c[0] + 1, 3]]))
-    del h
-
-    def timed(op, fn, verify=None, per=1):
-        """``fn`` timed ``repeat`` times or more (:func:`timing.runs`); with ``per`` > 1
-        (``fn`` does the operation that many times), every figure of a run is per
-        operation."""
-        runs: list[dict] = []
-        times: list[float] = []
-        for _ in timed_runs(job, times):
-            reset_stats(proxy)
-            c0 = cpu_times()[0]  # the client's CPU: what it takes from the cores it
-            # shares with the server and the proxy
-            t0 = time.perf_counter()
-            out = fn()
-            t = time.perf_counter() - t0
-            times.append(t)
-            runs.append(per_op({"time": t, "cpu": cpu_times()[0] - c0, **read_stats(proxy)},
-                               per))
-            if verify is not None:
-                verify(out)
-        res["ops"][op] = {"status": "ok", "runs": runs}
+    warm_up(eng, case, job["engine"])
 
     def step(op, fn, verify=None, per=1):
+        """``fn`` timed ``repeat`` times or more (:func:`timing.runs`)."""
         if op not in case.ops:
             return
         try:
-            timed(op, fn, verify, per)
+            runs: list[dict] = []
+            times: list[float] = []
+            for _ in timed_runs(job, times):
+                runs.append(timed_run(proxy, fn, verify, per))
+                times.append(runs[-1]["time"] * per)
+            res["ops"][op] = {"status": "ok", "runs": runs}
         except Unavailable as e:
             res["ops"][op] = {"status": "unavailable", "error": str(e)}
         except WrongData as e:
@@ -226,14 +246,32 @@ def worker(job: dict) -> dict:
                 res["ops"]["write"] = {"status": "wrong", "error": f"read-back: {e}"}
     else:
         eng.write_full(h, data)   # untimed: the reads need the array
-    step("open", lambda: [eng.open(lay, loc) for _ in range(case.opens)], per=case.opens)
-    h = eng.open(lay, loc)
-    step("read", lambda: eng.read_full(h), lambda out: check("full read", out, data))
-    step("region", lambda: eng.read_region(h, case.region),
-         lambda out: check("region read", out, data[r0:r1, c0:c1]))
-    step("points", lambda: eng.read_points(h, pts),
-         lambda out: check("point reads", out, data[pts[:, 0], pts[:, 1]]))
+    for op, (fn, verify, per) in read_calls(eng, case, loc, data).items():
+        step(op, fn, verify, per)
     return res
+
+
+@contextlib.contextmanager
+def servers(latency_ms: float = 0.0, jitter: bool = False, proxy_process: bool = False):
+    """moto on 127.0.0.1 (a child process), the counting proxy in front of it (in this
+    process, or with ``proxy_process`` in a child process of its own) and the benchmark's
+    bucket: ``(moto, proxy)``, both stopped on every exit path."""
+    from cloud_server import CountingProxy, MotoProcess, ProxyProcess
+    moto = MotoProcess()
+    proxy = None
+    try:
+        moto.start()
+        proxy = (ProxyProcess if proxy_process else CountingProxy)(
+            moto.address, moto.pid, latency=latency_ms / 1000, jitter=jitter).start()
+        import s3fs
+        s3fs.S3FileSystem(key="testing", secret="testing",
+                          client_kwargs={"endpoint_url": f"http://127.0.0.1:{moto.port}"}
+                          ).mkdir(BUCKET)
+        yield moto, proxy
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        moto.stop()
 
 
 # ----------------------------------------------------------------------------- parent
@@ -355,7 +393,6 @@ def main(argv=None) -> int:
         return 0
 
     import report_cloud
-    from cloud_server import CountingProxy, MotoProcess
     from rss import machine
     from workloads import make_data
 
@@ -368,20 +405,11 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     load0 = _loadavg()
     results = []
-    tmp = tempfile.TemporaryDirectory(prefix="exzarr-cloud-")
-    moto = MotoProcess()
-    proxy = None
-    try:
-        data_path = os.path.join(tmp.name, "data.npy")
+    with tempfile.TemporaryDirectory(prefix="exzarr-cloud-") as tmp, \
+            servers(a.latency, a.jitter) as (moto, proxy):
+        data_path = os.path.join(tmp, "data.npy")
         np.save(data_path, make_data((a.n, a.n)))
-        moto.start()
-        proxy = CountingProxy(moto.address, moto.pid, latency=a.latency / 1000,
-                              jitter=a.jitter).start()
         log(f"moto on 127.0.0.1:{moto.port}, counting proxy on {proxy.url}")
-        import s3fs
-        s3fs.S3FileSystem(key="testing", secret="testing",
-                          client_kwargs={"endpoint_url": f"http://127.0.0.1:{moto.port}"}
-                          ).mkdir(BUCKET)
         for case in cases:
             rounds: dict[str, list[dict]] = {e: [] for e in a.engines}
             for k in range(a.rounds):
@@ -399,11 +427,6 @@ def main(argv=None) -> int:
                     for line in report_cloud.progress_lines(case, e, r):
                         log(f"  [{k + 1}/{a.rounds}] " + line)
             results.extend(merge_rounds(rounds[e]) for e in a.engines)
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        moto.stop()
-        tmp.cleanup()
 
     meta = {
         "command": " ".join(["python benchmarks/cloud.py", *map(

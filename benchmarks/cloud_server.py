@@ -277,20 +277,25 @@ def read_stats(proxy_url: str) -> dict:
     return _control(proxy_url, "stats")
 
 
-class MotoProcess:
-    """moto's ThreadedMotoServer on 127.0.0.1 in a child process; ``stop()`` ends it."""
+class _ChildServer:
+    """A server in a child process running this file with ``args``: the child prints
+    ``PORT <n>`` once it listens and serves until its stdin closes (or the parent
+    dies); ``stop()`` ends it."""
 
-    def __init__(self) -> None:
+    what = "server"
+
+    def __init__(self, *args: str) -> None:
+        self.args = list(args)
         self.proc: subprocess.Popen | None = None
         self.port = 0
 
-    def start(self) -> "MotoProcess":
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__)],
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), *self.args],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
+        line = self.proc.stdout.readline() if self.proc.stdout is not None else ""
         if not line.startswith("PORT "):
             self.stop()
-            raise RuntimeError(f"moto server did not start (got {line!r})")
+            raise RuntimeError(f"{self.what} did not start (got {line!r})")
         self.port = int(line.split()[1])
         with socket.create_connection(("127.0.0.1", self.port), timeout=10):
             pass
@@ -309,7 +314,8 @@ class MotoProcess:
         if p is None:
             return
         try:
-            p.stdin.close()          # the child stops its server and exits
+            if p.stdin is not None:
+                p.stdin.close()          # the child stops its server and exits
             p.wait(timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             p.terminate()
@@ -319,11 +325,42 @@ class MotoProcess:
                 p.kill()
                 p.wait()
 
-    def __enter__(self) -> "MotoProcess":
+    def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class MotoProcess(_ChildServer):
+    """moto's ThreadedMotoServer on 127.0.0.1 in a child process; ``stop()`` ends it."""
+
+    what = "moto server"
+
+
+class ProxyProcess(_ChildServer):
+    """:class:`CountingProxy` in a child process of its own, for clients that run in the
+    caller's process (``cloud_paired.py``): the proxy's threads then take no interpreter
+    lock from a Python client's threads, and the caller's CPU time is the client's alone.
+    The counts are read as from the proxy in-process (:func:`read_stats`)."""
+
+    what = "counting proxy"
+
+    def __init__(self, upstream: tuple[str, int], server_pid: int | None = None,
+                 latency: float = 0.0, jitter: bool = False) -> None:
+        super().__init__("--proxy", str(upstream[1]), str(server_pid or 0), repr(latency),
+                         "1" if jitter else "0")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _serve_proxy(port: str, server_pid: str, latency: str, jitter: str) -> None:
+    with CountingProxy(("127.0.0.1", int(port)), int(server_pid) or None, float(latency),
+                       jitter == "1") as proxy:
+        print(f"PORT {proxy.url.rsplit(':', 1)[1]}", flush=True)
+        sys.stdin.read()             # until the parent closes our stdin (or dies)
 
 
 def _serve_moto() -> None:
@@ -341,4 +378,7 @@ def _serve_moto() -> None:
 
 
 if __name__ == "__main__":
-    _serve_moto()
+    if sys.argv[1:2] == ["--proxy"]:
+        _serve_proxy(*sys.argv[2:6])
+    else:
+        _serve_moto()

@@ -1,6 +1,7 @@
 """benchmarks/cloud_server.py: the cloud benchmark's counting proxy forwards requests
 (with one Content-Length, whatever case the client wrote it in), counts them by kind with
-their bytes, and adds the latency asked for (fixed, or drawn with a long tail)."""
+their bytes, and adds the latency asked for (fixed, or drawn with a long tail); in this
+process or in a child process of its own (``ProxyProcess``), which ``stop()`` ends."""
 
 import http.client
 import http.server
@@ -8,6 +9,8 @@ import statistics
 import sys
 import threading
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -42,11 +45,14 @@ def _serve():
     return srv
 
 
-def test_forwards_counts_and_sends_one_content_length():
+@pytest.mark.parametrize("kind", [cloud_server.CountingProxy, cloud_server.ProxyProcess])
+def test_forwards_counts_and_sends_one_content_length(kind):
     up = _serve()
     _Upstream.seen = []
+    child = None
     try:
-        with cloud_server.CountingProxy(up.server_address) as p:
+        with kind(up.server_address) as p:
+            child = getattr(p, "proc", None)
             host, port = p.url.rsplit("/", 1)[1].split(":")
             c = http.client.HTTPConnection(host, int(port))
             c.putrequest("PUT", "/bucket/a/c/0")
@@ -61,6 +67,8 @@ def test_forwards_counts_and_sends_one_content_length():
             assert cloud_server.read_stats(p.url)["requests"] == 0
     finally:
         up.shutdown()
+    if kind is cloud_server.ProxyProcess:  # a child process, gone once stopped
+        assert child is not None and child.returncode is not None
     assert _Upstream.seen[0] == ("PUT", "/bucket/a/c/0", ["5"], b"hello")
     assert _Upstream.seen[1][:2] == ("GET", "/bucket/a/zarr.json")
     assert stats["requests"] == 2

@@ -372,8 +372,8 @@ FRESH_TRIALS = 8
 def test_kill_9_during_compiled_writes_of_new_chunks_leaves_nothing(tmp_path):
     """New chunks written by the compiled route are unnamed files linked into place
     where the file system allows it: a writer killed mid-write leaves each chunk of the
-    array in flight whole or absent, every array it reported complete, and no
-    temporary file at all."""
+    array in flight whole or absent, every array it reported complete, and no chunk's
+    temporary file (at most the named one of the metadata of the array in flight)."""
     from exzarr.storage.direct_writes import functions
     from exzarr.storage.unnamed import links_unnamed
     if functions() is None:
@@ -411,7 +411,14 @@ def test_kill_9_during_compiled_writes_of_new_chunks_leaves_nothing(tmp_path):
                 in_flight += 1
                 whole_in_flight += sum(int(got[i, 0] != 0) for i in range(NCHUNKS))
             if unnamed:
-                assert LocalStore(str(root), read_only=True).temp_files() == []
+                # no chunk's temporary file; the metadata of the array in flight is written
+                # by Python through a named temporary file renamed into place (it may
+                # replace a file), so a kill while it is made can leave that one, which
+                # the store's sweep removes later
+                left = LocalStore(str(root), read_only=True).temp_files()
+                assert all(os.path.dirname(f.path) == str(nxt)
+                           and os.path.basename(f.path).startswith(f"{TMP_MARK}zarr.json.")
+                           for f in left), left
     finally:
         p.stdin.close()
         p.wait(timeout=30)
