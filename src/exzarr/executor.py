@@ -1,7 +1,6 @@
 """The one place that owns threads.
 
-Every multi-chunk read or write goes through :func:`run` (side effects, all tasks),
-:func:`run_stream` (items as an iterator yields them, e.g. chunks arriving from a store)
+Every multi-chunk read or write goes through :func:`run` (side effects, all tasks)
 or :func:`imap` (results as they complete, at most ``max_inflight`` tasks in flight so
 memory stays bounded).  One task, or ``threads == 1``, runs inline on the caller's
 thread with no thread hop.  Tasks run with the caller's ``exzarr.config`` settings.  A
@@ -33,7 +32,7 @@ from .storage.base import Store
 T = TypeVar("T")
 R = TypeVar("R")
 
-__all__ = ["run", "run_fed", "run_stream", "imap", "prefetch", "threads", "cpu_gate",
+__all__ = ["run", "run_fed", "imap", "prefetch", "threads", "cpu_gate",
            "tapered"]
 
 #: the worker pools: "cpu" for runs of up to :func:`threads` tasks, "wide" for runs with
@@ -189,62 +188,6 @@ def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = N
 
 
 _DONE = object()
-
-
-def run_stream(fn: Callable[[T], None], items: Iterable[T], *,
-               store: Store | None = None) -> None:
-    """:func:`run` of items that arrive one by one (an iterator that waits on the
-    network, e.g. :meth:`~exzarr.storage.Store.get_stream`): each worker takes the next
-    item as soon as it is done with one, so an item is handled as soon as it arrives and
-    the iterator is never advanced ahead of the workers (one worker at a time waits on
-    it).  The first error, of an item or of the iterator, stops the workers taking more;
-    the iterator is closed (``close()``) and the error re-raised once all finish."""
-    n = _n_threads(None, store)
-    it = iter(items)
-    if n <= 1 or getattr(_worker, "active", False):
-        try:
-            for item in it:
-                fn(item)
-        finally:
-            _close(it)
-        return
-    cfg = _config.get()
-    lock = threading.Lock()
-    failed = False
-
-    def work() -> None:
-        nonlocal failed
-        with _config.use(cfg):
-            while True:
-                with lock:
-                    if failed:
-                        return
-                    try:
-                        item = next(it, _DONE)
-                    except BaseException:
-                        failed = True
-                        raise
-                if item is _DONE:
-                    return
-                try:
-                    fn(item)  # type: ignore[arg-type]
-                except BaseException:
-                    failed = True
-                    raise
-    pool = _get_pool(n)
-    futures = [pool.submit(work) for _ in range(n)]
-    try:
-        wait(futures)
-    finally:
-        _close(it)
-    for f in futures:
-        f.result()  # re-raise the first error
-
-
-def _close(it: Iterator[Any]) -> None:
-    close = getattr(it, "close", None)
-    if close is not None:
-        close()
 
 
 #: how long :func:`run_fed`'s caller waits for a helper to take the first item (a pool

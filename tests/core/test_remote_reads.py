@@ -256,38 +256,41 @@ def test_chunked_read_fetches_batches_ahead_one_at_a_time():
 
 
 class Streaming(MemoryStore):
-    """A high-latency store that streams (``get_stream`` of its own, as obstore's): every
-    chunk waits a little, one chunk a long time; records what was asked."""
+    """A high-latency store that streams (``get_stream`` of its own, as obstore's): array
+    reads take one key per task from it; every read waits a little, one chunk's a long
+    time; records the keys read and the most reads at once."""
 
     high_latency = True
 
     def __init__(self, *a, slow: str = "", **kw):
         super().__init__(*a, **kw)
         self.slow = slow
-        self.streams: list[list[str]] = []
-        self.limits: list[int | None] = []
+        self.read: list[str] = []
         self.fail: dict[str, BaseException] = {}
+        self.lock = threading.Lock()
+        self.now = self.most = 0
 
     def get_many(self, keys):
-        raise AssertionError("a streaming store's chunks are read as a stream")
+        raise AssertionError("a streaming store's chunks are read one key per task")
 
-    def get_stream(self, keys, limit=None):
-        from exzarr.storage.io_threads import stream_all
-        keys = list(keys)
-        self.streams.append(keys)
-        self.limits.append(limit)
+    def get_stream(self, keys, limit=None):  # (marks the store; array reads use get)
+        raise AssertionError("array reads take one key per task")
 
-        def one(k):
-            def run():
-                if k in self.fail:
-                    raise self.fail[k]
-                time.sleep(0.2 if k == self.slow else 0.002)
-                return self.get(k)
-            return run
-        for k, v in stream_all(((k, one(k)) for k in keys), min(8, limit or 8)):
-            if isinstance(v, BaseException):
-                raise v
-            yield k, v
+    def get(self, key, byte_range=None):
+        if not key.startswith("c/"):
+            return super().get(key, byte_range)
+        with self.lock:
+            self.read.append(key)
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            if key in self.fail:
+                raise self.fail[key]
+            time.sleep(0.2 if key == self.slow else 0.002)
+            return super().get(key, byte_range)
+        finally:
+            with self.lock:
+                self.now -= 1
 
 
 def test_chunked_read_of_a_streaming_store_decodes_chunks_as_they_arrive(monkeypatch):
@@ -305,29 +308,43 @@ def test_chunked_read_of_a_streaming_store_decodes_chunks_as_they_arrive(monkeyp
             return on_chunk(task, raw, key)
         return fetch.fetch_chunks(state, plan, seen)
     monkeypatch.setattr(importlib.import_module("exzarr.array.reader"), "fetch_chunks", spy)
+    s.read.clear()
     with ez.config.set(threads=2):
         np.testing.assert_array_equal(z.read(), a)
     n = (SHAPE[0] // CHUNKS[0]) * (SHAPE[1] // CHUNKS[1])
-    assert len(s.streams) == 1 and len(s.streams[0]) == n   # one stream, every chunk once
+    assert sorted(s.read) == sorted(set(s.read)) and len(s.read) == n   # every chunk once
     assert len(decoded) == n
     assert decoded[-1] == "c/0/0"               # the slow one held up none of the others
+    assert 2 < s.most <= 32                     # more reads at once than threads
 
 
-def test_a_stream_of_large_chunks_keeps_fewer_in_flight(monkeypatch):
-    """The raw chunks a streamed read holds stay within the byte budget: with chunks of
-    4 x 8 float32 (128 B) and a budget of 4 chunks, 4 requests at most (and the threads'
+def test_a_streamed_read_of_large_chunks_keeps_fewer_in_flight(monkeypatch):
+    """The raw chunks a read holds stay within the byte budget: with chunks of 4 x 8
+    float32 (128 B) and a budget of 4 chunks, 4 reads at once at most (and the threads'
     count at least)."""
     s = Streaming()
     z = ez.create(s, shape=SHAPE, chunks=CHUNKS, dtype="f4")
     z[...] = data()
     s.requests_in_flight = 32
+    asked: list[int | None] = []    # the parallelism of each read's run
+    run = fetch.executor.run
+
+    def spy(fn, items, *, parallel=None, store=None):
+        if store is s:
+            asked.append(parallel)
+        return run(fn, items, parallel=parallel, store=store)
+    monkeypatch.setattr(fetch.executor, "run", spy)
     with ez.config.set(threads=2):
         z.read()
         monkeypatch.setattr(fetch, "REMOTE_BYTES_IN_FLIGHT", 4 * 4 * 8 * 4)
+        s.most = 0
         np.testing.assert_array_equal(z.read(), data())
+        assert s.most <= 4
         monkeypatch.setattr(fetch, "REMOTE_BYTES_IN_FLIGHT", 1)
+        s.most = 0
         z.read()
-    assert s.limits == [32, 4, 2]
+        assert s.most <= 2
+    assert asked == [32, 4, 2]
 
 
 def test_a_failed_request_in_a_stream_is_a_typed_error():

@@ -332,7 +332,7 @@ def wire(moto_endpoint):
         t.join(10)
 
 
-def test_whole_chunk_reads_are_one_get_each_and_streamed(wire, monkeypatch):
+def test_whole_chunk_reads_are_one_get_each_side_by_side(wire, monkeypatch):
     import exzarr as ez
     endpoint, w = wire
     url = f"s3://{_bucket(endpoint)}/c.zarr"
@@ -340,18 +340,19 @@ def test_whole_chunk_reads_are_one_get_each_and_streamed(wire, monkeypatch):
     data = np.arange(32 * 32, dtype="float32").reshape(32, 32)
     ez.create(url, shape=(32, 32), chunks=(8, 8), dtype="float32", storage_options=opts)[...] = data
     z = ez.open(url, mode="r", storage_options=opts)
-    streams = []
-    orig = ObstoreStore.get_stream
 
-    def spy(self, keys, limit=None):
-        keys = list(keys)
-        streams.append(len(keys))
-        return orig(self, keys, limit)
-    monkeypatch.setattr(ObstoreStore, "get_stream", spy)
+    def no_batches(self, *a, **kw):
+        raise AssertionError("chunk reads are one request each, side by side")
+    monkeypatch.setattr(ObstoreStore, "get_many", no_batches)
+    monkeypatch.setattr(ObstoreStore, "get_stream", no_batches)
     w.take()
-    assert np.array_equal(z[...].read(), data)          # 16 chunks, streamed
+    w.delay, w.most_in_flight = 0.02, 0
+    try:
+        assert np.array_equal(z[...].read(), data)          # 16 chunks
+    finally:
+        w.delay = 0
+    assert w.most_in_flight > 2                          # more than the threads at once
     assert np.array_equal(z[4:12, 20:].read(), data[4:12, 20:])   # 4 chunks
-    assert streams == [16, 4]
     assert z[3, 4].read() == data[3, 4]                 # one chunk
     assert z.store.get("zarr.json") is not None         # a whole value
     assert w.take() == [("GET", None)] * 22
