@@ -357,6 +357,23 @@ def test_a_failed_request_in_a_stream_is_a_typed_error():
         z.read()
 
 
+def test_after_a_failed_request_no_more_are_started():
+    """A store that fails every read (a server down, each request retried before it
+    fails) is not asked for every chunk before the error comes back."""
+    s = Streaming()
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, dtype="f4")
+    z[...] = data()
+    n = (SHAPE[0] // CHUNKS[0]) * (SHAPE[1] // CHUNKS[1])
+    for i in range(SHAPE[0] // CHUNKS[0]):
+        for j in range(SHAPE[1] // CHUNKS[1]):
+            s.fail[f"c/{i}/{j}"] = StorageError("down", store=s, key=f"c/{i}/{j}")
+    s.requests_in_flight = 4
+    s.read.clear()
+    with ez.config.set(threads=2), pytest.raises(StorageError, match="down"):
+        z.read()
+    assert len(s.read) <= 4 < n                 # those in flight when the first failed
+
+
 class RangeTracking(MemoryStore):
     """A local-like store (not high latency) whose ranged reads of inner chunks come back
     as buffers the test can see alive: how many fetched ranges are held at once, and how
