@@ -133,6 +133,38 @@ def test_sharded_read_keeps_the_stores_limit_and_the_byte_budget(monkeypatch):
     assert s.most_live <= 2
 
 
+def test_the_last_shard_to_arrive_is_decoded_on_every_thread(monkeypatch):
+    """Each task queues its shard's inner chunks in runs and then runs queued runs of
+    any shard under the CPU gate: a shard that arrives last (its request slow) while
+    others still decode is shared by the threads still at work, not left to the one
+    that fetched it (before, each task decoded its own shard alone: this fails)."""
+    s = RemoteLike()
+    z = make(s)
+    slow, enter = "c/0/0", s._enter
+
+    def slow_enter(what, key, rng=None):
+        enter(what, key, rng)
+        if key == slow:
+            time.sleep(0.3)
+    monkeypatch.setattr(s, "_enter", slow_enter)
+    threads_of: dict[str, set] = {}
+    orig = sharded.fetch_inner_chunks
+
+    def spy(state, plan, on_chunk, many=None):
+        def seen(buf, run):
+            for _, _, _, label in run:
+                threads_of.setdefault(label.split(" ")[0], set()).add(threading.get_ident())
+                time.sleep(0.002)           # decoding takes a while
+            return many(buf, run)
+        return orig(state, plan, on_chunk, seen)
+    monkeypatch.setattr(importlib.import_module("exzarr.array.reader"),
+                        "fetch_inner_chunks", spy)
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z.read(), data())
+    assert len(threads_of) == 24
+    assert len(threads_of[slow]) == 2           # both CPU slots took runs of the last shard
+
+
 def test_partial_reads_across_shards_are_concurrent_and_coalesced():
     s = RemoteLike()
     z = make(s)
