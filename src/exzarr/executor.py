@@ -156,8 +156,10 @@ def _with_caller_config(fn: Callable[[T], R]) -> Callable[[T], R]:
 
 
 def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = None,
-        store: Store | None = None) -> None:
-    """Call ``fn`` on every item, in parallel; re-raise the first error after all finish."""
+        store: Store | None = None, stop_on_error: bool = False) -> None:
+    """Call ``fn`` on every item, in parallel; re-raise the first error after all finish
+    (with ``stop_on_error``, after the first error the workers take no more items, as the
+    inline loop stops: e.g. reads, which need not ask a failing server for every key)."""
     items = list(items)
     n = _n_threads(parallel, store)
     if _inline(len(items), n):
@@ -171,15 +173,21 @@ def run(fn: Callable[[T], None], items: Iterable[T], *, parallel: int | None = N
     cfg = _config.get()
     it = iter(items)
     lock = threading.Lock()
+    failed = False
 
     def work() -> None:
+        nonlocal failed
         with _config.use(cfg):  # the caller's settings, once per worker (not per item)
             while True:
                 with lock:
-                    item = next(it, _DONE)
+                    item = _DONE if failed else next(it, _DONE)
                 if item is _DONE:
                     return
-                fn(item)  # type: ignore[arg-type]
+                try:
+                    fn(item)  # type: ignore[arg-type]
+                except BaseException:
+                    failed = stop_on_error
+                    raise
     pool = _get_pool(n)
     futures = [pool.submit(work) for _ in range(min(n, len(items)))]
     wait(futures)

@@ -12,7 +12,6 @@ inline with no thread hop.
 from __future__ import annotations
 
 import contextlib
-import threading
 from typing import Callable
 
 from .. import config as _config
@@ -88,20 +87,15 @@ def fetch_chunks(state, plan, on_chunk: Callable) -> None:
         for t in tasks:
             by_key.setdefault(state.chunk_key(t.coords), []).append(t)
         gate = executor.cpu_gate()
-        failed = threading.Event()  # after the first error no request is started
 
         def fetch_decode(key: str) -> None:
-            if failed.is_set():
-                return
-            try:
-                raw = store.get(key)
-                with gate:
-                    for t in by_key[key]:
-                        on_chunk(t, raw, key)
-            except BaseException:
-                failed.set()
-                raise
-        executor.run(fetch_decode, list(by_key), parallel=limit, store=store)
+            raw = store.get(key)
+            with gate:
+                for t in by_key[key]:
+                    on_chunk(t, raw, key)
+        # after the first error no request is started
+        executor.run(fetch_decode, list(by_key), parallel=limit, store=store,
+                     stop_on_error=True)
         return
     if is_batched(store):
         size = max(1, _config.get().batch_size)
