@@ -165,6 +165,21 @@ def test_the_last_shard_to_arrive_is_decoded_on_every_thread(monkeypatch):
     assert len(threads_of[slow]) == 2           # both CPU slots took runs of the last shard
 
 
+def test_after_a_failed_shard_request_no_more_shards_are_requested():
+    """A full read whose first shard's request fails does not go on to ask for every
+    other shard before the error comes back: the requests in flight finish, no more
+    start (without the stop, the other tasks would take the remaining shards)."""
+    s = RemoteLike(delay=0.03)                  # the others long beside the failing one
+    z = make(s)
+    s.requests_in_flight = 4
+    s.fail["c/0/0"] = StorageError("down", store=s, key="c/0/0")   # the first one asked
+    with ez.config.set(threads=2), pytest.raises(StorageError, match="down"):
+        z.read()
+    shards = {k for w, k, _ in s.requests if w == "get_buffer"}
+    assert "c/0/0" in shards
+    assert len(shards) <= 4 < 24                # those in flight when the first failed
+
+
 def test_partial_reads_across_shards_are_concurrent_and_coalesced():
     s = RemoteLike()
     z = make(s)
@@ -288,11 +303,12 @@ def test_chunked_read_fetches_batches_ahead_one_at_a_time():
 
 
 class Streaming(MemoryStore):
-    """A high-latency store that streams (``get_stream`` of its own, as obstore's): array
-    reads take one key per task from it; every read waits a little, one chunk's a long
-    time; records the keys read and the most reads at once."""
+    """A high-latency store read by many threads at once (``threaded_gets``, as
+    obstore's): array reads take one key per task from it; every read waits a little, one
+    chunk's a long time; records the keys read and the most reads at once."""
 
     high_latency = True
+    threaded_gets = True
 
     def __init__(self, *a, slow: str = "", delay: float = 0.002, **kw):
         super().__init__(*a, **kw)
@@ -306,7 +322,7 @@ class Streaming(MemoryStore):
     def get_many(self, keys):
         raise AssertionError("a streaming store's chunks are read one key per task")
 
-    def get_stream(self, keys, limit=None):  # (marks the store; array reads use get)
+    def get_stream(self, keys, limit=None):
         raise AssertionError("array reads take one key per task")
 
     def get(self, key, byte_range=None):
@@ -378,6 +394,22 @@ def test_a_streamed_read_of_large_chunks_keeps_fewer_in_flight(monkeypatch):
         z.read()
         assert s.most <= 2
     assert asked == [32, 4, 2]
+
+
+def test_a_wrapper_of_a_store_read_by_threads_is_read_one_key_per_task():
+    """A wrapper (here retries) takes the inner store's ``threaded_gets``: reads through it
+    still run one key per task, many at once (its ``get_many`` is never asked)."""
+    from exzarr.storage import RetryingStore
+    s = Streaming()
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, dtype="f4")
+    z[...] = data()
+    wrapped = RetryingStore(s)
+    assert wrapped.threaded_gets and wrapped.high_latency
+    s.read.clear()
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(ez.open(wrapped, mode="r+").read(), data())
+    assert sorted(s.read) == sorted(set(s.read)) and len(s.read) == 24 * 16   # each once
+    assert s.most > 2
 
 
 def test_a_failed_request_in_a_stream_is_a_typed_error():

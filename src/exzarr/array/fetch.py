@@ -1,8 +1,8 @@
 """Fetch the stored chunks of a plan and hand each to a callback, in parallel.
 
-High-latency stores that stream (``get_stream`` overridden, e.g. S3 through obstore) are
-read one key per task, many requests in flight, each chunk decoded on the thread that
-received it as soon as it arrives; other stores that batch (``get_many`` overridden, e.g.
+High-latency stores read best by many threads at once (``threaded_gets``, e.g. S3
+through obstore) are read one key per task, many requests in flight, each chunk decoded
+on the thread that received it as soon as it arrives; other stores that batch (``get_many`` overridden, e.g.
 fsspec's object stores, SQLite) get many keys per round trip, the next batch in flight
 while this one decodes (at most two batches of raw chunks in memory); other stores are
 read one key per task on the worker threads so fetch and decode overlap.  One chunk runs
@@ -59,12 +59,11 @@ def write_batch(state, nvalues: int) -> contextlib.AbstractContextManager[None]:
     return state.store.write_batch(state.path)
 
 
-def streams(store) -> bool:
+def reads_per_key(store) -> bool:
     """Whether the store waits on the network and takes many single-key reads at once
-    from threads (it streams values as they arrive:
-    :meth:`~exzarr.storage.Store.get_stream` of its own, e.g. obstore's)."""
-    return (getattr(store, "high_latency", False)
-            and type(store).get_stream is not Store.get_stream)
+    from threads (:attr:`~exzarr.storage.Store.threaded_gets`, e.g. obstore's)."""
+    return bool(getattr(store, "high_latency", False)
+                and getattr(store, "threaded_gets", False))
 
 
 def fetch_chunks(state, plan, on_chunk: Callable) -> None:
@@ -75,7 +74,7 @@ def fetch_chunks(state, plan, on_chunk: Callable) -> None:
         key = state.chunk_key(tasks[0].coords)
         on_chunk(tasks[0], store.get(key), key)
         return
-    if streams(store):
+    if reads_per_key(store):
         # each of ``limit`` tasks reads one chunk and decodes it on its own thread as soon
         # as it arrives (under the CPU gate: ``threads`` decode at once while the other
         # requests are in flight): one slow request holds up only its task, where a batch

@@ -269,7 +269,9 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
                     except IndexError:
                         return
                     call()
-        executor.run(fetch_decode, items, parallel=in_flight, store=state.store)
+        # after the first error no more shards are requested (as for chunk reads)
+        executor.run(fetch_decode, items, parallel=in_flight, store=state.store,
+                     stop_on_error=True)
 
 
 #: on a local store, inner chunks are read in coalesced ranges of at most this many bytes,

@@ -62,6 +62,12 @@ class Store(abc.ABC):
     #: many chunks keeps up to this many uploads going (a request mostly waits on the
     #: network), as many as the connection pool of an object store takes
     requests_in_flight: int = 32
+    #: many ``get`` calls at once from threads are this store's fastest way to read many
+    #: keys (each blocks its thread on one request with the GIL released, e.g. obstore's):
+    #: array reads fetch one key per task, ``requests_in_flight`` at once, each decoded on
+    #: the thread that received it, where other high-latency stores get batches
+    #: (:meth:`get_many`)
+    threaded_gets: bool = False
     #: ``read_into`` reads straight into the caller's buffer (no bytes object between):
     #: readers that reuse a buffer call it instead of ``get``
     reads_into: bool = False

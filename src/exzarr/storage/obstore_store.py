@@ -227,6 +227,7 @@ class ObstoreStore(Store):
     """
 
     high_latency = True
+    threaded_gets = True
     supports_tagged_reads = True
 
     def __init__(self, url: str, path: str | None = None,

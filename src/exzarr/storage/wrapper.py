@@ -26,6 +26,7 @@ class WrapperStore(Store):
         self.supports_byte_ranges = inner.supports_byte_ranges
         self.high_latency = inner.high_latency
         self.requests_in_flight = inner.requests_in_flight
+        self.threaded_gets = inner.threaded_gets
 
     @property
     def url(self) -> str:
