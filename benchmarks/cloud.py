@@ -385,11 +385,11 @@ def main(argv=None) -> int:
     a = parse_args(argv)
     if a.worker:
         try:
-            out = worker(json.loads(a.worker))
-        except Exception as e:  # noqa: BLE001
-            out = {"status": "error", "error": f"{type(e).__name__}: {e}",
+            res = worker(json.loads(a.worker))
+        except Exception as exc:  # noqa: BLE001
+            res = {"status": "error", "error": f"{type(exc).__name__}: {exc}",
                    "trace": traceback.format_exc()[-3000:], "ops": {}}
-        print("RESULT " + json.dumps(out), flush=True)
+        print("RESULT " + json.dumps(res), flush=True)
         return 0
 
     import report_cloud
@@ -404,7 +404,7 @@ def main(argv=None) -> int:
     started = dt.datetime.now(dt.timezone.utc)
     t_start = time.perf_counter()
     load0 = _loadavg()
-    results = []
+    results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="exzarr-cloud-") as tmp, \
             servers(a.latency, a.jitter) as (moto, proxy):
         data_path = os.path.join(tmp, "data.npy")

@@ -108,6 +108,7 @@ def _kind(method: str, path: str, headers) -> str:
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"     # keep-alive, and 100-continue answered for us
     server: "_ProxyServer"
+    raw_requestline: bytes            # the request line, as read (set by handle_one_request)
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -115,7 +116,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _body(self) -> tuple[bytes, int]:
         """The request body and its size on the wire (chunked framing included)."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            parts, wire = [], 0
+            parts: list[bytes] = []
+            wire = 0
             while True:
                 line = self.rfile.readline()
                 wire += len(line)

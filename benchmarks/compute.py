@@ -34,6 +34,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -133,6 +134,16 @@ def chunk_of(job, root):
 # Each engine: setup(job, root) -> ctx; run(ctx, workload, out_path) -> result (a NumPy
 # value for reductions; None for stored results, which are written to out_path).
 
+class ComputeEngine(Protocol):
+    """What ``worker`` calls on an engine (the classes of ``ENGINE_CLASSES``)."""
+
+    def setup(self, job: dict, root: str) -> Any: ...
+
+    def run(self, a: Any, wl: str, out: str) -> Any: ...
+
+    def versions(self) -> dict[str, str]: ...
+
+
 class ExzarrEngine:
     def setup(self, job, root):
         self.chunk = chunk_of(job, root)
@@ -142,8 +153,11 @@ class ExzarrEngine:
         return {k: ez.open_array(root, path=k, mode="r") for k in ("z", "w")}
 
     def versions(self):
+        src = self.ez.__file__
+        if src is None:
+            raise RuntimeError("exzarr was not imported from a file")
         return {"exzarr": self.ez.__version__,
-                "exzarr_src": os.path.dirname(os.path.dirname(self.ez.__file__))}
+                "exzarr_src": os.path.dirname(os.path.dirname(src))}
 
     def run(self, a, wl, out):
         xp, z, w = self.xp, a["z"], a["w"]
@@ -330,8 +344,9 @@ class CubedEngine:
         raise ValueError(wl)
 
 
-ENGINE_CLASSES = {"exzarr": ExzarrEngine, "dask": DaskEngine, "xarray": XarrayEngine,
-                  "cubed": CubedEngine, "numpy": NumpyEngine, "floor": FloorEngine}
+ENGINE_CLASSES: dict[str, type[ComputeEngine]] = {
+    "exzarr": ExzarrEngine, "dask": DaskEngine, "xarray": XarrayEngine,
+    "cubed": CubedEngine, "numpy": NumpyEngine, "floor": FloorEngine}
 
 
 # ============================================================================ checks
@@ -398,6 +413,8 @@ def worker(job: dict) -> dict:
                 os.sync()
             reset = reset_peak()
             base = rss_now() if reset else maxrss()
+            if base is None:
+                raise RuntimeError("no resident size (/proc/self/statm) to measure from")
             t0 = time.perf_counter()
             got = eng.run(ctx, wl, out_root)
             times.append(time.perf_counter() - t0 - getattr(eng, "untimed", 0.0))
@@ -554,8 +571,8 @@ def report(a, results, info) -> str:
         others = [(best(r), e) for e, r in R.items()
                   if e not in ("exzarr", "floor") and r.get("status") == "ok" and best(r)]
         ooc = [(t, e) for t, e in others if e != "numpy"]
-        fo = min(others) if others else (None, None)
-        fc = min(ooc) if ooc else (None, None)
+        fo = min(others) if others else (None, "")
+        fc = min(ooc) if ooc else (None, "")
         tf = best(R.get("floor", {}))
         L.append(f"| {WORKLOADS[wl][0]} | {fmt_time(te)} | {fmt_bytes(ex.get('rss_delta'))} | "
                  f"{fmt_time(fo[0])} ({LABELS.get(fo[1], '—')}) | "

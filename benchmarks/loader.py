@@ -97,7 +97,7 @@ def measure(mode: str, path: str, threads: int, per_sample: int) -> dict:
         with PeakMeter() as pm:
             t0 = time.perf_counter()
             for i in order.tolist():
-                note(arr[i][None])
+                note(np.asarray(arr[i])[None])
             dt = time.perf_counter() - t0
         if not np.array_equal(np.flatnonzero(seen), np.sort(order)):
             raise AssertionError("per-sample: wrong samples")

@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     cpus: dict[str, list[float]] = {n: [] for n in names}  # process CPU time of each run
     syss: dict[str, list[float]] = {n: [] for n in names}  # ... of it in the operating system
     try:
-        calls = {}
+        calls: dict[str, Callable[[], object] | None] = {}
         for n, eng in engines.items():
             warm_up(eng, w.layout, w.op, os.path.join(root, f"warm-{n}"))
             loc = os.path.join(root, n)
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
                     timed(lambda: eng.write_blocks(h, blocks))
                     del h
                     if r == 0:
+                        assert expected is not None  # set above for write_blocks
                         check(f"{n} read-back after block writes",
                               eng.read_full(eng.open(w.layout, target)), expected)
                 else:

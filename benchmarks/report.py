@@ -109,8 +109,8 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
     L.append("# exzarr benchmark: exzarr vs zarr-python, tensorstore, zarr-python + zarrs\n")
     L.append(f"- Command: `{meta['command']}`")
     L.append(f"- Date: {meta['date']}; total run time {meta['elapsed_s']:.0f} s")
-    mem = f", {m['mem_bytes'] / 2**30:.0f} GiB RAM" if m.get("mem_bytes") else ""
-    L.append(f"- Machine: {m['cores']} cores ({m['cpu']}){mem}, {m['os']}; "
+    ram = f", {m['mem_bytes'] / 2**30:.0f} GiB RAM" if m.get("mem_bytes") else ""
+    L.append(f"- Machine: {m['cores']} cores ({m['cpu']}){ram}, {m['os']}; "
              f"Python {m['python']}, NumPy {m['numpy']}")
     L.append(f"- Stores: {meta['store_dir']} (temporary directory, removed afterwards) and "
              f"in-process memory; load average (1/5/15 min) at start {meta['load'][0]}, "
@@ -143,8 +143,8 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
         for w in wls:
             rx = by.get((w.name, "exzarr"), {})
             tx = best(rx)
-            cand = [(best(by.get((w.name, e), {})), e) for e in anchors]
-            cand = [(t, e) for t, e in cand if t is not None]
+            timed = [(best(by.get((w.name, e), {})), e) for e in anchors]
+            cand = [(t, e) for t, e in timed if t is not None]
             if not cand:
                 continue
             ta, ea = min(cand)
@@ -236,7 +236,7 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
         L.append("|---|---:|---:|---:|---:|---|---|")
         for name, r in ok.items():
             enc, dec = _ceiling_mbps(r, "encode"), _ceiling_mbps(r, "decode")
-            shares = {"write": [], "read": []}
+            shares: dict[str, list[str]] = {"write": [], "read": []}
             for w in wls:
                 if CEILING_FOR.get(w.layout.name) != name or w.op not in ("write_full",
                                                                             "read_full"):

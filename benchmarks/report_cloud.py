@@ -80,7 +80,7 @@ RUNS_LISTED = 9
 
 def status_text(o) -> str:
     return {"unavailable": "n/a", "wrong": "**WRONG DATA**", "error": "**ERROR**"}.get(
-        (o or {}).get("status"), "–")
+        (o or {}).get("status", ""), "–")
 
 
 def progress_lines(case, engine, r) -> list[str]:
@@ -154,8 +154,8 @@ def render(cases, results, meta) -> str:
         L.append("|---|---:|---:|---:|---:|---:|---:|---|")
         for c, op in rows:
             bx = best_run(op_of(c, op, "exzarr"))
-            cand = [(best_run(op_of(c, op, e)), e) for e in anchors]
-            cand = [(b, e) for b, e in cand if b is not None]
+            timed = [(best_run(op_of(c, op, e)), e) for e in anchors]
+            cand = [(b, e) for b, e in timed if b is not None]
             if not cand:
                 continue
             ba, ea = min(cand, key=lambda x: x[0]["time"])

@@ -9,13 +9,25 @@ regions, points and blocks, generated from fixed seeds).
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal, TypedDict
 
 import numpy as np
 
 DTYPE = np.dtype("float32")
 ZSTD_LEVEL = 1
-BLOSC = {"cname": "lz4", "clevel": 5, "shuffle": "shuffle"}  # byte shuffle, typesize 4
+
+
+class BloscSettings(TypedDict):
+    """Blosc's settings, by the keyword names of zarr-python's ``BloscCodec``."""
+    cname: Literal["lz4", "lz4hc", "blosclz", "snappy", "zlib", "zstd"]
+    clevel: int
+    shuffle: Literal["noshuffle", "shuffle", "bitshuffle"]
+
+
+# byte shuffle, typesize 4
+BLOSC: BloscSettings = {"cname": "lz4", "clevel": 5, "shuffle": "shuffle"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ class Workload:
 
     def describe(self) -> str:
         p = self.params
-        what = {
+        texts: dict[str, str | Callable[[], str]] = {
             "write_full": "full write",
             "read_full": "full read",
             "read_region": lambda: f"region read [{_sl(p['region'])}]",
@@ -60,7 +72,8 @@ class Workload:
             "read_strided": lambda: f"strided read [::{p['steps'][0]}, ::{p['steps'][1]}]",
             "write_blocks": lambda: (f"{self.n_ops} unaligned {p['block']}x{p['block']} "
                                      f"block writes into the stored array"),
-        }[self.op]
+        }
+        what = texts[self.op]
         return what() if callable(what) else what
 
 

@@ -33,11 +33,7 @@ class ExzarrS3(ExzarrEngine):
     def create(self, layout, loc):
         from exzarr.storage import open_store
         store = open_store(self._url(layout, loc), mode="w", storage_options=self.opts)
-        orig, self._url = self._url, lambda _l, _p: store
-        try:
-            return super().create(layout, loc)
-        finally:
-            self._url = orig
+        return self._create_at(store, layout)
 
     def open(self, layout, loc):
         return ez.open(self._url(layout, loc), mode="r", storage_options=self.opts)

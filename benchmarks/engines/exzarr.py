@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 import exzarr as ez
@@ -26,7 +28,12 @@ class ExzarrEngine(Engine):
         return f"memory://{loc}" if layout.store == "memory" else loc
 
     def create(self, layout, loc):
-        kw = {}
+        return self._create_at(self._url(layout, loc), layout)
+
+    def _create_at(self, where, layout):
+        """Create (replacing anything there) an empty array with ``layout`` at ``where``, a
+        URL or an open store."""
+        kw: dict[str, Any] = {}
         if layout.zarr_format == 2:
             kw["compressor"] = {"zstd": {"id": "zstd", "level": ZSTD_LEVEL},
                                 "blosc": {"id": "blosc", "cname": BLOSC["cname"],
@@ -40,7 +47,7 @@ class ExzarrEngine(Engine):
                 "none": None}[layout.codec]
         if layout.shards:
             kw["shards"] = layout.shards
-        return ez.create(self._url(layout, loc), shape=layout.shape, chunks=layout.chunks,
+        return ez.create(where, shape=layout.shape, chunks=layout.chunks,
                          dtype="float32", fill_value=0, zarr_format=layout.zarr_format,
                          overwrite=True, **kw)
 

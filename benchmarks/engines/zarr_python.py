@@ -27,7 +27,7 @@ class ZarrPythonEngine(Engine):
     def _store(self, layout, loc):
         if layout.store == "memory":
             if not hasattr(self, "_mem"):
-                self._mem = {}
+                self._mem: dict[str, zarr.storage.MemoryStore] = {}
             return self._mem.setdefault(loc, zarr.storage.MemoryStore())
         return zarr.storage.LocalStore(loc)
 
