@@ -1,12 +1,12 @@
 """Fetch the stored chunks of a plan and hand each to a callback, in parallel.
 
-High-latency stores read best by many threads at once (``threaded_gets``, e.g. S3
+High-latency stores that many threads read best at once (``threaded_gets``, e.g. S3
 through obstore) are read one key per task, many requests in flight, each chunk decoded
-on the thread that received it as soon as it arrives; other stores that batch (``get_many`` overridden, e.g.
-fsspec's object stores, SQLite) get many keys per round trip, the next batch in flight
-while this one decodes (at most two batches of raw chunks in memory); other stores are
-read one key per task on the worker threads so fetch and decode overlap.  One chunk runs
-inline with no thread hop.
+on the thread that received it as soon as it arrives; other stores that batch
+(``get_many`` overridden, e.g. fsspec's object stores, SQLite) get many keys per round
+trip, the next batch in flight while this one decodes (at most two batches of raw chunks
+in memory); other stores are read one key per task on the worker threads so fetch and
+decode overlap.  One chunk runs inline with no thread hop.
 """
 
 from __future__ import annotations
