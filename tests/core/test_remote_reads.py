@@ -322,9 +322,6 @@ class Streaming(MemoryStore):
     def get_many(self, keys):
         raise AssertionError("a streaming store's chunks are read one key per task")
 
-    def get_stream(self, keys, limit=None):
-        raise AssertionError("array reads take one key per task")
-
     def get(self, key, byte_range=None):
         if not key.startswith("c/"):
             return super().get(key, byte_range)

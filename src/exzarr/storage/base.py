@@ -128,18 +128,6 @@ class Store(abc.ABC):
         """Values for many keys at once (missing keys map to ``None``)."""
         return {k: self.get(k) for k in keys}
 
-    def get_stream(self, keys: Iterable[str],
-                   limit: int | None = None) -> Iterator[tuple[str, bytes | None]]:
-        """``(key, value)`` for every key (``None`` for a missing one), in the order the
-        values arrive, at most ``limit`` requests in flight (``None``: as many as the store
-        takes).  Stores that keep many requests in flight (object stores) hand each value
-        over as soon as it is read, so one slow request holds up nothing else; this one
-        reads them :meth:`get_many` batch by batch (64 keys, or ``limit``)."""
-        keys = list(dict.fromkeys(keys))
-        step = max(1, limit or 64)
-        for i in range(0, len(keys), step):
-            yield from self.get_many(keys[i:i + step]).items()
-
     def get_ranges(self, requests: Iterable[tuple[str, ByteRange | None]]) -> list[bytes | None]:
         """Byte ranges of many keys at once, in request order (``None`` for missing keys)."""
         return [self.get(k, r) for k, r in requests]

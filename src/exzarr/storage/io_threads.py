@@ -19,13 +19,12 @@ every call withdraws them), and live as long as the process.  A child made by
 from __future__ import annotations
 
 import os
-import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TypeVar
 
-__all__ = ["run_all", "stream_all", "MAX_THREADS"]
+__all__ = ["run_all", "MAX_THREADS"]
 
 T = TypeVar("T")
 
@@ -76,60 +75,3 @@ def run_all(calls: Sequence[Callable[[], T]], limit: int) -> list[T | Exception]
     else:
         drain()
     return out
-
-
-_END = object()
-
-
-def stream_all(calls: Iterable[tuple[Any, Callable[[], T]]], limit: int
-               ) -> Iterator[tuple[Any, T | Exception]]:
-    """``(tag, result or the exception raised)`` of every ``(tag, call)``, in the order the
-    calls finish, with ``limit`` (>= 1) calls in flight on the pool's threads: a slow call
-    holds up only its own thread, never a whole batch.  A call starts only while fewer
-    than ``2 * limit`` calls are running or have results waiting to be taken, so memory
-    stays bounded when the consumer is slower than the calls.  An error raised by
-    ``calls`` itself is raised once the running calls finish.  Closing the iterator early
-    lets the running calls finish and starts no more."""
-    limit = max(1, limit)
-    it = iter(calls)
-    take = threading.Lock()
-    room = threading.Semaphore(2 * limit)    # calls running + results not yet taken
-    done: queue.SimpleQueue = queue.SimpleQueue()
-    stopped = False
-
-    def drain() -> None:
-        try:
-            while True:
-                room.acquire()
-                with take:
-                    item = None if stopped else next(it, None)
-                if item is None:
-                    room.release()
-                    return
-                tag, call = item
-                try:
-                    done.put((tag, call()))
-                except Exception as exc:  # noqa: BLE001 - handed to the consumer
-                    done.put((tag, exc))
-        finally:
-            done.put(_END)
-
-    pool = _executor()
-    helpers = [pool.submit(drain) for _ in range(limit)]
-    running = len(helpers)
-    try:
-        while running:
-            got = done.get()
-            if got is _END:
-                running -= 1
-                continue
-            room.release()
-            yield got
-    finally:
-        with take:
-            stopped = True
-        for _ in helpers:        # wake helpers that wait for room: they take nothing more
-            room.release()
-        for f in helpers:
-            if not f.cancel():
-                f.result()

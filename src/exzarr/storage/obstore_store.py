@@ -43,7 +43,7 @@ from ..errors import (AccessDeniedError, ExzarrError, InvalidArgumentError, Stor
                       ThrottledError, TransientStorageError, where)
 from .base import ByteRange, Store
 from .failures import classify
-from .io_threads import run_all, stream_all
+from .io_threads import run_all
 from .keys import resolve_range, validate_key, validate_prefix
 from .retry import RetryPolicy, RetryStats, call_with_retry, retry_batch
 
@@ -510,20 +510,6 @@ class ObstoreStore(Store):
                 raise r
             out[k] = None if r is _MISSING else bytes(r[2])
         return out
-
-    def get_stream(self, keys: Iterable[str],
-                   limit: int | None = None) -> Iterator[tuple[str, bytes | None]]:
-        """Whole values as they arrive, ``concurrency`` (or fewer: ``limit``) requests in
-        flight, each retried alone under the store's policy: a slow request holds up only
-        itself, where a :meth:`get_many` batch waits for its slowest one."""
-        def one(key: str) -> Callable[[], bytes | None]:
-            path = self._path(key)
-            return lambda: self._whole(key, path)
-        for key, got in stream_all(((k, one(k)) for k in dict.fromkeys(keys)),
-                                   min(self.concurrency, limit or self.concurrency)):
-            if isinstance(got, BaseException):
-                raise got
-            yield key, got
 
     def get_ranges(self, requests: Iterable[tuple[str, ByteRange | None]]) -> list[bytes | None]:
         reqs = [(k, None if r is None or (r[0] == 0 and r[1] is None) else r)
