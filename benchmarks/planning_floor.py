@@ -11,6 +11,11 @@ ranges) and decodes in compiled code on every thread
   planning's Python sits on top of.
 
 The difference is what Python costs the read (measured on 2026-12-06: ~1 ms of ~13).
+A last pass of reads, timed in phases (the compiled calls' feeder wrapped, as a
+measurement only), says where the serial part goes: ``before``, from the read's start to
+the feeder (the selection parsed and planned: no thread decodes yet); ``first jobs``, from
+there to the first shard's jobs made (its index read and checked, its ranges planned;
+the other threads wait for them); ``after``, from the feeder's return to the read's end.
 The array is the suite's sharded layout (8192x8192 float32, shards 4096x4096 of 256x256
 zstd(level=1) chunks; ``--quick``: 2048x2048, shards 1024x1024 of 256x256), written
 once into ``--dir``.  A diagnostic, not a test: nothing asserts on timings.
@@ -74,6 +79,42 @@ def _captured_jobs(read: Callable[[], np.ndarray]) -> tuple[list[Any], np.ndarra
     return items, out
 
 
+def _phases(read: Callable[[], np.ndarray], runs: int) -> dict[str, list[float]]:
+    """``runs`` reads, each split at :func:`exzarr.executor.run_fed`'s entry, its first
+    item and its return (module docstring)."""
+    run_fed = executor.run_fed
+    marks: dict[str, float] = {}
+
+    def timed(fn: Callable[[Any], None], made: Any, **kw: Any) -> None:
+        marks["fed"] = time.perf_counter()
+
+        def first_marked() -> Any:
+            for k, item in enumerate(made):
+                if not k:
+                    marks["first"] = time.perf_counter()
+                yield item
+
+        try:
+            run_fed(fn, first_marked(), **kw)
+        finally:
+            marks["back"] = time.perf_counter()
+
+    out: dict[str, list[float]] = {"before": [], "first jobs": [], "after": []}
+    executor.run_fed = timed  # type: ignore[assignment]
+    try:
+        for _ in range(runs):
+            marks.clear()
+            t = time.perf_counter()
+            read()
+            end = time.perf_counter()
+            out["before"].append(marks["fed"] - t)
+            out["first jobs"].append(marks.get("first", marks["back"]) - marks["fed"])
+            out["after"].append(end - marks["back"])
+    finally:
+        executor.run_fed = run_fed
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=60, help="timed runs of each (default 60)")
@@ -115,6 +156,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
                 t = time.perf_counter()
                 calls[name]()
                 times[name].append(time.perf_counter() - t)
+        phases = _phases(read, a.runs)
     print(f"region [{r0}:{r1}, {r0}:{r1}] of a {n}x{n} float32 array in shards of "
           f"{n // 2}x{n // 2} (256x256 zstd chunks), {a.threads} threads, {a.runs} runs each, "
           f"taking turns")
@@ -122,7 +164,9 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
         print(f"  {name:7s} best {min(v) * 1e3:8.2f} ms   median {statistics.median(v) * 1e3:8.2f} ms")
     gap = statistics.median(times["read"]) - statistics.median(times["kernel"])
     print(f"  planning in Python (median read - median kernel): {gap * 1e3:.2f} ms")
-    return times
+    print("  serial parts of a read (medians): " + ", ".join(
+        f"{name} {statistics.median(v) * 1e3:.2f} ms" for name, v in phases.items()))
+    return {**times, **phases}
 
 
 if __name__ == "__main__":
