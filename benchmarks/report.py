@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 from engines import LABELS
 from workloads import Workload, fmt_shape
@@ -32,6 +33,14 @@ def best(r) -> float | None:
     return min(r["times"]) if r.get("status") == "ok" and r.get("times") else None
 
 
+def median_ratio(x: dict | None, a: dict | None) -> str:
+    """exzarr's median timed run / the anchor's (every run of every round), or ``–``."""
+    xs, ys = (x or {}).get("times") or [], (a or {}).get("times") or []
+    if not xs or not ys or (x or {}).get("status") != "ok" or (a or {}).get("status") != "ok":
+        return "–"
+    return f"{statistics.median(xs) / statistics.median(ys):.2f}"
+
+
 def round_spread(x: dict | None, a: dict | None) -> str:
     """``lo-hi`` of exzarr time / anchor time over the rounds (``round_best`` of each,
     round k of one against round k of the other: they ran one after the other), or ``–``
@@ -46,6 +55,10 @@ def round_spread(x: dict | None, a: dict | None) -> str:
 SPREAD_TEXT = ("per round: the lowest and highest of that ratio taken round by round (each "
                "round runs every engine once, one after the other; its best run per engine): "
                "how far one round moves it on this machine.")
+MEDIAN_TEXT = ("medians: exzarr's median timed run / that anchor's, over every run of every "
+               "round (the middle of each engine's runs, where the ratio takes the fastest: "
+               "an engine whose runs spread more draws a lower fastest run; shown for "
+               "context, the verdict is the ratio's).")
 
 
 def fmt_time(s: float) -> str:
@@ -137,9 +150,10 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
         L.append("## Headline: exzarr vs the best anchor\n")
         L.append("ratio = best anchor speed / exzarr speed (= exzarr time / anchor time): "
                  "**> 1 means the anchor is faster and exzarr is behind**; <= 1 means the "
-                 "target (exzarr at or above the best anchor) is met; " + SPREAD_TEXT + "\n")
-        L.append("| workload | exzarr | best anchor | anchor / exzarr | per round | |")
-        L.append("|---|---:|---:|---:|---:|---|")
+                 "target (exzarr at or above the best anchor) is met; " + SPREAD_TEXT + " "
+                 + MEDIAN_TEXT + "\n")
+        L.append("| workload | exzarr | best anchor | anchor / exzarr | per round | medians | |")
+        L.append("|---|---:|---:|---:|---:|---:|---|")
         for w in wls:
             rx = by.get((w.name, "exzarr"), {})
             tx = best(rx)
@@ -150,14 +164,15 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
             ta, ea = min(cand)
             ex = primary(w, tx) if tx else status_text(rx)
             if tx is None:
-                L.append(f"| {w.name} | {ex} | {primary(w, ta)} ({LABELS[ea]}) | – | – | |")
+                L.append(f"| {w.name} | {ex} | {primary(w, ta)} ({LABELS[ea]}) | – | – | – | |")
                 continue
             ratio = tx / ta
             verdict = (f"exzarr {ratio:.2f}x slower" if ratio > 1.0
                        else f"met (exzarr {1 / ratio:.2f}x faster)")
             L.append(f"| {w.name} | {ex} | {primary(w, ta)} ({LABELS[ea]}) | "
                      f"{'**' if ratio > 1 else ''}{ratio:.2f}{'**' if ratio > 1 else ''} | "
-                     f"{round_spread(rx, by.get((w.name, ea)))} | {verdict} |")
+                     f"{round_spread(rx, by.get((w.name, ea)))} | "
+                     f"{median_ratio(rx, by.get((w.name, ea)))} | {verdict} |")
         L.append("")
 
     # ---------------------------------------------------------------- ratio matrix
