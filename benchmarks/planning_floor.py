@@ -5,7 +5,7 @@ Python on the calling thread (the selection, then each shard's index read and co
 ranges) and decodes in compiled code on every thread
 (:mod:`exzarr.array.shard_files`).  This script times, taking turns in one process:
 
-- ``read``: the whole read, ``z[r0:r1, r0:r1].read()``, as the suite times it;
+- ``read``: the whole region read, as the suite times it;
 - ``kernel``: only the compiled part, fed the jobs that one read made (captured once,
   their counters reset before each run) into the same output array: the floor the
   planning's Python sits on top of.
@@ -16,9 +16,10 @@ measurement only), says where the serial part goes: ``before``, from the read's 
 the feeder (the selection parsed and planned: no thread decodes yet); ``first jobs``, from
 there to the first shard's jobs made (its index read and checked, its ranges planned;
 the other threads wait for them); ``after``, from the feeder's return to the read's end.
-The array is the suite's sharded layout (8192x8192 float32, shards 4096x4096 of 256x256
-zstd(level=1) chunks; ``--quick``: 2048x2048, shards 1024x1024 of 256x256), written
-once into ``--dir``.  A diagnostic, not a test: nothing asserts on timings.
+The array and the region are the suite's ``sharded.region`` workload
+(:mod:`workloads`; ``--quick``: its 2048x2048 variant), written and read through the
+suite's exzarr adapter (:mod:`engines.exzarr`), once into ``--dir``.  A diagnostic, not a
+test: nothing asserts on timings.
 
     python benchmarks/planning_floor.py
     python benchmarks/planning_floor.py --runs 100 --threads 1
@@ -27,11 +28,13 @@ once into ``--dir``.  A diagnostic, not a test: nothing asserts on timings.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from typing import Any, Callable
 
 import numpy as np
@@ -42,37 +45,35 @@ from numba_cache import use_numba_cache  # noqa: E402
 
 use_numba_cache()  # before Numba is imported: the Makefile's folder, keyed by the kernels
 
-import exzarr as ez  # noqa: E402
+import workloads as W  # noqa: E402
+from engines import load  # noqa: E402
 from exzarr import executor  # noqa: E402
-from workloads import ZSTD_LEVEL, make_data  # noqa: E402
+
+_run_fed = executor.run_fed  # (the feeder as exzarr has it, whatever wraps it here)
 
 
-def _array(folder: str, n: int) -> Any:
-    path = os.path.join(folder, f"sharded-{n}.zarr")
-    if not os.path.exists(os.path.join(path, "zarr.json")):
-        z = ez.create(path, shape=(n, n), chunks=(256, 256), shards=(n // 2, n // 2),
-                      dtype="float32", fill_value=0, overwrite=True,
-                      compressor={"name": "zstd",
-                                  "configuration": {"level": ZSTD_LEVEL, "checksum": False}})
-        z[...] = make_data((n, n))
-    return ez.open(path, mode="r")
+@contextlib.contextmanager
+def _feeding(wrapper: Callable[..., None]) -> Iterator[None]:
+    """:func:`exzarr.executor.run_fed` replaced by ``wrapper`` (which calls the real one)
+    while inside."""
+    executor.run_fed = wrapper
+    try:
+        yield
+    finally:
+        executor.run_fed = _run_fed
 
 
 def _captured_jobs(read: Callable[[], np.ndarray]) -> tuple[list[Any], np.ndarray]:
     """The items one read hands to :func:`exzarr.executor.run_fed`, and its output."""
     items: list[Any] = []
-    run_fed = executor.run_fed
 
     def capture(fn: Callable[[Any], None], made: Any, **kw: Any) -> None:
         got = list(made)
         items.extend(got)
-        run_fed(fn, got, **kw)
+        _run_fed(fn, got, **kw)
 
-    executor.run_fed = capture  # type: ignore[assignment]
-    try:
+    with _feeding(capture):
         out = read()
-    finally:
-        executor.run_fed = run_fed
     if not items:
         raise SystemExit("the read made no compiled jobs (kernels off, or not a local "
                          "store?): nothing to compare")
@@ -82,7 +83,6 @@ def _captured_jobs(read: Callable[[], np.ndarray]) -> tuple[list[Any], np.ndarra
 def _phases(read: Callable[[], np.ndarray], runs: int) -> dict[str, list[float]]:
     """``runs`` reads, each split at :func:`exzarr.executor.run_fed`'s entry, its first
     item and its return (module docstring)."""
-    run_fed = executor.run_fed
     marks: dict[str, float] = {}
 
     def timed(fn: Callable[[Any], None], made: Any, **kw: Any) -> None:
@@ -95,13 +95,12 @@ def _phases(read: Callable[[], np.ndarray], runs: int) -> dict[str, list[float]]
                 yield item
 
         try:
-            run_fed(fn, first_marked(), **kw)
+            _run_fed(fn, first_marked(), **kw)
         finally:
             marks["back"] = time.perf_counter()
 
     out: dict[str, list[float]] = {"before": [], "first jobs": [], "after": []}
-    executor.run_fed = timed  # type: ignore[assignment]
-    try:
+    with _feeding(timed):
         for _ in range(runs):
             marks.clear()
             t = time.perf_counter()
@@ -110,8 +109,6 @@ def _phases(read: Callable[[], np.ndarray], runs: int) -> dict[str, list[float]]
             out["before"].append(marks["fed"] - t)
             out["first jobs"].append(marks.get("first", marks["back"]) - marks["fed"])
             out["after"].append(end - marks["back"])
-    finally:
-        executor.run_fed = run_fed
     return out
 
 
@@ -123,15 +120,19 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     ap.add_argument("--dir", default=None,
                     help="folder for the array (kept there; default: a temporary folder)")
     a = ap.parse_args(argv)
-    n = 2048 if a.quick else 8192
-    r0, r1 = (n * 3000) // 8192, (n * 3000) // 8192 + n // 4  # the suite's region
+    w = next(x for x in W.make_workloads(a.quick) if x.name == "sharded.region")
+    lay, region = w.layout, w.params["region"]
+    eng = load("exzarr", a.threads)  # (sets exzarr's threads, as in the suite's workers)
     if a.dir:
         os.makedirs(a.dir, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, ez.config.set(threads=a.threads):
-        z = _array(a.dir or tmp, n)
+    with tempfile.TemporaryDirectory() as tmp:
+        loc = os.path.join(a.dir or tmp, f"{lay.name}-{W.fmt_shape(lay.shape)}.zarr")
+        if not os.path.exists(os.path.join(loc, "zarr.json")):
+            eng.write_full(eng.create(lay, loc), W.make_data(lay.shape))
+        h = eng.open(lay, loc)
 
         def read() -> np.ndarray:
-            return np.asarray(z[r0:r1, r0:r1].read())
+            return np.asarray(eng.read_region(h, region))
 
         items, expected = _captured_jobs(read)
         jobs = list({id(j): j for j in items}.values())
@@ -157,9 +158,8 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
                 calls[name]()
                 times[name].append(time.perf_counter() - t)
         phases = _phases(read, a.runs)
-    print(f"region [{r0}:{r1}, {r0}:{r1}] of a {n}x{n} float32 array in shards of "
-          f"{n // 2}x{n // 2} (256x256 zstd chunks), {a.threads} threads, {a.runs} runs each, "
-          f"taking turns")
+    print(f"{w.name}: {w.describe()} [{lay.describe()}]; {a.threads} threads, {a.runs} runs "
+          f"each, taking turns")
     for name, v in times.items():
         print(f"  {name:7s} best {min(v) * 1e3:8.2f} ms   median {statistics.median(v) * 1e3:8.2f} ms")
     gap = statistics.median(times["read"]) - statistics.median(times["kernel"])
