@@ -70,3 +70,15 @@ def test_blocks_come_in_order_with_their_tasks_in_plan_order():
     first_block, tasks = next(it)
     assert first_block == (0, 0) and [t.index for t in tasks] == [0, 1, 4, 5]
     assert [b for b, _ in it] == [(0, 1), (1, 0), (1, 1)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(_case(basic_keys), _case(fancy_keys)))
+def test_task_at_is_the_plans_own_task(case):
+    """``ChunkPlan.task_at(i)``: the plan's ``i``-th task, its coords and its pieces."""
+    shape, chunks, _, key = case
+    plan = plan_selection(parse_key(key, shape), chunks)
+    for t in plan:
+        at = plan.task_at(t.index)
+        assert (at.coords, at.index) == (t.coords, t.index)
+        assert all(p is q for p, q in zip(at.pieces, t.pieces))

@@ -23,6 +23,7 @@ from exzarr.kernels import jit
 from exzarr.storage import MemoryStore
 
 shard_files = importlib.import_module("exzarr.array.shard_files")
+shard_plan = importlib.import_module("exzarr.array.shard_plan")
 
 SHAPE, CHUNKS, SHARDS = (96, 128), (4, 8), (16, 32)   # 6 x 4 = 24 shards of 4 x 4 inner chunks
 
@@ -574,9 +575,20 @@ def test_memory_store_reads_ranges_with_get(monkeypatch):
 
 @pytest.mark.parametrize("direct", [True, False])
 def test_local_shard_deleted_after_its_index_is_a_typed_error(tmp_path, direct, monkeypatch):
+    """A shard deleted between the read of its index and that of its inner chunks: read
+    through the store (the Python route), or by the compiled planning (``direct``: deleted
+    once its batch is planned)."""
     monkeypatch.setattr(shard_files, "MIN_INNER_BYTES", 0)
     store = _CountingLocal(str(tmp_path / "a.zarr"), vanish="c/3/1", direct=direct)
     z = ez.create(store, shape=SHAPE, chunks=CHUNKS, shards=SHARDS, dtype="f4", fill_value=-1)
     z[...] = data()
+    planned = shard_plan.CompiledShards._plan
+
+    def plan_then_delete(self, s0, s1):
+        out = planned(self, s0, s1)
+        if store.exists("c/3/1") and "c/3/1" in {self._key(s) for s in range(s0, s1)}:
+            store.delete("c/3/1")
+        return out
+    monkeypatch.setattr(shard_plan.CompiledShards, "_plan", plan_then_delete)
     with ez.config.set(threads=2), pytest.raises(DecompressionError, match="c/3/1.*retry"):
         z[49:51, :].read()

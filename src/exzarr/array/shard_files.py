@@ -2,10 +2,13 @@
 (:mod:`exzarr.array.file_scatter`).  The caller reads each shard's index and plans its
 coalesced ranges (:data:`~exzarr.array.sharded.RANGE_TASK_BYTES` at most, the last
 shard's last inner chunks one per range so that the threads finish together) and hands
-the shard over as soon as it is planned, once per thread
-(:func:`~exzarr.executor.run_fed`): every thread that takes it joins the shard's jobs
+the shards over as soon as they are planned, once per thread
+(:func:`~exzarr.executor.run_fed`): every thread that takes them joins their jobs
 (range after range: read it, decode its inner chunks, place their boxes) and then takes
-the next shard, while the caller plans the rest and then joins too.
+the next ones, while the caller plans the rest and then joins too.  The planning is
+compiled code too (:mod:`exzarr.array.shard_plan`) where the selection and the index's
+codecs allow; from a shard it cannot plan on (or where it does not apply), Python plans
+the shards the checked way.
 Empty inner chunks and missing shards read as fill_value; any inner chunk the kernel did
 not do is read again the checked way (its range through the store, then ``on_chunk``),
 which says what is wrong (a truncated shard, a damaged frame).
@@ -13,9 +16,10 @@ which says what is wrong (a truncated shard, a damaged frame).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -24,6 +28,7 @@ from ..codecs.sharding import inner_chunk_label
 from ..kernels.job_status import DONE
 from .file_scatter import Jobs, usable
 from . import sharded
+from .shard_plan import CompiledShards
 from .sharded import _checked, _local, _read_index, _split_tail
 
 __all__ = ["read_shard_files", "MIN_INNER_BYTES"]
@@ -45,43 +50,68 @@ def read_shard_files(state, plan, scatter, on_chunk: Callable) -> bool:
     if (p.inner_spec.nbytes < MIN_INNER_BYTES or not usable(state, scatter)
             or store.direct_reads([]) is None):
         return False
-    cps = p.chunks_per_shard
     threads = executor.threads()
     # (the route of :mod:`~exzarr.array.sharded`'s settings, as that module has them now)
     tail = sharded.TAIL_CHUNKS * threads if p.inner_spec.nbytes >= sharded.TAIL_MIN_BYTES else 0
-    shards: list[_Shard] = []
-    empty: list[tuple] = []  # (task, None, label): fill_value
+    checked = _CheckedShards(state, plan, scatter, tail)
+    compiled = CompiledShards.make(state, plan, scatter, tail, sharded.RANGE_TASK_BYTES)
+    if compiled is None:
+        feed = checked.feed(threads, 0)
+    else:
+        feed = compiled.feed(threads, functools.partial(checked.feed, threads))
+    executor.run_fed(Jobs.work, feed, store=store)
+    late = checked.late(state) + (compiled.late() if compiled is not None else [])
+    if late:
+        executor.run(lambda job: on_chunk(*job), late, store=store)
+    return True
 
-    # shards in the read (a basic plan: one unit per dimension), so that the last one is
-    # known before it is planned, while each shard's tasks are made only when it is reached
-    n_shards = math.prod(len({piece.chunk[0] // cps[u.dims[0]] for piece in u.pieces})
-                         for u in plan.units)
 
-    def items():
+class _CheckedShards:
+    """The shards of a read planned by Python, the checked way: each shard's index read
+    through the store (which says what is wrong with it) and its ranges coalesced by
+    :meth:`~exzarr.codecs.v3.V3Pipeline.plan_inner_reads`."""
+
+    __slots__ = ("state", "plan", "scatter", "tail", "shards", "empty")
+
+    def __init__(self, state, plan, scatter, tail: int) -> None:
+        self.state, self.plan, self.scatter, self.tail = state, plan, scatter, tail
+        self.shards: list[_Shard] = []
+        self.empty: list[tuple] = []  # (task, None, label): fill_value
+
+    def feed(self, threads: int, skip: int) -> Iterator[Jobs]:
+        """The jobs of each shard of the read after the first ``skip``, ``threads`` times
+        (each thread that takes them joins them), planned as they are taken."""
+        state, plan = self.state, self.plan
+        p = state.pipeline
+        cps = p.chunks_per_shard
+        # shards in the read (a basic plan: one unit per dimension), so that the last one
+        # is known before it is planned, while each shard's tasks are made when it is reached
+        n_shards = math.prod(len({piece.chunk[0] // cps[u.dims[0]] for piece in u.pieces})
+                             for u in plan.units)
         for b, (shard, group) in enumerate(plan.by_block(cps)):
+            if b < skip:
+                continue
             key = state.chunk_key(shard)
             tasks_at = {_local(t.coords, shard, cps): t for t in group}
             index, _ = _read_index(state, key)
             if index is None:
-                empty.extend((t, None, inner_chunk_label(key, lc)) for lc, t in tasks_at.items())
+                self.empty.extend((t, None, inner_chunk_label(key, lc))
+                                  for lc, t in tasks_at.items())
                 continue
             found, missing = p.plan_inner_reads(index, list(tasks_at),
                                                 max_size=sharded.RANGE_TASK_BYTES)
-            empty.extend((tasks_at[lc], None, inner_chunk_label(key, lc)) for lc in missing)
+            self.empty.extend((tasks_at[lc], None, inner_chunk_label(key, lc)) for lc in missing)
             if b == n_shards - 1:
-                found = _split_tail(found, tail)
+                found = _split_tail(found, self.tail)
             if found:
-                one = _Shard(store, key, found, tasks_at, scatter)
-                shards.append(one)
+                one = _Shard(state.store, key, found, tasks_at, self.scatter)
+                self.shards.append(one)
                 if one.jobs is not None:
-                    for _ in range(threads):  # (each thread that takes it joins its jobs)
-                        yield one.jobs
+                    yield from itertools.repeat(one.jobs, threads)
 
-    executor.run_fed(Jobs.work, items(), store=store)
-    late = empty + [job for one in shards for job in one.not_done(state)]
-    if late:
-        executor.run(lambda job: on_chunk(*job), late, store=store)
-    return True
+    def late(self, state) -> list[tuple]:
+        """``(task, bytes or None, label)`` of every inner chunk the threads did not do."""
+        return self.empty + [job for one in self.shards for job in one.not_done(state)]
 
 
 #: a range that ends this far into its shard or further goes the checked way (an index

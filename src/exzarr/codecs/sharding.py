@@ -138,6 +138,16 @@ class ShardingCodec(ArrayBytesCodec):
         self._require_bound()
         return (-self.index_nbytes, None) if self.index_location == "end" else (0, self.index_nbytes)
 
+    @property
+    def plain_index(self) -> tuple[bool, int] | None:
+        """``(at_end, crc32c codecs)`` of an index stored as every writer stores it
+        (little-endian uint64, with or without a crc32c), for code that reads it itself;
+        None for other index codecs."""
+        self._require_bound()
+        if not self._plain_index:
+            return None
+        return self.index_location == "end", len(self.index.bytes_bytes)
+
     def decode_index(self, raw: BufferLike, ctx: DecodeContext = NO_CONTEXT, shard_nbytes: int | None = None) -> np.ndarray:
         """Decode the index bytes into a ``chunks_per_shard + (2,)`` uint64 array."""
         self._require_bound()

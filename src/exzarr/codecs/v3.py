@@ -126,6 +126,11 @@ class V3CodecPipeline(PipelineBase):
         """ByteRange of the shard index: ``(-n, None)`` (index at end) or ``(0, n)``."""
         return self._shard().index_byte_range()
 
+    @property
+    def plain_index(self) -> tuple[bool, int] | None:
+        """See :attr:`~exzarr.codecs.sharding.ShardingCodec.plain_index`."""
+        return self._shard().plain_index
+
     def decode_index(self, raw_index, *, store=None, key=None, shard_nbytes: int | None = None) -> np.ndarray:
         """The ``chunks_per_shard + (2,)`` uint64 (offset, nbytes) index; checks crc32c."""
         return self._shard().decode_index(raw_index, self._ctx(store, key), shard_nbytes=shard_nbytes)

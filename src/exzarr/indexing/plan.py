@@ -92,6 +92,20 @@ class ChunkPlan:
                     coords[d] = c
             yield ChunkTask(tuple(coords), combo, i)
 
+    def task_at(self, index: int) -> ChunkTask:
+        """The task at ``index`` in the plan's order (as :meth:`__iter__` makes it)."""
+        picked: list[Piece] = []
+        rest = index
+        for u in reversed(self.units):
+            rest, k = divmod(rest, len(u.pieces))
+            picked.append(u.pieces[k])
+        picked.reverse()
+        coords = [0] * len(self.chunks)
+        for u, p in zip(self.units, picked):
+            for d, c in zip(u.dims, p.chunk):
+                coords[d] = c
+        return ChunkTask(tuple(coords), tuple(picked), index)
+
     def by_block(self, block: tuple[int, ...]) -> Iterator[tuple[tuple[int, ...], list[ChunkTask]]]:
         """The tasks grouped by block of ``block`` chunks per dimension (the shards of a
         plan over inner chunks): ``(block coordinates, its tasks in plan order)``, the

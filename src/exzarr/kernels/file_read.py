@@ -7,7 +7,7 @@ calls from a compiled kernel, without the GIL: open read-only (close-on-exec), `
 until the range is read (or, for a whole file, until its end), close.
 
 The C functions come in as the addresses of :func:`functions` (POSIX: ``open``, ``pread``,
-``close`` and ``errno``'s location, the open flags, then ``preadv``).
+``close`` and ``errno``'s location, the open flags, then ``preadv`` and ``lseek``).
 """
 
 from __future__ import annotations
@@ -19,19 +19,20 @@ import os
 import numpy as np
 from numba.extending import register_jitable
 
-from .cfunc import SUPPORTED, address, c_int, call0, call1, call4, callv3, peek32
+from .cfunc import SUPPORTED, address, c_int, call0, call1, call3, call4, callv3, peek32
 
-__all__ = ["MISSING", "FAILED", "functions", "open_file", "close_file", "pread_all",
-           "preadv_of", "read_range"]
+__all__ = ["MISSING", "FAILED", "functions", "open_file", "close_file", "file_size",
+           "pread_all", "preadv_of", "read_range"]
 
 # ``fs[...]``: the C functions' addresses, then the flags
-_OPEN, _PREAD, _CLOSE, _ERRNO, _FLAGS, _PREADV = range(6)
+_OPEN, _PREAD, _CLOSE, _ERRNO, _FLAGS, _PREADV, _LSEEK = range(7)
 
 #: :func:`read_range`'s answer when there is no such file (or a folder on its path is not
 #: one), and when anything else went wrong (the caller reads it the checked way)
 MISSING, FAILED = -1, -2
 
 _EINTR, _ENOENT, _ENOTDIR = errno.EINTR, errno.ENOENT, errno.ENOTDIR
+_SEEK_END = os.SEEK_END
 
 
 def functions() -> np.ndarray | None:
@@ -43,12 +44,12 @@ def functions() -> np.ndarray | None:
         libc = ctypes.CDLL(None)
         names = ("open", "pread", "close",
                  "__errno_location" if hasattr(libc, "__errno_location") else "__error",
-                 "preadv")
+                 "preadv", "lseek")
         found = [address(getattr(libc, name)) for name in names]
     except (OSError, AttributeError, ValueError):
         return None
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
-    return np.array(found[:4] + [flags, found[4]], dtype=np.int64)
+    return np.array(found[:4] + [flags, *found[4:]], dtype=np.int64)
 
 
 @register_jitable
@@ -71,6 +72,14 @@ def open_file(fs, path):
 @register_jitable
 def close_file(fs, fd):
     call1(fs[_CLOSE], fd)
+
+
+@register_jitable
+def file_size(fs, fd):
+    """The size in bytes of the open file ``fd`` (its end, by ``lseek``), or
+    :data:`FAILED`."""
+    size = call3(fs[_LSEEK], fd, 0, _SEEK_END)
+    return FAILED if size < 0 else size
 
 
 @register_jitable
