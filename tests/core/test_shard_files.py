@@ -139,15 +139,29 @@ def test_random_reads_equal_numpy(tmp_path_factory, data):
         np.testing.assert_array_equal(z[key].read(), want[key])
 
 
-@pytest.mark.parametrize("chunks, kernel", [((32, 32), False), ((128, 128), True)])
-def test_small_inner_chunks_keep_the_python_route(tmp_path, frames, monkeypatch, chunks,
-                                                  kernel):
-    """Below ``MIN_INNER_BYTES`` (64 KiB) the jobs cost more to set up than the Python
+@pytest.mark.parametrize("chunks, index_codecs, kernel", [
+    ((32, 32), None, True), ((128, 128), None, True),
+    ((32, 32), [{"name": "bytes"}, {"name": "crc32c"}, {"name": "crc32c"}], False),
+    ((128, 128), [{"name": "bytes"}, {"name": "crc32c"}, {"name": "crc32c"}], True)])
+def test_small_inner_chunks_go_to_the_kernel_where_it_plans_them(tmp_path, frames, monkeypatch,
+                                                                 chunks, index_codecs, kernel):
+    """Planned by compiled code (``array/shard_plan``), inner chunks of any size are read
+    by the kernel; where the index is not one it plans (two checksums), below
+    ``MIN_INNER_BYTES`` (64 KiB) the jobs cost more to set up in Python than the Python
     route's few ranges: 4 KiB inner chunks go that way, 64 KiB ones to the kernel."""
     monkeypatch.setattr(shard_files, "MIN_INNER_BYTES", 64 << 10)
     d = np.random.default_rng(6).standard_normal((256, 256)).astype("f4")
-    z = ez.create(LocalStore(str(tmp_path / "a")), shape=d.shape, chunks=chunks,
-                  shards=(256, 256), dtype="f4", compressor=ZSTD)
+    codecs = None
+    if index_codecs is not None:
+        codecs = [{"name": "sharding_indexed", "configuration": {
+            "chunk_shape": list(chunks), "codecs": [{"name": "bytes"}, ZSTD],
+            "index_codecs": index_codecs}}]
+    where = LocalStore(str(tmp_path / "a"))
+    if codecs is None:
+        z = ez.create(where, shape=d.shape, chunks=chunks, shards=(256, 256), dtype="f4",
+                      compressor=ZSTD)
+    else:
+        z = ez.create(where, shape=d.shape, chunks=(256, 256), dtype="f4", codecs=codecs)
     z[...] = d
     np.testing.assert_array_equal(z[5:250, 3:200].read(), d[5:250, 3:200])
     assert bool(frames) is kernel
