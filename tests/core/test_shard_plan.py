@@ -118,7 +118,8 @@ def both_plans(z, key, tail=0, max_size=2 << 20):
     out = np.empty(sel.out_shape, z.dtype)
     _, decode, _, prefix = reader.chunk_geometry(st_)
     scatter = reader._basic_handlers(st_, plan, out, decode, False, prefix)[3]
-    compiled = shard_plan.CompiledShards.make(st_, plan, scatter, tail, max_size)
+    most = shard_files.sharded.longest_job(st_.pipeline.inner_spec.nbytes)
+    compiled = shard_plan.CompiledShards.make(st_, plan, scatter, tail, max_size, most)
     assert compiled is not None
     fed = list(compiled.feed(1, lambda s: pytest.fail(f"the kernel stopped at shard {s}")))
     got = []
@@ -131,7 +132,7 @@ def both_plans(z, key, tail=0, max_size=2 << 20):
     fills = sorted(i for f in compiled.fills for i in f.tolist())
     monkey = pytest.MonkeyPatch()
     monkey.setattr(shard_files.sharded, "RANGE_TASK_BYTES", max_size)
-    checked = shard_files._CheckedShards(st_, plan, scatter, tail)
+    checked = shard_files._CheckedShards(st_, plan, scatter, tail, most)
     list(checked.feed(1, 0))
     monkey.undo()
     want = []
@@ -145,7 +146,7 @@ def both_plans(z, key, tail=0, max_size=2 << 20):
     return (got, fills), (want, sorted(t.index for t, _, _ in checked.empty))
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_the_plan_is_the_checked_routes_on_any_layout(tmp_path_factory, data):
@@ -200,7 +201,7 @@ def test_an_index_of_two_checksums_goes_the_checked_way(tmp_path):
     z, d = stored(tmp_path / "a", (BYTES, CRC, CRC))
     sel = parse_key(Ellipsis, SHAPE)
     plan = plan_selection(sel, INNER)
-    assert shard_plan.CompiledShards.make(z._state, plan, None, 0, 1) is None
+    assert shard_plan.CompiledShards.make(z._state, plan, None, 0, 1, 1) is None
     np.testing.assert_array_equal(read_both(z), d)
 
 
@@ -290,3 +291,38 @@ def _crc_kernel():
     from exzarr.kernels.crc32c import crc32c
 
     return numba.njit(lambda b, n: crc32c(b, n))
+
+
+_entry = st.one_of(
+    st.just((2**64 - 1, 2**64 - 1)),  # empty
+    st.tuples(st.integers(0, 3000), st.integers(0, 600)),  # in the file, or past its end
+    st.tuples(st.integers(0, 2**64 - 2), st.integers(0, 2**64 - 2)),  # anywhere
+    st.tuples(st.just(2**64 - 1), st.integers(0, 100)),  # half empty
+    st.tuples(st.integers(2**62 - 10, 2**62 + 10), st.integers(0, 20)))  # near 2**62
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entries=st.lists(st.tuples(st.integers(0, N_INNER - 1), _entry), max_size=4),
+       threads=st.sampled_from([1, 2]))
+def test_a_fuzzed_index_reads_as_it_does_with_numba_off(tmp_path_factory, entries, threads):
+    """Entries of any value with a right checksum: the read gives what the Python route
+    gives (Numba off), the same array or an error of the same type."""
+    z, d = stored(tmp_path_factory.mktemp("f") / "a")
+
+    def change(e):
+        for at, value in entries:
+            e[at] = value
+    _write_index(_file(z, "c/1/1"), change)
+    results = []
+    for jit in (True, False):
+        with config.set(jit=jit, threads=threads):
+            try:
+                results.append(z[...].read())
+            except Exception as e:  # noqa: BLE001 (compared below)
+                results.append(type(e))
+    fast, slow = results
+    if isinstance(slow, type):
+        assert fast is slow
+    else:
+        np.testing.assert_array_equal(fast, slow)

@@ -56,10 +56,11 @@ def read_shard_files(state, plan, scatter, on_chunk: Callable) -> bool:
     threads = executor.threads()
     # (the route of :mod:`~exzarr.array.sharded`'s settings, as that module has them now)
     tail = sharded.TAIL_CHUNKS * threads if p.inner_spec.nbytes >= sharded.TAIL_MIN_BYTES else 0
-    compiled = CompiledShards.make(state, plan, scatter, tail, sharded.RANGE_TASK_BYTES)
+    most = sharded.longest_job(p.inner_spec.nbytes)
+    compiled = CompiledShards.make(state, plan, scatter, tail, sharded.RANGE_TASK_BYTES, most)
     if compiled is None and p.inner_spec.nbytes < MIN_INNER_BYTES:
         return False
-    checked = _CheckedShards(state, plan, scatter, tail)
+    checked = _CheckedShards(state, plan, scatter, tail, most)
     if compiled is None:
         feed = checked.feed(threads, 0)
     else:
@@ -76,10 +77,11 @@ class _CheckedShards:
     through the store (which says what is wrong with it) and its ranges coalesced by
     :meth:`~exzarr.codecs.v3.V3Pipeline.plan_inner_reads`."""
 
-    __slots__ = ("state", "plan", "scatter", "tail", "shards", "empty")
+    __slots__ = ("state", "plan", "scatter", "tail", "most", "shards", "empty")
 
-    def __init__(self, state, plan, scatter, tail: int) -> None:
+    def __init__(self, state, plan, scatter, tail: int, most: int) -> None:
         self.state, self.plan, self.scatter, self.tail = state, plan, scatter, tail
+        self.most = most
         self.shards: list[_Shard] = []
         self.empty: list[tuple] = []  # (task, None, label): fill_value
 
@@ -109,7 +111,7 @@ class _CheckedShards:
             if b == n_shards - 1:
                 found = _split_tail(found, self.tail)
             if found:
-                one = _Shard(state.store, key, found, tasks_at, self.scatter)
+                one = _Shard(state.store, key, found, tasks_at, self.scatter, self.most)
                 self.shards.append(one)
                 if one.jobs is not None:
                     yield from itertools.repeat(one.jobs, threads)
@@ -126,14 +128,16 @@ _FAR = 1 << 62
 
 class _Shard:
     """One shard's coalesced ranges as :class:`~exzarr.array.file_scatter.Jobs` (None
-    when there are none the kernel can take)."""
+    when there are none the kernel can take: ranges longer than ``most`` bytes or
+    reaching :data:`_FAR` go the checked way)."""
 
     __slots__ = ("key", "ranges", "tasks_at", "jobs")
 
-    def __init__(self, store, key: str, ranges: list, tasks_at: dict, scatter) -> None:
-        near = [r for r in ranges if r.byte_range[1] < _FAR]
+    def __init__(self, store, key: str, ranges: list, tasks_at: dict, scatter,
+                 most: int) -> None:
+        near = [r for r in ranges if r.byte_range[1] < _FAR and r.nbytes <= most]
         self.key, self.tasks_at = key, tasks_at
-        self.ranges = near + [r for r in ranges if r.byte_range[1] >= _FAR]
+        self.ranges = near + [r for r in ranges if r.byte_range[1] >= _FAR or r.nbytes > most]
         self.jobs: Jobs | None = None
         n = len(near)
         if not n:

@@ -47,16 +47,19 @@ class CompiledShards:
                  "task_ends", "tail", "fills", "batches")
 
     @classmethod
-    def make(cls, state, plan, scatter, tail: int, max_size: int) -> CompiledShards | None:
-        """The planning of ``plan``'s shards (inner chunk tasks of a basic read), or None
-        where it does not apply (an index of other codecs, a big-endian machine)."""
+    def make(cls, state, plan, scatter, tail: int, max_size: int,
+             most: int) -> CompiledShards | None:
+        """The planning of ``plan``'s shards (inner chunk tasks of a basic read; ranges of
+        at most ``max_size`` bytes where they hold several inner chunks, ``tail``: see
+        :func:`~exzarr.kernels.shard_plan.plan_shards`, no job longer than ``most``), or
+        None where it does not apply (an index of other codecs, a big-endian machine)."""
         form = state.pipeline.plain_index
         if (not plan.chunks or form is None or form[1] > 1 or sys.byteorder != "little"
                 or sorted(u.dims for u in plan.units) != [(d,) for d in range(len(plan.chunks))]):
             return None
-        return cls(state, plan, scatter, tail, max_size, form)
+        return cls(state, plan, scatter, tail, max_size, most, form)
 
-    def __init__(self, state, plan, scatter, tail: int, max_size: int,
+    def __init__(self, state, plan, scatter, tail: int, max_size: int, most: int,
                  form: tuple[bool, int]) -> None:
         p = state.pipeline
         self.state, self.plan, self.scatter, self.tail = state, plan, scatter, tail
@@ -84,7 +87,7 @@ class CompiledShards:
         cut = list(itertools.accumulate((ndim, ndim, ndim + 1, ndim + 1, offsets[0][-1])))
         at_end, n_crc = form
         self.args = (*np.split(flat, cut), p.index_nbytes, int(at_end), n_crc,
-                     DEFAULT_MAX_GAP, max_size, tail, self.n_shards - 1,
+                     DEFAULT_MAX_GAP, max_size, most, tail, self.n_shards - 1,
                      np.empty(p.index_nbytes, dtype=np.uint8),  # (the index; 8-byte aligned)
                      np.empty((7, math.prod(map(max, lengths)) + 1), dtype=_I64))
         self.fills: list[np.ndarray] = []

@@ -279,6 +279,17 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
 #: between shards) and the encoded bytes held beside the output stay ``threads`` ranges
 RANGE_TASK_BYTES = 2 << 20
 
+
+
+def longest_job(inner_nbytes: int) -> int:
+    """The most bytes of a shard read into a thread's buffer at once: a coalesced range
+    (:data:`RANGE_TASK_BYTES`) or one inner chunk of ``inner_nbytes`` whose frame grew in
+    compression, with room to spare.  A range an index claims is longer (hostile, or
+    damaged) is read through :meth:`~exzarr.storage.Store.get`, which reads only what the
+    file holds (the shard is then found truncated), not into a buffer of that size."""
+    return max(RANGE_TASK_BYTES, inner_nbytes + inner_nbytes // 2 + (64 << 10))
+
+
 #: ... but the last ``TAIL_CHUNKS x threads`` inner chunks of such a read are read one per
 #: task, so that the threads finish together instead of one waiting for the other's last
 #: range (a range of a region's row of inner chunks is several of them), when an inner
@@ -351,6 +362,7 @@ def _read_ranges(state, items, on_chunk, many) -> None:
 
     store = state.store
     into = store.reads_into
+    most = longest_job(p.inner_spec.nbytes)
 
     def one(item) -> None:
         key, rng, tasks_at = item
@@ -358,7 +370,7 @@ def _read_ranges(state, items, on_chunk, many) -> None:
             for lc, t in tasks_at.items():
                 on_chunk(t, None, inner_chunk_label(key, lc))
             return
-        if into:  # into this thread's buffer: decoded before the thread's next range
+        if into and rng.nbytes <= most:  # into this thread's buffer, decoded before the next
             start = rng.byte_range[0]
             out = byte_scratch(rng.nbytes)
             got = store.read_into(key, start, out)

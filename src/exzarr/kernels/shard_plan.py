@@ -24,8 +24,9 @@ task's place in the plan).  It follows the checked route rule for rule:
   chunks one per range (:func:`~exzarr.array.sharded._split_tail`).
 
 Anything else (a file it cannot open or read, an index shorter than its size, a checksum
-that does not match, an entry with only one half empty, a range reaching 2**62 bytes)
-stops the planning with :data:`CHECKED`: the caller plans the rest the checked way,
+that does not match, an entry with only one half empty or past the end of its file, a
+range longer than ``most`` bytes: the threads' buffers are that long) stops the planning
+with :data:`CHECKED`: the caller plans the rest the checked way,
 which reads the index again and says what is wrong.
 
 This module imports Numba: import it only where the kernel is about to run.
@@ -56,8 +57,8 @@ _START, _STOP, _BOX, _ORDER, _RSTART, _RSTOP, _RFIRST = range(7)
 
 @lazy_njit
 def plan_shards(fs, names, shard_paths, s0, s1, cps, entry_strides, coords_at, runs_at,
-                coords, runs, index_nbytes, at_end, has_crc, max_gap, max_size, tail, last, ibuf, work,
-                out):
+                coords, runs, index_nbytes, at_end, has_crc, max_gap, max_size, most, tail,
+                last, ibuf, work, out):
     """Plan shards ``s0 .. s1 - 1`` (C order over the runs of every unit of the plan).
 
     ``coords[coords_at[d]:coords_at[d + 1]]``: the plan's chunk coordinates along unit
@@ -66,7 +67,8 @@ def plan_shards(fs, names, shard_paths, s0, s1, cps, entry_strides, coords_at, r
     one shard start there, and its end.  Shard ``s``'s file is the NUL-terminated path at
     ``names[shard_paths[s - s0]:]``; its index, ``index_nbytes`` at its end (``at_end``)
     or start, ends in a crc32c when ``has_crc``.  ``ibuf``: uint8 room for the index;
-    ``work``: int64 (7, n + 1) room for ``n`` inner chunks of a shard.
+    ``work``: int64 (7, n + 1) room for ``n`` inner chunks of a shard.  No job is longer
+    than ``most`` bytes.
 
     Writes into ``out``, int64 (8, n + 1) for the ``n`` inner chunks of the shards: the
     jobs (rows 0-2: path offset, start, length; ``out[6, k]:out[6, k + 1]``: job ``k``'s
@@ -97,16 +99,16 @@ def plan_shards(fs, names, shard_paths, s0, s1, cps, entry_strides, coords_at, r
             lo[d], hi[d] = runs[r], runs[r + 1]
             base[d] = (coords[coords_at[d] + lo[d]] // cps[d]) * cps[d]
         path = shard_paths[s - s0]
+        nbytes = 0
         fd = open_file(fs, names.ctypes.data + path)
         gone = fd == _GONE
         if fd < 0 and not gone:
             return CHECKED, 0, 0, 0
         if not gone:
-            at = 0
-            if at_end:
-                at = file_size(fs, fd) - index_nbytes
+            nbytes = file_size(fs, fd)
+            at = nbytes - index_nbytes if at_end else 0
             got = -1
-            if at >= 0:
+            if at >= 0 and nbytes >= index_nbytes:
                 got = pread_all(fs, fd, at, index_nbytes, ibuf.ctypes.data)
             close_file(fs, fd)
             if got != index_nbytes:
@@ -142,7 +144,7 @@ def plan_shards(fs, names, shard_paths, s0, s1, cps, entry_strides, coords_at, r
                     out[7, n_fill] = task
                     n_fill += 1
                 else:
-                    if off >= _FAR or size >= _FAR or off + size >= _FAR:
+                    if off >= _FAR or size >= _FAR or np.int64(off + size) > nbytes:
                         return CHECKED, 0, 0, 0
                     work[_START, m] = np.int64(off)
                     work[_STOP, m] = np.int64(off + size)
@@ -175,6 +177,8 @@ def plan_shards(fs, names, shard_paths, s0, s1, cps, entry_strides, coords_at, r
                     out[5, nf] = work[_BOX, i]
                     top = max(top, out[4, nf])
                     nf += 1
+                if top > most:
+                    return CHECKED, 0, 0, 0
                 out[2, nj] = top
                 nj += 1
                 out[6, nj] = nf
@@ -182,6 +186,8 @@ def plan_shards(fs, names, shard_paths, s0, s1, cps, entry_strides, coords_at, r
                 i = work[_ORDER, p]
                 out[0, nj], out[1, nj] = path, work[_START, i]
                 out[2, nj] = work[_STOP, i] - work[_START, i]
+                if out[2, nj] > most:
+                    return CHECKED, 0, 0, 0
                 out[3, nf], out[4, nf] = 0, out[2, nj]
                 out[5, nf] = work[_BOX, i]
                 nf += 1
