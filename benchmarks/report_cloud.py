@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from engines.cloud_s3 import CLOUD_LABELS
-from report import SPREAD_TEXT, fmt_time, round_spread
+from report import MEDIAN_TEXT, SPREAD_TEXT, fmt_time, median_ratio, round_spread
 
 OP_TEXT = {"write": "full write", "open": "open (metadata)", "read": "full read",
            "region": "region read", "points": "single-element reads"}
@@ -16,6 +16,14 @@ def best_run(o: dict | None) -> dict | None:
     if not o or o.get("status") != "ok" or not o.get("runs"):
         return None
     return min(o["runs"], key=lambda r: r["time"])
+
+
+def run_times(o: dict | None) -> dict | None:
+    """An operation's result as :func:`report.median_ratio` reads one: its status and the
+    times of all its runs."""
+    if not o:
+        return None
+    return {"status": o.get("status"), "times": [r["time"] for r in o.get("runs") or []]}
 
 
 def cpu_text(run: dict, name: str = "cpu") -> str:
@@ -148,10 +156,10 @@ def render(cases, results, meta) -> str:
         L.append("## Headline: exzarr vs the best of the others\n")
         L.append("ratio = exzarr time / best other time: **> 1 means exzarr is behind**; "
                  "<= 1 means the target (exzarr at or above the best of them) is met; "
-                 + SPREAD_TEXT + "\n")
+                 + SPREAD_TEXT + " " + MEDIAN_TEXT + "\n")
         L.append("| workload | exzarr | requests | best other | requests | other / exzarr | "
-                 "per round | |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---|")
+                 "per round | medians | |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for c, op in rows:
             bx = best_run(op_of(c, op, "exzarr"))
             timed = [(best_run(op_of(c, op, e)), e) for e in anchors]
@@ -162,7 +170,7 @@ def render(cases, results, meta) -> str:
             other = f"{primary(c, op, ba['time'])} ({CLOUD_LABELS[ea]})"
             if bx is None:
                 L.append(f"| {c.name}.{op} | {status_text(op_of(c, op, 'exzarr'))} | | "
-                         f"{other} | {fmt_count(ba['requests'])} | – | – | |")
+                         f"{other} | {fmt_count(ba['requests'])} | – | – | – | |")
                 continue
             ratio = bx["time"] / ba["time"]
             verdict = (f"exzarr {ratio:.2f}x slower" if ratio > 1
@@ -170,7 +178,9 @@ def render(cases, results, meta) -> str:
             star = "**" if ratio > 1 else ""
             L.append(f"| {c.name}.{op} | {primary(c, op, bx['time'])} | {fmt_count(bx['requests'])} | "
                      f"{other} | {fmt_count(ba['requests'])} | {star}{ratio:.2f}{star} | "
-                     f"{round_spread(op_of(c, op, 'exzarr'), op_of(c, op, ea))} | {verdict} |")
+                     f"{round_spread(op_of(c, op, 'exzarr'), op_of(c, op, ea))} | "
+                     f"{median_ratio(run_times(op_of(c, op, 'exzarr')), run_times(op_of(c, op, ea)))} | "
+                     f"{verdict} |")
         L.append("")
 
         L.append("## Speed relative to exzarr (engine / exzarr = exzarr time / engine time; "
