@@ -75,7 +75,7 @@ def read_shard_files(state, plan, scatter, on_chunk: Callable) -> bool:
 class _CheckedShards:
     """The shards of a read planned by Python, the checked way: each shard's index read
     through the store (which says what is wrong with it) and its ranges coalesced by
-    :meth:`~exzarr.codecs.v3.V3Pipeline.plan_inner_reads`."""
+    :meth:`~exzarr.codecs.v3.V3CodecPipeline.plan_inner_reads`."""
 
     __slots__ = ("state", "plan", "scatter", "tail", "most", "shards", "empty")
 

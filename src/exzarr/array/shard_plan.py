@@ -122,10 +122,10 @@ class CompiledShards:
 
         keys = [self._key(s) for s in range(s0, s1)]
         files = self.state.store.direct_reads(keys)
-        n = self.task_ends[s1 - 1] - (self.task_ends[s0 - 1] if s0 else 0)
-        out = np.empty((8, n + 1), dtype=_I64)
         if files is None:
             return False
+        n = self.task_ends[s1 - 1] - (self.task_ends[s0 - 1] if s0 else 0)
+        out = np.empty((8, n + 1), dtype=_I64)  # (its rows: each one contiguous)
         rc, nj, nf, n_fill = plan_shards(files.fs, files.names, files.paths, s0, s1,
                                          *self.args, out)
         if rc == CHECKED:
@@ -133,10 +133,9 @@ class CompiledShards:
         self.fills.append(out[7, :n_fill])
         if not nj:
             return None
-        jobs = out[:, :nj]  # (rows of it: each one contiguous)
         planned = Jobs(files, self.scatter, out[0, :nj], out[1, :nj], out[2, :nj],
                        out[6, :nj + 1], out[3, :nf], out[4, :nf], out[5, :nf],
-                       int(jobs[2].max()))
+                       int(out[2, :nj].max()))
         self.batches.append((dict(zip(files.paths.tolist(), keys)), planned))
         return planned
 
