@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import executor
 from ..codecs.byte_ranges import CoalescedRange, fetched_bytes
-from ..codecs.sharding import inner_chunk_label
+from ..codecs.sharding import MISSING, inner_chunk_label
 from ..errors import DecompressionError, where
 from .fetch import io_parallelism
 from .scratch import byte_scratch
@@ -86,14 +86,13 @@ def _inner_spans(state, key, index, whole, locals_: list[tuple]) -> list[tuple[m
     p = state.pipeline
     if whole is not None:
         spans = []
-        for lc in locals_:
-            rng = p.inner_byte_range(index, lc)
-            if rng is not None:
-                if rng[1] > whole.nbytes:
+        for lc, (off, n) in zip(locals_, p.inner_entries(index, locals_)):
+            if off != MISSING:
+                if off + n > whole.nbytes:
                     raise DecompressionError(f"inner chunk {lc} of the shard at "
                                              f"{where(state.store, key)} lies past its end; the "
                                              f"shard is truncated", store=state.store, key=key)
-                spans.append((lc, rng[0], rng[1]))
+                spans.append((lc, off, off + n))
         return [(whole, spans)] if spans else []
     ranges, _ = p.plan_inner_reads(index, locals_)
     if not ranges:

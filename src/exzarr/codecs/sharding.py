@@ -182,6 +182,15 @@ class ShardingCodec(ArrayBytesCodec):
         off, n = (int(v) for v in index[tuple(coords)])
         return None if off == MISSING else (off, off + n)
 
+    @staticmethod
+    def entries(index: np.ndarray, coords_list: list) -> list[list[int]]:
+        """The ``[offset, nbytes]`` entries of the given inner chunks, looked up in one
+        NumPy call (a lookup per inner chunk, :meth:`inner_byte_range`, costs ~1.6 us)."""
+        grid = index.shape[:-1]
+        at = np.asarray(coords_list, dtype=np.intp).reshape(len(coords_list), len(grid))
+        flat = np.ravel_multi_index(tuple(at.T), grid) if len(grid) else np.zeros(len(at), np.intp)
+        return index.reshape(-1, 2)[flat].tolist()
+
     def plan_reads(self, index: np.ndarray, coords_list: Any, *, max_gap: int = DEFAULT_MAX_GAP,
                    max_size: int | None = None
                    ) -> tuple[list[CoalescedRange], list[tuple[int, ...]]]:
@@ -191,12 +200,8 @@ class ShardingCodec(ArrayBytesCodec):
         and ``parts`` ``(coords, start, stop)`` within the fetched bytes; cut them with
         :func:`exzarr.codecs.byte_ranges.split`.  Empty coords read as fill_value.
         """
-        grid = index.shape[:-1]
         coords_list = list(coords_list)
-        at = np.asarray(coords_list, dtype=np.intp).reshape(len(coords_list), len(grid))
-        # the entries looked up in one NumPy call (a lookup per inner chunk costs ~2 us)
-        flat = np.ravel_multi_index(tuple(at.T), grid) if len(grid) else np.zeros(len(at), np.intp)
-        entries = index.reshape(-1, 2)[flat].tolist()
+        entries = self.entries(index, coords_list)
         requests: list[tuple[tuple[int, ...], int, int]] = []
         missing: list[tuple[int, ...]] = []
         for row, (off, n) in zip(coords_list, entries):

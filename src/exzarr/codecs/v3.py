@@ -143,6 +143,11 @@ class V3CodecPipeline(PipelineBase):
         """ByteRange ``(offset, offset + nbytes)`` of one inner chunk; None when empty."""
         return self._shard().inner_byte_range(index, coords)
 
+    def inner_entries(self, index: np.ndarray, coords_list: list) -> list[list[int]]:
+        """The ``[offset, nbytes]`` index entries of the given inner chunks (offset
+        ``2**64 - 1``: empty), looked up at once."""
+        return self._shard().entries(index, coords_list)
+
     def plan_inner_reads(self, index: np.ndarray, coords_list, *, max_gap: int = DEFAULT_MAX_GAP,
                          max_size: int | None = None) -> tuple[list[CoalescedRange], list[tuple]]:
         """Coalesced ByteRanges covering the inner chunks in ``coords_list``, and the
