@@ -150,6 +150,23 @@ def test_missing_inner_chunks_are_omitted_and_read_as_fill():
     assert empty.shape == INNER and np.isnan(empty).all()
 
 
+def test_inner_entries_are_each_inner_chunks_byte_range():
+    """``inner_entries``: every given inner chunk's (offset, nbytes) at once, in the order
+    given (repeats included), as ``inner_byte_range`` reads them one by one."""
+    spec = ChunkSpec(SHARD, np.dtype("<f8"), np.float64(np.nan))
+    pipe = CodecPipeline.from_v3([sharding("end", codecs=[BYTES_LE])], spec)
+    a = np.full(SHARD, np.nan)
+    a[2:4, 3:6] = 1.5
+    raw = pipe.encode(a)
+    index = pipe.decode_index(raw[pipe.index_byte_range()[0]:])
+    coords = [(1, 1), (0, 1), (0, 0), (1, 1), (1, 0)]
+    got = pipe.inner_entries(index, coords)
+    for c, (off, n) in zip(coords, got):
+        rng = pipe.inner_byte_range(index, c)
+        assert (None if off == MISSING else (off, off + n)) == rng
+    assert len(got) == len(coords)
+
+
 def test_index_layout_exact_bytes():
     """Index: (offset, nbytes) uint64 LE per inner chunk in C order, then crc32c LE."""
     import crc32c
