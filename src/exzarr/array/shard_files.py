@@ -66,7 +66,7 @@ def read_shard_files(state, plan, scatter, on_chunk: Callable) -> bool:
     else:
         feed = compiled.feed(threads, functools.partial(checked.feed, threads))
     executor.run_fed(Jobs.work, feed, store=store)
-    late = checked.late(state) + (compiled.late() if compiled is not None else [])
+    late = checked.late() + (compiled.late() if compiled is not None else [])
     if late:
         executor.run(lambda job: on_chunk(*job), late, store=store)
     return True
@@ -116,9 +116,9 @@ class _CheckedShards:
                 if one.jobs is not None:
                     yield from itertools.repeat(one.jobs, threads)
 
-    def late(self, state) -> list[tuple]:
+    def late(self) -> list[tuple]:
         """``(task, bytes or None, label)`` of every inner chunk the threads did not do."""
-        return self.empty + [job for one in self.shards for job in one.not_done(state)]
+        return self.empty + [job for one in self.shards for job in one.not_done(self.state)]
 
 
 #: a range that ends this far into its shard or further goes the checked way (an index

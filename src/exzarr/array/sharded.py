@@ -279,7 +279,6 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
 RANGE_TASK_BYTES = 2 << 20
 
 
-
 def longest_job(inner_nbytes: int) -> int:
     """The most bytes of a shard read into a thread's buffer at once: a coalesced range
     (:data:`RANGE_TASK_BYTES`) or one inner chunk of ``inner_nbytes`` whose frame grew in
