@@ -21,6 +21,7 @@ array (copied before the clock starts), as in the suite.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -44,7 +45,7 @@ from rss import cpu_times  # noqa: E402
 from worker import check, reader, warm_up  # noqa: E402
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workload", help="one workload name (benchmarks/run.py --list)")
     ap.add_argument("--engines", default="exzarr,zarrs",
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--quick", action="store_true", help="the 2048x2048 variant")
     ap.add_argument("--dir", default=None, help="parent directory of the stores")
+    ap.add_argument("--json", default=None,
+                    help="also write the summary (what main() returns) here as JSON")
     args = ap.parse_args(argv)
 
     found = [w for w in W.make_workloads(args.quick) if w.name == args.workload]
@@ -133,12 +136,29 @@ def main(argv: list[str] | None = None) -> None:
               f"CPU median {statistics.median(cpus[n]) * 1e3:9.2f} ms "
               f"(system {statistics.median(syss[n]) * 1e3:.2f} ms)")
     a = names[0]
+    summary = {"workload": w.name, "runs": args.runs, "threads": args.threads,
+               "best": {n: min(times[n]) for n in names},
+               "median": {n: statistics.median(times[n]) for n in names},
+               "cpu_median": {n: statistics.median(cpus[n]) for n in names},
+               "paired": {b: pair_summary(times[a], times[b]) for b in names[1:]}}
     for b in names[1:]:
-        ratios = sorted(x / y for x, y in zip(times[a], times[b]))
-        q = len(ratios)
-        print(f"  {a} time / {b} time: median {statistics.median(ratios):.3f} "
-              f"(quartiles {ratios[q // 4]:.3f}-{ratios[(3 * q) // 4]:.3f}); "
-              f"{a} faster in {sum(x < 1 for x in ratios)} of {q} pairs")
+        p = summary["paired"][b]
+        print(f"  {a} time / {b} time: median {p['median']:.3f} "
+              f"(quartiles {p['q1']:.3f}-{p['q3']:.3f}); "
+              f"{a} faster in {p['wins']} of {p['pairs']} pairs")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(summary, f, indent=1)
+    return summary
+
+
+def pair_summary(ta: list[float], tb: list[float]) -> dict:
+    """The paired ratios run by run (A's time over B's, taking turns): their median and
+    quartiles, and in how many pairs A was faster."""
+    ratios = sorted(x / y for x, y in zip(ta, tb))
+    q = len(ratios)
+    return {"pairs": q, "median": statistics.median(ratios), "q1": ratios[q // 4],
+            "q3": ratios[(3 * q) // 4], "wins": sum(x < 1 for x in ratios)}
 
 
 def _took(cpus: list[float], syss: list[float], before: tuple[float, float]) -> None:

@@ -113,7 +113,59 @@ def ceiling_line(name, r) -> str:
             f"decode {_ceiling_mbps(r, 'decode'):6.0f} MB/s")
 
 
-def render(wls, results, meta, sizes, ceilings=None) -> str:
+def best_anchor(by: dict, name: str, anchors: list[str]) -> tuple[float, str] | None:
+    """(fastest time, engine) of the anchor that ran workload ``name`` fastest (None: none
+    ran it); ``by`` maps (workload, engine) to its merged result."""
+    cand = [(t, e) for t, e in ((best(by.get((name, e), {})), e) for e in anchors)
+            if t is not None]
+    return min(cand) if cand else None
+
+
+def behind(wls, results, engines: list[str]) -> list[tuple[str, str, float]]:
+    """The headline's rows behind: (workload, its best anchor, exzarr time / anchor time)
+    for every workload where that ratio is above 1."""
+    by = {(r["workload"], r["engine"]): r for r in results}
+    anchors = [e for e in engines if e != "exzarr"]
+    out = []
+    for w in wls:
+        tx = best(by.get((w.name, "exzarr"), {}))
+        top = best_anchor(by, w.name, anchors)
+        if tx is not None and top is not None and tx / top[0] > 1.0:
+            out.append((w.name, top[1], tx / top[0]))
+    return out
+
+
+RECHECK_TEXT = ("Each row behind in the headline, run again right after the rounds with its "
+                "best anchor taking turns in one process (`benchmarks/paired.py`: A B, B A, "
+                "...; every result checked): the median over runs of exzarr's time / the "
+                "anchor's, its quartiles, and in how many pairs exzarr was faster. For "
+                "context beside the verdict, which stays the headline's: the fresh-worker "
+                "rounds are the reference.")
+
+
+def render_rechecks(rechecks: list[dict]) -> list[str]:
+    """The section of :data:`RECHECK_TEXT`; ``rechecks``: per row, what run.py recorded
+    (``workload``, ``anchor``, ``ratio``, ``command`` and paired.py's summary or an
+    ``error``)."""
+    L = ["## Rows behind, taking turns\n", RECHECK_TEXT + "\n",
+         "| workload | anchor | headline ratio | paired median (quartiles) | exzarr faster in "
+         "| fastest runs, exzarr / anchor | command |",
+         "|---|---|---:|---:|---:|---:|---|"]
+    for rc in rechecks:
+        head = (f"| {rc['workload']} | {LABELS[rc['anchor']]} | {rc['ratio']:.2f} | ")
+        if rc.get("error"):
+            L.append(head + f"failed: {rc['error']} | – | – | `{rc['command']}` |")
+            continue
+        s, a = rc["summary"], rc["anchor"]
+        p = s["paired"][a]
+        L.append(head + f"{p['median']:.3f} ({p['q1']:.3f}-{p['q3']:.3f}) | "
+                 f"{p['wins']} of {p['pairs']} | {fmt_time(s['best']['exzarr'])} / "
+                 f"{fmt_time(s['best'][a])} | `{rc['command']}` |")
+    L.append("")
+    return L
+
+
+def render(wls, results, meta, sizes, ceilings=None, rechecks=None) -> str:
     by = {(r["workload"], r["engine"]): r for r in results}
     engines = [e for e in meta["engines"]]
     anchors = [e for e in engines if e != "exzarr"]
@@ -157,11 +209,10 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
         for w in wls:
             rx = by.get((w.name, "exzarr"), {})
             tx = best(rx)
-            timed = [(best(by.get((w.name, e), {})), e) for e in anchors]
-            cand = [(t, e) for t, e in timed if t is not None]
-            if not cand:
+            top = best_anchor(by, w.name, anchors)
+            if top is None:
                 continue
-            ta, ea = min(cand)
+            ta, ea = top
             ex = primary(w, tx) if tx else status_text(rx)
             if tx is None:
                 L.append(f"| {w.name} | {ex} | {primary(w, ta)} ({LABELS[ea]}) | – | – | – | |")
@@ -174,6 +225,9 @@ def render(wls, results, meta, sizes, ceilings=None) -> str:
                      f"{round_spread(rx, by.get((w.name, ea)))} | "
                      f"{median_ratio(rx, by.get((w.name, ea)))} | {verdict} |")
         L.append("")
+
+    if rechecks:
+        L.extend(render_rechecks(rechecks))
 
     # ---------------------------------------------------------------- ratio matrix
     if "exzarr" in engines and anchors:

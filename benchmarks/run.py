@@ -82,6 +82,11 @@ def parse_args(argv=None):
                          "worker's); 65 lets every engine start from a settled disk")
     ap.add_argument("--timeout", type=float, default=900,
                     help="seconds before one measurement subprocess is killed")
+    ap.add_argument("--recheck", type=int, default=12,
+                    help="after the rounds, run each row behind again with its best anchor, "
+                         "taking turns in one process (benchmarks/paired.py), this many runs "
+                         "each (default 12; 0: none); reported beside the headline, whose "
+                         "verdict it does not change")
     a = ap.parse_args(argv)
     a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
     bad = [e for e in a.engines if e not in ENGINES]
@@ -109,6 +114,43 @@ def merge_rounds(rounds: list[dict]) -> dict:
     return {**first, "times": [t for r in rounds for t in r["times"]],
             "round_best": [min(r["times"]) for r in rounds],
             "wall_s": sum(r.get("wall_s", 0.0) for r in rounds), "rounds": len(rounds)}
+
+
+def recheck(wls, results, a, parent: str, log) -> list[dict]:
+    """Each headline row behind, run again with its best anchor taking turns in one process
+    (``paired.py``, ``a.recheck`` runs each): what :func:`report.render_rechecks` shows."""
+    out: list[dict] = []
+    if a.recheck <= 0 or "exzarr" not in a.engines:
+        return out
+    for name, anchor, ratio in report.behind(wls, results, a.engines):
+        args = [name, "--engines", f"exzarr,{anchor}", "--runs", str(a.recheck),
+                "--threads", str(a.threads), *(["--quick"] if a.quick else [])]
+        rc: dict = {"workload": name, "anchor": anchor, "ratio": ratio,
+                    "command": "python benchmarks/paired.py " + " ".join(args)}
+        log(f"  re-checking {name} against {LABELS[anchor]}, taking turns: {rc['command']}")
+        with tempfile.TemporaryDirectory(dir=parent) as tmp:
+            summary = Path(tmp) / "summary.json"
+            env = dict(os.environ)
+            use_numba_cache(env)
+            try:
+                p = subprocess.run([sys.executable, str(HERE / "paired.py"), *args, "--dir", tmp,
+                                    "--json", str(summary)], capture_output=True, text=True,
+                                   timeout=a.timeout, env=env)
+            except subprocess.TimeoutExpired:
+                rc["error"] = f"timed out after {a.timeout:.0f} s"
+            else:
+                if p.returncode == 0 and summary.exists():
+                    rc["summary"] = json.loads(summary.read_text())
+                else:
+                    last = (p.stderr.strip().splitlines() or ["no output"])[-1]
+                    rc["error"] = f"exit status {p.returncode}: {last}"
+        if "summary" in rc:
+            pr = rc["summary"]["paired"][anchor]
+            log(f"    median {pr['median']:.3f}, exzarr faster in {pr['wins']} of {pr['pairs']}")
+        else:
+            log(f"    {rc['error']}")
+        out.append(rc)
+    return out
 
 
 def run_worker(job: dict, timeout: float) -> dict:
@@ -266,6 +308,7 @@ def main(argv=None) -> int:
         else:
             shutil.rmtree(root, ignore_errors=True)
 
+    rechecks = recheck(wls, results, a, parent, log)
     meta = {
         "command": " ".join(["python", "benchmarks/run.py", *map(shlex.quote, sys.argv[1:])])
         if argv is None else "python benchmarks/run.py " + " ".join(map(shlex.quote, argv)),
@@ -277,21 +320,25 @@ def main(argv=None) -> int:
         "store_dir": f"{parent} ({fs_type(os.path.realpath(parent))}; {placement})",
         "load": (load_start, loadavg()),
     }
-    md = report.render(wls, results, meta, sizes, ceilings)
+    md = report.render(wls, results, meta, sizes, ceilings, rechecks)
     print(md)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(md)
     log(f"wrote {out} ({meta['elapsed_s']:.0f} s)")
     if a.json:
         Path(a.json).write_text(json.dumps({"meta": meta, "results": results,
-                                            "codec_ceilings": ceilings}, indent=1))
+                                            "codec_ceilings": ceilings,
+                                            "rechecks": rechecks}, indent=1))
     failed = [r for r in [*results, *ceilings.values()] if r["status"] in ("wrong", "error")]
     for r in failed:
         log(f"FAILED {r.get('workload') or r['phase']} on {LABELS.get(r['engine'], r['engine'])}"
             f": {r['status']}: {r.get('error')}")
         if r.get("trace"):
             log(r["trace"])
-    return 1 if failed else 0
+    unchecked = [rc for rc in rechecks if "error" in rc]  # (wrong data included)
+    for rc in unchecked:
+        log(f"FAILED re-check of {rc['workload']}: {rc['error']} ({rc['command']})")
+    return 1 if failed or unchecked else 0
 
 
 if __name__ == "__main__":
