@@ -16,6 +16,7 @@ import report  # noqa: E402
 import workloads as W  # noqa: E402
 
 from exzarr.kernels import jit  # noqa: E402
+from test_bench_report import _meta  # noqa: E402  (the report's test metadata)
 
 
 def _result(engine, workload, t):
@@ -77,8 +78,9 @@ def test_recheck_runs_paired_for_each_row_behind(tmp_path):
     assert paired["pairs"] == 2 and 0 <= paired["wins"] <= 2 and paired["median"] > 0
     assert rc["command"].startswith("python benchmarks/paired.py zstd.points --engines exzarr,zarr")
     assert any("re-checking zstd.points" in s for s in said)
-    md = report.render(wls, results, {**_meta(), "engines": ["exzarr", "zarr"]}, {},
-                       rechecks=rechecks)
+    meta = {**_meta(), "engines": ["exzarr", "zarr"], "quick": True,
+            "versions": {"exzarr": {"exzarr": "0.1"}, "zarr": {"zarr": "3"}}}
+    md = report.render(wls, results, meta, {}, rechecks=rechecks)
     assert "## Rows behind, taking turns" in md and "| zstd.points | zarr-python | 9.00 |" in md
     assert list(tmp_path.iterdir()) == []  # paired.py's stores removed
 
@@ -94,12 +96,3 @@ def test_recheck_off_or_nothing_behind_runs_nothing(tmp_path):
     assert run.recheck(wls, behind, Namespace(**{**vars(args), "recheck": 0}),
                        str(tmp_path), print) == []
 
-
-def _meta():
-    return {"command": "python benchmarks/run.py --quick", "date": "2026-12-07 01:00 UTC",
-            "machine": {"cores": 2, "cpu": "test", "os": "Linux", "python": "3.11",
-                        "numpy": "2.4", "mem_bytes": 1 << 34},
-            "threads": 2, "repeat": 1, "rounds": 1, "min_time": 0, "max_repeat": 4,
-            "quick": True, "versions": {"exzarr": {"exzarr": "0.1"}, "zarr": {"zarr": "3"}},
-            "unavailable": {}, "engines": ["exzarr", "zarr"], "elapsed_s": 1.0,
-            "store_dir": "/tmp (ext4)", "load": ("0.1", "0.2")}
