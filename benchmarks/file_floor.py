@@ -22,6 +22,7 @@ raw.write's engines all pay.  A diagnostic, not a test: no timing is asserted an
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import statistics
@@ -55,14 +56,20 @@ def _unnamed(folder: str, name: str, data: bytes) -> None:
     fd = os.open(folder, FLAGS | os.O_TMPFILE, 0o666)
     try:
         os.write(fd, data)
-        # (a dir_fd makes os.link call linkat, which follows the /proc link)
-        os.link(f"/proc/self/fd/{fd}", os.path.join(folder, name), src_dir_fd=_ROOT_FD,
+        # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/<fd>, as storage/unnamed.py does it
+        # (os.link calls link(), which does not follow the link, unless given a folder's fd)
+        os.link(str(fd), os.path.join(folder, name), src_dir_fd=_proc_fds(),
                 follow_symlinks=True)
     finally:
         os.close(fd)
 
 
-_ROOT_FD = -1
+@functools.cache
+def _proc_fds() -> int:
+    """A descriptor of ``/proc/self/fd``, opened once for the process."""
+    return os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+
+
 WAYS: dict[str, Callable[[str, str, bytes], None]] = {
     "in place": _in_place, "renamed": _renamed, "unnamed": _unnamed}
 
@@ -105,7 +112,6 @@ def _write_all(way, folder: str, nfiles: int, data: bytes, threads: int) -> None
 
 
 def main(argv: list[str] | None = None) -> dict[str, list[float]]:
-    global _ROOT_FD
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=256)
     ap.add_argument("--size", type=int, default=1 << 20, help="bytes per file")
@@ -114,7 +120,6 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     ap.add_argument("--dir", default=None, help="parent folder (default: the temp dir)")
     a = ap.parse_args(argv)
     parent = tempfile.mkdtemp(prefix="file-floor-", dir=a.dir)
-    _ROOT_FD = os.open("/", os.O_RDONLY)
     try:
         ways = dict(WAYS)
         if not _unnamed_works(parent):
@@ -142,7 +147,6 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
                   f"per file {med / a.files * 1e6:7.1f} us   median / in place {med / base:.3f}")
         return times
     finally:
-        os.close(_ROOT_FD)
         shutil.rmtree(parent, ignore_errors=True)
 
 

@@ -135,9 +135,12 @@ class _Shard:
 
     def __init__(self, store, key: str, ranges: list, tasks_at: dict, scatter,
                  most: int) -> None:
-        near = [r for r in ranges if r.byte_range[1] < _FAR and r.nbytes <= most]
+        near: list = []
+        checked: list = []
+        for r in ranges:
+            (near if r.byte_range[1] < _FAR and r.nbytes <= most else checked).append(r)
         self.key, self.tasks_at = key, tasks_at
-        self.ranges = near + [r for r in ranges if r.byte_range[1] >= _FAR or r.nbytes > most]
+        self.ranges = near + checked
         self.jobs: Jobs | None = None
         n = len(near)
         if not n:

@@ -108,7 +108,7 @@ def plan_shards(fs, names, shard_paths, s0, s1, cps, entry_strides, coords_at, r
             nbytes = file_size(fs, fd)
             at = nbytes - index_nbytes if at_end else 0
             got = -1
-            if at >= 0 and nbytes >= index_nbytes:
+            if nbytes >= index_nbytes:  # (then ``at`` is in the file)
                 got = pread_all(fs, fd, at, index_nbytes, ibuf.ctypes.data)
             close_file(fs, fd)
             if got != index_nbytes:
