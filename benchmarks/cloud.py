@@ -6,6 +6,7 @@ obstore) and tensorstore on a local S3 server, with every request counted on the
     python benchmarks/cloud.py --engines exzarr,tensorstore --workloads 'sharded.*' --repeat 5
     python benchmarks/cloud.py --latency 20   # every request 20 ms later, like a network
     python benchmarks/cloud.py --latency 20 --jitter   # 20 ms on average, a long tail
+    python benchmarks/cloud.py --recheck 0     # no re-check of the rows behind, taking turns
 
 The benchmark starts moto's ``ThreadedMotoServer`` on 127.0.0.1 (a child process) and a
 counting HTTP proxy in front of it (``cloud_server.py``); every engine talks to the proxy,
@@ -41,6 +42,7 @@ sys.path.insert(0, str(HERE))
 
 from engines.cloud_s3 import CLOUD_ENGINES, CLOUD_LABELS  # noqa: E402
 from numba_cache import use_numba_cache  # noqa: E402
+from pairing import recheck_rows  # noqa: E402
 from rss import cpu_times  # noqa: E402
 from timing import runs as timed_runs  # noqa: E402
 
@@ -317,6 +319,10 @@ def parse_args(argv=None):
                          "distribution of that mean (capped at 10x), a long tail as on S3")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON here")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per worker")
+    ap.add_argument("--recheck", type=int, default=12,
+                    help="after the rounds, run each row behind again with its best other "
+                         "engine, taking turns in one process, this many runs each "
+                         "(cloud_paired.py; default 12, 0: none): shown beside the verdict")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
@@ -438,7 +444,9 @@ def main(argv=None) -> int:
         "load": (load0, _loadavg()), "versions": _versions(), "latency_ms": a.latency,
         "jitter": a.jitter,
     }
-    md = report_cloud.render(cases, results, meta)
+    rechecks = recheck(cases, results, a, log)
+    meta["elapsed_s"] = time.perf_counter() - t_start
+    md = report_cloud.render(cases, results, meta, rechecks)
     md = md.replace("## All measurements",
                     backends_section(cases, results) + "## All measurements", 1)
     print(md)
@@ -454,7 +462,29 @@ def main(argv=None) -> int:
         log(f"FAILED {r.get('case')}.{op} on {r['engine']}: {o['status']}: {o.get('error')}")
         if o.get("trace"):
             log(o["trace"])
-    return 1 if failed else 0
+    unchecked = [rc for rc in rechecks if "error" in rc]  # (wrong data included)
+    for rc in unchecked:
+        log(f"FAILED re-check of {rc['workload']}: {rc['error']} ({rc['command']})")
+    return 1 if failed or unchecked else 0
+
+
+def recheck(cases, results, a, log) -> list[dict]:
+    """Each headline row behind, run again with its best other engine taking turns in one
+    process (``cloud_paired.py``, ``a.recheck`` runs each, against servers of its own):
+    what :func:`report_cloud.render` shows beside the verdict."""
+    import report_cloud
+
+    if a.recheck <= 0 or "exzarr" not in a.engines:
+        return []
+    how = ([f"--latency={a.latency:g}", *(["--jitter"] if a.jitter else [])]
+           if a.latency else [])
+    with tempfile.TemporaryDirectory(prefix="exzarr-cloud-recheck-") as parent:
+        return recheck_rows(
+            report_cloud.behind(cases, results, a.engines), HERE / "cloud_paired.py",
+            lambda name, anchor: [name, "--engines", f"exzarr,{anchor}", "--pairs",
+                                  str(a.recheck), "--threads", str(a.threads), "--n", str(a.n),
+                                  "--chunk", str(a.chunk), "--points", str(a.points), *how],
+            CLOUD_LABELS, parent, a.timeout, log, pick=lambda found: found[0])
 
 
 def backends_section(cases, results) -> str:

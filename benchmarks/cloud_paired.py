@@ -38,6 +38,7 @@ use_numba_cache()  # before Numba is imported: the Makefile's folder, keyed by t
 from cloud import (BUCKET, ENV, check, make_cases, read_calls, select, servers,  # noqa: E402
                    timed_run, warm_up)
 from engines.cloud_s3 import CLOUD_ENGINES, CLOUD_LABELS, load_cloud  # noqa: E402
+from pairing import pair_summary  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -60,6 +61,8 @@ def parse_args(argv=None):
                     help="milliseconds every request waits in the proxy (as cloud.py)")
     ap.add_argument("--jitter", action="store_true",
                     help="with --latency: exponential waits of that mean (as cloud.py)")
+    ap.add_argument("--json", default=None,
+                    help="also write the summaries (what main() returns) here as JSON")
     a = ap.parse_args(argv)
     a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
     if len(a.engines) < 2 or any(e not in CLOUD_ENGINES for e in a.engines):
@@ -80,21 +83,36 @@ def compare(runs: dict[str, list[dict]], names: list[str]) -> list[str]:
                      f"{statistics.median(t) * 1e3:9.2f} ms   client CPU {cpu * 1e3:8.1f} ms"
                      f"   server CPU {server * 1e3:8.1f} ms   requests {runs[n][0]['requests']}")
     a = names[0]
-    for b in names[1:]:
-        ratios = sorted(x["time"] / y["time"] for x, y in zip(runs[a], runs[b]))
-        q = len(ratios)
-        lines.append(f"  {a} time / {b} time: median {statistics.median(ratios):.3f} "
-                     f"(quartiles {ratios[q // 4]:.3f}-{ratios[(3 * q) // 4]:.3f}); "
-                     f"{a} faster in {sum(x < 1 for x in ratios)} of {q} pairs")
+    for b, p in summary(runs, names)["paired"].items():
+        lines.append(f"  {a} time / {b} time: median {p['median']:.3f} "
+                     f"(quartiles {p['q1']:.3f}-{p['q3']:.3f}); "
+                     f"{a} faster in {p['wins']} of {p['pairs']} pairs")
     return lines
 
 
-def main(argv=None) -> int:
+def summary(runs: dict[str, list[dict]], names: list[str]) -> dict:
+    """What ``--json`` writes for one workload (as ``paired.py``'s): each engine's fastest
+    and median time and median client and server CPU (per operation), and the first
+    engine's paired ratios to each other."""
+    def each(key: str, pick) -> dict:
+        return {n: pick(r.get(key) or 0.0 for r in runs[n]) for n in names}
+
+    first = [r["time"] for r in runs[names[0]]]
+    return {"runs": len(first), "best": each("time", min),
+            "median": each("time", statistics.median), "cpu_median": each("cpu", statistics.median),
+            "server_cpu_median": each("server_cpu", statistics.median),
+            "paired": {b: pair_summary(first, [r["time"] for r in runs[b]]) for b in names[1:]}}
+
+
+def main(argv=None) -> list[dict]:
+    """Runs the workloads taking turns and prints each one's comparison; returns their
+    summaries (:func:`summary`, with ``workload`` and ``threads``)."""
     a = parse_args(argv)
     os.environ.update(ENV)
     from workloads import make_data
     cases = select(make_cases(a.n, a.chunk, a.points), a.workloads)
     data = make_data((a.n, a.n))
+    done: list[dict] = []
     how = f"; latency {a.latency:g} ms{' (exponential)' if a.jitter else ''}" if a.latency else ""
     # the proxy in a process of its own: in this one its threads would take the
     # interpreter lock from a Python engine's threads, and its CPU would count as theirs
@@ -127,8 +145,12 @@ def main(argv=None) -> int:
                 print(f"{case.name}.{op}: {case.describe()}; {a.pairs} runs per engine, "
                       f"{a.threads} threads, taking turns in one process{how}", flush=True)
                 print("\n".join(compare(runs, a.engines)), flush=True)
-    return 0
+                done.append({"workload": f"{case.name}.{op}", "threads": a.threads,
+                             **summary(runs, a.engines)})
+    if a.json:
+        Path(a.json).write_text(json.dumps(done, indent=1))
+    return done
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -35,6 +35,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from numba_cache import use_numba_cache  # noqa: E402
+from pairing import pair_summary  # noqa: E402
 
 use_numba_cache()  # before Numba is imported: the Makefile's folder, keyed by the kernels
 
@@ -150,15 +151,6 @@ def main(argv: list[str] | None = None) -> dict:
         with open(args.json, "w") as f:
             json.dump(summary, f, indent=1)
     return summary
-
-
-def pair_summary(ta: list[float], tb: list[float]) -> dict:
-    """The paired ratios run by run (A's time over B's, taking turns): their median and
-    quartiles, and in how many pairs A was faster."""
-    ratios = sorted(x / y for x, y in zip(ta, tb))
-    q = len(ratios)
-    return {"pairs": q, "median": statistics.median(ratios), "q1": ratios[q // 4],
-            "q3": ratios[(3 * q) // 4], "wins": sum(x < 1 for x in ratios)}
 
 
 def _took(cpus: list[float], syss: list[float], before: tuple[float, float]) -> None:

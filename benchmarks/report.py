@@ -143,16 +143,19 @@ RECHECK_TEXT = ("Each row behind in the headline, run again right after the roun
                 "rounds are the reference.")
 
 
-def render_rechecks(rechecks: list[dict]) -> list[str]:
-    """The section of :data:`RECHECK_TEXT`; ``rechecks``: per row, what run.py recorded
-    (``workload``, ``anchor``, ``ratio``, ``command`` and paired.py's summary or an
-    ``error``)."""
-    L = ["## Rows behind, taking turns\n", RECHECK_TEXT + "\n",
+def render_rechecks(rechecks: list[dict], labels: dict[str, str] | None = None,
+                    text: str = RECHECK_TEXT) -> list[str]:
+    """The section of ``text`` (:data:`RECHECK_TEXT`); ``rechecks``: per row, what
+    :func:`pairing.recheck_rows` recorded (``workload``, ``anchor``, ``ratio``,
+    ``command`` and the paired tool's summary or an ``error``); ``labels``: the engines'
+    names (:data:`engines.LABELS`)."""
+    labels = LABELS if labels is None else labels
+    L = ["## Rows behind, taking turns\n", text + "\n",
          "| workload | anchor | headline ratio | paired median (quartiles) | exzarr faster in "
          "| fastest runs, exzarr / anchor | command |",
          "|---|---|---:|---:|---:|---:|---|"]
     for rc in rechecks:
-        head = (f"| {rc['workload']} | {LABELS[rc['anchor']]} | {rc['ratio']:.2f} | ")
+        head = (f"| {rc['workload']} | {labels[rc['anchor']]} | {rc['ratio']:.2f} | ")
         if rc.get("error"):
             L.append(head + f"failed: {rc['error']} | – | – | `{rc['command']}` |")
             continue

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from engines.cloud_s3 import CLOUD_LABELS
-from report import MEDIAN_TEXT, SPREAD_TEXT, fmt_time, median_ratio, round_spread
+from report import (MEDIAN_TEXT, SPREAD_TEXT, fmt_time, median_ratio, render_rechecks,
+                    round_spread)
 
 OP_TEXT = {"write": "full write", "open": "open (metadata)", "read": "full read",
            "region": "region read", "points": "single-element reads"}
@@ -107,12 +108,15 @@ def progress_lines(case, engine, r) -> list[str]:
     return lines
 
 
-def render(cases, results, meta) -> str:
+def anchors_of(engines: list[str]) -> list[str]:
+    """The other libraries: exzarr's own variants (e.g. exzarr-s3fs) are not anchors."""
+    return [e for e in engines if not e.startswith("exzarr")]
+
+
+def op_finder(results: list[dict]):
+    """``op_of(case, op, engine)``: that engine's result for that operation (its failure
+    where the whole worker failed; None where it did not run)."""
     by = {(r.get("case"), r["engine"]): r for r in results}
-    engines = meta["engines"]
-    # the other libraries (exzarr's own variants, e.g. exzarr-s3fs, are not anchors)
-    anchors = [e for e in engines if not e.startswith("exzarr")]
-    rows = [(c, op) for c in cases for op in c.ops]
 
     def op_of(c, op, e):
         r = by.get((c.name, e))
@@ -121,6 +125,46 @@ def render(cases, results, meta) -> str:
         if r.get("status") != "ok":
             return {"status": r.get("status"), "error": r.get("error")}
         return r["ops"].get(op)
+    return op_of
+
+
+def best_other(op_of, c, op, anchors: list[str]) -> tuple[dict, str] | None:
+    """(fastest run, engine) of the anchor that ran ``c.op`` fastest; None if none did."""
+    cand = [(b, e) for b, e in ((best_run(op_of(c, op, e)), e) for e in anchors)
+            if b is not None]
+    return min(cand, key=lambda x: x[0]["time"]) if cand else None
+
+
+def behind(cases, results, engines: list[str]) -> list[tuple[str, str, float]]:
+    """The headline's rows behind: (``<layout>.<op>``, its best other engine, exzarr time /
+    that engine's) for every row where that ratio is above 1."""
+    op_of, out = op_finder(results), []
+    for c in cases:
+        for op in c.ops:
+            bx, top = best_run(op_of(c, op, "exzarr")), best_other(op_of, c, op,
+                                                                  anchors_of(engines))
+            if bx is not None and top is not None and bx["time"] / top[0]["time"] > 1.0:
+                out.append((f"{c.name}.{op}", top[1], bx["time"] / top[0]["time"]))
+    return out
+
+
+RECHECK_TEXT = ("Each row behind in the headline, run again right after the rounds with its "
+                "best other engine taking turns in one process, against a server of its own "
+                "(`benchmarks/cloud_paired.py`: A B, B A, ...; every read checked and every "
+                "first write read back): the median over runs of exzarr's time / the other's, "
+                "its quartiles, and in how many pairs exzarr was faster; the fastest runs are "
+                "per open for `open`, and all the reads of a run for `points`. For context "
+                "beside the verdict, which stays the headline's: the fresh-worker rounds are "
+                "the reference.")
+
+
+def render(cases, results, meta, rechecks: list[dict] | None = None) -> str:
+    """The report; ``rechecks``: the rows behind run again (:func:`pairing.recheck_rows`),
+    shown after the headline when given."""
+    engines = meta["engines"]
+    anchors = anchors_of(engines)
+    rows = [(c, op) for c in cases for op in c.ops]
+    op_of = op_finder(results)
 
     m = meta["machine"]
     L = ["# exzarr cloud benchmark: S3 (moto) behind a counting proxy\n"]
@@ -162,11 +206,10 @@ def render(cases, results, meta) -> str:
         L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for c, op in rows:
             bx = best_run(op_of(c, op, "exzarr"))
-            timed = [(best_run(op_of(c, op, e)), e) for e in anchors]
-            cand = [(b, e) for b, e in timed if b is not None]
-            if not cand:
+            top = best_other(op_of, c, op, anchors)
+            if top is None:
                 continue
-            ba, ea = min(cand, key=lambda x: x[0]["time"])
+            ba, ea = top
             other = f"{primary(c, op, ba['time'])} ({CLOUD_LABELS[ea]})"
             if bx is None:
                 L.append(f"| {c.name}.{op} | {status_text(op_of(c, op, 'exzarr'))} | | "
@@ -182,6 +225,8 @@ def render(cases, results, meta) -> str:
                      f"{median_ratio(run_times(op_of(c, op, 'exzarr')), run_times(op_of(c, op, ea)))} | "
                      f"{verdict} |")
         L.append("")
+        if rechecks:
+            L.extend(render_rechecks(rechecks, CLOUD_LABELS, RECHECK_TEXT))
 
         L.append("## Speed relative to exzarr (engine / exzarr = exzarr time / engine time; "
                  "> 1 = engine faster)\n")

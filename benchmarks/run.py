@@ -34,6 +34,7 @@ import workloads as W  # noqa: E402
 from engines import ENGINES, LABELS  # noqa: E402
 from fsplace import spread_children  # noqa: E402
 from numba_cache import use_numba_cache  # noqa: E402
+from pairing import recheck_rows  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -119,38 +120,13 @@ def merge_rounds(rounds: list[dict]) -> dict:
 def recheck(wls, results, a, parent: str, log) -> list[dict]:
     """Each headline row behind, run again with its best anchor taking turns in one process
     (``paired.py``, ``a.recheck`` runs each): what :func:`report.render_rechecks` shows."""
-    out: list[dict] = []
     if a.recheck <= 0 or "exzarr" not in a.engines:
-        return out
-    for name, anchor, ratio in report.behind(wls, results, a.engines):
-        args = [name, "--engines", f"exzarr,{anchor}", "--runs", str(a.recheck),
-                "--threads", str(a.threads), *(["--quick"] if a.quick else [])]
-        rc: dict = {"workload": name, "anchor": anchor, "ratio": ratio,
-                    "command": "python benchmarks/paired.py " + " ".join(args)}
-        log(f"  re-checking {name} against {LABELS[anchor]}, taking turns: {rc['command']}")
-        with tempfile.TemporaryDirectory(dir=parent) as tmp:
-            summary = Path(tmp) / "summary.json"
-            env = dict(os.environ)
-            use_numba_cache(env)
-            try:
-                p = subprocess.run([sys.executable, str(HERE / "paired.py"), *args, "--dir", tmp,
-                                    "--json", str(summary)], capture_output=True, text=True,
-                                   timeout=a.timeout, env=env)
-            except subprocess.TimeoutExpired:
-                rc["error"] = f"timed out after {a.timeout:.0f} s"
-            else:
-                if p.returncode == 0 and summary.exists():
-                    rc["summary"] = json.loads(summary.read_text())
-                else:
-                    last = (p.stderr.strip().splitlines() or ["no output"])[-1]
-                    rc["error"] = f"exit status {p.returncode}: {last}"
-        if "summary" in rc:
-            pr = rc["summary"]["paired"][anchor]
-            log(f"    median {pr['median']:.3f}, exzarr faster in {pr['wins']} of {pr['pairs']}")
-        else:
-            log(f"    {rc['error']}")
-        out.append(rc)
-    return out
+        return []
+    return recheck_rows(
+        report.behind(wls, results, a.engines), HERE / "paired.py",
+        lambda name, anchor: [name, "--engines", f"exzarr,{anchor}", "--runs", str(a.recheck),
+                              "--threads", str(a.threads), *(["--quick"] if a.quick else [])],
+        LABELS, parent, a.timeout, log, store_dir=True)
 
 
 def run_worker(job: dict, timeout: float) -> dict:
