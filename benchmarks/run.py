@@ -52,7 +52,7 @@ def parse_args(argv=None):
                     help="rounds per workload: each round runs every engine once, in a fresh "
                          "worker, in rotated order, so the engines share the machine's state "
                          "(page cache, memory) alike; the best time over all rounds is "
-                         "reported (default 3, --quick 1)")
+                         "reported (default 5, --quick 1)")
     ap.add_argument("--repeat", type=int, default=None,
                     help="timed runs per worker (default 3, --quick 1): the best of rounds x "
                          "repeat runs is reported")
@@ -94,7 +94,7 @@ def parse_args(argv=None):
     if bad:
         ap.error(f"unknown engine(s) {bad}; known: {','.join(ENGINES)}")
     if a.rounds is None:
-        a.rounds = 1 if a.quick else 3
+        a.rounds = 1 if a.quick else 5
     if a.repeat is None:
         a.repeat = 1 if a.quick else 3
     if a.min_time is None:
