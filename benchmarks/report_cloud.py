@@ -138,11 +138,11 @@ def best_other(op_of, c, op, anchors: list[str]) -> tuple[dict, str] | None:
 def behind(cases, results, engines: list[str]) -> list[tuple[str, str, float]]:
     """The headline's rows behind: (``<layout>.<op>``, its best other engine, exzarr time /
     that engine's) for every row where that ratio is above 1."""
-    op_of, out = op_finder(results), []
+    op_of, anchors, out = op_finder(results), anchors_of(engines), []
     for c in cases:
         for op in c.ops:
-            bx, top = best_run(op_of(c, op, "exzarr")), best_other(op_of, c, op,
-                                                                  anchors_of(engines))
+            bx = best_run(op_of(c, op, "exzarr"))
+            top = best_other(op_of, c, op, anchors)
             if bx is not None and top is not None and bx["time"] / top[0]["time"] > 1.0:
                 out.append((f"{c.name}.{op}", top[1], bx["time"] / top[0]["time"]))
     return out
