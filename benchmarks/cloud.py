@@ -323,6 +323,9 @@ def parse_args(argv=None):
                     help="after the rounds, run each row behind again with its best other "
                          "engine, taking turns in one process, this many runs each "
                          "(cloud_paired.py; default 12, 0: none): shown beside the verdict")
+    ap.add_argument("--recheck-within", dest="recheck_within", type=float, default=0.02,
+                    help="re-check the rows this close to behind too: those whose ratio is "
+                         "above 1 minus this (default 0.02: above 0.98; 0: only rows behind)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
@@ -442,7 +445,7 @@ def main(argv=None) -> int:
         "threads": a.threads, "repeat": a.repeat, "rounds": a.rounds, "engines": a.engines,
         "min_time": a.min_time, "max_repeat": a.max_repeat,
         "load": (load0, _loadavg()), "versions": _versions(), "latency_ms": a.latency,
-        "jitter": a.jitter,
+        "jitter": a.jitter, "recheck_within": a.recheck_within,
     }
     rechecks = recheck(cases, results, a, log)
     meta["elapsed_s"] = time.perf_counter() - t_start
@@ -469,8 +472,8 @@ def main(argv=None) -> int:
 
 
 def recheck(cases, results, a, log) -> list[dict]:
-    """Each headline row behind, run again with its best other engine taking turns in one
-    process (``cloud_paired.py``, ``a.recheck`` runs each, against servers of its own):
+    """Each headline row behind (or within ``a.recheck_within`` of it), run again with its
+    best other engine taking turns in one process (``cloud_paired.py``, ``a.recheck`` runs each, against servers of its own):
     what :func:`report_cloud.render` shows beside the verdict."""
     import report_cloud
 
@@ -480,7 +483,8 @@ def recheck(cases, results, a, log) -> list[dict]:
            if a.latency else [])
     with tempfile.TemporaryDirectory(prefix="exzarr-cloud-recheck-") as parent:
         return recheck_rows(
-            report_cloud.behind(cases, results, a.engines), HERE / "cloud_paired.py",
+            report_cloud.behind(cases, results, a.engines, a.recheck_within),
+            HERE / "cloud_paired.py",
             lambda name, anchor: [name, "--engines", f"exzarr,{anchor}", "--pairs",
                                   str(a.recheck), "--threads", str(a.threads), "--n", str(a.n),
                                   "--chunk", str(a.chunk), "--points", str(a.points), *how],

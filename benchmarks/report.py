@@ -121,22 +121,24 @@ def best_anchor(by: dict, name: str, anchors: list[str]) -> tuple[float, str] | 
     return min(cand) if cand else None
 
 
-def behind(wls, results, engines: list[str]) -> list[tuple[str, str, float]]:
-    """The headline's rows behind: (workload, its best anchor, exzarr time / anchor time)
-    for every workload where that ratio is above 1."""
+def behind(wls, results, engines: list[str],
+           within: float = 0.0) -> list[tuple[str, str, float]]:
+    """The headline's rows behind, and with ``within`` those that close to it: (workload,
+    its best anchor, exzarr time / anchor time) for every workload where that ratio is
+    above 1 - ``within``."""
     by = {(r["workload"], r["engine"]): r for r in results}
     anchors = [e for e in engines if e != "exzarr"]
     out = []
     for w in wls:
         tx = best(by.get((w.name, "exzarr"), {}))
         top = best_anchor(by, w.name, anchors)
-        if tx is not None and top is not None and tx / top[0] > 1.0:
+        if tx is not None and top is not None and tx / top[0] > 1.0 - within:
             out.append((w.name, top[1], tx / top[0]))
     return out
 
 
-RECHECK_TEXT = ("Each row behind in the headline, run again right after the rounds with its "
-                "best anchor taking turns in one process (`benchmarks/paired.py`: A B, B A, "
+RECHECK_TEXT = ("Each row behind in the headline{close}, run again right after the rounds "
+                "with its best anchor taking turns in one process (`benchmarks/paired.py`: A B, B A, "
                 "...; every result checked): the median over runs of exzarr's time / the "
                 "anchor's, its quartiles, and in how many pairs exzarr was faster. For "
                 "context beside the verdict, which stays the headline's: the fresh-worker "
@@ -144,13 +146,16 @@ RECHECK_TEXT = ("Each row behind in the headline, run again right after the roun
 
 
 def render_rechecks(rechecks: list[dict], labels: dict[str, str] | None = None,
-                    text: str = RECHECK_TEXT) -> list[str]:
+                    text: str = RECHECK_TEXT, within: float = 0.0) -> list[str]:
     """The section of ``text`` (:data:`RECHECK_TEXT`); ``rechecks``: per row, what
     :func:`pairing.recheck_rows` recorded (``workload``, ``anchor``, ``ratio``,
     ``command`` and the paired tool's summary or an ``error``); ``labels``: the engines'
-    names (:data:`engines.LABELS`)."""
+    names (:data:`engines.LABELS`); ``within``: how close to behind a row was re-checked
+    too (``--recheck-within``)."""
     labels = LABELS if labels is None else labels
-    L = ["## Rows behind, taking turns\n", text + "\n",
+    close = (f", or within {within * 100:g} % of it (ratio above {1 - within:.2f}: "
+             f"`--recheck-within`)" if within else "")
+    L = ["## Rows behind or close, taking turns\n", text.format(close=close) + "\n",
          "| workload | anchor | headline ratio | paired median (quartiles) | exzarr faster in "
          "| fastest runs, exzarr / anchor | command |",
          "|---|---|---:|---:|---:|---:|---|"]
@@ -230,7 +235,7 @@ def render(wls, results, meta, sizes, ceilings=None, rechecks=None) -> str:
         L.append("")
 
     if rechecks:
-        L.extend(render_rechecks(rechecks))
+        L.extend(render_rechecks(rechecks, within=meta.get("recheck_within", 0.0)))
 
     # ---------------------------------------------------------------- ratio matrix
     if "exzarr" in engines and anchors:

@@ -135,21 +135,23 @@ def best_other(op_of, c, op, anchors: list[str]) -> tuple[dict, str] | None:
     return min(cand, key=lambda x: x[0]["time"]) if cand else None
 
 
-def behind(cases, results, engines: list[str]) -> list[tuple[str, str, float]]:
-    """The headline's rows behind: (``<layout>.<op>``, its best other engine, exzarr time /
-    that engine's) for every row where that ratio is above 1."""
+def behind(cases, results, engines: list[str],
+           within: float = 0.0) -> list[tuple[str, str, float]]:
+    """The headline's rows behind, and with ``within`` those that close to it:
+    (``<layout>.<op>``, its best other engine, exzarr time / that engine's) for every row
+    where that ratio is above 1 - ``within``."""
     op_of, anchors, out = op_finder(results), anchors_of(engines), []
     for c in cases:
         for op in c.ops:
             bx = best_run(op_of(c, op, "exzarr"))
             top = best_other(op_of, c, op, anchors)
-            if bx is not None and top is not None and bx["time"] / top[0]["time"] > 1.0:
+            if bx is not None and top is not None and bx["time"] / top[0]["time"] > 1.0 - within:
                 out.append((f"{c.name}.{op}", top[1], bx["time"] / top[0]["time"]))
     return out
 
 
-RECHECK_TEXT = ("Each row behind in the headline, run again right after the rounds with its "
-                "best other engine taking turns in one process, against a server of its own "
+RECHECK_TEXT = ("Each row behind in the headline{close}, run again right after the rounds "
+                "with its best other engine taking turns in one process, against a server of its own "
                 "(`benchmarks/cloud_paired.py`: A B, B A, ...; every read checked and every "
                 "first write read back): the median over runs of exzarr's time / the other's, "
                 "its quartiles, and in how many pairs exzarr was faster; the fastest runs are "
@@ -159,8 +161,8 @@ RECHECK_TEXT = ("Each row behind in the headline, run again right after the roun
 
 
 def render(cases, results, meta, rechecks: list[dict] | None = None) -> str:
-    """The report; ``rechecks``: the rows behind run again (:func:`pairing.recheck_rows`),
-    shown after the headline when given."""
+    """The report; ``rechecks``: the rows behind (or close: ``meta["recheck_within"]``) run
+    again (:func:`pairing.recheck_rows`), shown after the headline when given."""
     engines = meta["engines"]
     anchors = anchors_of(engines)
     rows = [(c, op) for c in cases for op in c.ops]
@@ -226,7 +228,8 @@ def render(cases, results, meta, rechecks: list[dict] | None = None) -> str:
                      f"{verdict} |")
         L.append("")
         if rechecks:
-            L.extend(render_rechecks(rechecks, CLOUD_LABELS, RECHECK_TEXT))
+            L.extend(render_rechecks(rechecks, CLOUD_LABELS, RECHECK_TEXT,
+                                     meta.get("recheck_within", 0.0)))
 
         L.append("## Speed relative to exzarr (engine / exzarr = exzarr time / engine time; "
                  "> 1 = engine faster)\n")

@@ -88,6 +88,9 @@ def parse_args(argv=None):
                          "taking turns in one process (benchmarks/paired.py), this many runs "
                          "each (default 12; 0: none); reported beside the headline, whose "
                          "verdict it does not change")
+    ap.add_argument("--recheck-within", dest="recheck_within", type=float, default=0.02,
+                    help="re-check the rows this close to behind too: those whose ratio is "
+                         "above 1 minus this (default 0.02: above 0.98; 0: only rows behind)")
     a = ap.parse_args(argv)
     a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
     bad = [e for e in a.engines if e not in ENGINES]
@@ -118,12 +121,13 @@ def merge_rounds(rounds: list[dict]) -> dict:
 
 
 def recheck(wls, results, a, parent: str, log) -> list[dict]:
-    """Each headline row behind, run again with its best anchor taking turns in one process
-    (``paired.py``, ``a.recheck`` runs each): what :func:`report.render_rechecks` shows."""
+    """Each headline row behind (or within ``a.recheck_within`` of it), run again with its
+    best anchor taking turns in one process (``paired.py``, ``a.recheck`` runs each): what
+    :func:`report.render_rechecks` shows."""
     if a.recheck <= 0 or "exzarr" not in a.engines:
         return []
     return recheck_rows(
-        report.behind(wls, results, a.engines), HERE / "paired.py",
+        report.behind(wls, results, a.engines, a.recheck_within), HERE / "paired.py",
         lambda name, anchor: [name, "--engines", f"exzarr,{anchor}", "--runs", str(a.recheck),
                               "--threads", str(a.threads), *(["--quick"] if a.quick else [])],
         LABELS, parent, a.timeout, log, store_dir=True)
@@ -291,6 +295,7 @@ def main(argv=None) -> int:
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(), "threads": a.threads, "repeat": a.repeat, "rounds": a.rounds,
         "min_time": a.min_time, "max_repeat": a.max_repeat, "quick": a.quick,
+        "recheck_within": a.recheck_within,
         "versions": versions, "unavailable": unavailable, "engines": a.engines,
         "elapsed_s": time.perf_counter() - t_start,
         "store_dir": f"{parent} ({fs_type(os.path.realpath(parent))}; {placement})",

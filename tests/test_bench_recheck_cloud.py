@@ -52,7 +52,7 @@ def test_render_shows_the_rechecks_after_the_headline():
     rechecks = [{"workload": "chunked.read", "anchor": "zarr-obstore", "ratio": 1.25,
                  "summary": summary, "command": "python benchmarks/cloud_paired.py x"}]
     md = report_cloud.render(cases, results, _meta(), rechecks)
-    assert md.index("## Headline") < md.index("## Rows behind, taking turns") \
+    assert md.index("## Headline") < md.index("## Rows behind or close, taking turns") \
         < md.index("## Speed relative to exzarr")
     assert "| chunked.read | zarr-python (obstore) | 1.25 | 0.917 (0.900-0.950) | 3 of 4 | " \
            "101 ms / 99 ms |" in md
@@ -66,7 +66,7 @@ def test_recheck_runs_cloud_paired_for_each_row_behind():
 
     cases = _cases("sharded.read")
     results = [_result("exzarr", "sharded", read=9.0), _result("zarr-fsspec", "sharded", read=1.0)]
-    args = Namespace(recheck=2, engines=["exzarr", "zarr-fsspec"], threads=2, n=512, chunk=128,
+    args = Namespace(recheck=2, recheck_within=0.0, engines=["exzarr", "zarr-fsspec"], threads=2, n=512, chunk=128,
                      points=50, latency=0.0, jitter=False, timeout=300)
     said = []
     rechecks = cloud.recheck(cases, results, args, said.append)
@@ -88,7 +88,7 @@ def test_recheck_off_or_nothing_behind_runs_nothing():
     import cloud
 
     cases = _cases("sharded.read")
-    args = Namespace(recheck=2, engines=["exzarr", "zarr-fsspec"], threads=2, n=512, chunk=128,
+    args = Namespace(recheck=2, recheck_within=0.0, engines=["exzarr", "zarr-fsspec"], threads=2, n=512, chunk=128,
                      points=50, latency=0.0, jitter=False, timeout=5)
     ahead = [_result("exzarr", "sharded", read=1.0), _result("zarr-fsspec", "sharded", read=2.0)]
     assert cloud.recheck(cases, ahead, args, print) == []
@@ -101,7 +101,7 @@ def test_a_failed_recheck_says_why(monkeypatch):
 
     cases = _cases("sharded.read")
     behind = [_result("exzarr", "sharded", read=2.0), _result("zarr-fsspec", "sharded", read=1.0)]
-    args = Namespace(recheck=2, engines=["exzarr", "zarr-fsspec"], threads=2, n=512, chunk=128,
+    args = Namespace(recheck=2, recheck_within=0.0, engines=["exzarr", "zarr-fsspec"], threads=2, n=512, chunk=128,
                      points=50, latency=0.0, jitter=False, timeout=300)
     # a workload cloud_paired does not know: it exits with an error, which the re-check keeps
     monkeypatch.setattr(report_cloud, "behind", lambda *a: [("sharded.nothing", "zarr-fsspec", 2.0)])
@@ -110,3 +110,20 @@ def test_a_failed_recheck_says_why(monkeypatch):
     assert "unknown workload" in rc["error"]
     md = report_cloud.render(cases, behind, {**_meta(), "engines": args.engines}, [rc])
     assert "failed: exit status" in md
+
+
+def test_close_rows_are_rechecked_too_and_the_section_says_how_close():
+    cases = _cases("chunked.read", "chunked.open")
+    results = [_result("exzarr", "chunked", read=0.099, open=0.010),
+               _result("tensorstore", "chunked", read=0.100, open=0.020)]
+    engines = ["exzarr", "tensorstore"]
+    assert report_cloud.behind(cases, results, engines) == []
+    (row,) = report_cloud.behind(cases, results, engines, within=0.02)   # 0.99 > 0.98
+    assert row[:2] == ("chunked.read", "tensorstore")
+    summary = {"best": {"exzarr": 0.1, "tensorstore": 0.1},
+               "paired": {"tensorstore": {"pairs": 2, "median": 1.0, "q1": 1.0, "q3": 1.0,
+                                          "wins": 1}}}
+    md = report_cloud.render(cases, results, {**_meta(), "engines": engines, "recheck_within": 0.02},
+                             [{"workload": "chunked.read", "anchor": "tensorstore",
+                               "ratio": row[2], "summary": summary, "command": "x"}])
+    assert "or within 2 % of it (ratio above 0.98" in md
