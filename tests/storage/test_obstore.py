@@ -8,6 +8,7 @@ error, on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -16,7 +17,8 @@ import time
 import numpy as np
 import pytest
 
-from exzarr.errors import AccessDeniedError, InvalidArgumentError, StorageError, ThrottledError
+from exzarr.errors import (AccessDeniedError, InvalidArgumentError, NodeNotFoundError,
+                           StorageError, ThrottledError)
 from exzarr.storage import FsspecStore, ObstoreStore, RetryPolicy, open_store
 from exzarr.storage.retry import RetryingStore
 from exzarr.testing.stores import StoreTests
@@ -271,6 +273,7 @@ class _Wire:
         self.ignore_ranges = False
         self.ignore_if_match = False
         self.if_match: list[str | None] = []  # the If-Match header of each request
+        self.if_none_match: list[str | None] = []  # ... and its If-None-Match header
         self.delay = 0.0      # seconds each request is held before it is answered
         self.in_flight = 0
         self.most_in_flight = 0
@@ -286,6 +289,7 @@ class _Wire:
         with self.lock:
             self.sent.append((environ["REQUEST_METHOD"], environ.get("HTTP_RANGE")))
             self.if_match.append(environ.get("HTTP_IF_MATCH"))
+            self.if_none_match.append(environ.get("HTTP_IF_NONE_MATCH"))
             if self.ignore_ranges:  # moto then answers with the whole object (200)
                 environ.pop("HTTP_RANGE", None)
             if self.ignore_if_match:
@@ -303,7 +307,7 @@ class _Wire:
 
     def take(self) -> list[tuple[str, str | None]]:
         with self.lock:
-            out, self.sent, self.if_match = self.sent, [], []
+            out, self.sent, self.if_match, self.if_none_match = self.sent, [], [], []
         return out
 
     def take_conditions(self) -> list[str | None]:
@@ -645,3 +649,37 @@ def test_spawned_process_gets_its_own_client(moto_endpoint):
         assert pool.submit(_write_in_child, z).result() == "written"
     a[0, :] = -1
     np.testing.assert_array_equal(z.read(), a)
+
+
+def test_opens_ask_for_an_unchanged_document_only_if_it_changed(wire):
+    """The second open of an array sends its zarr.json's version tag (If-None-Match) and
+    uses the kept copy on the server's 304; a document changed or removed meanwhile (here
+    through another store object, as another process would) is what the next open sees."""
+    import exzarr as ez
+    from exzarr.hierarchy import documents
+    endpoint, w = wire
+    url = f"s3://{_bucket(endpoint)}/revalidated.zarr"
+    opts = ob_options(endpoint)
+    ez.create(url, shape=(4, 4), chunks=(2, 2), dtype="int32", storage_options=opts,
+              attributes={"v": 1})
+    documents.forget()
+    w.take()
+    assert ez.open(url, mode="r", storage_options=opts).attrs["v"] == 1
+    assert w.if_none_match == [None]                    # first read: the whole document
+    tag = _store(endpoint, url).get_tagged("zarr.json")[1]
+    w.take()
+    for _ in range(2):
+        assert ez.open(url, mode="r", storage_options=opts).attrs["v"] == 1
+    assert w.if_none_match == [tag, tag]                # then only if it changed
+    other = _store(endpoint, url)
+    doc = json.loads(other.get("zarr.json"))
+    doc["attributes"] = {"v": 2}
+    other.set("zarr.json", json.dumps(doc).encode())
+    new_tag = other.get_tagged("zarr.json")[1]
+    w.take()
+    assert ez.open(url, mode="r", storage_options=opts).attrs["v"] == 2
+    assert ez.open(url, mode="r", storage_options=opts).attrs["v"] == 2
+    assert new_tag != tag and w.if_none_match == [tag, new_tag]
+    other.delete("zarr.json")
+    with pytest.raises(NodeNotFoundError):
+        ez.open(url, mode="r", storage_options=opts)

@@ -9,7 +9,7 @@ from ..metadata import ArrayMetadataV2, ArrayMetadataV3, GroupMetadataV2, GroupM
 from ..metadata import loads_json as metadata_loads_json
 from ..storage import Store
 from ..storage.keys import join_key
-from . import parsed
+from . import documents, parsed
 
 __all__ = ["NodeInfo", "find_node", "node_exists", "delete_node", "load_v2_attrs", "loads_json",
            "node_from_v3_doc", "node_from_v2_docs", "GroupMetadata", "NodeMetadata"]
@@ -74,7 +74,7 @@ def node_from_v2_docs(zarray: Any, zgroup: Any, zattrs: Any, store: Store | None
 
 def load_v2_attrs(store: Store, path: str) -> dict[str, Any]:
     key = join_key(path, ".zattrs")
-    raw = store.get(key)
+    raw = documents.read(store, key)
     if raw is None:
         return {}
     attrs = metadata_loads_json(raw, "attributes document", store, key)
@@ -87,7 +87,7 @@ def find_node(store: Store, path: str, zarr_format: int | None = None) -> NodeIn
     """The node at ``path`` (v3 first, then v2, unless ``zarr_format`` restricts it)."""
     if zarr_format in (None, 3):
         key = join_key(path, "zarr.json")
-        raw = store.get(key)
+        raw = documents.read(store, key)
         if raw is not None:
             hit = parsed.lookup(raw)
             if hit is not None:
@@ -98,12 +98,12 @@ def find_node(store: Store, path: str, zarr_format: int | None = None) -> NodeIn
             return info
     if zarr_format in (None, 2):
         key = join_key(path, ".zarray")
-        raw = store.get(key)
+        raw = documents.read(store, key)
         if raw is not None:
             ameta = ArrayMetadataV2.from_bytes(raw, store=store, key=key)
             return NodeInfo("array", 2, ameta.replace(attributes=load_v2_attrs(store, path)))
         key = join_key(path, ".zgroup")
-        raw = store.get(key)
+        raw = documents.read(store, key)
         if raw is not None:
             gmeta = GroupMetadataV2.from_bytes(raw, store=store, key=key)
             return NodeInfo("group", 2, gmeta.replace(attributes=load_v2_attrs(store, path)))

@@ -79,6 +79,10 @@ class Store(abc.ABC):
     #: may keep what they derived from a value (a shard's index) and check it in the request
     #: that relies on it
     supports_tagged_reads: bool = False
+    #: :meth:`get_unless` asks the server for the value only if it changed, and an answer
+    #: that it did not (HTTP 304) costs the server and the wire less than the value: small
+    #: values read again and again (metadata documents) are best read that way
+    revalidates: bool = False
     #: :meth:`direct_writes` may name files that compiled code writes itself (local files)
     writes_directly: bool = False
 
@@ -90,6 +94,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def url(self) -> str:
         """A URL naming this store, used in error messages (``file:///..``, ``memory://x``)."""
+
+    @property
+    def tag_scope(self) -> str:
+        """Where this store's version tags (:meth:`get_tagged`) are comparable: a tag read
+        through a store of the same scope, for the same key, names the same value.  The
+        default is :attr:`url`; stores whose URL does not name the server add it."""
+        return self.url
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r}{', read_only=True' if self.read_only else ''})"
@@ -137,6 +148,14 @@ class Store(abc.ABC):
         """:meth:`get` and the version tag of the value read, ``None`` where the store cannot
         name it (then nothing read from it can be checked later)."""
         return self.get(key, byte_range), None
+
+    def get_unless(self, key: str, tag: str) -> tuple[bytes | None, str | None] | None:
+        """``None`` if the value at ``key`` is still the version ``tag`` (from
+        :meth:`get_tagged`: the caller holds it), else :meth:`get_tagged` of the whole value
+        (``(None, None)`` when it is gone).  Stores that cannot ask conditionally
+        (:attr:`revalidates` False) read the value again and compare the tags."""
+        value, new = self.get_tagged(key)
+        return None if value is not None and new is not None and new == tag else (value, new)
 
     def get_ranges_tagged(self, key: str, ranges: list[tuple[int, int]],
                           tag: str) -> list[bytes] | None:

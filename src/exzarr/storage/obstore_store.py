@@ -61,6 +61,7 @@ DEFAULT_CONCURRENCY = 32
 _MISSING = object()   # an object that does not exist
 _RAISE = object()     # _call: no value for a missing object, raise instead
 _STALE = object()     # a conditional read of a value that is no longer that version
+_SAME = object()      # a read unless changed (If-None-Match) of a value that did not
 
 
 # -- options ---------------------------------------------------------------------------------
@@ -219,6 +220,14 @@ def _precondition_failed(exc: BaseException) -> bool:
     return m is not None and int(m.group(1)) == 412
 
 
+def _not_modified(exc: BaseException) -> bool:
+    """Whether obstore's ``exc`` is the server's 304 answer to an ``If-None-Match`` read."""
+    if type(exc).__name__ == "NotModifiedError":
+        return True
+    m = _STATUS.search(str(exc))
+    return m is not None and int(m.group(1)) == 304
+
+
 class ObstoreStore(Store):
     """Keys under ``s3://bucket/path`` through obstore.
 
@@ -229,6 +238,7 @@ class ObstoreStore(Store):
     high_latency = True
     threaded_gets = True
     supports_tagged_reads = True
+    revalidates = True
 
     def __init__(self, url: str, path: str | None = None,
                  storage_options: Mapping[str, Any] | None = None, read_only: bool = False, *,
@@ -300,6 +310,11 @@ class ObstoreStore(Store):
     @property
     def url(self) -> str:
         return self._url
+
+    @property
+    def tag_scope(self) -> str:
+        # the bucket's URL and the server: two endpoints may serve one bucket name
+        return f"{self._url} at {self._config.get('endpoint', '')} {self._config.get('region', '')}"
 
     def _path(self, key: str) -> str:
         validate_key(key, self)
@@ -616,6 +631,26 @@ class ObstoreStore(Store):
 
     def _if_current(self, path: str, opts: GetOptions, tag: str) -> Callable[[], Any]:
         return lambda: self._if_current_sync(path, opts, tag)
+
+    def get_unless(self, key: str, tag: str) -> tuple[bytes | None, str | None] | None:
+        path = self._path(key)
+        got = self._call(lambda: self._unless_sync(path, tag), key, "read", missing=_MISSING)
+        if got is _SAME:
+            return None
+        if got is _MISSING:
+            return None, None
+        body, new = got
+        return bytes(body), new
+
+    def _unless_sync(self, path: str, tag: str) -> Any:
+        import obstore as obs
+        try:
+            r = obs.get(self._client, path, options={"if_none_match": tag})
+        except Exception as exc:
+            if _not_modified(exc):
+                return _SAME
+            raise
+        return r.bytes(), r.meta.get("e_tag")
 
     def exists(self, key: str) -> bool:
         return self._size(key, self._path(key)) is not None

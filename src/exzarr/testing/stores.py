@@ -99,6 +99,25 @@ class ReadableStoreTests:
         buf, tag2 = store.get_buffer_tagged("k")
         assert bytes(buf) == VALUE[::-1] and tag2 and tag2 != tag
 
+    def test_read_unless_changed(self, store):
+        """get_unless: None while the value is the version named (the caller holds it),
+        else the value and its tag; (None, None) once it is gone.  Without version tags
+        it reads the value again."""
+        self.populate(store, {"k": VALUE})
+        value, tag = store.get_tagged("k")
+        if tag is None:
+            assert store.get_unless("k", "any") == (VALUE, None)
+            return
+        assert store.get_unless("k", tag) is None
+        assert store.get_unless("k", tag + "x") == (VALUE, tag)
+        if store.read_only or not store.supports_writes:
+            return
+        store.set("k", VALUE[::-1])
+        changed, tag2 = store.get_unless("k", tag)
+        assert changed == VALUE[::-1] and tag2 and tag2 != tag
+        store.delete("k")
+        assert store.get_unless("k", tag2) == (None, None)
+
     def test_get_returns_bytes(self, store):
         self.populate(store, {"k": b"abc"})
         assert type(store.get("k")) is bytes
