@@ -212,20 +212,23 @@ def _kind(exc: BaseException) -> str:
     return classify(exc)
 
 
-def _precondition_failed(exc: BaseException) -> bool:
-    """Whether obstore's ``exc`` is the server's 412 answer to an ``If-Match`` read."""
-    if type(exc).__name__ == "PreconditionError":
+def _answered(exc: BaseException, error: str, status: int) -> bool:
+    """Whether obstore's ``exc`` is the server's ``status`` answer: obstore's exception
+    class named ``error``, or that status in the message."""
+    if type(exc).__name__ == error:
         return True
     m = _STATUS.search(str(exc))
-    return m is not None and int(m.group(1)) == 412
+    return m is not None and int(m.group(1)) == status
+
+
+def _precondition_failed(exc: BaseException) -> bool:
+    """Whether obstore's ``exc`` is the server's 412 answer to an ``If-Match`` read."""
+    return _answered(exc, "PreconditionError", 412)
 
 
 def _not_modified(exc: BaseException) -> bool:
     """Whether obstore's ``exc`` is the server's 304 answer to an ``If-None-Match`` read."""
-    if type(exc).__name__ == "NotModifiedError":
-        return True
-    m = _STATUS.search(str(exc))
-    return m is not None and int(m.group(1)) == 304
+    return _answered(exc, "NotModifiedError", 304)
 
 
 class ObstoreStore(Store):
@@ -643,14 +646,13 @@ class ObstoreStore(Store):
         return bytes(body), new
 
     def _unless_sync(self, path: str, tag: str) -> Any:
-        import obstore as obs
         try:
-            r = obs.get(self._client, path, options={"if_none_match": tag})
+            _, _, body, new = self._get_sync_tagged(path, {"if_none_match": tag})
         except Exception as exc:
             if _not_modified(exc):
                 return _SAME
             raise
-        return r.bytes(), r.meta.get("e_tag")
+        return body, new
 
     def exists(self, key: str) -> bool:
         return self._size(key, self._path(key)) is not None
