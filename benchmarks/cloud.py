@@ -292,7 +292,7 @@ def parse_args(argv=None):
                     help="rounds per layout: each round runs every engine once, in a fresh "
                          "worker, in rotated order, so the engines share the machine's and the "
                          "server's state alike; the fastest run over all rounds is reported "
-                         "(default 3, --quick 1)")
+                         "(default 5, --quick 1)")
     ap.add_argument("--repeat", type=int, default=None,
                     help="timed runs per workload and worker (default 3, --quick 1): the "
                          "fastest of rounds x repeat runs is reported")
@@ -336,7 +336,7 @@ def parse_args(argv=None):
         ap.error("--jitter needs --latency (its mean)")
     a.n = a.n or (512 if a.quick else 4096)
     a.points = a.points or (100 if a.quick else 1000)
-    a.rounds = a.rounds or (1 if a.quick else 3)
+    a.rounds = a.rounds or (1 if a.quick else 5)
     a.repeat = a.repeat or (1 if a.quick else 3)
     if a.min_time is None:
         a.min_time = 0.0 if a.quick else 1.0
