@@ -198,8 +198,9 @@ def render(wls, results, meta, sizes, ceilings=None, rechecks=None) -> str:
     if meta.get("min_time"):
         per_worker += (f", more while they took under {meta['min_time']:g} s in all, up to "
                        f"{meta['max_repeat']}")
-    how = (f"best of all timed runs per measurement: {rounds} round(s), each running every "
-           f"engine once in a fresh worker, in rotated order ({per_worker})" if rounds > 1
+    how = (f"best of all timed runs per measurement: {rounds} round(s), each a sweep over "
+           f"every workload running every engine once in a fresh worker, in rotated order "
+           f"({per_worker})" if rounds > 1
            else f"best of the timed runs per measurement ({per_worker})")
     L.append(f"- Threads: {meta['threads']} for every engine; {how}"
              f"{'; --quick (2048x2048) variant' if meta['quick'] else ''}")

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -49,10 +50,11 @@ def parse_args(argv=None):
                          "(default: all; --list shows them)")
     ap.add_argument("--list", action="store_true", help="list the workloads and exit")
     ap.add_argument("--rounds", type=int, default=None,
-                    help="rounds per workload: each round runs every engine once, in a fresh "
-                         "worker, in rotated order, so the engines share the machine's state "
-                         "(page cache, memory) alike; the best time over all rounds is "
-                         "reported (default 5, --quick 1)")
+                    help="rounds: each round is a sweep over every workload, running every "
+                         "engine once per workload in a fresh worker, in rotated order, so "
+                         "the engines share the machine's state (page cache, memory, slow "
+                         "spells) alike; the best time over all rounds is reported "
+                         "(default 5, --quick 1)")
     ap.add_argument("--repeat", type=int, default=None,
                     help="timed runs per worker (default 3, --quick 1): the best of rounds x "
                          "repeat runs is reported")
@@ -105,6 +107,20 @@ def parse_args(argv=None):
     if a.max_repeat is None:
         a.max_repeat = 4 * a.repeat
     return a
+
+
+def sweeps(workloads: list[tuple[str, list[str]]],
+           rounds: int) -> Iterator[tuple[int, str, str]]:
+    """``(round, workload, engine)`` in the order the workers run: each round a sweep over
+    ``workloads`` (``(name, its engines)``, in order), every engine once per workload, the
+    engines' order rotated by one from round to round.  One engine's workers of a workload
+    are a whole sweep apart, so a slow spell of the machine lasting seconds falls on at
+    most one of them."""
+    for k in range(rounds):
+        for name, engines in workloads:
+            at = k % len(engines) if engines else 0
+            for e in engines[at:] + engines[:at]:
+                yield k, name, e
 
 
 def merge_rounds(rounds: list[dict]) -> dict:
@@ -235,7 +251,10 @@ def main(argv=None) -> int:
                 log(f"{LABELS[e]}: unavailable ({unavailable[e]})")
         engines = [e for e in a.engines if e in versions]
 
+        # every workload's jobs, and the stores its reads need that no selected full write
+        # before it makes (written once here, by that engine)
         prepared: set[tuple[str, str]] = set()
+        jobs_of: dict[str, dict[str, dict]] = {}
         for w in wls:
             lay = w.layout
             jobs: dict[str, dict] = {}
@@ -260,27 +279,36 @@ def main(argv=None) -> int:
                         continue
                     prepared.add((e, lay.name))
                     sizes[(e, lay.name)] = du(loc)
+                if lay.store == "local" and w.op == "write_full":
+                    prepared.add((e, lay.name))  # its first round writes the store
                 jobs[e] = job
-            rounds: dict[str, list[dict]] = {e: [] for e in jobs}
-            for k in range(a.rounds):
-                order = list(jobs)[k % len(jobs):] + list(jobs)[:k % len(jobs)] if jobs else []
-                for e in order:
-                    if rounds[e] and rounds[e][-1]["status"] != "ok":
-                        continue  # failed once: reported as is, not retried
-                    if a.settle > 0 and lay.store == "local" and w.op == "write_full":
-                        os.sync()
-                        time.sleep(a.settle)
-                    t0 = time.perf_counter()
-                    r = run_worker({**jobs[e], "phase": "measure"}, a.timeout)
-                    r["wall_s"] = time.perf_counter() - t0
-                    rounds[e].append(r)
-            for e, rs in rounds.items():
-                r = merge_rounds(rs)
+            jobs_of[w.name] = jobs
+        # a round is a sweep over every workload, each running every engine once in a fresh
+        # worker (in rotated order): one engine's workers of a row are a sweep apart, not
+        # side by side, so a slow spell of the machine lasting seconds meets at most one of
+        # them (it met all five of a row's workers of one engine when they ran in a row)
+        rounds: dict[tuple[str, str], list[dict]] = {
+            (w.name, e): [] for w in wls for e in jobs_of[w.name]}
+        by_name = {w.name: w for w in wls}
+        for k, name, e in sweeps([(w.name, list(jobs_of[w.name])) for w in wls], a.rounds):
+            w = by_name[name]
+            lay, done = w.layout, rounds[(name, e)]
+            if done and done[-1]["status"] != "ok":
+                continue  # failed once: reported as is, not retried
+            if a.settle > 0 and lay.store == "local" and w.op == "write_full":
+                os.sync()
+                time.sleep(a.settle)
+            t0 = time.perf_counter()
+            r = run_worker({**jobs_of[name][e], "phase": "measure"}, a.timeout)
+            r["wall_s"] = time.perf_counter() - t0
+            done.append(r)
+            log(f"  [{k + 1}/{a.rounds}] " + report.progress_line(w, e, r))
+        for w in wls:
+            for e, job in jobs_of[w.name].items():
+                r = merge_rounds(rounds[(w.name, e)])
                 results.append(r)
-                loc = jobs[e]["loc"]
-                if r["status"] == "ok" and w.op == "write_full" and lay.store == "local":
-                    prepared.add((e, lay.name))
-                    sizes[(e, lay.name)] = du(loc)
+                if r["status"] == "ok" and w.op == "write_full" and w.layout.store == "local":
+                    sizes[(e, w.layout.name)] = du(job["loc"])
                 log("  " + report.progress_line(w, e, r))
     finally:
         if a.keep:
