@@ -41,8 +41,11 @@ def test_hints_at_any_address_never_fault(pf):
 
     @numba.njit
     def ask(rows, buf):
-        pf.prefetch_rows(0, rows, 0, rows.shape[0], 1 << 20)  # unmapped addresses
-        pf.prefetch_rows(buf.ctypes.data, rows, 5, 100, 64)  # rows past the last one
+        at, n = rows.ctypes.data, rows.shape[0]
+        pf.prefetch_rows(0, at, n, 0, n, 1 << 20)  # unmapped addresses
+        pf.prefetch_rows(buf.ctypes.data, at, n, 5, 100, 64)  # rows past the last one
+        for r in range(n):
+            pf.prefetch_ahead(buf.ctypes.data, at, n, r, 64)
         pf.prefetch_for_write(0, 1 << 20)
         pf.prefetch_for_write(buf.ctypes.data + buf.shape[0], 4096)  # past the end
         return buf.sum()

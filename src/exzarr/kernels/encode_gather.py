@@ -36,12 +36,13 @@ measured on ext4 and tmpfs.)
 from __future__ import annotations
 
 import numpy as np
+from numba import carray
 from numba.extending import register_jitable
 
 from .cfunc import call3, call5
 from .file_write import write_file
 from .jit import lazy_njit
-from .pointers import bytes_at, words_at
+from .pointers import bytes_at, i64_at, words_at
 from .prefetch import prefetch_ahead
 from .shuffle import gather_shuffle
 from .stream import store_fence, stream_copy
@@ -86,12 +87,13 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     if to_files and (dests is not None or files[2].shape[0] < 3 * n
                      or files[3].shape[0] < n or files[4].shape[0] < 3):
         return 0
-    fill_bytes = fill.view(np.uint8)
+    fill_at = fill.ctypes.data  # (the helpers take the pattern's address: no references)
     if raw and dests is not None:
-        return _raw_to_dests(copy, src.ctypes.data, bases, rows, row_bytes, nbytes, fill,
-                             fill_bytes, check_fill, sizes, dests, room)
+        return _raw_to_dests(copy, src.ctypes.data, bases, rows, row_bytes, nbytes, fill_at,
+                             check_fill, sizes, dests, room)
     base_src = src.ctypes.data
     base_out = out.ctypes.data
+    rows_at, nrows = rows.ctypes.data, rows.shape[0]  # (for the prefetches: no references)
     cap = out.shape[0]
     pos = 0
     for i in range(n):
@@ -106,10 +108,10 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
             gather_shuffle(base_src, bases[i], rows, row_bytes, nbytes, shuffle, block,
                            scratch.view(np.uint8))
         else:
-            for r in range(rows.shape[0]):
-                prefetch_ahead(b, rows, r, row_bytes)
+            for r in range(nrows):
+                prefetch_ahead(b, rows_at, nrows, r, row_bytes)
                 call3(copy, dst + r * row_bytes, b + rows[r], row_bytes)
-        same = check_fill and _is_fill(dst, nbytes, fill, fill_bytes, 0)
+        same = check_fill and _is_fill(dst, nbytes, fill_at, 0)
         if same:
             sizes[i] = -1
             continue
@@ -141,24 +143,25 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
 
 
 @register_jitable
-def _raw_to_dests(copy, base_src, bases, rows, row_bytes, nbytes, fill, fill_bytes,
-                  check_fill, sizes, dests, room):
+def _raw_to_dests(copy, base_src, bases, rows, row_bytes, nbytes, fill_at, check_fill, sizes,
+                  dests, room):
     """:func:`encode_gather` without compression, each chunk's bytes into its own
-    ``dests[i]``: the source's rows checked against the fill pattern where they are (no
-    gathered copy to read back), then copied past the caches
-    (:func:`~exzarr.kernels.stream.stream_copy`: these bytes go into a store, not to be
-    read soon), fenced before returning."""
+    ``dests[i]``: the source's rows checked against the fill pattern (at address
+    ``fill_at``) where they are (no gathered copy to read back), then copied past the
+    caches (:func:`~exzarr.kernels.stream.stream_copy`: these bytes go into a store, not
+    to be read soon), fenced before returning."""
     n = bases.shape[0]
     if nbytes > room:
         return 0
+    rows_at, nrows = rows.ctypes.data, rows.shape[0]
     for i in range(n):
         b = base_src + bases[i]
-        if check_fill and _rows_are_fill(b, rows, row_bytes, fill, fill_bytes):
+        if check_fill and _rows_are_fill(b, rows_at, nrows, row_bytes, fill_at):
             sizes[i] = -1
             continue
         dst = dests[i]
-        for r in range(rows.shape[0]):
-            prefetch_ahead(b, rows, r, row_bytes)
+        for r in range(nrows):
+            prefetch_ahead(b, rows_at, nrows, r, row_bytes)
             stream_copy(copy, dst + r * row_bytes, b + rows[r], row_bytes)
         sizes[i] = nbytes
     store_fence()
@@ -166,32 +169,35 @@ def _raw_to_dests(copy, base_src, bases, rows, row_bytes, nbytes, fill, fill_byt
 
 
 @register_jitable
-def _rows_are_fill(b, rows, row_bytes, fill, fill_bytes):
-    """Whether the rows at ``b + rows[r]`` (``row_bytes`` each) hold the fill pattern's
-    bytes (``fill``: its words, ``fill_bytes``: the same as bytes), row after row."""
-    for r in range(rows.shape[0]):
-        if not _is_fill(b + rows[r], row_bytes, fill, fill_bytes, r * row_bytes):
+def _rows_are_fill(b, rows_at, nrows, row_bytes, fill_at):
+    """Whether the ``nrows`` rows at ``b + rows[r]`` (``row_bytes`` each; ``rows_at``: the
+    int64 offsets' address) hold the fill pattern's bytes (at address ``fill_at``), row
+    after row.  (Per row: addresses, not arrays, as in :mod:`exzarr.kernels.prefetch`.)"""
+    rows = carray(i64_at(rows_at), (nrows,))
+    for r in range(nrows):
+        if not _is_fill(b + rows[r], row_bytes, fill_at, r * row_bytes):
             return False
     return True
 
 
 @register_jitable
-def _is_fill(addr, size, fill, fill_bytes, at):
-    """Whether the ``size`` bytes at address ``addr`` equal the fill pattern's from its
-    byte ``at`` (``fill``: its words, ``fill_bytes``: the same as bytes): whole words
-    where both sides are aligned, the rest byte by byte."""
+def _is_fill(addr, size, fill_at, at):
+    """Whether the ``size`` bytes at address ``addr`` equal the fill pattern's (at address
+    ``fill_at``, 8-byte aligned) from its byte ``at``: whole words where both sides are
+    aligned, the rest byte by byte."""
     start = 0
     if addr % 8 == 0 and at % 8 == 0:
         words = size // 8
         here = words_at(addr, words)
-        first = at // 8
+        pattern = words_at(fill_at + at, words)
         for w in range(words):
-            if here[w] != fill[first + w]:
+            if here[w] != pattern[w]:
                 return False
         start = words * 8
     if start < size:
         raw = bytes_at(addr, size)
+        pattern_bytes = bytes_at(fill_at + at, size)
         for k in range(start, size):
-            if raw[k] != fill_bytes[at + k]:
+            if raw[k] != pattern_bytes[k]:
                 return False
     return True

@@ -78,6 +78,10 @@ class LazyKernel(Protocol):
 
     def __call__(self, *args: Any) -> Any: ...
 
+    def dispatcher(self) -> Any:
+        """Numba's dispatcher of the compiled kernel (its ``signatures``), or None before
+        the first call."""
+
 
 def kernels_key(folder: Path | None = None) -> str:
     """The first 12 hex digits of the SHA-1 of the kernels' sources (``*.py`` of this
@@ -156,4 +160,5 @@ def lazy_njit(py_func: Callable[..., Any]) -> LazyKernel:
 
     kernel = cast(LazyKernel, wrapper)
     kernel.py_func = py_func
+    kernel.dispatcher = lambda: compiled  # type: ignore[method-assign]
     return kernel

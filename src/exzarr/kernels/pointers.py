@@ -16,7 +16,7 @@ from typing import Any
 from numba import carray, types
 from numba.extending import intrinsic, register_jitable
 
-__all__ = ["u8_at", "u16_at", "u32_at", "u64_at", "bytes_at", "words_at"]
+__all__ = ["u8_at", "u16_at", "u32_at", "u64_at", "i64_at", "bytes_at", "words_at"]
 
 
 def _pointer_to(item: Any) -> Any:
@@ -39,6 +39,8 @@ u16_at: Any = _pointer_to(types.uint16)
 u32_at: Any = _pointer_to(types.uint32)
 #: ``u64_at(addr)``: a ``uint64*``
 u64_at: Any = _pointer_to(types.uint64)
+#: ``i64_at(addr)``: an ``int64*``
+i64_at: Any = _pointer_to(types.int64)
 
 
 @register_jitable

@@ -27,13 +27,15 @@ __all__ = ["gather_shuffle", "unshuffle_into", "join_into"]
 
 @register_jitable
 def _split(addr, count, typesize, out, o, n):
-    """Byte ``k`` of each of the ``count`` items at ``addr`` to ``out[o + k * n + i]``."""
+    """Byte ``k`` of each of the ``count`` items at ``addr`` to byte ``o + k * n + i`` of
+    the bytes at address ``out``.  (Called per row: views made from addresses take no
+    references, where slices of an array would: :mod:`exzarr.kernels.prefetch`.)"""
     if typesize == 4:
         w4 = carray(u32_at(addr), (count,))
-        a0 = out[o:o + count]
-        a1 = out[o + n:o + n + count]
-        a2 = out[o + 2 * n:o + 2 * n + count]
-        a3 = out[o + 3 * n:o + 3 * n + count]
+        a0 = carray(u8_at(out + o), (count,))
+        a1 = carray(u8_at(out + o + n), (count,))
+        a2 = carray(u8_at(out + o + 2 * n), (count,))
+        a3 = carray(u8_at(out + o + 3 * n), (count,))
         for i in range(count):
             v = w4[i]
             a0[i] = np.uint8(v & 0xFF)
@@ -43,10 +45,10 @@ def _split(addr, count, typesize, out, o, n):
     elif typesize == 8:
         w8 = carray(u64_at(addr), (count,))
         for k in range(0, 8, 4):  # two passes of four outputs: fewer live streams
-            b0 = out[o + k * n:o + k * n + count]
-            b1 = out[o + (k + 1) * n:o + (k + 1) * n + count]
-            b2 = out[o + (k + 2) * n:o + (k + 2) * n + count]
-            b3 = out[o + (k + 3) * n:o + (k + 3) * n + count]
+            b0 = carray(u8_at(out + o + k * n), (count,))
+            b1 = carray(u8_at(out + o + (k + 1) * n), (count,))
+            b2 = carray(u8_at(out + o + (k + 2) * n), (count,))
+            b3 = carray(u8_at(out + o + (k + 3) * n), (count,))
             shift = np.uint64(8 * k)
             for i in range(count):
                 v = w8[i] >> shift
@@ -56,8 +58,8 @@ def _split(addr, count, typesize, out, o, n):
                 b3[i] = np.uint8((v >> np.uint64(24)) & np.uint64(0xFF))
     else:  # 2
         w2 = carray(u16_at(addr), (count,))
-        c0 = out[o:o + count]
-        c1 = out[o + n:o + n + count]
+        c0 = carray(u8_at(out + o), (count,))
+        c1 = carray(u8_at(out + o + n), (count,))
         for i in range(count):
             v = w2[i]
             c0[i] = np.uint8(v & 0xFF)
@@ -71,15 +73,17 @@ def gather_shuffle(src, base, rows, row_bytes, nbytes, typesize, block, out):
     ``typesize`` (2, 4 or 8) bytes.  The caller checks ``row_bytes``, ``block`` and
     ``nbytes`` are multiples of ``typesize`` and every row lies in the source."""
     pos = 0  # where the row starts in the chunk
-    for r in range(rows.shape[0]):
-        prefetch_ahead(src + base, rows, r, row_bytes)
+    dst = out.ctypes.data
+    rows_at, nrows = rows.ctypes.data, rows.shape[0]
+    for r in range(nrows):
+        prefetch_ahead(src + base, rows_at, nrows, r, row_bytes)
         at = src + base + rows[r]
         done = 0
         while done < row_bytes:  # a row may cross from one block into the next
             start = (pos // block) * block
             size = min(block, nbytes - start)
             take = min(row_bytes - done, start + size - pos)
-            _split(at + done, take // typesize, typesize, out,
+            _split(at + done, take // typesize, typesize, dst,
                    start + (pos - start) // typesize, size // typesize)
             done += take
             pos += take
