@@ -172,6 +172,28 @@ def test_adapter_refuses_what_does_not_fit():
     assert sizes[0] == -9
 
 
+def test_kernel_refuses_row_offsets_or_fill_it_cannot_read_by_address():
+    """The kernel's row helpers read the row offsets and the fill pattern by address: a
+    strided view of either is refused (nothing done, the per-chunk path takes over)."""
+    enc = native_encode.blosc_encoder("lz4", 5, 1, 4, 0)
+    src = data((16, 16))
+    rows = np.arange(8, dtype=np.int64) * src.strides[0]
+    bases = np.array([0, 8 * 4], np.int64)
+    fill = np.zeros(32, np.uint64)
+    out = np.empty(2 * enc.bound(256), np.uint8)
+    for r, f in ((np.repeat(rows, 2)[::2], fill), (rows, np.zeros(64, np.uint64)[::2])):
+        assert not (r.flags.c_contiguous and f.flags.c_contiguous)
+        sizes = np.full(2, -9, np.int64)
+        args = (enc.address, enc.context(), enc.memmove, src, bases, r, 32, 256, f, True,
+                np.zeros(32, np.uint64), out, sizes)
+        assert kernel_module.encode_gather(*args) == 0
+        assert (sizes == -9).all()
+    sizes = np.full(2, -9, np.int64)
+    assert kernel_module.encode_gather(enc.address, enc.context(), enc.memmove, src, bases,
+                                       rows, 32, 256, fill, True, np.zeros(32, np.uint64),
+                                       out, sizes) == 2
+
+
 # -- uncompressed chunks ------------------------------------------------------------------
 
 RAW = {"codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]}

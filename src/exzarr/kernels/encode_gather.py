@@ -58,7 +58,8 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     ``nbytes`` equal ``fill``'s first ``nbytes``, ``sizes[i] = -1``; else compress them into ``out`` after
     the previous chunk's bytes and set ``sizes[i]`` to the compressed size.  ``src`` is the
     source array (offsets count from its first element; the caller checks every chunk lies
-    inside it); ``fill`` and ``scratch`` are uint64 arrays of at least ``nbytes``; ``out`` a
+    inside it); ``fill`` and ``scratch`` are uint64 arrays of at least ``nbytes`` (``fill``
+    and ``rows`` contiguous: the row helpers read them by address); ``out`` a
     flat uint8 array; ``compress`` (0: none, the frame is the gathered bytes, written
     straight into ``out``) and ``copy`` (C's ``memmove``) are addresses; ``shuffle`` and
     ``block`` (module docstring): the rows shuffled on the way into ``scratch``; ``dests``
@@ -74,7 +75,8 @@ def encode_gather(compress, ctx, copy, src, bases, rows, row_bytes, nbytes, fill
     with ``files``, not written: nothing of it is left)."""
     n = bases.shape[0]
     if n and (scratch.shape[0] * 8 < nbytes or fill.shape[0] * 8 < nbytes
-              or rows.shape[0] * row_bytes != nbytes):
+              or rows.shape[0] * row_bytes != nbytes
+              or rows.strides[0] != 8 or fill.strides[0] != 8):  # (read by address)
         return 0
     raw = compress == 0
     shuffled = shuffle != 0 and not raw
