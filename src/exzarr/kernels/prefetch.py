@@ -25,7 +25,8 @@ counter of an array every thread shares moves from core to core.  Called once pe
 that cost a write of uncompressed chunks into an in-memory store ~40 % of its time
 (measured on 2026-12-07 on an Intel Xeon VM: the rows of a 256 MiB array copied into
 1 MiB chunks in 33.9 ms against 21.6 ms with the same prefetches and no references taken,
-2 threads; ``tests/kernels/test_refcounts.py`` keeps such helpers out of the row loops).
+2 threads; ``tests/kernels/test_refcounts.py`` fails when a write kernel calls a per-row
+helper with an array).
 
 This module imports Numba: import it only where a kernel that uses it is about to run.
 """
