@@ -16,9 +16,9 @@ were never closed.)  The read kernels' row helpers (``next_row``, ``prefetch_box
 still take arrays: their copies are plain stores, and the same change measured no
 difference there.
 
-This test compiles each kernel anew (the on-disk cache keeps no machine code to read),
-with the signatures a few writes and reads gave it, and checks that every call left to
-one of those helpers passes no array (Numba names a function by its argument types:
+This test compiles the write kernel anew (the on-disk cache keeps no machine code to
+read), with every signature the writes of :func:`_exercise` gave it, and checks that
+every call left to one of those helpers passes no array (Numba names a function by its argument types:
 ``5ArrayI...`` for an array).
 """
 
