@@ -592,3 +592,78 @@ def test_local_shard_deleted_after_its_index_is_a_typed_error(tmp_path, direct, 
     monkeypatch.setattr(shard_plan.CompiledShards, "_plan", plan_then_delete)
     with ez.config.set(threads=2), pytest.raises(DecompressionError, match="c/3/1.*retry"):
         z[49:51, :].read()
+
+
+ZSTD = {"name": "zstd", "configuration": {"level": 1, "checksum": False}}
+
+
+def test_whole_shard_reads_with_empty_inner_chunks_and_partial_boxes():
+    """Shards read whole (most of their inner chunks wanted) hand their inner chunks over
+    as arrays (:class:`~exzarr.array.sharded.ShardParts`): empty inner chunks read as
+    fill_value, boxes that take part of an inner chunk, every thread count."""
+    s = RemoteLike()
+    z = make(s, compressor=ZSTD)
+    expected = data()
+    z[4:8, 8:16] = -1          # one inner chunk all fill_value: not stored
+    z[20:24, 0:8] = -1         # and two more, in another shard
+    expected[4:8, 8:16] = expected[20:24, 0:8] = -1
+    s.requests.clear()
+    for threads in (1, 2, 3):
+        with ez.config.set(threads=threads):
+            np.testing.assert_array_equal(z.read(), expected)
+            np.testing.assert_array_equal(z[1:95, 3:127].read(), expected[1:95, 3:127])
+    assert {w for w, _, _ in s.requests} == {"get_buffer"}  # (every shard read whole)
+
+
+def test_shard_parts_are_parts_with_labels_made_when_taken():
+    from exzarr.array.sharded import ShardParts
+    tasks = ["t0", "t1", "t2"]
+    parts = ShardParts(tasks, np.array([5, 6, 7]), np.array([0, 10, 30]),
+                       np.array([10, 30, 31]), "c/1/2", np.array([[0, 1], [0, 2], [3, 0]]))
+    assert len(parts) == 3
+    assert list(parts) == [("t0", 0, 10, "c/1/2 (inner chunk (0, 1))"),
+                           ("t1", 10, 30, "c/1/2 (inner chunk (0, 2))"),
+                           ("t2", 30, 31, "c/1/2 (inner chunk (3, 0))")]
+    tail = parts[1:]
+    assert isinstance(tail, ShardParts) and tail.at.tolist() == [6, 7]
+    assert tail[1] == ("t2", 30, 31, "c/1/2 (inner chunk (3, 0))")
+
+
+def _inner_frame_at(raw: bytes, local: tuple[int, int], per_row: int = 4) -> tuple[int, int]:
+    """(offset, nbytes) of an inner chunk in a shard whose index (uint64 pairs and a
+    crc32c) is at its end."""
+    n = per_row * per_row
+    index = np.frombuffer(raw[-(16 * n + 4):-4], dtype="<u8").reshape(n, 2)
+    off, size = index[local[0] * per_row + local[1]]
+    return int(off), int(size)
+
+
+def test_a_damaged_inner_chunk_in_a_whole_shard_read_is_named_in_the_error():
+    """The compiled decoder refuses a frame that is not zstd; the checked route then says
+    which inner chunk of which shard (the label made only now)."""
+    s = RemoteLike()
+    z = make(s, compressor=ZSTD)
+    raw = bytearray(s.get("c/1/1"))
+    off, _ = _inner_frame_at(bytes(raw), (1, 2))
+    raw[off:off + 4] = b"\0\0\0\0"  # not a zstd frame's magic number
+    s.set("c/1/1", bytes(raw))
+    with ez.config.set(threads=2), pytest.raises(DecompressionError) as e:
+        z.read()
+    assert "c/1/1 (inner chunk (1, 2))" in str(e.value) and s.url in str(e.value)
+
+
+def test_an_index_entry_past_the_shards_end_is_a_typed_error():
+    """An index whose entry points past the shard's end (a damaged index with a valid
+    checksum) is refused naming the shard, before any decoding."""
+    from exzarr.codecs.checksum import crc32c_value
+    s = RemoteLike()
+    z = make(s, compressor=ZSTD)
+    raw = s.get("c/2/0")
+    n = 16
+    index = np.frombuffer(raw[-(16 * n + 4):-4], dtype="<u8").reshape(n, 2).copy()
+    index[5, 1] = len(raw)  # inner chunk (1, 1): longer than the whole shard
+    body = index.tobytes()
+    s.set("c/2/0", raw[:-(16 * n + 4)] + body + crc32c_value(body).to_bytes(4, "little"))
+    with ez.config.set(threads=2), pytest.raises(DecompressionError) as e:
+        z.read()
+    assert "c/2/0" in str(e.value) and "past the end" in str(e.value)

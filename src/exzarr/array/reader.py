@@ -26,7 +26,7 @@ from .scratch import scratch
 from .shard_files import read_shard_files
 from .gather import (BasicTuples, Boxes, basic_view, decode_start, elem_strides, prefix_nbytes,
                      unit_offsets)
-from .sharded import each_part, fetch_inner_chunks
+from .sharded import ShardParts, each_part, fetch_inner_chunks
 
 __all__ = ["read_selection", "chunk_geometry", "PREFIX_FRACTION"]
 
@@ -249,19 +249,25 @@ def _many_handler(scatter: _Scatter | None, on_chunk):
 
     def many(buf, parts) -> None:
         n = len(parts)
+        arrays = isinstance(parts, ShardParts)  # (its tasks' indices and spans as arrays)
         if every and n and scatter.ready():  # (every box placeable: no sorting out)
-            tasks = [p[0].index for p in parts]
-            first = tasks[0]
-            # tasks side by side in the plan (a group, or a range of a shard's row): their
-            # boxes as views, not copies picked out of the read's
-            at = (slice(first, first + n) if tasks == list(range(first, first + n))
-                  else np.array(tasks, dtype=np.int64))
-            done = scatter(buf, np.fromiter((p[1] for p in parts), dtype=np.int64, count=n),
-                           np.fromiter((p[2] for p in parts), dtype=np.int64, count=n), at)
+            if arrays:
+                at, starts, stops = parts.at, parts.starts, parts.stops
+            else:
+                tasks = [p[0].index for p in parts]
+                first = tasks[0]
+                # tasks side by side in the plan (a group, or a range of a shard's row):
+                # their boxes as views, not copies picked out of the read's
+                at = (slice(first, first + n) if tasks == list(range(first, first + n))
+                      else np.array(tasks, dtype=np.int64))
+                starts = np.fromiter((p[1] for p in parts), dtype=np.int64, count=n)
+                stops = np.fromiter((p[2] for p in parts), dtype=np.int64, count=n)
+            done = scatter(buf, starts, stops, at)
             if done < n:
                 each(buf, parts[done:])  # refused: the checked route says why
             return
-        idx = np.fromiter((p[0].index for p in parts), dtype=np.int64, count=n)
+        idx = (parts.at if arrays
+               else np.fromiter((p[0].index for p in parts), dtype=np.int64, count=n))
         take = ok[idx]
         if not take.any() or not scatter.ready():  # (ready() loads Numba: only if needed)
             return each(buf, parts)
@@ -271,8 +277,12 @@ def _many_handler(scatter: _Scatter | None, on_chunk):
             batch = [p for p, t in zip(parts, flags) if t]
             rest = [p for p, t in zip(parts, flags) if not t]
             idx = idx[take]
-        spans = np.array([(p[1], p[2]) for p in batch], dtype=np.int64)
-        done = scatter(buf, spans[:, 0], spans[:, 1], idx)
+        if isinstance(batch, ShardParts):
+            starts, stops = batch.starts, batch.stops
+        else:
+            spans = np.array([(p[1], p[2]) for p in batch], dtype=np.int64)
+            starts, stops = spans[:, 0], spans[:, 1]
+        done = scatter(buf, starts, stops, idx)
         rest.extend(batch[done:])  # refused: the checked route says why
         each(buf, rest)
 

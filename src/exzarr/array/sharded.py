@@ -27,6 +27,7 @@ next one while this one decodes.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from operator import floordiv, mul, sub
 
@@ -39,7 +40,7 @@ from ..errors import DecompressionError, where
 from .fetch import io_parallelism
 from .scratch import byte_scratch
 
-__all__ = ["fetch_inner_chunks", "each_part", "inner_chunk_bytes"]
+__all__ = ["fetch_inner_chunks", "each_part", "inner_chunk_bytes", "ShardParts"]
 
 #: fetch the whole shard when at least this fraction of its inner chunks is needed
 WHOLE_SHARD_FRACTION = 0.5
@@ -177,18 +178,85 @@ def each_part(on_chunk):
     return many
 
 
+def _reads_whole(state, wanted: int) -> bool:
+    """Whether a read of ``wanted`` inner chunks of a shard reads the shard whole: the store
+    has no ranged reads, or most of its inner chunks are wanted."""
+    return (not state.store.supports_byte_ranges
+            or wanted >= WHOLE_SHARD_FRACTION * _n_inner(state.pipeline.chunks_per_shard))
+
+
+def _whole_shard(state, key) -> tuple:
+    """(index, the shard's bytes) of shard ``key`` read whole ((None, None): missing); its
+    index is then kept for later ranged reads, through a store with versions."""
+    raw, tag = state.store.get_buffer_tagged(key)  # tag: None without versions
+    index, whole = _read_index(state, key, raw) if raw is not None else (None, None)
+    if index is not None and tag is not None:  # later ranged reads: one request
+        state.shard_indexes.put(key, index, tag)
+    return index, whole
+
+
 def _shard_spans(state, key, locals_: list[tuple]) -> list[tuple[memoryview, list]]:
     """:func:`_inner_spans` of the given inner chunks of shard ``key``: the whole shard read
-    when the store has no ranged reads or most of its inner chunks are wanted (its index
-    then kept for later ranged reads, through a store with versions), else by ranges."""
-    if (not state.store.supports_byte_ranges
-            or len(locals_) >= WHOLE_SHARD_FRACTION * _n_inner(state.pipeline.chunks_per_shard)):
-        raw, tag = state.store.get_buffer_tagged(key)  # tag: None without versions
-        index, whole = _read_index(state, key, raw) if raw is not None else (None, None)
-        if index is not None and tag is not None:  # later ranged reads: one request
-            state.shard_indexes.put(key, index, tag)
+    when :func:`_reads_whole`, else by ranges."""
+    if _reads_whole(state, len(locals_)):
+        index, whole = _whole_shard(state, key)
         return [] if index is None else _inner_spans(state, key, index, whole, locals_)
     return _ranged_spans(state, key, locals_)
+
+
+class ShardParts:
+    """The inner chunks a read takes from one buffer (a whole shard), as arrays: the
+    tasks, their plan indices ``at`` and the ``starts``/``stops`` of their bytes in the
+    buffer.  It is also the sequence of ``(task, start, stop, label)`` parts that
+    ``many`` handlers take (:func:`each_part`), with each label (for messages) made only
+    when a part is taken out: a whole-shard read of 64 inner chunks makes no strings.
+    Slices are ShardParts."""
+
+    __slots__ = ("tasks", "at", "starts", "stops", "key", "local")
+
+    def __init__(self, tasks: list, at: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+                 key: str, local: np.ndarray) -> None:
+        self.tasks, self.at, self.starts, self.stops = tasks, at, starts, stops
+        self.key, self.local = key, local  # (``local``: each one's coordinates in the shard)
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return ShardParts(self.tasks[k], self.at[k], self.starts[k], self.stops[k],
+                              self.key, self.local[k])
+        return (self.tasks[k], int(self.starts[k]), int(self.stops[k]),
+                inner_chunk_label(self.key, self.local[k].tolist()))
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self.tasks)))
+
+
+def _shard_parts(state, key, shard, tasks: list, index, whole) -> tuple[list, ShardParts]:
+    """``(empty, parts)`` of ``tasks`` (inner chunks of ``shard`` in plan order) in the
+    shard's bytes ``whole`` by its ``index`` (decoded with the shard's size, so every entry
+    lies inside it: :func:`_read_index`), found in array operations: the empty ones as
+    ``(task, label)``, the others as :class:`ShardParts` (in the tasks' order)."""
+    cps = state.pipeline.chunks_per_shard
+    n, m = len(tasks), len(cps)
+    coords = np.fromiter(itertools.chain.from_iterable(t.coords for t in tasks),
+                         dtype=np.int64, count=n * m).reshape(n, m)
+    local = coords - np.multiply(shard, cps, dtype=np.int64)
+    entries = index.reshape(-1, 2)[np.ravel_multi_index(tuple(local.T), cps)]
+    offsets, sizes = entries[:, 0], entries[:, 1]  # (inside ``whole``: checked with the index)
+    present = offsets != MISSING
+    at = np.fromiter((t.index for t in tasks), dtype=np.int64, count=n)
+    if present.all():
+        empty: list = []
+    else:
+        empty = [(tasks[i], inner_chunk_label(key, local[i].tolist()))
+                 for i in np.flatnonzero(~present).tolist()]
+        keep = np.flatnonzero(present)
+        tasks = [tasks[i] for i in keep.tolist()]
+        at, local, offsets, sizes = at[keep], local[keep], offsets[keep], sizes[keep]
+    starts = offsets.astype(np.int64)
+    return empty, ShardParts(tasks, at, starts, starts + sizes.astype(np.int64), key, local)
 
 
 def inner_chunk_bytes(state, coords: tuple[int, ...]) -> tuple[memoryview | None, str]:
@@ -221,12 +289,18 @@ def fetch_inner_chunks(state, plan, on_chunk, many=None) -> None:
         """(key, the empty inner chunks' (task, label), [(buffer, parts)]) of one shard."""
         shard, tasks = item
         key = state.chunk_key(shard)
+        if _reads_whole(state, len(tasks)):
+            index, whole = _whole_shard(state, key)
+            if index is None:  # a missing shard: fill_value
+                return key, [(t, inner_chunk_label(key, _local(t.coords, shard, cps)))
+                             for t in tasks], []
+            empty, parts = _shard_parts(state, key, shard, tasks, index, whole)
+            return key, empty, [(whole, parts)] if len(parts) else []
         labelled = {_local(t.coords, shard, cps): t for t in tasks}
-        spans = _shard_spans(state, key, list(labelled))
         batches = []
-        for buf, parts in spans:
+        for buf, found in _ranged_spans(state, key, list(labelled)):
             batch = []
-            for lc, a, b in parts:
+            for lc, a, b in found:
                 batch.append((labelled.pop(lc), a, b, inner_chunk_label(key, lc)))
             batches.append((buf, batch))
         empty = [(t, inner_chunk_label(key, lc)) for lc, t in labelled.items()]
