@@ -243,7 +243,8 @@ def _shard_parts(state, key, shard, tasks: list, index, whole) -> tuple[list, Sh
     coords = np.fromiter(itertools.chain.from_iterable(t.coords for t in tasks),
                          dtype=np.int64, count=n * m).reshape(n, m)
     local = coords - np.multiply(shard, cps, dtype=np.int64)
-    entries = index.reshape(-1, 2)[np.ravel_multi_index(tuple(local.T), cps)]
+    flat = np.ravel_multi_index(tuple(local.T), cps) if m else np.zeros(n, dtype=np.intp)
+    entries = index.reshape(-1, 2)[flat]
     offsets, sizes = entries[:, 0], entries[:, 1]  # (inside ``whole``: checked with the index)
     present = offsets != MISSING
     at = np.fromiter((t.index for t in tasks), dtype=np.int64, count=n)
