@@ -629,13 +629,15 @@ def test_shard_parts_are_parts_with_labels_made_when_taken():
     assert tail[1] == ("t2", 30, 31, "c/1/2 (inner chunk (3, 0))")
 
 
-def _inner_frame_at(raw: bytes, local: tuple[int, int], per_row: int = 4) -> tuple[int, int]:
-    """(offset, nbytes) of an inner chunk in a shard whose index (uint64 pairs and a
-    crc32c) is at its end."""
-    n = per_row * per_row
-    index = np.frombuffer(raw[-(16 * n + 4):-4], dtype="<u8").reshape(n, 2)
-    off, size = index[local[0] * per_row + local[1]]
-    return int(off), int(size)
+#: the bytes of a shard's index in :func:`make`'s arrays: 4 x 4 (offset, nbytes) uint64
+#: pairs and a crc32c, at the shard's end
+INDEX_BYTES = 16 * 16 + 4
+
+
+def _shard_index(raw: bytes) -> np.ndarray:
+    """A copy of the (offset, nbytes) rows of a shard's index, in C order of its inner
+    chunks."""
+    return np.frombuffer(raw[-INDEX_BYTES:-4], dtype="<u8").reshape(16, 2).copy()
 
 
 def test_a_damaged_inner_chunk_in_a_whole_shard_read_is_named_in_the_error():
@@ -644,7 +646,7 @@ def test_a_damaged_inner_chunk_in_a_whole_shard_read_is_named_in_the_error():
     s = RemoteLike()
     z = make(s, compressor=ZSTD)
     raw = bytearray(s.get("c/1/1"))
-    off, _ = _inner_frame_at(bytes(raw), (1, 2))
+    off = int(_shard_index(bytes(raw))[1 * 4 + 2, 0])  # inner chunk (1, 2)
     raw[off:off + 4] = b"\0\0\0\0"  # not a zstd frame's magic number
     s.set("c/1/1", bytes(raw))
     with ez.config.set(threads=2), pytest.raises(DecompressionError) as e:
@@ -659,11 +661,10 @@ def test_an_index_entry_past_the_shards_end_is_a_typed_error():
     s = RemoteLike()
     z = make(s, compressor=ZSTD)
     raw = s.get("c/2/0")
-    n = 16
-    index = np.frombuffer(raw[-(16 * n + 4):-4], dtype="<u8").reshape(n, 2).copy()
-    index[5, 1] = len(raw)  # inner chunk (1, 1): longer than the whole shard
+    index = _shard_index(raw)
+    index[1 * 4 + 1, 1] = len(raw)  # inner chunk (1, 1): longer than the whole shard
     body = index.tobytes()
-    s.set("c/2/0", raw[:-(16 * n + 4)] + body + crc32c_value(body).to_bytes(4, "little"))
+    s.set("c/2/0", raw[:-INDEX_BYTES] + body + crc32c_value(body).to_bytes(4, "little"))
     with ez.config.set(threads=2), pytest.raises(DecompressionError) as e:
         z.read()
     assert "c/2/0" in str(e.value) and "past the end" in str(e.value)

@@ -18,8 +18,8 @@ difference there.
 
 This test compiles the write kernel anew (the on-disk cache keeps no machine code to
 read), with every signature the writes of :func:`_exercise` gave it, and checks that
-every call left to one of those helpers passes no array (Numba names a function by its argument types:
-``5ArrayI...`` for an array).
+every call left to one of those helpers passes no array (Numba names a function by its
+argument types: ``5ArrayI...`` for an array).
 """
 
 import os
