@@ -23,7 +23,7 @@ from exzarr.storage import FsspecStore, ObstoreStore, RetryPolicy, open_store
 from exzarr.storage.retry import RetryingStore
 from exzarr.testing.stores import StoreTests
 
-from ._helpers import s3_options, unique_name
+from ._helpers import S3rverLateWrites, s3_options, unique_name
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -60,7 +60,7 @@ class TestObstoreMoto(StoreTests):
         return s
 
 
-class TestObstoreS3rver(StoreTests):
+class TestObstoreS3rver(S3rverLateWrites, StoreTests):
     """s3rver 3.7.1 bugs, as in test_s3.TestS3Rver."""
 
     concurrent_writes = 4

@@ -9,7 +9,7 @@ from exzarr.errors import AccessDeniedError
 from exzarr.storage import FsspecStore, open_store
 from exzarr.testing.stores import StoreTests
 
-from ._helpers import s3_options, unique_name
+from ._helpers import S3rverLateWrites, s3_options, unique_name
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -31,7 +31,7 @@ class TestS3Moto(StoreTests):
                           storage_options={**opts, "backend": "fsspec"})
 
 
-class TestS3Rver(StoreTests):
+class TestS3Rver(S3rverLateWrites, StoreTests):
     """s3rver 3.7.1 (unmaintained) has bugs of its own; the tests they break are marked.
 
     Its off-by-one suffix ranges (``bytes=-N`` answers N+1 bytes) are *not* marked: the
