@@ -265,6 +265,13 @@ def test_cpu_gate_admits_the_configured_threads():
     for _ in range(3):
         assert gate.acquire(blocking=False)
     assert not gate.acquire(blocking=False)
+    assert not gate.acquire(timeout=0.01)
+    gate.release()
+    with gate:  # the place released is taken again, and given back on leaving
+        assert not gate.acquire(blocking=False)
+    assert gate.acquire(blocking=False)
+    with pytest.raises(ValueError, match="at least one"):
+        executor.Gate(0)
 
 
 class BatchCounting(MemoryStore):
@@ -668,3 +675,96 @@ def test_an_index_entry_past_the_shards_end_is_a_typed_error():
     with ez.config.set(threads=2), pytest.raises(DecompressionError) as e:
         z.read()
     assert "c/2/0" in str(e.value) and "past the end" in str(e.value)
+
+
+# -- chunked reads from a store read by threads: placement first ----------------------------
+reader = importlib.import_module("exzarr.array.reader")
+
+
+def _count_placements(monkeypatch) -> list[bool]:
+    """The answers of every compiled placement (``placed``) of the reads that follow."""
+    answers: list[bool] = []
+    real = reader._placer
+
+    def counting(scatter):
+        placed = real(scatter)
+        if placed is None:
+            return None
+
+        def spy(task, raw):
+            answers.append(placed(task, raw))
+            return answers[-1]
+        return spy
+    monkeypatch.setattr(reader, "_placer", counting)
+    return answers
+
+
+@pytest.mark.parametrize("key", [np.s_[...], np.s_[3:47, 5:66], np.s_[::2, 7:60:3],
+                                 np.s_[9, :], np.s_[:, 33], np.s_[44:, 1:]])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_streamed_chunked_reads_place_chunks_first_where_none_goes_straight_in(
+        key, threads, monkeypatch):
+    """A chunk whose box cannot be decoded straight into the output (the output's rows are
+    wider than a chunk's) is placed by the compiled call before its slices and view are
+    made: edge chunks, a missing chunk (fill_value), strides and int indices read as
+    NumPy does, and each stored chunk is placed once (never tried twice)."""
+    s = Streaming(delay=0)
+    a = (np.arange(50 * 70) % 251).astype("f4").reshape(50, 70)
+    z = ez.create(s, shape=a.shape, chunks=(8, 16), dtype="f4", fill_value=-1,
+                  compressor=ZSTD)
+    z[...] = a
+    s.delete("c/2/1")
+    a[16:24, 16:32] = -1
+    answers = _count_placements(monkeypatch)
+    s.read.clear()
+    with ez.config.set(threads=threads):
+        np.testing.assert_array_equal(z[key], a[key])
+    stored = [k for k in s.read if k != "c/2/1"]
+    assert len(set(s.read)) == len(s.read)
+    if jit.enabled():
+        # (a chunk of which the read takes only elements near its start is decoded only
+        # up to them instead: the row read, key (9, :), places none)
+        assert all(answers) and len(answers) <= len(stored)
+        if key is Ellipsis:  # 34 stored, less the last row of chunks (2 of their 8 rows)
+            assert len(stored) == 34 and len(answers) == 29
+
+
+def test_streamed_reads_of_chunks_as_wide_as_the_array_decode_straight_into_it(monkeypatch):
+    """Chunks that span whole rows of the output are decoded straight into it (no
+    placement call for a whole chunk; the edge chunk, shorter, is placed)."""
+    s = Streaming(delay=0)
+    a = (np.arange(55 * 16) % 251).astype("f4").reshape(55, 16)
+    z = ez.create(s, shape=a.shape, chunks=(8, 16), dtype="f4", compressor=ZSTD)
+    z[...] = a
+    answers = _count_placements(monkeypatch)
+    s.read.clear()
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z.read(), a)
+    assert len(s.read) == 7
+    if jit.enabled():
+        assert answers == [True]   # the last chunk (7 of its 8 rows in the array)
+
+
+def test_a_damaged_chunk_placed_first_is_named_in_the_error():
+    s = Streaming(delay=0)
+    z = ez.create(s, shape=(50, 70), chunks=(8, 16), dtype="f4", compressor=ZSTD)
+    z[...] = np.ones((50, 70), "f4")
+    s.set("c/3/2", b"\0\0\0\0" + s.get("c/3/2")[4:])  # not a zstd frame's magic number
+    with ez.config.set(threads=2), pytest.raises(DecompressionError) as e:
+        z.read()
+    assert "c/3/2" in str(e.value) and s.url in str(e.value)
+
+
+@pytest.mark.parametrize("shape,chunks,whole", [
+    ((10, 16), (2, 8), False),     # a chunk is half a row of the output
+    ((10, 8), (2, 8), True),       # whole rows
+    ((10, 1, 8), (2, 1, 8), True),  # a length-1 dimension between
+    ((4, 10, 8), (1, 2, 8), True),  # one plane's whole rows
+    ((4, 10, 8), (2, 2, 8), False),  # rows of two planes: not one run
+    ((12,), (4,), True),
+    ((3, 8), (4, 8), False),        # the output smaller than a chunk
+])
+def test_whole_chunk_regions_contiguous(shape, chunks, whole):
+    view = np.empty(shape, "f4")
+    assert reader._whole_regions_contiguous(view, chunks) is whole
+    assert reader._whole_regions_contiguous(view[..., ::2], chunks) is False

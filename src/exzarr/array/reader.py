@@ -134,17 +134,19 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
         return prefix_only(tuples(task)[0]) if known is None else known
 
     def on_chunk(task, raw, key):
+        if first is not None and raw is not None and not alone(task) and first(task, raw):
+            return  # decoded and placed in one compiled call (no slices or view made)
         inner, outer = tuples(task)
         if raw is None:
             view[outer] = state.fill
             return
         region = view[outer + (Ellipsis,)]
-        if (c_order and region.flags.c_contiguous and region.shape == chunks
+        if (direct and region.flags.c_contiguous and region.shape == chunks
                 and plan.covers_chunk(task, shape) and _extent(task.coords, chunks, shape) == chunks
                 and all(isinstance(s, slice) and (s.step or 1) == 1 for s in inner)):
             decode(raw, key, out=region)  # straight into the output, no copy
             return
-        if placed is not None and not alone(task) and placed(task, raw):
+        if later is not None and not alone(task) and later(task, raw):
             return  # decoded and placed in one compiled call
         chunk = (decode_start(raw, key, inner, chunks, dtype, decode, prefix, most)
                  if use_scratch else decode(raw, key))
@@ -155,6 +157,10 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
     scatter = _Scatter.make(p.native_decoder if unsharded else p.inner_native_decoder,
                             plan, view) if use_scratch else None
     placed = _placer(scatter) if unsharded else None
+    direct = c_order and _whole_regions_contiguous(view, chunks)
+    # where no chunk can be decoded straight into the output, the compiled placement is
+    # tried first (``first``), before the chunk's slices and view of the output are made
+    first, later = (None, placed) if direct else (placed, None)
     # per task, whether the read takes only the start of its chunk, for every box at once
     # (None: not a box, asked of its selection); asked only of unsharded chunks (the inner
     # chunks of a shard go in batches, :func:`_many_handler`, or one by one, ``on_chunk``)
@@ -166,6 +172,16 @@ def _basic_handlers(state, plan: ChunkPlan, out: np.ndarray, decode, zero_copy=F
     # (unsharded chunks go through ``many`` only when read in groups: group_read)
     many = _many_handler(scatter, on_chunk) if not unsharded or state.store.reads_into else None
     return on_chunk, many, alone, scatter
+
+
+def _whole_regions_contiguous(view: np.ndarray, chunks: tuple[int, ...]) -> bool:
+    """Whether a whole chunk's region of the basic view (all of the chunk, ``chunks``
+    elements along every dimension of the view) is one C-contiguous run of the output,
+    which a chunk can then be decoded straight into.  Every such region is a view of the
+    same shape and strides (step-1 slices of ``view``), so asking one answers for all."""
+    if view.ndim != len(chunks) or any(v < c for v, c in zip(view.shape, chunks)):
+        return False
+    return bool(view[tuple(slice(0, c) for c in chunks)].flags.c_contiguous)
 
 
 class _Scatter:

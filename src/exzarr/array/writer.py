@@ -7,7 +7,6 @@ lock.  A chunk left entirely fill_value is deleted instead of stored (unless
 from __future__ import annotations
 
 import contextlib
-import threading
 
 import numpy as np
 
@@ -161,7 +160,7 @@ def _fancy_putter(plan: ChunkPlan, src: np.ndarray):
 
 def _write_group(state, plan: ChunkPlan, tasks: list, put,
                  direct: _BasicPutter | None, encoder: BatchEncoder,
-                 gate: threading.BoundedSemaphore | None = None) -> None:
+                 gate: executor.Gate | None = None) -> None:
     """Write ``tasks``' chunks: those the write covers whole encoded and stored with one
     compiled call (:mod:`exzarr.array.batch_encode`; under ``gate`` if given), the rest
     (and any the call refuses) one by one."""
@@ -182,7 +181,7 @@ def _write_group(state, plan: ChunkPlan, tasks: list, put,
 
 
 def _encode_whole(state, tasks: list, encoder: BatchEncoder, bases: np.ndarray,
-                  gate: threading.BoundedSemaphore | None = None) -> list:
+                  gate: executor.Gate | None = None) -> list:
     """Encode and store chunks the write covers whole (``bases``: their
     :meth:`~exzarr.array.batch_encode.BatchEncoder.bases`) in one compiled call (under
     ``gate``, not the uploads); the tasks it left out (nothing stored for them)."""
