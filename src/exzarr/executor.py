@@ -54,11 +54,12 @@ class Gate:
     (1.9 against 0.3 us a pass with no one waiting; it is taken once per chunk of a
     remote read or write, by dozens of threads at once)."""
 
-    __slots__ = ("_tokens",)
+    __slots__ = ("_tokens", "_n")
 
     def __init__(self, n: int) -> None:
         if n < 1:
             raise ValueError(f"a gate needs at least one holder, not {n}")
+        self._n = n
         self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
         for _ in range(n):
             self._tokens.put(None)
@@ -73,6 +74,9 @@ class Gate:
         return True
 
     def release(self) -> None:
+        """Give a place back (one taken with :meth:`acquire`)."""
+        if self._tokens.qsize() >= self._n:
+            raise ValueError(f"a gate of {self._n} released more often than taken")
         self._tokens.put(None)
 
     def __enter__(self) -> None:

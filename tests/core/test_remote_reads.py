@@ -270,6 +270,10 @@ def test_cpu_gate_admits_the_configured_threads():
     with gate:  # the place released is taken again, and given back on leaving
         assert not gate.acquire(blocking=False)
     assert gate.acquire(blocking=False)
+    for _ in range(3):  # every place back
+        gate.release()
+    with pytest.raises(ValueError, match="released more often than taken"):
+        gate.release()
     with pytest.raises(ValueError, match="at least one"):
         executor.Gate(0)
 
