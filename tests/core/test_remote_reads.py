@@ -150,12 +150,18 @@ def test_the_last_shard_to_arrive_is_decoded_on_every_thread(monkeypatch):
     monkeypatch.setattr(s, "_enter", slow_enter)
     threads_of: dict[str, set] = {}
     orig = sharded.fetch_inner_chunks
+    lock, at_once = threading.Lock(), {"now": 0, "most": 0}
 
     def spy(state, plan, on_chunk, many=None):
         def seen(buf, run):
+            with lock:
+                at_once["now"] += 1
+                at_once["most"] = max(at_once["most"], at_once["now"])
             for _, _, _, label in run:
                 threads_of.setdefault(label.split(" ")[0], set()).add(threading.get_ident())
                 time.sleep(0.002)           # decoding takes a while
+            with lock:
+                at_once["now"] -= 1
             return many(buf, run)
         return orig(state, plan, on_chunk, seen)
     monkeypatch.setattr(importlib.import_module("exzarr.array.reader"),
@@ -163,7 +169,10 @@ def test_the_last_shard_to_arrive_is_decoded_on_every_thread(monkeypatch):
     with ez.config.set(threads=2):
         np.testing.assert_array_equal(z.read(), data())
     assert len(threads_of) == 24
-    assert len(threads_of[slow]) == 2           # both CPU slots took runs of the last shard
+    # more than one thread took runs of the last shard (which threads hold the gate's two
+    # places from one run to the next is the scheduler's choice), never more than two at once
+    assert len(threads_of[slow]) >= 2
+    assert 1 <= at_once["most"] <= 2
 
 
 def test_after_a_failed_shard_request_no_more_shards_are_requested():
