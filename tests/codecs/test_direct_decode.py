@@ -233,3 +233,61 @@ def test_zstd_falls_back_to_numcodecs_decompress(monkeypatch, no_checked_route):
         out = np.empty(SPEC.shape, SPEC.dtype)
         assert pipe.decode(pipe.encode(DATA), out=out) is out
         np.testing.assert_array_equal(out, DATA)
+
+
+def test_native_zstd_into_takes_bytes_views_and_arrays():
+    """``NativeZstd.into``, the one call the readers try first: bytes (also behind a view
+    of all of them) go to the library as they are, other buffers by address; a frame that
+    records no content size decodes too; anything that does not give exactly ``out``'s
+    bytes answers False."""
+    import numcodecs
+    import zstandard
+
+    import exzarr.codecs.direct as direct
+
+    native = direct.native_zstd()
+    if native is None:
+        pytest.skip("numcodecs' libzstd cannot be bound here")
+    frame = numcodecs.Zstd(level=1).encode(DATA)
+    unsized = zstandard.ZstdCompressor(level=1, write_content_size=False).compress(DATA.tobytes())
+    for buf in [frame, memoryview(frame), memoryview(b"pad" + frame)[3:],
+                memoryview(bytearray(frame)), np.frombuffer(frame, np.uint8), unsized]:
+        out = np.zeros(SPEC.shape, SPEC.dtype)  # the chunk's shape: its bytes are written
+        assert native.into(buf, out)
+        np.testing.assert_array_equal(out, DATA)
+    out = np.empty(SPEC.nbytes, np.uint8)
+    for buf, target in [(frame, out[:-4]), (frame, np.empty(SPEC.nbytes + 4, np.uint8)),
+                        (frame[:-3], out), (frame + b"\0" * 5, out), (frame + frame, out),
+                        (bytes(8), out), (b"", out)]:
+        assert not native.into(buf, target)
+
+
+def test_chunks_without_a_content_size_read_back_on_every_route(monkeypatch, tmp_path):
+    """A stored zstd chunk whose frame records no content size (other writers may leave
+    it out) reads back through the library's one call, and through numcodecs where that
+    is not bound (which the header check keeps on the checked route)."""
+    import zstandard
+
+    import exzarr as ez
+    import exzarr.codecs.direct as direct
+
+    d = (np.arange(40 * 30, dtype="<f4").reshape(40, 30) % 13) * 0.5
+    z = ez.create(str(tmp_path / "a"), shape=d.shape, chunks=(20, 30), dtype="<f4",
+                  compressor={"name": "zstd", "configuration": {"level": 1}})
+    z[...] = d
+    cz = zstandard.ZstdCompressor(level=1, write_content_size=False)
+    for i in range(2):
+        z.store.set(f"c/{i}/0", cz.compress(np.ascontiguousarray(d[20 * i:20 * i + 20]).tobytes()))
+    assert z[3, 4].read() == d[3, 4]
+    np.testing.assert_array_equal(z[...].read(), d)
+    monkeypatch.setattr(direct, "native_zstd", lambda: None)
+    # (metadata of its own: arrays opened from the same bytes share what is built from them)
+    fresh = ez.create(str(tmp_path / "b"), shape=d.shape, chunks=(20, 30), dtype="<f4",
+                      compressor={"name": "zstd", "configuration": {"level": 1}},
+                      attributes={"made in": str(tmp_path)})
+    for i in range(2):
+        fresh.store.set(f"c/{i}/0", z.store.get(f"c/{i}/0"))
+    fresh = ez.open(str(tmp_path / "b"))
+    assert fresh._state.pipeline.chain._direct.native is None
+    assert fresh[23, 7].read() == d[23, 7]
+    np.testing.assert_array_equal(fresh[...].read(), d)

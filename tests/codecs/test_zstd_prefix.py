@@ -182,10 +182,24 @@ def test_prefix_only_where_it_skips_a_block(layout, prefix_calls):
         assert a[i, j].read() == d[i, j]
     # z (0, 0) and (140, 5): prefixes within the first three blocks; (200, 0): past 3/4,
     # decoded whole without asking; y (10, 0): first block; (70, 0): 140 KiB, in its
-    # second and last block: refused, decoded whole
+    # second and last block: decoded whole without asking either (the readers ask only
+    # for prefixes that end before a chunk's last block, ``reader.prefix_most``)
     assert [(need, ok) for need, _, ok in prefix_calls] == [
-        (4, True), ((140 * 512 + 5 + 1) * 4, True), ((10 * 512 + 1) * 4, True),
-        ((70 * 512 + 1) * 4, False)]
+        (4, True), ((140 * 512 + 5 + 1) * 4, True), ((10 * 512 + 1) * 4, True)]
+    assert y[70, 0].read() == d[70, 0]
+
+
+def test_chunks_of_one_block_never_ask_for_a_prefix(prefix_calls):
+    # 64 KiB chunks (one zstd block): a point read near a chunk's start goes straight to
+    # the whole decode, without a call the decoder would refuse
+    d = np.arange(256 * 256, dtype="f4").reshape(256, 256)
+    z = ez.create("memory://", shape=d.shape, chunks=(128, 128), dtype="f4", fill_value=0,
+                  compressor={"name": "zstd", "configuration": {"level": 1}})
+    z[...] = d
+    assert [z[i, j].read() for i, j in [(0, 0), (1, 2), (130, 129)]] == \
+        [d[0, 0], d[1, 2], d[130, 129]]
+    np.testing.assert_array_equal(z[:3, :5].read(), d[:3, :5])
+    assert prefix_calls == []
 
 
 def test_checksummed_chunks_are_decoded_whole(prefix_calls):

@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 
 import exzarr as ez
 from exzarr import config
+from exzarr.codecs import zstd_prefix
 from exzarr.array import group_read
 from exzarr.kernels import jit
 from exzarr.testing.strategies import basic_keys
@@ -115,8 +116,11 @@ def test_a_damaged_chunk_fails_as_the_usual_path_does(tmp_path, batches):
     assert any(done < given for given, done in batches)
 
 
-def test_first_rows_keep_the_prefix_route(tmp_path, batches):
+def test_first_rows_keep_the_prefix_route(tmp_path, batches, monkeypatch):
     reader = pytest.importorskip("exzarr.array.reader")
+    # (chunks of one zstd block are decoded whole: take blocks as empty, so that these
+    # small chunks have a start worth decoding alone)
+    monkeypatch.setattr(zstd_prefix, "BLOCK_BYTES", 0)
     d = np.arange(64 * 48, dtype="f4").reshape(64, 48)
     store, z = stored(tmp_path / "a", d, (64, 12))
     np.testing.assert_array_equal(read_both(z, (slice(0, 3), slice(None))), d[:3])

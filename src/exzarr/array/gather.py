@@ -210,7 +210,7 @@ def decode_start(raw, key: str, inner: tuple, chunks: tuple[int, ...], dtype: np
     the elements ``inner`` selects: only its start (``prefix(raw, buf, need)``, where the
     encoding allows it) when that is at most ``most`` bytes, else whole (``decode``)."""
     buf = scratch(chunks, dtype)
-    if prefix is not None:
+    if prefix is not None and most > 0:
         need = prefix_nbytes(inner, chunks, dtype.itemsize)
         if need <= most and prefix(raw, buf, need):
             return buf

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .. import config, executor
+from ..codecs import zstd_prefix
 from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from ..kernels import jit
@@ -38,8 +39,12 @@ _BYTE = np.dtype(np.uint8)  # (the thread's decode buffer's dtype, made once)
 
 
 def prefix_most(chunks: tuple[int, ...], dtype: np.dtype) -> int:
-    """The most bytes of a chunk a read decodes only the start of (:data:`PREFIX_FRACTION`)."""
-    return int(PREFIX_FRACTION * math.prod(chunks) * dtype.itemsize)
+    """The most bytes of a chunk a read decodes only the start of (:data:`PREFIX_FRACTION`,
+    and never into its last zstd block, which saves nothing: the decoder refuses those,
+    :data:`~exzarr.codecs.zstd_prefix.BLOCK_BYTES`); 0 or less for a chunk of one block,
+    whose reads then go straight to the whole decode."""
+    nbytes = math.prod(chunks) * dtype.itemsize
+    return min(int(PREFIX_FRACTION * nbytes), nbytes - zstd_prefix.BLOCK_BYTES)
 
 
 def chunk_geometry(state):
@@ -52,9 +57,21 @@ def chunk_geometry(state):
             return p.decode_inner_chunk(raw, store=state.store, key=key, out=out)
         return tuple(p.inner_chunk_shape), decode_inner, fetch_inner_chunks, p.decode_inner_prefix
 
+    chunks = tuple(state.meta.chunks)
+    dtype = state.meta.dtype
+    # a chunk that is one plain zstd frame of its bytes: the library's one call first
+    # (``NativeZstd.into``), into an ``out`` the checked route would take; a chunk that
+    # has just come over the network is decoded with cold caches, where each step of the
+    # checked route costs several times what it does in a loop
+    into = getattr(p.native_decoder, "into", None)
+
     def decode(raw, key, out=None):
+        if (into is not None and out is not None and out.flags.c_contiguous
+                and out.flags.writeable and out.shape == chunks and out.dtype == dtype
+                and into(raw, out)):
+            return out
         return p.decode(raw, store=state.store, key=key, out=out, readonly=True)
-    return tuple(state.meta.chunks), decode, fetch_chunks, p.decode_prefix
+    return chunks, decode, fetch_chunks, p.decode_prefix
 
 
 def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.ndarray:

@@ -187,10 +187,20 @@ class CodecChain:
         return data if isinstance(data, bytes) else bytes(as_byte_view(data))
 
     # -- decode -----------------------------------------------------------------------
-    def decode(self, data: BufferLike, ctx: DecodeContext = NO_CONTEXT, out: np.ndarray | None = None) -> np.ndarray:
+    def decode_into(self, data: BufferLike, out: np.ndarray) -> bool:
+        """:meth:`decode_direct` after checking ``out`` as :meth:`decode` does (a wrong
+        ``out`` raises ValueError): a caller that has not yet built the
+        :class:`DecodeContext` the checked route needs tries this first."""
+        _check_out(out, self.spec)
+        return self.decode_direct(data, out)
+
+    def decode(self, data: BufferLike, ctx: DecodeContext = NO_CONTEXT, out: np.ndarray | None = None,
+               *, direct: bool = True) -> np.ndarray:
+        """Decode ``data`` (into ``out`` when given); ``direct=False``: the caller has
+        just tried :meth:`decode_into`, which declined, so go the checked route at once."""
         if out is not None:
             _check_out(out, self.spec)
-            if self.decode_direct(data, out):
+            if direct and self.decode_direct(data, out):
                 return out
         data = as_byte_view(data)
         if self.decodes_into_out and self.bytes_bytes:

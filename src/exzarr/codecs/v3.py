@@ -60,7 +60,10 @@ class V3CodecPipeline(PipelineBase):
                readonly: bool = False) -> np.ndarray:
         """Decode one stored chunk; with ``out`` (C-contiguous, spec shape/dtype) the data
         lands in ``out``, which is returned."""
-        arr = self.chain.decode(raw, self._ctx(store, key), out=out)
+        chain = self.chain
+        if out is not None and chain.decode_into(raw, out):  # no context to build
+            return out
+        arr = chain.decode(raw, self._ctx(store, key), out=out, direct=False)
         return arr if arr.flags.writeable or readonly else arr.copy()
 
     def decode_prefix(self, raw, out: np.ndarray, need: int) -> bool:
