@@ -84,13 +84,14 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
                          f"{sel.out_shape} and {dtype}")
     if out.size == 0:
         return out
+    point = point_of(state, sel)  # (one element: nothing to broadcast)
+    if point is not None:
+        chunks, decode, _, prefix = chunk_geometry(state)
+        return read_point(state, point, out, decode, prefix, prefix_most(chunks, dtype))
     if sel.broadcast_axes:  # repeated along axes no dimension depends on
         out[...] = read_selection(state, sel.collapse_broadcast())
         return out
     chunks, decode, fetch, prefix = chunk_geometry(state)
-    point = point_of(state, sel)
-    if point is not None:
-        return read_point(state, point, out, decode, prefix, prefix_most(chunks, state.meta.dtype))
     zero_copy = state.pipeline.zero_copy
     plan = plan_selection(sel, chunks)
     if plan.is_basic:
