@@ -291,3 +291,19 @@ def test_chunks_without_a_content_size_read_back_on_every_route(monkeypatch, tmp
     assert fresh._state.pipeline.chain._direct.native is None
     assert fresh[23, 7].read() == d[23, 7]
     np.testing.assert_array_equal(fresh[...].read(), d)
+
+
+def test_a_buffer_the_one_call_cannot_take_is_declined_not_raised():
+    """What the library's one call cannot be handed (here a strided view) declines the
+    chunk, on the readers' route as on ``ZstdInto``'s: the checked route then decodes it
+    or says what is wrong."""
+    import numcodecs
+
+    import exzarr.codecs.direct as direct
+
+    if direct.native_zstd() is None:
+        pytest.skip("numcodecs' libzstd cannot be bound here")
+    frame = numcodecs.Zstd(level=1).encode(DATA)
+    strided = memoryview(np.frombuffer(frame + frame, np.uint8)[::2])
+    out = np.empty(SPEC.nbytes, np.uint8)
+    assert direct.direct_decoder(numcodecs.Zstd(level=1), SPEC.nbytes)(strided, out) is False
