@@ -8,8 +8,9 @@ the size the output has (zstd through the bound libzstd: the library writes at m
 and says how much came out; numcodecs' ``decompress`` and c-blosc: when the chunk's
 header announces that size, and the library then checks the rest):
 ``into(buf, out) -> bool``.  False means nothing in ``out`` is to be trusted, and the
-caller decodes the chunk the checked way, which says what is wrong with it.  A bomb, a truncated frame or trailing bytes therefore cost one failed call and then
-fail exactly as before.
+caller decodes the chunk the checked way, which says what is wrong with it.  A bomb, a
+truncated frame or trailing bytes therefore cost one failed call and then fail exactly
+as before.
 
 zstd chunks are decoded through the library inside numcodecs' own extension (which exports
 libzstd's functions) with one decompression context per thread, made once: numcodecs'
@@ -50,16 +51,16 @@ __all__ = ["direct_decoder", "native_zstd", "NativeZstd", "ZstdInto", "native_bl
 Into = Callable[[memoryview, np.ndarray], bool]
 
 
-def _source(buf: memoryview | bytes | np.ndarray) -> bytes | int:
-    """What a ctypes ``c_void_p`` argument takes for ``buf``'s first byte: a ``bytes``
-    object itself (also behind a memoryview of all of it, as a chunk read from a store
-    comes), else the address of its buffer."""
+def _source(buf: memoryview | bytes | np.ndarray) -> tuple[bytes | int, int]:
+    """What a ctypes ``c_void_p`` argument takes for ``buf``'s first byte, and its size in
+    bytes: a ``bytes`` object itself (also behind a memoryview of all of it, as a chunk
+    read from a store comes), else the address of its buffer."""
     if isinstance(buf, bytes):
-        return buf
+        return buf, len(buf)
     obj = getattr(buf, "obj", None)
     if type(obj) is bytes and buf.nbytes == len(obj):
-        return obj
-    return np.frombuffer(buf, dtype=np.uint8).__array_interface__["data"][0]
+        return obj, buf.nbytes
+    return np.frombuffer(buf, dtype=np.uint8).__array_interface__["data"][0], buf.nbytes
 
 
 def _attempt(decompress: Callable[[memoryview, np.ndarray], object], buf: memoryview,
@@ -180,14 +181,19 @@ class NativeZstd:
         takes: a chunk that has just come over the network is decoded with cold caches,
         where each step costs several times what it does in a loop (a 64 KiB chunk right
         after its GET from moto: ~240-270 µs of the thread's CPU through the whole checked
-        route, ~190 from the reader through this, ~105-140 for the library call alone)."""
+        route, ~190 from the reader through this, ~105-140 for the library call alone).
+        A buffer the call cannot be handed (a strided view) answers False too: the caller
+        then goes the checked route, which says what is wrong."""
         try:
-            ctx = self._local.ctx.ptr
-        except AttributeError:
-            ctx = self.context()
-        n = out.nbytes
-        return self.decompress(ctx, out.__array_interface__["data"][0], n, _source(buf),
-                               len(buf) if isinstance(buf, bytes) else buf.nbytes) == n
+            try:
+                ctx = self._local.ctx.ptr
+            except AttributeError:
+                ctx = self.context()
+            src, size = _source(buf)
+            n = out.nbytes
+            return self.decompress(ctx, out.__array_interface__["data"][0], n, src, size) == n
+        except Exception:
+            return False
 
 
 #: ZSTD_cParameter values (zstd.h, stable API)
@@ -385,10 +391,7 @@ class ZstdInto:
     def __call__(self, buf: memoryview, out: np.ndarray) -> bool:
         native = self.native
         if native is not None:  # the library's answer is exact: no need to read the header
-            try:
-                return native.into(buf, out)
-            except Exception:  # declined: the checked route says what is wrong
-                return False
+            return native.into(buf, out)
         # numcodecs' ``decompress`` fills ``out`` only up to the size the frame announces
         return zstd_content_size(buf) == self.nbytes and _attempt(self._decompress, buf, out)
 
