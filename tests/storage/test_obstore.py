@@ -608,11 +608,14 @@ def test_gives_up_with_a_typed_error(wire):
     endpoint, w = wire
     s = _store(endpoint, f"s3://{_bucket(endpoint)}", retry=FAST)
     s.set("c/1", b"x")
+    w.take()
     w.fail_status, w.fail_code, w.fail = "503 Service Unavailable", "SlowDown", 1000
     try:
         with pytest.raises(ThrottledError) as e:
             s.get("c/1")
         assert "4 time(s)" in str(e.value) and s.url in str(e.value) and "'c/1'" in str(e.value)
+        # the read's first request (made outside the retry loop) is one of the four
+        assert len(w.take()) == 4 and s.retry_stats.retries == 3
         with pytest.raises(ThrottledError):
             s.get_many(["c/1", "c/2"])
         with pytest.raises(ThrottledError):

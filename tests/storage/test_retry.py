@@ -127,6 +127,27 @@ def test_call_with_retry_sleeps_per_policy():
     assert slept == [1, 2, 3] and stats.retries == 3
 
 
+def test_call_with_retry_counts_a_failed_first_attempt_made_outside():
+    calls, slept = [], []
+
+    def fn():
+        calls.append(1)
+        raise ThrottledError("slow down")
+
+    stats = RetryStats()
+    policy = RetryPolicy(jitter=False, base_delay=1, max_delay=3, max_attempts=3)
+    with pytest.raises(ThrottledError, match="3 time"):
+        call_with_retry(fn, policy=policy, stats=stats, sleep=slept.append,
+                        failed=ThrottledError("slow down"))
+    assert len(calls) == 2 and slept == [1, 2] and stats.retries == 2 and stats.gave_up == 1
+    # a first failure that is not retried is raised as it is, without a call
+    with pytest.raises(FileNotFoundError):
+        call_with_retry(fn, policy=policy, stats=stats, failed=FileNotFoundError("gone"))
+    assert len(calls) == 2
+    assert call_with_retry(lambda: 7, policy=policy, stats=stats, sleep=slept.append,
+                           failed=ThrottledError("slow down")) == 7
+
+
 def test_classify():
     class Resp(Exception):
         def __init__(self, status):

@@ -355,20 +355,32 @@ class ObstoreStore(Store):
                 "server is reachable")
         return StorageError(f"failed to {action} {loc} ({detail}); {hint}", store=self, key=key)
 
+    def _mapped(self, exc: BaseException, key: str | None, action: str) -> BaseException:
+        """:meth:`_error` of ``exc``, caused by it where it is another exception."""
+        err = self._error(exc, key, action)
+        if err is not exc:
+            err.__cause__ = exc
+        return err
+
     def _call(self, fn: Callable[[], Any], key: str | None, action: str,
               missing: object = _RAISE) -> Any:
-        """``fn()`` under the retry policy; a missing object returns ``missing`` if given."""
+        """``fn()`` under the retry policy; a missing object returns ``missing`` if given.
+        The first attempt is made straight (a chunk read on one of many threads pays each
+        Python step with cold caches); a failed one goes on under the policy, as its first
+        attempt."""
+        try:
+            return fn()
+        except Exception as exc:
+            failed = self._mapped(exc, key, action)
+
         def attempt() -> Any:
             try:
                 return fn()
             except Exception as exc:
-                err = self._error(exc, key, action)
-                if err is exc:
-                    raise
-                raise err from exc
+                raise self._mapped(exc, key, action)
         try:
             return call_with_retry(attempt, policy=self.retry_policy, stats=self.retry_stats,
-                                   store=self, key=key, action=action)
+                                   store=self, key=key, action=action, failed=failed)
         except FileNotFoundError as exc:
             if missing is _RAISE:
                 raise StorageError(f"nothing found to {action} at {where(self, key)} ({exc})",

@@ -162,16 +162,22 @@ def retry_batch(n: int, run: Callable[[list[int]], Sequence[Any]],
 
 def call_with_retry(fn: Callable[[], T], *, policy: RetryPolicy, stats: RetryStats | None,
                     store: object = None, key: str | None = None, action: str = "access",
-                    sleep: Callable[[float], None] = time.sleep) -> T:
+                    sleep: Callable[[float], None] = time.sleep,
+                    failed: BaseException | None = None) -> T:
     """Run ``fn()``; retry it under ``policy`` while it fails with a retryable error.
 
     Raw exceptions from client libraries are mapped with
     :func:`~exzarr.storage.failures.to_storage_error` before deciding; non-retryable
     failures propagate unchanged (so callers can still see ``FileNotFoundError``).
+    ``failed``: the error of a first attempt the caller already made itself (a store's
+    fast path): it counts as attempt 1, judged as if ``fn()`` had raised it.
     """
     attempt = 1
     while True:
         try:
+            if failed is not None:
+                first, failed = failed, None
+                raise first
             return fn()
         except Exception as exc:  # noqa: BLE001 - classified below
             kind = classify(exc)
