@@ -414,6 +414,45 @@ def test_a_streamed_read_of_large_chunks_keeps_fewer_in_flight(monkeypatch):
     assert asked == [32, 4, 2]
 
 
+class Buffers(Streaming):
+    """A store read by threads whose chunks come as read-only views of its own buffers
+    (``get_buffer``, as obstore's, without a copy into ``bytes``); ``get`` of a chunk is
+    refused, so a read that copies shows up."""
+
+    def get(self, key, byte_range=None):
+        if key.startswith("c/") and byte_range is None:
+            raise AssertionError(f"{key} read with get, not get_buffer")
+        return super().get(key, byte_range)
+
+    def get_buffer(self, key):
+        v = super().get(key) if not key.startswith("c/") else Streaming.get(self, key)
+        if v is None:
+            return None
+        view = memoryview(np.frombuffer(v, dtype=np.uint8).copy())
+        return view.toreadonly()
+
+
+@pytest.mark.parametrize("key", [np.s_[...], np.s_[3:47, 5:66], np.s_[::3, 7:60:5],
+                                 np.s_[[1, 50, 95], 3:9], np.s_[21, 42], np.s_[22, 3],
+                                 np.s_[20:23, 41:45]])
+@pytest.mark.parametrize("codec", ["zstd", "blosc", None])
+def test_reads_of_a_store_read_by_threads_take_its_buffers_without_a_copy(key, codec):
+    s = Buffers()
+    a = data()
+    compressors = {"zstd": {"name": "zstd", "configuration": {"level": 1}},
+                   "blosc": {"name": "blosc", "configuration": {"cname": "lz4"}},
+                   None: None}[codec]
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, dtype="f4", fill_value=-1,
+                  compressors=compressors)
+    z[...] = a
+    with pytest.raises(AssertionError, match="not get_buffer"):  # (it refuses copies)
+        s.get("c/0/0")
+    MemoryStore.delete(s, "c/5/5")  # a missing chunk reads as fill_value
+    a[20:24, 40:48] = -1
+    with ez.config.set(threads=2):
+        np.testing.assert_array_equal(z[key].read(), a[key])
+
+
 def test_a_wrapper_of_a_store_read_by_threads_is_read_one_key_per_task():
     """A wrapper (here retries) takes the inner store's ``threaded_gets``: reads through it
     still run one key per task, many at once (its ``get_many`` is never asked)."""

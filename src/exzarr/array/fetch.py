@@ -18,7 +18,7 @@ from .. import config as _config
 from .. import executor
 from ..storage.base import Store
 
-__all__ = ["fetch_chunks", "is_batched", "io_parallelism", "write_batch",
+__all__ = ["fetch_chunks", "is_batched", "io_parallelism", "whole_reader", "write_batch",
            "REMOTE_BYTES_IN_FLIGHT"]
 
 #: the most bytes of chunk (or shard) values a write or a sharded read keeps in flight on
@@ -66,13 +66,20 @@ def reads_per_key(store) -> bool:
                 and getattr(store, "threaded_gets", False))
 
 
+def whole_reader(store) -> Callable:
+    """What reads a whole chunk of ``store``: its ``get_buffer`` where it is read by threads
+    (:func:`reads_per_key`: obstore's hands out the view of its own buffer, where ``get``
+    copies it into ``bytes``), else its ``get``."""
+    return store.get_buffer if reads_per_key(store) else store.get
+
+
 def fetch_chunks(state, plan, on_chunk: Callable) -> None:
     """Call ``on_chunk(task, raw_or_None, key)`` for every task of ``plan``."""
     store = state.store
     tasks = list(plan)
     if len(tasks) == 1:
         key = state.chunk_key(tasks[0].coords)
-        on_chunk(tasks[0], store.get(key), key)
+        on_chunk(tasks[0], whole_reader(store)(key), key)
         return
     if reads_per_key(store):
         # each of ``limit`` tasks reads one chunk and decodes it on its own thread as soon
@@ -86,9 +93,10 @@ def fetch_chunks(state, plan, on_chunk: Callable) -> None:
         for t in tasks:
             by_key.setdefault(state.chunk_key(t.coords), []).append(t)
         gate = executor.cpu_gate()
+        get = whole_reader(store)
 
         def fetch_decode(key: str) -> None:
-            raw = store.get(key)
+            raw = get(key)
             with gate:
                 for t in by_key[key]:
                     on_chunk(t, raw, key)

@@ -1,13 +1,13 @@
 """Read one element (a selection with an integer on every dimension): its chunk's key,
-one ``get`` (for a sharded array: its inner chunk's bytes, found through the shard's
-index), one decode (of the chunk's start only where the encoding allows it), one element
-copied out.
+one read of it (:func:`~exzarr.array.fetch.whole_reader`; for a sharded array: its inner
+chunk's bytes, found through the shard's index), one decode (of the chunk's start only
+where the encoding allows it), one element copied out.
 
 A read of one element is mostly fixed cost: the general route (chunk plan, handlers,
 fetch) spends ~100 µs of Python before and after the chunk's decode, which is as much
 as the decode of a 64 KiB chunk and a few percent of a request to an object store.  This
-route does the same steps as the general one for a plan of one chunk (the same key,
-the same ``store.get``, the same decode and checks, the fill value for a missing chunk),
+route does the same steps as the general one for a plan of one chunk (the same key, the
+same read of the chunk, the same decode and checks, the fill value for a missing chunk),
 without building the plan.  For a sharded array the inner chunk is read as the general
 route reads it (:func:`~exzarr.array.sharded.inner_chunk_bytes`: the shard's index, then
 the inner chunk's range, or the whole shard where the store has no ranged reads; through
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..indexing.selection import DimKind, Selection
+from .fetch import whole_reader
 from .gather import decode_start
 from .sharded import inner_chunk_bytes
 
@@ -58,7 +59,7 @@ def read_point(state, point: tuple[int, ...], out: np.ndarray, decode, prefix,
         raw, key = inner_chunk_bytes(state, coords)
     else:
         key = state.chunk_key(coords)
-        raw = state.store.get(key)
+        raw = whole_reader(state.store)(key)
     if raw is None:
         out[...] = state.fill
         return out

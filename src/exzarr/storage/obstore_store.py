@@ -416,10 +416,14 @@ class ObstoreStore(Store):
         meta = self._call(lambda: obs.head(self._client, path), key, "stat", missing=None)
         return None if meta is None else int(meta["size"])
 
-    def _whole(self, key: str, path: str) -> bytes | None:
+    def _body(self, key: str, path: str) -> Any:
+        """The whole value in obstore's buffer, or None where there is none."""
         import obstore as obs
         # the body alone: no range, size or metadata dict (with its datetime) to build
-        got = self._call(lambda: obs.get(self._client, path).bytes(), key, "read", missing=None)
+        return self._call(lambda: obs.get(self._client, path).bytes(), key, "read", missing=None)
+
+    def _whole(self, key: str, path: str) -> bytes | None:
+        got = self._body(key, path)
         return None if got is None else bytes(got)
 
     def get(self, key: str, byte_range: ByteRange | None = None) -> bytes | None:
@@ -430,7 +434,8 @@ class ObstoreStore(Store):
 
     def get_buffer(self, key: str) -> memoryview | None:
         """The whole value as a read-only view of obstore's buffer (no copy)."""
-        return self.get_buffer_tagged(key)[0]
+        got = self._body(key, self._path(key))
+        return None if got is None else memoryview(got)
 
     def get_buffer_tagged(self, key: str) -> tuple[memoryview | None, str | None]:
         """:meth:`get_buffer` and the object's ETag (one request)."""
