@@ -434,7 +434,7 @@ class Buffers(Streaming):
 
 @pytest.mark.parametrize("key", [np.s_[...], np.s_[3:47, 5:66], np.s_[::3, 7:60:5],
                                  np.s_[[1, 50, 95], 3:9], np.s_[21, 42], np.s_[22, 3],
-                                 np.s_[20:23, 41:45]])
+                                 np.s_[20:23, 41:45], np.s_[1:3, 9:12]])
 @pytest.mark.parametrize("codec", ["zstd", "blosc", None])
 def test_reads_of_a_store_read_by_threads_take_its_buffers_without_a_copy(key, codec):
     s = Buffers()
