@@ -58,7 +58,7 @@ def chunk_geometry(state):
         return tuple(p.inner_chunk_shape), decode_inner, fetch_inner_chunks, p.decode_inner_prefix
 
     chunks = tuple(state.meta.chunks)
-    dtype = state.meta.dtype
+    spec = p.spec
     # a chunk that is one plain zstd frame of its bytes: the library's one call first
     # (``NativeZstd.into``), into an ``out`` the checked route would take; a chunk that
     # has just come over the network is decoded with cold caches, where each step of the
@@ -66,8 +66,7 @@ def chunk_geometry(state):
     into = getattr(p.native_decoder, "into", None)
 
     def decode(raw, key, out=None):
-        if (into is not None and out is not None and out.flags.c_contiguous
-                and out.flags.writeable and out.shape == chunks and out.dtype == dtype
+        if (into is not None and out is not None and spec.takes(out)
                 and into(raw, out)):  # (a decline goes the checked route, which explains)
             return out
         return p.decode(raw, store=state.store, key=key, out=out, readonly=True)

@@ -73,6 +73,12 @@ class ChunkSpec:
     def evolve(self, **changes: Any) -> "ChunkSpec":
         return replace(self, **changes)
 
+    def takes(self, out: np.ndarray) -> bool:
+        """Whether ``out`` can take a decoded chunk of this spec in place: writable,
+        C-contiguous, this shape and dtype."""
+        return (out.shape == self.shape and out.dtype == self.dtype
+                and out.flags.c_contiguous and out.flags.writeable)
+
     def fill_array(self) -> np.ndarray:
         """A new array of this spec filled with the fill value (zeros when None)."""
         arr = np.empty(self.shape, dtype=self.dtype)

@@ -169,10 +169,7 @@ class CodecChain:
     def _flat_out(self, out: np.ndarray) -> np.ndarray | None:
         """``out``'s bytes as a flat uint8 array when it can take a decoded chunk in place
         (writable, C-contiguous, the spec's shape and dtype), else None."""
-        if not out.flags.c_contiguous or out.dtype != self.spec.dtype \
-                or out.shape != self.spec.shape or not out.flags.writeable:
-            return None
-        return out.reshape(-1).view(np.uint8)
+        return out.reshape(-1).view(np.uint8) if self.spec.takes(out) else None
 
     # -- encode -----------------------------------------------------------------------
     def encode(self, arr: np.ndarray) -> bytes:

@@ -114,17 +114,10 @@ class V2CodecPipeline(PipelineBase):
             return None
         return numcodecs_encoder(self.compressor, self.spec.dtype.itemsize)
 
-    def _fits(self, out: np.ndarray) -> bool:
-        """Whether ``out`` can take a decoded chunk in place (writable, C-contiguous, the
-        spec's shape and dtype)."""
-        spec = self.spec
-        return (out.shape == spec.shape and out.dtype == spec.dtype
-                and out.flags.c_contiguous and out.flags.writeable)
-
     def decode_prefix(self, raw, out: np.ndarray, need: int) -> bool:
         direct = self._direct
         if (not isinstance(direct, ZstdInto) or self.filters or self._object
-                or not self._c_layout or not self._fits(out)):
+                or not self._c_layout or not self.spec.takes(out)):
             return False
         return direct.prefix(as_byte_view(raw), out.reshape(-1).view(np.uint8), need)
 
@@ -132,7 +125,7 @@ class V2CodecPipeline(PipelineBase):
                readonly: bool = False) -> np.ndarray:
         ctx = self._ctx(store, key)
         spec = self.spec
-        if out is not None and not self._fits(out):
+        if out is not None and not self.spec.takes(out):
             raise ValueError(f"out must be a writable C-contiguous ndarray of shape {spec.shape} "
                              f"and dtype {spec.dtype}")
         if not self.filters and not self._object and self._c_layout:
