@@ -42,19 +42,22 @@ def median_ratio(x: dict | None, a: dict | None) -> str:
 
 
 def round_spread(x: dict | None, a: dict | None) -> str:
-    """``lo-hi`` of exzarr time / anchor time over the rounds (``round_best`` of each,
-    round k of one against round k of the other: they ran one after the other), or ``–``
-    when there are fewer than two rounds of both."""
+    """``lo-hi, k of n`` of exzarr time / anchor time over the rounds (``round_best`` of
+    each, round k of one against round k of the other: they ran one after the other; k:
+    the rounds where exzarr's was the faster), or ``–`` when there are fewer than two
+    rounds of both."""
     xs, ys = (x or {}).get("round_best") or [], (a or {}).get("round_best") or []
     if min(len(xs), len(ys)) < 2:
         return "–"
     ratios = [p / q for p, q in zip(xs, ys)]
-    return f"{min(ratios):.2f}-{max(ratios):.2f}"
+    won = sum(r < 1 for r in ratios)
+    return f"{min(ratios):.2f}-{max(ratios):.2f}, {won} of {len(ratios)}"
 
 
 SPREAD_TEXT = ("per round: the lowest and highest of that ratio taken round by round (each "
                "round runs every engine once, one after the other; its best run per engine): "
-               "how far one round moves it on this machine.")
+               "how far one round moves it on this machine, and in how many rounds exzarr's "
+               "best run was the faster of the two.")
 MEDIAN_TEXT = ("medians: exzarr's median timed run / that anchor's, over every run of every "
                "round (the middle of each engine's runs, where the ratio takes the fastest: "
                "an engine whose runs spread more draws a lower fastest run; shown for "

@@ -38,7 +38,7 @@ def test_cloud_headline_ratio_spread_and_medians():
     cells = [c.strip() for c in row.strip("|").split("|")]
     # fastest runs: 0.10 / 0.09; per round: 0.10/0.09 and 0.12/0.21; medians 0.115/0.205
     assert cells[5] == "**1.11**"
-    assert cells[6] == "0.57-1.11"
+    assert cells[6] == "0.57-1.11, 1 of 2"
     assert cells[7] == "0.56"
     assert cells[8] == "exzarr 1.11x slower"
     assert "medians: exzarr's median timed run" in md
