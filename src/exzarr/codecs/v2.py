@@ -125,7 +125,7 @@ class V2CodecPipeline(PipelineBase):
                readonly: bool = False) -> np.ndarray:
         ctx = self._ctx(store, key)
         spec = self.spec
-        if out is not None and not self.spec.takes(out):
+        if out is not None and not spec.takes(out):
             raise ValueError(f"out must be a writable C-contiguous ndarray of shape {spec.shape} "
                              f"and dtype {spec.dtype}")
         if not self.filters and not self._object and self._c_layout:
