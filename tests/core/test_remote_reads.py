@@ -425,7 +425,7 @@ class Buffers(Streaming):
         return super().get(key, byte_range)
 
     def get_buffer(self, key):
-        v = super().get(key) if not key.startswith("c/") else Streaming.get(self, key)
+        v = super().get(key)  # (Streaming's: its delays and records for chunks too)
         if v is None:
             return None
         view = memoryview(np.frombuffer(v, dtype=np.uint8).copy())
