@@ -19,7 +19,7 @@ from .. import executor
 from ..storage.base import Store
 
 __all__ = ["fetch_chunks", "is_batched", "io_parallelism", "whole_reader", "write_batch",
-           "REMOTE_BYTES_IN_FLIGHT"]
+           "waits_long", "REMOTE_BYTES_IN_FLIGHT"]
 
 #: the most bytes of chunk (or shard) values a write or a sharded read keeps in flight on
 #: a high-latency store (each task holds one chunk group or shard): with large chunks
@@ -71,6 +71,17 @@ def whole_reader(store) -> Callable:
     (:func:`reads_per_key`: obstore's hands out the view of its own buffer, where ``get``
     copies it into ``bytes``), else its ``get``."""
     return store.get_buffer if reads_per_key(store) else store.get
+
+
+def waits_long(state, plan) -> bool:
+    """Whether :func:`fetch_chunks` reads ``plan`` in several rounds of requests over the
+    network (more chunks than the store keeps in flight), so the read takes several round
+    trips: an output made for it is worth mapping at once
+    (:func:`~exzarr.array.allocator.populate`)."""
+    store = state.store
+    if not reads_per_key(store) or state.pipeline.supports_partial_decode:
+        return False
+    return plan.nchunks > (io_parallelism(store, state.pipeline.spec.nbytes) or 1)
 
 
 def fetch_chunks(state, plan, on_chunk: Callable) -> None:

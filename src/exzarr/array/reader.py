@@ -17,8 +17,8 @@ from ..indexing.plan import ChunkPlan, plan_selection
 from ..indexing.selection import Selection
 from ..kernels import jit
 from ..kernels.copy import copy_offsets, fill_offsets
-from .allocator import prime
-from .fetch import fetch_chunks
+from .allocator import populate, prime
+from .fetch import fetch_chunks, waits_long
 from .file_scatter import read_files
 from .group_read import group_reader
 from .point_read import point_of, read_point
@@ -73,9 +73,15 @@ def chunk_geometry(state):
     return chunks, decode, fetch_chunks, p.decode_prefix
 
 
+#: outputs from this size (NumPy's threshold for huge pages) are mapped at once for a read
+#: that waits on the network (:func:`~exzarr.array.fetch.waits_long`)
+POPULATE_FROM = 4 << 20
+
+
 def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.ndarray:
     prime()
     dtype = state.meta.dtype
+    fresh = out is None
     if out is None:
         out = np.empty(sel.out_shape, dtype=dtype)
     elif out.shape != sel.out_shape or out.dtype != dtype:
@@ -93,6 +99,8 @@ def read_selection(state, sel: Selection, out: np.ndarray | None = None) -> np.n
     chunks, decode, fetch, prefix = chunk_geometry(state)
     zero_copy = state.pipeline.zero_copy
     plan = plan_selection(sel, chunks)
+    if fresh and out.nbytes >= POPULATE_FROM and waits_long(state, plan):
+        populate(out)  # while the memory the last read freed is at hand
     if plan.is_basic:
         on_chunk, many, alone, scatter = _basic_handlers(state, plan, out, decode, zero_copy,
                                                          prefix)
