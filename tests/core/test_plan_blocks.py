@@ -1,6 +1,7 @@
 """ChunkPlan.by_block: the tasks of a plan grouped by block (the shards of a plan over
 inner chunks), made block by block for basic plans; the same groups, in the same order,
-as grouping the plan's own tasks, for every kind of selection."""
+as grouping the plan's own tasks, for every kind of selection.  ChunkPlan.nblocks: how
+many such groups, counted the same."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def _check(plan, block):
             assert all(p is q for p, q in zip(t.pieces, e.pieces))
             assert tuple(map(floordiv, t.coords, block)) == b
     assert sorted(t.index for _, ts in got for t in ts) == list(range(plan.nchunks))
+    assert plan.nblocks(block) == len(want)  # (counted without making the tasks)
 
 
 @st.composite
@@ -62,6 +64,7 @@ def test_a_zero_dimensional_plan_is_one_block():
     plan = plan_selection(parse_key((), ()), ())
     [(b, tasks)] = list(plan.by_block(()))
     assert b == () and [t.coords for t in tasks] == [()]
+    assert plan.nblocks(()) == 1
 
 
 def test_blocks_come_in_order_with_their_tasks_in_plan_order():

@@ -1,7 +1,8 @@
-"""A read over the network that takes several rounds of requests maps its fresh output's
-pages at once (``allocator.populate``: ``MADV_POPULATE_WRITE``), instead of page by page
-as the chunks land over the read.  Page faults are counted (getrusage), not timed; the
-pages' contents are kept."""
+"""A read over the network that takes several rounds of requests (more chunks, or
+shards, than it keeps in flight) maps its fresh output's pages at once
+(``allocator.populate``: ``MADV_POPULATE_WRITE``), instead of page by page as the chunks
+land over the read.  Page faults are counted (getrusage), not timed; the pages' contents
+are kept."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def _store(n_in_flight: int = 32) -> Streaming:
     return s
 
 
-def test_waits_long_only_for_several_rounds_of_requests_to_a_store_read_by_threads():
+def test_waits_long_only_for_several_rounds_of_requests_to_a_remote_store():
     s = _store()
     z = ez.create(s, shape=SHAPE, chunks=CHUNKS, dtype="f4")   # 24 x 16 = 384 chunks
     state = z._state
@@ -84,21 +85,24 @@ def test_waits_long_only_for_several_rounds_of_requests_to_a_store_read_by_threa
     assert fetch.waits_long(state, few)
     local = ez.create(MemoryStore(), shape=SHAPE, chunks=CHUNKS, dtype="f4")
     assert not fetch.waits_long(local._state, whole)
-    sharded = ez.create(_store(), shape=SHAPE, chunks=(16, 32), shards=(16, 32),
-                        dtype="f4")  # (partial reads of shards: another route)
+    sharded = ez.create(_store(), shape=SHAPE, chunks=CHUNKS, shards=(16, 32), dtype="f4")
+    assert whole.nblocks((4, 4)) == 24                          # 6 x 4 shards: one round
     assert not fetch.waits_long(sharded._state, whole)
+    sharded.store.requests_in_flight = 8                        # three rounds
+    assert fetch.waits_long(sharded._state, whole)
+    assert not fetch.waits_long(sharded._state, few)            # 16 inner chunks, 2 shards
 
 
+@pytest.mark.parametrize("shards", [None, (16, 32)])
 @pytest.mark.parametrize("codec", ["zstd", None])
-def test_a_long_read_populates_its_fresh_output_and_reads_right(monkeypatch, codec):
-    s = _store()
+def test_a_long_read_populates_its_fresh_output_and_reads_right(monkeypatch, codec, shards):
+    s = _store(32 if shards is None else 8)   # 384 chunks, or 24 shards: several rounds
     a = data()
     compressors = None if codec is None else {"name": "zstd", "configuration": {"level": 1}}
-    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, dtype="f4", fill_value=-1,
+    z = ez.create(s, shape=SHAPE, chunks=CHUNKS, shards=shards, dtype="f4", fill_value=-1,
                   compressors=compressors)
     z[...] = a
-    MemoryStore.delete(s, "c/5/5")
-    a[20:24, 40:48] = -1
+    a[20:24, 40:48] = z[20:24, 40:48] = -1   # a chunk of fill_value only: not stored
     seen: list[tuple[tuple[int, ...], bool]] = []
 
     def spy(out: np.ndarray) -> bool:
@@ -109,7 +113,7 @@ def test_a_long_read_populates_its_fresh_output_and_reads_right(monkeypatch, cod
     with ez.config.set(threads=2):
         np.testing.assert_array_equal(z.read(), a)
         assert seen == [(SHAPE, _kernel_populates())]
-        np.testing.assert_array_equal(z[0:8, 0:64].read(), a[0:8, 0:64])  # one round
+        np.testing.assert_array_equal(z[0:8, 0:64].read(), a[0:8, 0:64])  # in one round
         out = np.zeros(SHAPE, "f4")
         z.read(out=out)                                # the caller's own output
         np.testing.assert_array_equal(out, a)

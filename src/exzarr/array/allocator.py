@@ -15,15 +15,15 @@ trim threshold to twice that), exactly as it would after any program's first lar
 temporary, so chunk buffers below it are reused from the heap instead of mapped afresh.
 glibc's adaptive behaviour stays on (no ``mallopt``); other C libraries are left alone.
 
-:func:`populate` maps all of a fresh output's pages at once, for a read over the network
-that will take seconds (:func:`~exzarr.array.fetch.waits_long`).  Left alone, each page
-is mapped when the first chunk lands on it, spread over the whole read; NumPy asks for
-huge pages (2 MiB) for arrays from 4 MiB, and a huge page taken seconds after the memory
-was freed can cost far more than one taken at once: on a VM whose host takes back the
-guest's free 2 MiB blocks after ~2 s (virtio-balloon free page reporting, as on this
-machine), a 64 MiB output first touched 3 s after the last one was freed took 145-212 ms
-against 8-11 ms right after (``/tmp`` script; 4 KiB pages: 30-43 ms either way), and a read
-of 1024 chunks from S3 (moto) spent 13 % of its CPU clearing such pages.  Mapped at the
+:func:`populate` maps all of a fresh output's pages at once, for a read over the
+network in several rounds of requests (:func:`~exzarr.array.fetch.waits_long`).  Left
+alone, each page is mapped when the first chunk lands on it, spread over the whole read;
+NumPy asks for huge pages (2 MiB) for arrays from 4 MiB, and a huge page taken seconds
+after the memory was freed can cost far more than one taken at once: on a VM whose host
+takes back the guest's free 2 MiB blocks after ~2 s (virtio-balloon free page reporting,
+as on this machine), a 64 MiB output first touched 3 s after the last one was freed took
+145-212 ms against 8-11 ms right after (``/tmp`` script; 4 KiB pages: 30-43 ms either
+way), and a read of 1024 chunks from S3 (moto) spent 13 % of its CPU clearing such pages.  Mapped at the
 start, with the memory the last read freed, the same read took 772 -> 690 ms of CPU and
 4.18 -> 3.89 s (medians of 12, taking turns in one process; faster in 9 of 12 pairs)
 (``MADV_POPULATE_WRITE``, Linux 5.14 and later: the pages are made and zeroed, nothing in

@@ -74,14 +74,16 @@ def whole_reader(store) -> Callable:
 
 
 def waits_long(state, plan) -> bool:
-    """Whether :func:`fetch_chunks` reads ``plan`` in several rounds of requests over the
-    network (more chunks than the store keeps in flight), so the read takes several round
-    trips: an output made for it is worth mapping at once
-    (:func:`~exzarr.array.allocator.populate`)."""
-    store = state.store
-    if not reads_per_key(store) or state.pipeline.supports_partial_decode:
+    """Whether a read of ``plan`` (over chunks, or a sharded array's inner chunks) asks a
+    high-latency store in several rounds: more chunks (or shards) than the read keeps in
+    flight (:func:`io_parallelism`), so it takes several round trips, and an output made
+    for it is worth mapping at once (:func:`~exzarr.array.allocator.populate`)."""
+    p = state.pipeline
+    in_flight = io_parallelism(state.store, p.spec.nbytes)
+    if in_flight is None:
         return False
-    return plan.nchunks > (io_parallelism(store, state.pipeline.spec.nbytes) or 1)
+    n = plan.nblocks(p.chunks_per_shard) if p.supports_partial_decode else plan.nchunks
+    return n > in_flight
 
 
 def fetch_chunks(state, plan, on_chunk: Callable) -> None:

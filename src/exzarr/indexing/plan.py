@@ -106,6 +106,22 @@ class ChunkPlan:
                 coords[d] = c
         return ChunkTask(tuple(coords), tuple(picked), index)
 
+    @property
+    def _unit_per_dim(self) -> bool:
+        """Whether each unit is one dimension, in order (every basic plan of at least one
+        dimension): its tasks are then the product of each dimension's pieces."""
+        ndim = len(self.chunks)
+        return bool(ndim) and tuple(u.dims for u in self.units) == tuple((d,) for d in range(ndim))
+
+    def nblocks(self, block: tuple[int, ...]) -> int:
+        """How many blocks of ``block`` chunks per dimension (:meth:`by_block`'s groups)
+        hold the plan's tasks; counted per dimension, no task made, where each unit is one
+        dimension."""
+        if not self._unit_per_dim:
+            return sum(1 for _ in self.by_block(block))
+        return math.prod(len({p.chunk[0] // block[d] for p in u.pieces})
+                         for d, u in enumerate(self.units))
+
     def by_block(self, block: tuple[int, ...]) -> Iterator[tuple[tuple[int, ...], list[ChunkTask]]]:
         """The tasks grouped by block of ``block`` chunks per dimension (the shards of a
         plan over inner chunks): ``(block coordinates, its tasks in plan order)``, the
@@ -114,7 +130,7 @@ class ChunkPlan:
         in that block), so a consumer can start on the first block before the last
         one's tasks exist."""
         ndim = len(self.chunks)
-        if not ndim or tuple(u.dims for u in self.units) != tuple((d,) for d in range(ndim)):
+        if not self._unit_per_dim:
             groups: dict[tuple[int, ...], list[ChunkTask]] = {}
             for t in self:
                 groups.setdefault(tuple(map(floordiv, t.coords, block)), []).append(t)
