@@ -23,11 +23,12 @@ after the memory was freed can cost far more than one taken at once: on a VM who
 takes back the guest's free 2 MiB blocks after ~2 s (virtio-balloon free page reporting,
 as on this machine), a 64 MiB output first touched 3 s after the last one was freed took
 145-212 ms against 8-11 ms right after (``/tmp`` script; 4 KiB pages: 30-43 ms either
-way), and a read of 1024 chunks from S3 (moto) spent 13 % of its CPU clearing such pages.  Mapped at the
-start, with the memory the last read freed, the same read took 772 -> 690 ms of CPU and
-4.18 -> 3.89 s (medians of 12, taking turns in one process; faster in 9 of 12 pairs)
-(``MADV_POPULATE_WRITE``, Linux 5.14 and later: the pages are made and zeroed, nothing in
-them is changed, so the fetch may already write into them; elsewhere nothing is done).
+way), and a read of 1024 chunks from S3 (moto) spent 13 % of its CPU clearing such
+pages.  Mapped at the start, with the memory the last read freed, the same read took 772
+-> 690 ms of CPU and 4.18 -> 3.89 s (medians of 12, taking turns in one process; faster
+in 9 of 12 pairs).  ``MADV_POPULATE_WRITE`` (Linux 5.14 and later) makes and zeroes the
+pages and changes nothing in them, so the fetch may already write into them; elsewhere
+nothing is done.
 """
 
 from __future__ import annotations
