@@ -36,11 +36,12 @@ from __future__ import annotations
 import ctypes
 import mmap
 import platform
-import sys
 import threading
 from functools import cache
 
 import numpy as np
+
+from ..kernels.libc import linux_function
 
 __all__ = ["prime", "populate"]
 
@@ -80,15 +81,8 @@ _MADV_POPULATE_WRITE = 23
 @cache
 def _madvise():
     """libc's ``madvise`` on Linux, else None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).madvise
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    fn.restype = ctypes.c_int
-    return fn
+    return linux_function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int],
+                          ctypes.c_int)
 
 
 def populate(a: np.ndarray) -> bool:

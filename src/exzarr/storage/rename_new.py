@@ -13,8 +13,8 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import sys
-from collections.abc import Callable
+
+from ..kernels.libc import linux_function
 
 __all__ = ["rename_new"]
 
@@ -22,20 +22,9 @@ _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1
 
 
-def _bind() -> Callable[..., int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):  # no C library symbol (glibc < 2.28, musl < 1.2.?)
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                   ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_renameat2 = _bind()
+# (None where the C library has no such symbol: glibc < 2.28, musl < 1.2.?)
+_renameat2 = linux_function("renameat2", [ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                          ctypes.c_char_p, ctypes.c_uint], ctypes.c_int)
 #: errors meaning "this call or flag is not available here": fall back for good
 _UNSUPPORTED = frozenset({errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP})
 
